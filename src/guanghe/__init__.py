@@ -1,0 +1,1 @@
+"""Guanghe: creator growth and monetization engine."""

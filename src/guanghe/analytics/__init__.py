@@ -1,0 +1,1 @@
+"""Ecosystem reporting: platform overview and year-over-year statistics."""

@@ -1,0 +1,1 @@
+"""Creator community board and scheduled live-room sessions."""

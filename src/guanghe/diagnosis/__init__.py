@@ -1,0 +1,1 @@
+"""Pre-publication diagnosis of a work, gated by growth rights."""

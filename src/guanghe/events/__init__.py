@@ -1,0 +1,6 @@
+"""Behaviour events: the schema, the date-partitioned Parquet log and validated ingest."""
+
+from guanghe.events.log import EventLog
+from guanghe.events.schema import EVENT_SCHEMA, EVENT_TYPES
+
+__all__ = ["EVENT_SCHEMA", "EVENT_TYPES", "EventLog"]

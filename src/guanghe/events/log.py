@@ -1,0 +1,144 @@
+"""The append-only event log: Parquet files partitioned by date, queried with DuckDB.
+
+Appends are atomic per batch, even across several date partitions: files are written to
+``_staging/<batch>/``, a ``COMMITTED`` marker is written, and only then are they moved into
+place. A crash before the marker leaves nothing visible (the staging is discarded at the next
+append); a crash after it is rolled forward. One writer at a time, by a file lock.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from guanghe.events.schema import EVENT_SCHEMA
+
+_STAGING = "_staging"
+_COMMITTED = "COMMITTED"
+
+
+class EventLog:
+    """A date-partitioned Parquet event log rooted at ``root``.
+
+    Parameters
+    ----------
+    root
+        Directory holding ``date=YYYY-MM-DD/part-<batch>.parquet`` files; created on demand.
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def append(self, events: pa.Table) -> int:
+        """Add ``events`` (conforming to :data:`EVENT_SCHEMA`) as one atomic batch.
+
+        The caller guarantees the rows are valid and their ``event_id`` new; ingest checks
+        both. Returns the number of rows written.
+        """
+        events = events.select(EVENT_SCHEMA.names).cast(EVENT_SCHEMA)
+        if events.num_rows == 0:
+            return 0
+        with self._locked():
+            batch = uuid.uuid4().hex
+            staging = self.root / _STAGING / batch
+            dates = pc.cast(events["ts"], pa.date32())
+            for day in pc.unique(dates).to_pylist():
+                part = events.filter(pc.equal(dates, pa.scalar(day, pa.date32())))
+                part = part.sort_by([("creator_id", "ascending"), ("ts", "ascending")])
+                target = staging / f"date={day.isoformat()}"
+                target.mkdir(parents=True)
+                pq.write_table(part, target / f"part-{batch}.parquet", compression="zstd")
+            _write_atomically(staging / _COMMITTED, batch)
+            self._publish(staging)
+        return int(events.num_rows)
+
+    def connect(self) -> duckdb.DuckDBPyConnection:
+        """A DuckDB connection with a view ``events`` over the whole log (plus ``date``)."""
+        con = duckdb.connect()
+        con.execute("SET TimeZone = 'UTC'")
+        files = self.files()
+        if files:
+            paths = ", ".join("'" + str(f).replace("'", "''") + "'" for f in files)
+            con.execute(
+                "CREATE VIEW events AS SELECT * FROM "
+                f"read_parquet([{paths}], hive_partitioning=true)"
+            )
+        else:
+            empty = EVENT_SCHEMA.empty_table().append_column("date", pa.array([], pa.date32()))
+            con.register("_empty_events", empty)
+            con.execute("CREATE VIEW events AS SELECT * FROM _empty_events")
+        return con
+
+    def files(self) -> list[Path]:
+        """The published Parquet files, in date order."""
+        if not self.root.exists():
+            return []
+        return sorted(self.root.glob("date=*/part-*.parquet"))
+
+    def dates(self) -> list[str]:
+        """The dates (``YYYY-MM-DD``) that have events."""
+        return sorted({f.parent.name.removeprefix("date=") for f in self.files()})
+
+    def count(self) -> int:
+        """Number of event rows in the log."""
+        return sum(pq.ParquetFile(f).metadata.num_rows for f in self.files())
+
+    def existing(self, events: pa.Table) -> pa.Table:
+        """The logged rows whose ``event_id`` appears in ``events`` (log columns only)."""
+        if not self.files() or events.num_rows == 0:
+            return EVENT_SCHEMA.empty_table()
+        con = self.connect()
+        con.register("_incoming", events.select(["event_id"]))
+        columns = ", ".join(f'e."{n}"' for n in EVENT_SCHEMA.names)
+        found = con.sql(
+            f"SELECT {columns} FROM events e SEMI JOIN _incoming i USING (event_id)"
+        ).to_arrow_table()
+        return found.cast(EVENT_SCHEMA)
+
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        self.root.mkdir(parents=True, exist_ok=True)
+        with (self.root / ".lock").open("a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                self._recover()
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def _recover(self) -> None:
+        """Roll committed staged batches forward and throw uncommitted ones away."""
+        staging_root = self.root / _STAGING
+        if not staging_root.exists():
+            return
+        for staging in staging_root.iterdir():
+            if (staging / _COMMITTED).exists():
+                self._publish(staging)
+            else:
+                shutil.rmtree(staging)
+
+    def _publish(self, staging: Path) -> None:
+        for staged in sorted(staging.glob("date=*/part-*.parquet")):
+            target = self.root / staged.parent.name / staged.name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            staged.replace(target)
+        shutil.rmtree(staging)
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    tmp = path.with_suffix(".tmp")
+    with tmp.open("w") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+    tmp.replace(path)

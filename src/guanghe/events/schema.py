@@ -1,0 +1,69 @@
+"""The behaviour-event schema shared by ingest, the event log, the simulator and the pipelines.
+
+One row is one event, or ``count`` identical actions rolled up by the producer (a ranker
+flushing a minute of exposures of one work, say). Columns:
+
+============  ==========================  ====================================================
+column        type                        meaning
+============  ==========================  ====================================================
+event_id      string, required            globally unique; ingest is idempotent on it
+type          string, required            one of :data:`EVENT_TYPES`
+ts            timestamp (µs, UTC)         when it happened; RFC 3339 with an offset on input
+creator_id    int64, required             the creator the event is about
+work_id       int64 or null               the work, when the event concerns one
+count         int64 >= 1, default 1       identical actions this row stands for (1 for orders)
+boosted       bool                        exposures only, required: paid traffic support or not
+amount_fen    int64 > 0                   orders only, required: order value in fen (CNY)
+campaign_id   int64 or null               ad impressions and clicks: the advertiser campaign
+product_id    int64 or null               orders: the product sold
+============  ==========================  ====================================================
+
+On disk the log is Hive-partitioned by the UTC date of ``ts``: ``events/date=YYYY-MM-DD/``.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+import pyarrow as pa
+
+EVENT_TYPES: Final = (
+    "exposure",
+    "play",
+    "like",
+    "comment",
+    "share",
+    "follow",
+    "unfollow",
+    "order",
+    "ad_impression",
+    "ad_click",
+)
+
+EVENT_SCHEMA: Final = pa.schema(
+    [
+        pa.field("event_id", pa.string(), nullable=False),
+        pa.field("type", pa.string(), nullable=False),
+        pa.field("ts", pa.timestamp("us", tz="UTC"), nullable=False),
+        pa.field("creator_id", pa.int64(), nullable=False),
+        pa.field("work_id", pa.int64()),
+        pa.field("count", pa.int64(), nullable=False),
+        pa.field("boosted", pa.bool_()),
+        pa.field("amount_fen", pa.int64()),
+        pa.field("campaign_id", pa.int64()),
+        pa.field("product_id", pa.int64()),
+    ]
+)
+
+REQUIRED_COLUMNS: Final = ("event_id", "type", "ts", "creator_id")
+OPTIONAL_COLUMNS: Final = tuple(n for n in EVENT_SCHEMA.names if n not in REQUIRED_COLUMNS)
+
+#: Per type, the type-specific columns it must carry, and those it may carry.
+TYPE_REQUIRES: Final = {"exposure": ("boosted",), "order": ("amount_fen",)}
+TYPE_ALLOWS: Final = {
+    "exposure": ("boosted",),
+    "order": ("amount_fen", "product_id"),
+    "ad_impression": ("campaign_id",),
+    "ad_click": ("campaign_id",),
+}
+TYPE_SPECIFIC_COLUMNS: Final = ("boosted", "amount_fen", "campaign_id", "product_id")

@@ -1,0 +1,1 @@
+"""Trending topics per vertical, the event calendar and notifications to matching creators."""

@@ -1,0 +1,1 @@
+"""Incentive programs with personalised tasks per vertical and stage, progress and rewards."""

@@ -1,0 +1,1 @@
+"""MCN institutions: contracts, revenue splits, agents, pools and levels."""

@@ -1,0 +1,1 @@
+"""Double-entry money and traffic accounts: balanced, idempotent transfers, settlement, statements."""

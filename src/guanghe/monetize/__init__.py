@@ -1,0 +1,1 @@
+"""Monetization: profile-page ads, commodity distribution and the task center."""

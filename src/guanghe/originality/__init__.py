@@ -1,0 +1,3 @@
+"""Original protection: fingerprints of works, near-duplicate search, attribution, claims and
+disputes.
+"""

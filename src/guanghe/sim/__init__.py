@@ -1,0 +1,1 @@
+"""Synthetic platform with hidden ground truth, for the demo, tests and benchmarks."""

@@ -1,0 +1,19 @@
+"""Alembic environment: migrates the engine handed over in ``config.attributes``."""
+
+from __future__ import annotations
+
+from alembic import context
+from sqlalchemy import Engine
+
+from guanghe.store.models import Base
+
+engine = context.config.attributes["engine"]
+assert isinstance(engine, Engine)
+
+with engine.begin() as connection:
+    context.configure(
+        connection=connection,
+        target_metadata=Base.metadata,
+        render_as_batch=connection.dialect.name == "sqlite",
+    )
+    context.run_migrations()
