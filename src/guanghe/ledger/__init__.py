@@ -1,1 +1,3 @@
-"""Double-entry money and traffic accounts: balanced, idempotent transfers, settlement, statements."""
+"""Double-entry money and traffic accounts: balanced, idempotent transfers, settlement and
+statements.
+"""
