@@ -1,0 +1,24 @@
+"""The FastAPI application: API routers and the dashboard, over one runtime."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from guanghe.api.problems import install_problem_handlers
+from guanghe.api.routers import creators, health, works
+from guanghe.runtime import Runtime
+
+
+def create_app(runtime: Runtime) -> FastAPI:
+    """Build the app serving ``runtime``'s stores. Nothing is opened until the first request."""
+    app = FastAPI(
+        title="Guanghe",
+        version="0.1.0",
+        summary="Creator growth and monetization engine",
+        openapi_url="/openapi.json",
+    )
+    app.state.runtime = runtime
+    install_problem_handlers(app)
+    for router in (health.router, creators.router, works.router):
+        app.include_router(router)
+    return app

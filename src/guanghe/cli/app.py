@@ -1,0 +1,59 @@
+"""The ``guanghe`` command: wiring of the sub-commands and the one place errors become exits."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+import typer
+from sqlalchemy.exc import OperationalError
+
+from guanghe import errors
+from guanghe.cli import access, events, platform, sim
+
+EXIT_CODES: dict[type[errors.GuangheError], int] = {
+    errors.InvalidInput: 2,
+    errors.NotFound: 3,
+    errors.Conflict: 4,
+    errors.Unauthenticated: 5,
+    errors.Forbidden: 5,
+    errors.Unavailable: 6,
+}
+
+app = typer.Typer(
+    name="guanghe",
+    help="Guanghe: creator growth and monetization engine.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+platform.register(app)
+events.register(app)
+app.add_typer(sim.app, name="sim")
+app.add_typer(access.app, name="token")
+
+
+def exit_code(exc: errors.GuangheError) -> int:
+    for kind in type(exc).__mro__:
+        if kind in EXIT_CODES:
+            return EXIT_CODES[kind]
+    return 1
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the CLI; errors print one line on stderr and exit non-zero."""
+    try:
+        result = app(args=argv, prog_name="guanghe", standalone_mode=False)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        print("guanghe: aborted", file=sys.stderr)
+        sys.exit(130)
+    except errors.GuangheError as exc:
+        print(f"guanghe: error: {exc.detail}", file=sys.stderr)
+        sys.exit(exit_code(exc))
+    except OperationalError as exc:
+        print(f"guanghe: error: the database is unreachable: {exc.orig}", file=sys.stderr)
+        sys.exit(EXIT_CODES[errors.Unavailable])
+    sys.exit(result if isinstance(result, int) else 0)

@@ -1,0 +1,235 @@
+"""Reading creators and works: filtered, keyset-paginated and scoped to who is asking."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import json
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import ColumnElement, Select, and_, exists, or_, select, true
+from sqlalchemy.orm import Session
+
+from guanghe.access import Principal
+from guanghe.errors import Forbidden, InvalidInput, NotFound
+from guanghe.store import STAGES, Creator, Vertical, Work
+
+MAX_PAGE = 200
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class CreatorView:
+    id: int
+    handle: str
+    display_name: str
+    vertical: str
+    joined_on: dt.date
+    follower_count: int
+    stage: str
+    institution_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class WorkView:
+    id: int
+    creator_id: int
+    published_at: dt.datetime
+    title: str
+    caption: str
+    hashtags: list[str]
+    vertical: str
+    duration_s: int
+    cover_path: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[T]):
+    """One page of results; ``next_cursor`` is None on the last page."""
+
+    items: list[T]
+    next_cursor: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class CreatorFilter:
+    vertical: str | None = None
+    stage: str | None = None
+    institution_id: int | None = None
+    min_followers: int | None = None
+    max_followers: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class WorkFilter:
+    creator_id: int | None = None
+    vertical: str | None = None
+    published_from: dt.datetime | None = None
+    published_to: dt.datetime | None = None
+
+
+def creator_scope(principal: Principal) -> ColumnElement[bool]:
+    """The creators ``principal`` may see, as a SQL condition on ``creators``."""
+    if principal.role == "operator":
+        return true()
+    if principal.role == "creator":
+        return Creator.id == principal.subject_id
+    if principal.role == "institution":
+        return Creator.institution_id == principal.subject_id
+    raise Forbidden(f"the {principal.role} role has no access to creators")
+
+
+def list_creators(
+    session: Session,
+    principal: Principal,
+    filters: CreatorFilter,
+    *,
+    cursor: str | None = None,
+    limit: int = 50,
+) -> Page[CreatorView]:
+    """Creators visible to ``principal`` matching ``filters``, in id order."""
+    _check_limit(limit)
+    query = _creator_select().where(creator_scope(principal))
+    if filters.stage is not None:
+        if filters.stage not in STAGES:
+            raise InvalidInput(f"unknown stage {filters.stage!r}; expected one of {STAGES}")
+        query = query.where(Creator.stage == filters.stage)
+    if filters.vertical is not None:
+        query = query.where(Creator.vertical_id == _vertical_id(session, filters.vertical))
+    if filters.institution_id is not None:
+        query = query.where(Creator.institution_id == filters.institution_id)
+    if filters.min_followers is not None:
+        query = query.where(Creator.follower_count >= filters.min_followers)
+    if filters.max_followers is not None:
+        query = query.where(Creator.follower_count <= filters.max_followers)
+    if cursor is not None:
+        (after_id,) = _decode_cursor(cursor, 1)
+        query = query.where(Creator.id > after_id)
+    rows = session.execute(query.order_by(Creator.id).limit(limit + 1)).all()
+    items = [CreatorView(*row) for row in rows[:limit]]
+    more = len(rows) > limit
+    return Page(items, _encode_cursor([items[-1].id]) if more else None)
+
+
+def get_creator(session: Session, principal: Principal, creator_id: int) -> CreatorView:
+    """One creator; :class:`NotFound` if unknown, :class:`Forbidden` if not visible."""
+    row = session.execute(_creator_select().where(Creator.id == creator_id)).one_or_none()
+    if row is None:
+        raise NotFound(f"creator {creator_id} does not exist")
+    visible = session.execute(
+        select(exists().where(Creator.id == creator_id, creator_scope(principal)))
+    ).scalar_one()
+    if not visible:
+        raise Forbidden(f"creator {creator_id} is not visible to this {principal.role} token")
+    return CreatorView(*row)
+
+
+def list_works(
+    session: Session,
+    principal: Principal,
+    filters: WorkFilter,
+    *,
+    cursor: str | None = None,
+    limit: int = 50,
+) -> Page[WorkView]:
+    """Works of the creators visible to ``principal``, newest first."""
+    _check_limit(limit)
+    query = _work_select().where(creator_scope(principal))
+    if filters.creator_id is not None:
+        query = query.where(Work.creator_id == filters.creator_id)
+    if filters.vertical is not None:
+        query = query.where(Work.vertical_id == _vertical_id(session, filters.vertical))
+    if filters.published_from is not None:
+        query = query.where(Work.published_at >= filters.published_from)
+    if filters.published_to is not None:
+        query = query.where(Work.published_at < filters.published_to)
+    if cursor is not None:
+        at_text, before_id = _decode_cursor(cursor, 2)
+        try:
+            at = dt.datetime.fromisoformat(str(at_text))
+        except ValueError as exc:
+            raise InvalidInput("malformed cursor") from exc
+        query = query.where(
+            or_(Work.published_at < at, and_(Work.published_at == at, Work.id < before_id))
+        )
+    rows = session.execute(
+        query.order_by(Work.published_at.desc(), Work.id.desc()).limit(limit + 1)
+    ).all()
+    items = [WorkView(*row) for row in rows[:limit]]
+    more = len(rows) > limit
+    last = items[-1] if items else None
+    next_cursor = (
+        _encode_cursor([last.published_at.isoformat(), last.id]) if more and last else None
+    )
+    return Page(items, next_cursor)
+
+
+def get_work(session: Session, principal: Principal, work_id: int) -> WorkView:
+    """One work; :class:`NotFound` if unknown, :class:`Forbidden` if not visible."""
+    row = session.execute(_work_select().where(Work.id == work_id)).one_or_none()
+    if row is None:
+        raise NotFound(f"work {work_id} does not exist")
+    work = WorkView(*row)
+    get_creator(session, principal, work.creator_id)
+    return work
+
+
+def _creator_select() -> Select[*tuple[Any, ...]]:
+    return select(
+        Creator.id,
+        Creator.handle,
+        Creator.display_name,
+        Vertical.slug,
+        Creator.joined_on,
+        Creator.follower_count,
+        Creator.stage,
+        Creator.institution_id,
+    ).join(Vertical, Vertical.id == Creator.vertical_id)
+
+
+def _work_select() -> Select[*tuple[Any, ...]]:
+    return (
+        select(
+            Work.id,
+            Work.creator_id,
+            Work.published_at,
+            Work.title,
+            Work.caption,
+            Work.hashtags,
+            Vertical.slug,
+            Work.duration_s,
+            Work.cover_path,
+        )
+        .join(Vertical, Vertical.id == Work.vertical_id)
+        .join(Creator, Creator.id == Work.creator_id)
+    )
+
+
+def _vertical_id(session: Session, slug: str) -> int:
+    found = session.execute(select(Vertical.id).where(Vertical.slug == slug)).scalar_one_or_none()
+    if found is None:
+        raise InvalidInput(f"unknown vertical {slug!r}")
+    return int(found)
+
+
+def _check_limit(limit: int) -> None:
+    if not 1 <= limit <= MAX_PAGE:
+        raise InvalidInput(f"limit must be between 1 and {MAX_PAGE}")
+
+
+def _encode_cursor(values: list[Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(values).encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str, arity: int) -> list[Any]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        values = json.loads(base64.urlsafe_b64decode(padded.encode()))
+    except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
+        raise InvalidInput("malformed cursor") from exc
+    if not isinstance(values, list) or len(values) != arity or not isinstance(values[-1], int):
+        raise InvalidInput("malformed cursor")
+    return values

@@ -1,0 +1,341 @@
+"""Validated, idempotent, all-or-nothing ingest of event files (CSV, JSON Lines, Parquet).
+
+Every row is checked against the schema in :mod:`guanghe.events.schema` and against the
+relational store (the creator exists; the work exists and is that creator's). A file with any
+bad row applies nothing and yields a row-level report. Rows whose ``event_id`` is already in
+the log with identical content are skipped, so ingesting a file twice changes nothing; the same
+``event_id`` with different content is a bad row.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from guanghe.errors import InvalidInput, RejectedBatch
+from guanghe.events.log import EventLog
+from guanghe.events.schema import (
+    EVENT_SCHEMA,
+    EVENT_TYPES,
+    OPTIONAL_COLUMNS,
+    REQUIRED_COLUMNS,
+    TYPE_ALLOWS,
+    TYPE_REQUIRES,
+    TYPE_SPECIFIC_COLUMNS,
+)
+
+SUFFIXES = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet"}
+REPORT_COLUMNS = ["row", "event_id", "field", "error"]
+_ID = r"^\+?0*[1-9]\d{0,17}$"
+_RFC3339 = r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$"
+_BOOLS = {"true": True, "false": False, "1": True, "0": False}
+
+
+class Referents(Protocol):
+    """What ingest needs to know of the relational store."""
+
+    def unknown_creators(self, creator_ids: list[int]) -> set[int]:
+        """The ids among ``creator_ids`` that are not creators."""
+        ...
+
+    def work_owners(self, work_ids: list[int]) -> dict[int, int]:
+        """Creator id of each existing work among ``work_ids``."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class IngestResult:
+    rows: int
+    added: int
+    already_logged: int
+
+
+def ingest_file(log: EventLog, path: Path, referents: Referents, report_path: Path) -> IngestResult:
+    """Validate ``path`` and append its new events to ``log`` as one atomic batch.
+
+    Raises :class:`InvalidInput` for an unreadable file or wrong columns and
+    :class:`RejectedBatch` (report written to ``report_path``) when any row is bad.
+    """
+    raw = read_event_file(path)
+    table, problems = validate_events(raw, referents)
+    fresh, conflicts = _split_against_log(log, table, raw)
+    problems = pd.concat([p for p in (problems, conflicts) if not p.empty] or [problems])
+    if not problems.empty:
+        _write_report(problems, report_path)
+        bad = problems["row"].nunique()
+        raise RejectedBatch(
+            f"{bad} of {len(raw)} rows in {path.name} are invalid; nothing was ingested "
+            f"(report: {report_path})",
+            report_path,
+            bad,
+        )
+    added = log.append(fresh)
+    return IngestResult(rows=len(raw), added=added, already_logged=table.num_rows - added)
+
+
+def read_event_file(path: Path) -> pd.DataFrame:
+    """The file's records as a frame of canonical strings ("" for missing), one per row.
+
+    JSON Lines records that are not JSON objects become rows with a ``_line_error``.
+    """
+    kind = SUFFIXES.get(path.suffix.lower())
+    if kind is None:
+        raise InvalidInput(
+            f"{path.name}: unsupported file type; expected one of {', '.join(sorted(SUFFIXES))}"
+        )
+    if not path.is_file():
+        raise InvalidInput(f"{path}: no such file")
+    try:
+        if kind == "csv":
+            frame = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
+        elif kind == "parquet":
+            frame = pq.read_table(path).to_pandas(types_mapper=None).astype(object)
+        else:
+            frame = _read_jsonl(path)
+    except (ValueError, OSError, pa.ArrowException, UnicodeDecodeError) as exc:
+        raise InvalidInput(f"{path.name}: cannot read as {kind}: {exc}") from exc
+    _check_columns(frame, path)
+    canonical: pd.DataFrame = frame.apply(lambda column: column.map(_canonical))
+    return canonical.reset_index(drop=True)
+
+
+def _read_jsonl(path: Path) -> pd.DataFrame:
+    records: list[dict[str, Any]] = []
+    with path.open(encoding="utf-8") as handle:
+        for line in handle:
+            if not line.strip():
+                continue
+            try:
+                value = json.loads(line)
+            except json.JSONDecodeError as exc:
+                records.append({"_line_error": f"not valid JSON: {exc.msg}"})
+                continue
+            if not isinstance(value, dict):
+                records.append({"_line_error": "not a JSON object"})
+            else:
+                records.append(value)
+    return pd.DataFrame.from_records(records, columns=_columns_in_order(records))
+
+
+def _columns_in_order(records: list[dict[str, Any]]) -> list[str]:
+    seen: dict[str, None] = {}
+    for record in records:
+        seen.update(dict.fromkeys(record))
+    return list(seen) or list(REQUIRED_COLUMNS)
+
+
+def _check_columns(frame: pd.DataFrame, path: Path) -> None:
+    columns = [c for c in frame.columns if c != "_line_error"]
+    missing = [c for c in REQUIRED_COLUMNS if c not in columns]
+    unknown = [c for c in columns if c not in EVENT_SCHEMA.names]
+    if missing:
+        raise InvalidInput(f"{path.name}: missing required column(s): {', '.join(missing)}")
+    if unknown:
+        raise InvalidInput(
+            f"{path.name}: unknown column(s): {', '.join(map(str, unknown))}; "
+            f"allowed: {', '.join(EVENT_SCHEMA.names)}"
+        )
+
+
+def _canonical(value: object) -> str:
+    """One cell as text: missing → "", booleans lower-case, integral floats without ".0"."""
+    if value is None or value is pd.NaT:
+        return ""
+    if isinstance(value, bool | np.bool_):
+        return "true" if value else "false"
+    if isinstance(value, float | np.floating):
+        if math.isnan(value):
+            return ""
+        return str(int(value)) if float(value).is_integer() else repr(float(value))
+    if isinstance(value, pd.Timestamp):
+        return value.isoformat() if value.tzinfo is not None else value.isoformat() + "?"
+    return str(value).strip()
+
+
+def validate_events(raw: pd.DataFrame, referents: Referents) -> tuple[pa.Table, pd.DataFrame]:
+    """The valid rows as an :data:`EVENT_SCHEMA` table (duplicates collapsed), and a report
+    frame of the problems (columns :data:`REPORT_COLUMNS`, ``row`` 1-based)."""
+    frame = raw.copy()
+    for column in OPTIONAL_COLUMNS:
+        if column not in frame:
+            frame[column] = ""
+    problems: list[pd.DataFrame] = []
+
+    def flag(mask: pd.Series, field: str, message: str | pd.Series) -> None:
+        if mask.any():
+            text = message[mask] if isinstance(message, pd.Series) else message
+            problems.append(
+                pd.DataFrame(
+                    {
+                        "row": frame.index[mask] + 1,
+                        "event_id": frame["event_id"][mask],
+                        "field": field,
+                        "error": text,
+                    }
+                )
+            )
+
+    if "_line_error" in frame:
+        flag(frame["_line_error"] != "", "record", frame["_line_error"])
+    flag(frame["event_id"] == "", "event_id", "missing")
+    flag(frame["event_id"].str.len() > 128, "event_id", "longer than 128 characters")
+    flag(~frame["type"].isin(EVENT_TYPES), "type", "must be one of " + ", ".join(EVENT_TYPES))
+
+    ts_shape = frame["ts"].str.fullmatch(_RFC3339)
+    flag(~ts_shape, "ts", "not an RFC 3339 timestamp with a time zone offset")
+    ts = pd.to_datetime(frame["ts"].where(ts_shape), format="ISO8601", utc=True, errors="coerce")
+    flag(ts_shape & ts.isna(), "ts", "not a valid date and time")
+
+    ints: dict[str, pd.Series] = {}
+    for column in ("creator_id", "work_id", "campaign_id", "product_id", "amount_fen", "count"):
+        present = frame[column] != ""
+        shaped = frame[column].str.fullmatch(_ID)
+        if column in REQUIRED_COLUMNS:
+            flag(~present, column, "missing")
+        flag(present & ~shaped, column, "must be a positive integer")
+        ints[column] = frame[column].where(present & shaped, "0").astype("int64")
+
+    boosted_text = frame["boosted"].str.lower()
+    flag((frame["boosted"] != "") & ~boosted_text.isin(_BOOLS), "boosted", "must be true or false")
+
+    kind = frame["type"]
+    for column in TYPE_SPECIFIC_COLUMNS:
+        present = frame[column] != ""
+        needs = kind.isin([t for t, cols in TYPE_REQUIRES.items() if column in cols])
+        allows = kind.isin([t for t, cols in TYPE_ALLOWS.items() if column in cols])
+        flag(needs & ~present, column, "required for " + kind.where(needs, "") + " events")
+        flag(
+            present & ~allows & kind.isin(EVENT_TYPES), column, "not allowed on " + kind + " events"
+        )
+    flag(
+        (kind == "order") & (frame["count"] != "") & (ints["count"] != 1),
+        "count",
+        "orders are one per row (count 1)",
+    )
+
+    report = pd.concat(problems) if problems else pd.DataFrame(columns=REPORT_COLUMNS)
+    good = ~frame.index.isin(report["row"] - 1)
+    table = pa.table(
+        {
+            "event_id": frame["event_id"][good],
+            "type": kind[good],
+            "ts": ts[good],
+            "creator_id": ints["creator_id"][good],
+            "work_id": _nullable(ints["work_id"], frame["work_id"])[good],
+            "count": ints["count"].where(frame["count"] != "", 1)[good],
+            "boosted": boosted_text.map(_BOOLS)[good],
+            "amount_fen": _nullable(ints["amount_fen"], frame["amount_fen"])[good],
+            "campaign_id": _nullable(ints["campaign_id"], frame["campaign_id"])[good],
+            "product_id": _nullable(ints["product_id"], frame["product_id"])[good],
+            "__row": (frame.index + 1)[good],
+        }
+    )
+    table, duplicate_problems = _collapse_duplicates(table)
+    referent_problems = _check_referents(table, referents)
+    extra = [p for p in (duplicate_problems, referent_problems) if not p.empty]
+    if extra:
+        report = pd.concat([report, *extra])
+        table = table.filter(pa.array(~np.isin(table["__row"].to_numpy(), report["row"])))
+    return table.drop_columns(["__row"]).cast(EVENT_SCHEMA), report.sort_values(["row", "field"])
+
+
+def _nullable(values: pd.Series, text: pd.Series) -> pd.Series:
+    return values.astype("Int64").where(text != "", pd.NA)
+
+
+def _collapse_duplicates(table: pa.Table) -> tuple[pa.Table, pd.DataFrame]:
+    frame = table.to_pandas()
+    content = [c for c in frame.columns if c != "__row"]
+    exact = frame.duplicated(subset=content, keep="first")
+    frame = frame[~exact]
+    clash = frame.duplicated(subset=["event_id"], keep="first")
+    first_row = frame.groupby("event_id")["__row"].transform("first")
+    report = pd.DataFrame(
+        {
+            "row": frame["__row"][clash],
+            "event_id": frame["event_id"][clash],
+            "field": "event_id",
+            "error": "repeats the event_id of row "
+            + first_row[clash].astype(str)
+            + " with different content",
+        }
+    )
+    return pa.Table.from_pandas(frame, schema=table.schema, preserve_index=False), report
+
+
+def _check_referents(table: pa.Table, referents: Referents) -> pd.DataFrame:
+    frame = table.select(["__row", "event_id", "creator_id", "work_id"]).to_pandas()
+    unknown = referents.unknown_creators(sorted(set(frame["creator_id"].tolist())))
+    work_ids = frame["work_id"].dropna().astype("int64")
+    owners = referents.work_owners(sorted(set(work_ids.tolist())))
+    owner = frame["work_id"].map(owners)
+    problems = [
+        _rows(frame, frame["creator_id"].isin(unknown), "creator_id", "no such creator"),
+        _rows(frame, frame["work_id"].notna() & owner.isna(), "work_id", "no such work"),
+        _rows(
+            frame,
+            owner.notna() & (owner != frame["creator_id"]),
+            "work_id",
+            "the work belongs to creator " + owner.astype("Int64").astype(str),
+        ),
+    ]
+    return pd.concat(problems)
+
+
+def _rows(frame: pd.DataFrame, mask: pd.Series, field: str, error: str | pd.Series) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "row": frame["__row"][mask],
+            "event_id": frame["event_id"][mask],
+            "field": field,
+            "error": error[mask] if isinstance(error, pd.Series) else error,
+        },
+        columns=REPORT_COLUMNS,
+    )
+
+
+def _split_against_log(
+    log: EventLog, table: pa.Table, raw: pd.DataFrame
+) -> tuple[pa.Table, pd.DataFrame]:
+    """The rows not yet logged, and a report of those logged with different content."""
+    existing = log.existing(table)
+    if existing.num_rows == 0:
+        return table, pd.DataFrame(columns=REPORT_COLUMNS)
+    incoming = table.to_pandas().assign(row=_row_numbers(table, raw))
+    merged = incoming.merge(existing.to_pandas(), on="event_id", suffixes=("", "_logged"))
+    differs = np.zeros(len(merged), dtype=bool)
+    for column in EVENT_SCHEMA.names[1:]:
+        a, b = merged[column], merged[f"{column}_logged"]
+        same = (a == b).fillna(False) | (a.isna() & b.isna())
+        differs |= ~same.to_numpy(dtype=bool)
+    clash = merged[differs]
+    conflicts = pd.DataFrame(
+        {
+            "row": clash["row"],
+            "event_id": clash["event_id"],
+            "field": "event_id",
+            "error": "already in the event log with different content",
+        },
+        columns=REPORT_COLUMNS,
+    )
+    fresh = table.filter(pa.array(~incoming["event_id"].isin(merged["event_id"]).to_numpy()))
+    return fresh, conflicts
+
+
+def _row_numbers(table: pa.Table, raw: pd.DataFrame) -> np.ndarray:
+    first = pd.Series(raw.index + 1, index=raw["event_id"])
+    first = first[~first.index.duplicated()]
+    return first.reindex(table["event_id"].to_pylist()).to_numpy()
+
+
+def _write_report(problems: pd.DataFrame, report_path: Path) -> None:
+    report_path.parent.mkdir(parents=True, exist_ok=True)
+    problems.sort_values(["row", "field"]).to_csv(report_path, index=False, columns=REPORT_COLUMNS)

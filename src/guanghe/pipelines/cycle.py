@@ -1,0 +1,47 @@
+"""The daily cycle: the batch steps that turn one day's events into the day's snapshots.
+
+Steps run in order; each is a pure function of its inputs plus a write of its snapshot, so
+re-running a date gives the same result. Capabilities add their steps to :data:`CYCLE_STEPS`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from guanghe.runtime import Runtime
+
+
+@dataclass(frozen=True, slots=True)
+class CycleStep:
+    """One named step of the cycle."""
+
+    name: str
+    run: Callable[[Runtime, dt.date], None]
+
+
+#: The steps in the order the data flow needs them (features → stages → traffic → …).
+CYCLE_STEPS: tuple[CycleStep, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class CycleResult:
+    date: dt.date
+    steps: tuple[str, ...]
+
+
+def run_cycle(
+    runtime: Runtime,
+    date: dt.date,
+    *,
+    steps: tuple[CycleStep, ...] = CYCLE_STEPS,
+    progress: Callable[[str], None] | None = None,
+) -> CycleResult:
+    """Run ``steps`` for ``date`` and return what ran."""
+    runtime.init()
+    for step in steps:
+        if progress is not None:
+            progress(step.name)
+        step.run(runtime, date)
+    return CycleResult(date=date, steps=tuple(step.name for step in steps))
