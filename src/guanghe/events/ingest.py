@@ -5,6 +5,9 @@ relational store (the creator exists; the work exists and is that creator's). A 
 bad row applies nothing and yields a row-level report. Rows whose ``event_id`` is already in
 the log with identical content are skipped, so ingesting a file twice changes nothing; the same
 ``event_id`` with different content is a bad row.
+
+Reports are CSV with columns ``row, event_id, field, error``; rows are numbered from 1 in file
+order (data records of a CSV, header not counted; lines of a JSON Lines file; rows of Parquet).
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ from guanghe.events.schema import (
 
 SUFFIXES = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet"}
 REPORT_COLUMNS = ["row", "event_id", "field", "error"]
-_ID = r"^\+?0*[1-9]\d{0,17}$"
+_ID = r"^\+?0*[1-9]\d{0,17}(\.0*)?$"  # integral decimals ("100.0") from CSV exports
 _RFC3339 = r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$"
 _BOOLS = {"true": True, "false": False, "1": True, "0": False}
 
@@ -112,6 +115,7 @@ def _read_jsonl(path: Path) -> pd.DataFrame:
     with path.open(encoding="utf-8") as handle:
         for line in handle:
             if not line.strip():
+                records.append({"_line_error": "empty line"})
                 continue
             try:
                 value = json.loads(line)
@@ -168,8 +172,10 @@ def validate_events(raw: pd.DataFrame, referents: Referents) -> tuple[pa.Table, 
         if column not in frame:
             frame[column] = ""
     problems: list[pd.DataFrame] = []
+    unreadable = frame["_line_error"] != "" if "_line_error" in frame else frame.index < 0
 
     def flag(mask: pd.Series, field: str, message: str | pd.Series) -> None:
+        mask = mask & ~unreadable
         if mask.any():
             text = message[mask] if isinstance(message, pd.Series) else message
             problems.append(
@@ -183,8 +189,17 @@ def validate_events(raw: pd.DataFrame, referents: Referents) -> tuple[pa.Table, 
                 )
             )
 
-    if "_line_error" in frame:
-        flag(frame["_line_error"] != "", "record", frame["_line_error"])
+    if unreadable.any():
+        problems.append(
+            pd.DataFrame(
+                {
+                    "row": frame.index[unreadable] + 1,
+                    "event_id": "",
+                    "field": "record",
+                    "error": frame["_line_error"][unreadable],
+                }
+            )
+        )
     flag(frame["event_id"] == "", "event_id", "missing")
     flag(frame["event_id"].str.len() > 128, "event_id", "longer than 128 characters")
     flag(~frame["type"].isin(EVENT_TYPES), "type", "must be one of " + ", ".join(EVENT_TYPES))
@@ -201,7 +216,8 @@ def validate_events(raw: pd.DataFrame, referents: Referents) -> tuple[pa.Table, 
         if column in REQUIRED_COLUMNS:
             flag(~present, column, "missing")
         flag(present & ~shaped, column, "must be a positive integer")
-        ints[column] = frame[column].where(present & shaped, "0").astype("int64")
+        digits = frame[column].where(present & shaped, "0").str.split(".").str[0]
+        ints[column] = digits.astype("int64")
 
     boosted_text = frame["boosted"].str.lower()
     flag((frame["boosted"] != "") & ~boosted_text.isin(_BOOLS), "boosted", "must be true or false")

@@ -1,0 +1,236 @@
+"""Event ingest: validated, idempotent on event_id, all or nothing, with a row-level report."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from guanghe.creators import StoreReferents
+from guanghe.errors import InvalidInput, RejectedBatch
+from guanghe.events import IngestResult, ingest_file
+from guanghe.runtime import Runtime
+from tests.seed import SeedPlatform
+
+GOOD = [
+    {
+        "event_id": "e1",
+        "type": "exposure",
+        "ts": "2026-11-27T08:00:00Z",
+        "creator_id": 1,
+        "work_id": 100,
+        "count": 300,
+        "boosted": False,
+    },
+    {
+        "event_id": "e2",
+        "type": "exposure",
+        "ts": "2026-11-27T09:00:00+08:00",
+        "creator_id": 1,
+        "work_id": 100,
+        "count": 50,
+        "boosted": True,
+    },
+    {
+        "event_id": "e3",
+        "type": "play",
+        "ts": "2026-11-28T10:00:00Z",
+        "creator_id": 2,
+        "work_id": 101,
+        "count": 20,
+    },
+    {"event_id": "e4", "type": "follow", "ts": "2026-11-28T10:01:00Z", "creator_id": 2},
+    {
+        "event_id": "e5",
+        "type": "order",
+        "ts": "2026-11-28T11:00:00Z",
+        "creator_id": 3,
+        "amount_fen": 12_900,
+        "product_id": 77,
+    },
+    {
+        "event_id": "e6",
+        "type": "ad_click",
+        "ts": "2026-11-28T12:00:00Z",
+        "creator_id": 3,
+        "campaign_id": 5,
+    },
+]
+
+
+def write(rows: list[dict[str, object]], path: Path) -> Path:
+    frame = pd.DataFrame(rows)
+    if path.suffix == ".csv":
+        frame.to_csv(path, index=False)
+    elif path.suffix == ".jsonl":
+        path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    else:
+        pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), path)
+    return path
+
+
+def ingest(runtime: Runtime, path: Path) -> IngestResult:
+    with runtime.sessions() as session:
+        return ingest_file(
+            runtime.event_log, path, StoreReferents(session), path.with_suffix(".report.csv")
+        )
+
+
+def logged(runtime: Runtime) -> pd.DataFrame:
+    con = runtime.event_log.connect()
+    return con.sql("SELECT * FROM events ORDER BY event_id").df()
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".jsonl", ".parquet"])
+def test_ingest_is_idempotent(
+    runtime: Runtime, seed_platform: SeedPlatform, tmp_path: Path, suffix: str
+) -> None:
+    path = write(GOOD, tmp_path / f"events{suffix}")
+    first = ingest(runtime, path)
+    assert (first.rows, first.added, first.already_logged) == (6, 6, 0)
+    files_before = runtime.event_log.files()
+    table_before = logged(runtime)
+    second = ingest(runtime, path)
+    assert (second.added, second.already_logged) == (0, 6)
+    assert runtime.event_log.files() == files_before
+    pd.testing.assert_frame_equal(logged(runtime), table_before)
+    assert runtime.event_log.dates() == ["2026-11-27", "2026-11-28"]
+
+
+def test_values_are_normalised(
+    runtime: Runtime, seed_platform: SeedPlatform, tmp_path: Path
+) -> None:
+    ingest(runtime, write(GOOD, tmp_path / "events.csv"))
+    rows = logged(runtime).set_index("event_id")
+    assert rows.loc["e2", "ts"] == pd.Timestamp("2026-11-27T01:00:00Z")
+    assert bool(rows.loc["e2", "boosted"]) is True
+    assert rows.loc["e4", "count"] == 1
+    assert pd.isna(rows.loc["e4", "work_id"])
+    assert rows.loc["e5", "amount_fen"] == 12_900
+
+
+def test_partial_overlap_adds_only_new_rows(
+    runtime: Runtime, seed_platform: SeedPlatform, tmp_path: Path
+) -> None:
+    ingest(runtime, write(GOOD[:3], tmp_path / "a.jsonl"))
+    result = ingest(runtime, write(GOOD, tmp_path / "b.jsonl"))
+    assert (result.added, result.already_logged) == (3, 3)
+    assert runtime.event_log.count() == 6
+
+
+def test_exact_duplicate_rows_in_one_file_collapse(
+    runtime: Runtime, seed_platform: SeedPlatform, tmp_path: Path
+) -> None:
+    result = ingest(runtime, write([*GOOD, GOOD[0]], tmp_path / "dup.csv"))
+    assert result.added == 6
+
+
+BAD_ROWS: list[tuple[dict[str, object], str, str]] = [
+    ({"type": "like"}, "type", ""),
+    ({"type": "teleport"}, "type", "must be one of"),
+    ({"ts": "2026-11-28 10:00:00"}, "ts", "time zone"),
+    ({"ts": "2026-13-28T10:00:00Z"}, "ts", "valid date"),
+    ({"creator_id": "abc"}, "creator_id", "positive integer"),
+    ({"creator_id": 0}, "creator_id", "positive integer"),
+    ({"creator_id": 424242}, "creator_id", "no such creator"),
+    ({"work_id": 999999}, "work_id", "no such work"),
+    ({"work_id": 103}, "work_id", "belongs to creator 4"),
+    ({"count": -3}, "count", "positive integer"),
+    ({"boosted": True}, "boosted", "not allowed on play"),
+    ({"type": "exposure"}, "boosted", "required for exposure"),
+    ({"type": "order", "work_id": None}, "amount_fen", "required for order"),
+    ({"amount_fen": 100}, "amount_fen", "not allowed on play"),
+    ({"event_id": ""}, "event_id", "missing"),
+]
+
+
+@pytest.mark.parametrize(("change", "field", "message"), BAD_ROWS)
+def test_one_bad_row_rejects_the_whole_file(
+    runtime: Runtime,
+    seed_platform: SeedPlatform,
+    tmp_path: Path,
+    change: dict[str, object],
+    field: str,
+    message: str,
+) -> None:
+    bad = {
+        "event_id": "bad",
+        "type": "play",
+        "ts": "2026-11-28T10:00:00Z",
+        "creator_id": 2,
+        "work_id": 101,
+    } | change
+    if change == {"type": "like"}:  # a valid like, so the row is fine: control case
+        ingest(runtime, write([*GOOD, bad], tmp_path / "ok.csv"))
+        assert runtime.event_log.count() == 7
+        return
+    path = write([*GOOD[:3], bad, *GOOD[3:]], tmp_path / "events.csv")
+    with pytest.raises(RejectedBatch) as caught:
+        ingest(runtime, path)
+    assert runtime.event_log.count() == 0
+    report = pd.read_csv(caught.value.report_path, dtype=str, keep_default_na=False)
+    assert list(report.columns) == ["row", "event_id", "field", "error"]
+    assert set(report["row"]) == {"4"}, report
+    assert field in set(report["field"])
+    assert message in " ".join(report["error"])
+    assert caught.value.bad_rows == 1
+
+
+def test_reused_event_id_with_different_content_is_rejected(
+    runtime: Runtime, seed_platform: SeedPlatform, tmp_path: Path
+) -> None:
+    ingest(runtime, write(GOOD, tmp_path / "a.jsonl"))
+    changed = [dict(GOOD[2], count=21), GOOD[3]]
+    with pytest.raises(RejectedBatch) as caught:
+        ingest(runtime, write(changed, tmp_path / "b.jsonl"))
+    report = pd.read_csv(caught.value.report_path)
+    assert report["row"].tolist() == [1]
+    assert "different content" in report["error"][0]
+    assert runtime.event_log.count() == 6
+
+
+def test_conflicting_duplicates_within_a_file_name_the_first_row(
+    runtime: Runtime, seed_platform: SeedPlatform, tmp_path: Path
+) -> None:
+    with pytest.raises(RejectedBatch) as caught:
+        ingest(runtime, write([*GOOD, dict(GOOD[0], count=1)], tmp_path / "d.jsonl"))
+    report = pd.read_csv(caught.value.report_path)
+    assert report["row"].tolist() == [7]
+    assert "row 1" in report["error"][0]
+
+
+def test_malformed_json_line_is_a_bad_row(
+    runtime: Runtime, seed_platform: SeedPlatform, tmp_path: Path
+) -> None:
+    path = tmp_path / "broken.jsonl"
+    path.write_text(json.dumps(GOOD[0]) + "\n{not json\n[1, 2]\n")
+    with pytest.raises(RejectedBatch) as caught:
+        ingest(runtime, path)
+    report = pd.read_csv(caught.value.report_path)
+    assert report["row"].tolist() == [2, 3]
+    assert runtime.event_log.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("events.txt", "x", "unsupported file type"),
+        ("missing.csv", None, "no such file"),
+        ("cols.csv", "event_id,type\ne1,play\n", "missing required column(s): ts, creator_id"),
+        ("extra.csv", "event_id,type,ts,creator_id,colour\n", "unknown column(s): colour"),
+        ("garbage.parquet", "not parquet", "cannot read as parquet"),
+    ],
+)
+def test_unreadable_files_are_invalid_input(
+    runtime: Runtime, tmp_path: Path, name: str, content: str | None, message: str
+) -> None:
+    path = tmp_path / name
+    if content is not None:
+        path.write_text(content)
+    with pytest.raises(InvalidInput, match=message.replace("(", r"\(").replace(")", r"\)")):
+        ingest(runtime, path)
+    assert runtime.event_log.count() == 0
