@@ -27,9 +27,9 @@ def store(runtime: Runtime) -> Runtime:
     """Three institutions (one empty), four creators in two verticals, five works."""
     with transaction(runtime.sessions) as session:
         session.add_all(
-            Institution(id=i, name=f"MCN {i}", founded_on=dt.date(2020, 1, 1))
-            for i in (10, 11, 12)
+            Institution(id=i, name=f"MCN {i}", founded_on=dt.date(2020, 1, 1)) for i in (10, 11, 12)
         )
+        session.flush()
         creators = [  # id, handle, vertical, stage, followers, institution
             (1, "ana", FOOD, "novice", 100, 10),
             (2, "bo", FOOD, "mature", 5_000, 10),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 
 from guanghe.api.problems import install_problem_handlers
 from guanghe.api.routers import creators, health, works
@@ -21,4 +22,11 @@ def create_app(runtime: Runtime) -> FastAPI:
     install_problem_handlers(app)
     for router in (health.router, creators.router, works.router):
         app.include_router(router)
+    # Imported here: the dashboard uses this package's dependencies, so a top-level import
+    # would be circular when ``guanghe.web`` is imported first.
+    from guanghe.web import STATIC_DIR
+    from guanghe.web import router as web_router
+
+    app.include_router(web_router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

@@ -1,5 +1,2 @@
-"""Command-line adapter: the ``guanghe`` Typer app, one module per capability."""
-
-from guanghe.cli.app import app, main
-
-__all__ = ["app", "main"]
+"""Command-line adapter: the ``guanghe`` Typer app (``guanghe.cli.app``), one module per
+capability."""

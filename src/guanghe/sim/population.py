@@ -112,8 +112,8 @@ def draw_population(rng: np.random.Generator, creators: int, days: int) -> Popul
         * stage_factor
     )
     response_s = np.exp(rng.normal(np.log(6_000.0), 0.8, size=n))
-    organic_follow_rate = (0.0004 + 0.006 * quality) * np.exp(rng.normal(0.0, 0.3, size=n))
-    churn_rate = (0.0003 + 0.0015 * (1.0 - quality)) * np.exp(rng.normal(0.0, 0.3, size=n))
+    organic_follow_rate = (0.001 + 0.01 * quality) * np.exp(rng.normal(0.0, 0.3, size=n))
+    churn_rate = (0.00005 + 0.0004 * (1.0 - quality)) * np.exp(rng.normal(0.0, 0.3, size=n))
 
     rank = np.argsort(np.argsort(followers + rng.random(n))) / max(n - 1, 1)
     institution_id = _sign_institutions(rng, n, rank)

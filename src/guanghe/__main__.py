@@ -1,0 +1,5 @@
+"""``python -m guanghe``."""
+
+from guanghe.cli.app import main
+
+main()

@@ -1,0 +1,15 @@
+"""The dashboard's router and where its templates and static files live."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import APIRouter
+
+from guanghe.web import dashboard, signin
+
+STATIC_DIR = Path(__file__).parent / "static"
+
+router = APIRouter(include_in_schema=False)
+router.include_router(signin.router)
+router.include_router(dashboard.router)
