@@ -31,6 +31,17 @@ class Runtime:
     def event_log(self) -> EventLog:
         return EventLog(self.settings.events_dir)
 
+    def close(self) -> None:
+        """Release pooled database connections, if any were opened."""
+        if "engine" in self.__dict__:
+            self.engine.dispose()
+
+    def __enter__(self) -> Runtime:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
     def init(self) -> None:
         """Create the data directory and bring the schema up to date (idempotent)."""
         self.settings.data_dir.mkdir(parents=True, exist_ok=True)

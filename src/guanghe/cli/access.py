@@ -23,14 +23,14 @@ def create(
     name: Annotated[str | None, typer.Option(help="Who the token is for.")] = None,
 ) -> None:
     """Create a user with ROLE and print its new bearer token alone on the last line."""
-    runtime = open_runtime()
-    with transaction(runtime.sessions) as session:
-        principal, token = create_token(
-            session,
-            role=role,
-            subject_id=subject,
-            name=name or (f"{role} {subject}" if subject is not None else role),
-            now=dt.datetime.now(dt.UTC),
-        )
-    typer.echo(f"created {principal.role} token for user {principal.user_id}", err=True)
-    typer.echo(token)
+    with open_runtime() as runtime:
+        with transaction(runtime.sessions) as session:
+            principal, token = create_token(
+                session,
+                role=role,
+                subject_id=subject,
+                name=name or (f"{role} {subject}" if subject is not None else role),
+                now=dt.datetime.now(dt.UTC),
+            )
+        typer.echo(f"created {principal.role} token for user {principal.user_id}", err=True)
+        typer.echo(token)

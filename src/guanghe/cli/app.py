@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 
-import click
 import typer
 from sqlalchemy.exc import OperationalError
 
@@ -41,19 +40,13 @@ def exit_code(exc: errors.GuangheError) -> int:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Run the CLI; errors print one line on stderr and exit non-zero."""
+    """Run the CLI; usage errors exit 2 (Typer), Guanghe errors print one line on stderr and
+    exit with the code of their kind."""
     try:
-        result = app(args=argv, prog_name="guanghe", standalone_mode=False)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
-    except click.exceptions.Abort:
-        print("guanghe: aborted", file=sys.stderr)
-        sys.exit(130)
+        app(args=argv, prog_name="guanghe")
     except errors.GuangheError as exc:
         print(f"guanghe: error: {exc.detail}", file=sys.stderr)
         sys.exit(exit_code(exc))
     except OperationalError as exc:
         print(f"guanghe: error: the database is unreachable: {exc.orig}", file=sys.stderr)
         sys.exit(EXIT_CODES[errors.Unavailable])
-    sys.exit(result if isinstance(result, int) else 0)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from pydantic import ValidationError
 
 from guanghe.errors import InvalidInput
@@ -9,14 +12,14 @@ from guanghe.runtime import Runtime
 from guanghe.settings import Settings
 
 
-def open_runtime(*, init: bool = True) -> Runtime:
-    """The runtime from ``GUANGHE_*`` settings, its schema brought up to date."""
+@contextmanager
+def open_runtime() -> Iterator[Runtime]:
+    """The runtime from ``GUANGHE_*`` settings, schema up to date; closed on exit."""
     try:
         settings = Settings()
     except ValidationError as exc:
         first = exc.errors()[0]
         raise InvalidInput(f"bad GUANGHE_ setting {first['loc']}: {first['msg']}") from exc
-    runtime = Runtime(settings)
-    if init:
+    with Runtime(settings) as runtime:
         runtime.init()
-    return runtime
+        yield runtime

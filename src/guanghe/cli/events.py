@@ -25,12 +25,12 @@ def ingest(
     ] = None,
 ) -> None:
     """Validate PATH and append its new events; a file with any bad row changes nothing."""
-    runtime = open_runtime()
-    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-    report_path = report or runtime.settings.reports_dir / f"{path.stem}.rejected.{stamp}.csv"
-    with runtime.sessions() as session:
-        result = ingest_file(runtime.event_log, path, StoreReferents(session), report_path)
-    typer.echo(
-        f"{path.name}: {result.rows} rows, {result.added} added, "
-        f"{result.already_logged} already in the log"
-    )
+    with open_runtime() as runtime:
+        stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+        report_path = report or runtime.settings.reports_dir / f"{path.stem}.rejected.{stamp}.csv"
+        with runtime.sessions() as session:
+            result = ingest_file(runtime.event_log, path, StoreReferents(session), report_path)
+        typer.echo(
+            f"{path.name}: {result.rows} rows, {result.added} added, "
+            f"{result.already_logged} already in the log"
+        )

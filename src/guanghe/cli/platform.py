@@ -31,21 +31,22 @@ def register(app: typer.Typer) -> None:
 
 def init() -> None:
     """Create the data directory and bring the store's schema up to date."""
-    runtime = open_runtime()
-    typer.echo(f"store ready at {runtime.engine.url.render_as_string(hide_password=True)}")
+    with open_runtime() as runtime:
+        typer.echo(f"store ready at {runtime.engine.url.render_as_string(hide_password=True)}")
 
 
 def serve(host: Host = "127.0.0.1", port: Port = 8000) -> None:
     """Serve the API and the dashboard."""
-    runtime = open_runtime()
-    uvicorn.run(create_app(runtime), host=host, port=port, log_level="info")
+    with open_runtime() as runtime:
+        uvicorn.run(create_app(runtime), host=host, port=port, log_level="info")
 
 
 def cycle(
     date: Annotated[dt.datetime, typer.Option(formats=["%Y-%m-%d"], help="Day to process.")],
 ) -> None:
     """Run the daily cycle's steps for DATE."""
-    result = run_cycle(open_runtime(), date.date(), progress=lambda s: typer.echo(f"step {s}"))
+    with open_runtime() as runtime:
+        result = run_cycle(runtime, date.date(), progress=lambda s: typer.echo(f"step {s}"))
     typer.echo(f"cycle {result.date}: {len(result.steps)} steps ran")
 
 
@@ -57,24 +58,26 @@ def demo(
     seed: Annotated[int, typer.Option(help="Seed if a platform is made.")] = 7,
 ) -> None:
     """Make a demo platform if the store is empty, run the cycle, then serve it."""
-    runtime = open_runtime()
-    if _creator_count(runtime) == 0:
-        with stage_progress() as progress:
-            generate_platform(runtime, creators=creators, days=days, seed=seed, progress=progress)
-    dates = runtime.event_log.dates()
-    day = dt.date.fromisoformat(dates[-1]) if dates else dt.datetime.now(dt.UTC).date()
-    run_cycle(runtime, day)
-    with transaction(runtime.sessions) as session:
-        _, token = create_token(
-            session,
-            role="operator",
-            subject_id=None,
-            name="demo operator",
-            now=dt.datetime.now(dt.UTC),
-        )
-    typer.echo(f"Guanghe demo: http://{host}:{port}/  (cycle ran for {day})")
-    typer.echo(f"operator token: {token}")
-    uvicorn.run(create_app(runtime), host=host, port=port, log_level="warning")
+    with open_runtime() as runtime:
+        if _creator_count(runtime) == 0:
+            with stage_progress() as progress:
+                generate_platform(
+                    runtime, creators=creators, days=days, seed=seed, progress=progress
+                )
+        dates = runtime.event_log.dates()
+        day = dt.date.fromisoformat(dates[-1]) if dates else dt.datetime.now(dt.UTC).date()
+        run_cycle(runtime, day)
+        with transaction(runtime.sessions) as session:
+            _, token = create_token(
+                session,
+                role="operator",
+                subject_id=None,
+                name="demo operator",
+                now=dt.datetime.now(dt.UTC),
+            )
+        typer.echo(f"Guanghe demo: http://{host}:{port}/  (cycle ran for {day})")
+        typer.echo(f"operator token: {token}")
+        uvicorn.run(create_app(runtime), host=host, port=port, log_level="warning")
 
 
 def _creator_count(runtime: Runtime) -> int:

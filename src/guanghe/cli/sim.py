@@ -24,18 +24,18 @@ def generate(
     ] = None,
 ) -> None:
     """Write a synthetic platform into an empty store and event log."""
-    runtime = open_runtime()
-    with stage_progress() as progress:
-        summary = generate_platform(
-            runtime,
-            creators=creators,
-            days=days,
-            seed=seed,
-            end_date=end_date.date() if end_date else None,
-            progress=progress,
+    with open_runtime() as runtime:
+        with stage_progress() as progress:
+            summary = generate_platform(
+                runtime,
+                creators=creators,
+                days=days,
+                seed=seed,
+                end_date=end_date.date() if end_date else None,
+                progress=progress,
+            )
+        typer.echo(
+            f"generated {summary.creators} creators, {summary.institutions} institutions, "
+            f"{summary.works} works and {summary.events} events "
+            f"from {summary.first_date} to {summary.last_date}"
         )
-    typer.echo(
-        f"generated {summary.creators} creators, {summary.institutions} institutions, "
-        f"{summary.works} works and {summary.events} events "
-        f"from {summary.first_date} to {summary.last_date}"
-    )

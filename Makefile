@@ -1,0 +1,38 @@
+# Guanghe developer commands. `make demo` and `make test` work on a fresh machine with only
+# Python 3.11 and the package registries: they bootstrap uv, then install from uv.lock.
+
+UV_VERSION := 0.13.9
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+RUN := $(UV) run --frozen
+
+.PHONY: setup demo chromium test lint typecheck bench-sim clean
+
+$(UV):
+	python3 -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet "uv==$(UV_VERSION)"
+
+setup: $(UV) ## Install the locked dependencies into .venv
+	$(UV) sync --frozen
+
+demo: setup ## Generate a demo platform if needed, run the cycle, serve on 127.0.0.1:8000
+	$(RUN) guanghe demo
+
+chromium: ## Headless Chromium for the dashboard tests (Debian packages)
+	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium chromium-driver)
+
+lint: setup
+	$(RUN) ruff check src tests bench
+	$(RUN) ruff format --check src tests bench
+
+typecheck: setup
+	$(RUN) mypy
+
+test: setup chromium lint typecheck ## Lint, type check, and every test on SQLite and PostgreSQL
+	$(RUN) pytest
+
+bench-sim: setup ## The synthetic-platform generator benchmark
+	$(RUN) python -m bench sim_generate
+
+clean:
+	rm -rf .venv $(TOOLS) .guanghe .mypy_cache .ruff_cache .pytest_cache
