@@ -6,6 +6,14 @@ from guanghe.store.engine import (
     session_factory,
     transaction,
     upgrade_schema,
+    writer_engine,
+)
+from guanghe.store.ledger_tables import (
+    OWNER_KINDS,
+    TRANSFER_KINDS,
+    UNITS,
+    LedgerAccount,
+    LedgerTransfer,
 )
 from guanghe.store.models import (
     ROLES,
@@ -20,6 +28,11 @@ from guanghe.store.models import (
 )
 
 __all__ = [
+    "OWNER_KINDS",
+    "TRANSFER_KINDS",
+    "UNITS",
+    "LedgerAccount",
+    "LedgerTransfer",
     "ROLES",
     "STAGES",
     "ApiToken",
@@ -34,4 +47,5 @@ __all__ = [
     "session_factory",
     "transaction",
     "upgrade_schema",
+    "writer_engine",
 ]

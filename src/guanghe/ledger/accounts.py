@@ -1,0 +1,156 @@
+"""Ledger accounts: opened once per owner, purpose and unit; balances read from cached totals."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from sqlalchemy import Row, Select, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from guanghe.errors import InvalidInput, NotFound
+from guanghe.store import OWNER_KINDS, UNITS, LedgerAccount
+
+#: ``debits`` — the balance (credits − debits) may not go negative: what the owner holds.
+#: ``credits`` — the mirror (debits − credits may not go negative), for liability sources.
+Limit = Literal["none", "debits", "credits"]
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    """An account and its totals; ``balance`` is credits posted minus debits posted."""
+
+    id: int
+    owner_kind: str
+    owner_id: int
+    purpose: str
+    unit: str
+    limit: Limit
+    debits_pending: int
+    debits_posted: int
+    credits_pending: int
+    credits_posted: int
+
+    @property
+    def balance(self) -> int:
+        return self.credits_posted - self.debits_posted
+
+    @property
+    def available(self) -> int:
+        """What can still be debited: the balance less pending debits."""
+        return self.credits_posted - self.debits_posted - self.debits_pending
+
+
+def open_account(
+    session: Session,
+    *,
+    owner_kind: str,
+    owner_id: int,
+    purpose: str,
+    unit: str,
+    limit: Limit = "none",
+    now: dt.datetime,
+) -> Account:
+    """The account of ``(owner_kind, owner_id, purpose, unit)``, created if it does not exist.
+
+    Safe under concurrent callers (insert-or-ignore). Raises :class:`InvalidInput` for an
+    unknown owner kind or unit, or if the account exists with a different limit.
+    """
+    if owner_kind not in OWNER_KINDS:
+        raise InvalidInput(f"unknown owner kind {owner_kind!r}; expected one of {OWNER_KINDS}")
+    if unit not in UNITS:
+        raise InvalidInput(f"unknown unit {unit!r}; expected one of {UNITS}")
+    if limit not in ("none", "debits", "credits"):
+        raise InvalidInput(f"unknown limit {limit!r}")
+    if not purpose or len(purpose) > 40:
+        raise InvalidInput("an account purpose is 1 to 40 characters")
+    values = {
+        "owner_kind": owner_kind,
+        "owner_id": owner_id,
+        "purpose": purpose,
+        "unit": unit,
+        "debits_within_credits": limit == "debits",
+        "credits_within_debits": limit == "credits",
+        "debits_pending": 0,
+        "debits_posted": 0,
+        "credits_pending": 0,
+        "credits_posted": 0,
+        "created_at": now,
+    }
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    session.execute(insert(LedgerAccount).values(values).on_conflict_do_nothing())
+    row = session.execute(
+        select_accounts().where(
+            LedgerAccount.owner_kind == owner_kind,
+            LedgerAccount.owner_id == owner_id,
+            LedgerAccount.purpose == purpose,
+            LedgerAccount.unit == unit,
+        )
+    ).one()
+    account = account_from_row(row)
+    if account.limit != limit:
+        raise InvalidInput(f"account {account.id} exists with limit {account.limit!r}")
+    return account
+
+
+def get_account(session: Session, account_id: int) -> Account:
+    """One account; :class:`NotFound` if it does not exist."""
+    row = session.execute(select_accounts().where(LedgerAccount.id == account_id)).one_or_none()
+    if row is None:
+        raise NotFound(f"ledger account {account_id} does not exist")
+    return account_from_row(row)
+
+
+def list_accounts(
+    session: Session, *, owner_kind: str | None = None, owner_id: int | None = None
+) -> list[Account]:
+    """Accounts, optionally of one owner, in id order."""
+    query = select_accounts().order_by(LedgerAccount.id)
+    if owner_kind is not None:
+        query = query.where(LedgerAccount.owner_kind == owner_kind)
+    if owner_id is not None:
+        query = query.where(LedgerAccount.owner_id == owner_id)
+    return [account_from_row(row) for row in session.execute(query)]
+
+
+def select_accounts() -> Select[*tuple[Any, ...]]:
+    """The columns an :class:`Account` is built from."""
+    return select(
+        LedgerAccount.id,
+        LedgerAccount.owner_kind,
+        LedgerAccount.owner_id,
+        LedgerAccount.purpose,
+        LedgerAccount.unit,
+        LedgerAccount.debits_within_credits,
+        LedgerAccount.credits_within_debits,
+        LedgerAccount.debits_pending,
+        LedgerAccount.debits_posted,
+        LedgerAccount.credits_pending,
+        LedgerAccount.credits_posted,
+    )
+
+
+def account_from_row(row: Row[tuple[object, ...]]) -> Account:
+    m = row._mapping
+    limit: Limit = (
+        "debits"
+        if m["debits_within_credits"]
+        else "credits"
+        if m["credits_within_debits"]
+        else "none"
+    )
+    return Account(
+        id=int(m["id"]),
+        owner_kind=str(m["owner_kind"]),
+        owner_id=int(m["owner_id"]),
+        purpose=str(m["purpose"]),
+        unit=str(m["unit"]),
+        limit=limit,
+        debits_pending=int(m["debits_pending"]),
+        debits_posted=int(m["debits_posted"]),
+        credits_pending=int(m["credits_pending"]),
+        credits_posted=int(m["credits_posted"]),
+    )
