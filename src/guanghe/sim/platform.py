@@ -7,6 +7,11 @@ transaction; wait for the covers; write the ground truth.
 
 A failed generation can leave event files and covers behind (never relational rows, which go
 in one transaction at the end); generate again into a fresh data directory.
+
+The cover workers are started with ``spawn`` (no fork of a threaded process). As with any
+``spawn`` pool, each worker imports the caller's ``__main__`` module again: scripts must keep
+their work under ``if __name__ == "__main__":``, and a main module that is slow to import
+delays the workers' start.
 """
 
 from __future__ import annotations

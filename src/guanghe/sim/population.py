@@ -136,7 +136,7 @@ def draw_population(rng: np.random.Generator, creators: int, days: int) -> Popul
         response_s=response_s,
         organic_follow_rate=organic_follow_rate,
         churn_rate=churn_rate,
-        in_boost_program=rng.random(n) < 0.2,
+        in_boost_program=rng.random(n) < 0.25,
         commerce=rng.random(n) < commerce_p,
         ads_authorised=(rng.random(n) < 0.2 + 0.5 * rank) & (followers >= 100),
         handle=handle,
