@@ -13,6 +13,7 @@ from guanghe.analytics import DayCount, StageCount, VerticalSummary, platform_ov
 from guanghe.errors import Forbidden, InvalidInput
 from guanghe.runtime import Runtime
 from guanghe.store import Creator, Institution, Work, transaction
+from tests.seed import SeedPlatform
 
 FOOD, GAMING = 1, 2
 OPERATOR = Principal(user_id=1, role="operator", subject_id=None)
@@ -134,10 +135,12 @@ def test_empty_store(runtime: Runtime) -> None:
     with transaction(runtime.sessions) as session:
         overview = platform_overview(session, OPERATOR)
     assert (overview.creators, overview.works, overview.followers) == (0, 0, 0)
-    assert overview.works_per_day == overview.by_vertical == overview.top_creators == ()
+    assert overview.works_per_day == ()
+    assert overview.by_vertical == ()
+    assert overview.top_creators == ()
 
 
-def test_seeded_platform_totals(runtime: Runtime, seed_platform: object) -> None:
+def test_seeded_platform_totals(runtime: Runtime, seed_platform: SeedPlatform) -> None:
     with transaction(runtime.sessions) as session:
         overview = platform_overview(session, OPERATOR)
     assert (overview.creators, overview.works, overview.institutions) == (6, 20, 2)

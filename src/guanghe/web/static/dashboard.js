@@ -22,19 +22,33 @@
     };
   }
 
+  function shortDay(iso) {
+    var day = new Date(iso + "T00:00:00Z");
+    return day.toLocaleDateString("en", { month: "short", day: "numeric", timeZone: "UTC" });
+  }
+
   function line(data) {
     data.datasets.forEach(function (set) {
       set.borderColor = LINE_COLOUR;
       set.backgroundColor = "rgba(15, 118, 110, 0.12)";
       set.fill = true;
-      set.tension = 0.25;
       set.pointRadius = data.labels.length > 40 ? 0 : 3;
     });
     return {
       type: "line",
       data: data,
       options: {
-        scales: { y: { beginAtZero: true, ticks: { precision: 0 } }, x: { grid: { display: false } } },
+        scales: {
+          y: { beginAtZero: true, ticks: { precision: 0 } },
+          x: {
+            grid: { display: false },
+            ticks: {
+              maxRotation: 0,
+              autoSkipPadding: 12,
+              callback: function (value) { return shortDay(this.getLabelForValue(value)); },
+            },
+          },
+        },
         plugins: { legend: { display: false } },
       },
     };

@@ -1,0 +1,237 @@
+"""The dashboard in headless Chromium, against the real app served by Uvicorn on 127.0.0.1.
+
+Needs the system browser at ``/usr/bin/chromium`` (``apt-get install chromium``). Set
+``GUANGHE_SCREENSHOT=1`` to also write the operator dashboard to ``docs/dashboard.png``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+import uvicorn
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from guanghe.access import create_token
+from guanghe.api import create_app
+from guanghe.runtime import Runtime
+from guanghe.settings import Settings
+from guanghe.store import Creator, Institution, Work, transaction
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "dashboard.png"
+NOW = dt.datetime(2026, 11, 28, 12, tzinfo=dt.UTC)
+#: id, handle, vertical id, stage, followers, institution id
+CREATORS = [
+    (1, "lin.cooks", 1, "growing", 184_000, 1),
+    (2, "chef.mei", 1, "mature", 2_350_000, 1),
+    (3, "noodle.novice", 1, "novice", 2_100, None),
+    (4, "pixel.wu", 2, "mature", 980_000, 2),
+    (5, "speedrun.jun", 2, "growing", 76_500, 2),
+    (6, "math.with.an", 4, "growing", 310_000, None),
+    (7, "farm.days", 6, "novice", 8_400, 1),
+    (8, "hill.village", 6, "growing", 121_000, 2),
+    (9, "court.side", 7, "novice", 950, None),
+]
+
+
+@dataclass(frozen=True)
+class LiveServer:
+    url: str
+    operator_token: str
+    creator_token: str
+
+
+def _seed(runtime: Runtime) -> tuple[str, str]:
+    """A small platform over two weeks; returns an operator and a creator (id 4) token."""
+    with transaction(runtime.sessions) as session:
+        session.add_all(
+            Institution(id=i, name=name, founded_on=dt.date(2020, 1, 1))
+            for i, name in ((1, "Starlight MCN"), (2, "Riverbank MCN"))
+        )
+        session.flush()
+        session.add_all(
+            Creator(
+                id=cid,
+                handle=handle,
+                display_name=handle.replace(".", " ").title(),
+                vertical_id=vertical,
+                joined_on=dt.date(2025, 3, cid),
+                follower_count=followers,
+                stage=stage,
+                institution_id=institution,
+            )
+            for cid, handle, vertical, stage, followers, institution in CREATORS
+        )
+        session.flush()
+        session.add_all(
+            Work(
+                creator_id=CREATORS[n % len(CREATORS)][0],
+                published_at=NOW - dt.timedelta(days=(n * 5) % 14, hours=n % 11),
+                title=f"Work {n}",
+                vertical_id=CREATORS[n % len(CREATORS)][2],
+                duration_s=30 + n,
+            )
+            for n in range(60)
+        )
+        _, operator = create_token(
+            session, role="operator", subject_id=None, name="browser operator", now=NOW
+        )
+        _, creator = create_token(
+            session, role="creator", subject_id=4, name="browser creator", now=NOW
+        )
+    return operator, creator
+
+
+@pytest.fixture(scope="module")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """The app over a seeded SQLite store, served by Uvicorn in a background thread."""
+    data_dir = tmp_path_factory.mktemp("browser")
+    runtime = Runtime(Settings(data_dir=data_dir, database_url=""))
+    runtime.init()
+    operator, creator = _seed(runtime)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    config = uvicorn.Config(create_app(runtime), log_level="warning", lifespan="off")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started:
+        assert thread.is_alive(), "uvicorn stopped while starting"
+        assert time.monotonic() < deadline, "uvicorn did not start within 15 s"
+        time.sleep(0.05)
+    yield LiveServer(f"http://127.0.0.1:{port}", operator, creator)
+    server.should_exit = True
+    thread.join(timeout=10)
+    sock.close()
+    runtime.engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"the browser tests need Chromium at {CHROMIUM} (apt-get install chromium)")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@dataclass
+class BrowserTab:
+    """A fresh browser page that records every request and every script error."""
+
+    page: Page
+    requests: list[str]
+    errors: list[str]
+
+    def assert_local_and_clean(self) -> None:
+        hosts = {urlsplit(url).hostname for url in self.requests}
+        assert hosts <= {"127.0.0.1"}, f"requests left the machine: {self.requests}"
+        assert not self.errors, self.errors
+
+
+@pytest.fixture
+def tab(browser: Browser) -> Iterator[BrowserTab]:
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    recorded = BrowserTab(page, [], [])
+    page.on("request", lambda request: recorded.requests.append(request.url))
+    page.on("pageerror", lambda error: recorded.errors.append(str(error)))
+    page.on(
+        "console",
+        lambda message: recorded.errors.append(message.text) if message.type == "error" else None,
+    )
+    yield recorded
+    context.close()
+
+
+def sign_in(page: Page, base: str, token: str) -> None:
+    page.goto(f"{base}/login")
+    page.fill("#token", token)
+    with page.expect_navigation():
+        page.click("button[type=submit]")
+
+
+def test_bad_token_shows_an_error(live_server: LiveServer, tab: BrowserTab) -> None:
+    page = tab.page
+    page.goto(live_server.url + "/")
+    assert page.url == f"{live_server.url}/login"
+    page.fill("#token", "gh_this-is-not-a-token")
+    with page.expect_response(f"{live_server.url}/login") as response:
+        page.click("button[type=submit]")
+    assert response.value.status == 401
+    expect(page.locator("#login-error")).to_be_visible()
+    expect(page.locator("#login-error")).to_contain_text("unknown or revoked")
+    tab.errors.clear()  # Chromium logs the 401 document load itself as a console error
+    tab.assert_local_and_clean()
+
+
+def test_operator_sees_totals_charts_and_filters(live_server: LiveServer, tab: BrowserTab) -> None:
+    page = tab.page
+    sign_in(page, live_server.url, live_server.operator_token)
+    assert page.url == f"{live_server.url}/dashboard"
+    expect(page.locator("#total-creators .stat-value")).to_have_text("9")
+    expect(page.locator("#total-works .stat-value")).to_have_text("60")
+    expect(page.locator("#total-institutions .stat-value")).to_have_text("2")
+    for chart_id in ("chart-stages", "chart-works"):
+        drawn = page.evaluate(
+            """id => {
+                const canvas = document.getElementById(id);
+                const chart = window.Chart && window.Chart.getChart(canvas);
+                return chart ? [chart.config.type, canvas.width, canvas.height] : null;
+            }""",
+            chart_id,
+        )
+        assert drawn is not None, f"{chart_id} has no Chart.js instance"
+        assert min(drawn[1], drawn[2]) > 0, f"{chart_id} has no area"
+    rows = page.locator("#creator-rows tr")
+    expect(rows).to_have_count(len(CREATORS))
+    if os.environ.get("GUANGHE_SCREENSHOT"):
+        SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOT), full_page=True)
+    with page.expect_response(lambda r: "/dashboard/creators?" in r.url) as fragment:
+        page.select_option("#filter-vertical", "gaming")
+    assert fragment.value.request.headers.get("hx-request") == "true"
+    expect(rows).to_have_count(2)
+    expect(page.locator("#creator-rows")).to_contain_text("@pixel.wu")
+    expect(page.locator("#creator-rows")).not_to_contain_text("@chef.mei")
+    page.select_option("#filter-stage", "growing")
+    expect(rows).to_have_count(1)
+    expect(page.locator("#creator-rows")).to_contain_text("@speedrun.jun")
+    assert page.url == f"{live_server.url}/dashboard"
+    tab.assert_local_and_clean()
+
+
+def test_creator_sees_only_itself(live_server: LiveServer, tab: BrowserTab) -> None:
+    page = tab.page
+    sign_in(page, live_server.url, live_server.creator_token)
+    expect(page.locator("#profile")).to_contain_text("@pixel.wu")
+    body = page.locator("body").inner_text()
+    others = [handle for _, handle, *_ in CREATORS if handle != "pixel.wu"]
+    assert not [handle for handle in others if handle in body]
+    drawn = page.evaluate("() => !!window.Chart.getChart(document.getElementById('chart-works'))")
+    assert drawn
+    page.click("text=Sign out")
+    page.wait_for_url(f"{live_server.url}/login")
+    tab.assert_local_and_clean()
