@@ -11,7 +11,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from guanghe.errors import InvalidInput, NotFound, Unauthenticated
-from guanghe.store import ROLES, ApiToken, Creator, Institution, User
+from guanghe.store import ApiToken, Creator, Institution, User
+from guanghe.vocabulary import ROLES
 
 TOKEN_PREFIX = "gh_"
 

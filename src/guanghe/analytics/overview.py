@@ -19,7 +19,8 @@ from sqlalchemy.sql.functions import FunctionElement
 from guanghe.access import Principal
 from guanghe.creators import creator_scope
 from guanghe.errors import InvalidInput
-from guanghe.store import STAGES, Creator, Institution, Vertical, Work
+from guanghe.store import Creator, Institution, Vertical, Work
+from guanghe.vocabulary import STAGES
 
 WINDOW_DAYS = 90
 TOP_CREATORS = 10

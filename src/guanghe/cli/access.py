@@ -7,9 +7,8 @@ from typing import Annotated
 
 import typer
 
-from guanghe.access import create_token
 from guanghe.cli.context import open_runtime
-from guanghe.store import ROLES, transaction
+from guanghe.vocabulary import ROLES
 
 app = typer.Typer(help="Manage API tokens.", no_args_is_help=True)
 
@@ -23,6 +22,9 @@ def create(
     name: Annotated[str | None, typer.Option(help="Who the token is for.")] = None,
 ) -> None:
     """Create a user with ROLE and print its new bearer token alone on the last line."""
+    from guanghe.access import create_token
+    from guanghe.store import transaction
+
     with open_runtime() as runtime:
         with transaction(runtime.sessions) as session:
             principal, token = create_token(

@@ -5,7 +5,6 @@ from __future__ import annotations
 import sys
 
 import typer
-from sqlalchemy.exc import OperationalError
 
 from guanghe import errors
 from guanghe.cli import access, events, platform, sim
@@ -47,6 +46,10 @@ def main(argv: list[str] | None = None) -> None:
     except errors.GuangheError as exc:
         print(f"guanghe: error: {exc.detail}", file=sys.stderr)
         sys.exit(exit_code(exc))
-    except OperationalError as exc:
+    except Exception as exc:
+        from sqlalchemy.exc import OperationalError
+
+        if not isinstance(exc, OperationalError):
+            raise
         print(f"guanghe: error: the database is unreachable: {exc.orig}", file=sys.stderr)
         sys.exit(EXIT_CODES[errors.Unavailable])

@@ -4,17 +4,24 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-
-from pydantic import ValidationError
+from typing import TYPE_CHECKING
 
 from guanghe.errors import InvalidInput
-from guanghe.runtime import Runtime
-from guanghe.settings import Settings
+
+if TYPE_CHECKING:
+    from guanghe.runtime import Runtime
 
 
 @contextmanager
 def open_runtime() -> Iterator[Runtime]:
-    """The runtime from ``GUANGHE_*`` settings, schema up to date; closed on exit."""
+    """The runtime from ``GUANGHE_*`` settings, schema up to date; closed on exit.
+
+    Imports the stores here, not at module load, so ``guanghe --help`` stays instant."""
+    from pydantic import ValidationError
+
+    from guanghe.runtime import Runtime
+    from guanghe.settings import Settings
+
     try:
         settings = Settings()
     except ValidationError as exc:

@@ -9,8 +9,6 @@ from typing import Annotated
 import typer
 
 from guanghe.cli.context import open_runtime
-from guanghe.creators import StoreReferents
-from guanghe.events import ingest_file
 
 
 def register(app: typer.Typer) -> None:
@@ -25,6 +23,9 @@ def ingest(
     ] = None,
 ) -> None:
     """Validate PATH and append its new events; a file with any bad row changes nothing."""
+    from guanghe.creators import StoreReferents
+    from guanghe.events import ingest_file
+
     with open_runtime() as runtime:
         stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
         report_path = report or runtime.settings.reports_dir / f"{path.stem}.rejected.{stamp}.csv"

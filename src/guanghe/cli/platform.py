@@ -3,20 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-import uvicorn
-from sqlalchemy import func, select
 
-from guanghe.access import create_token
-from guanghe.api import create_app
 from guanghe.cli.context import open_runtime
 from guanghe.cli.progress import stage_progress
-from guanghe.pipelines import run_cycle
-from guanghe.runtime import Runtime
-from guanghe.sim import generate_platform
-from guanghe.store import Creator, transaction
+
+if TYPE_CHECKING:
+    from guanghe.runtime import Runtime
 
 Host = Annotated[str, typer.Option(help="Interface to listen on.")]
 Port = Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")]
@@ -37,6 +32,10 @@ def init() -> None:
 
 def serve(host: Host = "127.0.0.1", port: Port = 8000) -> None:
     """Serve the API and the dashboard."""
+    import uvicorn
+
+    from guanghe.api import create_app
+
     with open_runtime() as runtime:
         uvicorn.run(create_app(runtime), host=host, port=port, log_level="info")
 
@@ -45,6 +44,8 @@ def cycle(
     date: Annotated[dt.datetime, typer.Option(formats=["%Y-%m-%d"], help="Day to process.")],
 ) -> None:
     """Run the daily cycle's steps for DATE."""
+    from guanghe.pipelines import run_cycle
+
     with open_runtime() as runtime:
         result = run_cycle(runtime, date.date(), progress=lambda s: typer.echo(f"step {s}"))
     typer.echo(f"cycle {result.date}: {len(result.steps)} steps ran")
@@ -58,6 +59,14 @@ def demo(
     seed: Annotated[int, typer.Option(help="Seed if a platform is made.")] = 7,
 ) -> None:
     """Make a demo platform if the store is empty, run the cycle, then serve it."""
+    import uvicorn
+
+    from guanghe.access import create_token
+    from guanghe.api import create_app
+    from guanghe.pipelines import run_cycle
+    from guanghe.sim import generate_platform
+    from guanghe.store import transaction
+
     with open_runtime() as runtime:
         if _creator_count(runtime) == 0:
             with stage_progress() as progress:
@@ -81,5 +90,9 @@ def demo(
 
 
 def _creator_count(runtime: Runtime) -> int:
+    from sqlalchemy import func, select
+
+    from guanghe.store import Creator
+
     with runtime.sessions() as session:
         return int(session.scalar(select(func.count()).select_from(Creator)) or 0)

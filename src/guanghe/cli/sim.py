@@ -9,7 +9,6 @@ import typer
 
 from guanghe.cli.context import open_runtime
 from guanghe.cli.progress import stage_progress
-from guanghe.sim import generate_platform
 
 app = typer.Typer(help="Synthetic platform for demos, tests and benchmarks.", no_args_is_help=True)
 
@@ -24,6 +23,8 @@ def generate(
     ] = None,
 ) -> None:
     """Write a synthetic platform into an empty store and event log."""
+    from guanghe.sim import generate_platform
+
     with open_runtime() as runtime:
         with stage_progress() as progress:
             summary = generate_platform(

@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session
 
 from guanghe.access import Principal
 from guanghe.errors import Forbidden, InvalidInput, NotFound
-from guanghe.store import STAGES, Creator, Vertical, Work
+from guanghe.store import Creator, Vertical, Work
+from guanghe.vocabulary import STAGES
 
 MAX_PAGE = 200
 

@@ -16,8 +16,6 @@ from guanghe.store.ledger_tables import (
     LedgerTransfer,
 )
 from guanghe.store.models import (
-    ROLES,
-    STAGES,
     ApiToken,
     Base,
     Creator,
@@ -29,8 +27,6 @@ from guanghe.store.models import (
 
 __all__ = [
     "OWNER_KINDS",
-    "ROLES",
-    "STAGES",
     "TRANSFER_KINDS",
     "UNITS",
     "ApiToken",

@@ -23,9 +23,6 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-ROLES = ("operator", "creator", "institution", "advertiser", "merchant", "ranker")
-STAGES = ("novice", "growing", "mature")
-
 #: 64-bit ids everywhere; SQLite only auto-increments an ``INTEGER PRIMARY KEY``.
 Id = BigInteger().with_variant(Integer(), "sqlite")
 

@@ -10,7 +10,7 @@ from pydantic import BaseModel
 
 from guanghe import creators
 from guanghe.api.deps import PrincipalDep, SessionDep
-from guanghe.store import STAGES
+from guanghe.vocabulary import STAGES
 
 router = APIRouter(prefix="/v1/creators", tags=["creators"])
 
