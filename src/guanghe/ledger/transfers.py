@@ -15,16 +15,27 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Literal
+from typing import Any, Literal, cast
 
-from sqlalchemy import bindparam, insert, select, tuple_, update
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    any_,
+    bindparam,
+    func,
+    insert,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from guanghe.ledger.accounts import account_from_row, select_accounts
 from guanghe.store import LedgerAccount, LedgerTransfer
 
 Kind = Literal["posted", "pending", "post_pending", "void_pending"]
-_CHUNK = 500
+_CHUNK = 5_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +106,7 @@ class _Row:
     actor: str | None = None
     memo: str = ""
     id: int | None = None
+    target_key: str | None = None  # key of the pending transfer resolved, or transfer reversed
     refs: dict[str, str] = field(default_factory=dict)  # column → key of an in-batch transfer
 
 
@@ -128,6 +140,9 @@ def post_transfers(
             rows.append(row)
             staged[request.key] = row
             _apply(row, accounts, referenced, staged)
+            resolved.update(_targets(row))
+            if row.source_kind is not None and row.source_id is not None:
+                sources.add((row.source_kind, row.source_id, row.code))
         prior = existing.get(request.key)
         results.append(TransferResult(request.key, status, prior.id if prior else None))
     if linked and not all(r.ok for r in results):
@@ -147,7 +162,7 @@ def _check(
     existing: dict[str, _Row],
     referenced: dict[str, _Row],
     staged: dict[str, _Row],
-    resolved: set[int],
+    resolved: set[int | str],
     sources: set[tuple[str, str, str]],
 ) -> tuple[str, _Row | None]:
     """The request's status, and the row to insert when it is new and valid."""
@@ -163,16 +178,12 @@ def _check(
     row = _resolve(request, accounts, referenced, staged)
     if isinstance(row, str):
         return row, None
-    if row.pending_id in resolved or _resolved_in_batch(row, staged, "pending_id"):
-        return "pending_already_resolved", None
-    if row.reversal_of in resolved or _resolved_in_batch(row, staged, "reversal_of"):
-        return "already_reversed", None
-    if request.source is not None:
-        triple = (request.source[0], request.source[1], request.code)
-        if triple in sources:
-            return "source_already_paid", None
-        if any((s.source_kind, s.source_id, s.code) == triple for s in staged.values()):
-            return "source_already_paid", None
+    taken = _targets(row) & resolved
+    if taken:
+        kind = "pending_already_resolved" if row.kind != "posted" else "already_reversed"
+        return kind, None
+    if request.source is not None and (*request.source, request.code) in sources:
+        return "source_already_paid", None
     limit_error = _limit_error(row, accounts, referenced, staged)
     if limit_error:
         return limit_error, None
@@ -205,6 +216,7 @@ def _resolve(
             request, pending.debit_account_id, pending.credit_account_id, amount, pending.unit
         )
         row.pending_id = pending.id
+        row.target_key = pending.key
         if pending.id is None:
             row.refs["pending_id"] = pending.key
         return row
@@ -231,6 +243,7 @@ def _resolve(
             request, original.credit_account_id, original.debit_account_id, amount, original.unit
         )
         row.reversal_of = original.id
+        row.target_key = original.key
         if original.id is None:
             row.refs["reversal_of"] = original.key
         return row
@@ -268,14 +281,16 @@ def _new_row(request: TransferRequest, debit: int, credit: int, amount: int, uni
     )
 
 
-def _resolved_in_batch(row: _Row, staged: dict[str, _Row], column: str) -> bool:
-    """Whether another row of this batch already resolves (or reverses) the same transfer."""
-    target_key, target_id = row.refs.get(column), getattr(row, column)
-    return any(
-        (target_key is not None and other.refs.get(column) == target_key)
-        or (target_id is not None and getattr(other, column) == target_id)
-        for other in staged.values()
-    )
+def _targets(row: _Row) -> set[int | str]:
+    """What the row resolves or reverses: the target's id, or its key while in this batch."""
+    found: set[int | str] = set()
+    for column in ("pending_id", "reversal_of"):
+        target = getattr(row, column)
+        if target is not None:
+            found.add(target)
+        if column in row.refs:
+            found.add("key:" + row.refs[column])
+    return found
 
 
 def _same_content(new: _Row, old: _Row) -> bool:
@@ -312,9 +327,8 @@ def _deltas(row: _Row, referenced: dict[str, _Row], staged: dict[str, _Row]) -> 
 
 
 def _pending_of(row: _Row, referenced: dict[str, _Row], staged: dict[str, _Row]) -> _Row:
-    if "pending_id" in row.refs:
-        return staged[row.refs["pending_id"]]
-    return next(r for r in (*referenced.values(), *staged.values()) if r.id == row.pending_id)
+    key = str(row.target_key)
+    return staged.get(key) or referenced[key]
 
 
 def _limit_error(
@@ -367,7 +381,7 @@ def _transfers_by_key(session: Session, keys: Iterable[str]) -> dict[str, _Row]:
                 t.source_id,
                 t.actor,
                 t.memo,
-            ).where(t.key.in_(chunk))
+            ).where(_member(session, t.key, chunk))
         ).mappings():
             found[m["key"]] = _Row(**m)
     return found
@@ -382,7 +396,11 @@ def _lock_accounts(
     ordered = sorted(ids)
     for start in range(0, len(ordered), _CHUNK):
         chunk = ordered[start : start + _CHUNK]
-        query = select_accounts().where(LedgerAccount.id.in_(chunk)).order_by(LedgerAccount.id)
+        query = (
+            select_accounts()
+            .where(_member(session, LedgerAccount.id, chunk))
+            .order_by(LedgerAccount.id)
+        )
         for row in session.execute(query.with_for_update()):
             account = account_from_row(row)
             accounts[account.id] = _Totals(
@@ -396,18 +414,18 @@ def _lock_accounts(
     return accounts
 
 
-def _already_resolved(session: Session, referenced: dict[str, _Row]) -> set[int]:
+def _already_resolved(session: Session, referenced: dict[str, _Row]) -> set[int | str]:
     """Ids of referenced transfers already posted/voided (pending) or reversed."""
     ids = [r.id for r in referenced.values() if r.id is not None]
     if not ids:
         return set()
     t = LedgerTransfer
-    done: set[int] = set()
+    done: set[int | str] = set()
     for start in range(0, len(ids), _CHUNK):
         chunk = ids[start : start + _CHUNK]
         for pending_id, reversal_of in session.execute(
             select(t.pending_id, t.reversal_of).where(
-                t.pending_id.in_(chunk) | t.reversal_of.in_(chunk)
+                _member(session, t.pending_id, chunk) | _member(session, t.reversal_of, chunk)
             )
         ):
             done.update(i for i in (pending_id, reversal_of) if i is not None)
@@ -417,67 +435,99 @@ def _already_resolved(session: Session, referenced: dict[str, _Row]) -> set[int]
 def _sources_taken(
     session: Session, requests: Sequence[TransferRequest]
 ) -> set[tuple[str, str, str]]:
-    wanted = sorted({(r.source[0], r.source[1], r.code) for r in requests if r.source})
+    """The (source kind, source id, code) triples among the requests' already paid."""
+    wanted = {(r.source[0], r.source[1], r.code) for r in requests if r.source}
+    source_ids = sorted({source_id for _, source_id, _ in wanted})
     taken: set[tuple[str, str, str]] = set()
     t = LedgerTransfer
-    for start in range(0, len(wanted), _CHUNK):
-        chunk = wanted[start : start + _CHUNK]
+    for start in range(0, len(source_ids), _CHUNK):
+        chunk = source_ids[start : start + _CHUNK]
         rows = session.execute(
-            select(t.source_kind, t.source_id, t.code).where(
-                tuple_(t.source_kind, t.source_id, t.code).in_(chunk)
-            )
+            select(t.source_kind, t.source_id, t.code).where(_member(session, t.source_id, chunk))
         )
-        taken.update((str(k), str(i), str(c)) for k, i, c in rows)
+        found = ((str(k), str(i), str(c)) for k, i, c in rows)
+        taken.update(triple for triple in found if triple in wanted)
     return taken
 
 
 def _insert(session: Session, rows: list[_Row], batch: str | None, now: dt.datetime) -> None:
-    """Insert in waves, so a row referring to an in-batch transfer gets that transfer's id."""
-    waiting = rows
-    while waiting:
-        ready = [r for r in waiting if not r.refs]
-        later = [r for r in waiting if r.refs]
-        values = [
-            {
-                "key": r.key,
-                "kind": r.kind,
-                "debit_account_id": r.debit_account_id,
-                "credit_account_id": r.credit_account_id,
-                "amount": r.amount,
-                "unit": r.unit,
-                "code": r.code,
-                "pending_id": r.pending_id,
-                "reversal_of": r.reversal_of,
-                "batch": batch,
-                "source_kind": r.source_kind,
-                "source_id": r.source_id,
-                "actor": r.actor,
-                "memo": r.memo,
-                "created_at": now,
-            }
-            for r in ready
-        ]
-        if values:
-            ids = (
-                session.execute(
-                    insert(LedgerTransfer).returning(
-                        LedgerTransfer.id, sort_by_parameter_order=True
-                    ),
-                    values,
-                )
-                .scalars()
-                .all()
-            )
-            for row, new_id in zip(ready, ids, strict=True):
-                row.id = new_id
-        by_key = {r.key: r for r in rows}
-        for row in later:
-            for column, key in list(row.refs.items()):
-                target = by_key[key]
-                if target.id is not None:
-                    setattr(row, column, target.id)
-                    del row.refs[column]
-        waiting = later
+    """Give every row its id first (so in-batch references resolve), then insert them all."""
+    if not rows:
+        return
+    for row, new_id in zip(rows, _allocate_ids(session, len(rows)), strict=True):
+        row.id = new_id
+    by_key = {r.key: r for r in rows}
+    for row in rows:
+        for column, key in row.refs.items():
+            setattr(row, column, by_key[key].id)
+    values = [
+        {
+            "id": r.id,
+            "key": r.key,
+            "kind": r.kind,
+            "debit_account_id": r.debit_account_id,
+            "credit_account_id": r.credit_account_id,
+            "amount": r.amount,
+            "unit": r.unit,
+            "code": r.code,
+            "pending_id": r.pending_id,
+            "reversal_of": r.reversal_of,
+            "batch": batch,
+            "source_kind": r.source_kind,
+            "source_id": r.source_id,
+            "actor": r.actor,
+            "memo": r.memo,
+            "created_at": now,
+        }
+        for r in rows
+    ]
+    if _is_postgres(session):
+        _copy_rows(session, values)
+    else:
+        session.connection().execute(insert(LedgerTransfer), values)
+
+
+def _copy_rows(session: Session, values: list[dict[str, Any]]) -> None:
+    """Insert with ``COPY`` in the session's transaction: an order of magnitude faster than
+    row-by-row inserts, with the same constraints checked."""
+    columns = list(values[0])
+    driver = session.connection().connection.driver_connection
+    assert driver is not None
+    statement = f"COPY ledger_transfers ({', '.join(columns)}) FROM STDIN"
+    with driver.cursor() as cursor, cursor.copy(statement) as copy:
+        for value in values:
+            copy.write_row([value[c] for c in columns])
+
+
+def _allocate_ids(session: Session, count: int) -> list[int]:
+    """``count`` fresh transfer ids, ascending: from the sequence on PostgreSQL; after the
+    largest id on SQLite, whose single writer (``BEGIN IMMEDIATE``) makes that safe."""
+    if _is_postgres(session):
+        return list(
+            session.execute(
+                text(
+                    "SELECT nextval(pg_get_serial_sequence('ledger_transfers', 'id')) "
+                    "FROM generate_series(1, :n)"
+                ),
+                {"n": count},
+            ).scalars()
+        )
+    top = session.execute(select(func.coalesce(func.max(LedgerTransfer.id), 0))).scalar_one()
+    return list(range(int(top) + 1, int(top) + 1 + count))
+
+
+def _is_postgres(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def _member(session: Session, column: Any, values: Sequence[Any]) -> ColumnElement[bool]:
+    """``column IN values``: one array parameter on PostgreSQL (cheap to parse at any size),
+    an expanding ``IN`` elsewhere."""
+    if _is_postgres(session):
+        return cast(
+            ColumnElement[bool], column == any_(bindparam(None, list(values), ARRAY(column.type)))
+        )
+    return cast(ColumnElement[bool], column.in_(values))
 
 
 def _write_totals(session: Session, accounts: dict[int, _Totals]) -> None:
@@ -492,15 +542,28 @@ def _write_totals(session: Session, accounts: dict[int, _Totals]) -> None:
         for account_id, a in accounts.items()
         if a.changed
     ]
-    if changed:
-        session.connection().execute(
-            update(LedgerAccount)
-            .where(LedgerAccount.id == bindparam("account_id"))
-            .values(
-                debits_pending=bindparam("dp"),
-                debits_posted=bindparam("dq"),
-                credits_pending=bindparam("cp"),
-                credits_posted=bindparam("cq"),
-            ),
-            changed,
+    if not changed:
+        return
+    if _is_postgres(session):
+        columns = ("account_id", "dp", "dq", "cp", "cq")
+        session.execute(
+            text(
+                "UPDATE ledger_accounts AS a SET debits_pending = v.dp, debits_posted = v.dq, "
+                "credits_pending = v.cp, credits_posted = v.cq FROM "
+                "unnest(:account_id, :dp, :dq, :cp, :cq) AS v(id, dp, dq, cp, cq) "
+                "WHERE a.id = v.id"
+            ).bindparams(*(bindparam(c, type_=ARRAY(BigInteger)) for c in columns)),
+            {c: [row[c] for row in changed] for c in columns},
         )
+        return
+    session.connection().execute(
+        update(LedgerAccount)
+        .where(LedgerAccount.id == bindparam("account_id"))
+        .values(
+            debits_pending=bindparam("dp"),
+            debits_posted=bindparam("dq"),
+            credits_pending=bindparam("cp"),
+            credits_posted=bindparam("cq"),
+        ),
+        changed,
+    )
