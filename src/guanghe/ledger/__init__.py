@@ -3,6 +3,13 @@ reservations, linked batches and reconciliation.
 """
 
 from guanghe.ledger.accounts import Account, Limit, get_account, list_accounts, open_account
+from guanghe.ledger.adjustments import post_adjustment
+from guanghe.ledger.history import (
+    TransferView,
+    account_transfers,
+    check_can_read,
+    owner_filter,
+)
 from guanghe.ledger.posting import post_batch
 from guanghe.ledger.reconcile import Discrepancy, reconcile
 from guanghe.ledger.transfers import TransferRequest, TransferResult, post_transfers
@@ -13,9 +20,14 @@ __all__ = [
     "Limit",
     "TransferRequest",
     "TransferResult",
+    "TransferView",
+    "account_transfers",
+    "check_can_read",
     "get_account",
     "list_accounts",
     "open_account",
+    "owner_filter",
+    "post_adjustment",
     "post_batch",
     "post_transfers",
     "reconcile",

@@ -1,0 +1,145 @@
+"""``/v1/ledger``: accounts, their transfers, admin adjustments and reconciliation."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Query, Response
+from pydantic import BaseModel, Field
+
+from guanghe import ledger
+from guanghe.access import Principal
+from guanghe.api.deps import PrincipalDep, SessionDep, get_runtime, require_role
+from guanghe.runtime import Runtime
+
+router = APIRouter(prefix="/v1/ledger", tags=["ledger"])
+
+AccountId = Annotated[int, Path(ge=1, le=2**63 - 1)]
+Operator = Annotated[Principal, require_role("operator")]
+
+
+class AccountOut(BaseModel):
+    id: int
+    owner_kind: str
+    owner_id: int
+    purpose: str
+    unit: str = Field(description="CNY (amounts in fen) or IMPRESSION")
+    limit: str
+    balance: int
+    available: int
+    debits_pending: int
+    debits_posted: int
+    credits_pending: int
+    credits_posted: int
+
+
+class TransferOut(BaseModel):
+    id: int
+    key: str
+    kind: str
+    code: str
+    direction: str
+    amount: int
+    unit: str
+    counterparty_account_id: int
+    pending_id: int | None
+    reversal_of: int | None
+    source_kind: str | None
+    source_id: str | None
+    actor: str | None
+    memo: str
+    created_at: dt.datetime
+
+
+class AdjustmentIn(BaseModel):
+    key: str = Field(min_length=1, max_length=160, description="Idempotency key")
+    debit_account_id: int = Field(ge=1, le=2**63 - 1)
+    credit_account_id: int = Field(ge=1, le=2**63 - 1)
+    amount: int = Field(gt=0, le=2**62, description="Fen or impressions")
+    reason: str = Field(min_length=3, max_length=1000)
+
+
+class PostingOut(BaseModel):
+    key: str
+    status: str
+    transfer_id: int | None
+
+
+class DiscrepancyOut(BaseModel):
+    rule: str
+    detail: str
+
+
+def _account_out(account: ledger.Account) -> AccountOut:
+    return AccountOut(
+        **{
+            f: getattr(account, f)
+            for f in AccountOut.model_fields
+            if f not in ("balance", "available")
+        },
+        balance=account.balance,
+        available=account.available,
+    )
+
+
+@router.get("/accounts")
+def list_accounts(session: SessionDep, principal: PrincipalDep) -> list[AccountOut]:
+    """Accounts the caller may read: an owner's own, or every account for operators."""
+    owner = ledger.owner_filter(principal)
+    accounts = ledger.list_accounts(
+        session, owner_kind=owner[0] if owner else None, owner_id=owner[1] if owner else None
+    )
+    return [_account_out(a) for a in accounts]
+
+
+@router.get("/accounts/{account_id}")
+def get_account(session: SessionDep, principal: PrincipalDep, account_id: AccountId) -> AccountOut:
+    """One account and its balances."""
+    account = ledger.get_account(session, account_id)
+    ledger.check_can_read(principal, account)
+    return _account_out(account)
+
+
+@router.get("/accounts/{account_id}/transfers")
+def account_transfers(
+    session: SessionDep,
+    principal: PrincipalDep,
+    account_id: AccountId,
+    before_id: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
+    limit: Annotated[int, Query(ge=1, le=ledger.history.MAX_PAGE)] = 100,
+) -> list[TransferOut]:
+    """The account's transfers, newest first; page with ``before_id`` = the last id seen."""
+    account = ledger.get_account(session, account_id)
+    ledger.check_can_read(principal, account)
+    views = ledger.account_transfers(session, account, before_id=before_id, limit=limit)
+    return [TransferOut.model_validate(v, from_attributes=True) for v in views]
+
+
+@router.post("/adjustments", status_code=201)
+def post_adjustment(
+    body: AdjustmentIn,
+    principal: Operator,
+    runtime: Annotated[Runtime, Depends(get_runtime)],
+    response: Response,
+) -> PostingOut:
+    """Move an amount between two accounts by hand; the caller and reason are recorded."""
+    result = ledger.post_adjustment(
+        runtime.engine,
+        key=body.key,
+        debit_account_id=body.debit_account_id,
+        credit_account_id=body.credit_account_id,
+        amount=body.amount,
+        actor=f"user:{principal.user_id}",
+        reason=body.reason,
+        now=dt.datetime.now(dt.UTC),
+    )
+    if result.status == "exists":
+        response.status_code = 200
+    return PostingOut(key=result.key, status=result.status, transfer_id=result.transfer_id)
+
+
+@router.get("/reconciliation")
+def reconciliation(session: SessionDep, principal: Operator) -> list[DiscrepancyOut]:
+    """Every broken ledger invariant; an empty list when the books are right."""
+    return [DiscrepancyOut(rule=d.rule, detail=d.detail) for d in ledger.reconcile(session)]
