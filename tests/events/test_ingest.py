@@ -51,6 +51,15 @@ GOOD = [
         "creator_id": 3,
         "amount_fen": 12_900,
         "product_id": 77,
+        "commission_fen": 1_290,
+    },
+    {
+        "event_id": "e7",
+        "type": "refund",
+        "ts": "2026-11-28T13:00:00Z",
+        "creator_id": 3,
+        "ref_event_id": "e5",
+        "amount_fen": 12_900,
     },
     {
         "event_id": "e6",
@@ -91,11 +100,11 @@ def test_ingest_is_idempotent(
 ) -> None:
     path = write(GOOD, tmp_path / f"events{suffix}")
     first = ingest(runtime, path)
-    assert (first.rows, first.added, first.already_logged) == (6, 6, 0)
+    assert (first.rows, first.added, first.already_logged) == (7, 7, 0)
     files_before = runtime.event_log.files()
     table_before = logged(runtime)
     second = ingest(runtime, path)
-    assert (second.added, second.already_logged) == (0, 6)
+    assert (second.added, second.already_logged) == (0, 7)
     assert runtime.event_log.files() == files_before
     pd.testing.assert_frame_equal(logged(runtime), table_before)
     assert runtime.event_log.dates() == ["2026-11-27", "2026-11-28"]
@@ -118,18 +127,22 @@ def test_partial_overlap_adds_only_new_rows(
 ) -> None:
     ingest(runtime, write(GOOD[:3], tmp_path / "a.jsonl"))
     result = ingest(runtime, write(GOOD, tmp_path / "b.jsonl"))
-    assert (result.added, result.already_logged) == (3, 3)
-    assert runtime.event_log.count() == 6
+    assert (result.added, result.already_logged) == (4, 3)
+    assert runtime.event_log.count() == 7
 
 
 def test_exact_duplicate_rows_in_one_file_collapse(
     runtime: Runtime, seed_platform: SeedPlatform, tmp_path: Path
 ) -> None:
     result = ingest(runtime, write([*GOOD, GOOD[0]], tmp_path / "dup.csv"))
-    assert result.added == 6
+    assert result.added == 7
 
 
 BAD_ROWS: list[tuple[dict[str, object], str, str]] = [
+    ({"type": "refund"}, "ref_event_id", "required for refund"),
+    ({"ref_event_id": "e5"}, "ref_event_id", "not allowed on play"),
+    ({"type": "order", "amount_fen": 5, "commission_fen": -1}, "commission_fen", "non-negative"),
+    ({"commission_fen": 3}, "commission_fen", "not allowed on play"),
     ({"type": "like"}, "type", ""),
     ({"type": "teleport"}, "type", "must be one of"),
     ({"ts": "2026-11-28 10:00:00"}, "ts", "time zone"),
@@ -166,7 +179,7 @@ def test_one_bad_row_rejects_the_whole_file(
     } | change
     if change == {"type": "like"}:  # a valid like, so the row is fine: control case
         ingest(runtime, write([*GOOD, bad], tmp_path / "ok.csv"))
-        assert runtime.event_log.count() == 7
+        assert runtime.event_log.count() == 8
         return
     path = write([*GOOD[:3], bad, *GOOD[3:]], tmp_path / "events.csv")
     with pytest.raises(RejectedBatch) as caught:
@@ -190,7 +203,7 @@ def test_reused_event_id_with_different_content_is_rejected(
     report = pd.read_csv(caught.value.report_path)
     assert report["row"].tolist() == [1]
     assert "different content" in report["error"][0]
-    assert runtime.event_log.count() == 6
+    assert runtime.event_log.count() == 7
 
 
 def test_conflicting_duplicates_within_a_file_name_the_first_row(
@@ -199,7 +212,7 @@ def test_conflicting_duplicates_within_a_file_name_the_first_row(
     with pytest.raises(RejectedBatch) as caught:
         ingest(runtime, write([*GOOD, dict(GOOD[0], count=1)], tmp_path / "d.jsonl"))
     report = pd.read_csv(caught.value.report_path)
-    assert report["row"].tolist() == [7]
+    assert report["row"].tolist() == [8]
     assert "row 1" in report["error"][0]
 
 

@@ -38,7 +38,9 @@ from guanghe.events.schema import (
 SUFFIXES = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet"}
 REPORT_COLUMNS = ["row", "event_id", "field", "error"]
 _ID = r"^\+?0*[1-9]\d{0,17}(\.0*)?$"  # integral decimals ("100.0") from CSV exports
+_NON_NEGATIVE = r"^\+?\d{1,18}(\.0*)?$"
 _RFC3339 = r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$"
+_POSITIVE_INTS = ("creator_id", "work_id", "campaign_id", "product_id", "amount_fen", "count")
 _BOOLS = {"true": True, "false": False, "1": True, "0": False}
 
 
@@ -202,6 +204,7 @@ def validate_events(raw: pd.DataFrame, referents: Referents) -> tuple[pa.Table, 
         )
     flag(frame["event_id"] == "", "event_id", "missing")
     flag(frame["event_id"].str.len() > 128, "event_id", "longer than 128 characters")
+    flag(frame["ref_event_id"].str.len() > 128, "ref_event_id", "longer than 128 characters")
     flag(~frame["type"].isin(EVENT_TYPES), "type", "must be one of " + ", ".join(EVENT_TYPES))
 
     ts_shape = frame["ts"].str.fullmatch(_RFC3339)
@@ -210,12 +213,17 @@ def validate_events(raw: pd.DataFrame, referents: Referents) -> tuple[pa.Table, 
     flag(ts_shape & ts.isna(), "ts", "not a valid date and time")
 
     ints: dict[str, pd.Series] = {}
-    for column in ("creator_id", "work_id", "campaign_id", "product_id", "amount_fen", "count"):
+    for column in (*_POSITIVE_INTS, "commission_fen"):
         present = frame[column] != ""
-        shaped = frame[column].str.fullmatch(_ID)
+        positive = column in _POSITIVE_INTS
+        shaped = frame[column].str.fullmatch(_ID if positive else _NON_NEGATIVE)
         if column in REQUIRED_COLUMNS:
             flag(~present, column, "missing")
-        flag(present & ~shaped, column, "must be a positive integer")
+        flag(
+            present & ~shaped,
+            column,
+            "must be a positive integer" if positive else "must be a non-negative integer",
+        )
         digits = frame[column].where(present & shaped, "0").str.split(".").str[0]
         ints[column] = digits.astype("int64")
 
@@ -251,6 +259,8 @@ def validate_events(raw: pd.DataFrame, referents: Referents) -> tuple[pa.Table, 
             "amount_fen": _nullable(ints["amount_fen"], frame["amount_fen"])[good],
             "campaign_id": _nullable(ints["campaign_id"], frame["campaign_id"])[good],
             "product_id": _nullable(ints["product_id"], frame["product_id"])[good],
+            "commission_fen": _nullable(ints["commission_fen"], frame["commission_fen"])[good],
+            "ref_event_id": frame["ref_event_id"].where(frame["ref_event_id"] != "", None)[good],
             "__row": (frame.index + 1)[good],
         }
     )

@@ -71,7 +71,7 @@ class EventLog:
             paths = ", ".join("'" + str(f).replace("'", "''") + "'" for f in files)
             con.execute(
                 "CREATE VIEW events AS SELECT * FROM "
-                f"read_parquet([{paths}], hive_partitioning=true)"
+                f"read_parquet([{paths}], hive_partitioning=true, union_by_name=true)"
             )
         else:
             empty = EVENT_SCHEMA.empty_table().append_column("date", pa.array([], pa.date32()))
