@@ -8,12 +8,30 @@ from guanghe.analytics.overview import (
     VerticalSummary,
     platform_overview,
 )
+from guanghe.analytics.report import (
+    EarningsSource,
+    EcosystemReport,
+    Figure,
+    Metric,
+    NoEarningsSource,
+    Period,
+    ecosystem_report,
+    parse_period,
+)
 
 __all__ = [
     "CreatorRank",
     "DayCount",
+    "EarningsSource",
+    "EcosystemReport",
+    "Figure",
+    "Metric",
+    "NoEarningsSource",
+    "Period",
     "PlatformOverview",
     "StageCount",
     "VerticalSummary",
+    "ecosystem_report",
+    "parse_period",
     "platform_overview",
 ]

@@ -6,7 +6,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from guanghe.api.problems import install_problem_handlers
-from guanghe.api.routers import creators, health, works
+from guanghe.api.routers import creators, growth, health, ledger, report, works
 from guanghe.runtime import Runtime
 
 
@@ -20,7 +20,14 @@ def create_app(runtime: Runtime) -> FastAPI:
     )
     app.state.runtime = runtime
     install_problem_handlers(app)
-    for router in (health.router, creators.router, works.router):
+    for router in (
+        health.router,
+        creators.router,
+        works.router,
+        growth.router,
+        report.router,
+        ledger.router,
+    ):
         app.include_router(router)
     # Imported here: the dashboard uses this package's dependencies, so a top-level import
     # would be circular when ``guanghe.web`` is imported first.

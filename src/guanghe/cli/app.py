@@ -7,7 +7,7 @@ import sys
 import typer
 
 from guanghe import errors
-from guanghe.cli import access, events, platform, sim
+from guanghe.cli import access, events, ledger, platform, report, sim
 
 EXIT_CODES: dict[type[errors.GuangheError], int] = {
     errors.InvalidInput: 2,
@@ -27,8 +27,10 @@ app = typer.Typer(
 )
 platform.register(app)
 events.register(app)
+report.register(app)
 app.add_typer(sim.app, name="sim")
 app.add_typer(access.app, name="token")
+app.add_typer(ledger.app, name="ledger")
 
 
 def exit_code(exc: errors.GuangheError) -> int:

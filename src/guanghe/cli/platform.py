@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -40,14 +41,27 @@ def serve(host: Host = "127.0.0.1", port: Port = 8000) -> None:
         uvicorn.run(create_app(runtime), host=host, port=port, log_level="info")
 
 
+class BatchEngineName(StrEnum):
+    duckdb = "duckdb"
+    spark = "spark"
+
+
 def cycle(
     date: Annotated[dt.datetime, typer.Option(formats=["%Y-%m-%d"], help="Day to process.")],
+    engine: Annotated[
+        BatchEngineName, typer.Option(help="Batch engine of the feature pipeline.")
+    ] = BatchEngineName.duckdb,
 ) -> None:
     """Run the daily cycle's steps for DATE."""
     from guanghe.pipelines import run_cycle
 
     with open_runtime() as runtime:
-        result = run_cycle(runtime, date.date(), progress=lambda s: typer.echo(f"step {s}"))
+        result = run_cycle(
+            runtime,
+            date.date(),
+            progress=lambda s: typer.echo(f"step {s}"),
+            engine=engine.value,
+        )
     typer.echo(f"cycle {result.date}: {len(result.steps)} steps ran")
 
 

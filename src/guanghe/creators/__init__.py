@@ -1,7 +1,8 @@
-"""Creators, works and verticals; later: lifecycle stage, quality score, the high-quality pool
-and growth-rights tiers.
+"""Creators, works and verticals; lifecycle stage, quality score, the high-quality pool and
+growth-rights tiers.
 """
 
+from guanghe.creators.assess import assess_creators
 from guanghe.creators.catalog import (
     CreatorFilter,
     CreatorView,
@@ -14,21 +15,33 @@ from guanghe.creators.catalog import (
     list_creators,
     list_works,
 )
+from guanghe.creators.growth import GrowthView, creator_growth
 from guanghe.creators.referents import StoreReferents
+from guanghe.creators.rules import CreatorRules, load_rules, parse_rules, rules_path
+from guanghe.creators.tiers import AssessmentWrite, record_assessment
 from guanghe.creators.verticals import VerticalView, list_verticals
 
 __all__ = [
+    "AssessmentWrite",
     "CreatorFilter",
+    "CreatorRules",
     "CreatorView",
+    "GrowthView",
     "Page",
     "StoreReferents",
     "VerticalView",
     "WorkFilter",
     "WorkView",
+    "assess_creators",
+    "creator_growth",
     "creator_scope",
     "get_creator",
     "get_work",
     "list_creators",
     "list_verticals",
     "list_works",
+    "load_rules",
+    "parse_rules",
+    "record_assessment",
+    "rules_path",
 ]

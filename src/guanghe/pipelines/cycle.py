@@ -10,6 +10,9 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from guanghe.errors import InvalidInput
+from guanghe.pipelines import feature_step, growth_step
+from guanghe.pipelines.engines import ENGINES
 from guanghe.runtime import Runtime
 
 
@@ -22,7 +25,10 @@ class CycleStep:
 
 
 #: The steps in the order the data flow needs them (features → stages → traffic → …).
-CYCLE_STEPS: tuple[CycleStep, ...] = ()
+CYCLE_STEPS: tuple[CycleStep, ...] = (
+    CycleStep("features", feature_step.run),
+    CycleStep("growth", growth_step.run),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,11 +43,19 @@ def run_cycle(
     *,
     steps: tuple[CycleStep, ...] = CYCLE_STEPS,
     progress: Callable[[str], None] | None = None,
+    engine: str = "duckdb",
 ) -> CycleResult:
-    """Run ``steps`` for ``date`` and return what ran."""
+    """Run ``steps`` for ``date`` on the batch ``engine`` (``duckdb`` or ``spark``) and return
+    what ran."""
+    if engine not in ENGINES:
+        raise InvalidInput(f"unknown batch engine {engine!r}; expected one of {', '.join(ENGINES)}")
     runtime.init()
-    for step in steps:
-        if progress is not None:
-            progress(step.name)
-        step.run(runtime, date)
+    token = feature_step.BATCH_ENGINE.set(engine)
+    try:
+        for step in steps:
+            if progress is not None:
+                progress(step.name)
+            step.run(runtime, date)
+    finally:
+        feature_step.BATCH_ENGINE.reset(token)
     return CycleResult(date=date, steps=tuple(step.name for step in steps))

@@ -1,5 +1,6 @@
 """Relational store: typed tables, engines, sessions and Alembic migrations."""
 
+from guanghe.store.creator_tables import CreatorTierHistory
 from guanghe.store.engine import (
     make_engine,
     schema_is_current,
@@ -8,6 +9,7 @@ from guanghe.store.engine import (
     upgrade_schema,
     writer_engine,
 )
+from guanghe.store.institution_tables import InstitutionContract, SettledDay
 from guanghe.store.ledger_tables import (
     OWNER_KINDS,
     TRANSFER_KINDS,
@@ -32,9 +34,12 @@ __all__ = [
     "ApiToken",
     "Base",
     "Creator",
+    "CreatorTierHistory",
     "Institution",
+    "InstitutionContract",
     "LedgerAccount",
     "LedgerTransfer",
+    "SettledDay",
     "User",
     "Vertical",
     "Work",

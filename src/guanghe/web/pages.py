@@ -6,10 +6,11 @@ from pathlib import Path
 
 from fastapi import APIRouter
 
-from guanghe.web import dashboard, signin
+from guanghe.web import dashboard, report, signin
 
 STATIC_DIR = Path(__file__).parent / "static"
 
 router = APIRouter(include_in_schema=False)
 router.include_router(signin.router)
 router.include_router(dashboard.router)
+router.include_router(report.router)

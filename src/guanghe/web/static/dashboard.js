@@ -54,7 +54,19 @@
     };
   }
 
-  var KINDS = { "stacked-bar": stackedBar, line: line };
+  function groupedBar(data) {
+    data.datasets.forEach(function (set, i) {
+      set.backgroundColor = i === 0 ? LINE_COLOUR : "#94a3b8";
+      set.borderRadius = 3;
+    });
+    return {
+      type: "bar",
+      data: data,
+      options: { scales: { x: { grid: { display: false } }, y: { beginAtZero: true, ticks: { precision: 0 } } } },
+    };
+  }
+
+  var KINDS = { "stacked-bar": stackedBar, line: line, "grouped-bar": groupedBar };
 
   function draw(canvas) {
     var source = document.getElementById(canvas.dataset.source);

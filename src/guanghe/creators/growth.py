@@ -1,0 +1,157 @@
+"""A creator's growth view: stage, quality, tier, the rights held, what the next tier needs
+(with progress), teaching resources for the stage, and tier history."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
+
+import numpy as np
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from guanghe.access import Principal
+from guanghe.creators.assess import requirement_values
+from guanghe.creators.catalog import get_creator
+from guanghe.creators.rules import CreatorRules, TeachingResource, Tier
+from guanghe.errors import NotFound
+from guanghe.snapshots import latest_date, read_snapshot
+from guanghe.store import CreatorTierHistory
+
+GROWTH_SNAPSHOT: Final = "creator_growth"
+HISTORY_LIMIT: Final = 50
+
+
+@dataclass(frozen=True, slots=True)
+class RightView:
+    name: str
+    title: str
+    description: str
+
+
+@dataclass(frozen=True, slots=True)
+class RequirementProgress:
+    """One requirement of the next tier: the creator's value against the threshold;
+    ``progress`` is ``current / required`` capped to ``[0, 1]``."""
+
+    name: str
+    required: float
+    current: float
+    met: bool
+    progress: float
+
+
+@dataclass(frozen=True, slots=True)
+class NextTier:
+    name: str
+    requirements: tuple[RequirementProgress, ...]
+    missing: tuple[str, ...]
+    rights_unlocked: tuple[RightView, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class TierChange:
+    since: dt.date
+    tier: str
+    stage: str
+    quality: float
+
+
+@dataclass(frozen=True, slots=True)
+class GrowthView:
+    """Where a creator stands, as of the newest ``creator_growth`` snapshot."""
+
+    creator_id: int
+    as_of: dt.date
+    stage: str
+    quality: float
+    in_pool: bool
+    tier: str
+    rights: tuple[RightView, ...]
+    next_tier: NextTier | None
+    teaching: tuple[TeachingResource, ...]
+    history: tuple[TierChange, ...]
+
+
+def creator_growth(
+    session: Session,
+    principal: Principal,
+    creator_id: int,
+    *,
+    snapshots: Path,
+    rules: CreatorRules,
+) -> GrowthView:
+    """The growth view of ``creator_id`` for ``principal`` (a creator sees only itself).
+
+    Raises :class:`NotFound` for an unknown creator or one not assessed yet, and
+    :class:`~guanghe.errors.Forbidden` for a creator the caller may not see.
+    """
+    get_creator(session, principal, creator_id)
+    as_of = latest_date(snapshots, GROWTH_SNAPSHOT)
+    if as_of is None:
+        raise NotFound("no growth assessment yet; run `guanghe cycle --date D` first")
+    rows = read_snapshot(snapshots, GROWTH_SNAPSHOT, as_of, creator_id=creator_id).to_pylist()
+    if not rows:
+        raise NotFound(f"creator {creator_id} was not assessed on {as_of.isoformat()}")
+    row = rows[0]
+    tier_names = [t.name for t in rules.tiers]
+    position = tier_names.index(row["tier"]) if row["tier"] in tier_names else 0
+    upcoming = rules.tiers[position + 1] if position + 1 < len(rules.tiers) else None
+    return GrowthView(
+        creator_id=creator_id,
+        as_of=as_of,
+        stage=row["stage"],
+        quality=row["quality"],
+        in_pool=row["in_pool"],
+        tier=row["tier"],
+        rights=_rights(rules, rules.rights_of(row["tier"])),
+        next_tier=None if upcoming is None else _next_tier(rules, upcoming, row),
+        teaching=tuple(t for t in rules.teaching if t.stage == row["stage"]),
+        history=_history(session, creator_id),
+    )
+
+
+def _rights(rules: CreatorRules, names: tuple[str, ...]) -> tuple[RightView, ...]:
+    return tuple(
+        RightView(name, rules.rights[name].title, rules.rights[name].description)
+        for name in names
+        if name in rules.rights
+    )
+
+
+def _next_tier(rules: CreatorRules, tier: Tier, row: dict[str, object]) -> NextTier:
+    values = {key: np.array([value]) for key, value in row.items()}
+    current = requirement_values(values)
+    progress = []
+    for name, required in tier.requirements().items():
+        value = float(current[name][0])
+        share = 1.0 if required <= 0 else min(1.0, max(0.0, value / required))
+        progress.append(RequirementProgress(name, required, value, value >= required, share))
+    if tier.stages is not None:
+        ok = row["stage"] in tier.stages
+        name = "stage in " + "/".join(tier.stages)
+        progress.append(RequirementProgress(name, 1.0, float(ok), ok, float(ok)))
+    own = tuple(r for r in tier.rights if r not in rules.rights_of(rules.tiers[0].name))
+    return NextTier(
+        name=tier.name,
+        requirements=tuple(progress),
+        missing=tuple(p.name for p in progress if not p.met),
+        rights_unlocked=_rights(rules, own),
+    )
+
+
+def _history(session: Session, creator_id: int) -> tuple[TierChange, ...]:
+    rows = session.execute(
+        select(
+            CreatorTierHistory.since,
+            CreatorTierHistory.tier,
+            CreatorTierHistory.stage,
+            CreatorTierHistory.quality,
+        )
+        .where(CreatorTierHistory.creator_id == creator_id)
+        .order_by(CreatorTierHistory.since.desc())
+        .limit(HISTORY_LIMIT)
+    )
+    return tuple(TierChange(*row) for row in rows)

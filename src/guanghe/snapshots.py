@@ -1,0 +1,75 @@
+"""Dated snapshots the daily cycle writes and other capabilities read.
+
+A snapshot is one Parquet file, ``<data_dir>/snapshots/<name>/date=YYYY-MM-DD/part-0.parquet``,
+written atomically (a temporary file renamed over the old one), so a re-run of a date replaces
+it whole and a reader never sees half of one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import uuid
+from pathlib import Path
+from typing import Final
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from guanghe.errors import NotFound
+
+FILE_NAME: Final = "part-0.parquet"
+
+
+def snapshot_path(root: Path, name: str, date: dt.date) -> Path:
+    """Where the snapshot ``name`` of ``date`` lives under ``root`` (``<data_dir>/snapshots``)."""
+    return root / name / f"date={date.isoformat()}" / FILE_NAME
+
+
+def write_snapshot(root: Path, name: str, date: dt.date, table: pa.Table) -> Path:
+    """Write ``table`` as the snapshot ``name`` of ``date``, replacing any earlier one."""
+    path = snapshot_path(root, name, date)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{FILE_NAME}.{uuid.uuid4().hex}.tmp")
+    try:
+        pq.write_table(table, tmp, compression="zstd")
+        with tmp.open("rb") as handle:
+            os.fsync(handle.fileno())
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
+
+
+def snapshot_dates(root: Path, name: str) -> list[dt.date]:
+    """The dates that have a snapshot ``name``, oldest first."""
+    folder = root / name
+    if not folder.exists():
+        return []
+    return sorted(
+        dt.date.fromisoformat(p.parent.name.removeprefix("date="))
+        for p in folder.glob(f"date=*/{FILE_NAME}")
+    )
+
+
+def latest_date(root: Path, name: str, on_or_before: dt.date | None = None) -> dt.date | None:
+    """The newest snapshot date of ``name`` (not after ``on_or_before``), if any."""
+    dates = [d for d in snapshot_dates(root, name) if on_or_before is None or d <= on_or_before]
+    return dates[-1] if dates else None
+
+
+def read_snapshot(
+    root: Path, name: str, date: dt.date, *, creator_id: int | None = None
+) -> pa.Table:
+    """The snapshot ``name`` of ``date`` (only ``creator_id``'s rows if given).
+
+    Raises :class:`NotFound` if the cycle has not written it.
+    """
+    path = snapshot_path(root, name, date)
+    if not path.exists():
+        raise NotFound(f"no {name} snapshot for {date.isoformat()}; run `guanghe cycle` first")
+    if creator_id is None:
+        return pq.read_table(path)
+    table = pq.read_table(path, filters=[("creator_id", "=", creator_id)])
+    return table.filter(pc.equal(table["creator_id"], creator_id))
