@@ -2,7 +2,15 @@
 reservations, linked batches and reconciliation.
 """
 
-from guanghe.ledger.accounts import Account, Limit, get_account, list_accounts, open_account
+from guanghe.ledger.accounts import (
+    Account,
+    AccountKey,
+    Limit,
+    get_account,
+    list_accounts,
+    open_account,
+    open_accounts,
+)
 from guanghe.ledger.adjustments import post_adjustment
 from guanghe.ledger.history import (
     TransferView,
@@ -10,12 +18,18 @@ from guanghe.ledger.history import (
     check_can_read,
     owner_filter,
 )
-from guanghe.ledger.posting import post_batch
+from guanghe.ledger.posting import in_writer_transaction, post_batch, post_chain_batch
 from guanghe.ledger.reconcile import Discrepancy, reconcile
-from guanghe.ledger.transfers import TransferRequest, TransferResult, post_transfers
+from guanghe.ledger.transfers import (
+    TransferRequest,
+    TransferResult,
+    post_chains,
+    post_transfers,
+)
 
 __all__ = [
     "Account",
+    "AccountKey",
     "Discrepancy",
     "Limit",
     "TransferRequest",
@@ -24,11 +38,15 @@ __all__ = [
     "account_transfers",
     "check_can_read",
     "get_account",
+    "in_writer_transaction",
     "list_accounts",
     "open_account",
+    "open_accounts",
     "owner_filter",
     "post_adjustment",
     "post_batch",
+    "post_chain_batch",
+    "post_chains",
     "post_transfers",
     "reconcile",
 ]

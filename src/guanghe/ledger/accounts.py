@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -94,6 +95,65 @@ def open_account(
     if account.limit != limit:
         raise InvalidInput(f"account {account.id} exists with limit {account.limit!r}")
     return account
+
+
+@dataclass(frozen=True, slots=True)
+class AccountKey:
+    """What identifies an account: owner, purpose and unit (and the limit it is opened with)."""
+
+    owner_kind: str
+    owner_id: int
+    purpose: str
+    unit: str
+    limit: Limit = "none"
+
+
+def open_accounts(
+    session: Session, keys: Sequence[AccountKey], *, now: dt.datetime
+) -> dict[AccountKey, int]:
+    """Ids of the accounts of ``keys``, creating those that do not exist (in bulk)."""
+    wanted = sorted(set(keys), key=lambda k: (k.owner_kind, k.owner_id, k.purpose, k.unit))
+    if not wanted:
+        return {}
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    session.execute(
+        insert(LedgerAccount).on_conflict_do_nothing(),
+        [
+            {
+                "owner_kind": k.owner_kind,
+                "owner_id": k.owner_id,
+                "purpose": k.purpose,
+                "unit": k.unit,
+                "debits_within_credits": k.limit == "debits",
+                "credits_within_debits": k.limit == "credits",
+                "debits_pending": 0,
+                "debits_posted": 0,
+                "credits_pending": 0,
+                "credits_posted": 0,
+                "created_at": now,
+            }
+            for k in wanted
+        ],
+    )
+    found: dict[AccountKey, int] = {}
+    by_kind: dict[str, set[int]] = {}
+    for k in wanted:
+        by_kind.setdefault(k.owner_kind, set()).add(k.owner_id)
+    lookup = {(k.owner_kind, k.owner_id, k.purpose, k.unit): k for k in wanted}
+    for kind, owners in by_kind.items():
+        rows = session.execute(
+            select_accounts().where(
+                LedgerAccount.owner_kind == kind, LedgerAccount.owner_id.in_(sorted(owners))
+            )
+        )
+        for account in map(account_from_row, rows):
+            key = lookup.get((account.owner_kind, account.owner_id, account.purpose, account.unit))
+            if key is not None:
+                if account.limit != key.limit:
+                    raise InvalidInput(f"account {account.id} exists with limit {account.limit!r}")
+                found[key] = account.id
+    return found
 
 
 def get_account(session: Session, account_id: int) -> Account:

@@ -123,6 +123,23 @@ def post_transfers(
     With ``linked``, all succeed or none is written (the failing one reports its error, the
     others ``linked_event_failed``). Without, each stands alone.
     """
+    chains = [list(requests)] if linked else [[r] for r in requests]
+    return [r for chain in post_chains(session, chains, batch=batch, now=now) for r in chain]
+
+
+def post_chains(
+    session: Session,
+    chains: Sequence[Sequence[TransferRequest]],
+    *,
+    batch: str | None = None,
+    now: dt.datetime,
+) -> list[list[TransferResult]]:
+    """Post linked chains in one transaction: each chain all or nothing, chains independent.
+
+    Returns the results chain by chain. In a chain that fails, the failing request reports
+    its error and the others ``linked_event_failed``; nothing of it is written.
+    """
+    requests = [r for chain in chains for r in chain]
     referenced = _transfers_by_key(
         session, {k for r in requests for k in (r.pending_key, r.reverses_key) if k}
     )
@@ -132,28 +149,40 @@ def post_transfers(
     sources = _sources_taken(session, requests)
 
     rows: list[_Row] = []
-    results: list[TransferResult] = []
     staged: dict[str, _Row] = {}
-    for request in requests:
-        status, row = _check(request, accounts, existing, referenced, staged, resolved, sources)
-        if row is not None:
-            rows.append(row)
-            staged[request.key] = row
-            _apply(row, accounts, referenced, staged)
-            resolved.update(_targets(row))
-            if row.source_kind is not None and row.source_id is not None:
-                sources.add((row.source_kind, row.source_id, row.code))
-        prior = existing.get(request.key)
-        results.append(TransferResult(request.key, status, prior.id if prior else None))
-    if linked and not all(r.ok for r in results):
-        return [
-            r if not r.ok else replace(r, status="linked_event_failed", transfer_id=None)
-            for r in results
-        ]
+    outcome: list[list[TransferResult]] = []
+    for chain in chains:
+        applied: list[_Row] = []
+        results: list[TransferResult] = []
+        for request in chain:
+            status, row = _check(request, accounts, existing, referenced, staged, resolved, sources)
+            if row is not None:
+                applied.append(row)
+                staged[request.key] = row
+                _apply(row, accounts, referenced, staged)
+                resolved.update(_targets(row))
+                sources.update(_source_of(row))
+            prior = existing.get(request.key)
+            results.append(TransferResult(request.key, status, prior.id if prior else None))
+        if all(r.ok for r in results):
+            rows += applied
+        else:
+            for row in reversed(applied):
+                _apply(row, accounts, referenced, staged, sign=-1)
+                resolved.difference_update(_targets(row))
+                sources.difference_update(_source_of(row))
+                del staged[row.key]
+            results = [
+                r if not r.ok else replace(r, status="linked_event_failed", transfer_id=None)
+                for r in results
+            ]
+        outcome.append(results)
     _insert(session, rows, batch, now)
     _write_totals(session, accounts)
     ids = {row.key: row.id for row in rows}
-    return [replace(r, transfer_id=ids.get(r.key, r.transfer_id)) for r in results]
+    return [
+        [replace(r, transfer_id=ids.get(r.key, r.transfer_id)) for r in chain] for chain in outcome
+    ]
 
 
 def _check(
@@ -281,6 +310,12 @@ def _new_row(request: TransferRequest, debit: int, credit: int, amount: int, uni
     )
 
 
+def _source_of(row: _Row) -> set[tuple[str, str, str]]:
+    if row.source_kind is None or row.source_id is None:
+        return set()
+    return {(row.source_kind, row.source_id, row.code)}
+
+
 def _targets(row: _Row) -> set[int | str]:
     """What the row resolves or reverses: the target's id, or its key while in this batch."""
     found: set[int | str] = set()
@@ -348,14 +383,19 @@ def _limit_error(
 
 
 def _apply(
-    row: _Row, accounts: dict[int, _Totals], referenced: dict[str, _Row], staged: dict[str, _Row]
+    row: _Row,
+    accounts: dict[int, _Totals],
+    referenced: dict[str, _Row],
+    staged: dict[str, _Row],
+    sign: int = 1,
 ) -> None:
+    """Add (``sign`` 1) or take back (``sign`` -1) the row's effect on its accounts."""
     pending, posted = _deltas(row, referenced, staged)
     debit, credit = accounts[row.debit_account_id], accounts[row.credit_account_id]
-    debit.debits_pending += pending
-    debit.debits_posted += posted
-    credit.credits_pending += pending
-    credit.credits_posted += posted
+    debit.debits_pending += sign * pending
+    debit.debits_posted += sign * posted
+    credit.credits_pending += sign * pending
+    credit.credits_posted += sign * posted
     debit.changed = credit.changed = True
 
 
