@@ -1,0 +1,207 @@
+"""Settlement rules: which transfers one day's revenue events owe, as linked groups.
+
+For day ``D``, in this order:
+
+1. **Ad revenue.** Each ad impression or click row charged ``amount_fen`` pays the creator
+   ``amount × creator_ad_share_bp / 10,000`` (rounded down) from the platform's ad revenue;
+   the institution under contract with the creator that day takes ``split_bp`` of that.
+2. **Commissions.** Each order with ``commission_fen`` reserves that commission for the creator
+   as a *pending* transfer; nothing is spendable yet.
+3. **Refunds.** A refund within the return window voids the order's pending commission; a
+   later one reverses the posted commission and the institution's split.
+4. **Window close.** Orders placed ``return_window_days`` before ``D`` and not refunded have
+   their commission posted, and the institution takes its split per the contract in force on
+   the order's day.
+
+Every transfer has a key derived from its source event, so settling a day again posts nothing
+new, and the store refuses a second transfer for the same source event and code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from guanghe.errors import InvalidInput
+from guanghe.ledger.accounts import AccountKey
+from guanghe.ledger.transfers import TransferRequest
+
+AD_REVENUE = AccountKey("platform", 0, "ad_revenue", "CNY")
+COMMISSIONS = AccountKey("platform", 0, "commission_clearing", "CNY")
+
+
+def earnings(owner_kind: str, owner_id: int) -> AccountKey:
+    """The CNY earnings account of a creator or institution (never negative)."""
+    return AccountKey(owner_kind, owner_id, "earnings", "CNY", "debits")
+
+
+@dataclass(frozen=True, slots=True)
+class SettlementRules:
+    """Configurable terms: the creator's share of ad revenue and the return window."""
+
+    creator_ad_share_bp: int = 5_000
+    return_window_days: int = 7
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.creator_ad_share_bp <= 10_000:
+            raise InvalidInput("creator_ad_share_bp must be between 0 and 10000")
+        if not 0 <= self.return_window_days <= 365:
+            raise InvalidInput("return_window_days must be between 0 and 365")
+
+
+@dataclass(frozen=True, slots=True)
+class Revenue:
+    """One revenue event: its id, creator and the amount it concerns (fen)."""
+
+    event_id: str
+    creator_id: int
+    amount_fen: int
+
+
+@dataclass(frozen=True, slots=True)
+class Split:
+    """The contract in force: ``split_bp`` of the creator's earnings to ``institution_id``."""
+
+    institution_id: int
+    split_bp: int
+
+
+@dataclass(slots=True)
+class DayEvents:
+    """What settling one day needs: its revenue events and the contracts in force.
+
+    ``refunded_in_window`` and ``refunded_after_window`` hold the refunded *orders*;
+    ``closing`` the orders whose return window closes today, refunds excluded.
+    ``splits_today`` and ``splits_on_order_day`` map a creator to their contract's split.
+    """
+
+    ads: list[Revenue] = field(default_factory=list)
+    orders: list[Revenue] = field(default_factory=list)
+    refunded_in_window: list[Revenue] = field(default_factory=list)
+    refunded_after_window: list[Revenue] = field(default_factory=list)
+    closing: list[Revenue] = field(default_factory=list)
+    splits_today: dict[int, Split] = field(default_factory=dict)
+    splits_on_order_day: dict[str, Split] = field(default_factory=dict)
+
+
+def settlement_transfers(
+    day: DayEvents, rules: SettlementRules, accounts: dict[AccountKey, int]
+) -> list[list[TransferRequest]]:
+    """The day's transfers as linked groups (each group posts all or nothing)."""
+    groups: list[list[TransferRequest]] = []
+    for ad in day.ads:
+        share = ad.amount_fen * rules.creator_ad_share_bp // 10_000
+        if share > 0:
+            pay = _pay(f"ad:{ad.event_id}", "ad_revenue_share", AD_REVENUE, ad, share, accounts)
+            groups.append(
+                [pay, *_split(ad, share, day.splits_today.get(ad.creator_id), "ad", accounts)]
+            )
+    for order in day.orders:
+        groups.append(
+            [
+                _pay(
+                    f"commission:{order.event_id}",
+                    "commission",
+                    COMMISSIONS,
+                    order,
+                    order.amount_fen,
+                    accounts,
+                    kind="pending",
+                )
+            ]
+        )
+    for order in day.refunded_in_window:
+        groups.append(
+            [
+                TransferRequest(
+                    f"commission-void:{order.event_id}",
+                    "commission_void",
+                    kind="void_pending",
+                    pending_key=f"commission:{order.event_id}",
+                )
+            ]
+        )
+    for order in day.refunded_after_window:
+        groups.append(_reverse_commission(order, day.splits_on_order_day.get(order.event_id)))
+    for order in day.closing:
+        post = TransferRequest(
+            f"commission-post:{order.event_id}",
+            "commission_post",
+            kind="post_pending",
+            pending_key=f"commission:{order.event_id}",
+        )
+        split = _split(
+            order,
+            order.amount_fen,
+            day.splits_on_order_day.get(order.event_id),
+            "commission",
+            accounts,
+        )
+        groups.append([post, *split])
+    return groups
+
+
+def _pay(
+    key: str,
+    code: str,
+    source_account: AccountKey,
+    revenue: Revenue,
+    amount: int,
+    accounts: dict[AccountKey, int],
+    kind: str = "posted",
+) -> TransferRequest:
+    return TransferRequest(
+        key,
+        code,
+        kind=kind,  # type: ignore[arg-type]
+        debit_account_id=accounts[source_account],
+        credit_account_id=accounts[earnings("creator", revenue.creator_id)],
+        amount=amount,
+        source=("event", revenue.event_id),
+    )
+
+
+def _split(
+    revenue: Revenue, earned: int, split: Split | None, prefix: str, accounts: dict[AccountKey, int]
+) -> list[TransferRequest]:
+    if split is None or earned * split.split_bp // 10_000 == 0:
+        return []
+    return [
+        TransferRequest(
+            f"{prefix}-split:{revenue.event_id}",
+            f"{prefix}_institution_split",
+            debit_account_id=accounts[earnings("creator", revenue.creator_id)],
+            credit_account_id=accounts[earnings("institution", split.institution_id)],
+            amount=earned * split.split_bp // 10_000,
+            source=("event", revenue.event_id),
+        )
+    ]
+
+
+def _reverse_commission(order: Revenue, split: Split | None) -> list[TransferRequest]:
+    group = [
+        TransferRequest(
+            f"commission-reversal:{order.event_id}",
+            "commission_reversal",
+            reverses_key=f"commission-post:{order.event_id}",
+        )
+    ]
+    if split is not None and order.amount_fen * split.split_bp // 10_000 > 0:
+        group.insert(
+            0,
+            TransferRequest(
+                f"commission-split-reversal:{order.event_id}",
+                "commission_split_reversal",
+                reverses_key=f"commission-split:{order.event_id}",
+            ),
+        )
+    return group
+
+
+def accounts_needed(day: DayEvents) -> list[AccountKey]:
+    """Every account the day's transfers touch."""
+    revenues = [*day.ads, *day.orders, *day.closing, *day.refunded_after_window]
+    keys = {AD_REVENUE, COMMISSIONS}
+    keys.update(earnings("creator", r.creator_id) for r in revenues)
+    splits = [*day.splits_today.values(), *day.splits_on_order_day.values()]
+    keys.update(earnings("institution", s.institution_id) for s in splits)
+    return sorted(keys, key=lambda k: (k.owner_kind, k.owner_id, k.purpose))

@@ -1,0 +1,149 @@
+"""The settlement step of the cycle: a day's revenue events into ledger transfers.
+
+Pay first, then record the day as settled. Every transfer's key comes from its source event,
+so a run killed at any point and run again posts exactly what was missing; the settled-day
+record is only a report, never a reason to skip paying.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import duckdb
+
+from guanghe.institutions import ContractBook, contract_book
+from guanghe.ledger import in_writer_transaction, open_accounts, post_chain_batch
+from guanghe.ledger.settlement import (
+    DayEvents,
+    Revenue,
+    SettlementRules,
+    Split,
+    accounts_needed,
+    settlement_transfers,
+)
+from guanghe.runtime import Runtime
+from guanghe.store import SettledDay, transaction
+
+CHAINS_PER_BATCH = 500
+#: Statuses of a re-run or of a refund racing the window: nothing more to do, nothing wrong.
+_SETTLED = {"created", "exists", "pending_already_resolved", "already_reversed"}
+
+
+@dataclass(frozen=True, slots=True)
+class SettlementResult:
+    day: dt.date
+    transfers_created: int
+    problems: tuple[str, ...]
+
+
+def run(runtime: Runtime, day: dt.date) -> None:
+    """Cycle step: settle ``day`` with the default rules."""
+    settle_day(runtime, day)
+
+
+def settle_day(
+    runtime: Runtime, day: dt.date, *, rules: SettlementRules | None = None
+) -> SettlementResult:
+    """Post every transfer the day's revenue events owe, then record the day as settled."""
+    result = pay_day(runtime, day, rules or SettlementRules())
+    mark_settled(runtime, result)
+    return result
+
+
+def pay_day(runtime: Runtime, day: dt.date, rules: SettlementRules) -> SettlementResult:
+    """Post the day's transfers in batches of linked chains (idempotent)."""
+    events = load_day_events(runtime, day, rules)
+    now = dt.datetime.now(dt.UTC)
+    accounts = in_writer_transaction(
+        runtime.engine, lambda s: open_accounts(s, accounts_needed(events), now=now)
+    )
+    chains = settlement_transfers(events, rules, accounts)
+    created, problems = 0, []
+    for at in range(0, len(chains), CHAINS_PER_BATCH):
+        batch = post_chain_batch(runtime.engine, chains[at : at + CHAINS_PER_BATCH], now=now)
+        for result in (r for chain in batch for r in chain):
+            created += result.status == "created"
+            if result.status not in _SETTLED and result.status != "linked_event_failed":
+                problems.append(f"{result.key}: {result.status}")
+    return SettlementResult(day, created, tuple(problems))
+
+
+def mark_settled(runtime: Runtime, result: SettlementResult) -> None:
+    """Record that ``result.day`` was settled (replacing an earlier record of it)."""
+    with transaction(runtime.sessions) as session:
+        record = session.get(SettledDay, result.day)
+        if record is None:
+            session.add(
+                SettledDay(
+                    day=result.day,
+                    transfers_created=result.transfers_created,
+                    settled_at=dt.datetime.now(dt.UTC),
+                )
+            )
+        else:
+            record.transfers_created += result.transfers_created
+            record.settled_at = dt.datetime.now(dt.UTC)
+
+
+def load_day_events(runtime: Runtime, day: dt.date, rules: SettlementRules) -> DayEvents:
+    """The revenue events settling ``day`` concerns, with the contracts in force."""
+    closing_day = day - dt.timedelta(days=rules.return_window_days)
+    con = runtime.event_log.connect()
+    ads = _revenues(
+        con,
+        "SELECT event_id, creator_id, amount_fen FROM events WHERE date = ? "
+        "AND type IN ('ad_impression', 'ad_click') AND amount_fen > 0",
+        [day],
+    )
+    orders = _revenues(
+        con,
+        "SELECT event_id, creator_id, commission_fen FROM events "
+        "WHERE date = ? AND type = 'order' AND commission_fen > 0",
+        [day],
+    )
+    refunded = con.execute(
+        "SELECT DISTINCT o.event_id, o.creator_id, o.commission_fen, o.date FROM events r "
+        "JOIN events o ON o.event_id = r.ref_event_id AND o.type = 'order' "
+        "WHERE r.date = ? AND r.type = 'refund' AND o.commission_fen > 0 ORDER BY o.event_id",
+        [day],
+    ).fetchall()
+    closing = _revenues(
+        con,
+        "SELECT o.event_id, o.creator_id, o.commission_fen FROM events o WHERE o.date = ? "
+        "AND o.type = 'order' AND o.commission_fen > 0 AND NOT EXISTS (SELECT 1 FROM events r "
+        "WHERE r.type = 'refund' AND r.ref_event_id = o.event_id AND r.date <= ?)",
+        [closing_day, day],
+    )
+    in_window = [Revenue(e, c, a) for e, c, a, d in refunded if d >= closing_day]
+    after_window = [Revenue(e, c, a) for e, c, a, d in refunded if d < closing_day]
+    order_days = {e: d for e, _, _, d in refunded} | {o.event_id: closing_day for o in closing}
+    creators = {r.creator_id for r in (*ads, *closing, *after_window)}
+    with runtime.sessions() as session:
+        book = contract_book(session, creators)
+    return DayEvents(
+        ads=ads,
+        orders=orders,
+        refunded_in_window=in_window,
+        refunded_after_window=after_window,
+        closing=closing,
+        splits_today=_splits(book, {a.creator_id for a in ads}, day),
+        splits_on_order_day={
+            o.event_id: split
+            for o in (*closing, *after_window)
+            if (split := _split(book, o.creator_id, order_days[o.event_id])) is not None
+        },
+    )
+
+
+def _revenues(con: duckdb.DuckDBPyConnection, sql: str, params: list[object]) -> list[Revenue]:
+    return [Revenue(str(e), int(c), int(a)) for e, c, a in con.execute(sql, params).fetchall()]
+
+
+def _split(book: ContractBook, creator_id: int, day: dt.date) -> Split | None:
+    contract = book.in_force(creator_id, day)
+    return Split(contract.institution_id, contract.split_bp) if contract else None
+
+
+def _splits(book: ContractBook, creator_ids: set[int], day: dt.date) -> dict[int, Split]:
+    return {c: s for c in sorted(creator_ids) if (s := _split(book, c, day)) is not None}

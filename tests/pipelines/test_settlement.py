@@ -1,0 +1,180 @@
+"""Settlement: ad revenue shares, pending commissions, refunds, window close and institution
+splits per the contract in force; re-running a day posts nothing new."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pyarrow as pa
+import pytest
+
+from guanghe.events import EVENT_SCHEMA
+from guanghe.ledger import list_accounts, reconcile
+from guanghe.pipelines.settlement_step import settle_day
+from guanghe.runtime import Runtime
+from guanghe.store import InstitutionContract, SettledDay, transaction
+from tests.seed import SeedPlatform
+
+D0 = dt.date(2026, 11, 20)
+
+
+def events(rows: list[dict[str, object]]) -> pa.Table:
+    full = [
+        {name: row.get(name) for name in EVENT_SCHEMA.names} | {"count": row.get("count", 1)}
+        for row in rows
+    ]
+    return pa.Table.from_pylist(full, schema=EVENT_SCHEMA)
+
+
+def at(day: dt.date, hour: int = 12) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(hour), tzinfo=dt.UTC)
+
+
+def day(n: int) -> dt.date:
+    return D0 + dt.timedelta(days=n)
+
+
+@pytest.fixture
+def revenue_platform(runtime: Runtime, seed_platform: SeedPlatform) -> Runtime:
+    with transaction(runtime.sessions) as session:
+        session.add_all(
+            [
+                InstitutionContract(
+                    institution_id=1, creator_id=1, split_bp=2_000, valid_from=dt.date(2024, 1, 1)
+                ),
+                InstitutionContract(
+                    institution_id=2, creator_id=3, split_bp=1_000, valid_from=day(3)
+                ),
+            ]
+        )
+    runtime.event_log.append(
+        events(
+            [
+                {
+                    "event_id": "ad1",
+                    "type": "ad_impression",
+                    "ts": at(day(0)),
+                    "creator_id": 1,
+                    "count": 100,
+                    "amount_fen": 1_000,
+                    "campaign_id": 4,
+                },
+                {
+                    "event_id": "ad2",
+                    "type": "ad_click",
+                    "ts": at(day(0)),
+                    "creator_id": 4,
+                    "amount_fen": 1,
+                    "campaign_id": 4,
+                },
+                {
+                    "event_id": "o1",
+                    "type": "order",
+                    "ts": at(day(0)),
+                    "creator_id": 3,
+                    "amount_fen": 9_900,
+                    "commission_fen": 500,
+                },
+                {
+                    "event_id": "o2",
+                    "type": "order",
+                    "ts": at(day(0)),
+                    "creator_id": 1,
+                    "amount_fen": 5_000,
+                    "commission_fen": 300,
+                },
+                {
+                    "event_id": "o3",
+                    "type": "order",
+                    "ts": at(day(0)),
+                    "creator_id": 2,
+                    "amount_fen": 2_000,
+                    "commission_fen": 200,
+                },
+                {
+                    "event_id": "o4",
+                    "type": "order",
+                    "ts": at(day(0)),
+                    "creator_id": 1,
+                    "amount_fen": 1_000,
+                    "commission_fen": 100,
+                },
+                {
+                    "event_id": "r2",
+                    "type": "refund",
+                    "ts": at(day(2)),
+                    "creator_id": 1,
+                    "ref_event_id": "o2",
+                },
+                {
+                    "event_id": "ad3",
+                    "type": "ad_impression",
+                    "ts": at(day(4)),
+                    "creator_id": 3,
+                    "count": 10,
+                    "amount_fen": 800,
+                    "campaign_id": 4,
+                },
+                {
+                    "event_id": "r3",
+                    "type": "refund",
+                    "ts": at(day(9)),
+                    "creator_id": 2,
+                    "ref_event_id": "o3",
+                },
+                {
+                    "event_id": "r4",
+                    "type": "refund",
+                    "ts": at(day(10)),
+                    "creator_id": 1,
+                    "ref_event_id": "o4",
+                },
+            ]
+        )
+    )
+    return runtime
+
+
+def balances(runtime: Runtime) -> dict[tuple[str, int, str], tuple[int, int]]:
+    with runtime.sessions() as session:
+        return {
+            (a.owner_kind, a.owner_id, a.purpose): (a.balance, a.debits_pending + a.credits_pending)
+            for a in list_accounts(session)
+        }
+
+
+def test_a_fortnight_settles_to_the_right_balances(revenue_platform: Runtime) -> None:
+    results = [settle_day(revenue_platform, day(n)) for n in range(12)]
+    assert all(not r.problems for r in results), [r.problems for r in results]
+    books = balances(revenue_platform)
+    # creator 1: 50 % of 1,000 ad revenue, 20 % of that to institution 1; o2 refunded in the
+    # window (voided), o4 posted at window close (100, 20 to the institution), then refunded
+    # after the window (both reversed)
+    assert books[("creator", 1, "earnings")] == (400, 0)
+    assert books[("institution", 1, "earnings")] == (100, 0)
+    # creator 3: o1's commission (no contract on the order day) + 50 % of ad3 less 10 %
+    assert books[("creator", 3, "earnings")] == (500 + 360, 0)
+    assert books[("institution", 2, "earnings")] == (40, 0)
+    assert books[("creator", 2, "earnings")] == (0, 0)  # o3 refunded after the window
+    assert books[("creator", 4, "earnings")] == (0, 0)  # half a fen rounds down to nothing
+    with revenue_platform.sessions() as session:
+        assert reconcile(session) == []
+        assert session.get(SettledDay, day(0)) is not None
+
+
+def test_commission_is_pending_until_the_window_closes(revenue_platform: Runtime) -> None:
+    settle_day(revenue_platform, day(0))
+    books = balances(revenue_platform)
+    assert books[("creator", 3, "earnings")] == (0, 500)
+    for n in range(1, 8):
+        settle_day(revenue_platform, day(n))
+    assert balances(revenue_platform)[("creator", 3, "earnings")] == (500 + 360, 0)
+
+
+def test_settling_again_posts_nothing_new(revenue_platform: Runtime) -> None:
+    for n in range(12):
+        settle_day(revenue_platform, day(n))
+    before = balances(revenue_platform)
+    again = [settle_day(revenue_platform, day(n)) for n in range(12)]
+    assert sum(r.transfers_created for r in again) == 0
+    assert balances(revenue_platform) == before
