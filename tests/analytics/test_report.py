@@ -35,7 +35,7 @@ def test_figures_and_unavailable_metrics(runtime: Runtime, seed_platform: SeedPl
     assert metrics["works_published"].previous.value == 0
     for key in ("creators_earning", "total_earnings_fen", "creators_two_income_sources"):
         assert metrics[key].current.value is None
-        assert "ledger" in (metrics[key].current.unavailable or "")
+        assert "settled in the ledger" in (metrics[key].current.unavailable or "")
 
 
 @pytest.mark.parametrize(

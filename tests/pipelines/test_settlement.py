@@ -178,3 +178,21 @@ def test_settling_again_posts_nothing_new(revenue_platform: Runtime) -> None:
     again = [settle_day(revenue_platform, day(n)) for n in range(12)]
     assert sum(r.transfers_created for r in again) == 0
     assert balances(revenue_platform) == before
+
+
+def test_the_ecosystem_report_takes_earnings_from_the_ledger(revenue_platform: Runtime) -> None:
+    from guanghe.analytics import ecosystem_report, parse_period
+
+    for n in range(12):
+        settle_day(revenue_platform, day(n))
+    with revenue_platform.sessions() as session:
+        report = ecosystem_report(
+            session, revenue_platform.event_log, parse_period(day(0), day(11))
+        )
+    metrics = {m.key: m for m in report.metrics}
+    # gross creator income: ads 500 + 400, commissions o1 500, o3 200 then reversed, o4 100
+    # then reversed
+    assert metrics["total_earnings_fen"].current.value == 500 + 400 + 500
+    assert metrics["creators_earning"].current.value == 2
+    assert metrics["creators_two_income_sources"].current.value == 1
+    assert metrics["total_earnings_fen"].previous.unavailable

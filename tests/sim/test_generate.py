@@ -137,16 +137,30 @@ def test_events_follow_the_schema_rules(platform: Platform) -> None:
     exposure = pc.equal(kind, "exposure")
     assert pc.equal(pc.is_valid(events["boosted"]), exposure).to_pylist() == [True] * len(events)
     order = pc.equal(kind, "order")
-    assert pc.equal(pc.is_valid(events["amount_fen"]), order).to_pylist() == [True] * len(events)
+    refund = pc.equal(kind, "refund")
+    impression = pc.equal(kind, "ad_impression")
+    charged = pc.or_(pc.or_(order, refund), impression)
+    assert pc.all(pc.or_(pc.invert(pc.is_valid(events["amount_fen"])), charged)).as_py()
+    assert pc.all(pc.is_valid(events.filter(pc.or_(order, refund))["amount_fen"])).as_py()
+    assert pc.equal(pc.is_valid(events["commission_fen"]), order).to_pylist() == [True] * len(
+        events
+    )
+    assert pc.equal(pc.is_valid(events["ref_event_id"]), refund).to_pylist() == [True] * len(events)
     orders = events.filter(order)
     assert pc.all(pc.greater(orders["amount_fen"], 0)).as_py()
+    assert pc.all(pc.less(orders["commission_fen"], orders["amount_fen"])).as_py()
     assert pc.all(pc.equal(orders["count"], 1)).as_py()
+    refunds = events.filter(refund)
+    assert set(refunds["ref_event_id"].to_pylist()) <= set(orders["event_id"].to_pylist())
     ads = pc.is_in(kind, pa.array(["ad_impression", "ad_click"]))
     assert pc.equal(pc.is_valid(events["campaign_id"]), ads).to_pylist() == [True] * len(events)
     campaigns = events.filter(ads)["campaign_id"]
     assert pc.min(campaigns).as_py() >= 1
     assert pc.max(campaigns).as_py() <= 50
-    assert events.filter(pc.invert(order))["product_id"].null_count == events.num_rows - len(orders)
+    with_product = pc.or_(order, refund)
+    assert events.filter(pc.invert(with_product))["product_id"].null_count == (
+        events.num_rows - len(orders) - len(refunds)
+    )
 
     days = pc.cast(events["ts"], pa.date32())
     assert pc.min(days).as_py() == summary.first_date

@@ -1,8 +1,8 @@
 """The ecosystem report: a period against the same period a year earlier.
 
 Works and authorship come from the relational store; traffic support and fans from the event
-log. Earnings come from an :class:`EarningsSource`; until the ledger settles creator income
-the default source says so, and those metrics are *unavailable* (with the reason), never zero.
+log. Earnings come from an :class:`EarningsSource`, by default the ledger's settlements; for a
+period with no settled day those metrics are *unavailable* (with the reason), never zero.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from typing import Final, Protocol
 from sqlalchemy import distinct, func, select
 from sqlalchemy.orm import Session
 
+from guanghe import ledger
 from guanghe.errors import InvalidInput
 from guanghe.events import EventLog
 from guanghe.store import Work
@@ -68,7 +69,7 @@ class EcosystemReport:
 
 
 class EarningsSource(Protocol):
-    """Creator earnings for a period; the ledger's settlement will implement this."""
+    """Creator earnings for a period (:class:`LedgerEarnings` by default)."""
 
     def creators_earning(self, period: Period) -> Figure: ...
 
@@ -77,19 +78,37 @@ class EarningsSource(Protocol):
     def creators_with_two_sources(self, period: Period) -> Figure: ...
 
 
-class NoEarningsSource:
-    """Earnings before the ledger settles creator income: unavailable, with the reason."""
+class LedgerEarnings:
+    """Creator earnings as settled in the ledger; unavailable for a period with no settled day."""
 
-    REASON: Final = "creator earnings come from ledger settlement, which is not available yet"
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def _income(self, period: Period) -> dict[int, dict[str, int]] | str:
+        days = ledger.settled_days(self._session, period.start, period.end)
+        if not days:
+            return "no day of this period has been settled in the ledger"
+        return ledger.creator_income(self._session, days)
 
     def creators_earning(self, period: Period) -> Figure:
-        return Figure(None, self.REASON)
+        income = self._income(period)
+        if isinstance(income, str):
+            return Figure(None, income)
+        return Figure(sum(1 for sources in income.values() if sum(sources.values()) > 0))
 
     def total_earnings_fen(self, period: Period) -> Figure:
-        return Figure(None, self.REASON)
+        income = self._income(period)
+        if isinstance(income, str):
+            return Figure(None, income)
+        return Figure(sum(sum(sources.values()) for sources in income.values()))
 
     def creators_with_two_sources(self, period: Period) -> Figure:
-        return Figure(None, self.REASON)
+        income = self._income(period)
+        if isinstance(income, str):
+            return Figure(None, income)
+        return Figure(
+            sum(1 for sources in income.values() if sum(v > 0 for v in sources.values()) >= 2)
+        )
 
 
 def parse_period(start: str | dt.date, end: str | dt.date) -> Period:
@@ -110,7 +129,7 @@ def ecosystem_report(
     earnings: EarningsSource | None = None,
 ) -> EcosystemReport:
     """The report for ``period`` against the same days a year earlier."""
-    source = earnings or NoEarningsSource()
+    source = earnings or LedgerEarnings(session)
     previous = period.year_earlier()
     lines: list[tuple[str, str, Callable[[Period], Figure]]] = [
         ("works_published", "Works published", lambda p: _works(session, p)),

@@ -78,6 +78,7 @@ def demo(
     from guanghe.access import create_token
     from guanghe.api import create_app
     from guanghe.pipelines import run_cycle
+    from guanghe.pipelines.settlement_step import settle_day
     from guanghe.sim import generate_platform
     from guanghe.store import transaction
 
@@ -87,8 +88,10 @@ def demo(
                 generate_platform(
                     runtime, creators=creators, days=days, seed=seed, progress=progress
                 )
-        dates = runtime.event_log.dates()
-        day = dt.date.fromisoformat(dates[-1]) if dates else dt.datetime.now(dt.UTC).date()
+        dates = [dt.date.fromisoformat(d) for d in runtime.event_log.dates()]
+        day = dates[-1] if dates else dt.datetime.now(dt.UTC).date()
+        for earlier in dates[:-1]:  # settlement is idempotent: settled days post nothing new
+            settle_day(runtime, earlier)
         run_cycle(runtime, day)
         with transaction(runtime.sessions) as session:
             _, token = create_token(

@@ -18,6 +18,7 @@ from guanghe.ledger.history import (
     check_can_read,
     owner_filter,
 )
+from guanghe.ledger.income import creator_income, settled_days
 from guanghe.ledger.posting import in_writer_transaction, post_batch, post_chain_batch
 from guanghe.ledger.reconcile import Discrepancy, reconcile
 from guanghe.ledger.transfers import (
@@ -37,6 +38,7 @@ __all__ = [
     "TransferView",
     "account_transfers",
     "check_can_read",
+    "creator_income",
     "get_account",
     "in_writer_transaction",
     "list_accounts",
@@ -49,4 +51,5 @@ __all__ = [
     "post_chains",
     "post_transfers",
     "reconcile",
+    "settled_days",
 ]

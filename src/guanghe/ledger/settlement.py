@@ -19,7 +19,9 @@ new, and the store refuses a second transfer for the same source event and code.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
+from typing import Final
 
 from guanghe.errors import InvalidInput
 from guanghe.ledger.accounts import AccountKey
@@ -27,6 +29,16 @@ from guanghe.ledger.transfers import TransferRequest
 
 AD_REVENUE = AccountKey("platform", 0, "ad_revenue", "CNY")
 COMMISSIONS = AccountKey("platform", 0, "commission_clearing", "CNY")
+
+
+#: Codes of transfers that pay a creator income, by income source, and of those taking it back.
+INCOME_CODES: Final = {"ad_revenue_share": "profile_ads", "commission_post": "commission"}
+CLAWBACK_CODES: Final = {"commission_reversal": "commission"}
+
+
+def batch_name(day: dt.date) -> str:
+    """The ``batch`` label of the transfers settling ``day``."""
+    return f"settle:{day.isoformat()}"
 
 
 def earnings(owner_kind: str, owner_id: int) -> AccountKey:

@@ -20,6 +20,7 @@ from guanghe.ledger.settlement import (
     SettlementRules,
     Split,
     accounts_needed,
+    batch_name,
     settlement_transfers,
 )
 from guanghe.runtime import Runtime
@@ -61,7 +62,9 @@ def pay_day(runtime: Runtime, day: dt.date, rules: SettlementRules) -> Settlemen
     chains = settlement_transfers(events, rules, accounts)
     created, problems = 0, []
     for at in range(0, len(chains), CHAINS_PER_BATCH):
-        batch = post_chain_batch(runtime.engine, chains[at : at + CHAINS_PER_BATCH], now=now)
+        batch = post_chain_batch(
+            runtime.engine, chains[at : at + CHAINS_PER_BATCH], batch=batch_name(day), now=now
+        )
         for result in (r for chain in batch for r in chain):
             created += result.status == "created"
             if result.status not in _SETTLED and result.status != "linked_event_failed":

@@ -38,6 +38,10 @@ BOOST_DAY_PROBABILITY: Final = 0.25
 BOOST_RANGE_IMPRESSIONS: Final = (200, 300_000)
 CAMPAIGNS: Final = 50
 PRODUCTS: Final = 5_000
+#: Commission rates of the simulated products (basis points), by product id modulo five.
+COMMISSION_BP: Final = np.array([500, 1_000, 1_500, 2_000, 3_000], dtype=np.int64)
+#: What each campaign pays per thousand profile-page impressions (fen): 15 to 60 CNY.
+CAMPAIGN_CPM_FEN: Final = 1_500 + (np.arange(1, CAMPAIGNS + 1, dtype=np.int64) * 997) % 4_500
 _DAY_US: Final = 86_400_000_000
 _CODE = {name: code for code, name in enumerate(EVENT_TYPES)}
 
@@ -69,7 +73,8 @@ class _Rows:
 
     parts: dict[str, list[npt.NDArray[np.generic]]] = field(
         default_factory=lambda: {
-            k: [] for k in ("code", "creator", "work", "count", "flag", "amount", "ref")
+            k: []
+            for k in ("code", "creator", "work", "count", "flag", "amount", "commission", "ref")
         }
     )
 
@@ -82,6 +87,7 @@ class _Rows:
         flag: int = 0,
         amount: Ints | None = None,
         ref: Ints | None = None,
+        commission: Ints | None = None,
     ) -> None:
         keep = count > 0
         k = int(keep.sum())
@@ -92,6 +98,7 @@ class _Rows:
         self.parts["count"].append(count[keep])
         self.parts["flag"].append(np.full(k, flag, dtype=np.int64))
         self.parts["amount"].append(amount[keep] if amount is not None else zeros)
+        self.parts["commission"].append(commission[keep] if commission is not None else zeros)
         self.parts["ref"].append(ref[keep] if ref is not None else zeros)
 
     def column(self, name: str) -> npt.NDArray[np.generic]:
@@ -183,18 +190,21 @@ def _profile_traffic(
     buyer = np.repeat(np.arange(n, dtype=np.int64), orders)
     amount = np.round(np.exp(rng.normal(np.log(5_900.0), 0.8, buyer.shape[0])) / 10.0) * 10
     product = 1 + (buyer * 37 + rng.integers(0, 5, buyer.shape[0])) % PRODUCTS
+    price = np.maximum(amount, 100).astype(np.int64)
     rows.add(
         "order",
         buyer,
         np.ones_like(buyer),
-        amount=np.maximum(amount, 100).astype(np.int64),
+        amount=price,
         ref=product,
+        commission=price * COMMISSION_BP[product % COMMISSION_BP.size] // 10_000,
     )
     impressions = np.where(pop.ads_authorised, rng.binomial(visits, 0.8), 0)
     clicks = rng.binomial(impressions, 0.01 + 0.03 * q)
     campaign = rng.integers(1, CAMPAIGNS + 1, n)
     creators = np.arange(n, dtype=np.int64)
-    rows.add("ad_impression", creators, impressions, ref=campaign)
+    charged = impressions * CAMPAIGN_CPM_FEN[campaign - 1] // 1_000
+    rows.add("ad_impression", creators, impressions, ref=campaign, amount=charged)
     rows.add("ad_click", creators, clicks, ref=campaign)
 
 
@@ -224,6 +234,7 @@ def day_table(
     is_exposure = code == _CODE["exposure"]
     is_order = code == _CODE["order"]
     is_ad = (code == _CODE["ad_impression"]) | (code == _CODE["ad_click"])
+    charged = is_order | ((code == _CODE["ad_impression"]) & (amount > 0))
     numbers = pc.cast(pa.array(np.arange(m, dtype=np.int64)), pa.string())
     columns = {
         "event_id": pc.binary_join_element_wise(id_prefix, numbers, ""),
@@ -233,8 +244,10 @@ def day_table(
         "work_id": pa.array(work + 1, mask=~has_work),
         "count": pa.array(rows.column("count").astype(np.int64)),
         "boosted": pa.array(rows.column("flag").astype(np.bool_), mask=~is_exposure),
-        "amount_fen": pa.array(amount, mask=~is_order),
+        "amount_fen": pa.array(amount, mask=~charged),
         "campaign_id": pa.array(ref, mask=~is_ad),
         "product_id": pa.array(ref, mask=~is_order),
+        "commission_fen": pa.array(rows.column("commission").astype(np.int64), mask=~is_order),
+        "ref_event_id": pa.nulls(m, pa.string()),
     }
     return pa.table(columns, schema=EVENT_SCHEMA)

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 import numpy as np
+import pyarrow as pa
 from sqlalchemy import Connection, Table, func, insert, select
 
 from guanghe.errors import Conflict, InvalidInput
@@ -39,7 +40,9 @@ from guanghe.sim.population import (
     draw_population,
     stage_of,
 )
+from guanghe.sim.revenue import RefundSchedule, contract_rows
 from guanghe.sim.truth import write_ground_truth
+from guanghe.store import InstitutionContract
 from guanghe.store.models import Creator, Institution, Work
 
 Progress = Callable[[str, int, int], None]
@@ -105,8 +108,8 @@ def generate_platform(
     first_date = last_date - dt.timedelta(days=days - 1)
     start_us = _micros(dt.datetime.combine(first_date, dt.time(), tzinfo=dt.UTC))
 
-    streams = np.random.SeedSequence(seed).spawn(5)
-    population_rng, content_rng, cover_rng, audience_rng, stamp_rng = (
+    streams = np.random.SeedSequence(seed).spawn(6)
+    population_rng, content_rng, cover_rng, audience_rng, stamp_rng, revenue_rng = (
         np.random.default_rng(s) for s in streams
     )
     population = draw_population(population_rng, creators, days)
@@ -120,17 +123,22 @@ def generate_platform(
     try:
         jobs = submit_covers(pool, runtime.settings.covers_dir, covers)
         state = AudienceState.start(population)
+        refunds = RefundSchedule()
         events = 0
         for day in range(days):
             rows = simulate_day(audience_rng, day, population, works, state)
             stamp = (first_date + dt.timedelta(days=day)).strftime("%Y%m%d")
-            table = day_table(
-                stamp_rng, rows, works, start_us + day * 86_400_000_000, f"sim-{seed}-{stamp}-"
+            day_start_us, prefix = start_us + day * 86_400_000_000, f"sim-{seed}-{stamp}-"
+            table = day_table(stamp_rng, rows, works, day_start_us, prefix)
+            refunds.schedule(revenue_rng, day, table)
+            table = pa.concat_tables(
+                [table, refunds.refunds_on(revenue_rng, day, day_start_us, prefix)]
             )
             events += runtime.event_log.append(table)
             report("events", day + 1, days)
             _report_covers(report, jobs, works.size, final=False)
-        _write_store(runtime, population, institutions, works, state, first_date, report)
+        contracts = contract_rows(revenue_rng, population, institutions, first_date)
+        _write_store(runtime, population, institutions, works, state, contracts, first_date, report)
         _report_covers(report, jobs, works.size, final=True)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
@@ -204,10 +212,11 @@ def _write_store(
     institutions: Institutions,
     works: WorkPlan,
     state: AudienceState,
+    contracts: list[dict[str, Any]],
     first_date: dt.date,
     report: Progress,
 ) -> None:
-    """Insert institutions, creators and works in one transaction."""
+    """Insert institutions, creators, their contracts and works in one transaction."""
     days_total = int(works.day_start.shape[0]) - 1
     stage = stage_of(population.joined_day, state.followers, days_total - 1)
     with runtime.engine.begin() as conn:
@@ -230,6 +239,7 @@ def _write_store(
             lambda done: report("creators", done, population.size),
             population.size,
         )
+        _insert(conn, _table(InstitutionContract), contracts, None, 0)
         _insert(
             conn,
             _table(Work),

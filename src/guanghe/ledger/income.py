@@ -1,0 +1,45 @@
+"""Creator income as the ledger records it: by settled day and by source."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, aliased
+
+from guanghe.ledger.settlement import CLAWBACK_CODES, INCOME_CODES, batch_name
+from guanghe.store import LedgerAccount, LedgerTransfer, SettledDay
+
+
+def settled_days(session: Session, start: dt.date, end: dt.date) -> set[dt.date]:
+    """The days from ``start`` to ``end`` (inclusive) whose settlement completed."""
+    rows = session.scalars(select(SettledDay.day).where(SettledDay.day.between(start, end)))
+    return set(rows)
+
+
+def creator_income(session: Session, days: set[dt.date]) -> dict[int, dict[str, int]]:
+    """Net income (fen) per creator and source from the settlements of ``days``."""
+    if not days:
+        return {}
+    t, account = LedgerTransfer, aliased(LedgerAccount)
+    income: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    batches = [batch_name(day) for day in sorted(days)]
+    for codes, side, sign in (
+        (INCOME_CODES, t.credit_account_id, 1),
+        (CLAWBACK_CODES, t.debit_account_id, -1),
+    ):
+        rows = session.execute(
+            select(account.owner_id, t.code, func.sum(t.amount))
+            .join(account, account.id == side)
+            .where(
+                t.batch.in_(batches),
+                t.code.in_(list(codes)),
+                account.owner_kind == "creator",
+                account.purpose == "earnings",
+            )
+            .group_by(account.owner_id, t.code)
+        )
+        for creator_id, code, amount in rows:
+            income[int(creator_id)][codes[code]] += sign * int(amount)
+    return {creator: dict(sources) for creator, sources in income.items()}
