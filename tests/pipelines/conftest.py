@@ -1,11 +1,19 @@
-"""One local Spark session for the whole test session (started on first use)."""
+"""Pipeline fixtures: one local Spark session for the whole test session (started on first
+use), and a platform with a fortnight of revenue events to settle."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from typing import Any
 
+import pyarrow as pa
 import pytest
+
+from guanghe.events import EVENT_SCHEMA
+from guanghe.runtime import Runtime
+from guanghe.store import InstitutionContract, transaction
+from tests.seed import SeedPlatform
 
 
 @pytest.fixture(scope="session")
@@ -15,3 +23,123 @@ def spark() -> Iterator[Any]:
     session = spark_session("local[2]", "guanghe-tests")
     yield session
     session.stop()
+
+
+D0 = dt.date(2026, 11, 20)
+
+
+def events(rows: list[dict[str, object]]) -> pa.Table:
+    full = [
+        {name: row.get(name) for name in EVENT_SCHEMA.names} | {"count": row.get("count", 1)}
+        for row in rows
+    ]
+    return pa.Table.from_pylist(full, schema=EVENT_SCHEMA)
+
+
+def at(day: dt.date, hour: int = 12) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(hour), tzinfo=dt.UTC)
+
+
+def day(n: int) -> dt.date:
+    return D0 + dt.timedelta(days=n)
+
+
+@pytest.fixture
+def revenue_platform(runtime: Runtime, seed_platform: SeedPlatform) -> Runtime:
+    with transaction(runtime.sessions) as session:
+        session.add_all(
+            [
+                InstitutionContract(
+                    institution_id=1, creator_id=1, split_bp=2_000, valid_from=dt.date(2024, 1, 1)
+                ),
+                InstitutionContract(
+                    institution_id=2, creator_id=3, split_bp=1_000, valid_from=day(3)
+                ),
+            ]
+        )
+    runtime.event_log.append(
+        events(
+            [
+                {
+                    "event_id": "ad1",
+                    "type": "ad_impression",
+                    "ts": at(day(0)),
+                    "creator_id": 1,
+                    "count": 100,
+                    "amount_fen": 1_000,
+                    "campaign_id": 4,
+                },
+                {
+                    "event_id": "ad2",
+                    "type": "ad_click",
+                    "ts": at(day(0)),
+                    "creator_id": 4,
+                    "amount_fen": 1,
+                    "campaign_id": 4,
+                },
+                {
+                    "event_id": "o1",
+                    "type": "order",
+                    "ts": at(day(0)),
+                    "creator_id": 3,
+                    "amount_fen": 9_900,
+                    "commission_fen": 500,
+                },
+                {
+                    "event_id": "o2",
+                    "type": "order",
+                    "ts": at(day(0)),
+                    "creator_id": 1,
+                    "amount_fen": 5_000,
+                    "commission_fen": 300,
+                },
+                {
+                    "event_id": "o3",
+                    "type": "order",
+                    "ts": at(day(0)),
+                    "creator_id": 2,
+                    "amount_fen": 2_000,
+                    "commission_fen": 200,
+                },
+                {
+                    "event_id": "o4",
+                    "type": "order",
+                    "ts": at(day(0)),
+                    "creator_id": 1,
+                    "amount_fen": 1_000,
+                    "commission_fen": 100,
+                },
+                {
+                    "event_id": "r2",
+                    "type": "refund",
+                    "ts": at(day(2)),
+                    "creator_id": 1,
+                    "ref_event_id": "o2",
+                },
+                {
+                    "event_id": "ad3",
+                    "type": "ad_impression",
+                    "ts": at(day(4)),
+                    "creator_id": 3,
+                    "count": 10,
+                    "amount_fen": 800,
+                    "campaign_id": 4,
+                },
+                {
+                    "event_id": "r3",
+                    "type": "refund",
+                    "ts": at(day(9)),
+                    "creator_id": 2,
+                    "ref_event_id": "o3",
+                },
+                {
+                    "event_id": "r4",
+                    "type": "refund",
+                    "ts": at(day(10)),
+                    "creator_id": 1,
+                    "ref_event_id": "o4",
+                },
+            ]
+        )
+    )
+    return runtime

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -51,3 +52,44 @@ def adjust(
             now=dt.datetime.now(dt.UTC),
         )
     typer.echo(f"adjustment {result.key}: {result.status} (transfer {result.transfer_id})")
+
+
+@app.command("statement")
+def statement(
+    account: Annotated[int, typer.Option(min=1, help="Ledger account id.")],
+    month: Annotated[str, typer.Option(help="Month, YYYY-MM.")],
+    out: Annotated[Path | None, typer.Option(help="Write the CSV here (default: stdout).")] = None,
+) -> None:
+    """An account's monthly statement as CSV."""
+    from guanghe.ledger import get_account, monthly_statement, parse_month, statement_csv
+
+    with open_runtime() as runtime, runtime.sessions() as session:
+        found = monthly_statement(session, get_account(session, account), parse_month(month))
+    text = statement_csv(found)
+    if out is None:
+        typer.echo(text, nl=False)
+    else:
+        out.write_text(text)
+        typer.echo(
+            f"statement of account {account} for {month}: {len(found.lines)} lines, "
+            f"closing balance {found.closing_balance} fen -> {out}"
+        )
+
+
+@app.command("payout")
+def payout(
+    date: Annotated[dt.datetime, typer.Option(formats=["%Y-%m-%d"], help="Payout day.")],
+    out: Annotated[Path, typer.Option(help="Where to write the payout batch (CSV).")],
+    minimum_fen: Annotated[int, typer.Option(min=1, help="Smallest payout.")] = 1_000,
+) -> None:
+    """Pay out available earnings of creators and institutions; writes the batch file.
+    Running it again for the same day writes the same batch and pays nothing twice."""
+    from guanghe.ledger import pay_out, payouts_csv
+
+    with open_runtime() as runtime:
+        payouts = pay_out(
+            runtime.engine, date.date(), minimum_fen=minimum_fen, now=dt.datetime.now(dt.UTC)
+        )
+    out.write_text(payouts_csv(payouts))
+    total = sum(p.amount_fen for p in payouts)
+    typer.echo(f"payout {date.date()}: {len(payouts)} payees, {total} fen -> {out}")

@@ -21,6 +21,15 @@ from guanghe.ledger.history import (
 from guanghe.ledger.income import creator_income, settled_days
 from guanghe.ledger.posting import in_writer_transaction, post_batch, post_chain_batch
 from guanghe.ledger.reconcile import Discrepancy, reconcile
+from guanghe.ledger.statements import (
+    Payout,
+    Statement,
+    monthly_statement,
+    parse_month,
+    pay_out,
+    payouts_csv,
+    statement_csv,
+)
 from guanghe.ledger.transfers import (
     TransferRequest,
     TransferResult,
@@ -33,6 +42,8 @@ __all__ = [
     "AccountKey",
     "Discrepancy",
     "Limit",
+    "Payout",
+    "Statement",
     "TransferRequest",
     "TransferResult",
     "TransferView",
@@ -42,9 +53,13 @@ __all__ = [
     "get_account",
     "in_writer_transaction",
     "list_accounts",
+    "monthly_statement",
     "open_account",
     "open_accounts",
     "owner_filter",
+    "parse_month",
+    "pay_out",
+    "payouts_csv",
     "post_adjustment",
     "post_batch",
     "post_chain_batch",
@@ -52,4 +67,5 @@ __all__ = [
     "post_transfers",
     "reconcile",
     "settled_days",
+    "statement_csv",
 ]

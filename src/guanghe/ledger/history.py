@@ -78,6 +78,23 @@ def account_transfers(
     return [_view(row, account.id) for row in session.scalars(query)]
 
 
+def account_transfers_between(
+    session: Session, account: Account, start: dt.datetime, end: dt.datetime
+) -> list[TransferView]:
+    """Transfers of ``account`` created in ``[start, end)``, oldest first."""
+    t = LedgerTransfer
+    query = (
+        select(t)
+        .where(
+            or_(t.debit_account_id == account.id, t.credit_account_id == account.id),
+            t.created_at >= start,
+            t.created_at < end,
+        )
+        .order_by(t.id)
+    )
+    return [_view(row, account.id) for row in session.scalars(query)]
+
+
 def _view(row: LedgerTransfer, account_id: int) -> TransferView:
     debit = row.debit_account_id == account_id
     return TransferView(

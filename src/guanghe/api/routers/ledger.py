@@ -116,6 +116,44 @@ def account_transfers(
     return [TransferOut.model_validate(v, from_attributes=True) for v in views]
 
 
+class StatementOut(BaseModel):
+    account: AccountOut
+    month: str = Field(description="YYYY-MM")
+    opening_balance: int
+    closing_balance: int
+    lines: list[TransferOut]
+
+
+@router.get("/accounts/{account_id}/statements/{month}", response_model=None)
+def monthly_statement(
+    session: SessionDep,
+    principal: PrincipalDep,
+    account_id: AccountId,
+    month: Annotated[str, Path(pattern=r"^\d{4}-\d{2}$", description="YYYY-MM")],
+    format: Annotated[str, Query(pattern="^(json|csv)$")] = "json",
+) -> StatementOut | Response:
+    """The account's statement for a month: opening and closing balance and every posted line.
+    ``format=csv`` returns the lines as CSV."""
+    account = ledger.get_account(session, account_id)
+    ledger.check_can_read(principal, account)
+    statement = ledger.monthly_statement(session, account, ledger.parse_month(month))
+    if format == "csv":
+        return Response(
+            ledger.statement_csv(statement),
+            media_type="text/csv",
+            headers={
+                "Content-Disposition": f'attachment; filename="statement-{account_id}-{month}.csv"'
+            },
+        )
+    return StatementOut(
+        account=_account_out(statement.account),
+        month=month,
+        opening_balance=statement.opening_balance,
+        closing_balance=statement.closing_balance,
+        lines=[TransferOut.model_validate(v, from_attributes=True) for v in statement.lines],
+    )
+
+
 @router.post("/adjustments", status_code=201)
 def post_adjustment(
     body: AdjustmentIn,

@@ -1,0 +1,121 @@
+"""Statements and payouts over a settled fortnight: balances add up, access is scoped, a payout
+batch pays each account once however often it runs."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from guanghe.api import create_app
+from guanghe.cli.app import main
+from guanghe.ledger import list_accounts, pay_out, reconcile
+from guanghe.pipelines.settlement_step import settle_day
+from guanghe.runtime import Runtime
+from tests.pipelines.conftest import day
+
+NOW = dt.datetime(2026, 12, 1, tzinfo=dt.UTC)
+
+
+@pytest.fixture
+def settled(revenue_platform: Runtime) -> Runtime:
+    for n in range(12):
+        settle_day(revenue_platform, day(n))
+    return revenue_platform
+
+
+@pytest.fixture
+def client(settled: Runtime) -> Iterator[TestClient]:
+    with TestClient(create_app(settled), raise_server_exceptions=False) as test_client:
+        yield test_client
+
+
+def account_id(runtime: Runtime, kind: str, owner: int) -> int:
+    with runtime.sessions() as session:
+        return next(
+            a.id
+            for a in list_accounts(session, owner_kind=kind, owner_id=owner)
+            if a.purpose == "earnings"
+        )
+
+
+def test_statement_lines_add_up_to_the_balance(
+    settled: Runtime, client: TestClient, token_for: Callable[..., str]
+) -> None:
+    month = dt.datetime.now(dt.UTC).strftime("%Y-%m")
+    creator3 = account_id(settled, "creator", 3)
+    headers = {"Authorization": f"Bearer {token_for('creator', 3)}"}
+    body = client.get(f"/v1/ledger/accounts/{creator3}/statements/{month}", headers=headers).json()
+    assert body["opening_balance"] == 0
+    assert body["closing_balance"] == body["account"]["balance"] == 860
+    signed = [t["amount"] if t["direction"] == "credit" else -t["amount"] for t in body["lines"]]
+    assert sum(signed) == 860
+    text = client.get(
+        f"/v1/ledger/accounts/{creator3}/statements/{month}?format=csv", headers=headers
+    ).text
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert rows[0]["code"] == "opening_balance"
+    assert rows[-1]["code"] == "closing_balance"
+    assert rows[-1]["balance_fen"] == "860"
+    other = account_id(settled, "creator", 1)
+    denied = client.get(f"/v1/ledger/accounts/{other}/statements/{month}", headers=headers)
+    assert denied.status_code == 403
+    bad = client.get(f"/v1/ledger/accounts/{creator3}/statements/2026-13", headers=headers)
+    assert bad.status_code == 422
+
+
+def test_institution_sees_its_split_lines(
+    settled: Runtime, client: TestClient, token_for: Callable[..., str]
+) -> None:
+    month = dt.datetime.now(dt.UTC).strftime("%Y-%m")
+    institution = account_id(settled, "institution", 2)
+    headers = {"Authorization": f"Bearer {token_for('institution', 2)}"}
+    body = client.get(
+        f"/v1/ledger/accounts/{institution}/statements/{month}", headers=headers
+    ).json()
+    assert [(t["code"], t["amount"]) for t in body["lines"]] == [("ad_institution_split", 40)]
+    assert body["lines"][0]["counterparty_account_id"] == account_id(settled, "creator", 3)
+
+
+def test_payout_pays_each_account_once(settled: Runtime) -> None:
+    first = pay_out(settled.engine, dt.date(2026, 12, 1), minimum_fen=100, now=NOW)
+    assert {(p.owner_kind, p.owner_id, p.amount_fen) for p in first} == {
+        ("creator", 1, 400),
+        ("creator", 3, 860),
+        ("institution", 1, 100),
+    }
+    again = pay_out(settled.engine, dt.date(2026, 12, 1), minimum_fen=100, now=NOW)
+    assert again == first
+    with settled.sessions() as session:
+        earnings = {
+            (a.owner_kind, a.owner_id): a.balance
+            for a in list_accounts(session)
+            if a.purpose == "earnings"
+        }
+        assert earnings[("creator", 3)] == 0
+        assert earnings[("institution", 2)] == 40  # under the minimum: stays
+        assert reconcile(session) == []
+
+
+def test_cli_statement_and_payout(
+    settled: Runtime,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("GUANGHE_DATA_DIR", str(settled.settings.data_dir))
+    monkeypatch.setenv("GUANGHE_DATABASE_URL", settled.settings.resolved_database_url)
+    out = tmp_path / "payouts.csv"
+    with pytest.raises(SystemExit) as done:
+        main(["ledger", "payout", "--date", "2026-12-01", "--out", str(out)])
+    assert done.value.code in (0, None)
+    assert len(list(csv.DictReader(io.StringIO(out.read_text())))) == 0  # nobody has 10 CNY
+    with pytest.raises(SystemExit) as bad:
+        main(["ledger", "statement", "--account", "1", "--month", "November"])
+    assert bad.value.code == 2
+    assert "month must look like" in capsys.readouterr().err
