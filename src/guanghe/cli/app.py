@@ -7,7 +7,7 @@ import sys
 import typer
 
 from guanghe import errors
-from guanghe.cli import access, events, ledger, platform, report, sim
+from guanghe.cli import access, events, ledger, platform, report, sim, traffic
 
 EXIT_CODES: dict[type[errors.GuangheError], int] = {
     errors.InvalidInput: 2,
@@ -31,6 +31,7 @@ report.register(app)
 app.add_typer(sim.app, name="sim")
 app.add_typer(access.app, name="token")
 app.add_typer(ledger.app, name="ledger")
+app.add_typer(traffic.app, name="traffic")
 
 
 def exit_code(exc: errors.GuangheError) -> int:

@@ -1,3 +1,8 @@
 """Traffic support: response estimation, allocation of impression budgets over pools and creators,
 pacing and real-time boost decisions.
 """
+
+from guanghe.traffic.allocation import Allocation, TrafficAllocator, check_feasible
+from guanghe.traffic.problem import AllocationProblem
+
+__all__ = ["Allocation", "AllocationProblem", "TrafficAllocator", "check_feasible"]

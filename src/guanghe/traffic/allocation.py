@@ -1,0 +1,159 @@
+"""The allocation solver: exact prices by a dual Newton method, then whole impressions."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from guanghe.errors import InvalidInput
+from guanghe.traffic import _kernels
+from guanghe.traffic.dual import CellLayout, solve_dual
+from guanghe.traffic.problem import AllocationProblem
+from guanghe.traffic.rounding import check_whole_feasible, round_allocation, whole_limits
+
+FloatArray = NDArray[np.float64]
+IntArray = NDArray[np.int64]
+
+
+@dataclass(frozen=True, slots=True)
+class Allocation:
+    """A solved allocation.
+
+    ``impressions`` (int64, shape ``(n,)``) are whole and break no budget, cap or floor;
+    ``relaxed`` is the exact fractional optimum they round. ``objective`` and
+    ``dual_objective`` belong to ``relaxed``; ``duality_gap`` is their difference relative to
+    the dual objective, ``max_violation`` the largest excess of ``relaxed`` over a pool budget
+    or group cap relative to that budget (at least 1 impression).
+    """
+
+    impressions: IntArray
+    relaxed: FloatArray
+    objective: float
+    rounded_objective: float
+    dual_objective: float
+    duality_gap: float
+    max_violation: float
+    pool_prices: FloatArray
+    group_prices: FloatArray
+    iterations: int
+    seconds: float
+
+
+class TrafficAllocator:
+    """Split impression budgets over creators to maximise predicted fan gain.
+
+    Solves ``max sum_i w_i a_i (1 - exp(-x_i / s_i))`` subject to pool budgets, group caps and
+    ``floor <= x <= cap``. The Lagrangian separates over creators; with pool and group prices
+    ``lambda, mu`` each creator takes ``clip(s ln(w a / (s q)), floor, cap)`` at
+    ``q = lambda_pool + mu_group``. The dual (one variable per pool and capped group) is solved
+    by a safeguarded projected Newton method whose every step is one fused pass over the
+    creators, so the cost is O(k n) for ``k`` (typically 10 to 30) passes plus one
+    O(n log n) rounding. Memory is about 12 arrays of ``n`` floats.
+
+    Parameters
+    ----------
+    tol : float
+        Stop when every constraint's projected dual gradient is below ``tol`` times its
+        right-hand side.
+    max_iter : int
+        Most Newton iterations per phase.
+    """
+
+    def __init__(self, *, tol: float = 1e-12, max_iter: int = 100) -> None:
+        self.tol = tol
+        self.max_iter = max_iter
+
+    def solve(self, problem: AllocationProblem) -> Allocation:
+        """Solve ``problem``; :class:`~guanghe.errors.InvalidInput` if it is infeasible."""
+        if not (0 < self.tol < 1) or self.max_iter < 1:
+            raise InvalidInput("tol must lie in (0, 1) and max_iter be at least 1")
+        started = time.perf_counter()
+        check_feasible(problem)
+        p = problem
+        layout = CellLayout(len(p.pool_names), len(p.group_names), p.pool_budgets, p.group_caps)
+        cell = p.pool * layout.n_groups + p.group
+        lc, wa, f_lo, f_hi = _kernels.prepare(p.weight, p.saturation, p.scale, p.floor, p.cap)
+
+        def oracle(price: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
+            result: tuple[FloatArray, FloatArray, FloatArray] = _kernels.cell_sums(
+                cell, lc, p.scale, p.floor, p.cap, wa, f_lo, f_hi, price
+            )
+            return result
+
+        dual = solve_dual(
+            oracle,
+            layout,
+            start_log_price=_start(p.pool, lc, layout.n_pools),
+            tol=self.tol,
+            max_iter=self.max_iter,
+        )
+        x, objective = _kernels.recover(cell, lc, p.scale, p.floor, p.cap, wa, dual.cell_price)
+        impressions = whole_impressions(p, x, wa)
+        rounded = float(np.sum(-wa * np.expm1(-impressions / p.scale)))
+        gap = (dual.dual_objective - objective) / max(abs(dual.dual_objective), 1e-300)
+        return Allocation(
+            impressions=impressions,
+            relaxed=x,
+            objective=float(objective),
+            rounded_objective=rounded,
+            dual_objective=dual.dual_objective,
+            duality_gap=float(gap),
+            max_violation=max_violation(p, x),
+            pool_prices=dual.pool_price,
+            group_prices=dual.group_price,
+            iterations=dual.iterations,
+            seconds=time.perf_counter() - started,
+        )
+
+
+def check_feasible(problem: AllocationProblem) -> None:
+    """Raise :class:`InvalidInput` naming the first pool or group whose floors exceed it."""
+    p = problem
+    for kind, codes, limits, names in (
+        ("pool", p.pool, p.pool_budgets, p.pool_names),
+        ("group", p.group, p.group_caps, p.group_names),
+    ):
+        need = np.bincount(codes, p.floor, limits.size)
+        over = np.flatnonzero(need > limits)
+        if over.size:
+            k = over[0]
+            what = "budget" if kind == "pool" else "cap"
+            raise InvalidInput(
+                f"infeasible: floors of {kind} {names[k]!r} sum to {need[k]:.6g} impressions, "
+                f"more than its {what} of {limits[k]:.6g}"
+            )
+
+
+def whole_impressions(problem: AllocationProblem, x: FloatArray, wa: FloatArray) -> IntArray:
+    """Round the fractional optimum ``x`` to whole impressions (see :mod:`.rounding`)."""
+    p = problem
+    low = np.ceil(p.floor).astype(np.int64)
+    high = np.floor(p.cap).astype(np.int64)
+    limits = whole_limits(p.pool_budgets, p.group_caps)
+    membership = (p.pool, p.group)
+    check_whole_feasible(low, high, p.creator_id, membership, limits, (p.pool_names, p.group_names))
+    return round_allocation(x, p.pool, p.group, (low, high), limits, (wa, p.scale))
+
+
+def max_violation(problem: AllocationProblem, x: FloatArray) -> float:
+    """Largest excess of ``x`` over a budget, cap, floor or creator cap, relative to it."""
+    p = problem
+    worst = 0.0
+    for codes, limits in ((p.pool, p.pool_budgets), (p.group, p.group_caps)):
+        used = np.bincount(codes, x, limits.size)
+        finite = np.isfinite(limits)
+        excess = (used[finite] - limits[finite]) / np.maximum(limits[finite], 1.0)
+        worst = max(worst, float(excess.max(initial=0.0)))
+    bounds = np.maximum(p.floor - x, x - p.cap) / np.maximum(p.cap, 1.0)
+    return max(worst, float(bounds.max(initial=0.0)))
+
+
+def _start(pool: IntArray, lc: FloatArray, n_pools: int) -> FloatArray:
+    """A first log price per pool: the mean log marginal gain at zero of its creators."""
+    finite = np.isfinite(lc)
+    counts = np.bincount(pool[finite], minlength=n_pools)
+    sums = np.bincount(pool[finite], lc[finite], minlength=n_pools)
+    return np.where(counts > 0, sums / np.maximum(counts, 1), 0.0)

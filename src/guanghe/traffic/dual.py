@@ -1,0 +1,172 @@
+"""The dual step: prices of pools and groups from per-cell sums, by safeguarded Newton.
+
+The Lagrangian separates over creators; creators sharing a (pool, group) cell share the price
+``q = lambda_pool + mu_group``. The dual has one variable per pool and per capped group, so a
+dual step costs one *oracle* call: per-cell impressions ``X``, slopes ``S = -dX/d ln q`` and
+conjugate sums, from one pass over the creators, in process or on Spark partitions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+FloatArray = NDArray[np.float64]
+IntArray = NDArray[np.int64]
+#: ``oracle(price per cell) -> (X, S, conjugate)`` per cell.
+CellOracle = Callable[[FloatArray], tuple[FloatArray, FloatArray, FloatArray]]
+
+
+@dataclass(frozen=True, slots=True)
+class DualSolution:
+    """Prices at the end of the dual step and how it got there."""
+
+    pool_price: FloatArray
+    group_price: FloatArray
+    cell_price: FloatArray
+    dual_objective: float
+    iterations: int
+
+
+@dataclass(frozen=True, slots=True)
+class CellLayout:
+    """Dense cells ``pool * n_groups + group`` and the right-hand sides of the constraints."""
+
+    n_pools: int
+    n_groups: int
+    budgets: FloatArray
+    group_caps: FloatArray
+
+    @property
+    def n_cells(self) -> int:
+        return self.n_pools * self.n_groups
+
+    def incidence(self) -> FloatArray:
+        """Matrix ``(n_cells, n_pools + n_capped_groups)``: 1 where a cell is in a constraint."""
+        capped = np.flatnonzero(np.isfinite(self.group_caps))
+        cells = np.arange(self.n_cells)
+        a = np.zeros((self.n_cells, self.n_pools + capped.shape[0]))
+        a[cells, cells // self.n_groups] = 1.0
+        column = np.full(self.n_groups, -1)
+        column[capped] = self.n_pools + np.arange(capped.shape[0])
+        in_capped = column[cells % self.n_groups] >= 0
+        a[cells[in_capped], column[cells % self.n_groups][in_capped]] = 1.0
+        return a
+
+
+def solve_dual(
+    oracle: CellOracle,
+    layout: CellLayout,
+    *,
+    start_log_price: FloatArray,
+    tol: float,
+    max_iter: int,
+) -> DualSolution:
+    """Minimise the dual over prices ``>= 0``.
+
+    A log-space Newton on the pool prices alone (groups uncapped) gives the start; projected
+    Newton with an Armijo search along the projection arc then solves for all prices.
+    ``start_log_price`` (shape ``(n_pools,)``) is a first guess of each pool's log price.
+    Each iteration is one oracle call plus, rarely, backtracking calls.
+    """
+    a = layout.incidence()
+    capped = np.flatnonzero(np.isfinite(layout.group_caps))
+    rhs = np.concatenate([layout.budgets, layout.group_caps[capped]])
+    pool_price, calls = _pool_prices(oracle, a, layout, start_log_price, max_iter)
+    y = np.concatenate([pool_price, np.zeros(capped.shape[0])])
+    scale = max(float(np.exp(start_log_price).max()), float(y.max()), 1e-300)
+    value, grad, hess = _evaluate(oracle, a, rhs, y)
+    for _ in range(max_iter):
+        residual = _residual(y, grad, rhs)
+        if residual <= tol:
+            break
+        free = (y > 0) | (grad < 0)
+        step = np.zeros_like(y)
+        step[free] = _newton_step(hess[np.ix_(free, free)], grad[free], y[free], scale)
+        limit = 4.0 * np.maximum(y, scale)
+        step *= min(1.0, float(np.min(limit / np.maximum(np.abs(step), 1e-300))))
+        accepted = False
+        alpha = 1.0
+        for _ in range(50):
+            trial = np.maximum(y + alpha * step, 0.0)
+            t_value, t_grad, t_hess = _evaluate(oracle, a, rhs, trial)
+            calls += 1
+            decrease = t_value <= value + 1e-4 * float(grad @ (trial - y))
+            flat = abs(t_value - value) <= 1e-13 * max(abs(value), 1.0)
+            if decrease or (flat and _residual(trial, t_grad, rhs) < residual):
+                y, value, grad, hess = trial, t_value, t_grad, t_hess
+                accepted = True
+                break
+            alpha *= 0.5
+        if not accepted:
+            break
+    full_mu = np.zeros(layout.n_groups)
+    full_mu[capped] = y[layout.n_pools :]
+    return DualSolution(
+        pool_price=y[: layout.n_pools],
+        group_price=full_mu,
+        cell_price=a @ y,
+        dual_objective=value,
+        iterations=calls,
+    )
+
+
+def _newton_step(h: FloatArray, g: FloatArray, y: FloatArray, scale: float) -> FloatArray:
+    """Newton step; a direction without curvature gets a step of the price scale."""
+    diag = np.diag(h)
+    flat = diag <= 1e-12 * max(float(diag.max(initial=0.0)), 1e-300)
+    ridge = np.where(flat, np.abs(g) / np.maximum(y, scale), 1e-12 * diag)
+    ridge = np.where(ridge > 0, ridge, 1e-300)
+    step: FloatArray = np.linalg.solve(h + np.diag(ridge), -g)
+    return step
+
+
+def _evaluate(
+    oracle: CellOracle, a: FloatArray, rhs: FloatArray, y: FloatArray
+) -> tuple[float, FloatArray, FloatArray]:
+    price = a @ y
+    total, slope, conj = oracle(price)
+    value = float(conj.sum() + y @ rhs)
+    grad = rhs - a.T @ total
+    curvature = np.divide(slope, price, out=np.zeros_like(slope), where=price > 0)
+    hess = a.T @ (curvature[:, None] * a)
+    return value, grad, hess
+
+
+def _residual(y: FloatArray, grad: FloatArray, rhs: FloatArray) -> float:
+    projected = np.where(y > 0, grad, np.minimum(grad, 0.0))
+    return float(np.max(np.abs(projected) / np.maximum(rhs, 1.0), initial=0.0))
+
+
+def _pool_prices(
+    oracle: CellOracle, a: FloatArray, layout: CellLayout, start: FloatArray, max_iter: int
+) -> tuple[FloatArray, int]:
+    """Pool prices with groups uncapped: a safeguarded Newton on ``ln lambda`` per pool."""
+    pools = a[:, : layout.n_pools]
+    budgets = layout.budgets
+    total = pools.T @ oracle(np.zeros(layout.n_cells))[0]
+    binding = total > budgets * (1 + 1e-12)
+    price = np.zeros(layout.n_pools)
+    t = start.astype(np.float64)
+    low = np.full(layout.n_pools, -np.inf)
+    high = np.full(layout.n_pools, np.inf)
+    calls = 1
+    for _ in range(max_iter if binding.any() else 0):
+        cell_total, slope, _ = oracle(pools @ np.where(binding, np.exp(t), 0.0))
+        calls += 1
+        over = pools.T @ cell_total - budgets
+        if np.all(~binding | (np.abs(over) <= 1e-9 * np.maximum(budgets, 1.0))):
+            break
+        low = np.where(over > 0, t, low)
+        high = np.where(over <= 0, t, high)
+        s = pools.T @ slope
+        step = np.where(s > 0, over / np.maximum(s, 1e-300), np.sign(over) * 2.0)
+        nxt = t + np.clip(step, -3.0, 3.0)
+        bracketed = np.isfinite(low) & np.isfinite(high)
+        outside = bracketed & ((nxt <= low) | (nxt >= high))
+        t = np.where(outside, 0.5 * (low + high), nxt)
+    price[binding] = np.exp(t[binding])
+    return price, calls

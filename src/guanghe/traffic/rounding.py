@@ -1,0 +1,108 @@
+"""Whole impressions from a fractional allocation without breaking any budget, cap or floor."""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+from guanghe.errors import InvalidInput
+
+FloatArray = NDArray[np.float64]
+IntArray = NDArray[np.int64]
+NO_CAP = np.int64(2**62)
+
+
+def whole_limits(budgets: FloatArray, caps: FloatArray) -> tuple[IntArray, IntArray]:
+    """Integer pool budgets and group caps (``NO_CAP`` for uncapped groups)."""
+    pools = np.floor(budgets).astype(np.int64)
+    groups = np.where(np.isfinite(caps), np.floor(np.minimum(caps, 2.0**62)), NO_CAP)
+    return pools, groups.astype(np.int64)
+
+
+def round_allocation(
+    x: FloatArray,
+    pool: IntArray,
+    group: IntArray,
+    bounds: tuple[IntArray, IntArray],
+    limits: tuple[IntArray, IntArray],
+    gain: tuple[FloatArray, FloatArray],
+    rounds: int = 4,
+) -> IntArray:
+    """Floor ``x`` into ``bounds``, then hand out leftover units by largest marginal gain.
+
+    ``bounds`` are whole floors and caps per creator, ``limits`` whole pool budgets and group
+    caps, ``gain`` the pair ``(w * a, s)`` of the response curve. Each round gives at most one
+    unit to each creator, in order of gain, while its pool and group have room; a unit short of
+    a floor is taken back from the cheapest creators first. O(n log n).
+    """
+    low, high = bounds
+    z = np.clip(np.floor(x + 1e-9).astype(np.int64), low, high)
+    wa, scale = gain
+    unit = -np.expm1(-1.0 / scale)
+    for _ in range(rounds):
+        over_p = np.maximum(np.bincount(pool, z, limits[0].size) - limits[0], 0)
+        over_g = np.maximum(np.bincount(group, z, limits[1].size) - limits[1], 0)
+        if not (over_p.any() or over_g.any()):
+            break
+        cand = np.flatnonzero((z > low) & ((over_p[pool] > 0) | (over_g[group] > 0)))
+        loss = wa[cand] * np.exp(-(z[cand] - 1) / scale[cand]) * unit[cand]
+        order = cand[np.argsort(loss, kind="stable")]
+        take = (_rank(pool[order]) < over_p[pool[order]]) | (
+            _rank(group[order]) < over_g[group[order]]
+        )
+        z[order[take]] -= 1
+    for _ in range(rounds):
+        left_p = limits[0] - np.bincount(pool, z, limits[0].size).astype(np.int64)
+        left_g = limits[1] - np.bincount(group, z, limits[1].size).astype(np.int64)
+        cand = np.flatnonzero((z < high) & (wa > 0) & (left_p[pool] > 0) & (left_g[group] > 0))
+        if cand.size == 0:
+            break
+        value = wa[cand] * np.exp(-z[cand] / scale[cand]) * unit[cand]
+        order = cand[np.argsort(-value, kind="stable")]
+        take = (_rank(pool[order]) < left_p[pool[order]]) & (
+            _rank(group[order]) < left_g[group[order]]
+        )
+        if not take.any():
+            break
+        z[order[take]] += 1
+    return z
+
+
+def check_whole_feasible(
+    low: IntArray,
+    high: IntArray,
+    creator_id: IntArray,
+    membership: tuple[IntArray, IntArray],
+    limits: tuple[IntArray, IntArray],
+    names: tuple[tuple[str, ...], tuple[str, ...]],
+) -> None:
+    """Raise :class:`InvalidInput` if whole floors cannot fit a cap, budget or group cap."""
+    bad = np.flatnonzero(low > high)
+    if bad.size:
+        raise InvalidInput(
+            f"creator {int(creator_id[bad[0]])} has no whole number of impressions between "
+            "its floor and cap"
+        )
+    for kind, codes, limit, labels in (
+        ("pool", membership[0], limits[0], names[0]),
+        ("group", membership[1], limits[1], names[1]),
+    ):
+        need = np.bincount(codes, low, limit.size)
+        over = np.flatnonzero(need > limit)
+        if over.size:
+            k = over[0]
+            raise InvalidInput(
+                f"floors of {kind} {labels[k]!r} need {int(need[k])} whole impressions, "
+                f"more than its {'budget' if kind == 'pool' else 'cap'} of {int(limit[k])}"
+            )
+
+
+def _rank(codes: IntArray) -> IntArray:
+    """Position of each element among the earlier elements with the same code. O(n)."""
+    order = np.argsort(codes, kind="stable")
+    sorted_codes = codes[order]
+    starts = np.flatnonzero(np.r_[True, sorted_codes[1:] != sorted_codes[:-1]])
+    run_start = np.repeat(starts, np.diff(np.r_[starts, codes.size]))
+    rank = np.empty_like(codes)
+    rank[order] = np.arange(codes.size) - run_start
+    return rank

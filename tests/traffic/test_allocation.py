@@ -1,0 +1,158 @@
+"""The allocation solver: optimality (KKT, reference), feasibility after rounding, errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy.optimize import Bounds, LinearConstraint, minimize
+
+from guanghe.errors import InvalidInput
+from guanghe.traffic import Allocation, AllocationProblem, TrafficAllocator
+from tests.traffic.strategies import objective, problems
+
+
+def usage(problem: AllocationProblem, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    p = problem
+    return (
+        np.bincount(p.pool, x, len(p.pool_names)),
+        np.bincount(p.group, x, len(p.group_names)),
+    )
+
+
+@settings(max_examples=150, deadline=None)
+@given(problems())
+def test_kkt_conditions_hold(problem: AllocationProblem) -> None:
+    p, r = problem, TrafficAllocator().solve(problem)
+    x = r.relaxed
+    price = r.pool_prices[p.pool] + r.group_prices[p.group]
+    marginal = p.weight * p.saturation / p.scale * np.exp(-x / p.scale)
+    tol = 1e-7 * (1 + price)
+    interior = (x > p.floor + 1e-7) & (x < p.cap - 1e-7)
+    assert np.all(np.abs(marginal - price)[interior] <= tol[interior])
+    assert np.all((marginal >= price - tol)[x > p.floor + 1e-7])
+    assert np.all((marginal <= price + tol)[x < p.cap - 1e-7])
+    pools, groups = usage(p, x)
+    binding_p = r.pool_prices > 0
+    assert np.allclose(pools[binding_p], p.pool_budgets[binding_p], rtol=1e-9, atol=1e-7)
+    binding_g = r.group_prices > 0
+    assert np.allclose(groups[binding_g], p.group_caps[binding_g], rtol=1e-9, atol=1e-7)
+    assert r.max_violation <= 1e-9
+    assert abs(r.duality_gap) <= 1e-9
+
+
+@settings(max_examples=150, deadline=None)
+@given(problems())
+def test_whole_impressions_break_no_budget(problem: AllocationProblem) -> None:
+    p, r = problem, TrafficAllocator().solve(problem)
+    z = r.impressions
+    assert z.dtype == np.int64
+    assert np.all(z >= np.ceil(p.floor))
+    assert np.all(z <= np.floor(p.cap))
+    pools, groups = usage(p, z.astype(float))
+    assert np.all(pools <= np.floor(p.pool_budgets))
+    assert np.all(groups <= p.group_caps)
+    assert r.rounded_objective <= r.objective * (1 + 1e-12) + 1e-9
+
+
+@settings(max_examples=100, deadline=None)
+@given(problems(), st.integers(0, 2**32 - 1))
+def test_no_feasible_perturbation_is_better(problem: AllocationProblem, seed: int) -> None:
+    p, r = problem, TrafficAllocator().solve(problem)
+    rng = np.random.default_rng(seed)
+    for _ in range(20):
+        y = np.clip(r.relaxed + rng.normal(0, 1.0, p.n_creators), p.floor, p.cap)
+        pools, groups = usage(p, y)
+        if np.all(pools <= p.pool_budgets) and np.all(groups <= p.group_caps):
+            assert objective(p, y) <= r.objective * (1 + 1e-9) + 1e-9
+
+
+@settings(max_examples=40, deadline=None)
+@given(problems(max_creators=6))
+def test_matches_scipy_on_tiny_problems(problem: AllocationProblem) -> None:
+    p, r = problem, TrafficAllocator().solve(problem)
+    rows = [p.pool == k for k in range(len(p.pool_names))]
+    limits = list(p.pool_budgets)
+    for k in np.flatnonzero(np.isfinite(p.group_caps)):
+        rows.append(p.group == k)
+        limits.append(p.group_caps[k])
+    gain = p.weight * p.saturation
+    ref = minimize(
+        lambda x: -np.sum(gain * -np.expm1(-x / p.scale)),
+        x0=p.floor.copy(),
+        jac=lambda x: -gain / p.scale * np.exp(-x / p.scale),
+        hess=lambda x: np.diag(gain / p.scale**2 * np.exp(-x / p.scale)),
+        bounds=Bounds(p.floor, p.cap),
+        constraints=[LinearConstraint(np.array(rows, dtype=float), -np.inf, limits)],
+        method="trust-constr",
+        options={"gtol": 1e-12, "xtol": 1e-12, "maxiter": 5000},
+    )
+    assert r.objective >= -ref.fun - 1e-6 * max(1.0, abs(ref.fun))
+    assert r.objective <= r.dual_objective * (1 + 1e-12) + 1e-9
+
+
+def test_zero_weight_creator_stays_at_floor_and_slack_sends_to_cap() -> None:
+    p = AllocationProblem.from_labels(
+        creator_id=[1, 2, 3],
+        pool=["hq", "hq", "new"],
+        group=["food", "food", "games"],
+        weight=[0.0, 1.0, 1.0],
+        saturation=[5.0, 5.0, 5.0],
+        scale=[10.0, 10.0, 10.0],
+        floor=[3.0, 0.0, 0.0],
+        cap=[50.0, 40.0, 30.0],
+        pool_budgets={"hq": 1000.0, "new": 1000.0},
+    )
+    r = TrafficAllocator().solve(p)
+    assert r.impressions.tolist() == [3, 40, 30]
+    assert isinstance(r, Allocation)
+    assert r.pool_prices.tolist() == [0.0, 0.0]
+
+
+@pytest.mark.parametrize(
+    ("caps", "message"),
+    [({}, "pool 'hq'"), ({"food": 5.0}, "group 'food'")],
+)
+def test_floors_above_a_budget_name_it(caps: dict[str, float], message: str) -> None:
+    budgets = {"hq": 10.0 if not caps else 100.0, "new": 100.0}
+    p = AllocationProblem.from_labels(
+        creator_id=[1, 2],
+        pool=["hq", "hq"],
+        group=["food", "food"],
+        weight=[1.0, 1.0],
+        saturation=[5.0, 5.0],
+        scale=[10.0, 10.0],
+        floor=[6.0, 6.0],
+        cap=[50.0, 40.0],
+        pool_budgets=budgets,
+        group_caps=caps,
+    )
+    with pytest.raises(InvalidInput, match=message):
+        TrafficAllocator().solve(p)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"scale": [0.0, 1.0]}, "scale of row 0"),
+        ({"saturation": [-1.0, 1.0]}, "saturation of row 0"),
+        ({"cap": [1.0, 0.5]}, "cap of row 1"),
+        ({"weight": [np.nan, 1.0]}, "weight of row 0 must be finite"),
+        ({"creator_id": [7, 7]}, "creator_id 7 appears more than once"),
+        ({"pool": ["hq", "elsewhere"]}, "pool 'elsewhere'"),
+    ],
+)
+def test_bad_input_is_rejected(change: dict[str, list[object]], message: str) -> None:
+    fields: dict[str, object] = {
+        "creator_id": [1, 2],
+        "pool": ["hq", "hq"],
+        "group": ["a", "b"],
+        "weight": [1.0, 1.0],
+        "saturation": [1.0, 1.0],
+        "scale": [1.0, 1.0],
+        "floor": [0.0, 1.0],
+        "cap": [1.0, 2.0],
+    } | change
+    with pytest.raises(InvalidInput, match=message):
+        AllocationProblem.from_labels(**fields, pool_budgets={"hq": 1.0})  # type: ignore[arg-type]

@@ -1,0 +1,107 @@
+"""``guanghe traffic solve`` over files: a good run, bad files and an infeasible problem."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from guanghe.cli.app import main
+
+
+def creators_table(n: int = 50, seed: int = 3) -> pa.Table:
+    rng = np.random.default_rng(seed)
+    return pa.table(
+        {
+            "creator_id": pa.array(np.arange(1000, 1000 + n), pa.int64()),
+            "pool": rng.choice(["hq", "new", "institution"], n).tolist(),
+            "group": rng.choice(["food", "games", "travel"], n).tolist(),
+            "weight": rng.uniform(0.5, 2, n),
+            "saturation": rng.uniform(10, 100, n),
+            "scale": rng.uniform(50, 500, n),
+            "floor": np.where(rng.random(n) < 0.2, 5.0, 0.0),
+            "cap": np.full(n, 2000.0),
+        }
+    )
+
+
+BUDGETS = {"pools": {"hq": 3000, "new": 2000, "institution": 1500}, "groups": {"food": 1800}}
+
+
+def run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], table: pa.Table, budgets: object
+) -> tuple[int, str, str, Path]:
+    c, b, r = tmp_path / "c.parquet", tmp_path / "b.json", tmp_path / "r.parquet"
+    pq.write_table(table, c)
+    b.write_text(budgets if isinstance(budgets, str) else json.dumps(budgets))
+    argv = ["traffic", "solve", "--creators", str(c), "--budgets", str(b), "--out", str(r)]
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    out, err = capsys.readouterr()
+    return int(exit_info.value.code or 0), out, err, r
+
+
+def test_solve_writes_whole_impressions_and_a_summary(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    table = creators_table()
+    code, out, _, result = run(tmp_path, capsys, table, BUDGETS)
+    assert code == 0
+    summary = json.loads(out.strip().splitlines()[-1])
+    assert {"objective", "duality_gap", "max_violation", "seconds"} <= set(summary)
+    assert abs(summary["duality_gap"]) < 1e-9
+    assert summary["max_violation"] < 1e-9
+    written = pq.read_table(result)
+    assert written.schema.field("impressions").type == pa.int64()
+    assert written.column("creator_id").to_pylist() == table.column("creator_id").to_pylist()
+    impressions = np.asarray(written.column("impressions"))
+    pools = np.asarray(table.column("pool").to_pylist())
+    for pool, budget in BUDGETS["pools"].items():
+        assert impressions[pools == pool].sum() <= budget
+    groups = np.asarray(table.column("group").to_pylist())
+    assert impressions[groups == "food"].sum() <= 1800
+
+
+@pytest.mark.parametrize(
+    ("table", "budgets", "message"),
+    [
+        (creators_table().drop_columns(["scale"]), BUDGETS, "no column 'scale'"),
+        (
+            creators_table().set_column(3, "weight", pa.array(["x"] * 50)),
+            BUDGETS,
+            "column 'weight' has type string",
+        ),
+        (creators_table(), "{not json", "is not valid JSON"),
+        (creators_table(), {"pools": {"hq": 1}}, "pool '(new|institution)' is not in"),
+        (creators_table(), {"pools": {"hq": -1, "new": 1, "institution": 1}}, ">= 0"),
+        (
+            creators_table(),
+            {"pools": {"hq": 1, "new": 1, "institution": 1}},
+            "infeasible: floors of pool",
+        ),
+        (
+            creators_table(),
+            {**BUDGETS, "groups": {"games": 0}},
+            "infeasible: floors of group 'games'",
+        ),
+    ],
+)
+def test_bad_files_get_one_line_and_exit_2(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    table: pa.Table,
+    budgets: object,
+    message: str,
+) -> None:
+    code, out, err, result = run(tmp_path, capsys, table, budgets)
+    assert code == 2
+    assert out == ""
+    assert len(err.strip().splitlines()) == 1
+    assert err.startswith("guanghe: error: ")
+    assert re.search(message, err)
+    assert not result.exists()
