@@ -477,13 +477,17 @@ def _sources_taken(
 ) -> set[tuple[str, str, str]]:
     """The (source kind, source id, code) triples among the requests' already paid."""
     wanted = {(r.source[0], r.source[1], r.code) for r in requests if r.source}
+    source_kinds = sorted({kind for kind, _, _ in wanted})
     source_ids = sorted({source_id for _, source_id, _ in wanted})
     taken: set[tuple[str, str, str]] = set()
     t = LedgerTransfer
     for start in range(0, len(source_ids), _CHUNK):
         chunk = source_ids[start : start + _CHUNK]
         rows = session.execute(
-            select(t.source_kind, t.source_id, t.code).where(_member(session, t.source_id, chunk))
+            select(t.source_kind, t.source_id, t.code).where(
+                _member(session, t.source_kind, source_kinds),  # leads the unique index
+                _member(session, t.source_id, chunk),
+            )
         )
         found = ((str(k), str(i), str(c)) for k, i, c in rows)
         taken.update(triple for triple in found if triple in wanted)
