@@ -1,6 +1,7 @@
 """Ledger posting throughput on PostgreSQL: the batch API against one transfer per transaction.
 
-``python -m bench ledger_post [--url URL] [--batched N] [--single N] [--batch-size B] [--runs R]``
+``python -m bench ledger_post [--url URL] [--batched N] [--single N] [--batch-sizes B ...]
+[--runs R]``
 
 Each run gets a fresh PostgreSQL schema with 1,000 creator accounts and a funded program
 budget (balance limit on, so every transfer is checked), then posts reward transfers with
@@ -119,18 +120,21 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--url", default=DEFAULT_URL)
     parser.add_argument("--batched", type=int, default=50_000, help="transfers, batch API")
     parser.add_argument("--single", type=int, default=2_000, help="transfers, one per txn")
-    parser.add_argument("--batch-size", type=int, default=1_000)
+    parser.add_argument("--batch-sizes", type=int, nargs="+", default=[1_000, 5_000])
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args(argv)
-    batched = [_run(args.url, args.batched, args.batch_size, s) for s in range(args.runs)]
-    single = [_run(args.url, args.single, 1, s) for s in range(args.runs)]
-    b, s = statistics.median(batched), statistics.median(single)
+    batched = {
+        size: statistics.median(_run(args.url, args.batched, size, s) for s in range(args.runs))
+        for size in args.batch_sizes
+    }
+    single = statistics.median(_run(args.url, args.single, 1, s) for s in range(args.runs))
     print(
         f"ledger_post on {platform.machine()} {platform.system()}, PostgreSQL, "
         f"median of {args.runs} runs, {time.strftime('%Y-%m-%d')}"
     )
-    print(f"{'way':<28}{'transfers':>10}{'transfers/s':>14}")
-    print(f"{'batch API (' + str(args.batch_size) + ' per txn)':<28}{args.batched:>10}{b:>14,.0f}")
-    print(f"{'one transfer per txn':<28}{args.single:>10}{s:>14,.0f}")
-    print(f"speed-up: {b / s:.1f}x")
+    print(f"{'way':<30}{'transfers':>10}{'transfers/s':>14}{'vs single':>11}")
+    for size, rate in batched.items():
+        label = f"batch API ({size:,} per txn)"
+        print(f"{label:<30}{args.batched:>10,}{rate:>14,.0f}{rate / single:>10.1f}x")
+    print(f"{'one transfer per txn':<30}{args.single:>10,}{single:>14,.0f}{1:>10.1f}x")
     return 0
