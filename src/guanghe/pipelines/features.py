@@ -17,6 +17,8 @@ rates as of a date; ``creator_features`` assembles the snapshot. See ``docs/feat
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import operator
 from typing import Final
 
 import ibis
@@ -92,17 +94,43 @@ def daily_activity(events: Table, works: Table, first: dt.date, last: dt.date) -
 def window_features(daily: Table, as_of: dt.date) -> Table:
     """Per creator with any day in the longest window: ``<metric>_<w>d`` sums over the days
     ``(as_of - w, as_of]`` for each of :data:`WINDOWS_DAYS`, and ``active_days_<w>d`` (days
-    with a published work)."""
-    longest = max(WINDOWS_DAYS)
-    daily = daily.filter(daily.day > as_of - dt.timedelta(days=longest), daily.day <= as_of)
+    with a published work).
+
+    The windows are nested, so each day is read once: the days are cut into disjoint
+    segments (the last 7 days, the 21 before, the 62 before those), each filtered by its own
+    day range (Parquet row groups outside it are skipped) and summed with plain ``sum``s; the
+    segments are joined on the creator and a window is the sum of its segments. Conditional
+    sums over every day (``sum(if(day > start, x, 0))`` per window and metric) cost about
+    twice the CPU on DuckDB; re-grouping the segments' union instead of joining them, about
+    a quarter more.
+    """
+    daily = daily.mutate(active_days=ibis.ifelse(daily.works > 0, 1, 0).cast("int64"))
+    parts = []
+    newer = 0
+    for i, w in enumerate(sorted(WINDOWS_DAYS)):
+        days = daily.filter(
+            daily.day > as_of - dt.timedelta(days=w),
+            daily.day <= as_of - dt.timedelta(days=newer),
+        )
+        parts.append(
+            days.group_by("creator_id").aggregate(
+                **{f"{name}_{i}": days[name].sum() for name in WINDOW_METRICS}
+            )
+        )
+        newer = w
+    segments = functools.reduce(_full_join_on_creator, parts)
     sums = {}
-    for w in WINDOWS_DAYS:
-        inside = daily.day > as_of - dt.timedelta(days=w)
-        for name in DAILY_METRICS:
-            sums[f"{name}_{w}d"] = ibis.ifelse(inside, daily[name], 0).sum().cast("int64")
-        active = inside & (daily.works > 0)
-        sums[f"active_days_{w}d"] = ibis.ifelse(active, 1, 0).sum().cast("int64")
-    return daily.group_by("creator_id").aggregate(**sums)
+    for i, w in enumerate(sorted(WINDOWS_DAYS)):
+        for name in WINDOW_METRICS:
+            terms = [segments[f"{name}_{j}"].fill_null(0) for j in range(i + 1)]
+            sums[f"{name}_{w}d"] = functools.reduce(operator.add, terms).cast("int64")
+    return segments.select("creator_id", **sums)
+
+
+def _full_join_on_creator(left: Table, right: Table) -> Table:
+    joined = left.outer_join(right, "creator_id")
+    creator_id = joined.creator_id.coalesce(joined.creator_id_right)
+    return joined.mutate(creator_id=creator_id).drop("creator_id_right")
 
 
 def continuous_months(works: Table, as_of: dt.date) -> Table:
