@@ -4,5 +4,13 @@ pacing and real-time boost decisions.
 
 from guanghe.traffic.allocation import Allocation, TrafficAllocator, check_feasible
 from guanghe.traffic.problem import AllocationProblem
+from guanghe.traffic.spark import SparkAllocation, SparkTrafficAllocator
 
-__all__ = ["Allocation", "AllocationProblem", "TrafficAllocator", "check_feasible"]
+__all__ = [
+    "Allocation",
+    "AllocationProblem",
+    "SparkAllocation",
+    "SparkTrafficAllocator",
+    "TrafficAllocator",
+    "check_feasible",
+]

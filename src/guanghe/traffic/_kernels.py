@@ -106,3 +106,29 @@ def recover(
         x[i] = min(max(t, lo[i]), hi[i])
         objective += -wa[i] * math.expm1(-x[i] / scale[i])
     return x, objective
+
+
+@njit(cache=True, nogil=True)
+def hand_out(
+    order: IntArray,
+    pool: IntArray,
+    group: IntArray,
+    left_pool: IntArray,
+    left_group: IntArray,
+    z: IntArray,
+) -> int:
+    """One unit to each creator of ``order`` in turn while its pool and group have room.
+
+    Updates ``z``, ``left_pool`` and ``left_group`` in place; returns the units given. O(len).
+    """
+    given = 0
+    for j in range(order.shape[0]):
+        i = order[j]
+        p = pool[i]
+        g = group[i]
+        if left_pool[p] > 0 and left_group[g] > 0:
+            z[i] += 1
+            left_pool[p] -= 1
+            left_group[g] -= 1
+            given += 1
+    return given

@@ -6,6 +6,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from guanghe.errors import InvalidInput
+from guanghe.traffic import _kernels
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -31,40 +32,46 @@ def round_allocation(
     """Floor ``x`` into ``bounds``, then hand out leftover units by largest marginal gain.
 
     ``bounds`` are whole floors and caps per creator, ``limits`` whole pool budgets and group
-    caps, ``gain`` the pair ``(w * a, s)`` of the response curve. Each round gives at most one
-    unit to each creator, in order of gain, while its pool and group have room; a unit short of
-    a floor is taken back from the cheapest creators first. O(n log n).
+    caps, ``gain`` the pair ``(w * a, s)`` of the response curve. Units over a limit are taken
+    back first, cheapest first, one per creator a round, until no limit is broken (the floors
+    must fit, see :func:`check_whole_feasible`); then each of at most ``rounds`` rounds walks
+    the creators with room in order of the gain of their next unit and gives one unit to each
+    whose pool and group still have room. A round sorts only as many creators as its pools
+    have units left (``np.argpartition`` first), and the walk is one Numba pass:
+    O(n + u log u) per round for ``u`` units handed out.
     """
     low, high = bounds
     z = np.clip(np.floor(x + 1e-9).astype(np.int64), low, high)
     wa, scale = gain
     unit = -np.expm1(-1.0 / scale)
-    for _ in range(rounds):
+    while True:  # each round takes back at least one unit while a limit is broken
         over_p = np.maximum(np.bincount(pool, z, limits[0].size) - limits[0], 0)
         over_g = np.maximum(np.bincount(group, z, limits[1].size) - limits[1], 0)
         if not (over_p.any() or over_g.any()):
             break
         cand = np.flatnonzero((z > low) & ((over_p[pool] > 0) | (over_g[group] > 0)))
+        if cand.size == 0:
+            raise InvalidInput("whole floors do not fit a budget or group cap")
         loss = wa[cand] * np.exp(-(z[cand] - 1) / scale[cand]) * unit[cand]
         order = cand[np.argsort(loss, kind="stable")]
         take = (_rank(pool[order]) < over_p[pool[order]]) | (
             _rank(group[order]) < over_g[group[order]]
         )
         z[order[take]] -= 1
+    left_p = limits[0] - np.bincount(pool, z, limits[0].size).astype(np.int64)
+    left_g = limits[1] - np.bincount(group, z, limits[1].size).astype(np.int64)
     for _ in range(rounds):
-        left_p = limits[0] - np.bincount(pool, z, limits[0].size).astype(np.int64)
-        left_g = limits[1] - np.bincount(group, z, limits[1].size).astype(np.int64)
         cand = np.flatnonzero((z < high) & (wa > 0) & (left_p[pool] > 0) & (left_g[group] > 0))
         if cand.size == 0:
             break
         value = wa[cand] * np.exp(-z[cand] / scale[cand]) * unit[cand]
+        units = int(np.minimum(left_p, cand.size).sum())
+        if units < cand.size:  # only the best ``units`` can be given a unit this round
+            best = np.argpartition(-value, units - 1)[:units]
+            cand, value = cand[best], value[best]
         order = cand[np.argsort(-value, kind="stable")]
-        take = (_rank(pool[order]) < left_p[pool[order]]) & (
-            _rank(group[order]) < left_g[group[order]]
-        )
-        if not take.any():
+        if _kernels.hand_out(order, pool, group, left_p, left_g, z) == 0:
             break
-        z[order[take]] += 1
     return z
 
 
