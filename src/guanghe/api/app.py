@@ -6,7 +6,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from guanghe.api.problems import install_problem_handlers
-from guanghe.api.routers import creators, growth, health, ledger, report, works
+from guanghe.api.routers import creators, growth, health, ledger, report, traffic, works
 from guanghe.runtime import Runtime
 
 
@@ -27,6 +27,7 @@ def create_app(runtime: Runtime) -> FastAPI:
         growth.router,
         report.router,
         ledger.router,
+        traffic.router,
     ):
         app.include_router(router)
     # Imported here: the dashboard uses this package's dependencies, so a top-level import

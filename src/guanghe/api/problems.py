@@ -10,6 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from guanghe import errors
@@ -44,7 +45,8 @@ def problem(
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
-def _status_of(exc: errors.GuangheError) -> int:
+def status_of(exc: errors.GuangheError) -> int:
+    """The HTTP status an error maps to."""
     for kind in type(exc).__mro__:
         if kind in STATUS_OF:
             return STATUS_OF[kind]
@@ -53,7 +55,7 @@ def _status_of(exc: errors.GuangheError) -> int:
 
 async def _guanghe_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, errors.GuangheError)
-    return problem(_status_of(exc), exc.code, exc.title, exc.detail, request.url.path)
+    return problem(status_of(exc), exc.code, exc.title, exc.detail, request.url.path)
 
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
@@ -80,6 +82,17 @@ async def _store_unreachable(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+async def _store_busy(request: Request, exc: Exception) -> JSONResponse:
+    _log.warning("no database connection free on %s: %s", request.url.path, exc)
+    return problem(
+        503,
+        "unavailable",
+        "Service unavailable",
+        "the server is overloaded; retry shortly",
+        request.url.path,
+    )
+
+
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     _log.exception("unhandled error on %s", request.url.path, exc_info=exc)
     return problem(
@@ -93,4 +106,5 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(OperationalError, _store_unreachable)
+    app.add_exception_handler(PoolTimeout, _store_busy)
     app.add_exception_handler(Exception, _unexpected)

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from guanghe.errors import InvalidInput
-from guanghe.pipelines import feature_step, growth_step, settlement_step
+from guanghe.pipelines import feature_step, growth_step, settlement_step, traffic_step
 from guanghe.pipelines.engines import ENGINES
 from guanghe.runtime import Runtime
 
@@ -28,6 +28,7 @@ class CycleStep:
 CYCLE_STEPS: tuple[CycleStep, ...] = (
     CycleStep("features", feature_step.run),
     CycleStep("growth", growth_step.run),
+    CycleStep("traffic", traffic_step.run),
     CycleStep("settlement", settlement_step.run),
 )
 

@@ -26,6 +26,7 @@ from guanghe.store.models import (
     Vertical,
     Work,
 )
+from guanghe.store.traffic_tables import BoostDelivery, TrafficBudget
 
 __all__ = [
     "OWNER_KINDS",
@@ -33,6 +34,7 @@ __all__ = [
     "UNITS",
     "ApiToken",
     "Base",
+    "BoostDelivery",
     "Creator",
     "CreatorTierHistory",
     "Institution",
@@ -40,6 +42,7 @@ __all__ = [
     "LedgerAccount",
     "LedgerTransfer",
     "SettledDay",
+    "TrafficBudget",
     "User",
     "Vertical",
     "Work",

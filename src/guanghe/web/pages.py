@@ -6,7 +6,7 @@ from pathlib import Path
 
 from fastapi import APIRouter
 
-from guanghe.web import dashboard, report, signin
+from guanghe.web import dashboard, report, signin, traffic
 
 STATIC_DIR = Path(__file__).parent / "static"
 
@@ -14,3 +14,4 @@ router = APIRouter(include_in_schema=False)
 router.include_router(signin.router)
 router.include_router(dashboard.router)
 router.include_router(report.router)
+router.include_router(traffic.router)

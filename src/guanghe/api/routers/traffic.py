@@ -1,0 +1,218 @@
+"""Traffic support: boost decisions and deliveries for the feed ranker, budgets and plans for
+operators, and each creator's own support."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import asdict
+from typing import Annotated, Literal
+
+import numpy as np
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from pydantic import BaseModel, Field
+from typing_extensions import TypedDict
+
+from guanghe.access import Principal
+from guanghe.api.deps import PrincipalDep, SessionDep, get_runtime, require_role
+from guanghe.runtime import Runtime
+from guanghe.traffic import views
+from guanghe.traffic.budgets import set_budget
+from guanghe.traffic.planning import Period
+from guanghe.traffic.programs import load_programs, programs_path
+from guanghe.traffic.serving import MAX_CANDIDATES, BoostService, counters_for
+
+router = APIRouter(tags=["traffic"])
+
+Ranker = Annotated[Principal, require_role("ranker")]
+Operator = Annotated[Principal, require_role("operator")]
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+BigId = Annotated[int, Field(ge=1, le=2**63 - 1)]
+
+
+def boost_service(request: Request, runtime: RuntimeDep) -> BoostService:
+    """The app's boost service (one per app: its counters are the in-process quotas)."""
+    service = getattr(request.app.state, "boost_service", None)
+    if service is None:
+        service = BoostService(
+            runtime.settings.data_dir / "snapshots",
+            counters_for(runtime.settings.redis_url),
+        )
+        request.app.state.boost_service = service
+    assert isinstance(service, BoostService)
+    return service
+
+
+ServiceDep = Annotated[BoostService, Depends(boost_service)]
+
+
+class Candidate(TypedDict):
+    work_id: BigId
+    creator_id: BigId
+
+
+class BoostRequest(BaseModel):
+    candidates: Annotated[list[Candidate], Field(max_length=MAX_CANDIDATES)]
+
+
+class BoostResponse(BaseModel):
+    plan_day: dt.date | None
+    weights: list[float] = Field(description="One weight per candidate, in request order")
+
+
+@router.post("/v1/boost", response_model=BoostResponse)
+def boost(body: BoostRequest, _: Ranker, session: SessionDep, service: ServiceDep) -> Response:
+    """A boost weight per candidate (0: no boost), from the pacing plan and remaining quota.
+
+    ``weights[k]`` multiplies the ranker's score of ``candidates[k]``.
+    """
+    count = len(body.candidates)
+    creators = np.fromiter((c["creator_id"] for c in body.candidates), np.int64, count)
+    works = np.fromiter((c["work_id"] for c in body.candidates), np.int64, count)
+    weights = service.weights(session, creators, works)
+    plan = service.plan(session)
+    content = {"plan_day": str(plan.day) if plan else None, "weights": weights.tolist()}
+    return Response(json.dumps(content, separators=(",", ":")), media_type="application/json")
+
+
+class DeliveryIn(BaseModel):
+    delivery_id: Annotated[str, Field(min_length=1, max_length=120)]
+    work_id: BigId
+    creator_id: BigId
+    impressions: Annotated[int, Field(ge=1, le=10**9)]
+
+
+class DeliveriesRequest(BaseModel):
+    deliveries: Annotated[list[DeliveryIn], Field(min_length=1, max_length=MAX_CANDIDATES)]
+
+
+class DeliveryResult(BaseModel):
+    delivery_id: str
+    status: str
+
+
+class DeliveriesResponse(BaseModel):
+    results: list[DeliveryResult]
+
+
+@router.post("/v1/boost/deliveries")
+def record_deliveries(
+    body: DeliveriesRequest, _: Ranker, session: SessionDep, service: ServiceDep
+) -> DeliveriesResponse:
+    """Record delivered boosted impressions, once per ``delivery_id``: each result is
+    ``recorded``, ``duplicate``, ``conflict`` (the id was used with other content),
+    ``not_planned`` or ``unknown_work``."""
+    reports = service.record(
+        session, [(d.delivery_id, d.creator_id, d.work_id, d.impressions) for d in body.deliveries]
+    )
+    return DeliveriesResponse(
+        results=[DeliveryResult(delivery_id=r.delivery_id, status=r.status) for r in reports]
+    )
+
+
+class BudgetIn(BaseModel):
+    pool: Annotated[str, Field(min_length=1, max_length=40)]
+    starts_on: dt.date
+    ends_on: dt.date
+    impressions: Annotated[int, Field(ge=0, le=10**15)]
+
+
+class BudgetOut(BudgetIn):
+    created_by: str
+    created_at: dt.datetime
+
+
+@router.put("/v1/traffic/budgets")
+def put_budget(
+    body: BudgetIn, principal: Operator, session: SessionDep, runtime: RuntimeDep
+) -> BudgetOut:
+    """Set a pool's impression budget for a period (operators)."""
+    programs = load_programs(programs_path(runtime.settings.data_dir))
+    row = set_budget(
+        session,
+        programs,
+        pool=body.pool,
+        period=Period(body.starts_on, body.ends_on),
+        impressions=body.impressions,
+        actor=f"{principal.role}:{principal.user_id}",
+        now=dt.datetime.now(dt.UTC),
+    )
+    return BudgetOut(
+        pool=row.pool,
+        starts_on=row.starts_on,
+        ends_on=row.ends_on,
+        impressions=row.impressions,
+        created_by=row.created_by,
+        created_at=row.created_at,
+    )
+
+
+class PlanGroupOut(BaseModel):
+    key: str
+    creators: int
+    allocated: int
+    delivered: int
+    quota: int
+    expected_follows: float
+
+
+class PlanOut(BaseModel):
+    day: dt.date
+    period_starts_on: dt.date
+    period_ends_on: dt.date
+    by: str
+    objective: float | None
+    duality_gap: float | None
+    delivered_today: int
+    groups: list[PlanGroupOut]
+
+
+@router.get("/v1/traffic/plan")
+def get_plan(
+    _: Operator,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    by: Literal["pool", "vertical", "stage"] = "pool",
+    day: Annotated[dt.date | None, Query()] = None,
+) -> PlanOut:
+    """A day's traffic plan (default: the newest) summed by pool, vertical or stage."""
+    summary = views.plan_summary(session, runtime.settings.data_dir / "snapshots", day, by)
+    return PlanOut(
+        day=summary.day,
+        period_starts_on=summary.period_starts_on,
+        period_ends_on=summary.period_ends_on,
+        by=summary.by,
+        objective=summary.objective,
+        duality_gap=summary.duality_gap,
+        delivered_today=summary.delivered_today,
+        groups=[PlanGroupOut(**asdict(g)) for g in summary.groups],
+    )
+
+
+class CreatorTrafficOut(BaseModel):
+    creator_id: int
+    day: dt.date
+    pool: str | None
+    allocated: int
+    delivered_in_period: int
+    quota: int
+    delivered_today: int
+    expected_follows: float
+    period_starts_on: dt.date
+    period_ends_on: dt.date
+
+
+@router.get("/v1/creators/{creator_id}/traffic")
+def get_creator_traffic(
+    principal: PrincipalDep,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    creator_id: Annotated[int, Path(ge=1, le=2**63 - 1)],
+    day: Annotated[dt.date | None, Query()] = None,
+) -> CreatorTrafficOut:
+    """A creator's traffic support: creators see their own, institutions their creators',
+    operators everyone's."""
+    view = views.creator_traffic(
+        session, principal, runtime.settings.data_dir / "snapshots", creator_id, day
+    )
+    return CreatorTrafficOut(**asdict(view))

@@ -1,0 +1,160 @@
+"""The cycle's ``traffic`` step: settle the day's boost deliveries, fit response curves, and
+plan the next day's traffic support.
+
+For cycle date ``D`` and the next day ``N = D + 1``:
+
+1. ``D``'s delivered boosted impressions are posted to the ledger;
+2. every creator's response curve is fitted on the last :data:`HISTORY_DAYS` days of events
+   (snapshot ``response_curves`` of ``D``);
+3. the budgets of the period covering ``N`` are read (the programme's defaults are set when
+   operators set none) and funded in the ledger;
+4. the period's allocation is solved once, on the first cycle that plans a day of it (snapshot
+   ``traffic_allocation`` dated the period's first day);
+5. ``N``'s pacing plan spreads each creator's undelivered allocation over the days left
+   (snapshot ``traffic_plan`` of ``N``), which the boost service serves.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Final
+
+import numpy as np
+import pyarrow as pa
+from sqlalchemy import select
+
+from guanghe.pipelines.growth_step import SNAPSHOT as GROWTH
+from guanghe.runtime import Runtime
+from guanghe.snapshots import read_snapshot, snapshot_path, write_snapshot
+from guanghe.store import Creator, transaction, writer_engine
+from guanghe.traffic.budgets import ensure_budgets, fund_pools
+from guanghe.traffic.deliveries import delivered_by_creator, settle_deliveries
+from guanghe.traffic.planning import (
+    Members,
+    Period,
+    allocation_table,
+    pacing_quotas,
+    period_problem,
+    solve_period,
+)
+from guanghe.traffic.programs import Programs, load_programs, programs_path
+from guanghe.traffic.response import ResponseCurves, daily_activity, fit_response
+from guanghe.vocabulary import STAGES
+
+CURVES: Final = "response_curves"
+ALLOCATION: Final = "traffic_allocation"
+PLAN: Final = "traffic_plan"
+HISTORY_DAYS: Final = 56
+
+
+def run(runtime: Runtime, date: dt.date) -> None:
+    """Settle ``date``'s deliveries and plan ``date + 1`` (needs ``date``'s growth snapshot)."""
+    from sqlalchemy.orm import sessionmaker
+
+    programs = load_programs(programs_path(runtime.settings.data_dir))
+    root = runtime.settings.data_dir / "snapshots"
+    now = dt.datetime.now(dt.UTC)
+    writers = sessionmaker(writer_engine(runtime.engine), expire_on_commit=False)
+    next_day = date + dt.timedelta(days=1)
+
+    today_plan = snapshot_path(root, PLAN, date)
+    pool_of = {}
+    if today_plan.exists():
+        plan = read_snapshot(root, PLAN, date)
+        pool_of = dict(zip(plan["creator_id"].to_pylist(), plan["pool"].to_pylist(), strict=True))
+    with transaction(writers) as session:
+        settle_deliveries(session, programs, date, pool_of, now=now)
+
+    members = load_members(runtime, date)
+    curves = fit_curves(runtime, members, date)
+    write_snapshot(root, CURVES, date, curves.to_arrow())
+
+    with transaction(writers) as session:
+        period, budgets = ensure_budgets(session, programs, next_day, now=now)
+        fund_pools(session, programs, period, budgets, now=now)
+
+    if not snapshot_path(root, ALLOCATION, period.starts_on).exists():
+        problem = period_problem(programs, members, curves, budgets, period.days)
+        allocation = solve_period(problem)
+        write_snapshot(
+            root, ALLOCATION, period.starts_on, allocation_table(problem, members, allocation)
+        )
+    allocated = read_snapshot(root, ALLOCATION, period.starts_on)
+    with transaction(runtime.sessions) as session:
+        delivered = delivered_by_creator(session, period.starts_on, date)
+    write_snapshot(
+        root, PLAN, next_day, day_plan(programs, allocated, delivered, budgets, period, next_day)
+    )
+
+
+def load_members(runtime: Runtime, date: dt.date) -> Members:
+    """The creators assessed on ``date`` with what places them in pools and groups."""
+    growth = read_snapshot(runtime.settings.data_dir / "snapshots", GROWTH, date)
+    creator_id = growth["creator_id"].to_numpy().astype(np.int64)
+    with transaction(runtime.sessions) as session:
+        signed_ids = np.array(
+            session.scalars(select(Creator.id).where(Creator.institution_id.is_not(None))).all(),
+            dtype=np.int64,
+        )
+    return Members(
+        creator_id=creator_id,
+        vertical_id=growth["vertical_id"].to_numpy().astype(np.int64),
+        stage=np.asarray(growth["stage"].to_pylist(), dtype=np.str_),
+        high_quality=growth["in_pool"].to_numpy(zero_copy_only=False).astype(bool),
+        signed=np.isin(creator_id, signed_ids),
+        quality=growth["quality"].to_numpy(zero_copy_only=False).astype(np.float64),
+    )
+
+
+def fit_curves(runtime: Runtime, members: Members, date: dt.date) -> ResponseCurves:
+    """Response curves of ``members`` from the last :data:`HISTORY_DAYS` days up to ``date``."""
+    first = date - dt.timedelta(days=HISTORY_DAYS - 1)
+    activity = daily_activity(runtime.event_log, first, date)
+    stage_code = np.array([STAGES.index(s) for s in members.stage.tolist()], dtype=np.int64)
+    cell = members.vertical_id * len(STAGES) + stage_code
+    return fit_response(activity, members.creator_id, cell, covariates=members.quality[:, None])
+
+
+def day_plan(
+    programs: Programs,
+    allocated: pa.Table,
+    delivered: tuple[np.ndarray, np.ndarray],
+    budgets: dict[str, int],
+    period: Period,
+    day: dt.date,
+) -> pa.Table:
+    """The pacing plan of ``day``: the allocation's rows with delivered-so-far and quota."""
+    creator_id = allocated["creator_id"].to_numpy().astype(np.int64)
+    names = programs.pool_names
+    pool = np.array([names.index(p) for p in allocated["pool"].to_pylist()], dtype=np.int64)
+    ids, amounts = delivered
+    so_far = np.zeros(creator_id.shape[0], np.int64)
+    if ids.shape[0]:
+        at = np.minimum(np.searchsorted(ids, creator_id), ids.shape[0] - 1)
+        hit = ids[at] == creator_id
+        so_far[hit] = amounts[at[hit]]
+    impressions = allocated["impressions"].to_numpy().astype(np.int64)
+    quota = pacing_quotas(
+        impressions,
+        so_far,
+        pool,
+        np.array([budgets.get(name, 0) for name in names], dtype=np.int64),
+        period.days_left(day),
+    )
+    return pa.table(
+        {
+            "creator_id": creator_id,
+            "pool": allocated["pool"],
+            "vertical_id": allocated["vertical_id"],
+            "stage": allocated["stage"],
+            "allocated": impressions,
+            "delivered": so_far,
+            "quota": quota,
+            "expected_follows": allocated["expected_follows"],
+        }
+    ).replace_schema_metadata(
+        {
+            "period_starts_on": period.starts_on.isoformat(),
+            "period_ends_on": period.ends_on.isoformat(),
+        }
+    )

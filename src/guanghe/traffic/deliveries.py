@@ -1,0 +1,187 @@
+"""Delivered boosted impressions: recorded once per delivery id, summed for pacing, and
+settled daily into the ledger (pool budget to the creator's traffic-support account)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from sqlalchemy import func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from guanghe.errors import Conflict
+from guanghe.ledger import (
+    AccountKey,
+    TransferRequest,
+    get_account,
+    open_accounts,
+    post_transfers,
+)
+from guanghe.store import BoostDelivery, LedgerTransfer
+from guanghe.traffic.budgets import ISSUANCE, pool_account
+from guanghe.traffic.planning import IntArray
+from guanghe.traffic.programs import Programs
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """``impressions`` boosted impressions of ``work_id`` (by ``creator_id``) on ``day``."""
+
+    delivery_id: str
+    creator_id: int
+    work_id: int
+    impressions: int
+    day: dt.date
+
+
+def record_deliveries(
+    session: Session, deliveries: Sequence[Delivery], *, now: dt.datetime
+) -> list[str]:
+    """Store ``deliveries``; returns each one's status: ``recorded``, ``duplicate`` (the same
+    delivery again) or ``conflict`` (its id was recorded with other content)."""
+    if not deliveries:
+        return []
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = (
+        insert(BoostDelivery)
+        .values(
+            [
+                {
+                    "delivery_id": d.delivery_id,
+                    "day": d.day,
+                    "creator_id": d.creator_id,
+                    "work_id": d.work_id,
+                    "impressions": d.impressions,
+                    "recorded_at": now,
+                }
+                for d in deliveries
+            ]
+        )
+        .on_conflict_do_nothing(index_elements=["delivery_id"])
+        .returning(BoostDelivery.delivery_id)
+    )
+    new = set(session.scalars(statement).all())
+    old_ids = [d.delivery_id for d in deliveries if d.delivery_id not in new]
+    old = {
+        row.delivery_id: row
+        for row in session.scalars(
+            select(BoostDelivery).where(BoostDelivery.delivery_id.in_(old_ids))
+        )
+    }
+    statuses = []
+    for d in deliveries:
+        if d.delivery_id in new:
+            statuses.append("recorded")
+            new.discard(d.delivery_id)  # a repeat inside the batch is a duplicate
+            old[d.delivery_id] = BoostDelivery(
+                delivery_id=d.delivery_id,
+                day=d.day,
+                creator_id=d.creator_id,
+                work_id=d.work_id,
+                impressions=d.impressions,
+            )
+            continue
+        row = old[d.delivery_id]
+        same = (row.day, row.creator_id, row.work_id, row.impressions) == (
+            d.day,
+            d.creator_id,
+            d.work_id,
+            d.impressions,
+        )
+        statuses.append("duplicate" if same else "conflict")
+    return statuses
+
+
+def delivered_by_creator(
+    session: Session, first: dt.date, last: dt.date
+) -> tuple[IntArray, IntArray]:
+    """Creator ids and their delivered impressions over ``first..last`` (sorted by id)."""
+    rows = session.execute(
+        select(BoostDelivery.creator_id, func.sum(BoostDelivery.impressions))
+        .where(BoostDelivery.day >= first, BoostDelivery.day <= last)
+        .group_by(BoostDelivery.creator_id)
+        .order_by(BoostDelivery.creator_id)
+    ).all()
+    ids = np.array([r[0] for r in rows], dtype=np.int64)
+    amounts = np.array([int(r[1]) for r in rows], dtype=np.int64)
+    return ids, amounts
+
+
+def settle_deliveries(
+    session: Session,
+    programs: Programs,
+    day: dt.date,
+    pool_of: dict[int, str],
+    *,
+    now: dt.datetime,
+) -> int:
+    """Post ``day``'s deliveries to the ledger, one transfer per creator (idempotent).
+
+    Each creator's impressions come from their pool's budget (``pool_of``, the day's plan);
+    whatever a pool cannot cover — over-delivery past its budget, bounded by what was in flight
+    when quotas ran out — comes from issuance under the code ``boost_overdelivery``. Creators
+    already settled for the day are skipped. Returns the number of transfers created.
+    """
+    ids, amounts = delivered_by_creator(session, day, day)
+    settled = set(
+        session.scalars(
+            select(LedgerTransfer.source_id).where(
+                LedgerTransfer.source_kind == "boost_delivery",
+                LedgerTransfer.source_id.like(f"{day}:%"),
+            )
+        )
+    )
+    unsettled = np.array([f"{day}:{c}" not in settled for c in ids.tolist()], dtype=bool)
+    ids, amounts = ids[unsettled], amounts[unsettled]
+    pools = sorted({pool_of.get(int(c), programs.pool_names[-1]) for c in ids.tolist()})
+    creator_keys = {
+        int(c): AccountKey("creator", int(c), "traffic_support", "IMPRESSION") for c in ids.tolist()
+    }
+    accounts = open_accounts(
+        session,
+        [ISSUANCE, *(pool_account(programs, p) for p in pools), *creator_keys.values()],
+        now=now,
+    )
+    available = {
+        p: max(get_account(session, accounts[pool_account(programs, p)]).available, 0)
+        for p in pools
+    }
+    requests = []
+    for creator, amount in zip(ids.tolist(), amounts.tolist(), strict=True):
+        pool = pool_of.get(creator, programs.pool_names[-1])
+        covered = min(amount, available[pool])
+        available[pool] -= covered
+        credit = accounts[creator_keys[creator]]
+        source_id = f"{day}:{creator}"
+        if covered:
+            requests.append(
+                TransferRequest(
+                    key=f"boost:{source_id}",
+                    code="boost_delivery",
+                    debit_account_id=accounts[pool_account(programs, pool)],
+                    credit_account_id=credit,
+                    amount=covered,
+                    source=("boost_delivery", source_id),
+                )
+            )
+        if amount > covered:
+            requests.append(
+                TransferRequest(
+                    key=f"boost-over:{source_id}",
+                    code="boost_overdelivery",
+                    debit_account_id=accounts[ISSUANCE],
+                    credit_account_id=credit,
+                    amount=amount - covered,
+                    source=("boost_delivery", source_id),
+                )
+            )
+    created = 0
+    for result in post_transfers(session, requests, now=now):
+        if not result.ok:
+            raise Conflict(f"settling {result.key} failed: {result.status}")
+        created += result.status == "created"
+    return created

@@ -1,0 +1,172 @@
+"""Planning: from creators, response curves and pool budgets to a period's allocation, and from
+the allocation and what was delivered so far to each day's pacing quotas.
+
+A period's problem spends each pool's budget over the period's ``k`` days. A creator boosted
+evenly over the period gains ``k * a * (1 - exp(-x / (k * s)))`` follows from ``x`` impressions
+(the daily curve ``a, s`` applied ``k`` times), so the period problem is the allocation problem
+with saturation ``k * a`` and scale ``k * s``; the programme's daily floors and caps become
+``k`` times larger. Each day's quota is the creator's undelivered allocation spread over the days
+left, scaled down where the pool has already spent more than planned: yesterday's under-delivery
+is caught up, over-delivery is taken back.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+from numpy.typing import NDArray
+
+from guanghe.traffic.allocation import Allocation, TrafficAllocator
+from guanghe.traffic.problem import AllocationProblem
+from guanghe.traffic.programs import Programs
+from guanghe.traffic.response import ResponseCurves
+
+FloatArray = NDArray[np.float64]
+IntArray = NDArray[np.int64]
+BoolArray = NDArray[np.bool_]
+
+
+@dataclass(frozen=True, slots=True)
+class Period:
+    """Days ``starts_on..ends_on`` (inclusive)."""
+
+    starts_on: dt.date
+    ends_on: dt.date
+
+    @property
+    def days(self) -> int:
+        return (self.ends_on - self.starts_on).days + 1
+
+    def days_left(self, day: dt.date) -> int:
+        """Days of the period from ``day`` to its end, ``day`` included."""
+        return (self.ends_on - day).days + 1
+
+
+@dataclass(frozen=True, slots=True)
+class Members:
+    """The creators a plan may support, with what decides their pool and group (aligned)."""
+
+    creator_id: IntArray
+    vertical_id: IntArray
+    stage: NDArray[np.str_]
+    high_quality: BoolArray
+    signed: BoolArray  # signed to an institution
+    quality: FloatArray  # the growth assessment's quality score, 0..1
+
+
+def assign_pools(programs: Programs, members: Members) -> IntArray:
+    """Each creator's pool index: the first pool whose rule the creator meets."""
+    pool = np.full(members.creator_id.shape[0], -1, np.int64)
+    for index, spec in reversed(list(enumerate(programs.pools))):
+        meets = {
+            "novice": members.stage == "novice",
+            "high_quality": members.high_quality,
+            "institution": members.signed,
+            "everyone": np.ones_like(members.signed),
+        }[spec.rule]
+        pool[meets] = index
+    return pool
+
+
+def default_budgets(programs: Programs, creators: int, days: int) -> dict[str, int]:
+    """The programme's default budget of each pool for a period of ``days`` days."""
+    total = programs.period.daily_impressions_per_creator * creators * days
+    return {pool.name: int(total * pool.share) for pool in programs.pools}
+
+
+def period_problem(
+    programs: Programs,
+    members: Members,
+    curves: ResponseCurves,
+    budgets: dict[str, int],
+    days: int,
+) -> AllocationProblem:
+    """The allocation problem of a period of ``days`` days.
+
+    ``curves`` must be aligned with ``members``. Pools without a budget get none. A pool's
+    floors are scaled down to fit its budget, and a vertical's cap is at least its floors, so
+    the problem is always feasible.
+    """
+    pool = assign_pools(programs, members)
+    specs = programs.pools
+    pool_budgets = np.array([float(budgets.get(p.name, 0)) for p in specs])
+    floor = np.array([float(p.min_daily_impressions * days) for p in specs])[pool]
+    cap = np.array([float(p.max_daily_impressions * days) for p in specs])[pool]
+    floor_total = np.bincount(pool, weights=floor, minlength=len(specs))
+    fits = np.where(
+        floor_total > 0, np.minimum(1.0, pool_budgets / np.maximum(floor_total, 1.0)), 1.0
+    )
+    floor = np.floor(floor * fits[pool])
+    groups, group = np.unique(members.vertical_id, return_inverse=True)
+    group_floor = np.bincount(group, weights=floor, minlength=groups.shape[0])
+    group_caps = np.maximum(programs.period.max_vertical_share * pool_budgets.sum(), group_floor)
+    return AllocationProblem(
+        creator_id=members.creator_id.astype(np.int64),
+        pool=pool,
+        group=group.astype(np.int64),
+        weight=np.array([p.weight for p in specs])[pool],
+        saturation=curves.saturation * days,
+        scale=curves.scale * days,
+        floor=floor,
+        cap=cap,
+        pool_names=programs.pool_names,
+        pool_budgets=pool_budgets,
+        group_names=tuple(str(v) for v in groups.tolist()),
+        group_caps=group_caps,
+    )
+
+
+def solve_period(problem: AllocationProblem) -> Allocation:
+    """The period's optimal allocation in whole impressions."""
+    return TrafficAllocator().solve(problem)
+
+
+def allocation_table(
+    problem: AllocationProblem, members: Members, allocation: Allocation
+) -> pa.Table:
+    """One row per creator: pool, vertical, stage, impressions and expected follows."""
+    expected = problem.saturation * -np.expm1(-allocation.impressions / problem.scale)
+    metadata = {
+        "objective": repr(allocation.objective),
+        "duality_gap": repr(allocation.duality_gap),
+        "max_violation": repr(allocation.max_violation),
+        "seconds": repr(allocation.seconds),
+    }
+    return pa.table(
+        {
+            "creator_id": problem.creator_id,
+            "pool": pa.array([problem.pool_names[k] for k in problem.pool.tolist()], pa.string()),
+            "vertical_id": members.vertical_id.astype(np.int64),
+            "stage": pa.array(members.stage.tolist(), pa.string()),
+            "impressions": allocation.impressions,
+            "expected_follows": expected,
+        }
+    ).replace_schema_metadata(metadata)
+
+
+def pacing_quotas(
+    allocated: IntArray,
+    delivered: IntArray,
+    pool: IntArray,
+    pool_budgets: IntArray,
+    days_left: int,
+) -> IntArray:
+    """Today's quota per creator (aligned arrays; ``pool`` indexes ``pool_budgets``).
+
+    ``delivered`` is what each creator got so far in the period. A creator's quota is their
+    undelivered allocation over the ``days_left`` days (today included), scaled by the share of
+    the pool's undelivered budget that is left for them; whole impressions, rounded down, so no
+    pool ever plans past its budget.
+    """
+    n_pools = pool_budgets.shape[0]
+    remaining = np.maximum(allocated - delivered, 0).astype(np.float64)
+    pool_left = np.maximum(
+        pool_budgets - np.bincount(pool, weights=delivered, minlength=n_pools), 0.0
+    )
+    wanted = np.bincount(pool, weights=remaining, minlength=n_pools)
+    fits = np.where(wanted > 0, np.minimum(1.0, pool_left / np.maximum(wanted, 1.0)), 0.0)
+    quota: IntArray = np.floor(remaining * fits[pool] / max(days_left, 1)).astype(np.int64)
+    return quota

@@ -1,0 +1,331 @@
+"""Boost response curves: expected extra follows per day from ``x`` boosted impressions,
+``saturation * (1 - exp(-x / scale))``, fitted per creator and shrunk toward the creator's
+vertical and stage by parametric empirical Bayes.
+
+Per creator ``i`` and day ``d`` the follows are modelled as
+``Poisson(r_i * organic_d + a_i * (1 - exp(-boosted_d / s_i)))``:
+
+1. the organic follow rate ``r_i`` comes from days without boost, shrunk (gamma-Poisson) to
+   the rate of the creator's vertical and stage;
+2. ``(log a_i, log s_i)`` get a normal prior whose mean is the cell's (vertical, stage) mean
+   plus a linear term in the creator's centred traits — ``log r_i`` and any covariates given,
+   such as the quality score (quality moves the response too) — and whose spread is estimated
+   from the creators with plenty of boosted days;
+3. each creator's posterior mode is found on a grid of ``log s`` with Newton steps on
+   ``log a`` at every grid point, all creators at once.
+
+Creators without boosted days get the prior's mean: their cell's curve, moved by their own
+organic rate.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Final, Literal
+
+import numpy as np
+import pyarrow as pa
+from numpy.typing import NDArray
+
+from guanghe.events import EventLog
+
+FloatArray = NDArray[np.float64]
+IntArray = NDArray[np.int64]
+
+#: Grid of the saturation scale (impressions), log-spaced.
+SCALE_GRID: Final = np.exp(np.linspace(np.log(100.0), np.log(1_000_000.0), 49))
+#: Creators with at least this many boosted days inform the prior's mean and spread.
+RICH_DAYS: Final = 8
+#: Smallest prior spread of ``log a`` and ``log s`` (keeps every creator's data relevant).
+MIN_SPREAD: Final = 0.15
+#: A cell needs this many data-rich creators before its own mean is trusted over the global one.
+CELL_WEIGHT: Final = 10.0
+_NEWTON_STEPS: Final = 12
+
+
+@dataclass(frozen=True, slots=True)
+class ResponseCurves:
+    """Fitted daily curves, aligned with ``creator_id``.
+
+    ``saturation`` (follows per day at most) and ``scale`` (impressions) define the curve;
+    ``organic_rate`` is follows per organic exposure; ``boosted_days`` how many days of
+    evidence the creator's own curve has (0: the prior alone).
+    """
+
+    creator_id: IntArray
+    saturation: FloatArray
+    scale: FloatArray
+    organic_rate: FloatArray
+    boosted_days: IntArray
+
+    def expected_follows(self, impressions: FloatArray) -> FloatArray:
+        """Expected extra follows per day from ``impressions`` boosted impressions per day."""
+        return self.saturation * -np.expm1(-impressions / self.scale)
+
+    def to_arrow(self) -> pa.Table:
+        """The curves as a table (``creator_id``, ``saturation``, ``scale``, …)."""
+        return pa.table(
+            {
+                "creator_id": self.creator_id,
+                "saturation": self.saturation,
+                "scale": self.scale,
+                "organic_rate": self.organic_rate,
+                "boosted_days": self.boosted_days,
+            }
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class DailyActivity:
+    """Per creator and day: organic and boosted exposures and follows (flat arrays)."""
+
+    creator_id: IntArray
+    organic: FloatArray
+    boosted: FloatArray
+    follows: FloatArray
+
+
+def daily_activity(log: EventLog, first: dt.date, last: dt.date) -> DailyActivity:
+    """Roll the event log's exposures and follows up to creator-days in ``[first, last]``."""
+    empty = DailyActivity(np.zeros(0, np.int64), np.zeros(0), np.zeros(0), np.zeros(0))
+    if not log.files():
+        return empty
+    with log.connect() as con:
+        table = con.sql(
+            """
+            SELECT creator_id,
+                   sum(count) FILTER (type = 'exposure' AND NOT coalesce(boosted, false))
+                       AS organic,
+                   sum(count) FILTER (type = 'exposure' AND boosted) AS boosted,
+                   sum(count) FILTER (type = 'follow') AS follows
+            FROM events
+            WHERE type IN ('exposure', 'follow')
+              AND CAST(ts AS DATE) BETWEEN ? AND ?
+            GROUP BY creator_id, CAST(ts AS DATE)
+            """,
+            params=[first, last],
+        ).to_arrow_table()
+    if table.num_rows == 0:
+        return empty
+
+    def column(name: str) -> FloatArray:
+        values: FloatArray = table[name].to_numpy(zero_copy_only=False).astype(np.float64)
+        return np.nan_to_num(values)
+
+    return DailyActivity(
+        creator_id=table["creator_id"].to_numpy().astype(np.int64),
+        organic=column("organic"),
+        boosted=column("boosted"),
+        follows=column("follows"),
+    )
+
+
+def fit_response(
+    activity: DailyActivity,
+    creator_id: IntArray,
+    cell: IntArray,
+    *,
+    covariates: FloatArray | None = None,
+    pooling: Literal["partial", "none", "complete"] = "partial",
+) -> ResponseCurves:
+    """Fit a curve for every creator of ``creator_id`` (its cell codes ``cell``, e.g. vertical
+    and stage combined, aligned) from ``activity``; creators absent from it get their prior.
+
+    ``covariates`` (shape ``(n, k)``, aligned) are creator traits that move the prior's mean,
+    such as the quality score; the organic follow rate always is one.
+    ``pooling`` is ``partial`` (empirical Bayes, the default), ``none`` (each creator's own
+    maximum-likelihood curve under a nearly flat prior) or ``complete`` (the prior's mean for
+    everyone, ignoring each creator's own boosted days).
+    """
+    n = creator_id.shape[0]
+    if n == 0:
+        none = np.zeros(0)
+        return ResponseCurves(creator_id.astype(np.int64), none, none, none, none.astype(np.int64))
+    order = np.argsort(creator_id, kind="stable")
+    pos = np.minimum(np.searchsorted(creator_id, activity.creator_id, sorter=order), n - 1)
+    known = creator_id[order[pos]] == activity.creator_id
+    row_creator = order[pos[known]]
+    organic = activity.organic[known]
+    boosted = activity.boosted[known]
+    follows = activity.follows[known]
+    cells = int(cell.max()) + 1
+
+    rate = _organic_rates(row_creator, organic, follows, boosted > 0, cell, n, cells)
+    on = boosted > 0
+    rows = _BoostRows(
+        creator=row_creator[on],
+        baseline=rate[row_creator[on]] * organic[on],
+        boosted=boosted[on],
+        follows=follows[on],
+    )
+    days = np.bincount(rows.creator, minlength=n).astype(np.int64)
+    log_rate = np.log(rate)
+    everyone = np.ones(n, bool)
+    z = np.column_stack(
+        [
+            column - _cell_mean(column, cell, cells, everyone)
+            for column in (log_rate, *(covariates.T if covariates is not None else ()))
+        ]
+    )
+
+    # Pass 1: nearly flat prior, to learn the prior from the data-rich creators.
+    flat = _Prior(np.full(n, np.log(5.0)), np.full(n, np.log(5_000.0)), 3.0, 3.0)
+    log_a, log_s = _posterior_mode(rows, flat, n)
+    if pooling != "none":
+        prior = _learn_prior(log_a, log_s, z, cell, cells, days >= RICH_DAYS)
+        if pooling == "complete":
+            log_a, log_s = prior.mean_a, prior.mean_s
+        else:
+            log_a, log_s = _posterior_mode(rows, prior, n)
+    return ResponseCurves(
+        creator_id=creator_id.astype(np.int64),
+        saturation=np.exp(log_a),
+        scale=np.exp(log_s),
+        organic_rate=rate,
+        boosted_days=days,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _BoostRows:
+    creator: IntArray
+    baseline: FloatArray
+    boosted: FloatArray
+    follows: FloatArray
+
+
+@dataclass(frozen=True, slots=True)
+class _Prior:
+    mean_a: FloatArray
+    mean_s: FloatArray
+    spread_a: float
+    spread_s: float
+
+
+def _organic_rates(
+    creator: IntArray,
+    organic: FloatArray,
+    follows: FloatArray,
+    boosted_day: NDArray[np.bool_],
+    cell: IntArray,
+    n: int,
+    cells: int,
+) -> FloatArray:
+    """Follows per organic exposure from unboosted days, gamma-Poisson shrunk to the cell."""
+    plain = ~boosted_day
+    exposure = np.bincount(creator[plain], weights=organic[plain], minlength=n)
+    gained = np.bincount(creator[plain], weights=follows[plain], minlength=n)
+    cell_exposure = np.bincount(cell, weights=exposure, minlength=cells)
+    cell_gained = np.bincount(cell, weights=gained, minlength=cells)
+    overall = (gained.sum() + 1.0) / (exposure.sum() + 1_000.0)
+    cell_rate = (cell_gained + 10.0 * overall) / (cell_exposure + 10.0)
+    # Prior strength: a creator needs about 20 expected follows of their own to count equally.
+    strength = 20.0 / np.maximum(cell_rate, 1e-9)
+    prior_rate = cell_rate[cell]
+    prior_exposure = strength[cell]
+    rate: FloatArray = (gained + prior_rate * prior_exposure) / (exposure + prior_exposure)
+    return np.maximum(rate, 1e-9)
+
+
+def _cell_mean(
+    values: FloatArray, cell: IntArray, cells: int, use: NDArray[np.bool_]
+) -> FloatArray:
+    """Each creator's cell mean of ``values`` over the creators in ``use``, shrunk to the
+    overall mean when the cell has few of them."""
+    if not use.any():
+        return np.zeros_like(values)
+    overall = float(values[use].mean())
+    count = np.bincount(cell[use], minlength=cells).astype(np.float64)
+    total = np.bincount(cell[use], weights=values[use], minlength=cells)
+    mean: FloatArray = ((total + CELL_WEIGHT * overall) / (count + CELL_WEIGHT))[cell]
+    return mean
+
+
+def _learn_prior(
+    log_a: FloatArray,
+    log_s: FloatArray,
+    z: FloatArray,
+    cell: IntArray,
+    cells: int,
+    rich: NDArray[np.bool_],
+) -> _Prior:
+    """Prior mean per creator (cell mean plus a linear term in the covariates ``z``, shape
+    ``(n, k)``) and spread, learned from the ``rich`` creators."""
+    if rich.sum() < 3 + z.shape[1]:
+        return _Prior(
+            np.full_like(log_a, np.log(5.0)), np.full_like(log_s, np.log(5_000.0)), 1.0, 1.0
+        )
+    zc = z[rich] - z[rich].mean(axis=0)
+    slope = np.linalg.lstsq(zc, log_a[rich] - log_a[rich].mean(), rcond=None)[0]
+    effect = z @ slope
+    mean_a = _cell_mean(log_a - effect, cell, cells, rich) + effect
+    mean_s = _cell_mean(log_s, cell, cells, rich)
+    spread_a = max(float(np.std(log_a[rich] - mean_a[rich])), MIN_SPREAD)
+    spread_s = max(float(np.std(log_s[rich] - mean_s[rich])), MIN_SPREAD)
+    return _Prior(mean_a, mean_s, spread_a, spread_s)
+
+
+def _posterior_mode(rows: _BoostRows, prior: _Prior, n: int) -> tuple[FloatArray, FloatArray]:
+    """Per creator, the mode of the posterior of ``(log a, log s)``: at each grid scale a few
+    Newton steps on ``log a``; the best grid point, refined by a parabola through its
+    neighbours."""
+    grid = np.log(SCALE_GRID)
+    best = np.full(n, -np.inf)
+    best_k = np.zeros(n, np.int64)
+    modes_a = np.empty((grid.shape[0], n))
+    scores = np.empty((grid.shape[0], n))
+    for k, log_s in enumerate(grid):
+        shape = -np.expm1(-rows.boosted / np.exp(log_s))
+        log_a = _mode_of_log_a(rows, shape, prior, n)
+        mu = rows.baseline + np.exp(log_a[rows.creator]) * shape
+        fit = np.bincount(
+            rows.creator, weights=rows.follows * np.log(np.maximum(mu, 1e-12)) - mu, minlength=n
+        )
+        score = (
+            fit
+            - 0.5 * ((log_a - prior.mean_a) / prior.spread_a) ** 2
+            - 0.5 * ((log_s - prior.mean_s) / prior.spread_s) ** 2
+        )
+        modes_a[k] = log_a
+        scores[k] = score
+        better = score > best
+        best[better] = score[better]
+        best_k[better] = k
+    idx = np.arange(n)
+    inner = (best_k > 0) & (best_k < grid.shape[0] - 1)
+    left = scores[np.maximum(best_k - 1, 0), idx]
+    right = scores[np.minimum(best_k + 1, grid.shape[0] - 1), idx]
+    curvature = left - 2.0 * best + right
+    step = np.where(
+        inner & (curvature < 0),
+        0.5 * (left - right) / np.where(curvature < 0, curvature, -1.0),
+        0.0,
+    )
+    step = np.clip(step, -0.5, 0.5)
+    spacing = grid[1] - grid[0]
+    return modes_a[best_k, idx], grid[best_k] + step * spacing
+
+
+def _mode_of_log_a(rows: _BoostRows, shape: FloatArray, prior: _Prior, n: int) -> FloatArray:
+    """Newton's method on ``log a`` per creator, at a fixed scale (``shape`` = 1 - exp(-x/s))."""
+    log_a = prior.mean_a.copy()
+    precision = 1.0 / prior.spread_a**2
+    for _ in range(_NEWTON_STEPS):
+        a = np.exp(log_a)
+        boost = a[rows.creator] * shape
+        mu = rows.baseline + boost
+        ratio = rows.follows / np.maximum(mu, 1e-12)
+        # d/d(log a) of sum(y log mu - mu) = sum((y/mu - 1) * boost)
+        grad = _per_creator(rows.creator, (ratio - 1.0) * boost, n)
+        # Fisher information (expected Hessian): sum(boost^2 / mu), always positive.
+        info = _per_creator(rows.creator, boost * boost / np.maximum(mu, 1e-12), n)
+        grad -= (log_a - prior.mean_a) * precision
+        info += precision
+        log_a = log_a + np.clip(grad / info, -2.0, 2.0)
+    return log_a
+
+
+def _per_creator(creator: IntArray, weights: FloatArray, n: int) -> FloatArray:
+    """Sum of ``weights`` per creator index (length ``n``)."""
+    return np.asarray(np.bincount(creator, weights=weights, minlength=n), dtype=np.float64)

@@ -1,0 +1,383 @@
+"""Real-time boost serving: a weight per feed candidate from the day's pacing plan and each
+creator's remaining quota, and the delivered impressions that use the quota up.
+
+The weight multiplies the ranker's score of a candidate. It is 0 when the creator has no plan
+today, has used their quota, or the work is excluded (a duplicate of another creator's
+original); otherwise it is the creator's remaining quota over what the plan expects to remain
+at this time of day, capped at :data:`MAX_WEIGHT`: a creator behind pace is pushed harder, one
+ahead of pace is held back.
+
+Quotas are atomic counters of delivered impressions per creator and day: in process (one lock,
+for the embedded default) or in Redis (``GUANGHE_REDIS_URL``, shared by every server process).
+Deliveries are stored first (idempotent on the delivery id) and counted after, so a creator's
+delivered impressions exceed the quota by at most what was decided while quota was left and
+delivered after it ran out: what was in flight.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final, Protocol
+
+import numba
+import numpy as np
+from numpy.typing import NDArray
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from guanghe.errors import InvalidInput
+from guanghe.snapshots import latest_date, read_snapshot
+from guanghe.store import BoostDelivery, Work
+from guanghe.traffic.deliveries import Delivery, record_deliveries
+
+IntArray = NDArray[np.int64]
+FloatArray = NDArray[np.float64]
+
+PLAN: Final = "traffic_plan"
+MAX_WEIGHT: Final = 4.0
+MAX_CANDIDATES: Final = 1_000
+#: How often (seconds) the service looks for a newer plan.
+RELOAD_SECONDS: Final = 30.0
+_DAY_SECONDS: Final = 86_400.0
+
+
+@dataclass(frozen=True, slots=True)
+class DayPlan:
+    """One day's quotas: ``row_of[creator_id]`` is the creator's row (-1: not planned)."""
+
+    day: dt.date
+    creator_id: IntArray
+    quota: IntArray
+    row_of: NDArray[np.int32]
+
+    @classmethod
+    def from_arrays(cls, day: dt.date, creator_id: IntArray, quota: IntArray) -> DayPlan:
+        top = int(creator_id.max()) + 1 if creator_id.shape[0] else 0
+        row_of = np.full(top, -1, np.int32)
+        row_of[creator_id] = np.arange(creator_id.shape[0], dtype=np.int32)
+        return cls(day, creator_id, quota, row_of)
+
+    def rows(self, creator_id: IntArray) -> NDArray[np.int32]:
+        """The row of each creator id, -1 for creators without a plan."""
+        inside = (creator_id >= 0) & (creator_id < self.row_of.shape[0])
+        rows = np.full(creator_id.shape[0], -1, np.int32)
+        rows[inside] = self.row_of[creator_id[inside]]
+        return rows
+
+
+class QuotaCounters(Protocol):
+    """Delivered impressions per plan row of a day, updated atomically."""
+
+    def delivered(self, plan: DayPlan, rows: NDArray[np.int32]) -> IntArray:
+        """Delivered so far for each of ``rows`` (all valid)."""
+        ...
+
+    def add(self, plan: DayPlan, rows: NDArray[np.int32], amounts: IntArray) -> None:
+        """Add ``amounts`` to the counters of ``rows`` (repeats allowed)."""
+        ...
+
+    def raise_to(self, plan: DayPlan, rows: NDArray[np.int32], amounts: IntArray) -> None:
+        """Make each counter at least ``amounts`` (a restart catching up with the store)."""
+        ...
+
+
+class InProcessCounters:
+    """Counters in this process's memory: one array per day, guarded by one lock."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._days: dict[dt.date, IntArray] = {}
+
+    def _array(self, plan: DayPlan) -> IntArray:
+        array = self._days.get(plan.day)
+        if array is None:
+            array = self._days[plan.day] = np.zeros(plan.creator_id.shape[0], np.int64)
+            for old in [d for d in self._days if d < plan.day - dt.timedelta(days=2)]:
+                del self._days[old]
+        return array
+
+    def delivered(self, plan: DayPlan, rows: NDArray[np.int32]) -> IntArray:
+        with self._lock:
+            return self._array(plan)[rows]
+
+    def add(self, plan: DayPlan, rows: NDArray[np.int32], amounts: IntArray) -> None:
+        with self._lock:
+            np.add.at(self._array(plan), rows, amounts)
+
+    def raise_to(self, plan: DayPlan, rows: NDArray[np.int32], amounts: IntArray) -> None:
+        with self._lock:
+            array = self._array(plan)
+            np.maximum.at(array, rows, amounts)
+
+    def array(self, plan: DayPlan) -> IntArray:
+        """The day's counters (read without the lock by the batched decision kernel)."""
+        with self._lock:
+            return self._array(plan)
+
+
+_RAISE_TO: Final = """
+for i = 1, #ARGV, 2 do
+  local current = tonumber(redis.call('HGET', KEYS[1], ARGV[i]) or '0')
+  if current < tonumber(ARGV[i + 1]) then redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
+end
+redis.call('EXPIRE', KEYS[1], 259200)
+return 0
+"""
+
+
+class RedisCounters:
+    """Counters in one Redis hash per day (field: creator id), shared by every process;
+    keys start with ``prefix``."""
+
+    def __init__(self, url: str, *, prefix: str = "guanghe") -> None:
+        import redis
+
+        self._client = redis.Redis.from_url(url)
+        self._raise_to = self._client.register_script(_RAISE_TO)
+        self._prefix = prefix
+
+    def _key(self, plan: DayPlan) -> str:
+        return f"{self._prefix}:boost:delivered:{plan.day}"
+
+    def delivered(self, plan: DayPlan, rows: NDArray[np.int32]) -> IntArray:
+        if rows.shape[0] == 0:
+            return np.zeros(0, np.int64)
+        unique, inverse = np.unique(rows, return_inverse=True)
+        values = self._client.hmget(self._key(plan), plan.creator_id[unique].tolist())
+        counts = np.array([int(v) if v is not None else 0 for v in values], dtype=np.int64)
+        return counts[inverse]
+
+    def add(self, plan: DayPlan, rows: NDArray[np.int32], amounts: IntArray) -> None:
+        pipe = self._client.pipeline(transaction=True)
+        key = self._key(plan)
+        for row, amount in zip(rows.tolist(), amounts.tolist(), strict=True):
+            pipe.hincrby(key, str(int(plan.creator_id[row])), int(amount))
+        pipe.expire(key, 259_200)
+        pipe.execute()
+
+    def raise_to(self, plan: DayPlan, rows: NDArray[np.int32], amounts: IntArray) -> None:
+        if rows.shape[0] == 0:
+            return
+        args: list[int] = []
+        for row, amount in zip(rows.tolist(), amounts.tolist(), strict=True):
+            args += [int(plan.creator_id[row]), int(amount)]
+        self._raise_to(keys=[self._key(plan)], args=args)
+
+
+@numba.njit(cache=True, nogil=True)
+def _weights_kernel(
+    rows: NDArray[np.int32],
+    work_id: IntArray,
+    quota: IntArray,
+    delivered: IntArray,
+    excluded: NDArray[np.bool_],
+    remaining_fraction: float,
+    max_weight: float,
+    out: FloatArray,
+) -> None:
+    for k in range(rows.shape[0]):
+        row = rows[k]
+        work = work_id[k]
+        if row < 0 or (0 <= work < excluded.shape[0] and excluded[work]):
+            out[k] = 0.0
+            continue
+        left = quota[row] - delivered[k]
+        if left <= 0:
+            out[k] = 0.0
+            continue
+        out[k] = min(max_weight, left / (quota[row] * remaining_fraction + 1.0))
+
+
+@numba.njit(cache=True, nogil=True)
+def _weights_in_process(
+    creator_id: IntArray,
+    work_id: IntArray,
+    row_of: NDArray[np.int32],
+    quota: IntArray,
+    delivered: IntArray,
+    excluded: NDArray[np.bool_],
+    remaining_fraction: float,
+    max_weight: float,
+    out: FloatArray,
+) -> None:
+    for k in range(creator_id.shape[0]):
+        creator = creator_id[k]
+        work = work_id[k]
+        row = row_of[creator] if 0 <= creator < row_of.shape[0] else -1
+        if row < 0 or (0 <= work < excluded.shape[0] and excluded[work]):
+            out[k] = 0.0
+            continue
+        left = quota[row] - delivered[row]
+        if left <= 0:
+            out[k] = 0.0
+            continue
+        out[k] = min(max_weight, left / (quota[row] * remaining_fraction + 1.0))
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryReport:
+    """One delivery's outcome: ``recorded``, ``duplicate``, ``conflict``, ``not_planned``
+    (the creator has no traffic support on the plan's day) or ``unknown_work``."""
+
+    delivery_id: str
+    status: str
+
+
+class BoostService:
+    """Answers boost calls and records deliveries against the latest plan not after today.
+
+    Methods take the caller's session (a request's transaction), so a request never holds two
+    connections at once.
+    """
+
+    def __init__(
+        self,
+        snapshots: Path,
+        counters: QuotaCounters,
+        *,
+        excluded_works: Callable[[Session], Iterable[int]] | None = None,
+        clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+    ) -> None:
+        self._snapshots = snapshots
+        self._counters = counters
+        self._excluded_works = excluded_works
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._plan: DayPlan | None = None
+        self._excluded = np.zeros(0, np.bool_)
+        self._checked = -np.inf
+
+    def plan(self, session: Session) -> DayPlan | None:
+        """The plan in force: the newest plan snapshot dated today or earlier (reloaded at most
+        every :data:`RELOAD_SECONDS`)."""
+        if time.monotonic() - self._checked < RELOAD_SECONDS:
+            return self._plan
+        with self._lock:
+            if time.monotonic() - self._checked >= RELOAD_SECONDS:
+                self._load(session)
+                self._checked = time.monotonic()
+        return self._plan
+
+    def _load(self, session: Session) -> None:
+        day = latest_date(self._snapshots, PLAN, self._clock().date())
+        if day is None or (self._plan is not None and self._plan.day == day):
+            return
+        table = read_snapshot(self._snapshots, PLAN, day)
+        plan = DayPlan.from_arrays(
+            day,
+            table["creator_id"].to_numpy().astype(np.int64),
+            table["quota"].to_numpy().astype(np.int64),
+        )
+        rows = session.execute(
+            select(BoostDelivery.creator_id, BoostDelivery.impressions).where(
+                BoostDelivery.day == day
+            )
+        ).all()
+        excluded = list(self._excluded_works(session)) if self._excluded_works else []
+        if rows:
+            ids = np.array([r[0] for r in rows], np.int64)
+            amounts = np.array([r[1] for r in rows], np.int64)
+            creators, totals = np.unique(ids, return_inverse=True)
+            summed = np.bincount(totals, weights=amounts).astype(np.int64)
+            found = plan.rows(creators)
+            self._counters.raise_to(plan, found[found >= 0], summed[found >= 0])
+        mask = np.zeros(max(excluded, default=-1) + 1, np.bool_)
+        mask[np.array(excluded, dtype=np.int64)] = True
+        self._plan, self._excluded = plan, mask
+
+    def remaining_fraction(self, plan: DayPlan) -> float:
+        """The share of the plan's day still ahead (0 once the day is over)."""
+        now = self._clock()
+        start = dt.datetime.combine(plan.day, dt.time(), tzinfo=dt.UTC)
+        elapsed = (now - start).total_seconds() / _DAY_SECONDS
+        return float(min(max(1.0 - elapsed, 0.0), 1.0))
+
+    def weights(self, session: Session, creator_id: IntArray, work_id: IntArray) -> FloatArray:
+        """The boost weight of each candidate (aligned arrays of any length)."""
+        out = np.zeros(creator_id.shape[0])
+        plan = self.plan(session)
+        if plan is None or creator_id.shape[0] == 0:
+            return out
+        fraction = self.remaining_fraction(plan)
+        if isinstance(self._counters, InProcessCounters):
+            _weights_in_process(
+                creator_id,
+                work_id,
+                plan.row_of,
+                plan.quota,
+                self._counters.array(plan),
+                self._excluded,
+                fraction,
+                MAX_WEIGHT,
+                out,
+            )
+            return out
+        rows = plan.rows(creator_id)
+        delivered = np.zeros(rows.shape[0], np.int64)
+        planned = rows >= 0
+        delivered[planned] = self._counters.delivered(plan, rows[planned])
+        _weights_kernel(
+            rows, work_id, plan.quota, delivered, self._excluded, fraction, MAX_WEIGHT, out
+        )
+        return out
+
+    def record(
+        self, session: Session, deliveries: Sequence[tuple[str, int, int, int]]
+    ) -> list[DeliveryReport]:
+        """Record ``(delivery_id, creator_id, work_id, impressions)`` deliveries on the plan's
+        day; each is stored once (flushed in ``session``) and counted once. Counting before the
+        caller commits errs on the safe side: a failed commit leaves quota unused, never
+        overspent."""
+        if len(deliveries) > MAX_CANDIDATES:
+            raise InvalidInput(f"at most {MAX_CANDIDATES} deliveries per call")
+        plan = self.plan(session)
+        creators = np.array([d[1] for d in deliveries], np.int64)
+        rows = plan.rows(creators) if plan is not None else np.full(len(deliveries), -1, np.int32)
+        owners = dict(
+            session.execute(
+                select(Work.id, Work.creator_id).where(Work.id.in_({d[2] for d in deliveries}))
+            ).all()
+        )
+        statuses: dict[int, str] = {}
+        accepted: list[int] = []
+        for k, (_, creator, work, _) in enumerate(deliveries):
+            if owners.get(work) != creator:
+                statuses[k] = "unknown_work"
+            elif rows[k] < 0:
+                statuses[k] = "not_planned"
+            else:
+                accepted.append(k)
+        if plan is not None and accepted:
+            stored = record_deliveries(
+                session,
+                [
+                    Delivery(
+                        deliveries[k][0],
+                        deliveries[k][1],
+                        deliveries[k][2],
+                        deliveries[k][3],
+                        plan.day,
+                    )
+                    for k in accepted
+                ],
+                now=self._clock(),
+            )
+            statuses.update(zip(accepted, stored, strict=True))
+        counted = [k for k in accepted if statuses[k] == "recorded"]
+        if plan is not None and counted:
+            self._counters.add(
+                plan,
+                rows[counted],
+                np.array([deliveries[k][3] for k in counted], np.int64),
+            )
+        return [DeliveryReport(d[0], statuses[k]) for k, d in enumerate(deliveries)]
+
+
+def counters_for(redis_url: str | None) -> QuotaCounters:
+    """Redis counters when a URL is configured, else in-process ones."""
+    return RedisCounters(redis_url) if redis_url else InProcessCounters()

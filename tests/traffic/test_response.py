@@ -1,0 +1,95 @@
+"""Response curves: recovery of known curves, and shrinkage beating both extremes on the
+synthetic platform's hidden truth."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from guanghe.runtime import Runtime
+from guanghe.settings import Settings
+from guanghe.sim import generate_platform
+from guanghe.sim.truth import load_ground_truth
+from guanghe.traffic.response import DailyActivity, daily_activity, fit_response
+from guanghe.vocabulary import STAGES
+
+
+def simulated_activity(
+    a: np.ndarray, s: np.ndarray, rate: np.ndarray, days: int, seed: int
+) -> DailyActivity:
+    """Daily rows drawn from the model itself: boosts on a third of the days."""
+    rng = np.random.default_rng(seed)
+    n = a.shape[0]
+    creator = np.repeat(np.arange(1, n + 1), days)
+    organic = rng.uniform(500, 5_000, n * days)
+    boosted = np.where(rng.random(n * days) < 0.35, np.exp(rng.uniform(5, 12, n * days)), 0.0)
+    mean = rate[creator - 1] * organic + a[creator - 1] * -np.expm1(-boosted / s[creator - 1])
+    return DailyActivity(creator, organic, boosted, rng.poisson(mean).astype(np.float64))
+
+
+def test_recovers_curves_of_creators_with_plenty_of_data() -> None:
+    rng = np.random.default_rng(0)
+    n = 400
+    a = np.exp(rng.normal(np.log(30), 0.4, n))
+    s = np.exp(rng.normal(np.log(8_000), 0.5, n))
+    activity = simulated_activity(a, s, np.full(n, 0.002), days=120, seed=1)
+    curves = fit_response(activity, np.arange(1, n + 1), np.zeros(n, np.int64))
+    x = np.full(n, 8_000.0)
+    truth = a * -np.expm1(-x / s)
+    error = np.abs(curves.expected_follows(x) - truth) / truth
+    assert np.median(error) < 0.08
+    assert np.median(np.abs(np.log(curves.scale / s))) < 0.25
+    assert (curves.boosted_days > 20).all()
+
+
+def test_creators_without_boosts_get_their_cells_curve() -> None:
+    rng = np.random.default_rng(2)
+    n = 300
+    cell = np.repeat([0, 1], n // 2)
+    a = np.where(cell == 0, 10.0, 60.0) * np.exp(rng.normal(0, 0.1, n))
+    s = np.full(n, 5_000.0)
+    activity = simulated_activity(a, s, np.full(n, 0.001), days=60, seed=3)
+    ids = np.arange(1, n + 1)
+    newcomers = np.array([n + 1, n + 2])  # in cells 0 and 1, never boosted
+    curves = fit_response(activity, np.concatenate([ids, newcomers]), np.r_[cell, 0, 1])
+    assert curves.boosted_days[-2:].tolist() == [0, 0]
+    low, high = curves.saturation[-2:]
+    assert 7 < low < 14
+    assert 45 < high < 80
+
+
+def test_empty_inputs() -> None:
+    none = np.zeros(0)
+    activity = DailyActivity(np.zeros(0, np.int64), none, none, none)
+    assert fit_response(activity, np.zeros(0, np.int64), np.zeros(0, np.int64)).scale.shape == (0,)
+    curves = fit_response(activity, np.array([5, 6]), np.array([0, 0]))
+    assert np.isfinite(curves.saturation).all()
+    assert (curves.boosted_days == 0).all()
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_partial_pooling_beats_no_and_complete_pooling_on_hidden_truth(
+    database_url: str, tmp_path: Path
+) -> None:
+    settings = Settings(data_dir=tmp_path / "sim", database_url=database_url)
+    with Runtime(settings) as runtime:
+        summary = generate_platform(runtime, creators=3_000, days=60, seed=11)
+        activity = daily_activity(runtime.event_log, summary.first_date, summary.last_date)
+        truth = load_ground_truth(settings).to_pandas()
+    ids = truth["creator_id"].to_numpy()
+    stage = np.array([STAGES.index(s) for s in truth["stage_initial"]])
+    cell = truth["vertical_id"].to_numpy() * len(STAGES) + stage
+    x = truth["response_s"].to_numpy()
+    hidden = truth["response_a"].to_numpy() * -np.expm1(-1.0)
+    boosted = fit_response(activity, ids, cell).boosted_days > 0
+    assert boosted.sum() > 200
+    errors = {}
+    for pooling in ("partial", "none", "complete"):
+        curves = fit_response(activity, ids, cell, pooling=pooling)
+        error = np.abs(curves.expected_follows(x) - hidden) / hidden
+        errors[pooling] = float(np.median(error[boosted]))
+    assert errors["partial"] < errors["none"]
+    assert errors["partial"] < errors["complete"]
+    assert errors["partial"] < 0.25

@@ -1,0 +1,233 @@
+"""Boost serving: weights from the plan and quotas, idempotent deliveries, shared counters, and
+quotas honoured under many parallel callers over HTTP."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
+
+import httpx
+import numpy as np
+import pyarrow as pa
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+
+from guanghe.api.app import create_app
+from guanghe.runtime import Runtime
+from guanghe.snapshots import write_snapshot
+from guanghe.store import BoostDelivery, transaction
+from guanghe.traffic.serving import (
+    MAX_WEIGHT,
+    BoostService,
+    InProcessCounters,
+    QuotaCounters,
+    RedisCounters,
+)
+from tests.live import serve
+from tests.seed import SeedPlatform
+
+PLAN_DAY = dt.date(2026, 12, 1)
+NOON = dt.datetime(2026, 12, 1, 12, tzinfo=dt.UTC)
+REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+def write_plan(runtime: Runtime, quotas: dict[int, int], day: dt.date = PLAN_DAY) -> None:
+    ids = sorted(quotas)
+    table = pa.table(
+        {
+            "creator_id": pa.array(ids, pa.int64()),
+            "pool": ["general"] * len(ids),
+            "vertical_id": pa.array([1] * len(ids), pa.int64()),
+            "stage": ["novice"] * len(ids),
+            "allocated": pa.array([quotas[c] * 7 for c in ids], pa.int64()),
+            "delivered": pa.array([0] * len(ids), pa.int64()),
+            "quota": pa.array([quotas[c] for c in ids], pa.int64()),
+            "expected_follows": [1.0] * len(ids),
+        }
+    ).replace_schema_metadata({"period_starts_on": str(day), "period_ends_on": str(day)})
+    write_snapshot(runtime.settings.data_dir / "snapshots", "traffic_plan", day, table)
+
+
+def redis_counters() -> RedisCounters:
+    return RedisCounters(REDIS_URL, prefix=f"test-{uuid.uuid4().hex}")
+
+
+def make_service(
+    runtime: Runtime,
+    counters: QuotaCounters,
+    excluded: list[int] | None = None,
+    clock: Callable[[], dt.datetime] = lambda: NOON,
+) -> BoostService:
+    return BoostService(
+        runtime.settings.data_dir / "snapshots",
+        counters,
+        excluded_works=(lambda _: excluded) if excluded else None,
+        clock=clock,
+    )
+
+
+@pytest.fixture(params=["in_process", "redis"])
+def counters(request: pytest.FixtureRequest) -> Callable[[], QuotaCounters]:
+    if request.param == "redis":
+        prefix = f"test-{uuid.uuid4().hex}"
+        return lambda: RedisCounters(REDIS_URL, prefix=prefix)
+    shared = InProcessCounters()
+    return lambda: shared
+
+
+def test_weights_follow_the_plan_the_quota_and_the_pace(
+    runtime: Runtime, seed_platform: SeedPlatform, counters: Callable[[], QuotaCounters]
+) -> None:
+    write_plan(runtime, {1: 1_000, 2: 10, 3: 1_000})
+    service = make_service(runtime, counters(), excluded=[102])
+    late = make_service(runtime, counters(), clock=lambda: NOON + dt.timedelta(hours=11.9))
+    creators = np.array([1, 2, 3, 4, 999, 3], np.int64)
+    works = np.array([100, 101, 102, 103, 104, 108], np.int64)
+    with transaction(runtime.sessions) as session:
+        weights = service.weights(session, creators, works)
+        at_the_end = late.weights(session, np.array([1]), np.array([100]))[0]
+    # Half the day is left: 1000 remaining against 500 expected is twice the pace.
+    assert weights[0] == pytest.approx(1_000 / 501)
+    assert weights[1] == pytest.approx(10 / 6)
+    assert weights[2] == 0.0  # an excluded (duplicate) work
+    assert weights[3] == 0.0  # creator 4 has no plan
+    assert weights[4] == 0.0  # unknown creator
+    assert 0 < weights[5] <= MAX_WEIGHT
+    assert at_the_end == MAX_WEIGHT
+
+
+def test_deliveries_are_idempotent_and_use_up_the_quota(
+    runtime: Runtime, seed_platform: SeedPlatform, counters: Callable[[], QuotaCounters]
+) -> None:
+    write_plan(runtime, {1: 100, 2: 100})
+    service = make_service(runtime, counters())
+    with transaction(runtime.sessions) as session:
+        reports = service.record(
+            session,
+            [
+                ("a", 1, 100, 60),
+                ("a", 1, 100, 60),  # the same delivery again in the batch
+                ("b", 2, 100, 5),  # work 100 is creator 1's
+                ("c", 4, 103, 5),  # creator 4 has no plan
+            ],
+        )
+    assert [r.status for r in reports] == ["recorded", "duplicate", "unknown_work", "not_planned"]
+    with transaction(runtime.sessions) as session:
+        again = service.record(session, [("a", 1, 100, 60), ("a", 1, 106, 60), ("d", 1, 106, 40)])
+        spent = service.weights(session, np.array([1, 2]), np.array([100, 101]))
+    assert [r.status for r in again] == ["duplicate", "conflict", "recorded"]
+    assert spent[0] == 0.0
+    assert spent[1] > 0.0
+    # A restarted server (fresh in-process counters) catches up from the store.
+    restarted = make_service(runtime, InProcessCounters())
+    with transaction(runtime.sessions) as session:
+        weights = restarted.weights(session, np.array([1, 2]), np.array([100, 101]))
+    assert weights[0] == 0.0
+    assert weights[1] > 0.0
+
+
+def test_no_plan_no_boost(runtime: Runtime, seed_platform: SeedPlatform) -> None:
+    service = make_service(runtime, InProcessCounters())
+    with transaction(runtime.sessions) as session:
+        assert service.plan(session) is None
+        assert service.weights(session, np.array([1]), np.array([100])).tolist() == [0.0]
+        statuses = [r.status for r in service.record(session, [("x", 1, 100, 1)])]
+        assert statuses == ["not_planned"]
+        # A plan for a later day is not in force yet.
+        write_plan(runtime, {1: 10}, day=PLAN_DAY + dt.timedelta(days=1))
+        assert make_service(runtime, InProcessCounters()).plan(session) is None
+
+
+def test_boost_api_access_and_bad_input(
+    runtime: Runtime, seed_platform: SeedPlatform, token_for: Callable[..., str]
+) -> None:
+    today = dt.datetime.now(dt.UTC).date()
+    write_plan(runtime, {1: 100}, day=today)
+    client = TestClient(create_app(runtime))
+    ranker = {"Authorization": f"Bearer {token_for('ranker')}"}
+    creator = {"Authorization": f"Bearer {token_for('creator', 1)}"}
+    body = {"candidates": [{"work_id": 100, "creator_id": 1}]}
+    assert client.post("/v1/boost", json=body, headers=creator).status_code == 403
+    assert client.post("/v1/boost", json=body).status_code == 401
+    ok = client.post("/v1/boost", json=body, headers=ranker)
+    assert ok.status_code == 200
+    assert ok.json()["plan_day"] == str(today)
+    assert len(ok.json()["weights"]) == 1
+    assert 0 < ok.json()["weights"][0] <= MAX_WEIGHT
+    too_many = {"candidates": [{"work_id": 100, "creator_id": 1}] * 1_001}
+    for bad in (too_many, {"candidates": [{"work_id": "x", "creator_id": 1}]}, {}):
+        response = client.post("/v1/boost", json=bad, headers=ranker)
+        assert response.status_code == 422
+        assert response.headers["content-type"] == "application/problem+json"
+    bad_delivery = {
+        "deliveries": [{"delivery_id": "", "work_id": 100, "creator_id": 1, "impressions": 0}]
+    }
+    assert client.post("/v1/boost/deliveries", json=bad_delivery, headers=ranker).status_code == 422
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+@pytest.mark.parametrize("servers", [1, 2], ids=["in_process", "redis_two_servers"])
+def test_quotas_hold_under_many_parallel_callers(
+    runtime: Runtime, seed_platform: SeedPlatform, token_for: Callable[..., str], servers: int
+) -> None:
+    quotas = {1: 300, 2: 120, 3: 40, 5: 500}
+    write_plan(runtime, quotas)
+    prefix = f"test-{uuid.uuid4().hex}"
+    headers = {"Authorization": f"Bearer {token_for('ranker')}"}
+    callers, candidates = 16, [{"work_id": 100 + c - 1, "creator_id": c} for c in (1, 2, 3, 4, 5)]
+    sequence = iter(range(10**9))
+    lock = threading.Lock()
+
+    def caller(url: str) -> int:
+        delivered = 0
+        with httpx.Client(base_url=url, headers=headers, timeout=30) as client:
+            while True:
+                weights = client.post("/v1/boost", json={"candidates": candidates}).json()
+                boosted = [c for c, w in zip(candidates, weights["weights"], strict=True) if w > 0]
+                if not boosted:
+                    return delivered
+                with lock:
+                    ids = [f"d{next(sequence)}" for _ in boosted]
+                deliveries = [
+                    {
+                        "delivery_id": i,
+                        "work_id": c["work_id"],
+                        "creator_id": c["creator_id"],
+                        "impressions": 1,
+                    }
+                    for i, c in zip(ids, boosted, strict=True)
+                ]
+                results = client.post("/v1/boost/deliveries", json={"deliveries": deliveries})
+                assert {r["status"] for r in results.json()["results"]} == {"recorded"}
+                delivered += len(deliveries)
+
+    with ExitStack() as stack:
+        urls = []
+        for _ in range(servers):
+            app = create_app(runtime)
+            counters: QuotaCounters = (
+                RedisCounters(REDIS_URL, prefix=prefix) if servers > 1 else InProcessCounters()
+            )
+            app.state.boost_service = make_service(runtime, counters)
+            urls.append(stack.enter_context(serve(app)))
+        with ThreadPoolExecutor(callers) as pool:
+            total = sum(pool.map(caller, [urls[k % servers] for k in range(callers)]))
+
+    with transaction(runtime.sessions) as session:
+        per_creator = dict(
+            session.execute(
+                select(BoostDelivery.creator_id, func.sum(BoostDelivery.impressions)).group_by(
+                    BoostDelivery.creator_id
+                )
+            ).all()
+        )
+    assert sum(per_creator.values()) == total
+    assert 4 not in per_creator
+    for creator, quota in quotas.items():
+        # Every quota is used up, and overshoot is bounded by the decisions in flight.
+        assert quota <= per_creator[creator] <= quota + callers

@@ -1,0 +1,148 @@
+"""The cycle's traffic step on a simulated platform: curves, the period's allocation, the day's
+plan, budgets, deliveries settled into the ledger, and pacing that follows delivery."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+
+from guanghe.api.app import create_app
+from guanghe.ledger import list_accounts, reconcile
+from guanghe.pipelines.cycle import run_cycle
+from guanghe.runtime import Runtime
+from guanghe.sim import generate_platform
+from guanghe.snapshots import read_snapshot
+from guanghe.store import Work, transaction
+from guanghe.traffic.serving import BoostService, InProcessCounters
+
+
+def test_cycle_plans_serves_settles_and_paces(
+    runtime: Runtime, token_for: Callable[..., str]
+) -> None:
+    summary = generate_platform(runtime, creators=400, days=30, seed=5)
+    day = summary.last_date
+    plan_day = day + dt.timedelta(days=1)
+    run_cycle(runtime, day)
+    root = runtime.settings.data_dir / "snapshots"
+    allocation = read_snapshot(root, "traffic_allocation", plan_day)
+    meta = allocation.schema.metadata
+    assert float(meta[b"duality_gap"]) < 1e-6
+    plan = read_snapshot(root, "traffic_plan", plan_day).to_pandas()
+    assert len(plan) == 400
+    assert (plan["quota"] > 0).all()
+
+    client = TestClient(create_app(runtime))
+    operator = {"Authorization": f"Bearer {token_for('operator')}"}
+    by_pool = client.get("/v1/traffic/plan", params={"by": "pool"}, headers=operator).json()
+    assert by_pool["period_starts_on"] == str(plan_day)
+    budgets = {g["key"]: g["allocated"] for g in by_pool["groups"]}
+    assert set(budgets) <= {"new_creator", "high_quality", "institution", "general"}
+    # The allocation spends each pool's default budget (never more).
+    per_creator_day = 1_500 * 400 * 7
+    assert budgets["new_creator"] <= 0.25 * per_creator_day
+    assert budgets["new_creator"] >= 0.25 * per_creator_day - 1_000
+
+    # The ranker delivers a creator's whole quota, and half again of another's.
+    busy, slow = (int(c) for c in plan.sort_values("quota")["creator_id"].iloc[-2:])
+    quota = dict(zip(plan["creator_id"], plan["quota"], strict=True))
+    with transaction(runtime.sessions) as session:
+        work_of = {
+            c: session.query(Work.id).filter(Work.creator_id == c).first()[0] for c in (busy, slow)
+        }
+        service = BoostService(
+            root,
+            InProcessCounters(),
+            clock=lambda: dt.datetime.combine(plan_day, dt.time(12), tzinfo=dt.UTC),
+        )
+        reports = service.record(
+            session,
+            [
+                ("r1", busy, work_of[busy], int(quota[busy])),
+                ("r2", slow, work_of[slow], int(quota[slow]) // 2),
+            ],
+        )
+    assert [r.status for r in reports] == ["recorded", "recorded"]
+
+    run_cycle(runtime, plan_day)
+    run_cycle(runtime, plan_day)  # re-running a day posts nothing new
+    with transaction(runtime.sessions) as session:
+        assert reconcile(session) == []
+        support = {
+            a.owner_id: a.balance
+            for a in list_accounts(session, owner_kind="creator")
+            if a.purpose == "traffic_support"
+        }
+    assert support == {busy: quota[busy], slow: quota[slow] // 2}
+    after = read_snapshot(root, "traffic_plan", plan_day + dt.timedelta(days=1)).to_pandas()
+    after = after.set_index("creator_id")
+    allocated = after["allocated"]
+    # Six days are left: the slow creator catches up, the busy one is on pace.
+    assert after.loc[busy, "quota"] == (allocated[busy] - quota[busy]) // 6
+    assert after.loc[slow, "quota"] == (allocated[slow] - quota[slow] // 2) // 6
+    assert after.loc[slow, "quota"] > quota[slow]
+
+    creator = {"Authorization": f"Bearer {token_for('creator', busy)}"}
+    own = client.get(f"/v1/creators/{busy}/traffic", headers=creator).json()
+    assert own["allocated"] == allocated[busy]
+    other = client.get(f"/v1/creators/{slow}/traffic", headers=creator)
+    assert other.status_code in (403, 404)
+
+    # The dashboard: operators see the plan by each dimension, creators their own support.
+    assert client.post("/login", data={"token": token_for("operator")}).status_code == 200
+    for by in ("pool", "vertical", "stage"):
+        page = client.get("/dashboard/traffic", params={"by": by})
+        assert page.status_code == 200
+        assert 'id="traffic-groups"' in page.text
+    assert client.get("/dashboard/traffic", params={"by": "x"}).status_code == 422
+    client.cookies.clear()
+    assert client.post("/login", data={"token": token_for("creator", busy)}).status_code == 200
+    mine = client.get("/dashboard/traffic")
+    assert mine.status_code == 200
+    assert 'id="my-allocated"' in mine.text
+    assert f"{allocated[busy]:,}" in mine.text
+
+
+def test_operators_set_budgets_per_period(runtime: Runtime, token_for: Callable[..., str]) -> None:
+    client = TestClient(create_app(runtime))
+    operator = {"Authorization": f"Bearer {token_for('operator')}"}
+    body = {
+        "pool": "general",
+        "starts_on": "2027-01-04",
+        "ends_on": "2027-01-10",
+        "impressions": 5_000_000,
+    }
+    created = client.put("/v1/traffic/budgets", json=body, headers=operator)
+    assert created.status_code == 200
+    assert created.json()["created_by"].startswith("operator:")
+    same_period = client.put(
+        "/v1/traffic/budgets", json=body | {"pool": "new_creator"}, headers=operator
+    )
+    assert same_period.status_code == 200
+    overlapping = client.put(
+        "/v1/traffic/budgets",
+        json=body | {"starts_on": "2027-01-06", "ends_on": "2027-01-12"},
+        headers=operator,
+    )
+    assert overlapping.status_code == 409
+    unknown = client.put("/v1/traffic/budgets", json=body | {"pool": "vip"}, headers=operator)
+    assert unknown.status_code == 422
+    assert "unknown traffic pool" in unknown.json()["detail"]
+    creator = {"Authorization": f"Bearer {token_for('operator')}"}
+    assert client.get("/v1/traffic/plan", headers=creator).status_code == 404
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_no_events_no_curves_still_plans(runtime: Runtime) -> None:
+    from tests.conftest import insert_seed_platform
+
+    insert_seed_platform(runtime)
+    day = dt.date(2026, 11, 20)
+    run_cycle(runtime, day)
+    plan = read_snapshot(
+        runtime.settings.data_dir / "snapshots", "traffic_plan", day + dt.timedelta(days=1)
+    )
+    assert np.all(plan["quota"].to_numpy() >= 0)
