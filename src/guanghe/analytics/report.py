@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from guanghe import ledger
 from guanghe.errors import InvalidInput
 from guanghe.events import EventLog
-from guanghe.store import Work
+from guanghe.store import Work, WorkOriginality
 
 MAX_PERIOD_DAYS: Final = 366
 #: A monthly continuous author published in each of the last this many calendar months.
@@ -150,6 +150,11 @@ def ecosystem_report(
             lambda p: _support(events, p, "impressions"),
         ),
         ("fans_gained", "Fans gained (net)", lambda p: _fans(events, p)),
+        (
+            "protected_original_authors",
+            "Original authors protected from re-uploads",
+            lambda p: _protected_authors(session, p),
+        ),
         ("creators_earning", "Creators earning", source.creators_earning),
         ("total_earnings_fen", "Total earnings (fen)", source.total_earnings_fen),
         (
@@ -172,6 +177,22 @@ def _authors(session: Session, period: Period) -> Figure:
     start, end = _bounds(period)
     query = select(func.count(distinct(Work.creator_id))).where(
         Work.published_at >= start, Work.published_at < end
+    )
+    return Figure(int(session.execute(query).scalar_one()))
+
+
+def _protected_authors(session: Session, period: Period) -> Figure:
+    """Creators with an original whose copy, published in the period, was judged a duplicate
+    (and so linked to them and kept out of support and rewards)."""
+    start, end = _bounds(period)
+    query = (
+        select(func.count(distinct(WorkOriginality.original_creator_id)))
+        .join(Work, Work.id == WorkOriginality.work_id)
+        .where(
+            WorkOriginality.verdict == "duplicate",
+            Work.published_at >= start,
+            Work.published_at < end,
+        )
     )
     return Figure(int(session.execute(query).scalar_one()))
 

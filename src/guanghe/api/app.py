@@ -6,7 +6,17 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from guanghe.api.problems import install_problem_handlers
-from guanghe.api.routers import creators, growth, health, ledger, report, traffic, works
+from guanghe.api.routers import (
+    creators,
+    diagnosis,
+    growth,
+    health,
+    ledger,
+    originality,
+    report,
+    traffic,
+    works,
+)
 from guanghe.runtime import Runtime
 
 
@@ -28,6 +38,8 @@ def create_app(runtime: Runtime) -> FastAPI:
         report.router,
         ledger.router,
         traffic.router,
+        originality.router,
+        diagnosis.router,
     ):
         app.include_router(router)
     # Imported here: the dashboard uses this package's dependencies, so a top-level import

@@ -88,6 +88,13 @@ def demo(
                 generate_platform(
                     runtime, creators=creators, days=days, seed=seed, progress=progress
                 )
+            from guanghe.sim.reuploads import publish_demo_reuploads
+
+            for upload in publish_demo_reuploads(runtime, seed=seed, now=dt.datetime.now(dt.UTC)):
+                copied = f" of work {upload.original_work_id}" if upload.original_work_id else ""
+                typer.echo(
+                    f"published {upload.kind}: work {upload.work_id}, {upload.verdict}{copied}"
+                )
         dates = [dt.date.fromisoformat(d) for d in runtime.event_log.dates()]
         day = dates[-1] if dates else dt.datetime.now(dt.UTC).date()
         for earlier in dates[:-1]:  # settlement is idempotent: settled days post nothing new

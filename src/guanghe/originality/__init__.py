@@ -1,3 +1,60 @@
-"""Original protection: fingerprints of works, near-duplicate search, attribution, claims and
-disputes.
+"""Original protection: fingerprints of works (PDQ hashes of cover and frames, MinHash of
+text), a multi-index-hashing search index, first-publisher attribution, and claims, disputes
+and reviews resolved by operators. Other capabilities exclude duplicates with
+:func:`duplicate_work_ids`.
 """
+
+from guanghe.originality.attribution import OriginalityCheck, check_originality
+from guanghe.originality.cases import (
+    AttributionView,
+    CaseView,
+    CopyView,
+    DecisionView,
+    duplicate_work_ids,
+    file_claim,
+    file_dispute,
+    list_cases,
+    recent_copies,
+    resolve_case,
+    work_attribution,
+)
+from guanghe.originality.images import Picture, decode_frames, decode_picture
+from guanghe.originality.publishing import (
+    PublishedWork,
+    WorkDraft,
+    check_metadata,
+    check_uploader,
+    parse_hashtags,
+    publish_work,
+    register_works,
+)
+from guanghe.originality.registry import FingerprintIndex, fingerprint_index, save_index
+
+__all__ = [
+    "AttributionView",
+    "CaseView",
+    "CopyView",
+    "DecisionView",
+    "FingerprintIndex",
+    "OriginalityCheck",
+    "Picture",
+    "PublishedWork",
+    "WorkDraft",
+    "check_metadata",
+    "check_originality",
+    "check_uploader",
+    "decode_frames",
+    "decode_picture",
+    "duplicate_work_ids",
+    "file_claim",
+    "file_dispute",
+    "fingerprint_index",
+    "list_cases",
+    "parse_hashtags",
+    "publish_work",
+    "recent_copies",
+    "register_works",
+    "resolve_case",
+    "save_index",
+    "work_attribution",
+]

@@ -11,7 +11,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from guanghe.errors import InvalidInput
-from guanghe.pipelines import feature_step, growth_step, settlement_step, traffic_step
+from guanghe.pipelines import (
+    diagnosis_step,
+    feature_step,
+    growth_step,
+    settlement_step,
+    traffic_step,
+)
 from guanghe.pipelines.engines import ENGINES
 from guanghe.runtime import Runtime
 
@@ -30,6 +36,7 @@ CYCLE_STEPS: tuple[CycleStep, ...] = (
     CycleStep("growth", growth_step.run),
     CycleStep("traffic", traffic_step.run),
     CycleStep("settlement", settlement_step.run),
+    CycleStep("diagnosis", diagnosis_step.run),
 )
 
 

@@ -26,6 +26,13 @@ from guanghe.store.models import (
     Vertical,
     Work,
 )
+from guanghe.store.originality_tables import (
+    OriginalityCase,
+    OriginalityDecision,
+    WorkFingerprint,
+    WorkOriginality,
+    WorkTextSignature,
+)
 from guanghe.store.traffic_tables import BoostDelivery, TrafficBudget
 
 __all__ = [
@@ -41,11 +48,16 @@ __all__ = [
     "InstitutionContract",
     "LedgerAccount",
     "LedgerTransfer",
+    "OriginalityCase",
+    "OriginalityDecision",
     "SettledDay",
     "TrafficBudget",
     "User",
     "Vertical",
     "Work",
+    "WorkFingerprint",
+    "WorkOriginality",
+    "WorkTextSignature",
     "make_engine",
     "schema_is_current",
     "session_factory",

@@ -15,6 +15,7 @@ from typing_extensions import TypedDict
 
 from guanghe.access import Principal
 from guanghe.api.deps import PrincipalDep, SessionDep, get_runtime, require_role
+from guanghe.originality import duplicate_work_ids
 from guanghe.runtime import Runtime
 from guanghe.traffic import views
 from guanghe.traffic.budgets import set_budget
@@ -37,6 +38,7 @@ def boost_service(request: Request, runtime: RuntimeDep) -> BoostService:
         service = BoostService(
             runtime.settings.data_dir / "snapshots",
             counters_for(runtime.settings.redis_url),
+            excluded_works=duplicate_work_ids,
         )
         request.app.state.boost_service = service
     assert isinstance(service, BoostService)

@@ -1,15 +1,18 @@
-"""``/v1/works``: list and get works, scoped to the caller."""
+"""``/v1/works``: list and get works, scoped to the caller; publish a work (multipart) with its
+originality check."""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Depends, File, Form, Path, Query, UploadFile
 from pydantic import AwareDatetime, BaseModel
 
-from guanghe import creators
-from guanghe.api.deps import PrincipalDep, SessionDep
+from guanghe import creators, originality
+from guanghe.api.deps import PrincipalDep, SessionDep, get_runtime
+from guanghe.api.uploads import read_draft
+from guanghe.runtime import Runtime
 
 router = APIRouter(prefix="/v1/works", tags=["works"])
 
@@ -60,3 +63,50 @@ def get_work(
 ) -> WorkOut:
     """One work."""
     return _out(creators.get_work(session, principal, work_id))
+
+
+class OriginalityOut(BaseModel):
+    verdict: str
+    original_work_id: int | None
+    original_creator_id: int | None
+    distance: int | None
+    text_similarity: float | None
+    evidence: str
+    own_work_id: int | None
+
+
+class PublishedWorkOut(WorkOut):
+    originality: OriginalityOut
+
+
+@router.post("", status_code=201)
+def publish_work(
+    session: SessionDep,
+    principal: PrincipalDep,
+    runtime: Annotated[Runtime, Depends(get_runtime)],
+    creator_id: Annotated[int, Form(ge=1, le=2**63 - 1)],
+    title: Annotated[str, Form(max_length=200)],
+    cover: Annotated[UploadFile, File(description="JPEG, PNG or WebP, at most 10 MiB")],
+    caption: Annotated[str, Form(max_length=5_000)] = "",
+    hashtags: Annotated[str, Form(max_length=2_000, description="e.g. '#food #travel'")] = "",
+    frames: Annotated[
+        list[UploadFile] | None, File(description="pictures, or a video to sample frames from")
+    ] = None,
+    duration_s: Annotated[int | None, Form(ge=1, le=86_400)] = None,
+    vertical: Annotated[str | None, Form(max_length=40)] = None,
+) -> PublishedWorkOut:
+    """Publish a work: creators as themselves, operators for anyone. The response carries the
+    originality verdict (original, duplicate or suspect) and the matched original."""
+    originality.check_uploader(session, principal, creator_id)
+    draft = read_draft(
+        creator_id, title, caption, hashtags, cover, frames or [], duration_s, vertical
+    )
+    published = originality.publish_work(
+        session,
+        principal,
+        draft,
+        index=originality.fingerprint_index(runtime.settings.data_dir),
+        covers_dir=runtime.settings.covers_dir,
+        now=dt.datetime.now(dt.UTC),
+    )
+    return PublishedWorkOut.model_validate(published, from_attributes=True)

@@ -1,0 +1,136 @@
+"""``/v1/originality``: attribution of works, claims, disputes and the operators' case queue."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Path, Query
+from pydantic import BaseModel, Field
+
+from guanghe import originality
+from guanghe.api.deps import PrincipalDep, SessionDep
+
+router = APIRouter(prefix="/v1/originality", tags=["originality"])
+
+WorkId = Annotated[int, Path(ge=1, le=2**63 - 1)]
+
+
+class DecisionOut(BaseModel):
+    id: int
+    case_id: int | None
+    verdict: str
+    original_work_id: int | None
+    decided_by_user_id: int | None
+    note: str
+    decided_at: dt.datetime
+
+
+class AttributionOut(BaseModel):
+    work_id: int
+    creator_id: int
+    verdict: str
+    original_work_id: int | None
+    original_creator_id: int | None
+    distance: int | None
+    evidence: str
+    decisions: list[DecisionOut]
+
+
+class CaseOut(BaseModel):
+    id: int
+    kind: str
+    work_id: int
+    work_creator_id: int
+    claimed_original_work_id: int | None
+    filed_by_creator_id: int | None
+    statement: str
+    status: str
+    opened_at: dt.datetime
+    closed_at: dt.datetime | None
+
+
+class ClaimIn(BaseModel):
+    work_id: int = Field(ge=1, le=2**63 - 1, description="the work that copies yours")
+    original_work_id: int = Field(ge=1, le=2**63 - 1, description="your original work")
+    statement: str = Field(min_length=1, max_length=2_000)
+
+
+class DisputeIn(BaseModel):
+    work_id: int = Field(ge=1, le=2**63 - 1, description="your work judged a copy")
+    statement: str = Field(min_length=1, max_length=2_000)
+
+
+class ResolutionIn(BaseModel):
+    resolution: Literal["uphold", "reject"]
+    note: str = Field(default="", max_length=2_000)
+
+
+def _case(view: originality.CaseView) -> CaseOut:
+    return CaseOut.model_validate(view, from_attributes=True)
+
+
+@router.get("/works/{work_id}")
+def get_attribution(
+    session: SessionDep, principal: PrincipalDep, work_id: WorkId
+) -> AttributionOut:
+    """A work's verdict and every decision about it."""
+    view = originality.work_attribution(session, principal, work_id)
+    return AttributionOut.model_validate(view, from_attributes=True)
+
+
+@router.post("/claims", status_code=201)
+def file_claim(session: SessionDep, principal: PrincipalDep, claim: ClaimIn) -> CaseOut:
+    """A creator claims that another creator's work copies one of theirs."""
+    view = originality.file_claim(
+        session,
+        principal,
+        work_id=claim.work_id,
+        original_work_id=claim.original_work_id,
+        statement=claim.statement,
+        now=dt.datetime.now(dt.UTC),
+    )
+    return _case(view)
+
+
+@router.post("/disputes", status_code=201)
+def file_dispute(session: SessionDep, principal: PrincipalDep, dispute: DisputeIn) -> CaseOut:
+    """A creator disputes the duplicate or suspect verdict on their own work."""
+    view = originality.file_dispute(
+        session,
+        principal,
+        work_id=dispute.work_id,
+        statement=dispute.statement,
+        now=dt.datetime.now(dt.UTC),
+    )
+    return _case(view)
+
+
+@router.get("/cases")
+def list_cases(
+    session: SessionDep,
+    principal: PrincipalDep,
+    status: Annotated[Literal["open", "upheld", "rejected"] | None, Query()] = None,
+    kind: Annotated[Literal["review", "claim", "dispute"] | None, Query()] = None,
+) -> list[CaseOut]:
+    """Operators: every case; creators: the cases they filed or that concern their works."""
+    return [_case(v) for v in originality.list_cases(session, principal, status=status, kind=kind)]
+
+
+@router.post("/cases/{case_id}/resolution")
+def resolve_case(
+    session: SessionDep,
+    principal: PrincipalDep,
+    case_id: Annotated[int, Path(ge=1, le=2**63 - 1)],
+    resolution: ResolutionIn,
+) -> CaseOut:
+    """An operator upholds or rejects an open case; the decision is kept."""
+    view = originality.resolve_case(
+        session,
+        principal,
+        case_id,
+        resolution=resolution.resolution,
+        note=resolution.note,
+        now=dt.datetime.now(dt.UTC),
+    )
+    return _case(view)

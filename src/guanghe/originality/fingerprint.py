@@ -1,0 +1,209 @@
+"""Perceptual fingerprints of images (PDQ) and of text (MinHash).
+
+A global perceptual hash survives re-encoding, resizing and brightness changes but not crops,
+borders, overlays or mirrors. So an image is hashed several times:
+
+* **indexed regions** (what a published work stores): the whole picture after removing a
+  uniform border (``full``), its centre 80 % (``inner``) and its upper and lower 60 %
+  (``upper``, ``lower``);
+* **query regions** (what a new upload is compared with): the same four, the mirror image of
+  the whole picture, and a 3 x 3 grid of crops at 8/9 of the picture's size. A copy cropped by
+  up to 10 % at any offset contains the original's centre 80 %, and one grid crop lines up with
+  it to within about 3 % of its size; an overlay covering one end of the picture leaves the
+  other end's region intact.
+
+PDQ hashes are 256 bits, compared by Hamming distance; a hash's *quality* (0-100) says how much
+gradient the picture has, and hashes of flat pictures (quality below :data:`MIN_QUALITY`) are
+not trusted without a local-feature check. Reference: Meta, "The TMK+PDQF and PDQ algorithms"
+(ThreatExchange, 2019).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Final
+
+import numpy as np
+import numpy.typing as npt
+import pdqhash
+from datasketch import MinHash
+from PIL import Image
+
+CODE_BYTES: Final = 32
+#: Below this PDQ quality a hash alone is no evidence (Meta's recommended floor).
+MIN_QUALITY: Final = 50
+#: Pictures are shrunk to this longest side before hashing (PDQ works on 64 x 64 anyway).
+HASH_SIDE: Final = 256
+GRID_SCALE: Final = 0.8 / 0.9
+MINHASH_PERMUTATIONS: Final = 128
+SHINGLE_CHARS: Final = 3
+#: A border is trimmed while its rows (columns) stay within this of the edge colour.
+_BORDER_TOLERANCE: Final = 6
+#: … and ends where the next line differs from it by this much on average.
+_BORDER_EDGE: Final = 24.0
+_MAX_BORDER_SHARE: Final = 0.3
+_MIRROR: Final = 5  # the left-right mirror in pdqhash.compute_dihedral's list of eight
+
+Codes = npt.NDArray[np.uint8]
+
+
+@dataclass(frozen=True, slots=True)
+class ImageFingerprint:
+    """The hashes a published picture stores.
+
+    Attributes
+    ----------
+    codes
+        ``(len(INDEXED), 32)`` packed PDQ hashes, in :data:`INDEXED` order.
+    quality
+        PDQ quality of the whole picture, 0-100.
+    """
+
+    codes: Codes
+    quality: int
+
+
+@dataclass(frozen=True, slots=True)
+class QueryCodes:
+    """The hashes an upload is searched with: ``codes`` ``(k, 32)`` and the name of each one's
+    region in :data:`REGIONS`."""
+
+    codes: Codes
+    regions: tuple[str, ...]
+    quality: int
+
+
+def _rgb_array(image: Image.Image) -> npt.NDArray[np.uint8]:
+    if max(image.size) > HASH_SIDE:
+        scale = HASH_SIDE / max(image.size)
+        size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
+        image = image.resize(size, Image.Resampling.BILINEAR)
+    return np.asarray(image.convert("RGB"), dtype=np.uint8)
+
+
+def _pdq(image: Image.Image) -> tuple[Codes, int]:
+    bits, quality = pdqhash.compute(_rgb_array(image))
+    return np.packbits(bits.astype(np.uint8)), int(quality)
+
+
+def _border_depth(lines: npt.NDArray[np.int16], limit: int) -> int:
+    """How many leading ``lines`` (rows of a grey picture) form a uniform border: all within
+    the tolerance of the first line's colour, and followed by a clear edge."""
+    colour = int(np.median(lines[0]))
+    depth = 0
+    while depth < limit and np.abs(lines[depth] - colour).max() <= _BORDER_TOLERANCE:
+        depth += 1
+    if depth == 0 or depth >= limit:
+        return 0
+    step = float(np.abs(lines[depth].astype(np.float32) - colour).mean())
+    return depth if step > _BORDER_EDGE else 0
+
+
+def trim_border(image: Image.Image) -> Image.Image:
+    """``image`` without a uniform border (letterbox, pillarbox or a frame of one colour).
+
+    A side is trimmed only where a band of one colour ends in a clear edge, so a smooth
+    gradient is never mistaken for a border.
+    """
+    gray = np.asarray(image.convert("L"), dtype=np.int16)
+    height, width = gray.shape
+    rows, cols = int(height * _MAX_BORDER_SHARE), int(width * _MAX_BORDER_SHARE)
+    top = _border_depth(gray, rows)
+    bottom = height - _border_depth(gray[::-1], rows)
+    left = _border_depth(gray[top:bottom].T, cols)
+    right = width - _border_depth(gray[top:bottom, ::-1].T, cols)
+    if (top, bottom, left, right) == (0, height, 0, width):
+        return image
+    return image.crop((left, top, right, bottom))
+
+
+@dataclass(frozen=True, slots=True)
+class Region:
+    """A window of a picture: ``scale_x`` by ``scale_y`` of its size at relative offset
+    ``(fx, fy)`` (0: left/top edge, 1: right/bottom edge), optionally mirrored."""
+
+    name: str
+    scale_x: float
+    scale_y: float
+    fx: float
+    fy: float
+    mirrored: bool = False
+
+    def of(self, image: Image.Image) -> Image.Image:
+        """This window of ``image``."""
+        if self.mirrored:
+            image = image.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
+        width, height = image.size
+        w, h = max(1, round(width * self.scale_x)), max(1, round(height * self.scale_y))
+        x, y = round((width - w) * self.fx), round((height - h) * self.fy)
+        return image.crop((x, y, x + w, y + h))
+
+
+#: What a published picture stores, in this order.
+INDEXED: Final = (
+    Region("full", 1.0, 1.0, 0.5, 0.5),
+    Region("inner", 0.8, 0.8, 0.5, 0.5),
+    Region("upper", 1.0, 0.6, 0.5, 0.0),
+    Region("lower", 1.0, 0.6, 0.5, 1.0),
+)
+INDEXED_REGIONS: Final = tuple(r.name for r in INDEXED)
+#: What an upload is searched with beyond :data:`INDEXED`.
+MIRROR: Final = Region("mirror", 1.0, 1.0, 0.5, 0.5, mirrored=True)
+GRID: Final = tuple(
+    Region(f"grid-{i}{j}", GRID_SCALE, GRID_SCALE, fx, fy)
+    for j, fy in enumerate((0.0, 0.5, 1.0))
+    for i, fx in enumerate((0.0, 0.5, 1.0))
+)
+REGIONS: Final = {r.name: r for r in (*INDEXED, MIRROR, *GRID)}
+
+
+def fingerprint_image(image: Image.Image) -> ImageFingerprint:
+    """The stored hashes of a picture: one per :data:`INDEXED` region."""
+    trimmed = trim_border(image)
+    hashed = [_pdq(region.of(trimmed)) for region in INDEXED]
+    return ImageFingerprint(np.stack([code for code, _ in hashed]), hashed[0][1])
+
+
+def query_codes(image: Image.Image, *, with_grid: bool = True) -> QueryCodes:
+    """The hashes to search for a picture: its :data:`INDEXED` regions, its mirror image and
+    (when ``with_grid``) the :data:`GRID` of 8/9 crops."""
+    trimmed = trim_border(image)
+    hashed = [_pdq(region.of(trimmed)) for region in INDEXED]
+    codes = [code for code, _ in hashed]
+    dihedral, _ = pdqhash.compute_dihedral(_rgb_array(trimmed))
+    codes.append(np.packbits(np.asarray(dihedral[_MIRROR]).astype(np.uint8)))
+    extra = (MIRROR, *GRID) if with_grid else (MIRROR,)
+    codes.extend(_pdq(region.of(trimmed))[0] for region in extra[1:])
+    regions = (*INDEXED_REGIONS, *(r.name for r in extra))
+    return QueryCodes(np.stack(codes), regions, hashed[0][1])
+
+
+def hamming(a: Codes, b: Codes) -> int:
+    """Bits that differ between two packed 256-bit hashes."""
+    return int(np.unpackbits(np.bitwise_xor(a, b)).sum())
+
+
+_WORD: Final = re.compile(r"[#@]?\w+", re.UNICODE)
+
+
+def text_shingles(text: str) -> set[str]:
+    """Character 3-grams of the lower-cased words of ``text`` (works for CJK without a
+    tokenizer); empty for text shorter than one shingle."""
+    normalised = " ".join(_WORD.findall(text.lower()))
+    return {normalised[i : i + SHINGLE_CHARS] for i in range(len(normalised) - SHINGLE_CHARS + 1)}
+
+
+def text_signature(text: str) -> npt.NDArray[np.uint32] | None:
+    """MinHash signature ``(MINHASH_PERMUTATIONS,)`` of ``text``'s shingles (None if none)."""
+    shingles = text_shingles(text)
+    if not shingles:
+        return None
+    minhash = MinHash(num_perm=MINHASH_PERMUTATIONS, seed=1)
+    minhash.update_batch([s.encode("utf-8") for s in sorted(shingles)])
+    return np.asarray(minhash.hashvalues, dtype=np.uint32)
+
+
+def text_similarity(a: npt.NDArray[np.uint32], b: npt.NDArray[np.uint32]) -> float:
+    """Estimated Jaccard similarity of the shingle sets behind two signatures."""
+    return float(np.mean(a == b))

@@ -1,0 +1,139 @@
+"""Near-duplicate matching of one upload against the index: candidate search, then a check of
+the best candidates with the pictures themselves.
+
+Evidence levels, strongest first:
+
+``verified``
+    The pictures agree once the matched windows are aligned
+    (:func:`~guanghe.originality.verify.aligned_agreement`), or the ORB local-feature check
+    confirms them.
+``close``
+    The hashes are within :data:`CLOSE_DISTANCE` bits but the pictures could not be compared
+    (a video frame, a missing file) or do not agree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Final, Literal
+
+import numpy as np
+from PIL import Image
+
+from guanghe.originality.fingerprint import (
+    INDEXED,
+    MIN_QUALITY,
+    REGIONS,
+    QueryCodes,
+    trim_border,
+)
+from guanghe.originality.index import HammingIndex
+from guanghe.originality.verify import PixelAgreement, aligned_agreement, local_match
+
+#: Search radius of the whole-picture codes (found with one flipped key bit; all within 31).
+WIDE_RADIUS: Final = 63
+#: Search radius of the grid crops, which line up with a stored window only when close; they
+#: are searched by exact key matches (every code within 15 bits, nearly all within 31).
+GRID_RADIUS: Final = 31
+#: Hash distance that is evidence on its own (when the picture has enough detail).
+CLOSE_DISTANCE: Final = 31
+#: Frame hashes this close count as verified (frames are not kept to compare pixels).
+FRAME_VERIFIED_DISTANCE: Final = 16
+#: Candidates checked against their pictures, nearest first.
+CHECKED_CANDIDATES: Final = 4
+
+#: ``tag = source * len(INDEXED) + region``: which picture of a work and which window.
+SOURCES: Final = ("cover", "frame")
+
+Evidence = Literal["verified", "close"]
+#: Loads the stored cover of a work (None when it has none or it cannot be read).
+PictureSource = Callable[[int], Image.Image | None]
+
+
+def tag_of(source: str, region: int) -> int:
+    """The index tag of region number ``region`` of a ``source`` picture."""
+    return SOURCES.index(source) * len(INDEXED) + region
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """The nearest code pair between the upload and one indexed work."""
+
+    work_id: int
+    distance: int
+    query_region: str
+    indexed_region: str
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """A candidate with the evidence found for it."""
+
+    candidate: Candidate
+    evidence: Evidence
+    agreement: PixelAgreement | None
+
+
+def candidates(index: HammingIndex, query: QueryCodes) -> list[Candidate]:
+    """The nearest code pair per indexed work, nearest first."""
+    grid = np.array([name.startswith("grid") for name in query.regions])
+    wide, aligned = np.flatnonzero(~grid), np.flatnonzero(grid)
+    hits = [
+        (wide, index.search(query.codes[wide], np.full(wide.size, WIDE_RADIUS), nflip=1)),
+        (aligned, index.search(query.codes[aligned], np.full(aligned.size, GRID_RADIUS), nflip=0)),
+    ]
+    best: dict[int, Candidate] = {}
+    for rows, found in hits:
+        for q, label, tag, distance in zip(
+            rows[found.query].tolist(),
+            found.label.tolist(),
+            found.tag.tolist(),
+            found.distance.tolist(),
+            strict=True,
+        ):
+            source, region = divmod(int(tag), len(INDEXED))
+            if grid[q] and INDEXED[region].name != "inner":
+                continue  # a grid crop is meant to line up with the stored centre window only
+            held = best.get(label)
+            if held is None or distance < held.distance:
+                best[label] = Candidate(
+                    label, distance, query.regions[q], INDEXED[region].name, SOURCES[source]
+                )
+    return sorted(best.values(), key=lambda c: (c.distance, c.work_id))
+
+
+def check_candidates(
+    picture: Image.Image,
+    query: QueryCodes,
+    found: list[Candidate],
+    picture_of: PictureSource,
+) -> list[Match]:
+    """Evidence for the nearest :data:`CHECKED_CANDIDATES` candidates of ``picture`` (whose
+    hashes are ``query``); candidates without evidence are left out.
+
+    ``picture_of(work_id)`` loads a stored cover (None when missing). Pictures with too little
+    detail for their hash to mean anything (PDQ quality below the floor) need the pixel check.
+    """
+    matches: list[Match] = []
+    trimmed = trim_border(picture)
+    for candidate in found[:CHECKED_CANDIDATES]:
+        stored = picture_of(candidate.work_id) if candidate.source == "cover" else None
+        agreement = None
+        verified = False
+        if stored is not None:
+            stored_window = REGIONS[candidate.indexed_region].of(trim_border(stored))
+            agreement = aligned_agreement(
+                REGIONS[candidate.query_region].of(trimmed), stored_window
+            )
+            verified = agreement.confirmed or (
+                candidate.distance <= CLOSE_DISTANCE and local_match(trimmed, stored).confirmed
+            )
+        elif candidate.source == "frame":
+            verified = candidate.distance <= FRAME_VERIFIED_DISTANCE
+        if verified:
+            matches.append(Match(candidate, "verified", agreement))
+        elif candidate.distance <= CLOSE_DISTANCE and query.quality >= MIN_QUALITY:
+            matches.append(Match(candidate, "close", agreement))
+    return matches

@@ -1,0 +1,154 @@
+"""Local-feature check of a candidate match: ORB keypoints, ratio-tested matches and a RANSAC
+similarity transform. Two pictures agree when enough matches fit one transform — which holds
+for crops, resizes, re-encodes, overlays and mirrors (the mirror is tried too) of one picture
+and fails for different pictures that merely hash alike.
+
+Reference: Rublee et al., "ORB: an efficient alternative to SIFT or SURF" (ICCV 2011).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Final
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+from PIL import Image
+
+#: Pictures are compared at this longest side.
+VERIFY_SIDE: Final = 480
+FEATURES: Final = 800
+RATIO: Final = 0.8
+#: Matches consistent with one similarity transform needed to confirm, and their share.
+MIN_INLIERS: Final = 20
+MIN_INLIER_SHARE: Final = 0.3
+#: A transform scaling by more than this (either way) is not a re-upload.
+MAX_SCALE: Final = 3.0
+
+
+@dataclass(frozen=True, slots=True)
+class LocalMatch:
+    """Outcome of the check: ``inliers`` of ``matches`` fit one transform."""
+
+    inliers: int
+    matches: int
+    mirrored: bool
+
+    @property
+    def confirmed(self) -> bool:
+        return self.inliers >= MIN_INLIERS and self.inliers >= MIN_INLIER_SHARE * self.matches
+
+
+def _gray(image: Image.Image) -> npt.NDArray[np.uint8]:
+    if max(image.size) > VERIFY_SIDE:
+        scale = VERIFY_SIDE / max(image.size)
+        size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
+        image = image.resize(size, Image.Resampling.BILINEAR)
+    return np.asarray(image.convert("L"), dtype=np.uint8)
+
+
+Features = tuple[npt.NDArray[np.float32], npt.NDArray[Any] | None]
+
+
+def _features(detector: cv2.ORB, gray: npt.NDArray[np.uint8]) -> Features:
+    keypoints, descriptors = detector.detectAndCompute(gray, None)
+    points = np.array([k.pt for k in keypoints], dtype=np.float32).reshape(-1, 2)
+    return points, None if descriptors is None else np.asarray(descriptors)
+
+
+def _agreement(query: Features, candidate: Features) -> tuple[int, int]:
+    (q_points, q_desc), (c_points, c_desc) = query, candidate
+    if q_desc is None or c_desc is None or len(q_desc) < 2 or len(c_desc) < 2:
+        return 0, 0
+    pairs = cv2.BFMatcher(cv2.NORM_HAMMING).knnMatch(q_desc, c_desc, k=2)
+    good = [p[0] for p in pairs if len(p) == 2 and p[0].distance < RATIO * p[1].distance]
+    if len(good) < 3:
+        return 0, len(good)
+    src = q_points[[m.queryIdx for m in good]]
+    dst = c_points[[m.trainIdx for m in good]]
+    transform, mask = cv2.estimateAffinePartial2D(
+        src, dst, method=cv2.RANSAC, ransacReprojThreshold=4.0
+    )
+    if transform is None or mask is None:
+        return 0, len(good)
+    scale = float(np.hypot(transform[0, 0], transform[1, 0]))
+    if not 1 / MAX_SCALE <= scale <= MAX_SCALE:
+        return 0, len(good)
+    return int(mask.sum()), len(good)
+
+
+def local_match(query: Image.Image, candidate: Image.Image) -> LocalMatch:
+    """Whether ``query`` is (a crop, resize, overlay, mirror … of) ``candidate``."""
+    detector = cv2.ORB.create(nfeatures=FEATURES)
+    q_gray = _gray(query)
+    c_features = _features(detector, _gray(candidate))
+    inliers, matches = _agreement(_features(detector, q_gray), c_features)
+    mirrored = False
+    if inliers < MIN_INLIERS:
+        m_inliers, m_matches = _agreement(
+            _features(detector, np.ascontiguousarray(q_gray[:, ::-1])), c_features
+        )
+        if m_inliers > inliers:
+            inliers, matches, mirrored = m_inliers, m_matches, True
+    return LocalMatch(inliers, matches, mirrored)
+
+
+#: Side of the grey thumbnails compared by :func:`aligned_agreement`, and the search margin.
+THUMB_SIDE: Final = 64
+SHIFT_PX: Final = 4
+#: A pixel agrees when the two normalised thumbnails differ by less than this (in std units).
+PIXEL_TOLERANCE: Final = 0.5
+#: Pixels with a gradient above this (std units per pixel) in either thumbnail carry structure.
+STRUCTURE_GRADIENT: Final = 0.15
+MIN_STRUCTURE_SHARE: Final = 0.02
+MIN_CORRELATION: Final = 0.85
+MIN_STRUCTURE_AGREEMENT: Final = 0.8
+
+
+@dataclass(frozen=True, slots=True)
+class PixelAgreement:
+    """Aligned comparison of two windows: their correlation, and the share of structured
+    pixels (edges, shapes, text) that agree."""
+
+    correlation: float
+    structure_agreement: float
+
+    @property
+    def confirmed(self) -> bool:
+        return (
+            self.correlation >= MIN_CORRELATION
+            and self.structure_agreement >= MIN_STRUCTURE_AGREEMENT
+        )
+
+
+def _thumb(image: Image.Image) -> npt.NDArray[np.float32]:
+    gray = np.asarray(
+        image.convert("L").resize((THUMB_SIDE, THUMB_SIDE), Image.Resampling.BOX),
+        dtype=np.float32,
+    )
+    blurred = np.asarray(cv2.GaussianBlur(gray, (0, 0), 1.0), dtype=np.float32)
+    std = float(blurred.std())
+    return (blurred - float(blurred.mean())) / (std if std > 1.0 else 1.0)
+
+
+def aligned_agreement(query: Image.Image, candidate: Image.Image) -> PixelAgreement:
+    """Compare two pictures said to show the same window.
+
+    Both are shrunk to grey 64 x 64 thumbnails normalised for brightness and contrast; the
+    query's centre is slid up to :data:`SHIFT_PX` pixels to absorb a small misalignment. Flat
+    areas agree between any two pictures, so agreement is counted on structured pixels only;
+    an overlay or a local edit lowers it only by the share of structure it covers.
+    """
+    q, c = _thumb(query), _thumb(candidate)
+    inner = q[SHIFT_PX:-SHIFT_PX, SHIFT_PX:-SHIFT_PX]
+    scores = cv2.matchTemplate(c, inner, cv2.TM_CCOEFF_NORMED)
+    _, correlation, _, (x, y) = cv2.minMaxLoc(scores)
+    window = c[y : y + inner.shape[0], x : x + inner.shape[1]]
+    structured = (np.hypot(*np.gradient(inner)) > STRUCTURE_GRADIENT) | (
+        np.hypot(*np.gradient(window)) > STRUCTURE_GRADIENT
+    )
+    if structured.mean() < MIN_STRUCTURE_SHARE:
+        return PixelAgreement(float(correlation), 0.0)
+    agree = np.abs(window - inner)[structured] < PIXEL_TOLERANCE
+    return PixelAgreement(float(correlation), float(agree.mean()))

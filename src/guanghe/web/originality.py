@@ -1,0 +1,153 @@
+"""``/dashboard/originality``: operators see copies and the case queue and resolve cases;
+creators see verdicts about their works, file claims and, when entitled, diagnose a draft."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.orm import Session
+
+from guanghe import creators, diagnosis, originality
+from guanghe.access import Principal
+from guanghe.api.deps import SessionDep, get_runtime
+from guanghe.api.uploads import read_draft
+from guanghe.errors import GuangheError
+from guanghe.web.signin import signed_in, to_login
+from guanghe.web.templating import templates
+
+router = APIRouter()
+PAGE = "/dashboard/originality"
+
+
+def _context(request: Request, session: Session, principal: Principal) -> dict[str, Any]:
+    context: dict[str, Any] = {
+        "principal": principal,
+        "open_cases": originality.list_cases(session, principal, status="open"),
+        "closed_cases": originality.list_cases(session, principal, status="upheld")
+        + originality.list_cases(session, principal, status="rejected"),
+        "copies": originality.recent_copies(session, principal),
+        "message": request.query_params.get("message"),
+        "error": None,
+        "diagnosis": None,
+        "entitled": False,
+        "requirement": None,
+    }
+    if principal.role == "creator" and principal.subject_id is not None:
+        rules = creators.load_rules(creators.rules_path(get_runtime(request).settings.data_dir))
+        try:
+            diagnosis.check_entitled(session, principal.subject_id, rules)
+        except GuangheError as exc:
+            context["requirement"] = exc.detail
+        else:
+            context["entitled"] = True
+    return context
+
+
+def _page(request: Request, session: Session, **extra: Any) -> Response:
+    principal = signed_in(request, session)
+    if principal is None:
+        return to_login()
+    if principal.role not in ("operator", "creator"):
+        context = {"principal": principal, "error": "Originality is for operators and creators."}
+        return templates.TemplateResponse(request, "originality.html", context, status_code=403)
+    context = _context(request, session, principal) | extra
+    status = 422 if extra.get("error") else 200
+    return templates.TemplateResponse(request, "originality.html", context, status_code=status)
+
+
+@router.get(PAGE)
+def originality_page(request: Request, session: SessionDep) -> Response:
+    """The case queue and recent copies (operators) or one's own cases and claims (creators)."""
+    return _page(request, session)
+
+
+@router.post(PAGE + "/cases/{case_id}")
+def resolve(
+    request: Request,
+    session: SessionDep,
+    case_id: int,
+    resolution: Annotated[str, Form()],
+    note: Annotated[str, Form(max_length=2_000)] = "",
+) -> Response:
+    """An operator's decision on a case, from the queue."""
+    principal = signed_in(request, session)
+    if principal is None:
+        return to_login()
+    try:
+        originality.resolve_case(
+            session,
+            principal,
+            case_id,
+            resolution=resolution,  # type: ignore[arg-type]
+            note=note,
+            now=dt.datetime.now(dt.UTC),
+        )
+    except GuangheError as exc:
+        return _page(request, session, error=exc.detail)
+    outcome = "upheld" if resolution == "uphold" else "rejected"
+    return RedirectResponse(f"{PAGE}?message=Case+{case_id}+{outcome}", status_code=303)
+
+
+@router.post(PAGE + "/claims")
+def claim(
+    request: Request,
+    session: SessionDep,
+    work_id: Annotated[int, Form(ge=1)],
+    original_work_id: Annotated[int, Form(ge=1)],
+    statement: Annotated[str, Form(max_length=2_000)] = "",
+) -> Response:
+    """A creator's claim that a work copies theirs."""
+    principal = signed_in(request, session)
+    if principal is None:
+        return to_login()
+    try:
+        case = originality.file_claim(
+            session,
+            principal,
+            work_id=work_id,
+            original_work_id=original_work_id,
+            statement=statement,
+            now=dt.datetime.now(dt.UTC),
+        )
+    except GuangheError as exc:
+        return _page(request, session, error=exc.detail)
+    return RedirectResponse(f"{PAGE}?message=Claim+{case.id}+filed", status_code=303)
+
+
+@router.post(PAGE + "/diagnosis")
+def diagnose(
+    request: Request,
+    session: SessionDep,
+    title: Annotated[str, Form(max_length=200)],
+    cover: Annotated[UploadFile, File()],
+    caption: Annotated[str, Form(max_length=5_000)] = "",
+    hashtags: Annotated[str, Form(max_length=2_000)] = "",
+) -> Response:
+    """Diagnose a draft for the signed-in creator (entitled creators only)."""
+    principal = signed_in(request, session)
+    if principal is None:
+        return to_login()
+    if principal.role != "creator" or principal.subject_id is None:
+        return _page(request, session, error="Diagnosis is run by creators for their drafts.")
+    runtime = get_runtime(request)
+    data_dir = runtime.settings.data_dir
+    try:
+        rules = creators.load_rules(creators.rules_path(data_dir))
+        diagnosis.check_entitled(session, principal.subject_id, rules)
+        draft = read_draft(principal.subject_id, title, caption, hashtags, cover, [], None, None)
+        result = diagnosis.diagnose(
+            session,
+            principal,
+            draft,
+            rules=rules,
+            index=originality.fingerprint_index(data_dir),
+            covers_dir=runtime.settings.covers_dir,
+            data_dir=data_dir,
+            now=dt.datetime.now(dt.UTC),
+        )
+    except GuangheError as exc:
+        return _page(request, session, error=exc.detail)
+    return _page(request, session, diagnosis=result)

@@ -1,0 +1,71 @@
+"""Test pictures: random colour blocks with bars and discs (not the benchmark's generator),
+their edits, and upload helpers."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageEnhance
+
+
+def picture(seed: int, size: tuple[int, int] = (360, 640)) -> Image.Image:
+    """A structured picture: a grid of colour blocks, bars and discs, unique per ``seed``."""
+    rng = np.random.default_rng(seed)
+    width, height = size
+    blocks = rng.integers(0, 256, (8, 5, 3), dtype=np.uint8)
+    image = Image.fromarray(blocks).resize(size, Image.Resampling.NEAREST)
+    draw = ImageDraw.Draw(image)
+    for _ in range(6):
+        x, y = rng.uniform(0, width), rng.uniform(0, height)
+        r = rng.uniform(15, 70)
+        colour = tuple(int(v) for v in rng.integers(0, 256, 3))
+        if rng.random() < 0.5:
+            draw.ellipse((x - r, y - r, x + r, y + r), fill=colour)
+        else:
+            draw.rectangle((x - r, y - r / 4, x + r, y + r / 4), fill=colour)
+    return image
+
+
+def encode(image: Image.Image, fmt: str = "PNG", **options: object) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, fmt, **options)
+    return buffer.getvalue()
+
+
+def edits(image: Image.Image) -> dict[str, Image.Image]:
+    """The edits a re-uploader makes."""
+    width, height = image.size
+    dx, dy = width // 20, height // 20
+    overlaid = image.copy()
+    ImageDraw.Draw(overlaid).rectangle((0, height * 0.8, width, height * 0.9), fill=(250, 250, 250))
+    bordered = Image.new("RGB", (width, height + 160), (0, 0, 0))
+    bordered.paste(image, (0, 80))
+    return {
+        "jpeg": Image.open(io.BytesIO(encode(image, "JPEG", quality=30))).convert("RGB"),
+        "resized": image.resize((width // 2, height // 2)),
+        "cropped": image.crop((dx, dy, width - dx, height - dy)),
+        "corner-cropped": image.crop((0, 0, width - 2 * dx, height - 2 * dy)),
+        "mirrored": image.transpose(Image.Transpose.FLIP_LEFT_RIGHT),
+        "overlaid": overlaid,
+        "letterboxed": bordered,
+        "brighter": ImageEnhance.Brightness(image).enhance(1.2),
+        "darker": ImageEnhance.Brightness(image).enhance(0.8),
+    }
+
+
+def video(frames: list[Image.Image], fps: int = 5) -> bytes:
+    """An MP4 (H.264 if available, else MPEG-4) of ``frames``, encoded with PyAV."""
+    import av
+
+    buffer = io.BytesIO()
+    with av.open(buffer, mode="w", format="mp4") as container:
+        stream = container.add_stream("mpeg4", rate=fps)
+        stream.width, stream.height = frames[0].size
+        stream.pix_fmt = "yuv420p"
+        for image in frames:
+            for packet in stream.encode(av.VideoFrame.from_image(image)):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return buffer.getvalue()

@@ -1,0 +1,137 @@
+"""Claims, disputes and reviews: who may file and resolve them, and the decision log."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from fastapi.testclient import TestClient
+
+from guanghe import originality
+from guanghe.runtime import Runtime
+from tests.originality.conftest import Publish
+from tests.originality.pictures import edits, picture
+
+
+def auth(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_claim_upheld_makes_the_work_a_duplicate_and_keeps_every_decision(
+    publish: Publish, client: TestClient, token_for: Callable[..., str], runtime: Runtime
+) -> None:
+    mine = publish(1, picture(60)).json()["id"]
+    theirs = publish(2, picture(61)).json()["id"]  # not detected: a different picture
+    claimant, operator = auth(token_for("creator", 1)), auth(token_for("operator"))
+    claim = {"work_id": theirs, "original_work_id": mine, "statement": "shot by me in 2024"}
+
+    # only creators file claims, and only with their own work as the original
+    assert client.post("/v1/originality/claims", json=claim, headers=operator).status_code == 403
+    wrong_owner = claim | {"original_work_id": theirs}
+    assert (
+        client.post(
+            "/v1/originality/claims", json=wrong_owner, headers=auth(token_for("creator", 3))
+        ).status_code
+        == 403
+    )
+    filed = client.post("/v1/originality/claims", json=claim, headers=claimant)
+    assert filed.status_code == 201, filed.text
+    case = filed.json()
+    assert (case["kind"], case["status"], case["work_creator_id"]) == ("claim", "open", 2)
+    assert client.post("/v1/originality/claims", json=claim, headers=claimant).status_code == 409
+
+    # the accused creator sees the case, an unrelated creator does not
+    assert [
+        c["id"]
+        for c in client.get("/v1/originality/cases", headers=auth(token_for("creator", 2))).json()
+    ] == [case["id"]]
+    assert client.get("/v1/originality/cases", headers=auth(token_for("creator", 4))).json() == []
+
+    resolution = {"resolution": "uphold", "note": "raw footage provided"}
+    url = f"/v1/originality/cases/{case['id']}/resolution"
+    assert client.post(url, json=resolution, headers=claimant).status_code == 403
+    resolved = client.post(url, json=resolution, headers=operator)
+    assert resolved.json()["status"] == "upheld"
+    assert client.post(url, json=resolution, headers=operator).status_code == 409
+
+    attribution = client.get(f"/v1/originality/works/{theirs}", headers=operator).json()
+    assert (attribution["verdict"], attribution["original_work_id"]) == ("duplicate", mine)
+    assert [d["verdict"] for d in attribution["decisions"]] == ["original", "duplicate"]
+    assert attribution["decisions"][1]["case_id"] == case["id"]
+    assert attribution["decisions"][1]["note"] == "raw footage provided"
+    with runtime.sessions() as session:
+        assert theirs in originality.duplicate_work_ids(session)
+
+    # the copier disputes; the operator agrees it is original after all
+    dispute = client.post(
+        "/v1/originality/disputes",
+        json={"work_id": theirs, "statement": "I licensed it"},
+        headers=auth(token_for("creator", 2)),
+    )
+    assert dispute.status_code == 201, dispute.text
+    client.post(
+        f"/v1/originality/cases/{dispute.json()['id']}/resolution",
+        json={"resolution": "uphold"},
+        headers=operator,
+    )
+    final = client.get(f"/v1/originality/works/{theirs}", headers=operator).json()
+    assert final["verdict"] == "original"
+    assert [d["verdict"] for d in final["decisions"]] == ["original", "duplicate", "original"]
+    with runtime.sessions() as session:
+        assert theirs not in originality.duplicate_work_ids(session)
+
+
+def test_disputes_only_by_the_owner_of_a_copy(
+    publish: Publish, client: TestClient, token_for: Callable[..., str]
+) -> None:
+    original = publish(1, picture(62)).json()["id"]
+    copy = publish(2, edits(picture(62))["jpeg"]).json()["id"]
+    body = {"work_id": copy, "statement": "mine"}
+    assert (
+        client.post(
+            "/v1/originality/disputes", json=body, headers=auth(token_for("creator", 1))
+        ).status_code
+        == 403
+    )
+    not_a_copy = {"work_id": original, "statement": "mine"}
+    assert (
+        client.post(
+            "/v1/originality/disputes", json=not_a_copy, headers=auth(token_for("creator", 1))
+        ).status_code
+        == 422
+    )
+    rejected = client.post(
+        "/v1/originality/disputes", json=body, headers=auth(token_for("creator", 2))
+    ).json()
+    operator = auth(token_for("operator"))
+    client.post(
+        f"/v1/originality/cases/{rejected['id']}/resolution",
+        json={"resolution": "reject"},
+        headers=operator,
+    )
+    after = client.get(f"/v1/originality/works/{copy}", headers=operator).json()
+    assert (after["verdict"], after["original_work_id"]) == ("duplicate", original)
+    assert (
+        client.get(
+            f"/v1/originality/works/{copy}", headers=auth(token_for("creator", 4))
+        ).status_code
+        == 403
+    )
+
+
+def test_review_of_a_suspect_resolves_to_duplicate(
+    publish: Publish, client: TestClient, token_for: Callable[..., str], runtime: Runtime
+) -> None:
+    first = publish(1, picture(63)).json()
+    (runtime.settings.covers_dir / first["cover_path"]).unlink()
+    suspect = publish(2, picture(63), title="Other words", hashtags="#x").json()
+    operator = auth(token_for("operator"))
+    (case,) = client.get(
+        "/v1/originality/cases", params={"kind": "review"}, headers=operator
+    ).json()
+    client.post(
+        f"/v1/originality/cases/{case['id']}/resolution",
+        json={"resolution": "uphold"},
+        headers=operator,
+    )
+    after = client.get(f"/v1/originality/works/{suspect['id']}", headers=operator).json()
+    assert (after["verdict"], after["original_work_id"]) == ("duplicate", first["id"])

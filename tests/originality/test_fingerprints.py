@@ -1,0 +1,82 @@
+"""Fingerprints and matching without a store: edited copies match, other pictures do not."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from guanghe.originality import matching
+from guanghe.originality.fingerprint import (
+    fingerprint_image,
+    hamming,
+    query_codes,
+    text_signature,
+    text_similarity,
+    trim_border,
+)
+from guanghe.originality.index import HammingIndex
+from tests.originality.pictures import edits, picture
+
+ORIGINALS = [picture(seed) for seed in range(6)]
+
+
+@pytest.fixture(scope="module")
+def index() -> HammingIndex:
+    built = HammingIndex()
+    for work_id, image in enumerate(ORIGINALS):
+        codes = fingerprint_image(image).codes
+        tags = np.array([matching.tag_of("cover", r) for r in range(len(codes))], np.int16)
+        built.add(codes, np.full(len(codes), work_id, np.int64), tags)
+    return built
+
+
+def declared(index: HammingIndex, image: object) -> set[int]:
+    codes = query_codes(image)  # type: ignore[arg-type]
+    found = matching.candidates(index, codes)
+    matches = matching.check_candidates(image, codes, found, ORIGINALS.__getitem__)  # type: ignore[arg-type]
+    return {m.candidate.work_id for m in matches if m.evidence == "verified"}
+
+
+@pytest.mark.parametrize("seed", [0, 3, 5])
+@pytest.mark.parametrize(
+    "edit",
+    [
+        "jpeg",
+        "resized",
+        "cropped",
+        "corner-cropped",
+        "mirrored",
+        "overlaid",
+        "letterboxed",
+        "brighter",
+        "darker",
+    ],
+)
+def test_edited_copies_are_verified_matches(index: HammingIndex, seed: int, edit: str) -> None:
+    assert declared(index, edits(ORIGINALS[seed])[edit]) == {seed}
+
+
+def test_unrelated_pictures_match_nothing(index: HammingIndex) -> None:
+    for seed in range(100, 120):
+        codes = query_codes(picture(seed))
+        found = matching.candidates(index, codes)
+        assert matching.check_candidates(picture(seed), codes, found, ORIGINALS.__getitem__) == []
+
+
+def test_border_removal_recovers_the_picture() -> None:
+    original = ORIGINALS[1]
+    trimmed = trim_border(edits(original)["letterboxed"])
+    assert trimmed.size == original.size
+    assert hamming(fingerprint_image(trimmed).codes[0], fingerprint_image(original).codes[0]) <= 8
+
+
+def test_text_signatures_estimate_overlap() -> None:
+    a = text_signature("Street noodles in Chengdu at midnight #food #chengdu")
+    b = text_signature("Street noodles in Chengdu at midnight!! #food")
+    c = text_signature("Speedrun of level four, new personal best #gaming")
+    assert a is not None
+    assert b is not None
+    assert c is not None
+    assert text_similarity(a, b) > 0.6
+    assert text_similarity(a, c) < 0.2
+    assert text_signature("  ") is None

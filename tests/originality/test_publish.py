@@ -1,0 +1,165 @@
+"""``POST /v1/works``: verdicts, attribution to the first publisher, access, bad uploads."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from PIL import Image
+
+from guanghe import originality
+from guanghe.originality.registry import FingerprintIndex
+from guanghe.runtime import Runtime
+from tests.originality.conftest import Publish
+from tests.originality.pictures import edits, encode, picture, video
+
+
+def assert_problem(response: object, status: int, code: str) -> str:
+    assert response.status_code == status, response.text  # type: ignore[attr-defined]
+    assert response.headers["content-type"] == "application/problem+json"  # type: ignore[attr-defined]
+    body = response.json()  # type: ignore[attr-defined]
+    assert body["type"] == f"urn:guanghe:problem:{code}"
+    return str(body["detail"])
+
+
+def test_first_publisher_is_original_and_copies_are_linked(
+    publish: Publish, runtime: Runtime
+) -> None:
+    first = publish(1, picture(1))
+    assert first.status_code == 201, first.text
+    body = first.json()
+    assert body["originality"]["verdict"] == "original"
+    assert body["creator_id"] == 1
+    assert (runtime.settings.covers_dir / body["cover_path"]).exists()
+
+    copy = publish(2, edits(picture(1))["cropped"], title="my noodles")
+    assert copy.status_code == 201
+    verdict = copy.json()["originality"]
+    assert verdict["verdict"] == "duplicate"
+    assert verdict["original_work_id"] == body["id"]
+    assert verdict["original_creator_id"] == 1
+    assert verdict["distance"] is not None
+
+    # a copy of the copy is linked to the root original
+    again = publish(3, edits(picture(1))["jpeg"]).json()
+    assert again["originality"]["verdict"] == "duplicate"
+    assert again["originality"]["original_work_id"] == body["id"]
+    with runtime.sessions() as session:
+        assert originality.duplicate_work_ids(session) == {copy.json()["id"], again["id"]}
+
+
+def test_own_repost_is_not_a_duplicate(publish: Publish) -> None:
+    first = publish(1, picture(2)).json()
+    repost = publish(1, edits(picture(2))["resized"]).json()["originality"]
+    assert repost["verdict"] == "original"
+    assert repost["own_work_id"] == first["id"]
+
+
+def test_unverifiable_close_match_is_a_suspect_with_a_review_case(
+    publish: Publish, runtime: Runtime, client: TestClient, token_for: Callable[..., str]
+) -> None:
+    first = publish(1, picture(3)).json()
+    (runtime.settings.covers_dir / first["cover_path"]).unlink()  # the stored cover is lost
+    suspect = publish(2, picture(3), title="Gaming highlights", hashtags="#gaming").json()
+    assert suspect["originality"]["verdict"] == "suspect"
+    assert suspect["originality"]["original_work_id"] == first["id"]
+    cases = client.get(
+        "/v1/originality/cases",
+        params={"status": "open"},
+        headers={"Authorization": f"Bearer {token_for('operator')}"},
+    ).json()
+    assert [(c["kind"], c["work_id"]) for c in cases] == [("review", suspect["id"])]
+
+
+def test_unrelated_works_are_original(publish: Publish) -> None:
+    for seed in (10, 11, 12):
+        assert publish(seed % 6 + 1, picture(seed)).json()["originality"]["verdict"] == "original"
+
+
+def test_a_copied_video_frame_is_found(publish: Publish) -> None:
+    frames = [picture(20), picture(21), picture(22)]
+    first = publish(1, picture(23), frames=[("clip.mp4", video(frames))])
+    assert first.status_code == 201, first.text
+    assert first.json()["duration_s"] >= 1
+    copy = publish(5, picture(24), frames=[("still.png", encode(frames[1]))]).json()
+    assert copy["originality"]["verdict"] == "duplicate"
+    assert copy["originality"]["original_work_id"] == first.json()["id"]
+
+
+def test_creators_publish_only_as_themselves_operators_for_anyone(
+    publish: Publish, token_for: Callable[..., str]
+) -> None:
+    detail = assert_problem(
+        publish(2, picture(30), token=token_for("creator", 1)), 403, "forbidden"
+    )
+    assert "creator 1" in detail
+    assert_problem(publish(2, picture(30), token=token_for("advertiser", 9)), 403, "forbidden")
+    assert publish(2, picture(30), token=token_for("operator")).status_code == 201
+    assert_problem(publish(99, picture(31), token=token_for("operator")), 404, "not-found")
+
+
+def _truncated() -> bytes:
+    data = encode(picture(40))
+    return data[: len(data) // 2]
+
+
+def _bomb() -> bytes:
+    return encode(Image.new("RGB", (7_000, 7_000), (9, 9, 9)))
+
+
+@pytest.mark.parametrize(
+    ("cover", "words"),
+    [
+        (b"GIF89a? not really a picture at all", "not a picture"),
+        (b"%PDF-1.7 definitely a document", "not a picture"),
+        (_truncated(), "truncated"),
+        (_bomb(), "pixels"),
+        (b"", "empty"),
+    ],
+)
+def test_bad_covers_are_422_and_write_nothing(
+    publish: Publish, runtime: Runtime, cover: bytes, words: str
+) -> None:
+    detail = assert_problem(publish(1, cover), 422, "invalid-input")
+    assert words in detail
+    assert "cover" in detail
+    assert not runtime.settings.covers_dir.exists() or not any(
+        runtime.settings.covers_dir.rglob("*.*")
+    )
+
+
+def test_oversized_upload_is_refused(publish: Publish) -> None:
+    detail = assert_problem(
+        publish(1, b"\x89PNG" + b"0" * (10 * 1024 * 1024 + 10)), 422, "invalid-input"
+    )
+    assert "bytes" in detail
+
+
+def test_missing_fields_are_422(client: TestClient, token_for: Callable[..., str]) -> None:
+    response = client.post(
+        "/v1/works",
+        data={"creator_id": "1"},
+        headers={"Authorization": f"Bearer {token_for('operator')}"},
+    )
+    assert_problem(response, 422, "invalid-input")
+
+
+def test_index_is_persisted_rebuilt_and_caught_up(publish: Publish, runtime: Runtime) -> None:
+    first = publish(1, picture(50)).json()
+    data_dir = runtime.settings.data_dir
+    originality.save_index(data_dir)
+    saved = originality.fingerprint_index(data_dir).path
+    assert saved.exists()
+    # a new process: loads the file, then catches up with rows published since
+    second = publish(2, picture(51)).json()
+    fresh = FingerprintIndex(saved)
+    with runtime.sessions() as session:
+        index = fresh.synced(session)
+    assert {first["id"], second["id"]} <= set(index.labels_[: index.size].tolist())
+    # a missing file is rebuilt from the store
+    saved.unlink()
+    rebuilt = FingerprintIndex(Path(saved))
+    with runtime.sessions() as session:
+        assert rebuilt.synced(session).size == index.size
