@@ -198,7 +198,9 @@ async def _load(
     return latencies, errors
 
 
-def over_http(creators: int, candidates: int, rate: float, seconds: float) -> list[tuple[str, Any]]:
+def over_http(
+    creators: int, candidates: int, rate: float, seconds: float
+) -> list[tuple[str, int, int, float, float, float, float]]:
     from guanghe.access import create_token
     from guanghe.runtime import Runtime
     from guanghe.settings import Settings
@@ -244,8 +246,8 @@ def over_http(creators: int, candidates: int, rate: float, seconds: float) -> li
             latencies, errors = asyncio.run(_load(url, token, body, rate, seconds))
             server.terminate()
             server.join()
-            q = np.percentile(latencies, [50, 90, 99])
-            rows.append((name, len(latencies), errors, *q, max(latencies)))
+            p50, p90, p99 = (float(v) for v in np.percentile(latencies, [50, 90, 99]))
+            rows.append((name, len(latencies), errors, p50, p90, p99, max(latencies)))
     return rows
 
 

@@ -24,6 +24,8 @@ class Settings(BaseSettings):
         SQLAlchemy URL of the relational store; defaults to ``sqlite:///<data_dir>/guanghe.db``.
     redis_url
         Optional Redis for shared counters; in-process counters are used when unset.
+    creator_ad_share_bp
+        The creator's share of profile-page ad revenue, in basis points (default 50 %).
     """
 
     model_config = SettingsConfigDict(env_prefix="GUANGHE_", extra="ignore")
@@ -31,6 +33,7 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default=Path(".guanghe"))
     database_url: str = ""
     redis_url: str | None = None
+    creator_ad_share_bp: int = Field(default=5_000, ge=0, le=10_000)
 
     @field_validator("redis_url")
     @classmethod

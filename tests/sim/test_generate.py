@@ -283,3 +283,27 @@ def test_rejects_out_of_range_arguments(
     with pytest.raises(InvalidInput):
         generate_platform(runtime, creators=creators, days=days, seed=seed)
     assert not tmp_path.joinpath("guanghe.db").exists()
+
+
+@pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
+def test_rows_added_after_generation_get_fresh_ids(runtime: Runtime) -> None:
+    generate_platform(runtime, creators=30, days=3, seed=2)
+    from guanghe.store import transaction
+
+    with transaction(runtime.sessions) as session:
+        largest = session.scalar(select(Work.id).order_by(Work.id.desc()).limit(1))
+        creator = session.scalars(select(Creator).limit(1)).one()
+        work = Work(
+            creator_id=creator.id,
+            published_at=dt.datetime(2026, 12, 1, tzinfo=dt.UTC),
+            title="Published after the simulation",
+            caption="",
+            hashtags=[],
+            vertical_id=creator.vertical_id,
+            duration_s=30,
+            cover_path=None,
+        )
+        session.add(work)
+        session.flush()
+        assert largest is not None
+        assert work.id > largest

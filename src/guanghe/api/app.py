@@ -7,12 +7,16 @@ from fastapi.staticfiles import StaticFiles
 
 from guanghe.api.problems import install_problem_handlers
 from guanghe.api.routers import (
+    campaigns,
     creators,
     diagnosis,
     growth,
     health,
     ledger,
+    monetize,
     originality,
+    products,
+    profile_slots,
     report,
     traffic,
     works,
@@ -37,6 +41,10 @@ def create_app(runtime: Runtime) -> FastAPI:
         growth.router,
         report.router,
         ledger.router,
+        monetize.router,
+        profile_slots.router,
+        campaigns.router,
+        products.router,
         traffic.router,
         originality.router,
         diagnosis.router,

@@ -77,7 +77,9 @@ def demo(
 
     from guanghe.access import create_token
     from guanghe.api import create_app
+    from guanghe.monetize import showcase_subjects
     from guanghe.pipelines import run_cycle
+    from guanghe.pipelines.ad_spend_step import charge_day
     from guanghe.pipelines.settlement_step import settle_day
     from guanghe.sim import generate_platform
     from guanghe.store import transaction
@@ -98,6 +100,7 @@ def demo(
         dates = [dt.date.fromisoformat(d) for d in runtime.event_log.dates()]
         day = dates[-1] if dates else dt.datetime.now(dt.UTC).date()
         for earlier in dates[:-1]:  # settlement is idempotent: settled days post nothing new
+            charge_day(runtime, earlier)
             settle_day(runtime, earlier)
         run_cycle(runtime, day)
         with transaction(runtime.sessions) as session:
@@ -110,6 +113,12 @@ def demo(
             )
         typer.echo(f"Guanghe demo: http://{host}:{port}/  (cycle ran for {day})")
         typer.echo(f"operator token: {token}")
+        with transaction(runtime.sessions) as session:
+            for role, subject in showcase_subjects(session):  # whose pages show monetization
+                _, other = create_token(
+                    session, role=role, subject_id=subject, name="demo", now=dt.datetime.now(dt.UTC)
+                )
+                typer.echo(f"{role} {subject} token: {other}")
         uvicorn.run(create_app(runtime), host=host, port=port, log_level="warning")
 
 

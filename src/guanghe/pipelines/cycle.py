@@ -12,9 +12,11 @@ from dataclasses import dataclass
 
 from guanghe.errors import InvalidInput
 from guanghe.pipelines import (
+    ad_spend_step,
     diagnosis_step,
     feature_step,
     growth_step,
+    matching_step,
     settlement_step,
     traffic_step,
 )
@@ -35,6 +37,8 @@ CYCLE_STEPS: tuple[CycleStep, ...] = (
     CycleStep("features", feature_step.run),
     CycleStep("growth", growth_step.run),
     CycleStep("traffic", traffic_step.run),
+    CycleStep("matching", matching_step.run),
+    CycleStep("ad_spend", ad_spend_step.run),
     CycleStep("settlement", settlement_step.run),
     CycleStep("diagnosis", diagnosis_step.run),
 )

@@ -39,15 +39,20 @@ class SettlementResult:
 
 
 def run(runtime: Runtime, day: dt.date) -> None:
-    """Cycle step: settle ``day`` with the default rules."""
+    """Cycle step: settle ``day`` with the configured rules."""
     settle_day(runtime, day)
+
+
+def configured_rules(runtime: Runtime) -> SettlementRules:
+    """Settlement rules with the deployment's creator share of ad revenue."""
+    return SettlementRules(creator_ad_share_bp=runtime.settings.creator_ad_share_bp)
 
 
 def settle_day(
     runtime: Runtime, day: dt.date, *, rules: SettlementRules | None = None
 ) -> SettlementResult:
     """Post every transfer the day's revenue events owe, then record the day as settled."""
-    result = pay_day(runtime, day, rules or SettlementRules())
+    result = pay_day(runtime, day, rules or configured_rules(runtime))
     mark_settled(runtime, result)
     return result
 

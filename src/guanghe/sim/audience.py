@@ -22,6 +22,7 @@ import pyarrow.compute as pc
 
 from guanghe.events.schema import EVENT_SCHEMA, EVENT_TYPES
 from guanghe.sim.content import WorkPlan
+from guanghe.sim.monetize import Market, record_clicks, sell, serve_ads
 from guanghe.sim.population import Population
 
 Ints = npt.NDArray[np.int64]
@@ -36,12 +37,6 @@ VERTICAL_REACH: Final = np.array(
 )
 BOOST_DAY_PROBABILITY: Final = 0.25
 BOOST_RANGE_IMPRESSIONS: Final = (200, 300_000)
-CAMPAIGNS: Final = 50
-PRODUCTS: Final = 5_000
-#: Commission rates of the simulated products (basis points), by product id modulo five.
-COMMISSION_BP: Final = np.array([500, 1_000, 1_500, 2_000, 3_000], dtype=np.int64)
-#: What each campaign pays per thousand profile-page impressions (fen): 15 to 60 CNY.
-CAMPAIGN_CPM_FEN: Final = 1_500 + (np.arange(1, CAMPAIGNS + 1, dtype=np.int64) * 997) % 4_500
 _DAY_US: Final = 86_400_000_000
 _CODE = {name: code for code, name in enumerate(EVENT_TYPES)}
 
@@ -111,6 +106,7 @@ def simulate_day(
     population: Population,
     works: WorkPlan,
     state: AudienceState,
+    market: Market,
 ) -> _Rows:
     """Draw day ``day``'s events and advance ``state``; returns the day's row blocks."""
     pop, n = population, population.size
@@ -151,7 +147,7 @@ def simulate_day(
     state.follows += follows
     state.unfollows += unfollows
 
-    _profile_traffic(rng, rows, pop, plays_by_creator)
+    _profile_traffic(rng, rows, pop, plays_by_creator, market, day)
     return rows
 
 
@@ -181,29 +177,26 @@ def _engagement(
 
 
 def _profile_traffic(
-    rng: np.random.Generator, rows: _Rows, pop: Population, plays_by_creator: Ints
+    rng: np.random.Generator,
+    rows: _Rows,
+    pop: Population,
+    plays_by_creator: Ints,
+    market: Market,
+    day: int,
 ) -> None:
-    """Profile visits turn into orders (commerce creators) and ad impressions and clicks."""
+    """Profile visits turn into orders of the market's products (commerce creators) and
+    impressions and clicks of its campaigns (authorised creators)."""
     n, q = pop.size, pop.quality
     visits = rng.binomial(plays_by_creator, 0.03)
     orders = np.where(pop.commerce, rng.poisson(visits * (0.002 + 0.01 * q)), 0)
     buyer = np.repeat(np.arange(n, dtype=np.int64), orders)
-    amount = np.round(np.exp(rng.normal(np.log(5_900.0), 0.8, buyer.shape[0])) / 10.0) * 10
-    product = 1 + (buyer * 37 + rng.integers(0, 5, buyer.shape[0])) % PRODUCTS
-    price = np.maximum(amount, 100).astype(np.int64)
-    rows.add(
-        "order",
-        buyer,
-        np.ones_like(buyer),
-        amount=price,
-        ref=product,
-        commission=price * COMMISSION_BP[product % COMMISSION_BP.size] // 10_000,
-    )
-    impressions = np.where(pop.ads_authorised, rng.binomial(visits, 0.8), 0)
+    product, price, commission = sell(market, pop.vertical_id[buyer])
+    rows.add("order", buyer, np.ones_like(buyer), amount=price, ref=product, commission=commission)
+    wanted = np.where(pop.ads_authorised, rng.binomial(visits, 0.8), 0)
+    campaign, impressions, charged = serve_ads(market, day, pop.vertical_id, wanted)
     clicks = rng.binomial(impressions, 0.01 + 0.03 * q)
-    campaign = rng.integers(1, CAMPAIGNS + 1, n)
+    record_clicks(market, campaign, clicks)
     creators = np.arange(n, dtype=np.int64)
-    charged = impressions * CAMPAIGN_CPM_FEN[campaign - 1] // 1_000
     rows.add("ad_impression", creators, impressions, ref=campaign, amount=charged)
     rows.add("ad_click", creators, clicks, ref=campaign)
 

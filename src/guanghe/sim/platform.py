@@ -32,6 +32,7 @@ from guanghe.runtime import Runtime
 from guanghe.sim.audience import AudienceState, day_table, simulate_day
 from guanghe.sim.content import WorkPlan, plan_works, publishing_traits
 from guanghe.sim.covers import cover_relpath, draw_cover_params, submit_covers
+from guanghe.sim.monetize import draw_market, market_rows, write_market, write_market_truth
 from guanghe.sim.population import (
     STAGE_NAMES,
     Institutions,
@@ -42,7 +43,7 @@ from guanghe.sim.population import (
 )
 from guanghe.sim.revenue import RefundSchedule, contract_rows
 from guanghe.sim.truth import write_ground_truth
-from guanghe.store import InstitutionContract
+from guanghe.store import InstitutionContract, sync_id_sequences
 from guanghe.store.models import Creator, Institution, Work
 
 Progress = Callable[[str, int, int], None]
@@ -108,11 +109,12 @@ def generate_platform(
     first_date = last_date - dt.timedelta(days=days - 1)
     start_us = _micros(dt.datetime.combine(first_date, dt.time(), tzinfo=dt.UTC))
 
-    streams = np.random.SeedSequence(seed).spawn(6)
-    population_rng, content_rng, cover_rng, audience_rng, stamp_rng, revenue_rng = (
+    streams = np.random.SeedSequence(seed).spawn(7)
+    population_rng, content_rng, cover_rng, audience_rng, stamp_rng, revenue_rng, market_rng = (
         np.random.default_rng(s) for s in streams
     )
     population = draw_population(population_rng, creators, days)
+    market = draw_market(market_rng, population, days)
     institutions = draw_institutions(population_rng, population)
     rate, shape = publishing_traits(content_rng, population)
     works = plan_works(content_rng, population, rate, shape, days, start_us)
@@ -126,7 +128,7 @@ def generate_platform(
         refunds = RefundSchedule()
         events = 0
         for day in range(days):
-            rows = simulate_day(audience_rng, day, population, works, state)
+            rows = simulate_day(audience_rng, day, population, works, state, market)
             stamp = (first_date + dt.timedelta(days=day)).strftime("%Y%m%d")
             day_start_us, prefix = start_us + day * 86_400_000_000, f"sim-{seed}-{stamp}-"
             table = day_table(stamp_rng, rows, works, day_start_us, prefix)
@@ -139,6 +141,8 @@ def generate_platform(
             _report_covers(report, jobs, works.size, final=False)
         contracts = contract_rows(revenue_rng, population, institutions, first_date)
         _write_store(runtime, population, institutions, works, state, contracts, first_date, report)
+        write_market(runtime, market_rows(market, population, first_date), market)
+        sync_id_sequences(runtime.engine)
         _report_covers(report, jobs, works.size, final=True)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
@@ -152,6 +156,7 @@ def generate_platform(
         state.followers,
         first_date,
     )
+    write_market_truth(runtime.settings.ground_truth_dir, market)
     return PlatformSummary(
         creators=creators,
         institutions=len(institutions.name),

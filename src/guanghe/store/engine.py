@@ -86,3 +86,31 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     """One unit of work: commits on success, rolls back on any error. Edges own this."""
     with factory() as session, session.begin():
         yield session
+
+
+def sync_id_sequences(engine: Engine) -> None:
+    """After rows were inserted with explicit ids (a bulk load), move each table's id
+    sequence past its largest id so that the next generated id is free. A no-op on SQLite,
+    whose ``INTEGER PRIMARY KEY`` always continues after the largest id."""
+    if engine.dialect.name != "postgresql":
+        return
+    from sqlalchemy import text
+
+    with engine.begin() as connection:
+        sequences = connection.execute(
+            text(
+                "SELECT c.table_name, pg_get_serial_sequence(quote_ident(c.table_name), 'id') "
+                "FROM information_schema.columns c "
+                "WHERE c.table_schema = current_schema() AND c.column_name = 'id'"
+            )
+        ).all()
+        for table, sequence in sequences:
+            if sequence is None:
+                continue
+            connection.execute(
+                text(
+                    f"SELECT setval(:sequence, coalesce((SELECT max(id) FROM \"{table}\"), 0) + 1, "
+                    "false)"
+                ),
+                {"sequence": sequence},
+            )

@@ -1,0 +1,336 @@
+"""Advertisers' campaigns: created with their budget funded in the ledger, read back with
+spend and results, paused, resumed or ended; and advertisers' prepaid deposits."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
+
+from guanghe.access import Principal
+from guanghe.errors import Conflict, Forbidden, InvalidInput, NotFound
+from guanghe.ledger import TransferRequest, open_accounts, post_transfers
+from guanghe.monetize.accounts import DEPOSITS, campaign_budget, prepaid
+from guanghe.monetize.parties import check_acts_for, require_party
+from guanghe.store import Campaign, LedgerAccount
+from guanghe.store.monetize_tables import BILLING_MODELS, CAMPAIGN_STATUSES, PACING_MODES
+from guanghe.vocabulary import STAGES
+
+MAX_BUDGET_FEN = 10**12
+MAX_BID_FEN = 10**8
+MAX_KEYWORDS = 50
+VERTICAL_IDS = range(1, 1_000)
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignSpec:
+    """What an advertiser asks for. Validated on construction (:class:`InvalidInput`).
+
+    ``bid_fen`` is per thousand impressions for ``cpm`` and per click for ``cpc``. Empty
+    targeting lists mean "any"; exclusions are brand-safety rules: verticals, and keywords
+    matched against the titles and hashtags of the creator's recent works.
+    """
+
+    name: str
+    billing: str
+    bid_fen: int
+    budget_fen: int
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    creative_title: str
+    creative_url: str
+    creative_image_url: str | None = None
+    pacing: str = "even"
+    target_verticals: tuple[int, ...] = ()
+    target_stages: tuple[str, ...] = ()
+    min_followers: int = 0
+    max_followers: int | None = None
+    excluded_verticals: tuple[int, ...] = ()
+    excluded_keywords: tuple[str, ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        problems = list(self._problems())
+        if problems:
+            raise InvalidInput("; ".join(problems))
+
+    def _problems(self) -> list[str]:
+        found = []
+        if not 1 <= len(self.name.strip()) <= 120:
+            found.append("name is 1 to 120 characters")
+        if self.billing not in BILLING_MODELS:
+            found.append(f"billing is one of {BILLING_MODELS}")
+        if self.pacing not in PACING_MODES:
+            found.append(f"pacing is one of {PACING_MODES}")
+        if not 0 < self.bid_fen <= MAX_BID_FEN:
+            found.append(f"bid_fen is 1 to {MAX_BID_FEN}")
+        if not 0 < self.budget_fen <= MAX_BUDGET_FEN:
+            found.append(f"budget_fen is 1 to {MAX_BUDGET_FEN}")
+        if self.starts_at.tzinfo is None or self.ends_at.tzinfo is None:
+            found.append("starts_at and ends_at need a time zone")
+        elif self.ends_at <= self.starts_at:
+            found.append("ends_at must be after starts_at")
+        if not 1 <= len(self.creative_title.strip()) <= 80:
+            found.append("creative_title is 1 to 80 characters")
+        for name, url in (("creative_url", self.creative_url), ("image", self.creative_image_url)):
+            if url is not None and (not url.startswith(("https://", "http://")) or len(url) > 400):
+                found.append(f"{name} is an http(s) URL of at most 400 characters")
+        if unknown := set(self.target_stages) - set(STAGES):
+            found.append(f"unknown stages {sorted(unknown)}")
+        verticals = (*self.target_verticals, *self.excluded_verticals)
+        if any(v not in VERTICAL_IDS for v in verticals):
+            found.append("vertical ids are positive")
+        if self.min_followers < 0 or (
+            self.max_followers is not None and self.max_followers < self.min_followers
+        ):
+            found.append("follower range must satisfy 0 <= min_followers <= max_followers")
+        if len(self.excluded_keywords) > MAX_KEYWORDS or any(
+            not 1 <= len(k.strip()) <= 40 for k in self.excluded_keywords
+        ):
+            found.append(f"at most {MAX_KEYWORDS} excluded keywords of 1 to 40 characters")
+        return found
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignView:
+    """A campaign with its delivery so far: impressions served, clicks, budget committed by
+    served impressions and spend settled in the ledger (fen)."""
+
+    id: int
+    advertiser_id: int
+    name: str
+    status: str
+    billing: str
+    bid_fen: int
+    budget_fen: int
+    pacing: str
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    target_verticals: list[int]
+    target_stages: list[str]
+    min_followers: int
+    max_followers: int | None
+    excluded_verticals: list[int]
+    excluded_keywords: list[str]
+    creative_title: str
+    creative_url: str
+    creative_image_url: str | None
+    impressions: int
+    clicks: int
+    committed_fen: int
+    spent_fen: int
+    budget_account_id: int | None
+
+    @property
+    def remaining_fen(self) -> int:
+        return self.budget_fen - self.committed_fen
+
+    @property
+    def ctr(self) -> float:
+        return self.clicks / self.impressions if self.impressions else 0.0
+
+
+def deposit(
+    session: Session, advertiser_id: int, *, key: str, amount_fen: int, now: dt.datetime
+) -> int:
+    """Credit ``amount_fen`` paid in by the advertiser to its prepaid account (idempotent on
+    ``key``); returns the new prepaid balance."""
+    if not 0 < amount_fen <= MAX_BUDGET_FEN:
+        raise InvalidInput(f"amount_fen is 1 to {MAX_BUDGET_FEN}")
+    if not 1 <= len(key) <= 100:
+        raise InvalidInput("key is 1 to 100 characters")
+    require_party(session, "advertiser", advertiser_id)
+    accounts = open_accounts(session, [DEPOSITS, prepaid(advertiser_id)], now=now)
+    (result,) = post_transfers(
+        session,
+        [
+            TransferRequest(
+                f"advertiser-deposit:{advertiser_id}:{key}",
+                "advertiser_deposit",
+                debit_account_id=accounts[DEPOSITS],
+                credit_account_id=accounts[prepaid(advertiser_id)],
+                amount=amount_fen,
+            )
+        ],
+        now=now,
+    )
+    if not result.ok:
+        raise Conflict(f"deposit {key!r} not posted: {result.status.replace('_', ' ')}")
+    account = session.get_one(LedgerAccount, accounts[prepaid(advertiser_id)])
+    session.refresh(account)
+    return account.credits_posted - account.debits_posted
+
+
+def create_campaign(
+    session: Session,
+    principal: Principal,
+    advertiser_id: int,
+    spec: CampaignSpec,
+    *,
+    now: dt.datetime,
+) -> CampaignView:
+    """Create the campaign and fund its budget from the advertiser's prepaid account, in the
+    caller's transaction: with too little prepaid, :class:`Conflict` and nothing written."""
+    check_acts_for(principal, "advertiser", advertiser_id)
+    require_party(session, "advertiser", advertiser_id)
+    row = Campaign(
+        advertiser_id=advertiser_id,
+        name=spec.name.strip(),
+        status="active",
+        billing=spec.billing,
+        bid_fen=spec.bid_fen,
+        budget_fen=spec.budget_fen,
+        reserved_millifen=0,
+        served_impressions=0,
+        clicks=0,
+        pacing=spec.pacing,
+        target_verticals=sorted(set(spec.target_verticals)),
+        target_stages=sorted(set(spec.target_stages)),
+        min_followers=spec.min_followers,
+        max_followers=spec.max_followers,
+        excluded_verticals=sorted(set(spec.excluded_verticals)),
+        excluded_keywords=sorted({k.strip().lower() for k in spec.excluded_keywords}),
+        starts_at=spec.starts_at,
+        ends_at=spec.ends_at,
+        creative_title=spec.creative_title.strip(),
+        creative_url=spec.creative_url,
+        creative_image_url=spec.creative_image_url,
+        created_at=now,
+    )
+    session.add(row)
+    session.flush()
+    fund_campaigns(session, [(advertiser_id, row.id, spec.budget_fen)], now=now)
+    return _view(session, row)
+
+
+def fund_campaigns(
+    session: Session, budgets: list[tuple[int, int, int]], *, now: dt.datetime
+) -> None:
+    """Move each ``(advertiser, campaign, budget_fen)`` from prepaid to the campaign budget.
+
+    Lock requirement: inside a writer transaction. Raises :class:`Conflict` if any cannot be
+    funded (the caller's transaction then rolls back as a whole)."""
+    keys = [k for adv, cid, _ in budgets for k in (prepaid(adv), campaign_budget(adv, cid))]
+    accounts = open_accounts(session, keys, now=now)
+    requests = [
+        TransferRequest(
+            f"campaign-budget:{cid}",
+            "campaign_budget",
+            debit_account_id=accounts[prepaid(adv)],
+            credit_account_id=accounts[campaign_budget(adv, cid)],
+            amount=budget,
+        )
+        for adv, cid, budget in budgets
+    ]
+    for result in post_transfers(session, requests, now=now):
+        if not result.ok:
+            reason = (
+                "the advertiser's prepaid balance is below the budget"
+                if result.status == "exceeds_credits"
+                else result.status.replace("_", " ")
+            )
+            raise Conflict(f"campaign budget not funded: {reason}")
+
+
+def list_campaigns(
+    session: Session, principal: Principal, *, advertiser_id: int | None = None
+) -> list[CampaignView]:
+    """Campaigns the caller may see: an advertiser's own, or every one for operators."""
+    query: Select[Campaign] = select(Campaign).order_by(Campaign.id)
+    if principal.role == "advertiser":
+        query = query.where(Campaign.advertiser_id == principal.subject_id)
+    elif principal.role != "operator":
+        raise Forbidden(f"the {principal.role} role has no campaigns")
+    if advertiser_id is not None:
+        query = query.where(Campaign.advertiser_id == advertiser_id)
+    rows = list(session.scalars(query))
+    spent = _spent(session, rows)
+    return [_view(session, r, spent) for r in rows]
+
+
+def get_campaign(session: Session, principal: Principal, campaign_id: int) -> CampaignView:
+    """One campaign; another advertiser's looks absent (:class:`NotFound`)."""
+    return _view(session, _owned(session, principal, campaign_id))
+
+
+def set_campaign_status(
+    session: Session, principal: Principal, campaign_id: int, status: str
+) -> CampaignView:
+    """Pause, resume or end a campaign; an ended campaign stays ended."""
+    if status not in CAMPAIGN_STATUSES:
+        raise InvalidInput(f"status is one of {CAMPAIGN_STATUSES}")
+    row = _owned(session, principal, campaign_id, for_update=True)
+    if row.status == "ended" and status != "ended":
+        raise Conflict(f"campaign {campaign_id} has ended; it cannot be {status} again")
+    row.status = status
+    session.flush()
+    return _view(session, row)
+
+
+def _owned(
+    session: Session, principal: Principal, campaign_id: int, *, for_update: bool = False
+) -> Campaign:
+    if principal.role not in ("advertiser", "operator"):
+        raise Forbidden(f"the {principal.role} role has no campaigns")
+    row = session.get(Campaign, campaign_id, with_for_update=for_update)
+    if row is None or (
+        principal.role == "advertiser" and row.advertiser_id != principal.subject_id
+    ):
+        raise NotFound(f"campaign {campaign_id} does not exist")
+    return row
+
+
+def _spent(session: Session, rows: list[Campaign]) -> dict[int, tuple[int, int]]:
+    """(budget account id, fen debited) per campaign id."""
+    if not rows:
+        return {}
+    a = LedgerAccount
+    wanted = {(r.advertiser_id, f"campaign:{r.id}"): r.id for r in rows}
+    found = session.execute(
+        select(a.id, a.owner_id, a.purpose, a.debits_posted).where(
+            a.owner_kind == "advertiser",
+            a.owner_id.in_(sorted({r.advertiser_id for r in rows})),
+            a.purpose.like("campaign:%"),
+        )
+    )
+    spent: dict[int, tuple[int, int]] = {}
+    for account_id, owner, purpose, debits in found:
+        campaign_id = wanted.get((int(owner), str(purpose)))
+        if campaign_id is not None:
+            spent[campaign_id] = (int(account_id), int(debits))
+    return spent
+
+
+def _view(
+    session: Session, row: Campaign, spent: dict[int, tuple[int, int]] | None = None
+) -> CampaignView:
+    account_id, spent_fen = (spent if spent is not None else _spent(session, [row])).get(
+        row.id, (None, 0)
+    )
+    return CampaignView(
+        id=row.id,
+        advertiser_id=row.advertiser_id,
+        name=row.name,
+        status=row.status,
+        billing=row.billing,
+        bid_fen=row.bid_fen,
+        budget_fen=row.budget_fen,
+        pacing=row.pacing,
+        starts_at=row.starts_at,
+        ends_at=row.ends_at,
+        target_verticals=list(row.target_verticals),
+        target_stages=list(row.target_stages),
+        min_followers=row.min_followers,
+        max_followers=row.max_followers,
+        excluded_verticals=list(row.excluded_verticals),
+        excluded_keywords=list(row.excluded_keywords),
+        creative_title=row.creative_title,
+        creative_url=row.creative_url,
+        creative_image_url=row.creative_image_url,
+        impressions=row.served_impressions,
+        clicks=row.clicks,
+        committed_fen=-(-row.reserved_millifen // 1_000),
+        spent_fen=spent_fen,
+        budget_account_id=account_id,
+    )

@@ -1,0 +1,253 @@
+"""The profile slot: for one view of a creator's profile page, the ad and the products shown.
+
+The decision reads the creator's authorisations first, so a withdrawn authorisation is honoured
+on the next view. The ad is the winner of :func:`~guanghe.monetize.auction.rank_bids` among the
+campaigns eligible for this creator whose budget can still pay the price: the price of the
+impression is committed with one conditional ``UPDATE`` (the campaign's committed spend plus
+the price may not pass its budget, nor its pacing cap), so concurrent views can never commit
+more than the budget; when the update finds no room the next ranked campaign is tried.
+
+Lock requirement: call inside a writer transaction (``BEGIN IMMEDIATE`` on SQLite); on
+PostgreSQL the row lock of the conditional update serialises views of one campaign.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any, Final
+
+import numpy as np
+from sqlalchemy import Row, select, update
+from sqlalchemy.orm import Session
+
+from guanghe.errors import InvalidInput, NotFound
+from guanghe.monetize.auction import (
+    bid_ecpm,
+    predicted_ctr,
+    quality_factor,
+    rank_bids,
+    spend_cap_millifen,
+)
+from guanghe.store import Campaign, Creator, CreatorMonetization, Product, ProductPlacement, Work
+
+#: Reserve price of the slot (fen per thousand impressions).
+FLOOR_ECPM_FEN: Final = 500
+MAX_PRODUCTS: Final = 10
+#: What the decision reads of each campaign (plain rows: no ORM identity map on the hot path).
+_CAMPAIGN_COLUMNS: Final = (
+    "id",
+    "advertiser_id",
+    "billing",
+    "bid_fen",
+    "budget_fen",
+    "reserved_millifen",
+    "served_impressions",
+    "clicks",
+    "pacing",
+    "target_verticals",
+    "target_stages",
+    "min_followers",
+    "max_followers",
+    "excluded_verticals",
+    "excluded_keywords",
+    "starts_at",
+    "ends_at",
+    "creative_title",
+    "creative_url",
+    "creative_image_url",
+)
+#: Recent works whose titles and hashtags brand-safety keywords are matched against.
+KEYWORD_WORKS: Final = 20
+
+
+@dataclass(frozen=True, slots=True)
+class AdPlacement:
+    """The ad won by ``campaign_id``: its creative and what it costs.
+
+    ``price_millifen`` is committed against the budget for this impression; CPM campaigns are
+    charged it, CPC campaigns are charged ``click_price_fen`` per click instead.
+    """
+
+    campaign_id: int
+    advertiser_id: int
+    billing: str
+    title: str
+    url: str
+    image_url: str | None
+    price_millifen: int
+    click_price_fen: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class ProductCard:
+    """A matched product shown on the profile page, ``rank`` 1 first."""
+
+    rank: int
+    product_id: int
+    title: str
+    category: str
+    price_fen: int
+    commission_bp: int
+
+
+@dataclass(frozen=True, slots=True)
+class ProfileSlot:
+    """What one profile view shows. ``preview`` decisions commit nothing."""
+
+    creator_id: int
+    decided_at: dt.datetime
+    profile_ads: bool
+    product_display: bool
+    ad: AdPlacement | None
+    products: tuple[ProductCard, ...]
+    preview: bool
+
+
+def decide_profile_slot(
+    session: Session,
+    creator_id: int,
+    *,
+    now: dt.datetime,
+    preview: bool = False,
+    product_limit: int = MAX_PRODUCTS,
+    floor_ecpm_fen: int = FLOOR_ECPM_FEN,
+) -> ProfileSlot:
+    """Decide the slot of one view of ``creator_id``'s profile (see the module docstring)."""
+    if not 1 <= product_limit <= MAX_PRODUCTS:
+        raise InvalidInput(f"product_limit must be between 1 and {MAX_PRODUCTS}")
+    cm = CreatorMonetization
+    creator = session.execute(
+        select(
+            Creator.vertical_id,
+            Creator.stage,
+            Creator.follower_count,
+            cm.profile_ads,
+            cm.product_display,
+        )
+        .outerjoin(cm, cm.creator_id == Creator.id)
+        .where(Creator.id == creator_id)
+    ).one_or_none()
+    if creator is None:
+        raise NotFound(f"creator {creator_id} does not exist")
+    ads_on, products_on = bool(creator.profile_ads), bool(creator.product_display)
+    ad = None
+    if ads_on:
+        audience = (int(creator.vertical_id), str(creator.stage), int(creator.follower_count))
+        ad = _choose_ad(session, creator_id, audience, now, preview, floor_ecpm_fen)
+    products = _products(session, creator_id, product_limit) if products_on else ()
+    return ProfileSlot(creator_id, now, ads_on, products_on, ad, products, preview)
+
+
+def _choose_ad(
+    session: Session,
+    creator_id: int,
+    audience: tuple[int, str, int],
+    now: dt.datetime,
+    preview: bool,
+    floor_ecpm_fen: int,
+) -> AdPlacement | None:
+    c = Campaign
+    rows = session.execute(
+        select(*(getattr(c, name) for name in _CAMPAIGN_COLUMNS))
+        .where(
+            c.status == "active",
+            c.starts_at <= now,
+            c.ends_at > now,
+            c.reserved_millifen < c.budget_fen * 1_000,
+        )
+        .order_by(c.id)
+    ).all()
+    candidates = [r for r in rows if _targets(r, *audience)]
+    if any(r.excluded_keywords for r in candidates):
+        text = _recent_text(session, creator_id)
+        candidates = [r for r in candidates if not any(k in text for k in r.excluded_keywords)]
+    if not candidates:
+        return None
+    ctr = predicted_ctr(
+        np.array([r.served_impressions for r in candidates], dtype=np.int64),
+        np.array([r.clicks for r in candidates], dtype=np.int64),
+    )
+    bids = bid_ecpm(
+        [r.billing for r in candidates],
+        np.array([r.bid_fen for r in candidates], dtype=np.int64),
+        ctr,
+    )
+    ranking = rank_bids(bids, quality_factor(ctr), floor_ecpm_fen=floor_ecpm_fen)
+    for index, price in zip(ranking.order.tolist(), ranking.price_ecpm_fen.tolist(), strict=True):
+        row = candidates[index]
+        cap = spend_cap_millifen(row.budget_fen, row.starts_at, row.ends_at, now, row.pacing)
+        if row.reserved_millifen + price > cap:
+            continue
+        if preview or _commit(session, row.id, price, cap):
+            click_price = None
+            if row.billing == "cpc":
+                click_price = min(row.bid_fen, -(-price // max(1, round(1_000 * ctr[index]))))
+            return AdPlacement(
+                row.id,
+                row.advertiser_id,
+                row.billing,
+                row.creative_title,
+                row.creative_url,
+                row.creative_image_url,
+                price,
+                click_price,
+            )
+    return None
+
+
+def _targets(campaign: Row[Any], vertical: int, stage: str, followers: int) -> bool:
+    """Whether the campaign's targeting and vertical exclusions admit the creator."""
+    return (
+        (not campaign.target_verticals or vertical in campaign.target_verticals)
+        and vertical not in campaign.excluded_verticals
+        and (not campaign.target_stages or stage in campaign.target_stages)
+        and followers >= campaign.min_followers
+        and (campaign.max_followers is None or followers <= campaign.max_followers)
+    )
+
+
+def _recent_text(session: Session, creator_id: int) -> str:
+    """Lower-cased titles and hashtags of the creator's latest works."""
+    rows = session.execute(
+        select(Work.title, Work.hashtags)
+        .where(Work.creator_id == creator_id)
+        .order_by(Work.published_at.desc())
+        .limit(KEYWORD_WORKS)
+    )
+    return " ".join(f"{title} {' '.join(tags or [])}" for title, tags in rows).lower()
+
+
+def _commit(session: Session, campaign_id: int, price_millifen: int, cap_millifen: int) -> bool:
+    """Commit one impression's price if the budget and pacing cap still allow it."""
+    c = Campaign
+    result = session.execute(
+        update(c)
+        .where(
+            c.id == campaign_id,
+            c.status == "active",
+            c.reserved_millifen + price_millifen <= cap_millifen,
+            c.reserved_millifen + price_millifen <= c.budget_fen * 1_000,
+        )
+        .values(
+            reserved_millifen=c.reserved_millifen + price_millifen,
+            served_impressions=c.served_impressions + 1,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return bool(getattr(result, "rowcount", 0) == 1)
+
+
+def _products(session: Session, creator_id: int, limit: int) -> tuple[ProductCard, ...]:
+    p, pp = Product, ProductPlacement
+    rows = session.execute(
+        select(pp.rank, p.id, p.title, p.category, p.price_fen, p.commission_bp)
+        .join(p, p.id == pp.product_id)
+        .where(pp.creator_id == creator_id, p.active.is_(True), p.stock > 0)
+        .order_by(pp.rank)
+        .limit(limit)
+    )
+    return tuple(
+        ProductCard(rank, pid, title, category, price, commission)
+        for rank, (_, pid, title, category, price, commission) in enumerate(rows, start=1)
+    )

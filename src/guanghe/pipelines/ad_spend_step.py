@@ -1,0 +1,81 @@
+"""The cycle's ``ad_spend`` step: charge a day's ad impressions and clicks to their campaigns'
+budgets in the ledger (campaign budget → platform ad revenue), before settlement pays creators
+their share from that revenue.
+
+Keys come from the events, so a re-run posts nothing new. A charge past a campaign's budget is
+refused by the ledger and reported, never posted.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from guanghe.ledger import in_writer_transaction, open_accounts, post_batch
+from guanghe.monetize.spend import AdCharge, accounts_needed, ad_spend_transfers, batch_name
+from guanghe.runtime import Runtime
+from guanghe.store import Campaign
+
+TRANSFERS_PER_BATCH = 2_000
+_DONE = {"created", "exists"}
+
+
+@dataclass(frozen=True, slots=True)
+class AdSpendResult:
+    day: dt.date
+    transfers_created: int
+    spent_fen: int
+    problems: tuple[str, ...]
+
+
+def run(runtime: Runtime, day: dt.date) -> None:
+    """Cycle step: charge ``day``'s ad events to their campaigns."""
+    charge_day(runtime, day)
+
+
+def charge_day(runtime: Runtime, day: dt.date) -> AdSpendResult:
+    """Post the day's ad-spend transfers (idempotent); unknown campaigns and charges past a
+    budget are reported in ``problems``."""
+    con = runtime.event_log.connect()
+    try:
+        rows = con.execute(
+            "SELECT event_id, campaign_id, amount_fen FROM events WHERE date = ? "
+            "AND type IN ('ad_impression', 'ad_click') AND amount_fen > 0 "
+            "AND campaign_id IS NOT NULL ORDER BY event_id",
+            [day],
+        ).fetchall()
+    finally:
+        con.close()
+    with runtime.sessions() as session:
+        owners = dict(
+            session.execute(
+                select(Campaign.id, Campaign.advertiser_id).where(
+                    Campaign.id.in_(sorted({int(r[1]) for r in rows}))
+                )
+            ).all()
+        )
+    problems = [f"{e}: campaign {c} does not exist" for e, c, _ in rows if int(c) not in owners]
+    charges = [
+        AdCharge(str(e), int(c), int(owners[int(c)]), int(a))
+        for e, c, a in rows
+        if int(c) in owners
+    ]
+    now = dt.datetime.now(dt.UTC)
+    accounts = in_writer_transaction(
+        runtime.engine, lambda s: open_accounts(s, accounts_needed(charges), now=now)
+    )
+    requests = ad_spend_transfers(charges, accounts)
+    created = spent = 0
+    for at in range(0, len(requests), TRANSFERS_PER_BATCH):
+        chunk = requests[at : at + TRANSFERS_PER_BATCH]
+        results = post_batch(runtime.engine, chunk, batch=batch_name(day), now=now)
+        for request, result in zip(chunk, results, strict=True):
+            if result.status == "created":
+                created += 1
+                spent += request.amount or 0
+            elif result.status not in _DONE:
+                reason = "budget exhausted" if result.status == "exceeds_credits" else result.status
+                problems.append(f"{result.key}: {reason}")
+    return AdSpendResult(day, created, spent, tuple(problems))

@@ -1,0 +1,90 @@
+"""A campaign never commits past its budget, however many profile views race for it."""
+
+from __future__ import annotations
+
+import datetime as dt
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+import sqlalchemy as sa
+
+from guanghe.access import Principal
+from guanghe.ledger import in_writer_transaction
+from guanghe.monetize import CampaignSpec, create_campaign, decide_profile_slot, set_authorisation
+from guanghe.runtime import Runtime
+from guanghe.store import Campaign
+from tests.monetize.conftest import NOW, Market
+
+THREADS = 16
+VIEWS = 240
+BID_FEN = 3_000  # at most 3 fen (3,000 milli-fen) an impression
+BUDGET_FEN = 100  # room for a few dozen impressions per campaign
+
+
+def _serve(runtime: Runtime, creator_id: int) -> int | None:
+    slot = in_writer_transaction(
+        runtime.engine,
+        lambda s: decide_profile_slot(s, creator_id, now=dt.datetime.now(dt.UTC)),
+    )
+    return slot.ad.campaign_id if slot.ad else None
+
+
+def _setup(runtime: Runtime, market: Market) -> list[int]:
+    operator = Principal(user_id=0, role="operator", subject_id=None)
+    spec = CampaignSpec(
+        name="tight",
+        billing="cpm",
+        bid_fen=BID_FEN,
+        budget_fen=BUDGET_FEN,
+        starts_at=NOW - dt.timedelta(hours=1),
+        ends_at=NOW + dt.timedelta(days=1),
+        pacing="asap",
+        creative_title="t",
+        creative_url="https://example.com",
+    )
+    ids = []
+    for advertiser in (market.advertiser, market.other_advertiser):
+        view = in_writer_transaction(
+            runtime.engine, lambda s, a=advertiser: create_campaign(s, operator, a, spec, now=NOW)
+        )
+        ids.append(view.id)
+    for creator in range(1, 7):
+        in_writer_transaction(
+            runtime.engine,
+            lambda s, c=creator: set_authorisation(
+                s, c, "profile_ads", True, changed_by=None, now=NOW
+            ),
+        )
+    return ids
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_parallel_views_never_overspend_on_postgresql(runtime: Runtime, market: Market) -> None:
+    campaigns = _setup(runtime, market)
+    with ThreadPoolExecutor(THREADS) as pool:
+        served = list(pool.map(lambda i: _serve(runtime, 1 + i % 6), range(VIEWS)))
+    _assert_exhausted_within_budget(runtime, campaigns, served)
+    assert served.count(None) > 0  # demand outran both budgets
+
+
+def test_sequential_views_stop_at_the_budget(runtime: Runtime, market: Market) -> None:
+    campaigns = _setup(runtime, market)
+    served = [_serve(runtime, 1) for _ in range(VIEWS)]
+    _assert_exhausted_within_budget(runtime, campaigns, served)
+    assert served[-1] is None
+
+
+def _assert_exhausted_within_budget(
+    runtime: Runtime, campaigns: list[int], served: list[int | None]
+) -> None:
+    """Each campaign committed at most its budget, too little is left for one more
+    impression, and every committed impression was an ad some view was given."""
+    with runtime.sessions() as session:
+        rows = session.execute(
+            sa.select(Campaign.id, Campaign.reserved_millifen, Campaign.served_impressions)
+        ).all()
+    assert sorted(r[0] for r in rows) == sorted(campaigns)
+    for campaign_id, reserved, impressions in rows:
+        assert reserved <= BUDGET_FEN * 1_000
+        assert BUDGET_FEN * 1_000 - reserved < BID_FEN
+        assert impressions == served.count(campaign_id) > 0
