@@ -1,4 +1,5 @@
-"""A campaign never commits past its budget, however many profile views race for it."""
+"""A campaign never commits past its budget, however many profile views race for it, and
+however stale the serving cache of campaigns is (the conditional update re-checks the store)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,14 @@ import sqlalchemy as sa
 
 from guanghe.access import Principal
 from guanghe.ledger import in_writer_transaction
-from guanghe.monetize import CampaignSpec, create_campaign, decide_profile_slot, set_authorisation
+from guanghe.monetize import (
+    CampaignSpec,
+    create_campaign,
+    decide_profile_slot,
+    set_authorisation,
+    set_campaign_status,
+)
+from guanghe.monetize.slots import CampaignCache
 from guanghe.runtime import Runtime
 from guanghe.store import Campaign
 from tests.monetize.conftest import NOW, Market
@@ -21,16 +29,25 @@ BID_FEN = 3_000  # at most 3 fen (3,000 milli-fen) an impression
 BUDGET_FEN = 100  # room for a few dozen impressions per campaign
 
 
-def _serve(runtime: Runtime, creator_id: int) -> int | None:
+OPERATOR = Principal(user_id=0, role="operator", subject_id=None)
+
+
+def _serve(runtime: Runtime, creator_id: int, campaigns: CampaignCache | None) -> int | None:
     slot = in_writer_transaction(
         runtime.engine,
-        lambda s: decide_profile_slot(s, creator_id, now=dt.datetime.now(dt.UTC)),
+        lambda s: decide_profile_slot(
+            s, creator_id, now=dt.datetime.now(dt.UTC), campaigns=campaigns
+        ),
     )
     return slot.ad.campaign_id if slot.ad else None
 
 
+def _campaigns(cached: bool) -> CampaignCache | None:
+    """No cache (read every view), or one never refreshed during the test (the stalest)."""
+    return CampaignCache(ttl=dt.timedelta(hours=1)) if cached else None
+
+
 def _setup(runtime: Runtime, market: Market) -> list[int]:
-    operator = Principal(user_id=0, role="operator", subject_id=None)
     spec = CampaignSpec(
         name="tight",
         billing="cpm",
@@ -45,7 +62,7 @@ def _setup(runtime: Runtime, market: Market) -> list[int]:
     ids = []
     for advertiser in (market.advertiser, market.other_advertiser):
         view = in_writer_transaction(
-            runtime.engine, lambda s, a=advertiser: create_campaign(s, operator, a, spec, now=NOW)
+            runtime.engine, lambda s, a=advertiser: create_campaign(s, OPERATOR, a, spec, now=NOW)
         )
         ids.append(view.id)
     for creator in range(1, 7):
@@ -58,20 +75,44 @@ def _setup(runtime: Runtime, market: Market) -> list[int]:
     return ids
 
 
+@pytest.mark.parametrize("cached", [False, True], ids=["fresh", "cached"])
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
-def test_parallel_views_never_overspend_on_postgresql(runtime: Runtime, market: Market) -> None:
+def test_parallel_views_never_overspend_on_postgresql(
+    runtime: Runtime, market: Market, cached: bool
+) -> None:
     campaigns = _setup(runtime, market)
+    cache = _campaigns(cached)
     with ThreadPoolExecutor(THREADS) as pool:
-        served = list(pool.map(lambda i: _serve(runtime, 1 + i % 6), range(VIEWS)))
+        served = list(pool.map(lambda i: _serve(runtime, 1 + i % 6, cache), range(VIEWS)))
     _assert_exhausted_within_budget(runtime, campaigns, served)
     assert served.count(None) > 0  # demand outran both budgets
 
 
-def test_sequential_views_stop_at_the_budget(runtime: Runtime, market: Market) -> None:
+@pytest.mark.parametrize("cached", [False, True], ids=["fresh", "cached"])
+def test_sequential_views_stop_at_the_budget(
+    runtime: Runtime, market: Market, cached: bool
+) -> None:
     campaigns = _setup(runtime, market)
-    served = [_serve(runtime, 1) for _ in range(VIEWS)]
+    cache = _campaigns(cached)
+    served = [_serve(runtime, 1, cache) for _ in range(VIEWS)]
     _assert_exhausted_within_budget(runtime, campaigns, served)
     assert served[-1] is None
+
+
+def test_a_paused_campaign_in_a_stale_cache_commits_nothing(
+    runtime: Runtime, market: Market
+) -> None:
+    campaigns = _setup(runtime, market)
+    cache = _campaigns(cached=True)
+    assert _serve(runtime, 1, cache) in campaigns
+    for campaign_id in campaigns:
+        in_writer_transaction(
+            runtime.engine,
+            lambda s, c=campaign_id: set_campaign_status(s, OPERATOR, c, "paused"),
+        )
+    assert _serve(runtime, 1, cache) is None
+    with runtime.sessions() as session:
+        assert session.scalar(sa.select(sa.func.sum(Campaign.served_impressions))) == 1
 
 
 def _assert_exhausted_within_budget(

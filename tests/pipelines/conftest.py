@@ -10,7 +10,9 @@ from typing import Any
 import pyarrow as pa
 import pytest
 
+from guanghe.access import Principal
 from guanghe.events import EVENT_SCHEMA
+from guanghe.monetize import CampaignSpec, create_campaign, deposit, register_party
 from guanghe.runtime import Runtime
 from guanghe.store import InstitutionContract, transaction
 from tests.seed import SeedPlatform
@@ -44,6 +46,27 @@ def day(n: int) -> dt.date:
     return D0 + dt.timedelta(days=n)
 
 
+def funded_campaign(runtime: Runtime, budget_fen: int) -> int:
+    """A new advertiser's campaign with ``budget_fen`` funded in the ledger, so that ad rows
+    naming it are charged (settlement pays creators only on collected charges)."""
+    now = dt.datetime.now(dt.UTC)
+    with transaction(runtime.sessions) as session:
+        advertiser = register_party(session, "advertiser", "Test advertiser", now=now).id
+        deposit(session, advertiser, key="fund", amount_fen=budget_fen, now=now)
+        spec = CampaignSpec(
+            name="Test campaign",
+            billing="cpm",
+            bid_fen=1_000,
+            budget_fen=budget_fen,
+            starts_at=dt.datetime(2024, 1, 1, tzinfo=dt.UTC),
+            ends_at=dt.datetime(2030, 1, 1, tzinfo=dt.UTC),
+            creative_title="Test ad",
+            creative_url="https://example.com/ad",
+        )
+        operator = Principal(user_id=0, role="operator", subject_id=None)
+        return create_campaign(session, operator, advertiser, spec, now=now).id
+
+
 @pytest.fixture
 def revenue_platform(runtime: Runtime, seed_platform: SeedPlatform) -> Runtime:
     with transaction(runtime.sessions) as session:
@@ -57,6 +80,7 @@ def revenue_platform(runtime: Runtime, seed_platform: SeedPlatform) -> Runtime:
                 ),
             ]
         )
+    campaign = funded_campaign(runtime, budget_fen=10_000)
     runtime.event_log.append(
         events(
             [
@@ -67,7 +91,7 @@ def revenue_platform(runtime: Runtime, seed_platform: SeedPlatform) -> Runtime:
                     "creator_id": 1,
                     "count": 100,
                     "amount_fen": 1_000,
-                    "campaign_id": 4,
+                    "campaign_id": campaign,
                 },
                 {
                     "event_id": "ad2",
@@ -75,7 +99,7 @@ def revenue_platform(runtime: Runtime, seed_platform: SeedPlatform) -> Runtime:
                     "ts": at(day(0)),
                     "creator_id": 4,
                     "amount_fen": 1,
-                    "campaign_id": 4,
+                    "campaign_id": campaign,
                 },
                 {
                     "event_id": "o1",
@@ -123,7 +147,7 @@ def revenue_platform(runtime: Runtime, seed_platform: SeedPlatform) -> Runtime:
                     "creator_id": 3,
                     "count": 10,
                     "amount_fen": 800,
-                    "campaign_id": 4,
+                    "campaign_id": campaign,
                 },
                 {
                     "event_id": "r3",

@@ -4,7 +4,10 @@ For day ``D``, in this order:
 
 1. **Ad revenue.** Each ad impression or click row charged ``amount_fen`` pays the creator
    ``amount × creator_ad_share_bp / 10,000`` (rounded down) from the platform's ad revenue;
-   the institution under contract with the creator that day takes ``split_bp`` of that.
+   the institution under contract with the creator that day takes ``split_bp`` of that. The
+   share is paid only in one linked chain with the transfer that collects the row's charge into
+   ad revenue (``DayEvents.ad_charges``): a charge the ledger refuses (a spent budget) pays
+   nobody, and a row with no charge to collect is not paid at all.
 2. **Commissions.** Each order with ``commission_fen`` reserves that commission for the creator
    as a *pending* transfer; nothing is spendable yet.
 3. **Refunds.** A refund within the return window voids the order's pending commission; a
@@ -84,6 +87,8 @@ class DayEvents:
     ``refunded_in_window`` and ``refunded_after_window`` hold the refunded *orders*;
     ``closing`` the orders whose return window closes today, refunds excluded.
     ``splits_today`` and ``splits_on_order_day`` map a creator to their contract's split.
+    ``ad_charges`` maps an ad row's event id to the transfer collecting its charge into
+    :data:`AD_REVENUE`; rows without one are not paid.
     """
 
     ads: list[Revenue] = field(default_factory=list)
@@ -93,20 +98,30 @@ class DayEvents:
     closing: list[Revenue] = field(default_factory=list)
     splits_today: dict[int, Split] = field(default_factory=dict)
     splits_on_order_day: dict[str, Split] = field(default_factory=dict)
+    ad_charges: dict[str, TransferRequest] = field(default_factory=dict)
 
 
 def settlement_transfers(
     day: DayEvents, rules: SettlementRules, accounts: dict[AccountKey, int]
 ) -> list[list[TransferRequest]]:
-    """The day's transfers as linked groups (each group posts all or nothing)."""
+    """The day's transfers as linked groups (each group posts all or nothing).
+
+    An ad row's group starts with the transfer collecting its charge, so its creator and
+    institution are paid exactly when (and only if) the charge is collected.
+    """
     groups: list[list[TransferRequest]] = []
     for ad in day.ads:
+        charge = day.ad_charges.get(ad.event_id)
+        if charge is None:
+            continue
+        group = [charge]
         share = ad.amount_fen * rules.creator_ad_share_bp // 10_000
         if share > 0:
-            pay = _pay(f"ad:{ad.event_id}", "ad_revenue_share", AD_REVENUE, ad, share, accounts)
-            groups.append(
-                [pay, *_split(ad, share, day.splits_today.get(ad.creator_id), "ad", accounts)]
+            group.append(
+                _pay(f"ad:{ad.event_id}", "ad_revenue_share", AD_REVENUE, ad, share, accounts)
             )
+            group.extend(_split(ad, share, day.splits_today.get(ad.creator_id), "ad", accounts))
+        groups.append(group)
     for order in day.orders:
         groups.append(
             [

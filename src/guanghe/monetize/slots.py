@@ -7,6 +7,12 @@ impression is committed with one conditional ``UPDATE`` (the campaign's committe
 the price may not pass its budget, nor its pacing cap), so concurrent views can never commit
 more than the budget; when the update finds no room the next ranked campaign is tried.
 
+Serving keeps the campaigns that may serve in a :class:`CampaignCache` (read again at most
+once a second, and at once after a change through this process), so a view costs three small
+indexed reads (authorisations, products, and recent works where keywords exclude) and the
+update. A stale cache never overspends: the update re-checks status, budget and pacing in the
+store. Authorisations are never cached.
+
 Lock requirement: call inside a writer transaction (``BEGIN IMMEDIATE`` on SQLite); on
 PostgreSQL the row lock of the conditional update serialises views of one campaign.
 """
@@ -14,11 +20,13 @@ PostgreSQL the row lock of the conditional update serialises views of one campai
 from __future__ import annotations
 
 import datetime as dt
+import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
 import numpy as np
-from sqlalchemy import Row, select, update
+from sqlalchemy import CursorResult, Row, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from guanghe.errors import InvalidInput, NotFound
@@ -59,6 +67,98 @@ _CAMPAIGN_COLUMNS: Final = (
 )
 #: Recent works whose titles and hashtags brand-safety keywords are matched against.
 KEYWORD_WORKS: Final = 20
+#: How long a process serves from the campaigns it read (see :class:`CampaignCache`).
+CAMPAIGN_CACHE_TTL: Final = dt.timedelta(seconds=1)
+
+# Statements built once: building a select costs more than running it on SQLite.
+_cm = CreatorMonetization
+_CREATOR = (
+    select(Creator.vertical_id, Creator.stage, Creator.follower_count)
+    .add_columns(_cm.profile_ads, _cm.product_display)
+    .outerjoin(_cm, _cm.creator_id == Creator.id)
+    .where(Creator.id == bindparam("creator_id"))
+)
+_SERVABLE = (
+    select(*(getattr(Campaign, name) for name in _CAMPAIGN_COLUMNS))
+    .where(
+        Campaign.status == "active",
+        Campaign.ends_at > bindparam("now"),
+        Campaign.reserved_millifen < Campaign.budget_fen * 1_000,
+    )
+    .order_by(Campaign.id)
+)
+_RECENT_WORKS = (
+    select(Work.title, Work.hashtags)
+    .where(Work.creator_id == bindparam("creator_id"))
+    .order_by(Work.published_at.desc())
+    .limit(KEYWORD_WORKS)
+)
+_CAMPAIGNS_TABLE = Campaign.metadata.tables[Campaign.__tablename__]
+_campaigns = _CAMPAIGNS_TABLE.c
+_COMMIT = (
+    update(_CAMPAIGNS_TABLE)
+    .where(
+        _campaigns.id == bindparam("campaign_id"),
+        _campaigns.status == "active",
+        _campaigns.reserved_millifen + bindparam("price") <= bindparam("cap"),
+        _campaigns.reserved_millifen + bindparam("price") <= _campaigns.budget_fen * 1_000,
+    )
+    .values(
+        reserved_millifen=_campaigns.reserved_millifen + bindparam("price"),
+        served_impressions=_campaigns.served_impressions + 1,
+    )
+)
+_PRODUCTS = (
+    select(
+        ProductPlacement.rank,
+        Product.id,
+        Product.title,
+        Product.category,
+        Product.price_fen,
+        Product.commission_bp,
+    )
+    .join(Product, Product.id == ProductPlacement.product_id)
+    .where(
+        ProductPlacement.creator_id == bindparam("creator_id"),
+        Product.active.is_(True),
+        Product.stock > 0,
+    )
+    .order_by(ProductPlacement.rank)
+    .limit(bindparam("limit"))
+)
+
+
+class CampaignCache:
+    """The campaigns that may serve (active, not ended, budget left), read from the store at
+    most once per ``ttl`` and shared by the threads of one process.
+
+    Serving from it is safe however stale it is: the conditional update that commits an
+    impression re-checks status, budget and pacing in the store, so a paused or spent campaign
+    read a moment ago is simply skipped. A campaign created or resumed in another process shows
+    up within ``ttl``; :meth:`invalidate` makes this process read again at the next view.
+    """
+
+    def __init__(self, ttl: dt.timedelta = CAMPAIGN_CACHE_TTL) -> None:
+        self.ttl = ttl
+        self._lock = threading.Lock()
+        self._rows: tuple[Row[Any], ...] = ()
+        self._read_at: dt.datetime | None = None
+
+    def invalidate(self) -> None:
+        """Read the campaigns again at the next view."""
+        with self._lock:
+            self._read_at = None
+
+    def servable(self, session: Session, now: dt.datetime) -> tuple[Row[Any], ...]:
+        """The cached campaigns, read again when older than ``ttl`` (or read in the future)."""
+        read_at = self._read_at
+        if read_at is not None and read_at <= now < read_at + self.ttl:
+            return self._rows
+        with self._lock:
+            if self._read_at is None or not self._read_at <= now < self._read_at + self.ttl:
+                self._rows = tuple(session.execute(_SERVABLE, {"now": now}).all())
+                self._read_at = now
+            return self._rows
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,53 +212,41 @@ def decide_profile_slot(
     preview: bool = False,
     product_limit: int = MAX_PRODUCTS,
     floor_ecpm_fen: int = FLOOR_ECPM_FEN,
+    campaigns: CampaignCache | None = None,
 ) -> ProfileSlot:
-    """Decide the slot of one view of ``creator_id``'s profile (see the module docstring)."""
+    """Decide the slot of one view of ``creator_id``'s profile (see the module docstring).
+
+    With ``campaigns``, the servable campaigns come from that cache; without, from the store.
+    """
     if not 1 <= product_limit <= MAX_PRODUCTS:
         raise InvalidInput(f"product_limit must be between 1 and {MAX_PRODUCTS}")
-    cm = CreatorMonetization
-    creator = session.execute(
-        select(
-            Creator.vertical_id,
-            Creator.stage,
-            Creator.follower_count,
-            cm.profile_ads,
-            cm.product_display,
-        )
-        .outerjoin(cm, cm.creator_id == Creator.id)
-        .where(Creator.id == creator_id)
-    ).one_or_none()
+    creator = session.execute(_CREATOR, {"creator_id": creator_id}).one_or_none()
     if creator is None:
         raise NotFound(f"creator {creator_id} does not exist")
     ads_on, products_on = bool(creator.profile_ads), bool(creator.product_display)
     ad = None
     if ads_on:
+        servable = (
+            campaigns.servable(session, now)
+            if campaigns is not None
+            else session.execute(_SERVABLE, {"now": now}).all()
+        )
         audience = (int(creator.vertical_id), str(creator.stage), int(creator.follower_count))
-        ad = _choose_ad(session, creator_id, audience, now, preview, floor_ecpm_fen)
+        ad = _choose_ad(session, servable, creator_id, audience, now, preview, floor_ecpm_fen)
     products = _products(session, creator_id, product_limit) if products_on else ()
     return ProfileSlot(creator_id, now, ads_on, products_on, ad, products, preview)
 
 
 def _choose_ad(
     session: Session,
+    servable: Sequence[Row[Any]],
     creator_id: int,
     audience: tuple[int, str, int],
     now: dt.datetime,
     preview: bool,
     floor_ecpm_fen: int,
 ) -> AdPlacement | None:
-    c = Campaign
-    rows = session.execute(
-        select(*(getattr(c, name) for name in _CAMPAIGN_COLUMNS))
-        .where(
-            c.status == "active",
-            c.starts_at <= now,
-            c.ends_at > now,
-            c.reserved_millifen < c.budget_fen * 1_000,
-        )
-        .order_by(c.id)
-    ).all()
-    candidates = [r for r in rows if _targets(r, *audience)]
+    candidates = [r for r in servable if r.starts_at <= now < r.ends_at and _targets(r, *audience)]
     if any(r.excluded_keywords for r in candidates):
         text = _recent_text(session, creator_id)
         candidates = [r for r in candidates if not any(k in text for k in r.excluded_keywords)]
@@ -209,44 +297,21 @@ def _targets(campaign: Row[Any], vertical: int, stage: str, followers: int) -> b
 
 def _recent_text(session: Session, creator_id: int) -> str:
     """Lower-cased titles and hashtags of the creator's latest works."""
-    rows = session.execute(
-        select(Work.title, Work.hashtags)
-        .where(Work.creator_id == creator_id)
-        .order_by(Work.published_at.desc())
-        .limit(KEYWORD_WORKS)
-    )
+    rows = session.execute(_RECENT_WORKS, {"creator_id": creator_id})
     return " ".join(f"{title} {' '.join(tags or [])}" for title, tags in rows).lower()
 
 
 def _commit(session: Session, campaign_id: int, price_millifen: int, cap_millifen: int) -> bool:
-    """Commit one impression's price if the budget and pacing cap still allow it."""
-    c = Campaign
+    """Commit one impression's price if the status, budget and pacing cap still allow it."""
     result = session.execute(
-        update(c)
-        .where(
-            c.id == campaign_id,
-            c.status == "active",
-            c.reserved_millifen + price_millifen <= cap_millifen,
-            c.reserved_millifen + price_millifen <= c.budget_fen * 1_000,
-        )
-        .values(
-            reserved_millifen=c.reserved_millifen + price_millifen,
-            served_impressions=c.served_impressions + 1,
-        )
-        .execution_options(synchronize_session=False)
+        _COMMIT, {"campaign_id": campaign_id, "price": price_millifen, "cap": cap_millifen}
     )
-    return bool(getattr(result, "rowcount", 0) == 1)
+    assert isinstance(result, CursorResult)
+    return result.rowcount == 1
 
 
 def _products(session: Session, creator_id: int, limit: int) -> tuple[ProductCard, ...]:
-    p, pp = Product, ProductPlacement
-    rows = session.execute(
-        select(pp.rank, p.id, p.title, p.category, p.price_fen, p.commission_bp)
-        .join(p, p.id == pp.product_id)
-        .where(pp.creator_id == creator_id, p.active.is_(True), p.stock > 0)
-        .order_by(pp.rank)
-        .limit(limit)
-    )
+    rows = session.execute(_PRODUCTS, {"creator_id": creator_id, "limit": limit})
     return tuple(
         ProductCard(rank, pid, title, category, price, commission)
         for rank, (_, pid, title, category, price, commission) in enumerate(rows, start=1)

@@ -3,7 +3,8 @@ from its campaign's budget account to the platform's ad revenue, once per event.
 
 The budget account may not go negative, so the ledger refuses a charge past the budget
 (``exceeds_credits``): a campaign never spends more than was funded, even if events report
-more than the profile slot committed.
+more than the profile slot committed. Settlement posts each creator's share in one linked chain
+with this transfer, so a refused charge pays nobody.
 """
 
 from __future__ import annotations
@@ -40,15 +41,16 @@ def ad_spend_transfers(
     charges: list[AdCharge], accounts: dict[AccountKey, int]
 ) -> list[TransferRequest]:
     """One transfer per charge, keyed and sourced by its event (idempotent)."""
-    return [
-        TransferRequest(
-            f"ad-spend:{c.event_id}",
-            "ad_spend",
-            debit_account_id=accounts[campaign_budget(c.advertiser_id, c.campaign_id)],
-            credit_account_id=accounts[AD_REVENUE],
-            amount=c.amount_fen,
-            source=("event", c.event_id),
-        )
-        for c in charges
-        if c.amount_fen > 0
-    ]
+    return [ad_spend_transfer(c, accounts) for c in charges if c.amount_fen > 0]
+
+
+def ad_spend_transfer(charge: AdCharge, accounts: dict[AccountKey, int]) -> TransferRequest:
+    """The transfer collecting one charge from its campaign's budget into ad revenue."""
+    return TransferRequest(
+        f"ad-spend:{charge.event_id}",
+        "ad_spend",
+        debit_account_id=accounts[campaign_budget(charge.advertiser_id, charge.campaign_id)],
+        credit_account_id=accounts[AD_REVENUE],
+        amount=charge.amount_fen,
+        source=("event", charge.event_id),
+    )

@@ -1,9 +1,11 @@
 """The cycle's ``ad_spend`` step: charge a day's ad impressions and clicks to their campaigns'
-budgets in the ledger (campaign budget → platform ad revenue), before settlement pays creators
-their share from that revenue.
+budgets in the ledger (campaign budget → platform ad revenue), so that spend shows before the
+day is settled.
 
 Keys come from the events, so a re-run posts nothing new. A charge past a campaign's budget is
-refused by the ledger and reported, never posted.
+refused by the ledger and reported, never posted. Settlement presents the same charge again at
+the head of each ad row's linked chain (:mod:`guanghe.ledger.settlement`): an existing charge
+answers ``exists``, a refused one stops the creator's share.
 """
 
 from __future__ import annotations
@@ -38,6 +40,29 @@ def run(runtime: Runtime, day: dt.date) -> None:
 def charge_day(runtime: Runtime, day: dt.date) -> AdSpendResult:
     """Post the day's ad-spend transfers (idempotent); unknown campaigns and charges past a
     budget are reported in ``problems``."""
+    charges, problems = load_charges(runtime, day)
+    now = dt.datetime.now(dt.UTC)
+    accounts = in_writer_transaction(
+        runtime.engine, lambda s: open_accounts(s, accounts_needed(charges), now=now)
+    )
+    requests = ad_spend_transfers(charges, accounts)
+    created = spent = 0
+    for at in range(0, len(requests), TRANSFERS_PER_BATCH):
+        chunk = requests[at : at + TRANSFERS_PER_BATCH]
+        results = post_batch(runtime.engine, chunk, batch=batch_name(day), now=now)
+        for request, result in zip(chunk, results, strict=True):
+            if result.status == "created":
+                created += 1
+                spent += request.amount or 0
+            elif result.status not in _DONE:
+                reason = "budget exhausted" if result.status == "exceeds_credits" else result.status
+                problems.append(f"{result.key}: {reason}")
+    return AdSpendResult(day, created, spent, tuple(problems))
+
+
+def load_charges(runtime: Runtime, day: dt.date) -> tuple[list[AdCharge], list[str]]:
+    """The day's charged ad rows with their campaigns' advertisers, and the rows naming a
+    campaign that does not exist (reported, never charged)."""
     con = runtime.event_log.connect()
     try:
         rows = con.execute(
@@ -62,20 +87,4 @@ def charge_day(runtime: Runtime, day: dt.date) -> AdSpendResult:
         for e, c, a in rows
         if int(c) in owners
     ]
-    now = dt.datetime.now(dt.UTC)
-    accounts = in_writer_transaction(
-        runtime.engine, lambda s: open_accounts(s, accounts_needed(charges), now=now)
-    )
-    requests = ad_spend_transfers(charges, accounts)
-    created = spent = 0
-    for at in range(0, len(requests), TRANSFERS_PER_BATCH):
-        chunk = requests[at : at + TRANSFERS_PER_BATCH]
-        results = post_batch(runtime.engine, chunk, batch=batch_name(day), now=now)
-        for request, result in zip(chunk, results, strict=True):
-            if result.status == "created":
-                created += 1
-                spent += request.amount or 0
-            elif result.status not in _DONE:
-                reason = "budget exhausted" if result.status == "exceeds_credits" else result.status
-                problems.append(f"{result.key}: {reason}")
-    return AdSpendResult(day, created, spent, tuple(problems))
+    return charges, problems

@@ -2,7 +2,8 @@
 
 Pay first, then record the day as settled. Every transfer's key comes from its source event,
 so a run killed at any point and run again posts exactly what was missing; the settled-day
-record is only a report, never a reason to skip paying.
+record is only a report, never a reason to skip paying. Ad revenue shares are paid only in
+linked chains with the charge that collects them (see :func:`pay_day`).
 """
 
 from __future__ import annotations
@@ -23,6 +24,9 @@ from guanghe.ledger.settlement import (
     batch_name,
     settlement_transfers,
 )
+from guanghe.monetize.spend import accounts_needed as spend_accounts
+from guanghe.monetize.spend import ad_spend_transfer
+from guanghe.pipelines import ad_spend_step
 from guanghe.runtime import Runtime
 from guanghe.store import SettledDay, transaction
 
@@ -58,21 +62,34 @@ def settle_day(
 
 
 def pay_day(runtime: Runtime, day: dt.date, rules: SettlementRules) -> SettlementResult:
-    """Post the day's transfers in batches of linked chains (idempotent)."""
+    """Post the day's transfers in batches of linked chains (idempotent).
+
+    Each ad row's chain starts with the charge collecting it from its campaign's budget (the
+    ``ad_spend`` step's transfer, ``exists`` once that step ran): a row whose charge is refused,
+    or that names no campaign, pays nobody and is reported.
+    """
     events = load_day_events(runtime, day, rules)
+    charges, _ = ad_spend_step.load_charges(runtime, day)
     now = dt.datetime.now(dt.UTC)
-    accounts = in_writer_transaction(
-        runtime.engine, lambda s: open_accounts(s, accounts_needed(events), now=now)
-    )
+    needed = list(dict.fromkeys([*accounts_needed(events), *spend_accounts(charges)]))
+    accounts = in_writer_transaction(runtime.engine, lambda s: open_accounts(s, needed, now=now))
+    events.ad_charges = {c.event_id: ad_spend_transfer(c, accounts) for c in charges}
+    problems = [
+        f"ad:{ad.event_id}: not paid, it names no existing campaign to charge"
+        for ad in events.ads
+        if ad.event_id not in events.ad_charges
+    ]
     chains = settlement_transfers(events, rules, accounts)
-    created, problems = 0, []
+    created = 0
     for at in range(0, len(chains), CHAINS_PER_BATCH):
         batch = post_chain_batch(
             runtime.engine, chains[at : at + CHAINS_PER_BATCH], batch=batch_name(day), now=now
         )
         for result in (r for chain in batch for r in chain):
             created += result.status == "created"
-            if result.status not in _SETTLED and result.status != "linked_event_failed":
+            if result.status == "exceeds_credits" and result.key.startswith("ad-spend:"):
+                problems.append(f"{result.key}: budget exhausted, not paid")
+            elif result.status not in _SETTLED and result.status != "linked_event_failed":
                 problems.append(f"{result.key}: {result.status}")
     return SettlementResult(day, created, tuple(problems))
 

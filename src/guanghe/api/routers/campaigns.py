@@ -12,6 +12,7 @@ from pydantic import AwareDatetime, BaseModel, Field
 from guanghe import monetize
 from guanghe.access import Principal
 from guanghe.api.deps import PrincipalDep, SessionDep, get_runtime, require_role
+from guanghe.api.routers.profile_slots import CampaignCacheDep
 from guanghe.errors import Forbidden, InvalidInput
 from guanghe.ledger import in_writer_transaction
 from guanghe.runtime import Runtime
@@ -140,9 +141,12 @@ def deposit(
 
 
 @router.post("/v1/campaigns", status_code=201)
-def create_campaign(runtime: RuntimeDep, principal: PrincipalDep, body: CampaignIn) -> CampaignOut:
+def create_campaign(
+    runtime: RuntimeDep, principal: PrincipalDep, campaigns: CampaignCacheDep, body: CampaignIn
+) -> CampaignOut:
     """Create a campaign; its budget is moved from the advertiser's prepaid account to the
-    campaign's budget account in the same transaction (409 if the prepaid is short)."""
+    campaign's budget account in the same transaction (409 if the prepaid is short). It can
+    win profile views at once in this process, within a second in others."""
     if principal.role == "advertiser":
         if body.advertiser_id not in (None, principal.subject_id):
             raise Forbidden("an advertiser creates campaigns only for itself")
@@ -177,6 +181,7 @@ def create_campaign(runtime: RuntimeDep, principal: PrincipalDep, body: Campaign
         runtime.engine,
         lambda s: monetize.create_campaign(s, principal, advertiser_id, spec, now=now),
     )
+    campaigns.invalidate()
     return _out(view)
 
 
@@ -201,11 +206,18 @@ def get_campaign(
 
 @router.patch("/v1/campaigns/{campaign_id}")
 def set_status(
-    runtime: RuntimeDep, principal: PrincipalDep, campaign_id: EntityId, body: StatusIn
+    runtime: RuntimeDep,
+    principal: PrincipalDep,
+    campaigns: CampaignCacheDep,
+    campaign_id: EntityId,
+    body: StatusIn,
 ) -> CampaignOut:
-    """Pause, resume or end a campaign; it takes effect on the next profile view."""
+    """Pause, resume or end a campaign. A paused or ended campaign commits no further
+    impression; a resumed one serves again at once in this process, within a second in
+    others."""
     view = in_writer_transaction(
         runtime.engine,
         lambda s: monetize.set_campaign_status(s, principal, campaign_id, body.status),
     )
+    campaigns.invalidate()
     return _out(view)
