@@ -6,8 +6,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
-from guanghe.diagnosis import fit_model, save_model, training_set
-from guanghe.originality import save_index
 from guanghe.runtime import Runtime
 
 _log = logging.getLogger(__name__)
@@ -15,6 +13,11 @@ _log = logging.getLogger(__name__)
 
 def run(runtime: Runtime, date: dt.date) -> None:
     """Train and save the model as of ``date`` (skipped, with a log line, on thin history)."""
+    # Imported here: scikit-learn and OpenCV take seconds to import, and every user of the
+    # cycle (the crash test's child processes, the CLI) would pay for it otherwise.
+    from guanghe.diagnosis import fit_model, save_model, training_set
+    from guanghe.originality import save_index
+
     data_dir = runtime.settings.data_dir
     with runtime.sessions() as session:
         data = training_set(session, runtime.event_log, date)
