@@ -7,16 +7,16 @@
    in vectorised NumPy, and the Redis counters path (one ``HMGET`` per batch). Median of five
    runs, in candidate decisions per second.
 2. **HTTP**: ``POST /v1/boost`` with ``--candidates`` candidates per request at ``--rate``
-   requests per second (open loop: requests are sent on schedule whether or not earlier ones
-   have returned) for ``--seconds`` seconds, against a Uvicorn server in another process, with
+   requests per second (open loop from a pool of client threads; latency from each request's
+   scheduled time) for ``--seconds`` seconds, against a Uvicorn server in another process, with
    in-process counters and with Redis counters. Latency percentiles in milliseconds.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import datetime as dt
+import json
 import multiprocessing
 import socket
 import statistics
@@ -27,6 +27,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from bench._http import open_loop
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 Array = np.ndarray[Any, Any]
@@ -81,7 +83,6 @@ def _numpy_weights(
 def in_process(creators: int, batch: int, total: int) -> list[tuple[str, float]]:
     from guanghe.runtime import Runtime
     from guanghe.settings import Settings
-    from guanghe.store import transaction
     from guanghe.traffic.serving import (
         MAX_WEIGHT,
         BoostService,
@@ -97,110 +98,73 @@ def in_process(creators: int, batch: int, total: int) -> list[tuple[str, float]]
         _write_plan(data_dir, creators, day)
         with Runtime(Settings(data_dir=data_dir, database_url="")) as runtime:
             runtime.init()
-            local = BoostService(data_dir / "snapshots", InProcessCounters())
+            snapshots, sessions = data_dir / "snapshots", runtime.sessions
+            local = BoostService(snapshots, sessions, InProcessCounters())
             shared = BoostService(
-                data_dir / "snapshots", RedisCounters(REDIS_URL, prefix=f"bench-{uuid.uuid4()}")
+                snapshots, sessions, RedisCounters(REDIS_URL, prefix=f"bench-{uuid.uuid4()}")
             )
-            with transaction(runtime.sessions) as session:
-                plan = local.plan(session)
-                shared.plan(session)
-                assert plan is not None
-                creator_ids = rng.integers(1, int(creators * 1.1), total)
-                work_ids = rng.integers(1, 10_000_000, total)
-                counters = np.zeros(plan.quota.shape[0], np.int64)
-                excluded = np.zeros(1, np.bool_)
+            plan = local.plan()
+            shared.plan()
+            assert plan is not None
+            creator_ids = rng.integers(1, int(creators * 1.1), total)
+            work_ids = rng.integers(1, 10_000_000, total)
+            counters = np.zeros(plan.quota.shape[0], np.int64)
+            excluded = np.zeros(1, np.bool_)
 
-                def ours() -> None:
-                    for at in range(0, total, batch):
-                        local.weights(
-                            session, creator_ids[at : at + batch], work_ids[at : at + batch]
-                        )
+            def ours() -> None:
+                for at in range(0, total, batch):
+                    local.weights(creator_ids[at : at + batch], work_ids[at : at + batch])
 
-                def numpy_peer() -> None:
-                    fraction = local.remaining_fraction(plan)
-                    for at in range(0, total, batch):
-                        _numpy_weights(
-                            creator_ids[at : at + batch],
-                            work_ids[at : at + batch],
-                            plan.row_of,
-                            plan.quota,
-                            counters,
-                            excluded,
-                            fraction,
-                            MAX_WEIGHT,
-                        )
+            def numpy_peer() -> None:
+                fraction = local.remaining_fraction(plan)
+                for at in range(0, total, batch):
+                    _numpy_weights(
+                        creator_ids[at : at + batch],
+                        work_ids[at : at + batch],
+                        plan.row_of,
+                        plan.quota,
+                        counters,
+                        excluded,
+                        fraction,
+                        MAX_WEIGHT,
+                    )
 
-                def redis_path() -> None:
-                    for at in range(0, redis_total, batch):
-                        shared.weights(
-                            session, creator_ids[at : at + batch], work_ids[at : at + batch]
-                        )
+            def redis_path() -> None:
+                for at in range(0, redis_total, batch):
+                    shared.weights(creator_ids[at : at + batch], work_ids[at : at + batch])
 
-                ours()  # compile
-                runs = [
-                    ("ours: Numba kernel, in-process counters", ours, total),
-                    ("peer: vectorised NumPy, same decision", numpy_peer, total),
-                ]
-                redis_total = min(total, 200 * batch)
-                if batch <= 10_000:  # one HMGET per batch: a big batch is one huge command
-                    runs.append(("ours: Redis counters (HMGET per batch)", redis_path, redis_total))
-                for name, run, count in runs:
-                    times = []
-                    for _ in range(5):
-                        started = time.perf_counter()
-                        run()
-                        times.append(time.perf_counter() - started)
-                    results.append((name, count / statistics.median(times)))
+            ours()  # compile
+            runs = [
+                ("ours: Numba kernel, in-process counters", ours, total),
+                ("peer: vectorised NumPy, same decision", numpy_peer, total),
+            ]
+            redis_total = min(total, 200 * batch)
+            if batch <= 10_000:  # one HMGET per batch: a big batch is one huge command
+                runs.append(("ours: Redis counters (HMGET per batch)", redis_path, redis_total))
+            for name, run, count in runs:
+                times = []
+                for _ in range(5):
+                    started = time.perf_counter()
+                    run()
+                    times.append(time.perf_counter() - started)
+                results.append((name, count / statistics.median(times)))
     return results
 
 
 def _serve(data_dir: str, redis_url: str | None, port: int) -> None:
-    import uvicorn
-
-    from guanghe.api.app import create_app
+    from guanghe.api import create_app, serve
     from guanghe.runtime import Runtime
     from guanghe.settings import Settings
 
     runtime = Runtime(Settings(data_dir=Path(data_dir), database_url="", redis_url=redis_url))
-    uvicorn.run(
-        create_app(runtime), host="127.0.0.1", port=port, log_level="warning", access_log=False
-    )
-
-
-async def _load(
-    url: str, token: str, body: dict[str, Any], rate: float, seconds: float
-) -> tuple[list[float], int]:
-    import httpx
-
-    latencies: list[float] = []
-    errors = 0
-    limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
-    async with httpx.AsyncClient(
-        base_url=url, limits=limits, timeout=30, headers={"Authorization": f"Bearer {token}"}
-    ) as client:
-
-        async def one() -> None:
-            nonlocal errors
-            started = time.perf_counter()
-            response = await client.post("/v1/boost", json=body)
-            if response.status_code != 200:
-                errors += 1
-            latencies.append((time.perf_counter() - started) * 1_000)
-
-        tasks = []
-        start = time.perf_counter()
-        for k in range(int(rate * seconds)):
-            delay = start + k / rate - time.perf_counter()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            tasks.append(asyncio.create_task(one()))
-        await asyncio.gather(*tasks)
-    return latencies, errors
+    serve(create_app(runtime), host="127.0.0.1", port=port, log_level="warning")
 
 
 def over_http(
-    creators: int, candidates: int, rate: float, seconds: float
+    creators: int, candidates: int, rate: float, seconds: float, threads: int
 ) -> list[tuple[str, int, int, float, float, float, float]]:
+    import httpx
+
     from guanghe.access import create_token
     from guanghe.runtime import Runtime
     from guanghe.settings import Settings
@@ -218,6 +182,14 @@ def over_http(
             )
         ]
     }
+    payload = json.dumps(body).encode()
+
+    def send(client: Any, _: int) -> int:
+        response = client.post(
+            "/v1/boost", content=payload, headers={"Content-Type": "application/json"}
+        )
+        return int(response.status_code)
+
     rows = []
     with tempfile.TemporaryDirectory(prefix="guanghe-boost-http-") as tmp:
         data_dir = Path(tmp)
@@ -242,8 +214,19 @@ def over_http(
             server.start()
             url = f"http://127.0.0.1:{port}"
             _wait(url)
-            asyncio.run(_load(url, token, body, rate, 2))  # warm up
-            latencies, errors = asyncio.run(_load(url, token, body, rate, seconds))
+            with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"}) as c:
+                for _ in range(50):  # warm up: the plan's first load, the kernels' first call
+                    c.post("/v1/boost", json=body).raise_for_status()
+            results = open_loop(
+                url,
+                {"Authorization": f"Bearer {token}"},
+                total=int(rate * seconds),
+                rate=rate,
+                threads=threads,
+                send=send,
+            )
+            latencies = [elapsed * 1_000 for elapsed, _ in results]
+            errors = sum(status != 200 for _, status in results)
             server.terminate()
             server.join()
             p50, p90, p99 = (float(v) for v in np.percentile(latencies, [50, 90, 99]))
@@ -271,6 +254,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--rate", type=float, default=200.0)
     parser.add_argument("--candidates", type=int, default=500)
+    parser.add_argument("--threads", type=int, default=16, help="load-generating threads")
     args = parser.parse_args(argv)
 
     print(f"# boost_serving: plan of {args.creators:,} creators")
@@ -287,7 +271,7 @@ def main(argv: list[str]) -> int:
     print("| counters | requests | errors | p50 ms | p90 ms | p99 ms | max ms |")
     print("|---|---|---|---|---|---|---|")
     for name, count, errors, p50, p90, p99, top in over_http(
-        args.creators, args.candidates, args.rate, args.seconds
+        args.creators, args.candidates, args.rate, args.seconds, args.threads
     ):
         print(f"| {name} | {count:,} | {errors} | {p50:.1f} | {p90:.1f} | {p99:.1f} | {top:.1f} |")
     return 0

@@ -20,11 +20,13 @@ import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+
+from bench._http import open_loop
 
 
 def _free_port() -> int:
@@ -120,43 +122,21 @@ def _load(
     base: str, token: str, creators: list[int], args: argparse.Namespace
 ) -> list[tuple[float, int, bool, bool]]:
     """Send ``rate × seconds`` requests on schedule; (latency s, status, ad?, products?)."""
-    import httpx
-
     total = int(args.rate * args.seconds)
     rng = np.random.default_rng(args.seed)
     picks = rng.choice(creators, total).tolist()
-    start = time.perf_counter() + 0.5
-    results: list[tuple[float, int, bool, bool]] = []
-    lock = threading.Lock()
-    cursor = iter(range(total))
 
-    def worker() -> None:
-        with httpx.Client(
-            base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=60
-        ) as client:
-            while True:
-                with lock:
-                    i = next(cursor, None)
-                if i is None:
-                    return
-                due = start + i / args.rate
-                time.sleep(max(0.0, due - time.perf_counter()))
-                response = client.get(f"/v1/profile-slots/{picks[i]}")
-                elapsed = time.perf_counter() - due
-                body = response.json() if response.status_code == 200 else {}
-                with lock:
-                    results.append(
-                        (
-                            elapsed,
-                            response.status_code,
-                            bool(body.get("ad")),
-                            bool(body.get("products")),
-                        )
-                    )
+    def send(client: Any, i: int) -> tuple[int, bool, bool]:
+        response = client.get(f"/v1/profile-slots/{picks[i]}")
+        body = response.json() if response.status_code == 200 else {}
+        return response.status_code, bool(body.get("ad")), bool(body.get("products"))
 
-    threads = [threading.Thread(target=worker) for _ in range(args.threads)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results
+    results = open_loop(
+        base,
+        {"Authorization": f"Bearer {token}"},
+        total=total,
+        rate=args.rate,
+        threads=args.threads,
+        send=send,
+    )
+    return [(elapsed, *outcome) for elapsed, outcome in results]

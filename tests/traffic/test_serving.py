@@ -65,6 +65,7 @@ def make_service(
 ) -> BoostService:
     return BoostService(
         runtime.settings.data_dir / "snapshots",
+        runtime.sessions,
         counters,
         excluded_works=(lambda _: excluded) if excluded else None,
         clock=clock,
@@ -88,9 +89,8 @@ def test_weights_follow_the_plan_the_quota_and_the_pace(
     late = make_service(runtime, counters(), clock=lambda: NOON + dt.timedelta(hours=11.9))
     creators = np.array([1, 2, 3, 4, 999, 3], np.int64)
     works = np.array([100, 101, 102, 103, 104, 108], np.int64)
-    with transaction(runtime.sessions) as session:
-        weights = service.weights(session, creators, works)
-        at_the_end = late.weights(session, np.array([1]), np.array([100]))[0]
+    weights = service.weights(creators, works)
+    at_the_end = late.weights(np.array([1]), np.array([100]))[0]
     # Half the day is left: 1000 remaining against 500 expected is twice the pace.
     assert weights[0] == pytest.approx(1_000 / 501)
     assert weights[1] == pytest.approx(10 / 6)
@@ -119,14 +119,13 @@ def test_deliveries_are_idempotent_and_use_up_the_quota(
     assert [r.status for r in reports] == ["recorded", "duplicate", "unknown_work", "not_planned"]
     with transaction(runtime.sessions) as session:
         again = service.record(session, [("a", 1, 100, 60), ("a", 1, 106, 60), ("d", 1, 106, 40)])
-        spent = service.weights(session, np.array([1, 2]), np.array([100, 101]))
+        spent = service.weights(np.array([1, 2]), np.array([100, 101]))
     assert [r.status for r in again] == ["duplicate", "conflict", "recorded"]
     assert spent[0] == 0.0
     assert spent[1] > 0.0
     # A restarted server (fresh in-process counters) catches up from the store.
     restarted = make_service(runtime, InProcessCounters())
-    with transaction(runtime.sessions) as session:
-        weights = restarted.weights(session, np.array([1, 2]), np.array([100, 101]))
+    weights = restarted.weights(np.array([1, 2]), np.array([100, 101]))
     assert weights[0] == 0.0
     assert weights[1] > 0.0
 
@@ -134,13 +133,13 @@ def test_deliveries_are_idempotent_and_use_up_the_quota(
 def test_no_plan_no_boost(runtime: Runtime, seed_platform: SeedPlatform) -> None:
     service = make_service(runtime, InProcessCounters())
     with transaction(runtime.sessions) as session:
-        assert service.plan(session) is None
-        assert service.weights(session, np.array([1]), np.array([100])).tolist() == [0.0]
+        assert service.plan() is None
+        assert service.weights(np.array([1]), np.array([100])).tolist() == [0.0]
         statuses = [r.status for r in service.record(session, [("x", 1, 100, 1)])]
         assert statuses == ["not_planned"]
         # A plan for a later day is not in force yet.
         write_plan(runtime, {1: 10}, day=PLAN_DAY + dt.timedelta(days=1))
-        assert make_service(runtime, InProcessCounters()).plan(session) is None
+        assert make_service(runtime, InProcessCounters()).plan() is None
 
 
 def test_boost_api_access_and_bad_input(

@@ -55,6 +55,7 @@ def test_cycle_plans_serves_settles_and_paces(
         }
         service = BoostService(
             root,
+            runtime.sessions,
             InProcessCounters(),
             clock=lambda: dt.datetime.combine(plan_day, dt.time(12), tzinfo=dt.UTC),
         )

@@ -1,5 +1,5 @@
 """HTTP adapter: FastAPI routers per capability, bearer auth and problem+json errors."""
 
-from guanghe.api.app import create_app
+from guanghe.api.app import create_app, serve
 
-__all__ = ["create_app"]
+__all__ = ["create_app", "serve"]

@@ -33,12 +33,11 @@ def init() -> None:
 
 def serve(host: Host = "127.0.0.1", port: Port = 8000) -> None:
     """Serve the API and the dashboard."""
-    import uvicorn
-
     from guanghe.api import create_app
+    from guanghe.api import serve as serve_app
 
     with open_runtime() as runtime:
-        uvicorn.run(create_app(runtime), host=host, port=port, log_level="info")
+        serve_app(create_app(runtime), host=host, port=port)
 
 
 class BatchEngineName(StrEnum):
@@ -73,10 +72,9 @@ def demo(
     seed: Annotated[int, typer.Option(help="Seed if a platform is made.")] = 7,
 ) -> None:
     """Make a demo platform if the store is empty, run the cycle, then serve it."""
-    import uvicorn
-
     from guanghe.access import create_token
     from guanghe.api import create_app
+    from guanghe.api import serve as serve_app
     from guanghe.monetize import showcase_subjects
     from guanghe.pipelines import run_cycle
     from guanghe.pipelines.ad_spend_step import charge_day
@@ -119,7 +117,7 @@ def demo(
                     session, role=role, subject_id=subject, name="demo", now=dt.datetime.now(dt.UTC)
                 )
                 typer.echo(f"{role} {subject} token: {other}")
-        uvicorn.run(create_app(runtime), host=host, port=port, log_level="warning")
+        serve_app(create_app(runtime), host=host, port=port, log_level="warning")
 
 
 def _creator_count(runtime: Runtime) -> int:

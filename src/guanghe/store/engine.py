@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from alembic import command
 from alembic.config import Config
@@ -18,17 +18,25 @@ from guanghe.errors import Unavailable
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
+#: Connections an engine may open: more than the API's worker threads (AnyIO's 40), so a request
+#: waiting for a connection can never starve the threads that finish requests and return theirs.
+POOL_SIZE: Final = 20
+MAX_OVERFLOW: Final = 40
+
+
 def make_engine(url: str) -> Engine:
     """Create an engine; SQLite gets foreign keys, WAL and a busy timeout."""
     if url.startswith("sqlite"):
-        path = url.split("///", 1)[-1]
-        if path and path != ":memory:":
+        path = url.split("///", 1)[-1] if "///" in url else ""
+        pool: dict[str, Any] = {}
+        if path and path != ":memory:":  # a file: a queue pool (in memory: one connection)
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30})
+            pool = {"pool_size": POOL_SIZE, "max_overflow": MAX_OVERFLOW}
+        engine = create_engine(url, connect_args={"timeout": 30}, **pool)
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    return create_engine(url, pool_pre_ping=True, pool_size=POOL_SIZE, max_overflow=MAX_OVERFLOW)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -109,7 +117,7 @@ def sync_id_sequences(engine: Engine) -> None:
                 continue
             connection.execute(
                 text(
-                    f"SELECT setval(:sequence, coalesce((SELECT max(id) FROM \"{table}\"), 0) + 1, "
+                    f'SELECT setval(:sequence, coalesce((SELECT max(id) FROM "{table}"), 0) + 1, '
                     "false)"
                 ),
                 {"sequence": sequence},

@@ -28,11 +28,11 @@ import numba
 import numpy as np
 from numpy.typing import NDArray
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from guanghe.errors import InvalidInput
 from guanghe.snapshots import latest_date, read_snapshot
-from guanghe.store import BoostDelivery, Work
+from guanghe.store import BoostDelivery, Work, transaction
 from guanghe.traffic.deliveries import Delivery, record_deliveries
 
 IntArray = NDArray[np.int64]
@@ -231,19 +231,21 @@ class DeliveryReport:
 class BoostService:
     """Answers boost calls and records deliveries against the latest plan not after today.
 
-    Methods take the caller's session (a request's transaction), so a request never holds two
-    connections at once.
+    Decisions touch no database: the plan, the excluded works and the counters are in memory
+    (or Redis). ``sessions`` serves the reload, at most every :data:`RELOAD_SECONDS`.
     """
 
     def __init__(
         self,
         snapshots: Path,
+        sessions: sessionmaker[Session],
         counters: QuotaCounters,
         *,
         excluded_works: Callable[[Session], Iterable[int]] | None = None,
         clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
     ) -> None:
         self._snapshots = snapshots
+        self._sessions = sessions
         self._counters = counters
         self._excluded_works = excluded_works
         self._clock = clock
@@ -252,18 +254,28 @@ class BoostService:
         self._excluded = np.zeros(0, np.bool_)
         self._checked = -np.inf
 
-    def plan(self, session: Session) -> DayPlan | None:
-        """The plan in force: the newest plan snapshot dated today or earlier (reloaded at most
-        every :data:`RELOAD_SECONDS`)."""
-        if time.monotonic() - self._checked < RELOAD_SECONDS:
+    @property
+    def reload_due(self) -> bool:
+        """Whether the next :meth:`plan` call reloads (and so reads files and the store)."""
+        return time.monotonic() - self._checked >= RELOAD_SECONDS
+
+    def plan(self) -> DayPlan | None:
+        """The plan in force: the newest plan snapshot dated today or earlier. Every
+        :data:`RELOAD_SECONDS` the plan is looked for again and the excluded works re-read."""
+        if not self.reload_due:
             return self._plan
         with self._lock:
-            if time.monotonic() - self._checked >= RELOAD_SECONDS:
-                self._load(session)
+            if self.reload_due:
+                with transaction(self._sessions) as session:
+                    self._load(session)
                 self._checked = time.monotonic()
         return self._plan
 
     def _load(self, session: Session) -> None:
+        excluded = list(self._excluded_works(session)) if self._excluded_works else []
+        mask = np.zeros(max(excluded, default=-1) + 1, np.bool_)
+        mask[np.array(excluded, dtype=np.int64)] = True
+        self._excluded = mask
         day = latest_date(self._snapshots, PLAN, self._clock().date())
         if day is None or (self._plan is not None and self._plan.day == day):
             return
@@ -278,7 +290,6 @@ class BoostService:
                 BoostDelivery.day == day
             )
         ).all()
-        excluded = list(self._excluded_works(session)) if self._excluded_works else []
         if rows:
             ids = np.array([r[0] for r in rows], np.int64)
             amounts = np.array([r[1] for r in rows], np.int64)
@@ -286,9 +297,7 @@ class BoostService:
             summed = np.bincount(totals, weights=amounts).astype(np.int64)
             found = plan.rows(creators)
             self._counters.raise_to(plan, found[found >= 0], summed[found >= 0])
-        mask = np.zeros(max(excluded, default=-1) + 1, np.bool_)
-        mask[np.array(excluded, dtype=np.int64)] = True
-        self._plan, self._excluded = plan, mask
+        self._plan = plan
 
     def remaining_fraction(self, plan: DayPlan) -> float:
         """The share of the plan's day still ahead (0 once the day is over)."""
@@ -297,10 +306,10 @@ class BoostService:
         elapsed = (now - start).total_seconds() / _DAY_SECONDS
         return float(min(max(1.0 - elapsed, 0.0), 1.0))
 
-    def weights(self, session: Session, creator_id: IntArray, work_id: IntArray) -> FloatArray:
+    def weights(self, creator_id: IntArray, work_id: IntArray) -> FloatArray:
         """The boost weight of each candidate (aligned arrays of any length)."""
         out = np.zeros(creator_id.shape[0])
-        plan = self.plan(session)
+        plan = self.plan()
         if plan is None or creator_id.shape[0] == 0:
             return out
         fraction = self.remaining_fraction(plan)
@@ -335,7 +344,7 @@ class BoostService:
         overspent."""
         if len(deliveries) > MAX_CANDIDATES:
             raise InvalidInput(f"at most {MAX_CANDIDATES} deliveries per call")
-        plan = self.plan(session)
+        plan = self.plan()
         creators = np.array([d[1] for d in deliveries], np.int64)
         rows = plan.rows(creators) if plan is not None else np.full(len(deliveries), -1, np.int32)
         owners = dict(

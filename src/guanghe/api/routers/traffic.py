@@ -10,11 +10,18 @@ from typing import Annotated, Literal
 
 import numpy as np
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 from typing_extensions import TypedDict
 
 from guanghe.access import Principal
-from guanghe.api.deps import PrincipalDep, SessionDep, get_runtime, require_role
+from guanghe.api.deps import (
+    PrincipalDep,
+    SessionDep,
+    get_runtime,
+    require_role,
+    require_role_cached,
+)
 from guanghe.originality import duplicate_work_ids
 from guanghe.runtime import Runtime
 from guanghe.traffic import views
@@ -26,17 +33,20 @@ from guanghe.traffic.serving import MAX_CANDIDATES, BoostService, counters_for
 router = APIRouter(tags=["traffic"])
 
 Ranker = Annotated[Principal, require_role("ranker")]
+FastRanker = Annotated[Principal, require_role_cached("ranker")]
 Operator = Annotated[Principal, require_role("operator")]
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 BigId = Annotated[int, Field(ge=1, le=2**63 - 1)]
 
 
-def boost_service(request: Request, runtime: RuntimeDep) -> BoostService:
+async def boost_service(request: Request) -> BoostService:
     """The app's boost service (one per app: its counters are the in-process quotas)."""
     service = getattr(request.app.state, "boost_service", None)
     if service is None:
+        runtime = get_runtime(request)
         service = BoostService(
             runtime.settings.data_dir / "snapshots",
+            runtime.sessions,
             counters_for(runtime.settings.redis_url),
             excluded_works=duplicate_work_ids,
         )
@@ -63,7 +73,7 @@ class BoostResponse(BaseModel):
 
 
 @router.post("/v1/boost", response_model=BoostResponse)
-def boost(body: BoostRequest, _: Ranker, session: SessionDep, service: ServiceDep) -> Response:
+async def boost(body: BoostRequest, _: FastRanker, service: ServiceDep) -> Response:
     """A boost weight per candidate (0: no boost), from the pacing plan and remaining quota.
 
     ``weights[k]`` multiplies the ranker's score of ``candidates[k]``.
@@ -71,8 +81,10 @@ def boost(body: BoostRequest, _: Ranker, session: SessionDep, service: ServiceDe
     count = len(body.candidates)
     creators = np.fromiter((c["creator_id"] for c in body.candidates), np.int64, count)
     works = np.fromiter((c["work_id"] for c in body.candidates), np.int64, count)
-    weights = service.weights(session, creators, works)
-    plan = service.plan(session)
+    if service.reload_due:  # reads files and the store: off the event loop
+        await run_in_threadpool(service.plan)
+    weights = service.weights(creators, works)
+    plan = service.plan()
     content = {"plan_day": str(plan.day) if plan else None, "weights": weights.tolist()}
     return Response(json.dumps(content, separators=(",", ":")), media_type="application/json")
 
