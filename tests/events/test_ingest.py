@@ -14,6 +14,8 @@ from guanghe.creators import StoreReferents
 from guanghe.errors import InvalidInput, RejectedBatch
 from guanghe.events import IngestResult, ingest_file
 from guanghe.runtime import Runtime
+from tests.conftest import insert_seed_platform
+from tests.events.market import insert_campaigns_and_products
 from tests.seed import SeedPlatform
 
 GOOD = [
@@ -69,6 +71,14 @@ GOOD = [
         "campaign_id": 5,
     },
 ]
+
+
+@pytest.fixture
+def seed_platform(runtime: Runtime) -> SeedPlatform:
+    """The seed platform with the campaign and product GOOD's rows name."""
+    platform = insert_seed_platform(runtime)
+    insert_campaigns_and_products(runtime, campaign_ids=[5], product_ids=[77])
+    return platform
 
 
 def write(rows: list[dict[str, object]], path: Path) -> Path:

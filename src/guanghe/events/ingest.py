@@ -1,7 +1,8 @@
 """Validated, idempotent, all-or-nothing ingest of event files (CSV, JSON Lines, Parquet).
 
 Every row is checked against the schema in :mod:`guanghe.events.schema` and against the
-relational store (the creator exists; the work exists and is that creator's). A file with any
+relational store (the creator exists; the work exists and is that creator's; an ad row's
+campaign and an order's or refund's product exist). A file with any
 bad row applies nothing and yields a row-level report. Rows whose ``event_id`` is already in
 the log with identical content are skipped, so ingesting a file twice changes nothing; the same
 ``event_id`` with different content is a bad row.
@@ -53,6 +54,14 @@ class Referents(Protocol):
 
     def work_owners(self, work_ids: list[int]) -> dict[int, int]:
         """Creator id of each existing work among ``work_ids``."""
+        ...
+
+    def unknown_campaigns(self, campaign_ids: list[int]) -> set[int]:
+        """The ids among ``campaign_ids`` that are not advertisers' campaigns."""
+        ...
+
+    def unknown_products(self, product_ids: list[int]) -> set[int]:
+        """The ids among ``product_ids`` that are not merchants' products."""
         ...
 
 
@@ -298,11 +307,17 @@ def _collapse_duplicates(table: pa.Table) -> tuple[pa.Table, pd.DataFrame]:
 
 
 def _check_referents(table: pa.Table, referents: Referents) -> pd.DataFrame:
-    frame = table.select(["__row", "event_id", "creator_id", "work_id"]).to_pandas()
+    frame = table.select(
+        ["__row", "event_id", "creator_id", "work_id", "campaign_id", "product_id"]
+    ).to_pandas()
     unknown = referents.unknown_creators(sorted(set(frame["creator_id"].tolist())))
     work_ids = frame["work_id"].dropna().astype("int64")
     owners = referents.work_owners(sorted(set(work_ids.tolist())))
     owner = frame["work_id"].map(owners)
+    campaigns = frame["campaign_id"].dropna().astype("int64")
+    unknown_campaigns = referents.unknown_campaigns(sorted(set(campaigns.tolist())))
+    products = frame["product_id"].dropna().astype("int64")
+    unknown_products = referents.unknown_products(sorted(set(products.tolist())))
     problems = [
         _rows(frame, frame["creator_id"].isin(unknown), "creator_id", "no such creator"),
         _rows(frame, frame["work_id"].notna() & owner.isna(), "work_id", "no such work"),
@@ -312,6 +327,10 @@ def _check_referents(table: pa.Table, referents: Referents) -> pd.DataFrame:
             "work_id",
             "the work belongs to creator " + owner.astype("Int64").astype(str),
         ),
+        _rows(
+            frame, frame["campaign_id"].isin(unknown_campaigns), "campaign_id", "no such campaign"
+        ),
+        _rows(frame, frame["product_id"].isin(unknown_products), "product_id", "no such product"),
     ]
     return pd.concat(problems)
 

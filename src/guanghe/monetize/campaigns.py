@@ -1,5 +1,6 @@
 """Advertisers' campaigns: created with their budget funded in the ledger, read back with
-spend and results, paused, resumed or ended; and advertisers' prepaid deposits."""
+spend and results, paused, resumed or ended (what is left of the budget then goes back to
+the advertiser, :mod:`guanghe.monetize.refunds`); and advertisers' prepaid deposits."""
 
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ from guanghe.errors import Conflict, Forbidden, InvalidInput, NotFound
 from guanghe.ledger import TransferRequest, open_accounts, post_transfers
 from guanghe.monetize.accounts import DEPOSITS, campaign_budget, prepaid
 from guanghe.monetize.parties import check_acts_for, require_party
-from guanghe.store import Campaign, LedgerAccount
+from guanghe.monetize.refunds import REFUND_CODE, refund_budgets
+from guanghe.store import Campaign, LedgerAccount, LedgerTransfer
 from guanghe.store.monetize_tables import BILLING_MODELS, CAMPAIGN_STATUSES, PACING_MODES
 from guanghe.vocabulary import STAGES
 
@@ -95,7 +97,7 @@ class CampaignSpec:
 @dataclass(frozen=True, slots=True)
 class CampaignView:
     """A campaign with its delivery so far: impressions served, clicks, budget committed by
-    served impressions and spend settled in the ledger (fen)."""
+    served impressions, spend settled in the ledger and unspent budget refunded (fen)."""
 
     id: int
     advertiser_id: int
@@ -120,6 +122,7 @@ class CampaignView:
     clicks: int
     committed_fen: int
     spent_fen: int
+    refunded_fen: int
     budget_account_id: int | None
 
     @property
@@ -255,9 +258,18 @@ def get_campaign(session: Session, principal: Principal, campaign_id: int) -> Ca
 
 
 def set_campaign_status(
-    session: Session, principal: Principal, campaign_id: int, status: str
+    session: Session,
+    principal: Principal,
+    campaign_id: int,
+    status: str,
+    *,
+    now: dt.datetime | None = None,
 ) -> CampaignView:
-    """Pause, resume or end a campaign; an ended campaign stays ended."""
+    """Pause, resume or end a campaign; an ended campaign stays ended. Ending it refunds what
+    is left of its budget to the advertiser's prepaid account in the same transaction (once;
+    charges presented afterwards are refused).
+
+    Lock requirement: inside a writer transaction."""
     if status not in CAMPAIGN_STATUSES:
         raise InvalidInput(f"status is one of {CAMPAIGN_STATUSES}")
     row = _owned(session, principal, campaign_id, for_update=True)
@@ -265,6 +277,8 @@ def set_campaign_status(
         raise Conflict(f"campaign {campaign_id} has ended; it cannot be {status} again")
     row.status = status
     session.flush()
+    if status == "ended":
+        refund_budgets(session, [(row.advertiser_id, row.id)], now=now or dt.datetime.now(dt.UTC))
     return _view(session, row)
 
 
@@ -281,8 +295,8 @@ def _owned(
     return row
 
 
-def _spent(session: Session, rows: list[Campaign]) -> dict[int, tuple[int, int]]:
-    """(budget account id, fen debited) per campaign id."""
+def _spent(session: Session, rows: list[Campaign]) -> dict[int, tuple[int, int, int]]:
+    """(budget account id, fen spent, fen refunded) per campaign id."""
     if not rows:
         return {}
     a = LedgerAccount
@@ -294,20 +308,32 @@ def _spent(session: Session, rows: list[Campaign]) -> dict[int, tuple[int, int]]
             a.purpose.like("campaign:%"),
         )
     )
-    spent: dict[int, tuple[int, int]] = {}
+    debited: dict[int, tuple[int, int]] = {}
     for account_id, owner, purpose, debits in found:
         campaign_id = wanted.get((int(owner), str(purpose)))
         if campaign_id is not None:
-            spent[campaign_id] = (int(account_id), int(debits))
-    return spent
+            debited[campaign_id] = (int(account_id), int(debits))
+    t = LedgerTransfer
+    refunded = dict(
+        session.execute(
+            select(t.debit_account_id, t.amount).where(
+                t.code == REFUND_CODE,
+                t.debit_account_id.in_(sorted(a for a, _ in debited.values())),
+            )
+        ).all()
+    )
+    return {
+        cid: (account, debits - refunded.get(account, 0), refunded.get(account, 0))
+        for cid, (account, debits) in debited.items()
+    }
 
 
 def _view(
-    session: Session, row: Campaign, spent: dict[int, tuple[int, int]] | None = None
+    session: Session, row: Campaign, spent: dict[int, tuple[int, int, int]] | None = None
 ) -> CampaignView:
-    account_id, spent_fen = (spent if spent is not None else _spent(session, [row])).get(
-        row.id, (None, 0)
-    )
+    account_id, spent_fen, refunded_fen = (
+        spent if spent is not None else _spent(session, [row])
+    ).get(row.id, (None, 0, 0))
     return CampaignView(
         id=row.id,
         advertiser_id=row.advertiser_id,
@@ -332,5 +358,6 @@ def _view(
         clicks=row.clicks,
         committed_fen=-(-row.reserved_millifen // 1_000),
         spent_fen=spent_fen,
+        refunded_fen=refunded_fen,
         budget_account_id=account_id,
     )

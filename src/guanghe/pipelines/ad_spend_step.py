@@ -6,6 +6,10 @@ Keys come from the events, so a re-run posts nothing new. A charge past a campai
 refused by the ledger and reported, never posted. Settlement presents the same charge again at
 the head of each ad row's linked chain (:mod:`guanghe.ledger.settlement`): an existing charge
 answers ``exists``, a refused one stops the creator's share.
+
+After charging the day, every campaign ended by then (schedule over, or ended by its
+advertiser or an operator) gets what is left of its budget back in its advertiser's prepaid
+account, once (:mod:`guanghe.monetize.refunds`); later charges to it are refused.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from guanghe.ledger import in_writer_transaction, open_accounts, post_batch
+from guanghe.monetize.refunds import refund_ended
 from guanghe.monetize.spend import AdCharge, accounts_needed, ad_spend_transfers, batch_name
 from guanghe.runtime import Runtime
 from guanghe.store import Campaign
@@ -30,6 +35,7 @@ class AdSpendResult:
     transfers_created: int
     spent_fen: int
     problems: tuple[str, ...]
+    refunded_fen: dict[int, int]  # per campaign refunded by this run
 
 
 def run(runtime: Runtime, day: dt.date) -> None:
@@ -38,8 +44,8 @@ def run(runtime: Runtime, day: dt.date) -> None:
 
 
 def charge_day(runtime: Runtime, day: dt.date) -> AdSpendResult:
-    """Post the day's ad-spend transfers (idempotent); unknown campaigns and charges past a
-    budget are reported in ``problems``."""
+    """Post the day's ad-spend transfers (idempotent), then refund the campaigns ended by the
+    day; unknown campaigns and charges past a budget are reported in ``problems``."""
     charges, problems = load_charges(runtime, day)
     now = dt.datetime.now(dt.UTC)
     accounts = in_writer_transaction(
@@ -57,7 +63,8 @@ def charge_day(runtime: Runtime, day: dt.date) -> AdSpendResult:
             elif result.status not in _DONE:
                 reason = "budget exhausted" if result.status == "exceeds_credits" else result.status
                 problems.append(f"{result.key}: {reason}")
-    return AdSpendResult(day, created, spent, tuple(problems))
+    refunded = in_writer_transaction(runtime.engine, lambda s: refund_ended(s, day, now=now))
+    return AdSpendResult(day, created, spent, tuple(problems), refunded)
 
 
 def load_charges(runtime: Runtime, day: dt.date) -> tuple[list[AdCharge], list[str]]:

@@ -93,6 +93,7 @@ class CampaignOut(BaseModel):
     clicks: int
     committed_fen: int
     spent_fen: int
+    refunded_fen: int
     remaining_fen: int
     budget_account_id: int | None
 
