@@ -186,7 +186,9 @@ def test_quotas_hold_under_many_parallel_callers(
         delivered = 0
         with httpx.Client(base_url=url, headers=headers, timeout=30) as client:
             while True:
-                weights = client.post("/v1/boost", json={"candidates": candidates}).json()
+                answer = client.post("/v1/boost", json={"candidates": candidates})
+                assert answer.status_code == 200, answer.text
+                weights = answer.json()
                 boosted = [c for c, w in zip(candidates, weights["weights"], strict=True) if w > 0]
                 if not boosted:
                     return delivered
