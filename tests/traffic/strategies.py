@@ -9,9 +9,9 @@ from guanghe.traffic import AllocationProblem
 
 
 @st.composite
-def problems(draw: st.DrawFn, max_creators: int = 12) -> AllocationProblem:
+def problems(draw: st.DrawFn, max_creators: int = 12, min_creators: int = 1) -> AllocationProblem:
     """A feasible problem with 1 to 3 pools and groups, some caps, floors and zero weights."""
-    n = draw(st.integers(1, max_creators))
+    n = draw(st.integers(min_creators, max_creators))
     seed = draw(st.integers(0, 2**32 - 1))
     n_pools, n_groups = draw(st.integers(1, 3)), draw(st.integers(1, 3))
     rng = np.random.default_rng(seed)

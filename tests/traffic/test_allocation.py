@@ -24,7 +24,19 @@ def usage(problem: AllocationProblem, x: np.ndarray) -> tuple[np.ndarray, np.nda
 @settings(max_examples=150, deadline=None)
 @given(problems())
 def test_kkt_conditions_hold(problem: AllocationProblem) -> None:
-    p, r = problem, TrafficAllocator().solve(problem)
+    assert_optimal(problem, TrafficAllocator().solve(problem))
+
+
+@settings(max_examples=40, deadline=None)
+@given(problems(max_creators=4000, min_creators=500))
+def test_kkt_conditions_hold_when_the_dual_starts_on_a_sample(problem: AllocationProblem) -> None:
+    """Problems large enough that the prices are first found on a sample of the creators
+    (whose scaled-up floors may not even fit the tight group caps)."""
+    assert_optimal(problem, TrafficAllocator().solve(problem))
+
+
+def assert_optimal(p: AllocationProblem, r: Allocation) -> None:
+    """KKT conditions, binding constraints met, no violation, no duality gap."""
     x = r.relaxed
     price = r.pool_prices[p.pool] + r.group_prices[p.group]
     marginal = p.weight * p.saturation / p.scale * np.exp(-x / p.scale)

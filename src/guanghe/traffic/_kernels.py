@@ -108,27 +108,70 @@ def recover(
     return x, objective
 
 
+#: Levels the log gain of a unit is bucketed into for the hand-out order.
+GAIN_LEVELS = 1 << 16
+
+
 @njit(cache=True, nogil=True)
 def hand_out(
-    order: IntArray,
+    z: IntArray,
+    high: IntArray,
+    log_first: FloatArray,
+    scale: FloatArray,
     pool: IntArray,
     group: IntArray,
     left_pool: IntArray,
     left_group: IntArray,
-    z: IntArray,
 ) -> int:
-    """One unit to each creator of ``order`` in turn while its pool and group have room.
+    """One round of the hand-out: every creator below its cap whose pool and group have room
+    gets one unit, in order of the gain of that unit, while its pool and group still have room.
 
-    Updates ``z``, ``left_pool`` and ``left_group`` in place; returns the units given. O(len).
+    ``log_first`` is the log gain of a creator's first unit (``-inf`` for none), so the next
+    unit's is ``log_first - z / s``. The order is a counting sort of the log gains bucketed
+    into :data:`GAIN_LEVELS` levels over their range (ties by index). Updates ``z``,
+    ``left_pool`` and ``left_group`` in place; returns the units given. O(n + levels).
     """
+    n = z.shape[0]
+    cand = np.empty(n, np.int64)
+    gain = np.empty(n)
+    m = 0
+    best = -math.inf
+    worst = math.inf
+    for i in range(n):
+        if (
+            z[i] < high[i]
+            and log_first[i] > -math.inf
+            and left_pool[pool[i]] > 0
+            and left_group[group[i]] > 0
+        ):
+            g = log_first[i] - z[i] / scale[i]
+            cand[m] = i
+            gain[m] = g
+            m += 1
+            best = max(best, g)
+            worst = min(worst, g)
+    if m == 0:
+        return 0
+    width = (best - worst) / (GAIN_LEVELS - 1) if best > worst else 1.0
+    start = np.zeros(GAIN_LEVELS + 1, np.int64)
+    level = np.empty(m, np.int64)
+    for j in range(m):
+        level[j] = min(int((best - gain[j]) / width), GAIN_LEVELS - 1)
+        start[level[j] + 1] += 1
+    for b in range(GAIN_LEVELS):
+        start[b + 1] += start[b]
+    order = np.empty(m, np.int64)
+    for j in range(m):
+        order[start[level[j]]] = cand[j]
+        start[level[j]] += 1
     given = 0
-    for j in range(order.shape[0]):
+    for j in range(m):
         i = order[j]
         p = pool[i]
-        g = group[i]
-        if left_pool[p] > 0 and left_group[g] > 0:
+        g_ = group[i]
+        if left_pool[p] > 0 and left_group[g_] > 0:
             z[i] += 1
             left_pool[p] -= 1
-            left_group[g] -= 1
+            left_group[g_] -= 1
             given += 1
     return given

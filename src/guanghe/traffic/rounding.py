@@ -36,14 +36,14 @@ def round_allocation(
     back first, cheapest first, one per creator a round, until no limit is broken (the floors
     must fit, see :func:`check_whole_feasible`); then each of at most ``rounds`` rounds walks
     the creators with room in order of the gain of their next unit and gives one unit to each
-    whose pool and group still have room. A round sorts only as many creators as its pools
-    have units left (``np.argpartition`` first), and the walk is one Numba pass:
-    O(n + u log u) per round for ``u`` units handed out.
+    whose pool and group still have room (one Numba pass with a counting sort of the gains,
+    :func:`~guanghe.traffic._kernels.hand_out`): O(n) per round.
     """
     low, high = bounds
     z = np.clip(np.floor(x + 1e-9).astype(np.int64), low, high)
     wa, scale = gain
-    unit = -np.expm1(-1.0 / scale)
+    with np.errstate(divide="ignore"):
+        log_first = np.log(wa * -np.expm1(-1.0 / scale))
     while True:  # each round takes back at least one unit while a limit is broken
         over_p = np.maximum(np.bincount(pool, z, limits[0].size) - limits[0], 0)
         over_g = np.maximum(np.bincount(group, z, limits[1].size) - limits[1], 0)
@@ -52,7 +52,7 @@ def round_allocation(
         cand = np.flatnonzero((z > low) & ((over_p[pool] > 0) | (over_g[group] > 0)))
         if cand.size == 0:
             raise InvalidInput("whole floors do not fit a budget or group cap")
-        loss = wa[cand] * np.exp(-(z[cand] - 1) / scale[cand]) * unit[cand]
+        loss = log_first[cand] - (z[cand] - 1) / scale[cand]
         order = cand[np.argsort(loss, kind="stable")]
         take = (_rank(pool[order]) < over_p[pool[order]]) | (
             _rank(group[order]) < over_g[group[order]]
@@ -61,16 +61,7 @@ def round_allocation(
     left_p = limits[0] - np.bincount(pool, z, limits[0].size).astype(np.int64)
     left_g = limits[1] - np.bincount(group, z, limits[1].size).astype(np.int64)
     for _ in range(rounds):
-        cand = np.flatnonzero((z < high) & (wa > 0) & (left_p[pool] > 0) & (left_g[group] > 0))
-        if cand.size == 0:
-            break
-        value = wa[cand] * np.exp(-z[cand] / scale[cand]) * unit[cand]
-        units = int(np.minimum(left_p, cand.size).sum())
-        if units < cand.size:  # only the best ``units`` can be given a unit this round
-            best = np.argpartition(-value, units - 1)[:units]
-            cand, value = cand[best], value[best]
-        order = cand[np.argsort(-value, kind="stable")]
-        if _kernels.hand_out(order, pool, group, left_p, left_g, z) == 0:
+        if _kernels.hand_out(z, high, log_first, scale, pool, group, left_p, left_g) == 0:
             break
     return z
 
