@@ -128,7 +128,7 @@ def hand_out(
 
     ``log_first`` is the log gain of a creator's first unit (``-inf`` for none), so the next
     unit's is ``log_first - z / s``. The order is a counting sort of the log gains bucketed
-    into :data:`GAIN_LEVELS` levels over their range (ties by index). Updates ``z``,
+    into up to :data:`GAIN_LEVELS` levels over their range (ties by index). Updates ``z``,
     ``left_pool`` and ``left_group`` in place; returns the units given. O(n + levels).
     """
     n = z.shape[0]
@@ -152,13 +152,14 @@ def hand_out(
             worst = min(worst, g)
     if m == 0:
         return 0
-    width = (best - worst) / (GAIN_LEVELS - 1) if best > worst else 1.0
-    start = np.zeros(GAIN_LEVELS + 1, np.int64)
+    levels = min(GAIN_LEVELS, max(1024, 4 * m))
+    width = (best - worst) / (levels - 1) if best > worst else 1.0
+    start = np.zeros(levels + 1, np.int64)
     level = np.empty(m, np.int64)
     for j in range(m):
-        level[j] = min(int((best - gain[j]) / width), GAIN_LEVELS - 1)
+        level[j] = min(int((best - gain[j]) / width), levels - 1)
         start[level[j] + 1] += 1
-    for b in range(GAIN_LEVELS):
+    for b in range(levels):
         start[b + 1] += start[b]
     order = np.empty(m, np.int64)
     for j in range(m):

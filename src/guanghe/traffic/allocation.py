@@ -177,10 +177,10 @@ def sampled_oracle(
     """
     count = np.bincount(cell, minlength=layout.n_cells)
     every = np.clip(count // MIN_SAMPLED, 1, SAMPLE_EVERY)
-    take = np.arange(cell.size) % every[cell] == 0
-    sub_cell = cell[take]
-    if 2 * sub_cell.size > cell.size:
+    take = np.flatnonzero(np.arange(cell.size) % every[cell] == 0)
+    if 2 * take.size > cell.size:
         return None
+    sub_cell = cell[take]
     ratio = count / np.maximum(np.bincount(sub_cell, minlength=layout.n_cells), 1)
     sample = cell_oracle(sub_cell, tuple(column[take] for column in columns))
 

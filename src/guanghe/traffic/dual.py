@@ -81,11 +81,13 @@ def solve_dual(
     rhs = np.concatenate([layout.budgets, layout.group_caps[capped]])
     start = None
     if model is not None:
-        y, scale, _ = _pool_start(model, a, layout, start_log_price, max_iter)
-        y, _, _, residual = _projected_newton(model, a, rhs, y, scale, tol, MODEL_ITERATIONS)
-        if residual <= MODEL_TRUSTED:  # not so when, say, the sample's floors overfill a cap
+        y, scale, _ = _pool_start(model, a, layout, start_log_price, max_iter, 1e-3)
+        y, _, _, residual = _projected_newton(
+            model, a, rhs, y, scale, MODEL_TOL, MODEL_ITERATIONS
+        )
+        if residual <= MODEL_TOL:  # not so when, say, the sample's floors overfill a cap
             start = (y, scale, 0)
-    y, scale, calls = start or _pool_start(oracle, a, layout, start_log_price, max_iter)
+    y, scale, calls = start or _pool_start(oracle, a, layout, start_log_price, max_iter, 1e-9)
     y, value, more, _ = _projected_newton(oracle, a, rhs, y, scale, tol, max_iter)
     full_mu = np.zeros(layout.n_groups)
     full_mu[capped] = y[layout.n_pools :]
@@ -100,8 +102,9 @@ def solve_dual(
 
 #: Most projected Newton iterations on a model (each is cheap; the model is only a start) ...
 MODEL_ITERATIONS = 30
-#: ... and the residual it must reach for its prices to be the start.
-MODEL_TRUSTED = 1e-6
+#: ... and the residual it must reach for its prices to be the start (a sample's own error
+#: is larger: solving it further would not bring the start closer).
+MODEL_TOL = 1e-6
 
 
 def _projected_newton(
@@ -124,8 +127,11 @@ def _projected_newton(
         if residual <= tol:
             break
         free = (y > 0) | (grad < 0)
-        step = np.zeros_like(y)
-        step[free] = _newton_step(hess[np.ix_(free, free)], grad[free], y[free], scale)
+        if free.all():
+            step = _newton_step(hess, grad, y, scale)
+        else:
+            step = np.zeros_like(y)
+            step[free] = _newton_step(hess[np.ix_(free, free)], grad[free], y[free], scale)
         limit = 4.0 * np.maximum(y, scale)
         step *= min(1.0, float(np.min(limit / np.maximum(np.abs(step), 1e-300))))
         accepted = False
@@ -134,7 +140,7 @@ def _projected_newton(
         noise = 1e-12 * (abs(value) + float(y @ rhs) + 1.0)
         for _ in range(50):
             trial = np.maximum(y + alpha * step, 0.0)
-            if np.array_equal(trial, y):
+            if not (trial != y).any():
                 break
             t_value, t_grad, t_hess = _evaluate(oracle, a, rhs, trial)
             calls += 1
@@ -179,20 +185,31 @@ def _residual(y: FloatArray, grad: FloatArray, rhs: FloatArray) -> float:
 
 
 def _pool_start(
-    oracle: CellOracle, a: FloatArray, layout: CellLayout, start: FloatArray, max_iter: int
+    oracle: CellOracle,
+    a: FloatArray,
+    layout: CellLayout,
+    start: FloatArray,
+    max_iter: int,
+    tol: float,
 ) -> tuple[FloatArray, float, int]:
     """All prices with groups at zero and pools from :func:`_pool_prices`, the price scale
     for the step limits, and the oracle calls made."""
-    pool_price, calls = _pool_prices(oracle, a, layout, start, max_iter)
+    pool_price, calls = _pool_prices(oracle, a, layout, start, max_iter, tol)
     n_capped = a.shape[1] - layout.n_pools
     scale = max(float(np.exp(start).max()), float(pool_price.max()), 1e-300)
     return np.concatenate([pool_price, np.zeros(n_capped)]), scale, calls
 
 
 def _pool_prices(
-    oracle: CellOracle, a: FloatArray, layout: CellLayout, start: FloatArray, max_iter: int
+    oracle: CellOracle,
+    a: FloatArray,
+    layout: CellLayout,
+    start: FloatArray,
+    max_iter: int,
+    tol: float,
 ) -> tuple[FloatArray, int]:
-    """Pool prices with groups uncapped: a safeguarded Newton on ``ln lambda`` per pool."""
+    """Pool prices with groups uncapped: a safeguarded Newton on ``ln lambda`` per pool, to
+    within ``tol`` of each binding budget."""
     pools = a[:, : layout.n_pools]
     budgets = layout.budgets
     total = pools.T @ oracle(np.zeros(layout.n_cells))[0]
@@ -206,7 +223,7 @@ def _pool_prices(
         cell_total, slope, _ = oracle(pools @ np.where(binding, np.exp(t), 0.0))
         calls += 1
         over = pools.T @ cell_total - budgets
-        if np.all(~binding | (np.abs(over) <= 1e-9 * np.maximum(budgets, 1.0))):
+        if np.all(~binding | (np.abs(over) <= tol * np.maximum(budgets, 1.0))):
             break
         low = np.where(over > 0, t, low)
         high = np.where(over <= 0, t, high)
