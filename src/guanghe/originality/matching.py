@@ -5,8 +5,11 @@ Evidence levels, strongest first:
 
 ``verified``
     The pictures agree once the matched windows are aligned
-    (:func:`~guanghe.originality.verify.aligned_agreement`), or the ORB local-feature check
-    confirms them.
+    (:func:`~guanghe.originality.verify.aligned_agreement`) and the hashes are within
+    :data:`PIXEL_DISTANCE` bits, or the ORB local-feature check confirms them within
+    :data:`CLOSE_DISTANCE` bits, or both checks confirm them within :data:`CHECKED_DISTANCE`
+    bits. Further apart, either check alone also passes unrelated pictures that merely share
+    a layout, a palette or a font.
 ``close``
     The hashes are within :data:`CLOSE_DISTANCE` bits but the pictures could not be compared
     (a video frame, a missing file) or do not agree.
@@ -14,6 +17,7 @@ Evidence levels, strongest first:
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final, Literal
@@ -29,7 +33,7 @@ from guanghe.originality.fingerprint import (
     trim_border,
 )
 from guanghe.originality.index import HammingIndex
-from guanghe.originality.verify import PixelAgreement, aligned_agreement, local_match
+from guanghe.originality.verify import LocalMatch, PixelAgreement, aligned_agreement, local_match
 
 #: Search radius of the whole-picture codes (found with one flipped key bit; all within 31).
 WIDE_RADIUS: Final = 63
@@ -38,6 +42,10 @@ WIDE_RADIUS: Final = 63
 GRID_RADIUS: Final = 31
 #: Hash distance that is evidence on its own (when the picture has enough detail).
 CLOSE_DISTANCE: Final = 31
+#: Hash distance up to which a pixel-confirmed candidate needs no ORB confirmation ...
+PIXEL_DISTANCE: Final = 47
+#: ... and up to which a candidate confirmed by both checks is verified.
+CHECKED_DISTANCE: Final = WIDE_RADIUS
 #: Frame hashes this close count as verified (frames are not kept to compare pixels).
 FRAME_VERIFIED_DISTANCE: Final = 16
 #: Candidates checked against their pictures, nearest first.
@@ -127,8 +135,8 @@ def check_candidates(
             agreement = aligned_agreement(
                 REGIONS[candidate.query_region].of(trimmed), stored_window
             )
-            verified = agreement.confirmed or (
-                candidate.distance <= CLOSE_DISTANCE and local_match(trimmed, stored).confirmed
+            verified = _verified(
+                candidate.distance, agreement, functools.partial(local_match, trimmed, stored)
             )
         elif candidate.source == "frame":
             verified = candidate.distance <= FRAME_VERIFIED_DISTANCE
@@ -137,3 +145,14 @@ def check_candidates(
         elif candidate.distance <= CLOSE_DISTANCE and query.quality >= MIN_QUALITY:
             matches.append(Match(candidate, "close", agreement))
     return matches
+
+
+def _verified(distance: int, agreement: PixelAgreement, local: Callable[[], LocalMatch]) -> bool:
+    """The acceptance rule of the module docstring; ``local()`` runs ORB only when needed."""
+    if distance > CHECKED_DISTANCE:
+        return False
+    if agreement.confirmed and distance <= PIXEL_DISTANCE:
+        return True
+    if not agreement.confirmed and distance > CLOSE_DISTANCE:
+        return False
+    return local().confirmed
