@@ -15,6 +15,7 @@ from guanghe.originality.fingerprint import (
     trim_border,
 )
 from guanghe.originality.index import HammingIndex
+from guanghe.originality.verify import LocalMatch, PixelAgreement
 from tests.originality.pictures import edits, picture
 
 ORIGINALS = [picture(seed) for seed in range(6)]
@@ -80,3 +81,24 @@ def test_text_signatures_estimate_overlap() -> None:
     assert text_similarity(a, b) > 0.6
     assert text_similarity(a, c) < 0.2
     assert text_signature("  ") is None
+
+
+@pytest.mark.parametrize(
+    ("distance", "pixels", "orb", "verified"),
+    [
+        (20, True, False, True),
+        (20, False, True, True),
+        (20, False, False, False),
+        (47, True, False, True),
+        (48, True, False, False),  # far apart: the pixel check alone is not enough ...
+        (60, True, True, True),  # ... with ORB it is
+        (40, False, True, False),  # ORB alone only within the close distance
+        (64, True, True, False),  # past the search radius
+    ],
+)
+def test_acceptance_needs_more_evidence_the_further_apart_the_hashes(
+    distance: int, pixels: bool, orb: bool, verified: bool
+) -> None:
+    agreement = PixelAgreement(0.95, 0.9) if pixels else PixelAgreement(0.5, 0.2)
+    local = LocalMatch(40, 50, False) if orb else LocalMatch(2, 50, False)
+    assert matching.is_verified(distance, agreement, lambda: local) is verified

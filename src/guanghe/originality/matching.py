@@ -135,7 +135,7 @@ def check_candidates(
             agreement = aligned_agreement(
                 REGIONS[candidate.query_region].of(trimmed), stored_window
             )
-            verified = _verified(
+            verified = is_verified(
                 candidate.distance, agreement, functools.partial(local_match, trimmed, stored)
             )
         elif candidate.source == "frame":
@@ -147,7 +147,7 @@ def check_candidates(
     return matches
 
 
-def _verified(distance: int, agreement: PixelAgreement, local: Callable[[], LocalMatch]) -> bool:
+def is_verified(distance: int, agreement: PixelAgreement, local: Callable[[], LocalMatch]) -> bool:
     """The acceptance rule of the module docstring; ``local()`` runs ORB only when needed."""
     if distance > CHECKED_DISTANCE:
         return False

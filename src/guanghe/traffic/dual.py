@@ -82,9 +82,7 @@ def solve_dual(
     start = None
     if model is not None:
         y, scale, _ = _pool_start(model, a, layout, start_log_price, max_iter, 1e-3)
-        y, _, _, residual = _projected_newton(
-            model, a, rhs, y, scale, MODEL_TOL, MODEL_ITERATIONS
-        )
+        y, _, _, residual = _projected_newton(model, a, rhs, y, scale, MODEL_TOL, MODEL_ITERATIONS)
         if residual <= MODEL_TOL:  # not so when, say, the sample's floors overfill a cap
             start = (y, scale, 0)
     y, scale, calls = start or _pool_start(oracle, a, layout, start_log_price, max_iter, 1e-9)
