@@ -65,24 +65,39 @@ async def get_principal_cached(
     """The caller, as :func:`get_principal`, remembered for :data:`PRINCIPAL_TTL_SECONDS` so
     that high-rate callers (the feed ranker) cost no database round trip per request."""
     token = credentials.credentials if credentials else request.cookies.get(SESSION_COOKIE)
-    cache: dict[str, tuple[float, Principal]] = request.app.state.__dict__.setdefault(
-        "principal_cache", {}
-    )
-    now = time.monotonic()
-    hit = cache.get(token or "")
-    if hit is not None and hit[0] > now:
-        return hit[1]
+    principal = recent_principal(request, token)
+    if principal is not None:
+        return principal
     runtime = get_runtime(request)
 
     def look_up() -> Principal:
         with transaction(runtime.sessions) as session:
             return authenticate(session, token)
 
-    principal = await run_in_threadpool(look_up)
+    return remember_principal(request, token, await run_in_threadpool(look_up))
+
+
+def recent_principal(request: Request, token: str | None) -> Principal | None:
+    """The principal of ``token`` if this app authenticated it in the last
+    :data:`PRINCIPAL_TTL_SECONDS`."""
+    hit = _principal_cache(request).get(token or "")
+    return hit[1] if hit is not None and hit[0] > time.monotonic() else None
+
+
+def remember_principal(request: Request, token: str | None, principal: Principal) -> Principal:
+    """Remember ``principal`` as the owner of ``token`` (see :func:`recent_principal`)."""
+    cache = _principal_cache(request)
     if len(cache) >= _PRINCIPAL_CACHE_LIMIT:
         cache.clear()
-    cache[token or ""] = (now + PRINCIPAL_TTL_SECONDS, principal)
+    cache[token or ""] = (time.monotonic() + PRINCIPAL_TTL_SECONDS, principal)
     return principal
+
+
+def _principal_cache(request: Request) -> dict[str, tuple[float, Principal]]:
+    cache: dict[str, tuple[float, Principal]] = request.app.state.__dict__.setdefault(
+        "principal_cache", {}
+    )
+    return cache
 
 
 def require_role_cached(*roles: str) -> object:

@@ -20,7 +20,12 @@ from sqlalchemy.orm import Session
 
 from guanghe import monetize
 from guanghe.access import authenticate
-from guanghe.api.deps import SESSION_COOKIE, get_runtime
+from guanghe.api.deps import (
+    SESSION_COOKIE,
+    get_runtime,
+    recent_principal,
+    remember_principal,
+)
 from guanghe.errors import Forbidden, NotFound
 from guanghe.ledger import in_writer_transaction
 from guanghe.runtime import Runtime
@@ -88,14 +93,17 @@ def profile_slot(
     """Decide the ad and the products of one profile view. Serving roles commit the ad's
     price against its campaign's budget; a creator may preview their own page.
 
-    The caller is authenticated inside the decision's transaction: one connection per view,
-    never a second one taken while the first is held (which exhausts the pool under load).
+    A caller seen in the last few seconds is known without the store (as on the other hot
+    paths); otherwise it is authenticated inside the decision's transaction: one connection
+    per view, never a second one taken while the first is held (which exhausts the pool
+    under load).
     """
     token = credentials.credentials if credentials else request.cookies.get(SESSION_COOKIE)
     now = dt.datetime.now(dt.UTC)
+    known = recent_principal(request, token)
 
     def decide(session: Session) -> monetize.ProfileSlot:
-        principal = authenticate(session, token)
+        principal = known or remember_principal(request, token, authenticate(session, token))
         as_preview = preview
         if principal.role == "creator":
             if principal.subject_id != creator_id:
