@@ -68,24 +68,26 @@ def solve_dual(
 ) -> DualSolution:
     """Minimise the dual over prices ``>= 0``.
 
-    A log-space Newton on the pool prices alone (groups uncapped) gives the start; projected
-    Newton with an Armijo search along the projection arc then solves for all prices.
+    Projected Newton with an Armijo search along the projection arc solves for all prices.
     ``start_log_price`` (shape ``(n_pools,)``) is a first guess of each pool's log price.
     With a ``model`` (a cheap stand-in for the oracle: the same sums over a sample of the
-    creators) both steps run on the model first and, if it solved, only the last projected
-    Newton calls the oracle. Each iteration is one oracle call plus, rarely, backtracking
-    calls; ``iterations`` counts the oracle calls.
+    creators), projected Newton first solves the model from that guess, and its prices start
+    the oracle's. Without one, or if the model does not solve (a sample's floors can overfill
+    a cap), a log-space Newton on the pool prices alone (groups uncapped) starts it. Each
+    iteration is one oracle call plus, rarely, backtracking calls; ``iterations`` counts the
+    oracle calls.
     """
     a = layout.incidence()
     capped = np.flatnonzero(np.isfinite(layout.group_caps))
     rhs = np.concatenate([layout.budgets, layout.group_caps[capped]])
     start = None
     if model is not None:
-        y, scale, _ = _pool_start(model, a, layout, start_log_price, max_iter, 1e-3)
+        y = np.concatenate([np.exp(start_log_price), np.zeros(capped.shape[0])])
+        scale = max(float(y.max()), 1e-300)
         y, _, _, residual = _projected_newton(model, a, rhs, y, scale, MODEL_TOL, MODEL_ITERATIONS)
         if residual <= MODEL_TOL:  # not so when, say, the sample's floors overfill a cap
             start = (y, scale, 0)
-    y, scale, calls = start or _pool_start(oracle, a, layout, start_log_price, max_iter, 1e-9)
+    y, scale, calls = start or _pool_start(oracle, a, layout, start_log_price, max_iter)
     y, value, more, _ = _projected_newton(oracle, a, rhs, y, scale, tol, max_iter)
     full_mu = np.zeros(layout.n_groups)
     full_mu[capped] = y[layout.n_pools :]
@@ -183,31 +185,20 @@ def _residual(y: FloatArray, grad: FloatArray, rhs: FloatArray) -> float:
 
 
 def _pool_start(
-    oracle: CellOracle,
-    a: FloatArray,
-    layout: CellLayout,
-    start: FloatArray,
-    max_iter: int,
-    tol: float,
+    oracle: CellOracle, a: FloatArray, layout: CellLayout, start: FloatArray, max_iter: int
 ) -> tuple[FloatArray, float, int]:
     """All prices with groups at zero and pools from :func:`_pool_prices`, the price scale
     for the step limits, and the oracle calls made."""
-    pool_price, calls = _pool_prices(oracle, a, layout, start, max_iter, tol)
+    pool_price, calls = _pool_prices(oracle, a, layout, start, max_iter)
     n_capped = a.shape[1] - layout.n_pools
     scale = max(float(np.exp(start).max()), float(pool_price.max()), 1e-300)
     return np.concatenate([pool_price, np.zeros(n_capped)]), scale, calls
 
 
 def _pool_prices(
-    oracle: CellOracle,
-    a: FloatArray,
-    layout: CellLayout,
-    start: FloatArray,
-    max_iter: int,
-    tol: float,
+    oracle: CellOracle, a: FloatArray, layout: CellLayout, start: FloatArray, max_iter: int
 ) -> tuple[FloatArray, int]:
-    """Pool prices with groups uncapped: a safeguarded Newton on ``ln lambda`` per pool, to
-    within ``tol`` of each binding budget."""
+    """Pool prices with groups uncapped: a safeguarded Newton on ``ln lambda`` per pool."""
     pools = a[:, : layout.n_pools]
     budgets = layout.budgets
     total = pools.T @ oracle(np.zeros(layout.n_cells))[0]
@@ -221,7 +212,7 @@ def _pool_prices(
         cell_total, slope, _ = oracle(pools @ np.where(binding, np.exp(t), 0.0))
         calls += 1
         over = pools.T @ cell_total - budgets
-        if np.all(~binding | (np.abs(over) <= tol * np.maximum(budgets, 1.0))):
+        if np.all(~binding | (np.abs(over) <= 1e-9 * np.maximum(budgets, 1.0))):
             break
         low = np.where(over > 0, t, low)
         high = np.where(over <= 0, t, high)
