@@ -1,14 +1,15 @@
 """Profile-slot decisions over HTTP at a fixed request rate, against a running Uvicorn.
 
-``python -m bench profile_slot [--rate R] [--seconds S] [--database-url URL]``
+``python -m bench profile_slot [--rate R] [--seconds S] [--database-url URL] [--workers N]``
 
 Generates a synthetic platform (its campaigns, products and authorisations) and runs the
 cycle's matching step into a temporary data directory (or the PostgreSQL database given),
-starts ``guanghe serve`` in a subprocess, then sends ``GET /v1/profile-slots/{creator}`` for
-random creators on an open-loop schedule of ``--rate`` requests per second from a pool of
-client threads. Latency is measured from each request's scheduled time, so a slow server cannot
-hide its queueing (no coordinated omission). Prints p50/p90/p99/max, the share of views that got
-an ad and products, and that no campaign committed past its budget.
+starts ``guanghe serve`` (``--workers`` processes) in a subprocess, then sends
+``GET /v1/profile-slots/{creator}`` for random creators on an open-loop schedule of ``--rate``
+requests per second from a pool of client threads. Latency is measured from each request's
+scheduled time, so a slow server cannot hide its queueing (no coordinated omission). Prints
+p50/p90/p99/max, the share of views that got an ad and products, and that no campaign
+committed past its budget.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--days", type=int, default=14)
     parser.add_argument("--threads", type=int, default=16)
     parser.add_argument("--database-url", default="")
+    parser.add_argument("--workers", type=int, default=1, help="server processes (PostgreSQL)")
     parser.add_argument("--seed", type=int, default=3)
     args = parser.parse_args(argv)
 
@@ -78,8 +80,10 @@ def main(argv: list[str]) -> int:
             "GUANGHE_DATA_DIR": data_dir,
             "GUANGHE_DATABASE_URL": args.database_url,
         }
+        command = [sys.executable, "-m", "guanghe", "serve", "--port", str(port)]
+        command += ["--workers", str(args.workers)]
         server = subprocess.Popen(
-            [sys.executable, "-m", "guanghe", "serve", "--port", str(port)],
+            command,
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=(Path(data_dir) / "server.log").open("w"),

@@ -61,16 +61,43 @@ def create_app(runtime: Runtime) -> FastAPI:
 
 
 def serve(app: FastAPI, *, host: str, port: int, log_level: str = "info") -> None:
-    """Serve ``app`` with Uvicorn until interrupted.
-
-    Everything alive at start (the imported libraries, the loaded app) is moved out of the
-    garbage collector's reach first (``gc.freeze``): otherwise each full collection walks those
-    millions of objects and stalls every request in flight for a few hundred milliseconds.
-    """
-    import gc
-
+    """Serve ``app`` with Uvicorn (uvloop, httptools) in this process until interrupted."""
     import uvicorn
+
+    _freeze_garbage()
+    uvicorn.run(app, host=host, port=port, log_level=log_level)
+
+
+def serve_workers(*, host: str, port: int, workers: int, log_level: str = "info") -> None:
+    """Serve the app of the ``GUANGHE_*`` settings from ``workers`` processes sharing the port
+    (PostgreSQL: each process keeps its own pool and caches)."""
+    import uvicorn
+
+    uvicorn.run(
+        f"{__name__}:app_from_environment",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level=log_level,
+    )
+
+
+def app_from_environment() -> FastAPI:
+    """The app of the ``GUANGHE_*`` settings: the factory each worker process calls."""
+    from guanghe.runtime import Runtime
+    from guanghe.settings import Settings
+
+    app = create_app(Runtime(Settings()))
+    _freeze_garbage()
+    return app
+
+
+def _freeze_garbage() -> None:
+    """Move everything alive (the imported libraries, the loaded app) out of the garbage
+    collector's reach (``gc.freeze``): otherwise each full collection walks those millions of
+    objects and stalls every request in flight for a few hundred milliseconds."""
+    import gc
 
     gc.collect()
     gc.freeze()
-    uvicorn.run(app, host=host, port=port, log_level=log_level)

@@ -10,6 +10,7 @@ import typer
 
 from guanghe.cli.context import open_runtime
 from guanghe.cli.progress import stage_progress
+from guanghe.errors import InvalidInput
 
 if TYPE_CHECKING:
     from guanghe.runtime import Runtime
@@ -31,13 +32,28 @@ def init() -> None:
         typer.echo(f"store ready at {runtime.engine.url.render_as_string(hide_password=True)}")
 
 
-def serve(host: Host = "127.0.0.1", port: Port = 8000) -> None:
+def serve(
+    host: Host = "127.0.0.1",
+    port: Port = 8000,
+    workers: Annotated[
+        int,
+        typer.Option(min=1, max=64, help="Processes serving the port (above 1 needs PostgreSQL)."),
+    ] = 1,
+) -> None:
     """Serve the API and the dashboard."""
-    from guanghe.api import create_app
+    from guanghe.api import create_app, serve_workers
     from guanghe.api import serve as serve_app
 
     with open_runtime() as runtime:
-        serve_app(create_app(runtime), host=host, port=port)
+        if workers == 1:
+            serve_app(create_app(runtime), host=host, port=port)
+            return
+        if runtime.engine.dialect.name == "sqlite":
+            raise InvalidInput(
+                "--workers above 1 needs PostgreSQL (GUANGHE_DATABASE_URL): "
+                "SQLite takes one writer at a time"
+            )
+    serve_workers(host=host, port=port, workers=workers)
 
 
 class BatchEngineName(StrEnum):
