@@ -21,10 +21,7 @@ def problems(draw: st.DrawFn, max_creators: int = 12, min_creators: int = 1) -> 
     saturation = rng.pareto(1.5, n) * 50 + rng.uniform(0, 5, n)
     scale = rng.lognormal(3, 1, n)
     floor = np.where(rng.random(n) < 0.3, np.round(rng.uniform(0, 20, n)), 0.0)
-    # no cap: 50 response scales, past which a unit gains e^-50 of the first (much further
-    # out, prices can need to fall below 1e-20: test_allocation's known-limit case)
-    uncapped = np.ceil(50 * scale)
-    cap = floor + np.where(rng.random(n) < 0.4, np.round(rng.uniform(0, 60, n)), uncapped)
+    cap = floor + np.where(rng.random(n) < 0.4, np.round(rng.uniform(0, 60, n)), 1e4)
     need_p = np.bincount(pool, floor, n_pools)
     need_g = np.bincount(group, floor, n_groups)
     budgets = need_p + np.round(rng.uniform(0, 40 * n / n_pools, n_pools))

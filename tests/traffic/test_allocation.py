@@ -35,14 +35,10 @@ def test_kkt_conditions_hold_when_the_dual_starts_on_a_sample(problem: Allocatio
     assert_optimal(problem, TrafficAllocator().solve(problem))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known limit: the pool's price must fall to about 1e-25 (its one creator able to "
-    "move has a response scale of 2.4 impressions and a cap of 10,000); projected Newton in "
-    "linear prices halves towards it for thousands of passes and stops short",
-)
 def test_a_price_many_orders_of_magnitude_small_is_found() -> None:
-    """Found by Hypothesis: a pool budget over two groups, the capped one nearly full."""
+    """Found by Hypothesis: the pool's price must fall to about 1e-25, as its one creator
+    able to move in the uncapped group responds over 2.4 impressions up to a cap of 10,000;
+    steps in the price itself halve it for thousands of passes (the log-space polish)."""
     p = AllocationProblem(
         creator_id=np.array([46, 76, 19, 58, 12, 3, 60, 47]),
         pool=np.zeros(8, dtype=np.int64),

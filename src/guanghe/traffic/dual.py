@@ -88,7 +88,18 @@ def solve_dual(
         if residual <= MODEL_TOL:  # not so when, say, the sample's floors overfill a cap
             start = (y, scale, 0)
     y, scale, calls = start or _pool_start(oracle, a, layout, start_log_price, max_iter)
-    y, value, more, _ = _projected_newton(oracle, a, rhs, y, scale, tol, max_iter)
+    y, value, more, residual = _projected_newton(
+        oracle, a, rhs, y, scale, tol, max_iter, STALLED_ITERATIONS
+    )
+    if residual > tol:  # stalled: perhaps a price must fall by orders of magnitude
+        polished, polish = _log_polish(oracle, a, rhs, y, tol, max_iter)
+        again = _projected_newton(oracle, a, rhs, polished, scale, tol, max_iter)
+        more += polish + again[2]
+        if again[3] > tol:  # it was not that: go on from where it stalled
+            resumed = _projected_newton(oracle, a, rhs, y, scale, tol, max_iter)
+            more += resumed[2]
+            again = min(again, resumed, key=lambda run: run[3])
+        y, value = again[0], again[1]
     full_mu = np.zeros(layout.n_groups)
     full_mu[capped] = y[layout.n_pools :]
     return DualSolution(
@@ -100,6 +111,10 @@ def solve_dual(
     )
 
 
+#: Newton steps the line search cuts below this share of their length, this many in a row,
+#: end the first iterations as stalled.
+STALLED_STEP = 2.0**-12
+STALLED_ITERATIONS = 3
 #: Most projected Newton iterations on a model (each is cheap; the model is only a start) ...
 MODEL_ITERATIONS = 30
 #: ... and the residual it must reach for its prices to be the start (a sample's own error
@@ -115,14 +130,17 @@ def _projected_newton(
     scale: float,
     tol: float,
     max_iter: int,
+    stall_after: int = 0,
 ) -> tuple[FloatArray, float, int, float]:
-    """Projected Newton from ``y`` with an Armijo search along the projection arc.
+    """Projected Newton from ``y`` with an Armijo search along the projection arc; with
+    ``stall_after``, stop once that many steps in a row were cut below :data:`STALLED_STEP`.
 
     Returns the prices, the dual objective there, the oracle calls made and the residual.
     """
     value, grad, hess = _evaluate(oracle, a, rhs, y)
     calls = 1
     residual = _residual(y, grad, rhs)
+    crawling = 0
     for _ in range(max_iter):
         if residual <= tol:
             break
@@ -152,7 +170,8 @@ def _projected_newton(
                 accepted = True
                 break
             alpha *= 0.5
-        if not accepted:
+        crawling = crawling + 1 if alpha < STALLED_STEP else 0
+        if not accepted or crawling == stall_after:
             break
     return y, value, calls, residual
 
@@ -182,6 +201,37 @@ def _evaluate(
 def _residual(y: FloatArray, grad: FloatArray, rhs: FloatArray) -> float:
     projected = np.where(y > 0, grad, np.minimum(grad, 0.0))
     return float(np.max(np.abs(projected) / np.maximum(rhs, 1.0), initial=0.0))
+
+
+def _log_polish(
+    oracle: CellOracle, a: FloatArray, rhs: FloatArray, y: FloatArray, tol: float, max_iter: int
+) -> tuple[FloatArray, int]:
+    """Each positive price whose constraint is slack, solved alone by a safeguarded Newton on
+    its logarithm (the others held): where a price must fall many orders of magnitude (a
+    cell whose creators able to move respond to a nearly flat curve), steps in the price
+    itself shrink it by halves, steps in its logarithm get there in a few passes."""
+    y = y.copy()
+    total = oracle(a @ y)[0]
+    calls = 1
+    slack = (y > 0) & (a.T @ total < rhs - tol * np.maximum(rhs, 1.0))
+    for i in np.flatnonzero(slack):
+        t, low, high = float(np.log(y[i])), -np.inf, np.inf
+        for _ in range(max_iter):
+            y[i] = np.exp(t)
+            price = a @ y
+            total, slope, _ = oracle(price)
+            calls += 1
+            over = float(a[:, i] @ total) - rhs[i]
+            if abs(over) <= 1e-12 * max(rhs[i], 1.0):
+                break
+            low, high = (t, high) if over > 0 else (low, t)
+            share = np.divide(y[i], price, out=np.zeros_like(price), where=price > 0)
+            s = float(a[:, i] @ (slope * share))  # -d usage / d ln(price i)
+            nxt = t + (over / max(s, abs(over) / 50.0) if s > 0 else np.sign(over) * 2.0)
+            if np.isfinite(low) and np.isfinite(high) and not low < nxt < high:
+                nxt = 0.5 * (low + high)
+            t = nxt
+    return y, calls
 
 
 def _pool_start(
