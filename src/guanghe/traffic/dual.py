@@ -84,14 +84,16 @@ def solve_dual(
     if model is not None:
         y = np.concatenate([np.exp(start_log_price), np.zeros(capped.shape[0])])
         scale = max(float(y.max()), 1e-300)
-        y, _, _, residual = _projected_newton(model, a, rhs, y, scale, MODEL_TOL, MODEL_ITERATIONS)
+        y, _, _, residual, _ = _projected_newton(
+            model, a, rhs, y, scale, MODEL_TOL, MODEL_ITERATIONS
+        )
         if residual <= MODEL_TOL:  # not so when, say, the sample's floors overfill a cap
             start = (y, scale, 0)
     y, scale, calls = start or _pool_start(oracle, a, layout, start_log_price, max_iter)
-    y, value, more, residual = _projected_newton(
+    y, value, more, residual, stalled = _projected_newton(
         oracle, a, rhs, y, scale, tol, max_iter, STALLED_ITERATIONS
     )
-    if residual > tol:  # stalled: perhaps a price must fall by orders of magnitude
+    if stalled:  # perhaps a price must fall by orders of magnitude
         polished, polish = _log_polish(oracle, a, rhs, y, tol, max_iter)
         again = _projected_newton(oracle, a, rhs, polished, scale, tol, max_iter)
         more += polish + again[2]
@@ -131,11 +133,12 @@ def _projected_newton(
     tol: float,
     max_iter: int,
     stall_after: int = 0,
-) -> tuple[FloatArray, float, int, float]:
+) -> tuple[FloatArray, float, int, float, bool]:
     """Projected Newton from ``y`` with an Armijo search along the projection arc; with
     ``stall_after``, stop once that many steps in a row were cut below :data:`STALLED_STEP`.
 
-    Returns the prices, the dual objective there, the oracle calls made and the residual.
+    Returns the prices, the dual objective there, the oracle calls made, the residual and
+    whether it stalled (or ran out of iterations) short of ``tol``.
     """
     value, grad, hess = _evaluate(oracle, a, rhs, y)
     calls = 1
@@ -171,9 +174,11 @@ def _projected_newton(
                 break
             alpha *= 0.5
         crawling = crawling + 1 if alpha < STALLED_STEP else 0
-        if not accepted or crawling == stall_after:
-            break
-    return y, value, calls, residual
+        if not accepted:  # no step helps: as close as the arithmetic allows
+            return y, value, calls, residual, False
+        if 0 < stall_after == crawling:
+            return y, value, calls, residual, True
+    return y, value, calls, residual, residual > tol
 
 
 def _newton_step(h: FloatArray, g: FloatArray, y: FloatArray, scale: float) -> FloatArray:
