@@ -14,6 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from guanghe.traffic import _kernels
+
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
 #: ``oracle(price per cell) -> (X, S, conjugate)`` per cell.
@@ -142,19 +144,12 @@ def _projected_newton(
     """
     value, grad, hess = _evaluate(oracle, a, rhs, y)
     calls = 1
-    residual = _residual(y, grad, rhs)
+    residual = _kernels.projected_residual(y, grad, rhs)
     crawling = 0
     for _ in range(max_iter):
         if residual <= tol:
             break
-        free = (y > 0) | (grad < 0)
-        if free.all():
-            step = _newton_step(hess, grad, y, scale)
-        else:
-            step = np.zeros_like(y)
-            step[free] = _newton_step(hess[np.ix_(free, free)], grad[free], y[free], scale)
-        limit = 4.0 * np.maximum(y, scale)
-        step *= min(1.0, float(np.min(limit / np.maximum(np.abs(step), 1e-300))))
+        step = _kernels.newton_step(hess, grad, y, scale)
         accepted = False
         alpha = 1.0
         # the value sums terms as large as y @ rhs: changes below its rounding are noise
@@ -167,7 +162,7 @@ def _projected_newton(
             calls += 1
             decrease = t_value <= value + 1e-4 * float(grad @ (trial - y))
             flat = abs(t_value - value) <= noise
-            t_residual = _residual(trial, t_grad, rhs)
+            t_residual = _kernels.projected_residual(trial, t_grad, rhs)
             if decrease or (flat and t_residual < residual):
                 y, value, grad, hess, residual = trial, t_value, t_grad, t_hess, t_residual
                 accepted = True
@@ -181,31 +176,14 @@ def _projected_newton(
     return y, value, calls, residual, residual > tol
 
 
-def _newton_step(h: FloatArray, g: FloatArray, y: FloatArray, scale: float) -> FloatArray:
-    """Newton step; a direction without curvature gets a step of the price scale."""
-    diag = np.diag(h)
-    flat = diag <= 1e-12 * max(float(diag.max(initial=0.0)), 1e-300)
-    ridge = np.where(flat, np.abs(g) / np.maximum(y, scale), 1e-12 * diag)
-    ridge = np.where(ridge > 0, ridge, 1e-300)
-    step: FloatArray = np.linalg.solve(h + np.diag(ridge), -g)
-    return step
-
-
 def _evaluate(
     oracle: CellOracle, a: FloatArray, rhs: FloatArray, y: FloatArray
 ) -> tuple[float, FloatArray, FloatArray]:
     price = a @ y
-    total, slope, conj = oracle(price)
-    value = float(conj.sum() + y @ rhs)
-    grad = rhs - a.T @ total
-    curvature = np.divide(slope, price, out=np.zeros_like(slope), where=price > 0)
-    hess = a.T @ (curvature[:, None] * a)
-    return value, grad, hess
-
-
-def _residual(y: FloatArray, grad: FloatArray, rhs: FloatArray) -> float:
-    projected = np.where(y > 0, grad, np.minimum(grad, 0.0))
-    return float(np.max(np.abs(projected) / np.maximum(rhs, 1.0), initial=0.0))
+    terms: tuple[float, FloatArray, FloatArray] = _kernels.dual_terms(
+        a, rhs, y, price, *oracle(price)
+    )
+    return terms
 
 
 def _log_polish(
