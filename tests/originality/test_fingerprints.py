@@ -7,6 +7,7 @@ import pytest
 
 from guanghe.originality import matching
 from guanghe.originality.fingerprint import (
+    QueryCodes,
     fingerprint_image,
     hamming,
     query_codes,
@@ -102,3 +103,20 @@ def test_acceptance_needs_more_evidence_the_further_apart_the_hashes(
     agreement = PixelAgreement(0.95, 0.9) if pixels else PixelAgreement(0.5, 0.2)
     local = LocalMatch(40, 50, False) if orb else LocalMatch(2, 50, False)
     assert matching.is_verified(distance, agreement, lambda: local) is verified
+
+
+def test_only_corresponding_windows_make_a_candidate() -> None:
+    """A window of the upload counts only against the stored window a re-upload would line up
+    with: the upper part of a picture equal to the lower part of another is no candidate."""
+    rng = np.random.default_rng(4)
+    stored = rng.integers(0, 256, (4, 32), dtype=np.uint8)  # full, inner, upper, lower
+    built = HammingIndex()
+    built.add(stored, np.array([7, 7, 7, 7]), np.arange(4, dtype=np.int16))
+    unrelated = rng.integers(0, 256, (2, 32), dtype=np.uint8)
+    shifted = QueryCodes(np.stack([stored[3], unrelated[0]]), ("upper", "lower"), 100)
+    assert matching.candidates(built, shifted) == []
+    aligned = QueryCodes(np.stack([unrelated[1], stored[3]]), ("upper", "lower"), 100)
+    (found,) = matching.candidates(built, aligned)
+    assert (found.work_id, found.query_region, found.indexed_region) == (7, "lower", "lower")
+    cropped = QueryCodes(np.stack([stored[1]]), ("grid-20",), 100)
+    assert [c.indexed_region for c in matching.candidates(built, cropped)] == ["inner"]

@@ -26,7 +26,9 @@ import numpy as np
 from PIL import Image
 
 from guanghe.originality.fingerprint import (
+    GRID,
     INDEXED,
+    INDEXED_REGIONS,
     MIN_QUALITY,
     REGIONS,
     QueryCodes,
@@ -50,6 +52,17 @@ CHECKED_DISTANCE: Final = WIDE_RADIUS
 FRAME_VERIFIED_DISTANCE: Final = 16
 #: Candidates checked against their pictures, nearest first.
 CHECKED_CANDIDATES: Final = 4
+#: Which stored window an upload's window can line up with in a re-upload: the same window;
+#: a grid crop with the stored centre; the whole upload, or its mirror image, with the stored
+#: whole or centre (a copy cropped by up to 10 % a side); the upload's centre with the stored
+#: whole (a copy in a frame). Other pairs, the upper part with the lower, say, would take a
+#: crop of 40 % of the picture: they match only pictures that share a layout, and are not
+#: candidates.
+CORRESPONDING: Final = frozenset(
+    {(name, name) for name in INDEXED_REGIONS}
+    | {(grid.name, "inner") for grid in GRID}
+    | {("full", "inner"), ("inner", "full"), ("mirror", "full"), ("mirror", "inner")}
+)
 
 #: ``tag = source * len(INDEXED) + region``: which picture of a work and which window.
 SOURCES: Final = ("cover", "frame")
@@ -85,7 +98,7 @@ class Match:
 
 
 def candidates(index: HammingIndex, query: QueryCodes) -> list[Candidate]:
-    """The nearest code pair per indexed work, nearest first."""
+    """The nearest :data:`CORRESPONDING` code pair per indexed work, nearest first."""
     grid = np.array([name.startswith("grid") for name in query.regions])
     wide, aligned = np.flatnonzero(~grid), np.flatnonzero(grid)
     hits = [
@@ -102,8 +115,8 @@ def candidates(index: HammingIndex, query: QueryCodes) -> list[Candidate]:
             strict=True,
         ):
             source, region = divmod(int(tag), len(INDEXED))
-            if grid[q] and INDEXED[region].name != "inner":
-                continue  # a grid crop is meant to line up with the stored centre window only
+            if (query.regions[q], INDEXED[region].name) not in CORRESPONDING:
+                continue
             held = best.get(label)
             if held is None or distance < held.distance:
                 best[label] = Candidate(
