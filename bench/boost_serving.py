@@ -1,15 +1,17 @@
 """Boost serving: candidate decisions per second in process, and HTTP latency under load.
 
-``python -m bench boost_serving [--creators N] [--seconds S] [--rate R] [--candidates C]``
+``python -m bench boost_serving [--creators N] [--seconds S] [--rate R] [--candidates C]
+[--connections C]``
 
 1. **In process**: weights for batches of candidates drawn over a plan of ``--creators``
    creators, side by side: our fused Numba kernel over in-process counters, the same decision
    in vectorised NumPy, and the Redis counters path (one ``HMGET`` per batch). Median of five
    runs, in candidate decisions per second.
 2. **HTTP**: ``POST /v1/boost`` with ``--candidates`` candidates per request at ``--rate``
-   requests per second (open loop from a pool of client threads; latency from each request's
-   scheduled time) for ``--seconds`` seconds, against a Uvicorn server in another process, with
-   in-process counters and with Redis counters. Latency percentiles in milliseconds.
+   requests per second (open loop over up to ``--connections`` client connections; latency
+   from each request's scheduled time) for ``--seconds`` seconds, against a Uvicorn server in
+   another process, with in-process counters and with Redis counters. Latency percentiles in
+   milliseconds.
 """
 
 from __future__ import annotations
@@ -161,7 +163,7 @@ def _serve(data_dir: str, redis_url: str | None, port: int) -> None:
 
 
 def over_http(
-    creators: int, candidates: int, rate: float, seconds: float, threads: int
+    creators: int, candidates: int, rate: float, seconds: float, connections: int
 ) -> list[tuple[str, int, int, float, float, float, float]]:
     import httpx
 
@@ -184,11 +186,12 @@ def over_http(
     }
     payload = json.dumps(body).encode()
 
-    def send(client: Any, _: int) -> int:
-        response = client.post(
-            "/v1/boost", content=payload, headers={"Content-Type": "application/json"}
-        )
-        return int(response.status_code)
+    async def send(session: Any, _: int) -> int:
+        async with session.post(
+            "/v1/boost", data=payload, headers={"Content-Type": "application/json"}
+        ) as response:
+            await response.read()
+            return int(response.status)
 
     rows = []
     with tempfile.TemporaryDirectory(prefix="guanghe-boost-http-") as tmp:
@@ -222,7 +225,7 @@ def over_http(
                 {"Authorization": f"Bearer {token}"},
                 total=int(rate * seconds),
                 rate=rate,
-                threads=threads,
+                connections=connections,
                 send=send,
             )
             latencies = [elapsed * 1_000 for elapsed, _ in results]
@@ -254,7 +257,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--rate", type=float, default=200.0)
     parser.add_argument("--candidates", type=int, default=500)
-    parser.add_argument("--threads", type=int, default=16, help="load-generating threads")
+    parser.add_argument("--connections", type=int, default=16, help="client connections")
     args = parser.parse_args(argv)
 
     print(f"# boost_serving: plan of {args.creators:,} creators")
@@ -271,7 +274,7 @@ def main(argv: list[str]) -> int:
     print("| counters | requests | errors | p50 ms | p90 ms | p99 ms | max ms |")
     print("|---|---|---|---|---|---|---|")
     for name, count, errors, p50, p90, p99, top in over_http(
-        args.creators, args.candidates, args.rate, args.seconds, args.threads
+        args.creators, args.candidates, args.rate, args.seconds, args.connections
     ):
         print(f"| {name} | {count:,} | {errors} | {p50:.1f} | {p90:.1f} | {p99:.1f} | {top:.1f} |")
     return 0

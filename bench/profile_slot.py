@@ -1,13 +1,15 @@
 """Profile-slot decisions over HTTP at a fixed request rate, against a running Uvicorn.
 
-``python -m bench profile_slot [--rate R] [--seconds S] [--database-url URL] [--workers N]``
+``python -m bench profile_slot [--rate R] [--seconds S] [--database-url URL] [--workers N]
+[--connections C]``
 
 Generates a synthetic platform (its campaigns, products and authorisations) and runs the
 cycle's matching step into a temporary data directory (or the PostgreSQL database given),
 starts ``guanghe serve`` (``--workers`` processes) in a subprocess, then sends
 ``GET /v1/profile-slots/{creator}`` for random creators on an open-loop schedule of ``--rate``
-requests per second from a pool of client threads. Latency is measured from each request's
-scheduled time, so a slow server cannot hide its queueing (no coordinated omission). Prints
+requests per second over up to ``--connections`` client connections. Latency is measured from
+each request's scheduled time, so a slow server cannot hide its queueing (no coordinated
+omission). Prints
 p50/p90/p99/max, the share of views that got an ad and products, and that no campaign
 committed past its budget.
 """
@@ -42,7 +44,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--creators", type=int, default=2_000)
     parser.add_argument("--days", type=int, default=14)
-    parser.add_argument("--threads", type=int, default=16)
+    parser.add_argument("--connections", type=int, default=16, help="client connections")
     parser.add_argument("--database-url", default="")
     parser.add_argument("--workers", type=int, default=1, help="server processes (PostgreSQL)")
     parser.add_argument("--seed", type=int, default=3)
@@ -130,17 +132,17 @@ def _load(
     rng = np.random.default_rng(args.seed)
     picks = rng.choice(creators, total).tolist()
 
-    def send(client: Any, i: int) -> tuple[int, bool, bool]:
-        response = client.get(f"/v1/profile-slots/{picks[i]}")
-        body = response.json() if response.status_code == 200 else {}
-        return response.status_code, bool(body.get("ad")), bool(body.get("products"))
+    async def send(session: Any, i: int) -> tuple[int, bool, bool]:
+        async with session.get(f"/v1/profile-slots/{picks[i]}") as response:
+            body = await response.json() if response.status == 200 else {}
+            return response.status, bool(body.get("ad")), bool(body.get("products"))
 
     results = open_loop(
         base,
         {"Authorization": f"Bearer {token}"},
         total=total,
         rate=args.rate,
-        threads=args.threads,
+        connections=args.connections,
         send=send,
     )
     return [(elapsed, *outcome) for elapsed, outcome in results]
