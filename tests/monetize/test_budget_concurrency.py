@@ -129,3 +129,21 @@ def _assert_exhausted_within_budget(
         assert reserved <= BUDGET_FEN * 1_000
         assert BUDGET_FEN * 1_000 - reserved < BID_FEN
         assert impressions == served.count(campaign_id) > 0
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+@pytest.mark.parametrize("preview", [False, True])
+def test_a_committing_view_alone_skips_the_wal_flush_on_postgresql(
+    runtime: Runtime, market: Market, preview: bool
+) -> None:
+    """The view that commits an impression does not wait for the disk; a preview, which
+    writes nothing, leaves the setting alone, and the next transaction is durable again."""
+    _setup(runtime, market)
+
+    def view(session: sa.orm.Session) -> tuple[bool, str]:
+        slot = decide_profile_slot(session, 1, now=dt.datetime.now(dt.UTC), preview=preview)
+        return slot.ad is not None, session.scalar(sa.text("SHOW synchronous_commit"))
+
+    assert in_writer_transaction(runtime.engine, view) == (True, "on" if preview else "off")
+    with runtime.sessions() as session:
+        assert session.scalar(sa.text("SHOW synchronous_commit")) == "on"
