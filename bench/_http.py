@@ -29,34 +29,25 @@ def open_loop(
     """Await ``send(session, i)`` for ``i`` in ``range(total)`` at ``rate`` per second, over at
     most ``connections`` kept-alive connections (an aiohttp ``ClientSession`` on ``base``);
     returns ``(seconds since i's scheduled time, send's result)`` per request."""
+    import aiohttp
     import uvloop
 
+    async def run() -> list[tuple[float, T]]:
+        loop = asyncio.get_running_loop()
+        connector = aiohttp.TCPConnector(limit=connections)
+        timeout = aiohttp.ClientTimeout(total=60)
+        async with aiohttp.ClientSession(
+            base, headers=headers, connector=connector, timeout=timeout
+        ) as session:
+            start = loop.time() + 0.5
+
+            async def one(i: int) -> tuple[float, T]:
+                due = start + i / rate
+                await asyncio.sleep(max(0.0, due - loop.time()))
+                outcome = await send(session, i)
+                return loop.time() - due, outcome
+
+            return list(await asyncio.gather(*(one(i) for i in range(total))))
+
     with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
-        return runner.run(_open_loop(base, headers, total, rate, connections, send))
-
-
-async def _open_loop(
-    base: str,
-    headers: dict[str, str],
-    total: int,
-    rate: float,
-    connections: int,
-    send: Callable[[Any, int], Awaitable[T]],
-) -> list[tuple[float, T]]:
-    import aiohttp
-
-    loop = asyncio.get_running_loop()
-    connector = aiohttp.TCPConnector(limit=connections)
-    timeout = aiohttp.ClientTimeout(total=60)
-    async with aiohttp.ClientSession(
-        base, headers=headers, connector=connector, timeout=timeout
-    ) as session:
-        start = loop.time() + 0.5
-
-        async def one(i: int) -> tuple[float, T]:
-            due = start + i / rate
-            await asyncio.sleep(max(0.0, due - loop.time()))
-            outcome = await send(session, i)
-            return loop.time() - due, outcome
-
-        return list(await asyncio.gather(*(one(i) for i in range(total))))
+        return runner.run(run())
