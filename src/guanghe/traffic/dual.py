@@ -92,7 +92,7 @@ def solve_dual(
         if residual <= MODEL_TOL:  # not so when, say, the sample's floors overfill a cap
             start = (y, scale, 0)
     y, scale, calls = start or _pool_start(oracle, a, layout, start_log_price, max_iter)
-    y, value, more, residual, stalled = _projected_newton(
+    y, value, more, _, stalled = _projected_newton(
         oracle, a, rhs, y, scale, tol, max_iter, STALLED_ITERATIONS
     )
     if stalled:  # perhaps a price must fall by orders of magnitude
