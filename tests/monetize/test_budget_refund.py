@@ -100,8 +100,10 @@ def test_schedule_end_refunds_the_rest_once_and_stops_late_charges(
     )
     _append(runtime, campaign["id"], CHARGES)
 
-    # The day before the end charges nothing and refunds nothing.
+    # The day before the end charges nothing, refunds nothing and the campaign runs on.
     assert ad_spend_step.charge_day(runtime, DAY - dt.timedelta(days=1)).refunded_fen == {}
+    view = client.get(f"/v1/campaigns/{campaign['id']}", headers=market.headers("advertiser"))
+    assert view.json()["status"] == "active"
     result = ad_spend_step.charge_day(runtime, DAY)
     assert result.spent_fen == COLLECTED_FEN
     assert result.refunded_fen == {campaign["id"]: BUDGET_FEN - COLLECTED_FEN}
@@ -112,7 +114,7 @@ def test_schedule_end_refunds_the_rest_once_and_stops_late_charges(
         DEPOSITED_FEN - BUDGET_FEN + BUDGET_FEN - COLLECTED_FEN
     )
     view = client.get(f"/v1/campaigns/{campaign['id']}", headers=market.headers("advertiser"))
-    assert view.json()["spent_fen"] == COLLECTED_FEN
+    assert (view.json()["spent_fen"], view.json()["status"]) == (COLLECTED_FEN, "ended")
 
     before = _transfer_count(runtime)
     again = ad_spend_step.charge_day(runtime, DAY)

@@ -15,7 +15,7 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Final
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from guanghe.errors import Conflict
@@ -95,5 +95,12 @@ def refund_budgets(
 
 def refund_ended(session: Session, day: dt.date, *, now: dt.datetime) -> dict[int, int]:
     """Refund every campaign ended by ``day`` and not refunded yet (see
-    :func:`refund_budgets`)."""
-    return refund_budgets(session, ended_unrefunded(session, day), now=now)
+    :func:`refund_budgets`); one whose schedule is over gets the status ``ended``."""
+    ended = ended_unrefunded(session, day)
+    if ended:
+        session.execute(
+            update(Campaign)
+            .where(Campaign.id.in_([cid for _, cid in ended]), Campaign.status != "ended")
+            .values(status="ended")
+        )
+    return refund_budgets(session, ended, now=now)
