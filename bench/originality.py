@@ -10,7 +10,8 @@ overlay, brightness +20 % and -20 % — and ``--fresh`` unrelated pictures are q
 variant is recalled when its own original is declared a match; a false match is any declared
 match with a different picture. The product (Guanghe's fingerprints, index and check) is
 printed beside ``imagehash`` pHash at its own best threshold (most recall with at most 0.1 %
-of unrelated queries matched), found by brute force over every pair. Every picture is drawn
+of unrelated queries matched), found by brute force over every pair; each false match of the
+product is listed with its evidence. Every picture is drawn
 from its own seed and drawn again when the check needs it, so a large ``--distinct`` costs
 time, not memory; the indexed pictures are drawn and fingerprinted by one process per CPU.
 
@@ -184,6 +185,7 @@ def _run(pictures: Pictures) -> dict[str, dict[str, Any]]:
     product: list[tuple[bool, bool]] = []
     own, other = [], []
     timings = []
+    wrong: list[str] = []
     for edit, picture, truth in pictures.queries():
         edits.append(edit)
         started = time.perf_counter()
@@ -193,6 +195,7 @@ def _run(pictures: Pictures) -> dict[str, dict[str, Any]]:
         timings.append(time.perf_counter() - started)
         declared = {m.candidate.work_id for m in matches}
         product.append((truth in declared, bool(declared - {truth})))
+        wrong.extend(_describe(m) for m in matches if m.candidate.work_id != truth)
         distance = (stored != _phash_bits(picture)).sum(axis=1)
         own.append(int(distance[truth]) if truth >= 0 else 65)
         if truth >= 0:
@@ -211,9 +214,22 @@ def _run(pictures: Pictures) -> dict[str, dict[str, Any]]:
             "fingerprint_ms": fingerprint_s / pictures.n_indexed * 1e3,
             "check_ms": float(np.median(timings) * 1e3),
             "threshold": "product rule",
+            "wrong": wrong,
         },
         "imagehash pHash": _score(edits, phash) | {"threshold": f"<= {best} of 64 bits"},
     }
+
+
+def _describe(match: Any) -> str:
+    """One false match: its evidence, hash distance, windows and pixel agreement."""
+    c, a = match.candidate, match.agreement
+    pixels = (
+        "" if a is None else f", corr {a.correlation:.3f}, structure {a.structure_agreement:.3f}"
+    )
+    return (
+        f"{match.evidence} at {c.distance} bits, {c.query_region} ~ {c.indexed_region} "
+        f"(work {c.work_id}{pixels})"
+    )
 
 
 def _score(edits: list[str], outcomes: list[tuple[bool, bool]]) -> dict[str, Any]:
@@ -313,6 +329,8 @@ def main(argv: list[str]) -> int:
             f" ({result['fresh_false_count']} of {args.fresh:,} unrelated queries matched)"
         )
     product = results["Guanghe (PDQ regions + check)"]
+    for line in product["wrong"]:
+        print(f"  false match: {line}")
     print(
         f"\nproduct: fingerprint {product['fingerprint_ms']:.1f} ms per picture, "
         f"check {product['check_ms']:.1f} ms per upload (median, includes hashing)"

@@ -11,8 +11,11 @@ Evidence levels, strongest first:
     bits. Further apart, either check alone also passes unrelated pictures that merely share
     a layout, a palette or a font.
 ``close``
-    The hashes are within :data:`CLOSE_DISTANCE` bits but the pictures could not be compared
-    (a video frame, a missing file) or do not agree.
+    The hashes are within :data:`CLOSE_DISTANCE` bits of a detailed picture and the pictures
+    could not be compared (a video frame, a missing file) or are alike without being
+    confirmed (:attr:`~guanghe.originality.verify.PixelAgreement.similar`). Pictures that
+    plainly differ are no match however close their hashes: among 100,000 indexed pictures,
+    unrelated ones come within that distance.
 """
 
 from __future__ import annotations
@@ -155,7 +158,11 @@ def check_candidates(
             verified = candidate.distance <= FRAME_VERIFIED_DISTANCE
         if verified:
             matches.append(Match(candidate, "verified", agreement))
-        elif candidate.distance <= CLOSE_DISTANCE and query.quality >= MIN_QUALITY:
+        elif (
+            candidate.distance <= CLOSE_DISTANCE
+            and query.quality >= MIN_QUALITY
+            and (agreement is None or agreement.similar)
+        ):
             matches.append(Match(candidate, "close", agreement))
     return matches
 

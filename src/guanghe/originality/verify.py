@@ -104,6 +104,9 @@ STRUCTURE_GRADIENT: Final = 0.15
 MIN_STRUCTURE_SHARE: Final = 0.02
 MIN_CORRELATION: Final = 0.85
 MIN_STRUCTURE_AGREEMENT: Final = 0.8
+#: Windows this alike are not confirmed, but do not contradict a close hash either.
+SIMILAR_CORRELATION: Final = 0.75
+SIMILAR_STRUCTURE_AGREEMENT: Final = 0.6
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +122,14 @@ class PixelAgreement:
         return (
             self.correlation >= MIN_CORRELATION
             and self.structure_agreement >= MIN_STRUCTURE_AGREEMENT
+        )
+
+    @property
+    def similar(self) -> bool:
+        """Alike, short of confirmed (a large overlay, say); unrelated windows rarely are."""
+        return (
+            self.correlation >= SIMILAR_CORRELATION
+            and self.structure_agreement >= SIMILAR_STRUCTURE_AGREEMENT
         )
 
 
