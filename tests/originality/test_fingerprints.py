@@ -120,3 +120,19 @@ def test_only_corresponding_windows_make_a_candidate() -> None:
     assert (found.work_id, found.query_region, found.indexed_region) == (7, "lower", "lower")
     cropped = QueryCodes(np.stack([stored[1]]), ("grid-20",), 100)
     assert [c.indexed_region for c in matching.candidates(built, cropped)] == ["inner"]
+
+
+@pytest.mark.parametrize(("stored", "evidence"), [(None, ["close"]), (1, [])])
+def test_a_close_hash_stands_only_where_the_pictures_cannot_be_compared(
+    stored: int | None, evidence: list[str]
+) -> None:
+    """Close hashes alone make a "close" match when the stored picture is missing; when it
+    is there and plainly differs, nothing."""
+    image = ORIGINALS[0]
+    codes = query_codes(image)
+    near = matching.Candidate(5, 20, "full", "full", "cover")
+    found = matching.check_candidates(
+        image, codes, [near], lambda _: None if stored is None else ORIGINALS[stored]
+    )
+    assert codes.quality >= 50
+    assert [m.evidence for m in found] == evidence
