@@ -1,6 +1,7 @@
 """Traffic allocation: our dual Newton solver against CVXPY+Clarabel, HiGHS, PDLP and L-BFGS-B.
 
-``python -m bench traffic_solve [--sizes 10000 100000] [--alone 1000000 10000000]``
+``python -m bench traffic_solve [--sizes 10000 100000] [--alone 1000000 10000000]
+[--skip PEER ...]``
 
 Instances have 4 pools and 20 groups (half capped), heavy-tailed saturation and scale, 10 %
 of creators with floors and 20 % with tight caps. Peers run side by side at ``--sizes``
@@ -202,12 +203,12 @@ def timed(run: Callable[[AllocationProblem], Array], p: AllocationProblem) -> tu
             return x, float(np.median(times))
 
 
-def side_by_side(n: int) -> None:
+def side_by_side(n: int, skip: frozenset[str] = frozenset()) -> None:
     p = instance(n)
     ours(instance(100))  # Numba compile (cached on disk after the first run)
     rows: list[tuple[str, float | None, float | None, float | None]] = []
     for name, (run, limit) in PEERS.items():
-        if n > limit:
+        if n > limit or name.split()[0] in skip:
             rows.append((name, None, None, None))
             continue
         try:
@@ -251,10 +252,17 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench traffic_solve")
     parser.add_argument("--sizes", type=int, nargs="*", default=[10_000, 100_000])
     parser.add_argument("--alone", type=int, nargs="*", default=[1_000_000, 10_000_000])
+    parser.add_argument(
+        "--skip",
+        nargs="*",
+        default=[],
+        choices=sorted({name.split()[0] for name in list(PEERS)[1:]}),
+        help="peers not to run (by first word; HiGHS takes minutes at 100,000)",
+    )
     args = parser.parse_args(argv)
     print(f"traffic_solve on {platform.machine()} {platform.system()}, {time.strftime('%Y-%m-%d')}")
     for n in args.sizes:
-        side_by_side(n)
+        side_by_side(n, frozenset(args.skip))
     if args.alone:
         print(
             f"\n{'creators':>12}{'wall s':>9}{'solve s':>9}{'RSS MB':>10}{'rel gap':>12}"
