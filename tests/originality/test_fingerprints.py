@@ -90,11 +90,11 @@ def test_text_signatures_estimate_overlap() -> None:
         (20, True, False, True),
         (20, False, True, True),
         (20, False, False, False),
-        (47, True, False, True),
-        (48, True, False, False),  # far apart: the pixel check alone is not enough ...
-        (60, True, True, True),  # ... with ORB it is
-        (40, False, True, False),  # ORB alone only within the close distance
-        (64, True, True, False),  # past the search radius
+        (31, True, False, True),
+        (32, True, False, False),  # further apart the pixel check alone is not enough ...
+        (40, False, True, False),  # ... nor ORB alone ...
+        (47, True, True, True),  # ... both together are
+        (48, True, True, False),  # past the search radius
     ],
 )
 def test_acceptance_needs_more_evidence_the_further_apart_the_hashes(
