@@ -9,9 +9,9 @@
    runs, in candidate decisions per second.
 2. **HTTP**: ``POST /v1/boost`` with ``--candidates`` candidates per request at ``--rate``
    requests per second (open loop over up to ``--connections`` client connections; latency
-   from each request's scheduled time) for ``--seconds`` seconds, against a Uvicorn server in
-   another process, with in-process counters and with Redis counters. Latency percentiles in
-   milliseconds.
+   from each request's scheduled time) for ``--seconds`` seconds after one second of warm-up,
+   against a Uvicorn server in another process, with in-process counters and with Redis
+   counters. Latency percentiles in milliseconds.
 """
 
 from __future__ import annotations
@@ -227,6 +227,7 @@ def over_http(
                 rate=rate,
                 connections=connections,
                 send=send,
+                warmup=int(rate),
             )
             latencies = [elapsed * 1_000 for elapsed, _ in results]
             errors = sum(status != 200 for _, status in results)

@@ -1,17 +1,17 @@
 """Profile-slot decisions over HTTP at a fixed request rate, against a running Uvicorn.
 
-``python -m bench profile_slot [--rate R] [--seconds S] [--database-url URL] [--workers N]
-[--connections C]``
+``python -m bench profile_slot [--rate R] [--seconds S] [--warmup W] [--database-url URL]
+[--workers N] [--connections C]``
 
 Generates a synthetic platform (its campaigns, products and authorisations) and runs the
 cycle's matching step into a temporary data directory (or the PostgreSQL database given),
 starts ``guanghe serve`` (``--workers`` processes) in a subprocess, then sends
 ``GET /v1/profile-slots/{creator}`` for random creators on an open-loop schedule of ``--rate``
-requests per second over up to ``--connections`` client connections. Latency is measured from
-each request's scheduled time, so a slow server cannot hide its queueing (no coordinated
-omission). Prints
-p50/p90/p99/max, the share of views that got an ad and products, and that no campaign
-committed past its budget.
+requests per second over up to ``--connections`` client connections, measuring after
+``--warmup`` seconds on the same schedule (a fresh process opens its connections). Latency is
+measured from each request's scheduled time, so a slow server cannot hide its queueing (no
+coordinated omission). Prints p50/p90/p99/max, the share of views that got an ad and products,
+and that no campaign committed past its budget.
 """
 
 from __future__ import annotations
@@ -42,6 +42,9 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench profile_slot")
     parser.add_argument("--rate", type=float, default=200.0)
     parser.add_argument("--seconds", type=float, default=30.0)
+    parser.add_argument(
+        "--warmup", type=float, default=2.0, help="seconds at the rate before measuring"
+    )
     parser.add_argument("--creators", type=int, default=2_000)
     parser.add_argument("--days", type=int, default=14)
     parser.add_argument("--connections", type=int, default=16, help="client connections")
@@ -114,7 +117,8 @@ def main(argv: list[str]) -> int:
     ok = [r for r in results if r[1] == 200]
     backend = "PostgreSQL" if args.database_url else "SQLite"
     print(
-        f"{len(results):,} requests at {args.rate:g}/s for {args.seconds:g} s over {backend}; "
+        f"{len(results):,} requests at {args.rate:g}/s for {args.seconds:g} s over {backend} "
+        f"(after {args.warmup:g} s of warm-up); "
         f"{len(ok):,} answered 200; {sum(r[2] for r in ok):,} with an ad, "
         f"{sum(r[3] for r in ok):,} with products; campaigns past budget: {len(over)}"
     )
@@ -128,9 +132,9 @@ def _load(
     base: str, token: str, creators: list[int], args: argparse.Namespace
 ) -> list[tuple[float, int, bool, bool]]:
     """Send ``rate × seconds`` requests on schedule; (latency s, status, ad?, products?)."""
-    total = int(args.rate * args.seconds)
+    total, warmup = int(args.rate * args.seconds), int(args.rate * args.warmup)
     rng = np.random.default_rng(args.seed)
-    picks = rng.choice(creators, total).tolist()
+    picks = rng.choice(creators, warmup + total).tolist()
 
     async def send(session: Any, i: int) -> tuple[int, bool, bool]:
         async with session.get(f"/v1/profile-slots/{picks[i]}") as response:
@@ -144,5 +148,6 @@ def _load(
         rate=args.rate,
         connections=args.connections,
         send=send,
+        warmup=warmup,
     )
     return [(elapsed, *outcome) for elapsed, outcome in results]

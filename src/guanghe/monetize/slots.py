@@ -17,10 +17,11 @@ Lock requirement: call inside a writer transaction (``BEGIN IMMEDIATE`` on SQLit
 PostgreSQL the row lock of the conditional update serialises views of one campaign, so the
 update comes last, and the transaction of a view that commits an impression does not wait for
 its write-ahead log to reach the disk (``synchronous_commit`` off for that transaction only: a
-flush takes milliseconds, longer than the whole decision). A crash of the database server can
-then forget the last fraction of a second of reservations, as SQLite's write-ahead log in
-``synchronous=NORMAL`` mode can: no money is lost that way, since charges are posted to the
-ledger from the event log, durably, and the ledger refuses any past a campaign's budget.
+flush took 0.1 ms on one machine measured and 4 ms, 12 ms at p99, on another, where the whole
+decision takes about 2 ms). A crash of the database server can then forget the last fraction of
+a second of reservations, as SQLite's write-ahead log in ``synchronous=NORMAL`` mode can: no
+money is lost that way, since charges are posted to the ledger from the event log, durably, and
+the ledger refuses any past a campaign's budget.
 """
 
 from __future__ import annotations
