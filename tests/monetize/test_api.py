@@ -10,6 +10,8 @@ import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
+from guanghe import monetize
+from guanghe.api.deps import SESSION_COOKIE
 from guanghe.runtime import Runtime
 from guanghe.store import Campaign, Product, ProductPlacement, transaction
 from tests.monetize.conftest import NOW, Market, campaign_body, opt_in, product_body
@@ -257,6 +259,26 @@ def test_bad_authorisation_requests(client: TestClient, market: Market) -> None:
     missing = client.get("/v1/profile-slots/999", headers=market.headers("ranker"))
     assert missing.status_code == 404
     assert client.get("/v1/profile-slots/1").status_code == 401
+
+
+def test_a_write_another_site_sends_with_the_session_cookie_is_refused(
+    client: TestClient, market: Market, runtime: Runtime
+) -> None:
+    path = "/v1/authorisations/1/profile_ads"
+    with runtime.sessions() as session:
+        before = monetize.authorisations(session, 1)
+    body = {"granted": not before.profile_ads}
+    client.cookies.set(SESSION_COOKIE, market.tokens["creator1"])
+    forged = client.put(path, json=body, headers={"Sec-Fetch-Site": "cross-site"})
+    assert forged.status_code == 403
+    assert forged.headers["content-type"] == "application/problem+json"
+    with runtime.sessions() as session:
+        assert monetize.authorisations(session, 1) == before
+    client.cookies.clear()
+    # A caller that holds the token and sends it is no forgery, wherever its page is from.
+    bearer = {**market.headers("creator1"), "Sec-Fetch-Site": "cross-site"}
+    assert client.put(path, json=body, headers=bearer).status_code == 200
+    assert client.put(path, json=body, headers=market.headers("creator1")).status_code == 200
 
 
 def test_unregistered_advertisers_cannot_create_campaigns(

@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 import pytest
 from fastapi.testclient import TestClient
 
+from guanghe import monetize
 from guanghe.api import create_app
 from guanghe.api.deps import SESSION_COOKIE
 from guanghe.runtime import Runtime
@@ -74,6 +75,48 @@ def test_logout_clears_the_cookie(client: TestClient, token_for: Callable[..., s
     assert response.headers["location"] == "/login"
     assert f'{SESSION_COOKIE}=""' in response.headers["set-cookie"]
     assert client.get("/dashboard").headers["location"] == "/login"
+
+
+CROSS_SITE = {"Sec-Fetch-Site": "cross-site"}
+
+
+def test_a_sign_in_posted_from_another_site_is_refused(
+    client: TestClient, token_for: Callable[..., str]
+) -> None:
+    token = token_for("operator")
+    response = client.post("/login", data={"token": token}, headers=CROSS_SITE)
+    assert response.status_code == 403
+    assert response.headers["content-type"] == "application/problem+json"
+    assert "set-cookie" not in response.headers
+    same_origin = client.post(
+        "/login", data={"token": token}, headers={"Sec-Fetch-Site": "same-origin"}
+    )
+    assert same_origin.status_code == 303
+
+
+def test_a_sign_out_posted_from_a_sibling_site_is_refused(
+    client: TestClient, token_for: Callable[..., str]
+) -> None:
+    sign_in(client, token_for("operator"))
+    response = client.post("/logout", headers={"Sec-Fetch-Site": "same-site"})
+    assert response.status_code == 403
+    assert client.get("/dashboard").status_code == 200
+
+
+def test_an_authorisation_toggled_from_another_site_changes_nothing(
+    client: TestClient, runtime: Runtime, token_for: Callable[..., str]
+) -> None:
+    sign_in(client, token_for("creator", 3))
+    with runtime.sessions() as session:
+        before = monetize.authorisations(session, 3)
+    path = "/dashboard/authorisations/profile_ads"
+    refused = client.post(path, data={"granted": str(not before.profile_ads)}, headers=CROSS_SITE)
+    assert refused.status_code == 403
+    with runtime.sessions() as session:
+        assert monetize.authorisations(session, 3) == before
+    assert client.post(path, data={"granted": str(not before.profile_ads)}).status_code == 303
+    with runtime.sessions() as session:
+        assert monetize.authorisations(session, 3).profile_ads is not before.profile_ads
 
 
 @pytest.mark.parametrize("path", ["/", "/dashboard"])

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 
+from guanghe.api.deps import refuse_foreign_writes
 from guanghe.api.problems import install_problem_handlers
 from guanghe.api.routers import (
     campaigns,
@@ -31,6 +32,7 @@ def create_app(runtime: Runtime) -> FastAPI:
         version="0.1.0",
         summary="Creator growth and monetization engine",
         openapi_url="/openapi.json",
+        dependencies=[Depends(refuse_foreign_writes)],
     )
     app.state.runtime = runtime
     install_problem_handlers(app)
