@@ -8,10 +8,12 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import pyarrow as pa
 import pytest
 from fastapi.testclient import TestClient
 
 from guanghe.api import create_app
+from guanghe.events import EVENT_SCHEMA
 from guanghe.monetize import deposit, register_party
 from guanghe.runtime import Runtime
 from guanghe.store import session_factory, transaction, writer_engine
@@ -104,3 +106,25 @@ def opt_in(client: TestClient, market: Market, creator_id: int, kind: str, grant
         headers=market.headers(f"creator{creator_id}"),
     )
     assert response.status_code == 200, response.text
+
+
+def append_ad_impressions(
+    runtime: Runtime, campaign_id: int, day: dt.date, charges: list[tuple[str, int, int]]
+) -> None:
+    """Log one ``ad_impression`` event of 100 impressions per ``(event_id, creator_id, fen)``
+    charged to ``campaign_id`` at 09:00 on ``day``."""
+    ts = dt.datetime.combine(day, dt.time(9), tzinfo=dt.UTC)
+    rows = [
+        dict.fromkeys(EVENT_SCHEMA.names)
+        | {
+            "event_id": event,
+            "type": "ad_impression",
+            "ts": ts,
+            "creator_id": creator,
+            "count": 100,
+            "campaign_id": campaign_id,
+            "amount_fen": fen,
+        }
+        for event, creator, fen in charges
+    ]
+    runtime.event_log.append(pa.Table.from_pylist(rows, schema=EVENT_SCHEMA))

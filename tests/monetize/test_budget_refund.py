@@ -9,43 +9,24 @@ import datetime as dt
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-import pyarrow as pa
 import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
-from guanghe.events import EVENT_SCHEMA
 from guanghe.ledger import in_writer_transaction, reconcile
 from guanghe.monetize.accounts import prepaid
 from guanghe.monetize.refunds import REFUND_CODE, refund_budgets
 from guanghe.pipelines import ad_spend_step, settlement_step
 from guanghe.runtime import Runtime
 from guanghe.store import LedgerAccount, LedgerTransfer
-from tests.monetize.conftest import NOW, Market, campaign_body
+from tests.monetize.conftest import NOW, Market, append_ad_impressions, campaign_body
 
 DAY = dt.date(2026, 11, 28)
 BUDGET_FEN = 10_000
 DEPOSITED_FEN = 100_000
-CHARGES = [("i1", 4_000), ("i2", 2_500)]
-COLLECTED_FEN = sum(fen for _, fen in CHARGES)
-
-
-def _append(runtime: Runtime, campaign_id: int, charges: list[tuple[str, int]]) -> None:
-    ts = dt.datetime.combine(DAY, dt.time(9), tzinfo=dt.UTC)
-    rows = [
-        dict.fromkeys(EVENT_SCHEMA.names)
-        | {
-            "event_id": event,
-            "type": "ad_impression",
-            "ts": ts,
-            "creator_id": 1,
-            "count": 100,
-            "campaign_id": campaign_id,
-            "amount_fen": fen,
-        }
-        for event, fen in charges
-    ]
-    runtime.event_log.append(pa.Table.from_pylist(rows, schema=EVENT_SCHEMA))
+#: (event, creator, fen) charged to the campaign.
+CHARGES = [("i1", 1, 4_000), ("i2", 1, 2_500)]
+COLLECTED_FEN = sum(fen for _, _, fen in CHARGES)
 
 
 def _campaign(client: TestClient, market: Market, **schedule: Any) -> dict[str, Any]:
@@ -98,7 +79,7 @@ def test_schedule_end_refunds_the_rest_once_and_stops_late_charges(
         starts_at=start.isoformat(),
         ends_at=(start + dt.timedelta(hours=18)).isoformat(),
     )
-    _append(runtime, campaign["id"], CHARGES)
+    append_ad_impressions(runtime, campaign["id"], DAY, CHARGES)
 
     # The day before the end charges nothing, refunds nothing and the campaign runs on.
     assert ad_spend_step.charge_day(runtime, DAY - dt.timedelta(days=1)).refunded_fen == {}
@@ -122,7 +103,7 @@ def test_schedule_end_refunds_the_rest_once_and_stops_late_charges(
     assert _transfer_count(runtime) == before
 
     # A late impression reported after the refund is refused, and its creator is not paid.
-    _append(runtime, campaign["id"], [("late", 700)])
+    append_ad_impressions(runtime, campaign["id"], DAY, [("late", 1, 700)])
     late = ad_spend_step.charge_day(runtime, DAY)
     assert late.problems == ("ad-spend:late: budget exhausted",)
     settled = settlement_step.settle_day(runtime, DAY)
@@ -143,7 +124,7 @@ def test_ending_a_campaign_refunds_what_was_not_collected(
     client: TestClient, market: Market, runtime: Runtime
 ) -> None:
     campaign = _campaign(client, market)
-    _append(runtime, campaign["id"], CHARGES)
+    append_ad_impressions(runtime, campaign["id"], DAY, CHARGES)
     assert ad_spend_step.charge_day(runtime, DAY).refunded_fen == {}  # still running
 
     paused = client.patch(
@@ -181,7 +162,7 @@ def test_ending_a_campaign_refunds_what_was_not_collected(
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 def test_concurrent_refunds_post_once(client: TestClient, market: Market, runtime: Runtime) -> None:
     campaign = _campaign(client, market)
-    _append(runtime, campaign["id"], CHARGES)
+    append_ad_impressions(runtime, campaign["id"], DAY, CHARGES)
     ad_spend_step.charge_day(runtime, DAY)
     target = [(market.advertiser, int(campaign["id"]))]
 

@@ -7,18 +7,16 @@ from __future__ import annotations
 
 import datetime as dt
 
-import pyarrow as pa
 import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
-from guanghe.events import EVENT_SCHEMA
 from guanghe.ledger import AccountKey, TransferRequest, reconcile
 from guanghe.ledger.settlement import DayEvents, SettlementRules
 from guanghe.pipelines import ad_spend_step, settlement_step
 from guanghe.runtime import Runtime
 from guanghe.store import InstitutionContract, LedgerAccount, LedgerTransfer, transaction
-from tests.monetize.conftest import Market, campaign_body
+from tests.monetize.conftest import Market, append_ad_impressions, campaign_body
 
 DAY = dt.date(2026, 11, 28)
 BUDGET_FEN = 10_000
@@ -41,21 +39,7 @@ def overspent_day(client: TestClient, market: Market, runtime: Runtime) -> Runti
                 institution_id=1, creator_id=1, split_bp=SPLIT_BP, valid_from=dt.date(2024, 1, 1)
             )
         )
-    ts = dt.datetime.combine(DAY, dt.time(9), tzinfo=dt.UTC)
-    rows = [
-        dict.fromkeys(EVENT_SCHEMA.names)
-        | {
-            "event_id": event,
-            "type": "ad_impression",
-            "ts": ts,
-            "creator_id": creator,
-            "count": 100,
-            "campaign_id": campaign["id"],
-            "amount_fen": fen,
-        }
-        for event, creator, fen in ROWS
-    ]
-    runtime.event_log.append(pa.Table.from_pylist(rows, schema=EVENT_SCHEMA))
+    append_ad_impressions(runtime, campaign["id"], DAY, ROWS)
     return runtime
 
 
