@@ -29,8 +29,9 @@ async def refuse_foreign_writes(request: Request) -> None:
 
     The session cookie is ``SameSite=Lax``, so such a request arrives signed out; this also
     covers what needs no cookie: signing a visitor in with the forger's token, or out. Browsers
-    mark these requests ``Sec-Fetch-Site: cross-site`` (``same-site`` from a sibling domain);
-    a page cannot attach an ``Authorization`` header to them, and API clients send none of this.
+    mark these requests ``Sec-Fetch-Site: cross-site`` (``same-site`` from a sibling domain).
+    A foreign page cannot attach an ``Authorization`` header without a CORS grant, which this
+    app never gives, so a request bearing one holds its token; API clients send no such mark.
     (``async``: it runs on the event loop, adding no thread hop to the hot paths.)
     """
     if (
