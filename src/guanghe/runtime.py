@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TypeVar
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from guanghe.events import EventLog
 from guanghe.settings import Settings
-from guanghe.store import make_engine, session_factory, upgrade_schema
+from guanghe.store import make_engine, session_factory, upgrade_schema, write_transaction
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -26,6 +30,11 @@ class Runtime:
     @cached_property
     def sessions(self) -> sessionmaker[Session]:
         return session_factory(self.engine)
+
+    def write(self, work: Callable[[Session], T]) -> T:
+        """Run ``work`` in the store's one kind of write transaction (see
+        :func:`guanghe.store.write_transaction`) and return what it returns."""
+        return write_transaction(self.engine, work)
 
     @cached_property
     def event_log(self) -> EventLog:

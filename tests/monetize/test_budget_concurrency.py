@@ -10,7 +10,6 @@ import pytest
 import sqlalchemy as sa
 
 from guanghe.access import Principal
-from guanghe.ledger import in_writer_transaction
 from guanghe.monetize import (
     CampaignSpec,
     create_campaign,
@@ -33,8 +32,7 @@ OPERATOR = Principal(user_id=0, role="operator", subject_id=None)
 
 
 def _serve(runtime: Runtime, creator_id: int, campaigns: CampaignCache | None) -> int | None:
-    slot = in_writer_transaction(
-        runtime.engine,
+    slot = runtime.write(
         lambda s: decide_profile_slot(
             s, creator_id, now=dt.datetime.now(dt.UTC), campaigns=campaigns
         ),
@@ -61,13 +59,10 @@ def _setup(runtime: Runtime, market: Market) -> list[int]:
     )
     ids = []
     for advertiser in (market.advertiser, market.other_advertiser):
-        view = in_writer_transaction(
-            runtime.engine, lambda s, a=advertiser: create_campaign(s, OPERATOR, a, spec, now=NOW)
-        )
+        view = runtime.write(lambda s, a=advertiser: create_campaign(s, OPERATOR, a, spec, now=NOW))
         ids.append(view.id)
     for creator in range(1, 7):
-        in_writer_transaction(
-            runtime.engine,
+        runtime.write(
             lambda s, c=creator: set_authorisation(
                 s, c, "profile_ads", True, changed_by=None, now=NOW
             ),
@@ -106,8 +101,7 @@ def test_a_paused_campaign_in_a_stale_cache_commits_nothing(
     cache = _campaigns(cached=True)
     assert _serve(runtime, 1, cache) in campaigns
     for campaign_id in campaigns:
-        in_writer_transaction(
-            runtime.engine,
+        runtime.write(
             lambda s, c=campaign_id: set_campaign_status(s, OPERATOR, c, "paused"),
         )
     assert _serve(runtime, 1, cache) is None
@@ -144,6 +138,6 @@ def test_a_committing_view_alone_skips_the_wal_flush_on_postgresql(
         slot = decide_profile_slot(session, 1, now=dt.datetime.now(dt.UTC), preview=preview)
         return slot.ad is not None, session.scalar(sa.text("SHOW synchronous_commit"))
 
-    assert in_writer_transaction(runtime.engine, view) == (True, "on" if preview else "off")
+    assert runtime.write(view) == (True, "on" if preview else "off")
     with runtime.sessions() as session:
         assert session.scalar(sa.text("SHOW synchronous_commit")) == "on"

@@ -13,7 +13,7 @@ import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
-from guanghe.ledger import in_writer_transaction, reconcile
+from guanghe.ledger import reconcile
 from guanghe.monetize.accounts import prepaid
 from guanghe.monetize.refunds import REFUND_CODE, refund_budgets
 from guanghe.pipelines import ad_spend_step, settlement_step
@@ -167,7 +167,7 @@ def test_concurrent_refunds_post_once(client: TestClient, market: Market, runtim
     target = [(market.advertiser, int(campaign["id"]))]
 
     def refund(_: int) -> dict[int, int]:
-        return in_writer_transaction(runtime.engine, lambda s: refund_budgets(s, target, now=NOW))
+        return runtime.write(lambda s: refund_budgets(s, target, now=NOW))
 
     with ThreadPoolExecutor(8) as pool:
         results = list(pool.map(refund, range(16)))

@@ -19,7 +19,7 @@ from guanghe.ledger.history import (
     owner_filter,
 )
 from guanghe.ledger.income import creator_income, settled_days
-from guanghe.ledger.posting import in_writer_transaction, post_batch, post_chain_batch
+from guanghe.ledger.posting import post_batch, post_chain_batch
 from guanghe.ledger.reconcile import Discrepancy, reconcile
 from guanghe.ledger.statements import (
     Payout,
@@ -51,7 +51,6 @@ __all__ = [
     "check_can_read",
     "creator_income",
     "get_account",
-    "in_writer_transaction",
     "list_accounts",
     "monthly_statement",
     "open_account",

@@ -13,9 +13,9 @@ from sqlalchemy.orm import Session
 from guanghe.errors import InvalidInput
 from guanghe.ledger.accounts import Account, AccountKey, list_accounts, open_accounts
 from guanghe.ledger.history import TransferView, account_transfers_between
-from guanghe.ledger.posting import in_writer_transaction, post_batch
+from guanghe.ledger.posting import post_batch
 from guanghe.ledger.transfers import TransferRequest
-from guanghe.store import LedgerTransfer
+from guanghe.store import LedgerTransfer, write_transaction
 
 PAYOUTS = AccountKey("platform", 0, "payouts", "CNY")
 _POSTED = ("posted", "post_pending")
@@ -69,7 +69,7 @@ def pay_out(engine: Engine, day: dt.date, *, minimum_fen: int, now: dt.datetime)
     if minimum_fen < 1:
         raise InvalidInput("the minimum payout is at least 1 fen")
     batch = f"payout:{day.isoformat()}"
-    target = in_writer_transaction(engine, lambda s: open_accounts(s, [PAYOUTS], now=now))[PAYOUTS]
+    target = write_transaction(engine, lambda s: open_accounts(s, [PAYOUTS], now=now))[PAYOUTS]
     with Session(engine) as session:
         done = {
             t.debit_account_id: t

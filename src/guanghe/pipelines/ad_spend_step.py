@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from guanghe.ledger import in_writer_transaction, open_accounts, post_batch
+from guanghe.ledger import open_accounts, post_batch
 from guanghe.monetize.refunds import refund_ended
 from guanghe.monetize.spend import AdCharge, accounts_needed, ad_spend_transfers, batch_name
 from guanghe.runtime import Runtime
@@ -48,9 +48,7 @@ def charge_day(runtime: Runtime, day: dt.date) -> AdSpendResult:
     day; unknown campaigns and charges past a budget are reported in ``problems``."""
     charges, problems = load_charges(runtime, day)
     now = dt.datetime.now(dt.UTC)
-    accounts = in_writer_transaction(
-        runtime.engine, lambda s: open_accounts(s, accounts_needed(charges), now=now)
-    )
+    accounts = runtime.write(lambda s: open_accounts(s, accounts_needed(charges), now=now))
     requests = ad_spend_transfers(charges, accounts)
     created = spent = 0
     for at in range(0, len(requests), TRANSFERS_PER_BATCH):
@@ -63,7 +61,7 @@ def charge_day(runtime: Runtime, day: dt.date) -> AdSpendResult:
             elif result.status not in _DONE:
                 reason = "budget exhausted" if result.status == "exceeds_credits" else result.status
                 problems.append(f"{result.key}: {reason}")
-    refunded = in_writer_transaction(runtime.engine, lambda s: refund_ended(s, day, now=now))
+    refunded = runtime.write(lambda s: refund_ended(s, day, now=now))
     return AdSpendResult(day, created, spent, tuple(problems), refunded)
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import duckdb
 
 from guanghe.institutions import ContractBook, contract_book
-from guanghe.ledger import in_writer_transaction, open_accounts, post_chain_batch
+from guanghe.ledger import open_accounts, post_chain_batch
 from guanghe.ledger.settlement import (
     DayEvents,
     Revenue,
@@ -72,7 +72,7 @@ def pay_day(runtime: Runtime, day: dt.date, rules: SettlementRules) -> Settlemen
     charges, _ = ad_spend_step.load_charges(runtime, day)
     now = dt.datetime.now(dt.UTC)
     needed = list(dict.fromkeys([*accounts_needed(events), *spend_accounts(charges)]))
-    accounts = in_writer_transaction(runtime.engine, lambda s: open_accounts(s, needed, now=now))
+    accounts = runtime.write(lambda s: open_accounts(s, needed, now=now))
     events.ad_charges = {c.event_id: ad_spend_transfer(c, accounts) for c in charges}
     problems = [
         f"ad:{ad.event_id}: not paid, it names no existing campaign to charge"

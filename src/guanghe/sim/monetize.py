@@ -24,7 +24,6 @@ import pyarrow.parquet as pq
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
-from guanghe.ledger import in_writer_transaction
 from guanghe.monetize import deposit, fund_campaigns
 from guanghe.runtime import Runtime
 from guanghe.sim.population import Population
@@ -301,7 +300,7 @@ def write_market(runtime: Runtime, rows: dict[str, list[dict[str, Any]]], market
                 deposit(session, advertiser, key="sim", amount_fen=total * 6 // 5, now=now)
         fund_campaigns(session, budgets, now=now)
 
-    in_writer_transaction(runtime.engine, work)
+    runtime.write(work)
 
 
 def write_market_truth(directory: Path, market: Market) -> None:

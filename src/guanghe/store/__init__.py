@@ -8,6 +8,7 @@ from guanghe.store.engine import (
     sync_id_sequences,
     transaction,
     upgrade_schema,
+    write_transaction,
     writer_engine,
 )
 from guanghe.store.institution_tables import InstitutionContract, SettledDay
@@ -83,5 +84,6 @@ __all__ = [
     "sync_id_sequences",
     "transaction",
     "upgrade_schema",
+    "write_transaction",
     "writer_engine",
 ]

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine, event, inspect
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from guanghe.errors import Unavailable
@@ -91,9 +92,44 @@ def session_factory(engine: Engine) -> sessionmaker[Session]:
 
 @contextmanager
 def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
-    """One unit of work: commits on success, rolls back on any error. Edges own this."""
+    """One unit of work: commits on success, rolls back on any error. Edges own this; a
+    read-modify-write goes through :func:`write_transaction` instead."""
     with factory() as session, session.begin():
         yield session
+
+
+#: PostgreSQL SQLSTATEs worth a retry: unique violation (a racing writer took the key first),
+#: serialization failure, deadlock.
+_RETRY_PGCODES: Final = frozenset({"23505", "40001", "40P01"})
+
+T = TypeVar("T")
+
+
+def write_transaction(engine: Engine, work: Callable[[Session], T], *, attempts: int = 10) -> T:
+    """The one way to write: run ``work`` in a writer transaction (``BEGIN IMMEDIATE`` on
+    SQLite), committed when it returns, retried from the start on unique-key races, deadlocks
+    and serialization failures with a short back-off. ``work`` must not commit, and must be
+    safe to run again (it sees a fresh session each attempt)."""
+    sessions = session_factory(writer_engine(engine))
+    for attempt in range(attempts):
+        try:
+            with transaction(sessions) as session:
+                return work(session)
+        except DBAPIError as exc:
+            if attempt == attempts - 1 or not _retryable(exc):
+                raise
+            time.sleep(min(0.002 * 2**attempt, 0.2))
+    raise AssertionError("unreachable")
+
+
+def _retryable(exc: DBAPIError) -> bool:
+    code = getattr(exc.orig, "sqlstate", None)
+    if code is not None:
+        return code in _RETRY_PGCODES
+    message = str(exc.orig)
+    if isinstance(exc, IntegrityError):
+        return message.startswith("UNIQUE constraint failed")
+    return isinstance(exc, OperationalError) and "database is locked" in message
 
 
 def sync_id_sequences(engine: Engine) -> None:

@@ -14,7 +14,6 @@ from sqlalchemy.orm import Session
 from guanghe import monetize
 from guanghe.access import Principal
 from guanghe.api.deps import SessionDep, get_runtime
-from guanghe.ledger import in_writer_transaction
 from guanghe.web.roles import CAPABILITIES
 from guanghe.web.signin import signed_in, to_login
 from guanghe.web.templating import templates
@@ -73,8 +72,7 @@ def toggle(
         return Response("only creators authorise their own profile page", status_code=403)
     creator_id = principal.subject_id
     now = dt.datetime.now(dt.UTC)
-    in_writer_transaction(
-        get_runtime(request).engine,
+    get_runtime(request).write(
         lambda s: monetize.set_authorisation(
             s, creator_id, kind, granted, changed_by=principal.user_id, now=now
         ),

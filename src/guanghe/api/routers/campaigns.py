@@ -14,7 +14,6 @@ from guanghe.access import Principal
 from guanghe.api.deps import PrincipalDep, SessionDep, get_runtime, require_role
 from guanghe.api.routers.profile_slots import CampaignCacheDep
 from guanghe.errors import Forbidden, InvalidInput
-from guanghe.ledger import in_writer_transaction
 from guanghe.runtime import Runtime
 
 router = APIRouter(tags=["campaigns"])
@@ -110,9 +109,7 @@ def _out(view: monetize.CampaignView) -> CampaignOut:
 def register_advertiser(runtime: RuntimeDep, principal: Operator, body: PartyIn) -> PartyOut:
     """Register an advertiser (operators); advertiser tokens then act for its id."""
     now = dt.datetime.now(dt.UTC)
-    party = in_writer_transaction(
-        runtime.engine, lambda s: monetize.register_party(s, "advertiser", body.name, now=now)
-    )
+    party = runtime.write(lambda s: monetize.register_party(s, "advertiser", body.name, now=now))
     return PartyOut.model_validate(party, from_attributes=True)
 
 
@@ -132,8 +129,7 @@ def deposit(
     """Record money paid in by the advertiser to its prepaid account (operators; idempotent
     on ``key``)."""
     now = dt.datetime.now(dt.UTC)
-    balance = in_writer_transaction(
-        runtime.engine,
+    balance = runtime.write(
         lambda s: monetize.deposit(
             s, advertiser_id, key=body.key, amount_fen=body.amount_fen, now=now
         ),
@@ -178,8 +174,7 @@ def create_campaign(
         creative_image_url=body.creative_image_url,
     )
     now = dt.datetime.now(dt.UTC)
-    view = in_writer_transaction(
-        runtime.engine,
+    view = runtime.write(
         lambda s: monetize.create_campaign(s, principal, advertiser_id, spec, now=now),
     )
     campaigns.invalidate()
@@ -216,8 +211,7 @@ def set_status(
     """Pause, resume or end a campaign. A paused or ended campaign commits no further
     impression; a resumed one serves again at once in this process, within a second in
     others."""
-    view = in_writer_transaction(
-        runtime.engine,
+    view = runtime.write(
         lambda s: monetize.set_campaign_status(s, principal, campaign_id, body.status),
     )
     campaigns.invalidate()

@@ -13,7 +13,6 @@ from pydantic import BaseModel, Field
 from guanghe import monetize
 from guanghe.access import Principal
 from guanghe.api.deps import PrincipalDep, SessionDep, get_runtime, require_role
-from guanghe.ledger import in_writer_transaction
 from guanghe.runtime import Runtime
 
 router = APIRouter(tags=["monetization"])
@@ -107,8 +106,7 @@ def put_authorisation(
     """Grant or withdraw one authorisation; it applies from the next profile view."""
     monetize.check_creator_access(session, principal, creator_id)
     now = dt.datetime.now(dt.UTC)
-    current = in_writer_transaction(
-        runtime.engine,
+    current = runtime.write(
         lambda s: monetize.set_authorisation(
             s, creator_id, kind, body.granted, changed_by=principal.user_id, now=now
         ),

@@ -14,7 +14,6 @@ from guanghe.access import Principal
 from guanghe.api.deps import PrincipalDep, SessionDep, get_runtime, require_role
 from guanghe.api.routers.campaigns import PartyIn, PartyOut
 from guanghe.errors import Forbidden, InvalidInput
-from guanghe.ledger import in_writer_transaction
 from guanghe.runtime import Runtime
 
 router = APIRouter(tags=["products"])
@@ -63,9 +62,7 @@ def _out(view: monetize.ProductView) -> ProductOut:
 def register_merchant(runtime: RuntimeDep, principal: Operator, body: PartyIn) -> PartyOut:
     """Register a merchant (operators); merchant tokens then act for its id."""
     now = dt.datetime.now(dt.UTC)
-    party = in_writer_transaction(
-        runtime.engine, lambda s: monetize.register_party(s, "merchant", body.name, now=now)
-    )
+    party = runtime.write(lambda s: monetize.register_party(s, "merchant", body.name, now=now))
     return PartyOut.model_validate(party, from_attributes=True)
 
 
@@ -99,8 +96,7 @@ def create_product(runtime: RuntimeDep, principal: PrincipalDep, body: ProductIn
         description=body.description,
     )
     now = dt.datetime.now(dt.UTC)
-    view = in_writer_transaction(
-        runtime.engine,
+    view = runtime.write(
         lambda s: monetize.create_product(s, principal, merchant_id, spec, now=now),
     )
     return _out(view)
@@ -129,7 +125,5 @@ def update_product(
     """Change price, commission, stock or whether it is on offer (out of stock or inactive
     products leave profile pages on the next view)."""
     change = monetize.ProductChange(body.price_fen, body.commission_bp, body.stock, body.active)
-    view = in_writer_transaction(
-        runtime.engine, lambda s: monetize.update_product(s, principal, product_id, change)
-    )
+    view = runtime.write(lambda s: monetize.update_product(s, principal, product_id, change))
     return _out(view)

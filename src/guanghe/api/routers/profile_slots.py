@@ -27,7 +27,6 @@ from guanghe.api.deps import (
     remember_principal,
 )
 from guanghe.errors import Forbidden, NotFound
-from guanghe.ledger import in_writer_transaction
 from guanghe.runtime import Runtime
 
 router = APIRouter(prefix="/v1/profile-slots", tags=["monetization"])
@@ -121,7 +120,7 @@ def profile_slot(
         )
 
     with _one_view_writing(runtime):
-        slot = in_writer_transaction(runtime.engine, decide)
+        slot = runtime.write(decide)
     content = json.dumps(_slot_json(slot), separators=(",", ":"), ensure_ascii=False)
     return Response(content, media_type="application/json")
 
