@@ -27,14 +27,14 @@ def test_default_rules_load_with_cumulative_rights() -> None:
         (
             "min_quality = 55.0",
             "min_quality = 155.0",
-            r"line 76: tiers\.2\.min_quality: .*less than or equal to 100",
+            r"line 84: tiers\.2\.min_quality: .*less than or equal to 100",
         ),
         (
             "min_followers = 500_000",
             "min_followers = -1",
             r"line 15: stages\.mature\.min_followers",
         ),
-        ('rights = ["pre_diagnosis"]', 'rights = ["nope"]', r"line 78: .*unknown right 'nope'"),
+        ('rights = ["pre_diagnosis"]', 'rights = ["nope"]', r"line 86: .*unknown right 'nope'"),
         ("[pool]", "[pool]\nbogus = 1", r"line 34: pool\.bogus: Unexpected"),
         (
             "engagement_rate = 0.35",
@@ -65,3 +65,10 @@ def test_broken_toml_and_missing_file(tmp_path: Path) -> None:
             .replace("0.15", "0.0"),
             "rules.toml",
         )
+
+
+def test_rights_that_gate_nothing_yet_are_coming_and_pre_diagnosis_has_its_own_rule() -> None:
+    rules = load_rules()
+    coming = {name for name, right in rules.rights.items() if right.status == "coming"}
+    assert coming == {"priority_tasks", "creator_community", "exclusive_support"}
+    assert rules.rights["pre_diagnosis"].requirements() == {"min_followers": 100_000.0}

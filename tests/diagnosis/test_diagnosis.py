@@ -55,15 +55,30 @@ def diagnose(client: TestClient, token: str, creator_id: int, cover: bytes, **fo
     )
 
 
-@pytest.mark.parametrize("creator_id", [1, 2])
-def test_creators_without_the_right_get_403_with_the_requirement(
+@pytest.mark.parametrize("creator_id", [1, 4])
+def test_creators_without_the_right_get_403_naming_every_unmet_requirement(
     client: TestClient, token_for: Callable[..., str], creator_id: int
 ) -> None:
     response = diagnose(client, token_for("creator", creator_id), creator_id, encode(picture(1)))
     assert response.status_code == 403  # type: ignore[attr-defined]
     detail = response.json()["detail"]  # type: ignore[attr-defined]
-    assert "'star'" in detail
-    assert "100,000 followers" in detail
+    tier, _, rule = detail.partition(" or its own rule ")
+    assert "'star' tier" in tier
+    for unmet in (
+        "at least 100,000 followers, has ",
+        "a quality score of at least 55",
+        "publishing on at least 6 of the last 28 days",
+    ):
+        assert unmet in tier
+    assert "at least 100,000 followers, has " in rule
+    assert "'starter' tier" in rule
+
+
+def test_a_creator_with_100_000_followers_has_pre_diagnosis_by_its_own_rule(
+    client: TestClient, token_for: Callable[..., str]
+) -> None:
+    response = diagnose(client, token_for("creator", 2), 2, encode(picture(1)))  # 'rising' tier
+    assert response.status_code == 200, response.text  # type: ignore[attr-defined]
 
 
 def test_entitled_creator_gets_checks_and_suggestions(

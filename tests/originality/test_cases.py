@@ -135,3 +135,39 @@ def test_review_of_a_suspect_resolves_to_duplicate(
     )
     after = client.get(f"/v1/originality/works/{suspect['id']}", headers=operator).json()
     assert (after["verdict"], after["original_work_id"]) == ("duplicate", first["id"])
+
+
+def test_ruling_a_work_a_copy_re_roots_the_copies_of_it(
+    publish: Publish, client: TestClient, token_for: Callable[..., str]
+) -> None:
+    first = publish(1, picture(70)).json()["id"]
+    middle = publish(2, picture(71)).json()["id"]  # a copy the check could not see
+    copy = publish(3, edits(picture(71))["jpeg"]).json()
+    own = publish(1, edits(picture(71))["cropped"]).json()  # creator 1 re-posts via the copy
+    assert (copy["originality"]["verdict"], copy["originality"]["original_work_id"]) == (
+        "duplicate",
+        middle,
+    )
+    assert own["originality"]["original_work_id"] == middle
+    claim = {"work_id": middle, "original_work_id": first, "statement": "my footage"}
+    case = client.post(
+        "/v1/originality/claims", json=claim, headers=auth(token_for("creator", 1))
+    ).json()
+    operator = auth(token_for("operator"))
+    resolved = client.post(
+        f"/v1/originality/cases/{case['id']}/resolution",
+        json={"resolution": "uphold"},
+        headers=operator,
+    )
+    assert resolved.status_code == 200, resolved.text
+
+    def attribution(work_id: int) -> tuple[str, int | None, int | None]:
+        body = client.get(f"/v1/originality/works/{work_id}", headers=operator).json()
+        return body["verdict"], body["original_work_id"], body["original_creator_id"]
+
+    assert attribution(middle) == ("duplicate", first, 1)
+    assert attribution(copy["id"]) == ("duplicate", first, 1)
+    assert attribution(own["id"]) == ("original", None, None)
+    log = client.get(f"/v1/originality/works/{copy['id']}", headers=operator).json()
+    assert log["decisions"][-1]["case_id"] == case["id"]
+    assert "re-rooted" in log["decisions"][-1]["note"]

@@ -106,7 +106,7 @@ def demo(
                 )
             from guanghe.sim.reuploads import publish_demo_reuploads
 
-            for upload in publish_demo_reuploads(runtime, seed=seed, now=dt.datetime.now(dt.UTC)):
+            for upload in publish_demo_reuploads(runtime, seed=seed):
                 copied = f" of work {upload.original_work_id}" if upload.original_work_id else ""
                 typer.echo(
                     f"published {upload.kind}: work {upload.work_id}, {upload.verdict}{copied}"

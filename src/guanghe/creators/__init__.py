@@ -17,6 +17,7 @@ from guanghe.creators.catalog import (
 )
 from guanghe.creators.growth import GrowthView, creator_growth
 from guanghe.creators.referents import StoreReferents
+from guanghe.creators.rights import check_right
 from guanghe.creators.rules import CreatorRules, load_rules, parse_rules, rules_path
 from guanghe.creators.tiers import AssessmentWrite, record_assessment
 from guanghe.creators.verticals import VerticalView, list_verticals
@@ -33,6 +34,7 @@ __all__ = [
     "WorkFilter",
     "WorkView",
     "assess_creators",
+    "check_right",
     "creator_growth",
     "creator_scope",
     "get_creator",

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 import numpy as np
 from sqlalchemy import select
@@ -26,9 +26,12 @@ HISTORY_LIMIT: Final = 50
 
 @dataclass(frozen=True, slots=True)
 class RightView:
+    """A right; ``status`` is ``"coming"`` while the capability it gates has not landed."""
+
     name: str
     title: str
     description: str
+    status: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +73,7 @@ class GrowthView:
     in_pool: bool
     tier: str
     rights: tuple[RightView, ...]
+    coming_rights: tuple[RightView, ...]
     next_tier: NextTier | None
     teaching: tuple[TeachingResource, ...]
     history: tuple[TierChange, ...]
@@ -99,6 +103,7 @@ def creator_growth(
     tier_names = [t.name for t in rules.tiers]
     position = tier_names.index(row["tier"]) if row["tier"] in tier_names else 0
     upcoming = rules.tiers[position + 1] if position + 1 < len(rules.tiers) else None
+    held = _held(rules, row)
     return GrowthView(
         creator_id=creator_id,
         as_of=as_of,
@@ -106,18 +111,33 @@ def creator_growth(
         quality=row["quality"],
         in_pool=row["in_pool"],
         tier=row["tier"],
-        rights=_rights(rules, rules.rights_of(row["tier"])),
+        rights=_rights(rules, held, "active"),
+        coming_rights=_rights(rules, held, "coming"),
         next_tier=None if upcoming is None else _next_tier(rules, upcoming, row),
         teaching=tuple(t for t in rules.teaching if t.stage == row["stage"]),
         history=_history(session, creator_id),
     )
 
 
-def _rights(rules: CreatorRules, names: tuple[str, ...]) -> tuple[RightView, ...]:
+def _held(rules: CreatorRules, row: dict[str, Any]) -> tuple[str, ...]:
+    """The rights of the row's tier, then those granted by their own rule."""
+    tiers = {t.name for t in rules.tiers}
+    held = list(rules.rights_of(row["tier"]) if row["tier"] in tiers else ())
+    values = {"min_followers": row["follower_count"], "min_quality": row["quality"]}
+    for name, right in rules.rights.items():
+        own = right.requirements()
+        if name not in held and own and all(values[k] >= v for k, v in own.items()):
+            held.append(name)
+    return tuple(held)
+
+
+def _rights(
+    rules: CreatorRules, names: tuple[str, ...], status: str | None = None
+) -> tuple[RightView, ...]:
     return tuple(
-        RightView(name, rules.rights[name].title, rules.rights[name].description)
+        RightView(name, right.title, right.description, right.status)
         for name in names
-        if name in rules.rights
+        if (right := rules.rights.get(name)) is not None and status in (None, right.status)
     )
 
 

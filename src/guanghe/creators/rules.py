@@ -76,11 +76,28 @@ class PoolRules:
     min_works: int = Field(default=1, ge=0)
 
 
+#: Requirements a right's own rule may set: what the store knows of a creator at any time.
+RIGHT_REQUIREMENTS: Final = ("min_followers", "min_quality")
+
+
 @dataclass(frozen=True, slots=True)
 class Right:
+    """A growth right. Held through a tier that lists it, or through its own rule: a creator
+    meeting every requirement set here holds it whatever their tier (no requirement: tiers
+    only). ``status = "coming"``: the capability it gates has not landed; it is shown as
+    coming and enforced where that capability lands."""
+
     __pydantic_config__: ClassVar[ConfigDict] = _FORBID
     title: str = Field(min_length=1)
     description: str = ""
+    status: Literal["active", "coming"] = "active"
+    min_followers: int | None = Field(default=None, ge=0)
+    min_quality: float | None = Field(default=None, ge=0, le=100)
+
+    def requirements(self) -> dict[str, float]:
+        """The numeric requirements of the right's own rule (empty: granted by tiers only)."""
+        found = {name: getattr(self, name) for name in RIGHT_REQUIREMENTS}
+        return {name: float(value) for name, value in found.items() if value is not None}
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,6 @@ from guanghe.diagnosis.service import (
     Prediction,
     check_entitled,
     diagnose,
-    requirement,
 )
 
 __all__ = [
@@ -30,7 +29,6 @@ __all__ = [
     "diagnose",
     "fit_model",
     "load_model",
-    "requirement",
     "save_model",
     "training_set",
 ]

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from guanghe.access import Principal
-from guanghe.creators import CreatorRules
+from guanghe.creators import CreatorRules, check_right
 from guanghe.diagnosis.checks import (
     CoverReport,
     Finding,
@@ -21,7 +21,7 @@ from guanghe.diagnosis.checks import (
     check_title_and_hashtags,
 )
 from guanghe.diagnosis.model import draft_features, load_model
-from guanghe.errors import Forbidden, NotFound
+from guanghe.errors import NotFound
 from guanghe.originality import (
     FingerprintIndex,
     OriginalityCheck,
@@ -30,18 +30,11 @@ from guanghe.originality import (
     check_originality,
     check_uploader,
 )
-from guanghe.store import Creator, CreatorTierHistory, Vertical, Work
+from guanghe.store import Creator, Vertical, Work
 
 RIGHT: Final = "pre_diagnosis"
 POPULAR_WINDOW_DAYS: Final = 30
 POPULAR_HASHTAGS: Final = 5
-_REQUIREMENT_WORDS: Final = {
-    "min_followers": "at least {:,.0f} followers",
-    "min_quality": "a quality score of at least {:g}",
-    "min_works_28d": "at least {:.0f} works in the last 28 days",
-    "min_active_days_28d": "publishing on at least {:.0f} of the last 28 days",
-    "min_continuous_months": "publishing every month for {:.0f} months",
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,38 +58,10 @@ class Diagnosis:
     suggestions: tuple[str, ...]
 
 
-def requirement(rules: CreatorRules) -> str:
-    """The lowest tier granting the right, in words: "the 'star' tier: at least 100,000
-    followers, …"."""
-    for tier in rules.tiers:
-        if RIGHT in rules.rights_of(tier.name):
-            parts = [_REQUIREMENT_WORDS[k].format(v) for k, v in tier.requirements().items()]
-            if tier.stages:
-                parts.append("stage " + " or ".join(tier.stages))
-            return f"the {tier.name!r} growth tier ({', '.join(parts) or 'no requirement'})"
-    return "a growth tier that grants it (none does in the current rules)"
-
-
 def check_entitled(session: Session, creator_id: int, rules: CreatorRules) -> str:
-    """The creator's current tier if it grants pre-diagnosis; :class:`Forbidden` stating the
-    requirement otherwise."""
-    tier = session.scalar(
-        select(CreatorTierHistory.tier)
-        .where(CreatorTierHistory.creator_id == creator_id)
-        .order_by(CreatorTierHistory.since.desc())
-        .limit(1)
-    )
-    current = tier or rules.tiers[0].name
-    try:
-        held = rules.rights_of(current)
-    except KeyError:
-        held = ()
-    if RIGHT not in held:
-        raise Forbidden(
-            f"pre-publication diagnosis needs {requirement(rules)}; "
-            f"creator {creator_id} is in the {current!r} tier"
-        )
-    return current
+    """How the creator holds pre-diagnosis (a tier or the right's own rule);
+    :class:`Forbidden` stating every unmet requirement otherwise."""
+    return check_right(session, creator_id, RIGHT, rules)
 
 
 def diagnose(

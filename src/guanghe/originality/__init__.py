@@ -5,6 +5,13 @@ and reviews resolved by operators. Other capabilities exclude duplicates with
 """
 
 from guanghe.originality.attribution import OriginalityCheck, check_originality
+from guanghe.originality.backfill import (
+    BACKFILL_BATCH,
+    BackfillBatch,
+    backfill_works,
+    count_unindexed,
+    register_works,
+)
 from guanghe.originality.cases import (
     AttributionView,
     CaseView,
@@ -26,12 +33,13 @@ from guanghe.originality.publishing import (
     check_uploader,
     parse_hashtags,
     publish_work,
-    register_works,
 )
 from guanghe.originality.registry import FingerprintIndex, fingerprint_index, save_index
 
 __all__ = [
+    "BACKFILL_BATCH",
     "AttributionView",
+    "BackfillBatch",
     "CaseView",
     "CopyView",
     "DecisionView",
@@ -40,9 +48,11 @@ __all__ = [
     "Picture",
     "PublishedWork",
     "WorkDraft",
+    "backfill_works",
     "check_metadata",
     "check_originality",
     "check_uploader",
+    "count_unindexed",
     "decode_frames",
     "decode_picture",
     "duplicate_work_ids",

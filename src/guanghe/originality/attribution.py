@@ -83,8 +83,10 @@ def check_originality(
     cover: Image.Image,
     frames: Iterable[Image.Image] = (),
     text: str = "",
+    published_at: dt.datetime | None = None,
 ) -> OriginalityCheck:
-    """Check an upload by ``creator_id`` against every indexed work; writes nothing."""
+    """Check an upload by ``creator_id`` against every indexed work (with ``published_at``,
+    a work already published: against the works published before it); writes nothing."""
     searched = index.synced(session)
     picture_of = _cover_loader(session, covers_dir)
     best: dict[int, matching.Match] = {}
@@ -99,6 +101,10 @@ def check_originality(
     if not best:
         return OriginalityCheck("original", None, None, None, None, "no similar work")
     roots = _roots(session, best)
+    if published_at is not None:
+        roots = [r for r in roots if r.published_at < published_at]
+        if not roots:
+            return OriginalityCheck("original", None, None, None, None, "no earlier similar work")
     signature = text_signature(text)
     similarity = _text_similarities(session, signature, {r.work_id for r in roots})
     own = [r for r in roots if r.creator_id == creator_id]
@@ -240,9 +246,15 @@ def record_fingerprints(
 
 
 def record_attribution(
-    session: Session, work_id: int, check: OriginalityCheck, *, now: dt.datetime
+    session: Session,
+    work_id: int,
+    check: OriginalityCheck,
+    *,
+    now: dt.datetime,
+    context: str = "checked at publication",
 ) -> None:
-    """Store the check's verdict on ``work_id`` and log it; a suspect opens a review case."""
+    """Store the check's verdict on ``work_id`` and log it (the note starts with
+    ``context``); a suspect opens a review case."""
     session.add(
         WorkOriginality(
             work_id=work_id,
@@ -260,7 +272,7 @@ def record_attribution(
             work_id=work_id,
             verdict=check.verdict,
             original_work_id=check.original_work_id,
-            note=f"checked at publication: {check.evidence}",
+            note=f"{context}: {check.evidence}",
             decided_at=now,
         )
     )

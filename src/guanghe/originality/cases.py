@@ -259,7 +259,62 @@ def _set_attribution(
     note: str,
     now: dt.datetime,
 ) -> None:
-    verdict = "original" if original_work_id is None else "duplicate"
+    """Attribute ``work_id`` to the root of ``original_work_id`` (None: an original) and
+    re-root the works attributed to ``work_id``: a copy of a copy names the first original."""
+    root = None if original_work_id is None else _root_of(session, original_work_id)
+    if root == work_id:
+        raise Conflict(
+            f"work {original_work_id} is itself attributed to work {work_id}; "
+            f"resolve work {original_work_id}'s attribution first"
+        )
+    _attribute(session, work_id, root, case_id=case_id, user_id=user_id, note=note, now=now)
+    if root is None:
+        return
+    root_creator = _work_creator(session, root)
+    copies = session.execute(
+        select(WorkOriginality.work_id, WorkOriginality.verdict, Work.creator_id)
+        .join(Work, Work.id == WorkOriginality.work_id)
+        .where(WorkOriginality.original_work_id == work_id)
+        .order_by(WorkOriginality.work_id)
+    ).all()
+    for copy_id, verdict, copy_creator in copies:
+        own = copy_creator == root_creator  # a copy of a copy of one's own work: a re-post
+        _attribute(
+            session,
+            copy_id,
+            None if own else root,
+            suspect=verdict == "suspect" and not own,
+            case_id=case_id,
+            user_id=user_id,
+            note=f"re-rooted: work {work_id} was ruled a copy of work {root} in case {case_id}",
+            now=now,
+        )
+
+
+def _root_of(session: Session, work_id: int) -> int:
+    """The original ``work_id`` is attributed to (itself if it is an original)."""
+    _work_creator(session, work_id)
+    original = session.scalar(
+        select(WorkOriginality.original_work_id).where(
+            WorkOriginality.work_id == work_id, WorkOriginality.verdict == "duplicate"
+        )
+    )
+    return work_id if original is None else int(original)
+
+
+def _attribute(
+    session: Session,
+    work_id: int,
+    original_work_id: int | None,
+    *,
+    case_id: int,
+    user_id: int,
+    note: str,
+    now: dt.datetime,
+    suspect: bool = False,
+) -> None:
+    """Set and log ``work_id``'s attribution; ``suspect`` keeps a copy under review one."""
+    verdict = "original" if original_work_id is None else "suspect" if suspect else "duplicate"
     original_creator = (
         None if original_work_id is None else _work_creator(session, original_work_id)
     )

@@ -166,38 +166,3 @@ def _vertical(session: Session, creator: Creator, slug: str | None) -> tuple[int
     if found is None:
         raise InvalidInput(f"vertical: unknown vertical {slug!r}")
     return int(found[0]), str(found[1])
-
-
-def register_works(
-    session: Session, covers_dir: Path, work_ids: list[int], *, now: dt.datetime
-) -> int:
-    """Fingerprint works that reached the store without the check (bulk imports, the
-    synthetic platform) as originals, in publication order; works already fingerprinted or
-    without a readable cover are skipped. Returns how many were registered."""
-    from guanghe.originality.attribution import OriginalityCheck as Check
-    from guanghe.store import WorkOriginality
-
-    done = set(
-        session.scalars(
-            select(WorkOriginality.work_id).where(WorkOriginality.work_id.in_(work_ids))
-        )
-    )
-    rows = session.execute(
-        select(Work.id, Work.cover_path, Work.title, Work.caption, Work.hashtags)
-        .where(Work.id.in_(set(work_ids) - done), Work.cover_path.is_not(None))
-        .order_by(Work.published_at, Work.id)
-    ).all()
-    registered = 0
-    for work_id, relpath, title, caption, hashtags in rows:
-        try:
-            with Image.open(covers_dir / str(relpath)) as image:
-                cover = image.convert("RGB")
-        except OSError:
-            continue
-        text = " ".join((title, caption, *(hashtags or [])))
-        record_fingerprints(session, work_id, cover=cover, text=text)
-        check = Check("original", None, None, None, None, "registered from the catalogue")
-        record_attribution(session, work_id, check, now=now)
-        registered += 1
-    session.flush()
-    return registered

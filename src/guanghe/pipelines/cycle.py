@@ -17,6 +17,7 @@ from guanghe.pipelines import (
     feature_step,
     growth_step,
     matching_step,
+    originality_step,
     settlement_step,
     traffic_step,
 )
@@ -36,6 +37,7 @@ class CycleStep:
 CYCLE_STEPS: tuple[CycleStep, ...] = (
     CycleStep("features", feature_step.run),
     CycleStep("growth", growth_step.run),
+    CycleStep("originality", originality_step.run),
     CycleStep("traffic", traffic_step.run),
     CycleStep("matching", matching_step.run),
     CycleStep("ad_spend", ad_spend_step.run),

@@ -3,7 +3,8 @@
 Order of work: draw creators, institutions and works (in memory); start the cover renderers
 (two worker processes); simulate the days, appending each day's events to the event log;
 insert institutions, creators (with their final follower counts) and works in one
-transaction; wait for the covers; write the ground truth.
+transaction; wait for the covers; put every work in the originality fingerprint index (as the
+original it is, at its publication time); write the ground truth.
 
 A failed generation can leave event files and covers behind (never relational rows, which go
 in one transaction at the end); generate again into a fresh data directory.
@@ -21,6 +22,7 @@ import multiprocessing
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Final
 
 import numpy as np
@@ -52,6 +54,7 @@ DEFAULT_END_DATE: Final = dt.date(2026, 11, 28)
 MAX_DAYS: Final = 3650
 COVER_WORKERS: Final = 2
 _INSERT_CHUNK: Final = 10_000
+_INDEX_CHUNK: Final = 1_000
 _EPOCH: Final = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
@@ -92,7 +95,7 @@ def generate_platform(
         Last simulated day (UTC); defaults to :data:`DEFAULT_END_DATE`, not the wall clock.
     progress
         Called as ``progress(stage, done, total)`` for the stages ``"events"``, ``"covers"``,
-        ``"creators"`` and ``"works"``.
+        ``"creators"``, ``"works"`` and ``"fingerprints"``.
 
     Raises
     ------
@@ -144,6 +147,7 @@ def generate_platform(
         write_market(runtime, market_rows(market, population, first_date), market)
         sync_id_sequences(runtime.engine)
         _report_covers(report, jobs, works.size, final=True)
+        _index_works(runtime, works.size, report)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
 
@@ -209,6 +213,22 @@ def _report_covers(report: Progress, jobs: list[Future[int]], total: int, *, fin
             report("covers", 0, 0)
         return
     report("covers", sum(job.result() for job in jobs if job.done()), total)
+
+
+def _index_works(runtime: Runtime, count: int, report: Progress) -> None:
+    """Fingerprint works ``1..count`` as originals, a chunk per transaction."""
+    from guanghe.originality import register_works
+
+    for start in range(0, count, _INDEX_CHUNK):
+        stop = min(start + _INDEX_CHUNK, count)
+        runtime.write(
+            partial(
+                register_works,
+                covers_dir=runtime.settings.covers_dir,
+                work_ids=list(range(start + 1, stop + 1)),
+            )
+        )
+        report("fingerprints", stop, count)
 
 
 def _write_store(

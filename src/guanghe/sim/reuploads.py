@@ -1,12 +1,15 @@
 """Demo re-uploads: other creators publish edited copies of existing covers (cropped,
-re-encoded, with a caption overlay), a creator re-posts their own work, and a few new works
-appear — all through the publishing service, so the originality check runs on each."""
+re-encoded, with a caption overlay) and a creator re-posts their own work — all through the
+publishing service, so the originality check runs on each — and a case about one of them
+waits for the operator. They happen at the end of the platform's timeline, not the wall
+clock, so the report for the simulated period counts them."""
 
 from __future__ import annotations
 
 import datetime as dt
 import io
 from dataclasses import dataclass
+from functools import partial
 from typing import Final
 
 import numpy as np
@@ -17,10 +20,10 @@ from sqlalchemy.orm import Session
 from guanghe import originality
 from guanghe.access import Principal, create_token
 from guanghe.runtime import Runtime
-from guanghe.store import Work, transaction
+from guanghe.store import Work
 
-#: Recent works fingerprinted before the demo publishes (older ones are left unregistered).
-REGISTERED_WORKS: Final = 2_000
+#: The newest works the demo's re-uploads copy from, and whose creators re-upload them.
+RECENT_WORKS: Final = 2_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,70 +62,99 @@ def _edits(cover: Image.Image) -> dict[str, bytes]:
     }
 
 
-def publish_demo_reuploads(runtime: Runtime, *, seed: int, now: dt.datetime) -> list[DemoUpload]:
-    """Register the newest works' fingerprints, then publish the demo uploads."""
+def publish_demo_reuploads(runtime: Runtime, *, seed: int) -> list[DemoUpload]:
+    """Publish the demo uploads at the end of the platform's timeline (a second apart, just
+    after its newest work) and open an originality case about one of them: the copier
+    disputes a copy judged a duplicate, or, where the check let a copy through, the original's
+    creator claims it."""
     rng = np.random.default_rng(seed)
     settings = runtime.settings
     index = originality.fingerprint_index(settings.data_dir)
-    with transaction(runtime.sessions) as session:
+    with runtime.sessions() as session:
         recent = list(
-            session.scalars(
-                select(Work.id).order_by(Work.published_at.desc()).limit(REGISTERED_WORKS)
-            )
+            session.scalars(select(Work.id).order_by(Work.published_at.desc()).limit(RECENT_WORKS))
         )
-        originality.register_works(session, settings.covers_dir, recent, now=now)
+        if not recent:
+            return []
+        newest = session.get_one(Work, recent[0]).published_at
         creators = sorted(
             {int(c) for c in session.scalars(select(Work.creator_id).where(Work.id.in_(recent)))}
         )
-        principal, _ = create_token(
-            session, role="operator", subject_id=None, name="demo publisher", now=now
+    clock = iter(newest + dt.timedelta(seconds=s) for s in range(1, 100))
+    principal, _ = runtime.write(
+        lambda session: create_token(
+            session, role="operator", subject_id=None, name="demo publisher", now=newest
         )
+    )
     uploads: list[DemoUpload] = []
     for n, work_id in enumerate(rng.choice(recent, size=min(3, len(recent)), replace=False)):
-        with transaction(runtime.sessions) as session:
+        with runtime.sessions() as session:
             work = session.get_one(Work, int(work_id))
+            original_creator, title = work.creator_id, work.title
             with Image.open(settings.covers_dir / str(work.cover_path)) as image:
                 cover = image.convert("RGB")
-            others = [c for c in creators if c != work.creator_id]
-            kind, data = list(_edits(cover).items())[n]
+        others = [c for c in creators if c != original_creator] or [original_creator]
+        kind, data = list(_edits(cover).items())[n]
+        copier = int(rng.choice(others))
+        upload = partial(_publish, principal=principal, index=index, runtime=runtime)
+        uploads.append(
+            upload(kind, data, creator_id=copier, title=f"{title} (reposted)", now=next(clock))
+        )
+        if n == 0:  # the original creator re-posts their own work: not a duplicate
             uploads.append(
-                _publish(
-                    session,
-                    principal,
-                    index,
-                    runtime,
-                    kind,
-                    data,
-                    creator_id=int(rng.choice(others)),
-                    title=f"{work.title} (reposted)",
-                    now=now,
+                upload(
+                    "own re-post",
+                    _png(cover),
+                    creator_id=original_creator,
+                    title=title,
+                    now=next(clock),
                 )
             )
-            if n == 0:  # the original creator re-posts their own work: not a duplicate
-                uploads.append(
-                    _publish(
-                        session,
-                        principal,
-                        index,
-                        runtime,
-                        "own re-post",
-                        _png(cover),
-                        creator_id=work.creator_id,
-                        title=work.title,
-                        now=now,
-                    )
-                )
+    if uploads:
+        _open_case(runtime, uploads[0], int(recent[0]), now=next(clock))
     return uploads
 
 
+def _open_case(runtime: Runtime, upload: DemoUpload, fallback: int, *, now: dt.datetime) -> None:
+    """The copier disputes ``upload``'s verdict, or (judged original) its original's creator
+    claims it, leaving a case for the operator to resolve."""
+    with runtime.sessions() as session:
+        copier = session.get_one(Work, upload.work_id).creator_id
+        original = upload.original_work_id or fallback
+        claimant = session.get_one(Work, original).creator_id
+    if upload.verdict == "original" and claimant == copier:
+        return
+
+    def file(session: Session) -> None:
+        filer = copier if upload.verdict != "original" else claimant
+        principal, _ = create_token(
+            session, role="creator", subject_id=filer, name="demo creator", now=now
+        )
+        if upload.verdict != "original":
+            statement = "I shot this myself; the likeness is a coincidence."
+            originality.file_dispute(
+                session, principal, work_id=upload.work_id, statement=statement, now=now
+            )
+            return
+        originality.file_claim(
+            session,
+            principal,
+            work_id=upload.work_id,
+            original_work_id=original,
+            statement="This is my video, re-posted without permission.",
+            now=now,
+        )
+
+    runtime.write(file)
+
+
 def _publish(
-    session: Session,
-    principal: Principal,
-    index: originality.FingerprintIndex,
-    runtime: Runtime,
     kind: str,
     data: bytes,
     *,
+    principal: Principal,
+    index: originality.FingerprintIndex,
+    runtime: Runtime,
     creator_id: int,
     title: str,
     now: dt.datetime,
@@ -134,13 +166,10 @@ def _publish(
         hashtags=(),
         cover=originality.decode_picture(data, "cover"),
     )
-    published = originality.publish_work(
-        session,
-        principal,
-        draft,
-        index=index,
-        covers_dir=runtime.settings.covers_dir,
-        now=now,
+    published = runtime.write(
+        lambda session: originality.publish_work(
+            session, principal, draft, index=index, covers_dir=runtime.settings.covers_dir, now=now
+        )
     )
     check = published.originality
     return DemoUpload(kind, published.id, check.verdict, check.original_work_id)

@@ -21,6 +21,7 @@ class RightOut(BaseModel):
     name: str
     title: str
     description: str
+    status: str
 
 
 class RequirementOut(BaseModel):
@@ -58,6 +59,7 @@ class GrowthOut(BaseModel):
     in_pool: bool
     tier: str
     rights: list[RightOut]
+    coming_rights: list[RightOut]
     next_tier: NextTierOut | None
     teaching: list[TeachingOut]
     history: list[TierChangeOut]

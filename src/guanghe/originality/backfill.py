@@ -1,0 +1,157 @@
+"""Bringing works that reached the store without the publication check into the fingerprint
+index.
+
+Two ways in, both in publication order and both idempotent (a work with an attribution row is
+done):
+
+* :func:`register_works`: works known to be originals (the synthetic platform's, a trusted
+  catalogue) are fingerprinted and attributed as originals at their publication time.
+* :func:`backfill_works`: works of unknown provenance (bulk imports, any path that skipped
+  the check) are checked against every work published before them, then fingerprinted; a copy
+  is attributed to its original as at publication, a suspect opens a review case.
+
+A work whose cover cannot be read is not indexed and is reported, never skipped in silence.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
+
+from PIL import Image, UnidentifiedImageError
+from sqlalchemy import func, select, tuple_
+from sqlalchemy.orm import Session
+
+from guanghe.originality.attribution import (
+    OriginalityCheck,
+    check_originality,
+    record_attribution,
+    record_fingerprints,
+)
+from guanghe.originality.registry import FingerprintIndex
+from guanghe.store import Work, WorkOriginality
+
+#: Works checked per batch (one transaction each, so a long backfill resumes where it stopped).
+BACKFILL_BATCH: Final = 200
+_log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class BackfillBatch:
+    """What one :func:`backfill_works` call did; ``after`` is where the next batch starts
+    (None when no unindexed work is left past it)."""
+
+    checked: int
+    duplicates: int
+    suspects: int
+    unreadable: tuple[int, ...]
+    after: tuple[dt.datetime, int] | None
+
+
+def count_unindexed(session: Session) -> int:
+    """Works with a cover and no fingerprints or attribution yet."""
+    query = (
+        select(func.count())
+        .select_from(Work)
+        .where(
+            Work.cover_path.is_not(None),
+            ~select(WorkOriginality.work_id).where(WorkOriginality.work_id == Work.id).exists(),
+        )
+    )
+    return int(session.scalar(query) or 0)
+
+
+def _load_cover(covers_dir: Path, work_id: int, relpath: str) -> Image.Image | None:
+    try:
+        with Image.open(covers_dir / relpath) as image:
+            return image.convert("RGB")
+    except (OSError, UnidentifiedImageError, ValueError) as exc:
+        _log.warning("cover of work %s unreadable: %s", work_id, exc)
+        return None
+
+
+def _text(title: str, caption: str, hashtags: list[str] | None) -> str:
+    return " ".join((title, caption, *(hashtags or [])))
+
+
+def backfill_works(
+    session: Session,
+    index: FingerprintIndex,
+    covers_dir: Path,
+    *,
+    now: dt.datetime,
+    after: tuple[dt.datetime, int] | None = None,
+    limit: int = BACKFILL_BATCH,
+) -> BackfillBatch:
+    """Check and index up to ``limit`` unindexed works published after the key ``after``
+    (``(published_at, id)``), oldest first, each against the works published before it.
+    Decisions are dated ``now``; the caller commits."""
+    query = select(
+        Work.id,
+        Work.published_at,
+        Work.cover_path,
+        Work.creator_id,
+        Work.title,
+        Work.caption,
+        Work.hashtags,
+    ).where(
+        Work.cover_path.is_not(None),
+        ~select(WorkOriginality.work_id).where(WorkOriginality.work_id == Work.id).exists(),
+    )
+    if after is not None:
+        query = query.where(tuple_(Work.published_at, Work.id) > tuple_(*after))
+    rows = session.execute(query.order_by(Work.published_at, Work.id).limit(limit)).all()
+    checked, duplicates, suspects, unreadable = 0, 0, 0, []
+    for row in rows:
+        cover = _load_cover(covers_dir, row.id, str(row.cover_path))
+        if cover is None:
+            unreadable.append(int(row.id))
+            continue
+        text = _text(row.title, row.caption, row.hashtags)
+        check = check_originality(
+            session,
+            index,
+            covers_dir,
+            creator_id=row.creator_id,
+            cover=cover,
+            text=text,
+            published_at=row.published_at,
+        )
+        record_fingerprints(session, row.id, cover=cover, text=text)
+        record_attribution(session, row.id, check, now=now, context="checked by the backfill")
+        session.flush()
+        checked += 1
+        duplicates += check.verdict == "duplicate"
+        suspects += check.verdict == "suspect"
+    last = (rows[-1].published_at, int(rows[-1].id)) if len(rows) == limit else None
+    return BackfillBatch(checked, duplicates, suspects, tuple(unreadable), last)
+
+
+def register_works(session: Session, covers_dir: Path, work_ids: list[int]) -> int:
+    """Fingerprint works known to be originals (the synthetic platform's, a trusted
+    catalogue), attributed as originals at their publication time, in publication order;
+    works already indexed or without a readable cover are skipped. Returns how many were
+    registered; the caller commits."""
+    rows = session.execute(
+        select(Work.id, Work.published_at, Work.cover_path, Work.title, Work.caption, Work.hashtags)
+        .where(
+            Work.id.in_(work_ids),
+            Work.cover_path.is_not(None),
+            ~select(WorkOriginality.work_id).where(WorkOriginality.work_id == Work.id).exists(),
+        )
+        .order_by(Work.published_at, Work.id)
+    ).all()
+    registered = 0
+    check = OriginalityCheck("original", None, None, None, None, "registered from the catalogue")
+    for work_id, published_at, relpath, title, caption, hashtags in rows:
+        cover = _load_cover(covers_dir, work_id, str(relpath))
+        if cover is None:
+            continue
+        record_fingerprints(session, work_id, cover=cover, text=_text(title, caption, hashtags))
+        record_attribution(session, work_id, check, now=published_at, context="registered")
+        registered += 1
+    session.flush()
+    return registered

@@ -1,0 +1,111 @@
+"""Works that reached the store without the publication check are indexed by the backfill
+(resumable, oldest first) and by the daily cycle, so a copy of them is caught."""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import partial
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from guanghe import originality
+from guanghe.cli.app import main
+from guanghe.originality.attribution import save_cover
+from guanghe.runtime import Runtime
+from guanghe.store import Work, WorkOriginality
+from tests.originality.pictures import edits, encode, picture
+from tests.seed import SeedPlatform
+
+T0 = dt.datetime(2026, 11, 1, 12, tzinfo=dt.UTC)
+
+
+def imported_work(runtime: Runtime, creator_id: int, cover: bytes, at: dt.datetime) -> int:
+    """A work stored the way a bulk import does: a row and a cover, no check."""
+
+    def add(session: Session) -> int:
+        vertical = session.scalar(select(Work.vertical_id).limit(1))
+        work = Work(
+            creator_id=creator_id,
+            published_at=at,
+            title="Imported work",
+            caption="",
+            hashtags=[],
+            vertical_id=vertical,
+            duration_s=15,
+        )
+        session.add(work)
+        session.flush()
+        work.cover_path = save_cover(runtime.settings.covers_dir, work.id, cover, "png")
+        return int(work.id)
+
+    return runtime.write(add)
+
+
+def verdict(runtime: Runtime, work_id: int) -> tuple[str, int | None] | None:
+    with runtime.sessions() as session:
+        row = session.get(WorkOriginality, work_id)
+        return None if row is None else (row.verdict, row.original_work_id)
+
+
+def test_backfill_checks_unindexed_works_oldest_first_and_resumes(
+    runtime: Runtime, seed_platform: SeedPlatform
+) -> None:
+    a, b, c = seed_platform.creator_ids[:3]
+    copy = imported_work(runtime, b, encode(picture(80)), T0 + dt.timedelta(hours=2))
+    first = imported_work(runtime, a, encode(picture(80)), T0)  # imported later, published first
+    other = imported_work(runtime, c, encode(edits(picture(81))["jpeg"]), T0)
+    index = originality.fingerprint_index(runtime.settings.data_dir)
+    with runtime.sessions() as session:
+        assert originality.count_unindexed(session) >= 3
+    now = T0 + dt.timedelta(days=1)
+    batch = runtime.write(
+        lambda s: originality.backfill_works(
+            s, index, runtime.settings.covers_dir, now=now, limit=1
+        )
+    )
+    assert batch.checked == 1
+    assert batch.after is not None
+    while batch.after is not None:
+        batch = runtime.write(
+            partial(
+                originality.backfill_works,
+                index=index,
+                covers_dir=runtime.settings.covers_dir,
+                now=now,
+                after=batch.after,
+                limit=1,
+            )
+        )
+    assert verdict(runtime, first) == ("original", None)
+    assert verdict(runtime, other) == ("original", None)
+    assert verdict(runtime, copy) == ("duplicate", first)
+    with runtime.sessions() as session:
+        assert originality.count_unindexed(session) == 0
+
+
+def test_backfill_command_reports_and_the_cycle_step_indexes(
+    runtime: Runtime,
+    seed_platform: SeedPlatform,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from guanghe.pipelines import originality_step
+
+    a, b = seed_platform.creator_ids[:2]
+    first = imported_work(runtime, a, encode(picture(82)), T0)
+    broken = imported_work(runtime, a, b"not a picture", T0)
+    monkeypatch.setenv("GUANGHE_DATA_DIR", str(runtime.settings.data_dir))
+    monkeypatch.setenv("GUANGHE_DATABASE_URL", runtime.settings.resolved_database_url)
+    with pytest.raises(SystemExit) as exited:
+        main(["originality", "backfill"])
+    out, err = capsys.readouterr()
+    assert exited.value.code == 1  # an unreadable cover is reported, not skipped in silence
+    assert "indexed 1 works" in out
+    assert f"unreadable cover and stay unindexed: {broken}" in err
+    assert verdict(runtime, first) == ("original", None)
+
+    copy = imported_work(runtime, b, encode(picture(82)), T0 + dt.timedelta(hours=1))
+    originality_step.run(runtime, T0.date())
+    assert verdict(runtime, copy) == ("duplicate", first)
