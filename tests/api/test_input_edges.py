@@ -287,3 +287,20 @@ def test_days_at_the_stated_bounds_are_accepted(client: TestClient, parties: Par
         headers=parties.headers("advertiser"),
     )
     assert campaign.status_code == 201, campaign.text
+
+
+def test_unstorable_text_in_a_dashboard_form_is_422_and_writes_nothing(
+    client: TestClient, runtime: Runtime, parties: Parties
+) -> None:
+    login = client.post(
+        "/login", data={"token": parties.tokens["creator1"]}, follow_redirects=False
+    )
+    assert login.status_code == 303
+    before = row_counts(runtime)
+    response = client.post(
+        "/dashboard/originality/claims",
+        data={"work_id": "101", "original_work_id": "100", "statement": NUL},
+        follow_redirects=False,
+    )
+    assert "statement" in str(assert_problem(response, 422, "invalid-input")["detail"])
+    assert row_counts(runtime) == before
