@@ -90,7 +90,7 @@ def test_targeting_exclusions_and_pacing_decide_eligibility(
     headers = market.headers("advertiser")
     client.post(
         "/v1/campaigns",
-        json=campaign_body(name="Gaming only", target_verticals=[2], bid_fen=9_000),
+        json=campaign_body(name="Gaming only", target_verticals=["gaming"], bid_fen=9_000),
         headers=headers,
     )
     client.post(
@@ -204,9 +204,12 @@ def test_listings_are_scoped_and_other_roles_are_forbidden(
 ) -> None:
     client.post("/v1/campaigns", json=campaign_body(), headers=market.headers("advertiser"))
     client.post("/v1/products", json=product_body(), headers=market.headers("merchant"))
-    assert client.get("/v1/campaigns", headers=market.headers("other_advertiser")).json() == []
-    assert client.get("/v1/products", headers=market.headers("other_merchant")).json() == []
-    assert len(client.get("/v1/campaigns", headers=market.headers("operator")).json()) == 1
+    foreign_campaigns = client.get("/v1/campaigns", headers=market.headers("other_advertiser"))
+    assert foreign_campaigns.json() == {"items": [], "next_cursor": None}
+    foreign_products = client.get("/v1/products", headers=market.headers("other_merchant"))
+    assert foreign_products.json() == {"items": [], "next_cursor": None}
+    everyone = client.get("/v1/campaigns", headers=market.headers("operator")).json()
+    assert len(everyone["items"]) == 1
     assert client.get("/v1/campaigns", headers=market.headers("merchant")).status_code == 403
     assert client.get("/v1/profile-slots/1", headers=market.headers("merchant")).status_code == 403
     forged = campaign_body(advertiser_id=market.other_advertiser)

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import Depends, FastAPI
+from fastapi.openapi.utils import get_openapi
 from fastapi.staticfiles import StaticFiles
 
 from guanghe.api.deps import refuse_foreign_writes
-from guanghe.api.problems import install_problem_handlers
+from guanghe.api.limits import BodyLimit, body_limit
+from guanghe.api.problems import document_problems, install_problem_handlers
 from guanghe.api.routers import (
     campaigns,
     creators,
@@ -39,6 +43,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     for router in (
         health.router,
         creators.router,
+        creators.verticals_router,
         works.router,
         growth.router,
         report.router,
@@ -59,7 +64,24 @@ def create_app(runtime: Runtime) -> FastAPI:
 
     app.include_router(web_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.add_middleware(BodyLimit)
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    """The OpenAPI document, built once, with every route's problem+json responses."""
+    if app.openapi_schema is None:
+        app.openapi_schema = document_problems(
+            get_openapi(
+                title=app.title,
+                version=app.version,
+                summary=app.summary,
+                routes=app.routes,
+            ),
+            body_limit,
+        )
+    return app.openapi_schema
 
 
 def serve(app: FastAPI, *, host: str, port: int, log_level: str = "info") -> None:

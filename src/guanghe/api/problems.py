@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -27,6 +29,79 @@ STATUS_OF: dict[type[errors.GuangheError], int] = {
     errors.Forbidden: 403,
     errors.Unavailable: 503,
 }
+
+
+class FieldError(BaseModel):
+    loc: list[str | int] = Field(description="Where the value was: body, query, path, then names")
+    msg: str
+    type: str
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem: what every error response of the API carries."""
+
+    type: str = Field(description="urn:guanghe:problem:<code>, stable across releases")
+    title: str
+    status: int
+    detail: str = Field(description="What was wrong, naming the field where there is one")
+    instance: str = Field(description="The request path")
+    errors: list[FieldError] | None = Field(default=None, description="Invalid input: each field")
+
+
+#: What each error status means, as the OpenAPI schema states it.
+PROBLEM_STATUSES: dict[int, str] = {
+    401: "No credentials, or unknown ones",
+    403: "The caller may not do this",
+    404: "No such object, or not visible to the caller",
+    409: "Conflicts with the current state (an idempotency key reused, funds short)",
+    413: "The request body is larger than this route accepts",
+    422: "Invalid input: the detail and errors name each field",
+    503: "A server Guanghe needs is unreachable or overloaded; retry later",
+}
+_WRITES = frozenset({"post", "put", "patch", "delete"})
+
+
+def document_problems(
+    schema: dict[str, Any], body_limit: Callable[[str, str], int]
+) -> dict[str, Any]:
+    """State in ``schema`` (an OpenAPI document) the problem+json responses each operation
+    can give: 401 and 403 where a token is needed, 404 where an object is addressed, 409 on
+    writes, 413 where there is a body (its limit, ``body_limit(METHOD, path)``, as
+    ``x-max-body-bytes``), 422 where there is input, 503 everywhere."""
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    for model in (Problem, FieldError):
+        components[model.__name__] = model.model_json_schema(
+            ref_template="#/components/schemas/{model}"
+        )
+    for name in ("HTTPValidationError", "ValidationError"):
+        components.pop(name, None)
+    for path, operations in schema.get("paths", {}).items():
+        for method, operation in operations.items():
+            responses = operation.setdefault("responses", {})
+            if "requestBody" in operation:
+                operation["x-max-body-bytes"] = body_limit(method.upper(), path)
+            for status in _statuses(path, method, operation):
+                responses[str(status)] = {
+                    "description": PROBLEM_STATUSES[status],
+                    "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+                }
+    return schema
+
+
+def _statuses(path: str, method: str, operation: dict[str, Any]) -> list[int]:
+    statuses = [503]
+    has_body = "requestBody" in operation
+    if operation.get("security"):
+        statuses += [401, 403]
+        if "{" in path or method in _WRITES:
+            statuses.append(404)
+    if method in _WRITES:
+        statuses.append(409)
+    if has_body:
+        statuses.append(413)
+    if has_body or operation.get("parameters"):
+        statuses.append(422)
+    return sorted(statuses)
 
 
 def problem(

@@ -6,7 +6,6 @@ from guanghe.creators.assess import assess_creators
 from guanghe.creators.catalog import (
     CreatorFilter,
     CreatorView,
-    Page,
     WorkFilter,
     WorkView,
     creator_scope,
@@ -20,7 +19,8 @@ from guanghe.creators.referents import StoreReferents
 from guanghe.creators.rights import check_right
 from guanghe.creators.rules import CreatorRules, load_rules, parse_rules, rules_path
 from guanghe.creators.tiers import AssessmentWrite, record_assessment
-from guanghe.creators.verticals import VerticalView, list_verticals
+from guanghe.creators.verticals import VerticalView, list_verticals, vertical_ids
+from guanghe.pagination import Page
 
 __all__ = [
     "AssessmentWrite",
@@ -46,4 +46,5 @@ __all__ = [
     "parse_rules",
     "record_assessment",
     "rules_path",
+    "vertical_ids",
 ]

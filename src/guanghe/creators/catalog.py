@@ -2,24 +2,19 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import datetime as dt
-import json
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, exists, or_, select, true
 from sqlalchemy.orm import Session
 
 from guanghe.access import Principal
+from guanghe.bounds import instant_problem
 from guanghe.errors import Forbidden, InvalidInput, NotFound
+from guanghe.pagination import Page, after_id, check_limit, decode_cursor, page_of
 from guanghe.store import Creator, Vertical, Work
 from guanghe.vocabulary import STAGES
-
-MAX_PAGE = 200
-
-T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,14 +40,6 @@ class WorkView:
     vertical: str
     duration_s: int
     cover_path: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class Page(Generic[T]):
-    """One page of results; ``next_cursor`` is None on the last page."""
-
-    items: list[T]
-    next_cursor: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,7 +79,7 @@ def list_creators(
     limit: int = 50,
 ) -> Page[CreatorView]:
     """Creators visible to ``principal`` matching ``filters``, in id order."""
-    _check_limit(limit)
+    check_limit(limit)
     query = _creator_select().where(creator_scope(principal))
     if filters.stage is not None:
         if filters.stage not in STAGES:
@@ -106,13 +93,11 @@ def list_creators(
         query = query.where(Creator.follower_count >= filters.min_followers)
     if filters.max_followers is not None:
         query = query.where(Creator.follower_count <= filters.max_followers)
-    if cursor is not None:
-        (after_id,) = _decode_cursor(cursor, 1)
-        query = query.where(Creator.id > after_id)
+    after = after_id(cursor)
+    if after is not None:
+        query = query.where(Creator.id > after)
     rows = session.execute(query.order_by(Creator.id).limit(limit + 1)).all()
-    items = [CreatorView(*row) for row in rows[:limit]]
-    more = len(rows) > limit
-    return Page(items, _encode_cursor([items[-1].id]) if more else None)
+    return page_of([CreatorView(*row) for row in rows], limit, lambda v: [v.id])
 
 
 def get_creator(session: Session, principal: Principal, creator_id: int) -> CreatorView:
@@ -137,7 +122,7 @@ def list_works(
     limit: int = 50,
 ) -> Page[WorkView]:
     """Works of the creators visible to ``principal``, newest first."""
-    _check_limit(limit)
+    check_limit(limit)
     query = _work_select().where(creator_scope(principal))
     if filters.creator_id is not None:
         query = query.where(Work.creator_id == filters.creator_id)
@@ -148,24 +133,28 @@ def list_works(
     if filters.published_to is not None:
         query = query.where(Work.published_at < filters.published_to)
     if cursor is not None:
-        at_text, before_id = _decode_cursor(cursor, 2)
-        try:
-            at = dt.datetime.fromisoformat(str(at_text))
-        except ValueError as exc:
-            raise InvalidInput("malformed cursor") from exc
+        at, before_id = _work_position(cursor)
         query = query.where(
             or_(Work.published_at < at, and_(Work.published_at == at, Work.id < before_id))
         )
     rows = session.execute(
         query.order_by(Work.published_at.desc(), Work.id.desc()).limit(limit + 1)
     ).all()
-    items = [WorkView(*row) for row in rows[:limit]]
-    more = len(rows) > limit
-    last = items[-1] if items else None
-    next_cursor = (
-        _encode_cursor([last.published_at.isoformat(), last.id]) if more and last else None
+    return page_of(
+        [WorkView(*row) for row in rows], limit, lambda v: [v.published_at.isoformat(), v.id]
     )
-    return Page(items, next_cursor)
+
+
+def _work_position(cursor: str) -> tuple[dt.datetime, int]:
+    """The publication time and id a newest-first list of works resumes after."""
+    at_text, before_id = decode_cursor(cursor, 2)
+    try:
+        at = dt.datetime.fromisoformat(str(at_text))
+    except ValueError as exc:
+        raise InvalidInput("cursor is malformed") from exc
+    if instant_problem(at) is not None:
+        raise InvalidInput("cursor is malformed: its time is outside the platform's life")
+    return at, int(before_id)
 
 
 def get_work(session: Session, principal: Principal, work_id: int) -> WorkView:
@@ -214,23 +203,3 @@ def _vertical_id(session: Session, slug: str) -> int:
     if found is None:
         raise InvalidInput(f"unknown vertical {slug!r}")
     return int(found)
-
-
-def _check_limit(limit: int) -> None:
-    if not 1 <= limit <= MAX_PAGE:
-        raise InvalidInput(f"limit must be between 1 and {MAX_PAGE}")
-
-
-def _encode_cursor(values: list[Any]) -> str:
-    return base64.urlsafe_b64encode(json.dumps(values).encode()).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str, arity: int) -> list[Any]:
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        values = json.loads(base64.urlsafe_b64decode(padded.encode()))
-    except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
-        raise InvalidInput("malformed cursor") from exc
-    if not isinstance(values, list) or len(values) != arity or not isinstance(values[-1], int):
-        raise InvalidInput("malformed cursor")
-    return values

@@ -16,6 +16,7 @@ from guanghe.ledger import TransferRequest, open_accounts, post_transfers
 from guanghe.monetize.accounts import DEPOSITS, campaign_budget, prepaid
 from guanghe.monetize.parties import check_acts_for, require_party
 from guanghe.monetize.refunds import REFUND_CODE, refund_budgets
+from guanghe.pagination import Page, after_id, check_limit, page_of
 from guanghe.store import Campaign, LedgerAccount, LedgerTransfer
 from guanghe.store.monetize_tables import BILLING_MODELS, CAMPAIGN_STATUSES, PACING_MODES
 from guanghe.vocabulary import STAGES
@@ -237,19 +238,29 @@ def fund_campaigns(
 
 
 def list_campaigns(
-    session: Session, principal: Principal, *, advertiser_id: int | None = None
-) -> list[CampaignView]:
-    """Campaigns the caller may see: an advertiser's own, or every one for operators."""
-    query: Select[Campaign] = select(Campaign).order_by(Campaign.id)
+    session: Session,
+    principal: Principal,
+    *,
+    advertiser_id: int | None = None,
+    cursor: str | None = None,
+    limit: int = 50,
+) -> Page[CampaignView]:
+    """Campaigns the caller may see, an advertiser's own or every one for operators, in id
+    order a page at a time (:mod:`guanghe.pagination`)."""
+    check_limit(limit)
+    query: Select[Campaign] = select(Campaign).order_by(Campaign.id).limit(limit + 1)
     if principal.role == "advertiser":
         query = query.where(Campaign.advertiser_id == principal.subject_id)
     elif principal.role != "operator":
         raise Forbidden(f"the {principal.role} role has no campaigns")
     if advertiser_id is not None:
         query = query.where(Campaign.advertiser_id == advertiser_id)
-    rows = list(session.scalars(query))
-    spent = _spent(session, rows)
-    return [_view(session, r, spent) for r in rows]
+    after = after_id(cursor)
+    if after is not None:
+        query = query.where(Campaign.id > after)
+    rows = page_of(list(session.scalars(query)), limit, lambda r: [r.id])
+    spent = _spent(session, rows.items)
+    return Page([_view(session, r, spent) for r in rows.items], rows.next_cursor)
 
 
 def get_campaign(session: Session, principal: Principal, campaign_id: int) -> CampaignView:

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from guanghe.access import Principal
 from guanghe.errors import Forbidden, InvalidInput, NotFound
 from guanghe.monetize.parties import check_acts_for, require_party
+from guanghe.pagination import Page, after_id, check_limit, page_of
 from guanghe.store import Product
 
 MAX_PRICE_FEN = 10**10
@@ -100,17 +101,27 @@ def create_product(
 
 
 def list_products(
-    session: Session, principal: Principal, *, merchant_id: int | None = None
-) -> list[ProductView]:
-    """Products the caller may see: a merchant's own, or every one for operators."""
-    query: Select[Product] = select(Product).order_by(Product.id)
+    session: Session,
+    principal: Principal,
+    *,
+    merchant_id: int | None = None,
+    cursor: str | None = None,
+    limit: int = 50,
+) -> Page[ProductView]:
+    """Products the caller may see, a merchant's own or every one for operators, in id order
+    a page at a time (:mod:`guanghe.pagination`)."""
+    check_limit(limit)
+    query: Select[Product] = select(Product).order_by(Product.id).limit(limit + 1)
     if principal.role == "merchant":
         query = query.where(Product.merchant_id == principal.subject_id)
     elif principal.role != "operator":
         raise Forbidden(f"the {principal.role} role has no products")
     if merchant_id is not None:
         query = query.where(Product.merchant_id == merchant_id)
-    return [_view(r) for r in session.scalars(query)]
+    after = after_id(cursor)
+    if after is not None:
+        query = query.where(Product.id > after)
+    return page_of([_view(r) for r in session.scalars(query)], limit, lambda v: [v.id])
 
 
 def get_product(session: Session, principal: Principal, product_id: int) -> ProductView:

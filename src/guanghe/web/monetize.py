@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from guanghe import monetize
 from guanghe.access import Principal
 from guanghe.api.deps import SessionDep, get_runtime
+from guanghe.pagination import MAX_PAGE
 from guanghe.web.roles import CAPABILITIES
 from guanghe.web.signin import signed_in, to_login
 from guanghe.web.templating import templates
@@ -45,9 +46,9 @@ def party_page(request: Request, session: Session, principal: Principal) -> Resp
         "capabilities": CAPABILITIES[principal.role],
     }
     if principal.role == "advertiser":
-        context["campaigns"] = monetize.list_campaigns(session, principal)
+        context["campaigns"] = monetize.list_campaigns(session, principal, limit=MAX_PAGE).items
         return templates.TemplateResponse(request, "advertiser.html", context)
-    products = monetize.list_products(session, principal)
+    products = monetize.list_products(session, principal, limit=MAX_PAGE).items
     con = get_runtime(request).event_log.connect()
     try:
         sales = monetize.product_sales(con, [p.id for p in products])

@@ -15,6 +15,7 @@ from guanghe.access import Principal
 from guanghe.api.deps import SessionDep, get_runtime
 from guanghe.api.uploads import read_draft
 from guanghe.errors import GuangheError
+from guanghe.text import StorableText
 from guanghe.web.signin import signed_in, to_login
 from guanghe.web.templating import templates
 
@@ -70,7 +71,7 @@ def resolve(
     session: SessionDep,
     case_id: int,
     resolution: Annotated[str, Form()],
-    note: Annotated[str, Form(max_length=2_000)] = "",
+    note: Annotated[StorableText, Form(max_length=2_000)] = "",
 ) -> Response:
     """An operator's decision on a case, from the queue."""
     principal = signed_in(request, session)
@@ -97,7 +98,7 @@ def claim(
     session: SessionDep,
     work_id: Annotated[int, Form(ge=1)],
     original_work_id: Annotated[int, Form(ge=1)],
-    statement: Annotated[str, Form(max_length=2_000)] = "",
+    statement: Annotated[StorableText, Form(max_length=2_000)] = "",
 ) -> Response:
     """A creator's claim that a work copies theirs."""
     principal = signed_in(request, session)
@@ -121,10 +122,10 @@ def claim(
 def diagnose(
     request: Request,
     session: SessionDep,
-    title: Annotated[str, Form(max_length=200)],
+    title: Annotated[StorableText, Form(max_length=200)],
     cover: Annotated[UploadFile, File()],
-    caption: Annotated[str, Form(max_length=5_000)] = "",
-    hashtags: Annotated[str, Form(max_length=2_000)] = "",
+    caption: Annotated[StorableText, Form(max_length=5_000)] = "",
+    hashtags: Annotated[StorableText, Form(max_length=2_000)] = "",
 ) -> Response:
     """Diagnose a draft for the signed-in creator (entitled creators only)."""
     principal = signed_in(request, session)

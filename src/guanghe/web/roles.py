@@ -11,7 +11,6 @@ CAPABILITIES: dict[str, tuple[str, ...]] = {
     "merchant": (
         "List products for commodity distribution on creators' profile pages",
         "Follow orders and the commission paid on them",
-        "Publish promotion tasks in the task center",
     ),
     "ranker": (
         "Ask for real-time boost decisions for the feed",

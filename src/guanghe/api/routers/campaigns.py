@@ -6,25 +6,39 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Path, Query
-from pydantic import AwareDatetime, BaseModel, Field
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
 
-from guanghe import monetize
+from guanghe import creators, monetize
 from guanghe.access import Principal
 from guanghe.api.deps import PrincipalDep, SessionDep, get_runtime, require_role
+from guanghe.api.fields import (
+    BodyId,
+    Cursor,
+    IdPath,
+    IdQuery,
+    Instant,
+    StorableText,
+    StrictInt,
+)
 from guanghe.api.routers.profile_slots import CampaignCacheDep
 from guanghe.errors import Forbidden, InvalidInput
+from guanghe.pagination import MAX_PAGE
 from guanghe.runtime import Runtime
 
 router = APIRouter(tags=["campaigns"])
 
-EntityId = Annotated[int, Path(ge=1, le=2**63 - 1)]
+EntityId = IdPath
+VerticalName = Annotated[
+    StorableText, Field(min_length=1, max_length=40, description="A name from /v1/verticals")
+]
 Operator = Annotated[Principal, require_role("operator")]
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
 class PartyIn(BaseModel):
-    name: str = Field(min_length=1, max_length=120)
+    name: StorableText = Field(min_length=1, max_length=120)
 
 
 class PartyOut(BaseModel):
@@ -35,8 +49,8 @@ class PartyOut(BaseModel):
 
 
 class DepositIn(BaseModel):
-    key: str = Field(min_length=1, max_length=100, description="Idempotency key")
-    amount_fen: int = Field(gt=0, le=monetize.campaigns.MAX_BUDGET_FEN)
+    key: StorableText = Field(min_length=1, max_length=100, description="Idempotency key")
+    amount_fen: StrictInt = Field(gt=0, le=monetize.campaigns.MAX_BUDGET_FEN)
 
 
 class BalanceOut(BaseModel):
@@ -45,27 +59,27 @@ class BalanceOut(BaseModel):
 
 
 class CampaignIn(BaseModel):
-    name: str = Field(min_length=1, max_length=120)
+    name: StorableText = Field(min_length=1, max_length=120)
     billing: Literal["cpm", "cpc"]
-    bid_fen: int = Field(gt=0, le=monetize.campaigns.MAX_BID_FEN, description="Per mille or click")
-    budget_fen: int = Field(gt=0, le=monetize.campaigns.MAX_BUDGET_FEN)
-    starts_at: AwareDatetime
-    ends_at: AwareDatetime
+    bid_fen: StrictInt = Field(
+        gt=0, le=monetize.campaigns.MAX_BID_FEN, description="Per mille or click"
+    )
+    budget_fen: StrictInt = Field(gt=0, le=monetize.campaigns.MAX_BUDGET_FEN)
+    starts_at: Instant
+    ends_at: Instant
     pacing: Literal["even", "asap"] = "even"
-    target_verticals: list[Annotated[int, Field(ge=1, le=999)]] = Field(default=[], max_length=64)
+    target_verticals: list[VerticalName] = Field(default=[], max_length=64)
     target_stages: list[Literal["novice", "growing", "mature"]] = Field(default=[], max_length=3)
-    min_followers: int = Field(default=0, ge=0, le=2**62)
-    max_followers: int | None = Field(default=None, ge=0, le=2**62)
-    excluded_verticals: list[Annotated[int, Field(ge=1, le=999)]] = Field(default=[], max_length=64)
-    excluded_keywords: list[Annotated[str, Field(min_length=1, max_length=40)]] = Field(
+    min_followers: StrictInt = Field(default=0, ge=0, le=2**62)
+    max_followers: StrictInt | None = Field(default=None, ge=0, le=2**62)
+    excluded_verticals: list[VerticalName] = Field(default=[], max_length=64)
+    excluded_keywords: list[Annotated[StorableText, Field(min_length=1, max_length=40)]] = Field(
         default=[], max_length=monetize.campaigns.MAX_KEYWORDS
     )
-    creative_title: str = Field(min_length=1, max_length=80)
-    creative_url: str = Field(min_length=8, max_length=400)
-    creative_image_url: str | None = Field(default=None, max_length=400)
-    advertiser_id: int | None = Field(
-        default=None, ge=1, le=2**63 - 1, description="Operators only: whose campaign"
-    )
+    creative_title: StorableText = Field(min_length=1, max_length=80)
+    creative_url: StorableText = Field(min_length=8, max_length=400)
+    creative_image_url: StorableText | None = Field(default=None, max_length=400)
+    advertiser_id: BodyId | None = Field(default=None, description="Operators only: whose campaign")
 
 
 class CampaignOut(BaseModel):
@@ -79,11 +93,11 @@ class CampaignOut(BaseModel):
     pacing: str
     starts_at: dt.datetime
     ends_at: dt.datetime
-    target_verticals: list[int]
+    target_verticals: list[str]
     target_stages: list[str]
     min_followers: int
     max_followers: int | None
-    excluded_verticals: list[int]
+    excluded_verticals: list[str]
     excluded_keywords: list[str]
     creative_title: str
     creative_url: str
@@ -97,12 +111,25 @@ class CampaignOut(BaseModel):
     budget_account_id: int | None
 
 
+class CampaignPage(BaseModel):
+    items: list[CampaignOut]
+    next_cursor: str | None
+
+
 class StatusIn(BaseModel):
     status: Literal["active", "paused", "ended"]
 
 
-def _out(view: monetize.CampaignView) -> CampaignOut:
-    return CampaignOut.model_validate(view, from_attributes=True)
+def _vertical_names(session: Session) -> dict[int, str]:
+    return {v.id: v.slug for v in creators.list_verticals(session)}
+
+
+def _out(view: monetize.CampaignView, names: dict[int, str]) -> CampaignOut:
+    """The campaign as the API shows it: verticals by name, the one vocabulary."""
+    fields = {f: getattr(view, f) for f in CampaignOut.model_fields}
+    fields["target_verticals"] = [names.get(v, str(v)) for v in view.target_verticals]
+    fields["excluded_verticals"] = [names.get(v, str(v)) for v in view.excluded_verticals]
+    return CampaignOut.model_validate(fields)
 
 
 @router.post("/v1/advertisers", status_code=201)
@@ -137,13 +164,40 @@ def deposit(
     return BalanceOut(advertiser_id=advertiser_id, prepaid_fen=balance)
 
 
+def _spec(session: Session, body: CampaignIn) -> monetize.CampaignSpec:
+    """The domain's campaign spec of ``body``, its vertical names resolved to ids."""
+    return monetize.CampaignSpec(
+        name=body.name,
+        billing=body.billing,
+        bid_fen=body.bid_fen,
+        budget_fen=body.budget_fen,
+        starts_at=body.starts_at,
+        ends_at=body.ends_at,
+        pacing=body.pacing,
+        target_verticals=creators.vertical_ids(
+            session, body.target_verticals, field="target_verticals"
+        ),
+        target_stages=tuple(body.target_stages),
+        min_followers=body.min_followers,
+        max_followers=body.max_followers,
+        excluded_verticals=creators.vertical_ids(
+            session, body.excluded_verticals, field="excluded_verticals"
+        ),
+        excluded_keywords=tuple(body.excluded_keywords),
+        creative_title=body.creative_title,
+        creative_url=body.creative_url,
+        creative_image_url=body.creative_image_url,
+    )
+
+
 @router.post("/v1/campaigns", status_code=201)
 def create_campaign(
     runtime: RuntimeDep, principal: PrincipalDep, campaigns: CampaignCacheDep, body: CampaignIn
 ) -> CampaignOut:
     """Create a campaign; its budget is moved from the advertiser's prepaid account to the
     campaign's budget account in the same transaction (409 if the prepaid is short). It can
-    win profile views at once in this process, within a second in others."""
+    win profile views at once in this process, within a second in others. Verticals are
+    named as ``GET /v1/verticals`` lists them."""
     if principal.role == "advertiser":
         if body.advertiser_id not in (None, principal.subject_id):
             raise Forbidden("an advertiser creates campaigns only for itself")
@@ -155,41 +209,33 @@ def create_campaign(
     else:
         raise Forbidden(f"the {principal.role} role cannot create campaigns")
     assert advertiser_id is not None
-    spec = monetize.CampaignSpec(
-        name=body.name,
-        billing=body.billing,
-        bid_fen=body.bid_fen,
-        budget_fen=body.budget_fen,
-        starts_at=body.starts_at,
-        ends_at=body.ends_at,
-        pacing=body.pacing,
-        target_verticals=tuple(body.target_verticals),
-        target_stages=tuple(body.target_stages),
-        min_followers=body.min_followers,
-        max_followers=body.max_followers,
-        excluded_verticals=tuple(body.excluded_verticals),
-        excluded_keywords=tuple(body.excluded_keywords),
-        creative_title=body.creative_title,
-        creative_url=body.creative_url,
-        creative_image_url=body.creative_image_url,
-    )
     now = dt.datetime.now(dt.UTC)
-    view = runtime.write(
-        lambda s: monetize.create_campaign(s, principal, advertiser_id, spec, now=now),
-    )
+
+    def create(session: Session) -> CampaignOut:
+        spec = _spec(session, body)
+        view = monetize.create_campaign(session, principal, advertiser_id, spec, now=now)
+        return _out(view, _vertical_names(session))
+
+    created = runtime.write(create)
     campaigns.invalidate()
-    return _out(view)
+    return created
 
 
 @router.get("/v1/campaigns")
 def list_campaigns(
     session: SessionDep,
     principal: PrincipalDep,
-    advertiser_id: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
-) -> list[CampaignOut]:
-    """Campaigns with delivery and spend: an advertiser's own, or all for operators."""
-    views = monetize.list_campaigns(session, principal, advertiser_id=advertiser_id)
-    return [_out(v) for v in views]
+    advertiser_id: IdQuery = None,
+    cursor: Cursor = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
+) -> CampaignPage:
+    """Campaigns with delivery and spend, an advertiser's own or all for operators, in id
+    order a page at a time (as ``/v1/creators``)."""
+    page = monetize.list_campaigns(
+        session, principal, advertiser_id=advertiser_id, cursor=cursor, limit=limit
+    )
+    names = _vertical_names(session)
+    return CampaignPage(items=[_out(v, names) for v in page.items], next_cursor=page.next_cursor)
 
 
 @router.get("/v1/campaigns/{campaign_id}")
@@ -197,7 +243,8 @@ def get_campaign(
     session: SessionDep, principal: PrincipalDep, campaign_id: EntityId
 ) -> CampaignOut:
     """One campaign (404 for another advertiser's)."""
-    return _out(monetize.get_campaign(session, principal, campaign_id))
+    view = monetize.get_campaign(session, principal, campaign_id)
+    return _out(view, _vertical_names(session))
 
 
 @router.patch("/v1/campaigns/{campaign_id}")
@@ -211,8 +258,11 @@ def set_status(
     """Pause, resume or end a campaign. A paused or ended campaign commits no further
     impression; a resumed one serves again at once in this process, within a second in
     others."""
-    view = runtime.write(
-        lambda s: monetize.set_campaign_status(s, principal, campaign_id, body.status),
-    )
+
+    def change(session: Session) -> CampaignOut:
+        view = monetize.set_campaign_status(session, principal, campaign_id, body.status)
+        return _out(view, _vertical_names(session))
+
+    changed = runtime.write(change)
     campaigns.invalidate()
-    return _out(view)
+    return changed

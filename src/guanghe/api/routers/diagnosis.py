@@ -10,6 +10,7 @@ from pydantic import BaseModel
 
 from guanghe import creators, diagnosis, originality
 from guanghe.api.deps import PrincipalDep, SessionDep, get_runtime
+from guanghe.api.fields import MAX_INT63, StorableText
 from guanghe.api.routers.works import OriginalityOut
 from guanghe.api.uploads import read_draft
 from guanghe.runtime import Runtime
@@ -54,14 +55,14 @@ def diagnose(
     session: SessionDep,
     principal: PrincipalDep,
     runtime: Annotated[Runtime, Depends(get_runtime)],
-    creator_id: Annotated[int, Form(ge=1, le=2**63 - 1)],
-    title: Annotated[str, Form(max_length=200)],
+    creator_id: Annotated[int, Form(ge=1, le=MAX_INT63)],
+    title: Annotated[StorableText, Form(max_length=200)],
     cover: Annotated[UploadFile, File(description="JPEG, PNG or WebP, at most 10 MiB")],
-    caption: Annotated[str, Form(max_length=5_000)] = "",
-    hashtags: Annotated[str, Form(max_length=2_000)] = "",
+    caption: Annotated[StorableText, Form(max_length=5_000)] = "",
+    hashtags: Annotated[StorableText, Form(max_length=2_000)] = "",
     frames: Annotated[list[UploadFile] | None, File()] = None,
     duration_s: Annotated[int | None, Form(ge=1, le=86_400)] = None,
-    vertical: Annotated[str | None, Form(max_length=40)] = None,
+    vertical: Annotated[StorableText | None, Form(max_length=40)] = None,
 ) -> DiagnosisOut:
     """Duplicate risk, cover and metadata checks, predicted performance and suggestions, for
     creators whose growth rights include pre-diagnosis (403 stating the requirement

@@ -5,16 +5,17 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path
+from fastapi import APIRouter, Depends
 from pydantic import BaseModel
 
 from guanghe import creators
 from guanghe.api.deps import PrincipalDep, SessionDep, get_runtime
+from guanghe.api.fields import IdPath
 from guanghe.runtime import Runtime
 
 router = APIRouter(prefix="/v1/creators", tags=["growth"])
 
-CreatorId = Annotated[int, Path(ge=1, le=2**63 - 1)]
+CreatorId = IdPath
 
 
 class RightOut(BaseModel):

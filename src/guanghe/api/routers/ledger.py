@@ -11,11 +11,13 @@ from pydantic import BaseModel, Field
 from guanghe import ledger
 from guanghe.access import Principal
 from guanghe.api.deps import PrincipalDep, SessionDep, get_runtime, require_role
+from guanghe.api.fields import MAX_INT63, BodyId, IdPath, StorableText, StrictInt
+from guanghe.bounds import FIRST_DAY, LAST_DAY, check_month
 from guanghe.runtime import Runtime
 
 router = APIRouter(prefix="/v1/ledger", tags=["ledger"])
 
-AccountId = Annotated[int, Path(ge=1, le=2**63 - 1)]
+AccountId = IdPath
 Operator = Annotated[Principal, require_role("operator")]
 
 
@@ -53,11 +55,11 @@ class TransferOut(BaseModel):
 
 
 class AdjustmentIn(BaseModel):
-    key: str = Field(min_length=1, max_length=160, description="Idempotency key")
-    debit_account_id: int = Field(ge=1, le=2**63 - 1)
-    credit_account_id: int = Field(ge=1, le=2**63 - 1)
-    amount: int = Field(gt=0, le=2**62, description="Fen or impressions")
-    reason: str = Field(min_length=3, max_length=1000)
+    key: StorableText = Field(min_length=1, max_length=160, description="Idempotency key")
+    debit_account_id: BodyId
+    credit_account_id: BodyId
+    amount: StrictInt = Field(gt=0, le=2**62, description="Fen or impressions")
+    reason: StorableText = Field(min_length=3, max_length=1000)
 
 
 class PostingOut(BaseModel):
@@ -106,7 +108,7 @@ def account_transfers(
     session: SessionDep,
     principal: PrincipalDep,
     account_id: AccountId,
-    before_id: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
+    before_id: Annotated[int | None, Query(ge=1, le=MAX_INT63)] = None,
     limit: Annotated[int, Query(ge=1, le=ledger.history.MAX_PAGE)] = 100,
 ) -> list[TransferOut]:
     """The account's transfers, newest first; page with ``before_id`` = the last id seen."""
@@ -129,14 +131,21 @@ def monthly_statement(
     session: SessionDep,
     principal: PrincipalDep,
     account_id: AccountId,
-    month: Annotated[str, Path(pattern=r"^\d{4}-\d{2}$", description="YYYY-MM")],
+    month: Annotated[
+        str,
+        Path(
+            pattern=r"^\d{4}-(0[1-9]|1[0-2])$",
+            description=f"YYYY-MM, from {FIRST_DAY:%Y-%m} to {LAST_DAY:%Y-%m}",
+        ),
+    ],
     format: Annotated[str, Query(pattern="^(json|csv)$")] = "json",
 ) -> StatementOut | Response:
     """The account's statement for a month: opening and closing balance and every posted line.
     ``format=csv`` returns the lines as CSV."""
     account = ledger.get_account(session, account_id)
     ledger.check_can_read(principal, account)
-    statement = ledger.monthly_statement(session, account, ledger.parse_month(month))
+    first_day = check_month(month, field="month")
+    statement = ledger.monthly_statement(session, account, first_day)
     if format == "csv":
         return Response(
             ledger.statement_csv(statement),

@@ -13,11 +13,12 @@ from pydantic import BaseModel, Field
 from guanghe import monetize
 from guanghe.access import Principal
 from guanghe.api.deps import PrincipalDep, SessionDep, get_runtime, require_role
+from guanghe.api.fields import IdPath, StrictBool
 from guanghe.runtime import Runtime
 
 router = APIRouter(tags=["monetization"])
 
-CreatorId = Annotated[int, Path(ge=1, le=2**63 - 1)]
+CreatorId = IdPath
 Kind = Annotated[Literal["profile_ads", "product_display"], Path()]
 Operator = Annotated[Principal, require_role("operator")]
 
@@ -39,7 +40,7 @@ class AuthorisationsOut(BaseModel):
 
 
 class AuthorisationIn(BaseModel):
-    granted: bool
+    granted: StrictBool
 
 
 class ConsentChangeOut(BaseModel):

@@ -5,15 +5,16 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from guanghe import originality
 from guanghe.api.deps import PrincipalDep, SessionDep
+from guanghe.api.fields import BodyId, IdPath, StorableText
 
 router = APIRouter(prefix="/v1/originality", tags=["originality"])
 
-WorkId = Annotated[int, Path(ge=1, le=2**63 - 1)]
+WorkId = IdPath
 
 
 class DecisionOut(BaseModel):
@@ -51,19 +52,19 @@ class CaseOut(BaseModel):
 
 
 class ClaimIn(BaseModel):
-    work_id: int = Field(ge=1, le=2**63 - 1, description="the work that copies yours")
-    original_work_id: int = Field(ge=1, le=2**63 - 1, description="your original work")
-    statement: str = Field(min_length=1, max_length=2_000)
+    work_id: BodyId = Field(description="the work that copies yours")
+    original_work_id: BodyId = Field(description="your original work")
+    statement: StorableText = Field(min_length=1, max_length=2_000)
 
 
 class DisputeIn(BaseModel):
-    work_id: int = Field(ge=1, le=2**63 - 1, description="your work judged a copy")
-    statement: str = Field(min_length=1, max_length=2_000)
+    work_id: BodyId = Field(description="your work judged a copy")
+    statement: StorableText = Field(min_length=1, max_length=2_000)
 
 
 class ResolutionIn(BaseModel):
     resolution: Literal["uphold", "reject"]
-    note: str = Field(default="", max_length=2_000)
+    note: StorableText = Field(default="", max_length=2_000)
 
 
 def _case(view: originality.CaseView) -> CaseOut:
@@ -121,7 +122,7 @@ def list_cases(
 def resolve_case(
     session: SessionDep,
     principal: PrincipalDep,
-    case_id: Annotated[int, Path(ge=1, le=2**63 - 1)],
+    case_id: IdPath,
     resolution: ResolutionIn,
 ) -> CaseOut:
     """An operator upholds or rejects an open case; the decision is kept."""

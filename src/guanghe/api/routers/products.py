@@ -6,38 +6,40 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
 from guanghe import monetize
 from guanghe.access import Principal
 from guanghe.api.deps import PrincipalDep, SessionDep, get_runtime, require_role
+from guanghe.api.fields import BodyId, Cursor, IdPath, IdQuery, StorableText, StrictBool, StrictInt
 from guanghe.api.routers.campaigns import PartyIn, PartyOut
 from guanghe.errors import Forbidden, InvalidInput
+from guanghe.pagination import MAX_PAGE
 from guanghe.runtime import Runtime
 
 router = APIRouter(tags=["products"])
 
-EntityId = Annotated[int, Path(ge=1, le=2**63 - 1)]
+EntityId = IdPath
 Operator = Annotated[Principal, require_role("operator")]
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
 class ProductIn(BaseModel):
-    title: str = Field(min_length=1, max_length=200)
-    category: str = Field(min_length=1, max_length=60)
-    price_fen: int = Field(gt=0, le=monetize.products.MAX_PRICE_FEN)
-    commission_bp: int = Field(gt=0, le=10_000, description="Basis points of the price")
-    stock: int = Field(ge=0, le=monetize.products.MAX_STOCK)
-    description: str = Field(default="", max_length=4_000)
-    merchant_id: int | None = Field(default=None, ge=1, le=2**63 - 1, description="Operators")
+    title: StorableText = Field(min_length=1, max_length=200)
+    category: StorableText = Field(min_length=1, max_length=60)
+    price_fen: StrictInt = Field(gt=0, le=monetize.products.MAX_PRICE_FEN)
+    commission_bp: StrictInt = Field(gt=0, le=10_000, description="Basis points of the price")
+    stock: StrictInt = Field(ge=0, le=monetize.products.MAX_STOCK)
+    description: StorableText = Field(default="", max_length=4_000)
+    merchant_id: BodyId | None = Field(default=None, description="Operators only: whose product")
 
 
 class ProductPatch(BaseModel):
-    price_fen: int | None = Field(default=None, gt=0, le=monetize.products.MAX_PRICE_FEN)
-    commission_bp: int | None = Field(default=None, gt=0, le=10_000)
-    stock: int | None = Field(default=None, ge=0, le=monetize.products.MAX_STOCK)
-    active: bool | None = None
+    price_fen: StrictInt | None = Field(default=None, gt=0, le=monetize.products.MAX_PRICE_FEN)
+    commission_bp: StrictInt | None = Field(default=None, gt=0, le=10_000)
+    stock: StrictInt | None = Field(default=None, ge=0, le=monetize.products.MAX_STOCK)
+    active: StrictBool | None = None
 
 
 class ProductOut(BaseModel):
@@ -52,6 +54,11 @@ class ProductOut(BaseModel):
     stock: int
     active: bool
     created_at: dt.datetime
+
+
+class ProductPage(BaseModel):
+    items: list[ProductOut]
+    next_cursor: str | None
 
 
 def _out(view: monetize.ProductView) -> ProductOut:
@@ -106,10 +113,16 @@ def create_product(runtime: RuntimeDep, principal: PrincipalDep, body: ProductIn
 def list_products(
     session: SessionDep,
     principal: PrincipalDep,
-    merchant_id: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
-) -> list[ProductOut]:
-    """Products: a merchant's own, or all for operators."""
-    return [_out(v) for v in monetize.list_products(session, principal, merchant_id=merchant_id)]
+    merchant_id: IdQuery = None,
+    cursor: Cursor = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
+) -> ProductPage:
+    """Products, a merchant's own or all for operators, in id order a page at a time (as
+    ``/v1/creators``)."""
+    page = monetize.list_products(
+        session, principal, merchant_id=merchant_id, cursor=cursor, limit=limit
+    )
+    return ProductPage(items=[_out(v) for v in page.items], next_cursor=page.next_cursor)
 
 
 @router.get("/v1/products/{product_id}")

@@ -13,7 +13,7 @@ import threading
 from contextlib import AbstractContextManager, nullcontext
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
@@ -26,6 +26,7 @@ from guanghe.api.deps import (
     recent_principal,
     remember_principal,
 )
+from guanghe.api.fields import IdPath
 from guanghe.errors import Forbidden, NotFound
 from guanghe.runtime import Runtime
 
@@ -85,7 +86,7 @@ def profile_slot(
     runtime: Annotated[Runtime, Depends(get_runtime)],
     campaigns: CampaignCacheDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-    creator_id: Annotated[int, Path(ge=1, le=2**63 - 1)],
+    creator_id: IdPath,
     preview: Annotated[bool, Query(description="Decide without committing spend")] = False,
     products: Annotated[int, Query(ge=1, le=monetize.slots.MAX_PRODUCTS)] = 10,
 ) -> Response:

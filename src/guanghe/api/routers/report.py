@@ -11,6 +11,7 @@ from pydantic import BaseModel
 from guanghe import analytics
 from guanghe.access import Principal
 from guanghe.api.deps import SessionDep, get_runtime, require_role
+from guanghe.api.fields import Day
 from guanghe.runtime import Runtime
 
 router = APIRouter(prefix="/v1/report", tags=["report"])
@@ -45,8 +46,8 @@ def ecosystem(
     session: SessionDep,
     _operator: Annotated[Principal, require_role("operator")],
     runtime: Annotated[Runtime, Depends(get_runtime)],
-    start: Annotated[str, Query(alias="from", max_length=10, description="YYYY-MM-DD")],
-    end: Annotated[str, Query(alias="to", max_length=10, description="YYYY-MM-DD")],
+    start: Annotated[Day, Query(alias="from", description="First day, YYYY-MM-DD")],
+    end: Annotated[Day, Query(alias="to", description="Last day, YYYY-MM-DD")],
 ) -> ReportOut:
     """The period against the same days a year earlier; unavailable metrics say why."""
     period = analytics.parse_period(start, end)

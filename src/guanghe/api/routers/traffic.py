@@ -9,9 +9,9 @@ from dataclasses import asdict
 from typing import Annotated, Literal
 
 import numpy as np
-from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, Strict
 from typing_extensions import TypedDict
 
 from guanghe.access import Principal
@@ -22,6 +22,7 @@ from guanghe.api.deps import (
     require_role,
     require_role_cached,
 )
+from guanghe.api.fields import Day, IdPath, StorableText
 from guanghe.originality import duplicate_work_ids
 from guanghe.runtime import Runtime
 from guanghe.traffic import views
@@ -36,7 +37,7 @@ Ranker = Annotated[Principal, require_role("ranker")]
 FastRanker = Annotated[Principal, require_role_cached("ranker")]
 Operator = Annotated[Principal, require_role("operator")]
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
-BigId = Annotated[int, Field(ge=1, le=2**63 - 1)]
+BigId = Annotated[int, Strict(), Field(ge=1, le=2**63 - 1)]
 
 
 async def boost_service(request: Request) -> BoostService:
@@ -90,10 +91,10 @@ async def boost(body: BoostRequest, _: FastRanker, service: ServiceDep) -> Respo
 
 
 class DeliveryIn(BaseModel):
-    delivery_id: Annotated[str, Field(min_length=1, max_length=120)]
+    delivery_id: Annotated[StorableText, Field(min_length=1, max_length=120)]
     work_id: BigId
     creator_id: BigId
-    impressions: Annotated[int, Field(ge=1, le=10**9)]
+    impressions: Annotated[int, Strict(), Field(ge=1, le=10**9)]
 
 
 class DeliveriesRequest(BaseModel):
@@ -125,13 +126,17 @@ def record_deliveries(
 
 
 class BudgetIn(BaseModel):
-    pool: Annotated[str, Field(min_length=1, max_length=40)]
+    pool: Annotated[StorableText, Field(min_length=1, max_length=40)]
+    starts_on: Day
+    ends_on: Day
+    impressions: Annotated[int, Strict(), Field(ge=0, le=10**15)]
+
+
+class BudgetOut(BaseModel):
+    pool: str
     starts_on: dt.date
     ends_on: dt.date
-    impressions: Annotated[int, Field(ge=0, le=10**15)]
-
-
-class BudgetOut(BudgetIn):
+    impressions: int
     created_by: str
     created_at: dt.datetime
 
@@ -187,7 +192,7 @@ def get_plan(
     session: SessionDep,
     runtime: RuntimeDep,
     by: Literal["pool", "vertical", "stage"] = "pool",
-    day: Annotated[dt.date | None, Query()] = None,
+    day: Annotated[Day | None, Query()] = None,
 ) -> PlanOut:
     """A day's traffic plan (default: the newest) summed by pool, vertical or stage."""
     summary = views.plan_summary(session, runtime.settings.data_dir / "snapshots", day, by)
@@ -221,8 +226,8 @@ def get_creator_traffic(
     principal: PrincipalDep,
     session: SessionDep,
     runtime: RuntimeDep,
-    creator_id: Annotated[int, Path(ge=1, le=2**63 - 1)],
-    day: Annotated[dt.date | None, Query()] = None,
+    creator_id: IdPath,
+    day: Annotated[Day | None, Query()] = None,
 ) -> CreatorTrafficOut:
     """A creator's traffic support: creators see their own, institutions their creators',
     operators everyone's."""

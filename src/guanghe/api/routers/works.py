@@ -6,12 +6,15 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, File, Form, Path, Query, UploadFile
-from pydantic import AwareDatetime, BaseModel
+from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
+from pydantic import BaseModel
 
 from guanghe import creators, originality
 from guanghe.api.deps import PrincipalDep, SessionDep, get_runtime
+from guanghe.api.fields import MAX_INT63, Cursor, IdPath, IdQuery, Instant, StorableText
+from guanghe.api.routers.creators import VerticalQuery
 from guanghe.api.uploads import read_draft
+from guanghe.pagination import MAX_PAGE
 from guanghe.runtime import Runtime
 
 router = APIRouter(prefix="/v1/works", tags=["works"])
@@ -42,14 +45,12 @@ def _out(view: creators.WorkView) -> WorkOut:
 def list_works(
     session: SessionDep,
     principal: PrincipalDep,
-    creator_id: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
-    vertical: Annotated[str | None, Query(max_length=40, description="vertical slug")] = None,
-    published_from: Annotated[
-        AwareDatetime | None, Query(description="RFC 3339, inclusive")
-    ] = None,
-    published_to: Annotated[AwareDatetime | None, Query(description="RFC 3339, exclusive")] = None,
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
-    limit: Annotated[int, Query(ge=1, le=creators.catalog.MAX_PAGE)] = 50,
+    creator_id: IdQuery = None,
+    vertical: VerticalQuery = None,
+    published_from: Annotated[Instant | None, Query(description="Inclusive")] = None,
+    published_to: Annotated[Instant | None, Query(description="Exclusive")] = None,
+    cursor: Cursor = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
 ) -> WorkPage:
     """Works of the creators the caller may see, newest first, a page at a time."""
     filters = creators.WorkFilter(creator_id, vertical, published_from, published_to)
@@ -58,9 +59,7 @@ def list_works(
 
 
 @router.get("/{work_id}")
-def get_work(
-    session: SessionDep, principal: PrincipalDep, work_id: Annotated[int, Path(ge=1, le=2**63 - 1)]
-) -> WorkOut:
+def get_work(session: SessionDep, principal: PrincipalDep, work_id: IdPath) -> WorkOut:
     """One work."""
     return _out(creators.get_work(session, principal, work_id))
 
@@ -84,16 +83,18 @@ def publish_work(
     session: SessionDep,
     principal: PrincipalDep,
     runtime: Annotated[Runtime, Depends(get_runtime)],
-    creator_id: Annotated[int, Form(ge=1, le=2**63 - 1)],
-    title: Annotated[str, Form(max_length=200)],
+    creator_id: Annotated[int, Form(ge=1, le=MAX_INT63)],
+    title: Annotated[StorableText, Form(max_length=200)],
     cover: Annotated[UploadFile, File(description="JPEG, PNG or WebP, at most 10 MiB")],
-    caption: Annotated[str, Form(max_length=5_000)] = "",
-    hashtags: Annotated[str, Form(max_length=2_000, description="e.g. '#food #travel'")] = "",
+    caption: Annotated[StorableText, Form(max_length=5_000)] = "",
+    hashtags: Annotated[
+        StorableText, Form(max_length=2_000, description="e.g. '#food #travel'")
+    ] = "",
     frames: Annotated[
         list[UploadFile] | None, File(description="pictures, or a video to sample frames from")
     ] = None,
     duration_s: Annotated[int | None, Form(ge=1, le=86_400)] = None,
-    vertical: Annotated[str | None, Form(max_length=40)] = None,
+    vertical: Annotated[StorableText | None, Form(max_length=40)] = None,
 ) -> PublishedWorkOut:
     """Publish a work: creators as themselves, operators for anyone. The response carries the
     originality verdict (original, duplicate or suspect) and the matched original."""
