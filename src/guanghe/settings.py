@@ -26,6 +26,11 @@ class Settings(BaseSettings):
         Optional Redis for shared counters; in-process counters are used when unset.
     creator_ad_share_bp
         The creator's share of profile-page ad revenue, in basis points (default 50 %).
+    rate_limit
+        Requests one credential (API token or dashboard session) may make, in the ``limits``
+        library's notation; counted in Redis when ``redis_url`` is set, else per process.
+    anonymous_rate_limit
+        The same for requests without a credential, per client address.
     """
 
     model_config = SettingsConfigDict(env_prefix="GUANGHE_", extra="ignore")
@@ -34,11 +39,24 @@ class Settings(BaseSettings):
     database_url: str = ""
     redis_url: str | None = None
     creator_ad_share_bp: int = Field(default=5_000, ge=0, le=10_000)
+    rate_limit: str = "500/second;20000/minute"
+    anonymous_rate_limit: str = "20/second;300/minute"
 
     @field_validator("redis_url")
     @classmethod
     def _blank_redis_is_none(cls, value: str | None) -> str | None:
         return value or None
+
+    @field_validator("rate_limit", "anonymous_rate_limit")
+    @classmethod
+    def _rate_limit_parses(cls, value: str) -> str:
+        from limits import parse_many
+
+        try:
+            parse_many(value)
+        except ValueError as exc:
+            raise ValueError(f"not a rate limit such as '50/second;1000/minute': {exc}") from exc
+        return value
 
     @property
     def resolved_database_url(self) -> str:

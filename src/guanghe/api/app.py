@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import Depends, FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi.staticfiles import StaticFiles
+from prometheus_client import CollectorRegistry
 
 from guanghe.api.deps import refuse_foreign_writes
 from guanghe.api.limits import BodyLimit, body_limit
+from guanghe.api.observability import (
+    RateLimits,
+    RequestObserver,
+    ServerMetrics,
+    configure_logging,
+)
 from guanghe.api.problems import document_problems, install_problem_handlers
 from guanghe.api.routers import (
     campaigns,
@@ -31,7 +40,16 @@ from guanghe.runtime import Runtime
 
 def create_app(runtime: Runtime) -> FastAPI:
     """Build the app serving ``runtime``'s stores. Nothing is opened until the first request."""
+    settings = runtime.settings
+    limits = RateLimits(settings.rate_limit, settings.anonymous_rate_limit, settings.redis_url)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        await limits.close()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="Guanghe",
         version="0.1.0",
         summary="Creator growth and monetization engine",
@@ -39,6 +57,9 @@ def create_app(runtime: Runtime) -> FastAPI:
         dependencies=[Depends(refuse_foreign_writes)],
     )
     app.state.runtime = runtime
+    app.state.metrics = ServerMetrics(CollectorRegistry())
+    app.add_middleware(BodyLimit)  # inside the observer: a 413 has a request id and a metric
+    app.add_middleware(RequestObserver, metrics=app.state.metrics, limits=limits)
     install_problem_handlers(app)
     for router in (
         health.router,
@@ -64,7 +85,6 @@ def create_app(runtime: Runtime) -> FastAPI:
 
     app.include_router(web_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    app.add_middleware(BodyLimit)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 
@@ -88,8 +108,9 @@ def serve(app: FastAPI, *, host: str, port: int, log_level: str = "info") -> Non
     """Serve ``app`` with Uvicorn (uvloop, httptools) in this process until interrupted."""
     import uvicorn
 
+    configure_logging(log_level)
     _freeze_garbage()
-    uvicorn.run(app, host=host, port=port, log_level=log_level)
+    uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=False, log_config=None)
 
 
 def serve_workers(*, host: str, port: int, workers: int, log_level: str = "info") -> None:
@@ -104,6 +125,8 @@ def serve_workers(*, host: str, port: int, workers: int, log_level: str = "info"
         port=port,
         workers=workers,
         log_level=log_level,
+        access_log=False,
+        log_config=None,
     )
 
 
@@ -113,6 +136,7 @@ def app_from_environment() -> FastAPI:
     from guanghe.settings import Settings
 
     app = create_app(Runtime(Settings()))
+    configure_logging()
     _freeze_garbage()
     return app
 

@@ -56,6 +56,7 @@ PROBLEM_STATUSES: dict[int, str] = {
     409: "Conflicts with the current state (an idempotency key reused, funds short)",
     413: "The request body is larger than this route accepts",
     422: "Invalid input: the detail and errors name each field",
+    429: "Over the caller's rate limit; retry after the Retry-After header's seconds",
     503: "A server Guanghe needs is unreachable or overloaded; retry later",
 }
 _WRITES = frozenset({"post", "put", "patch", "delete"})
@@ -67,7 +68,7 @@ def document_problems(
     """State in ``schema`` (an OpenAPI document) the problem+json responses each operation
     can give: 401 and 403 where a token is needed, 404 where an object is addressed, 409 on
     writes, 413 where there is a body (its limit, ``body_limit(METHOD, path)``, as
-    ``x-max-body-bytes``), 422 where there is input, 503 everywhere."""
+    ``x-max-body-bytes``), 422 where there is input, 429 and 503 everywhere."""
     components = schema.setdefault("components", {}).setdefault("schemas", {})
     for model in (Problem, FieldError):
         components[model.__name__] = model.model_json_schema(
@@ -89,7 +90,7 @@ def document_problems(
 
 
 def _statuses(path: str, method: str, operation: dict[str, Any]) -> list[int]:
-    statuses = [503]
+    statuses = [429, 503]
     has_body = "requestBody" in operation
     if operation.get("security"):
         statuses += [401, 403]

@@ -1,0 +1,190 @@
+"""Request ids on every response and log line, Prometheus metrics, readiness, rate limits."""
+
+from __future__ import annotations
+
+import json
+import logging
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from guanghe.api import create_app
+from guanghe.api.observability import JsonFormatter, RequestIdFilter
+from guanghe.runtime import Runtime
+from tests.seed import SeedPlatform
+
+
+def auth(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture
+def client(runtime: Runtime, seed_platform: SeedPlatform) -> Iterator[TestClient]:
+    with TestClient(create_app(runtime), raise_server_exceptions=False) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def with_settings(runtime: Runtime) -> Iterator[Callable[..., Runtime]]:
+    """``with_settings(**changes)``: a runtime on the same stores with some settings changed
+    (closed after the test)."""
+    made: list[Runtime] = []
+
+    def make(**changes: object) -> Runtime:
+        made.append(Runtime(runtime.settings.model_copy(update=changes)))
+        return made[-1]
+
+    yield make
+    for each in made:
+        each.close()
+
+
+@pytest.fixture
+def silent_redis() -> Iterator[str]:
+    """A Redis URL whose server accepts connections and never answers."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(64)
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        server.settimeout(0.1)
+        while not stop.is_set():
+            try:
+                held.append(server.accept()[0])
+            except TimeoutError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield f"redis://127.0.0.1:{server.getsockname()[1]}/0"
+    stop.set()
+    thread.join()
+    for connection in held:
+        connection.close()
+    server.close()
+
+
+def test_every_response_carries_a_request_id_and_every_log_line_too(
+    client: TestClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.handler.addFilter(RequestIdFilter())
+    with caplog.at_level(logging.INFO, logger="guanghe.access_log"):
+        fresh = client.get("/healthz")
+        offered = client.get("/healthz", headers={"X-Request-ID": "ranker-batch-42"})
+        hostile = client.get("/healthz", headers={"X-Request-ID": "a b\tc" * 30})
+    assert len(fresh.headers["x-request-id"]) == 32
+    assert offered.headers["x-request-id"] == "ranker-batch-42"
+    assert hostile.headers["x-request-id"] not in {"", "a b\tc" * 30}
+    lines = [r for r in caplog.records if r.name == "guanghe.access_log"]
+    assert [getattr(r, "request_id", None) for r in lines] == [
+        fresh.headers["x-request-id"],
+        "ranker-batch-42",
+        hostile.headers["x-request-id"],
+    ]
+    logged = json.loads(JsonFormatter().format(lines[1]))
+    assert logged["request_id"] == "ranker-batch-42"
+    assert logged["route"] == "/healthz"
+    assert logged["status"] == 200
+    assert logged["duration_ms"] >= 0
+
+
+def test_metrics_are_for_operators_and_time_requests_by_route_template(
+    client: TestClient, token_for: Callable[..., str]
+) -> None:
+    operator = token_for("operator")
+    assert client.get("/v1/creators/1", headers=auth(operator)).status_code == 200
+    assert client.get("/v1/creators/2", headers=auth(operator)).status_code == 200
+    assert client.get("/metrics").status_code == 401
+    assert client.get("/metrics", headers=auth(token_for("creator", 1))).status_code == 403
+    scraped = client.get("/metrics", headers=auth(operator))
+    assert scraped.status_code == 200
+    assert scraped.headers["content-type"].startswith("text/plain")
+    line = next(
+        line
+        for line in scraped.text.splitlines()
+        if line.startswith("guanghe_http_request_duration_seconds_count{")
+        and 'route="/v1/creators/{creator_id}"' in line
+    )
+    assert 'method="GET"' in line
+    assert 'status="200"' in line
+    assert float(line.rsplit(" ", 1)[1]) == 2.0
+
+
+def test_readiness_checks_the_store_and_redis(
+    runtime: Runtime, with_settings: Callable[..., Runtime], silent_redis: str
+) -> None:
+    with TestClient(create_app(runtime)) as ready:
+        assert ready.get("/readyz").json() == {"status": "ready", "store": "ok"}
+    redis_up = with_settings(redis_url="redis://127.0.0.1:6379/0")
+    with TestClient(create_app(redis_up)) as ready:
+        assert ready.get("/readyz").json() == {"status": "ready", "store": "ok", "redis": "ok"}
+    stalled = with_settings(redis_url=silent_redis)
+    with TestClient(create_app(stalled), raise_server_exceptions=False) as not_ready:
+        started = time.perf_counter()
+        response = not_ready.get("/readyz")
+        assert time.perf_counter() - started < 5
+    assert response.status_code == 503
+    assert response.headers["content-type"] == "application/problem+json"
+    assert "Redis" in response.json()["detail"]
+
+
+def test_a_credential_over_its_rate_is_refused_with_retry_after(
+    with_settings: Callable[..., Runtime],
+    seed_platform: SeedPlatform,
+    token_for: Callable[..., str],
+) -> None:
+    limited = with_settings(rate_limit="3/minute", anonymous_rate_limit="2/minute")
+    first, second = token_for("operator"), token_for("operator")
+    with TestClient(create_app(limited), raise_server_exceptions=False) as client:
+        assert [client.get("/v1/creators", headers=auth(first)).status_code for _ in range(3)] == [
+            200
+        ] * 3
+        refused = client.get("/v1/creators", headers=auth(first))
+        assert refused.status_code == 429
+        assert refused.headers["content-type"] == "application/problem+json"
+        assert refused.json()["type"] == "urn:guanghe:problem:rate-limited"
+        assert 1 <= int(refused.headers["retry-after"]) <= 60
+        assert client.get("/v1/creators", headers=auth(second)).status_code == 200
+        anonymous = [client.get("/healthz").status_code for _ in range(3)]
+        assert anonymous == [200, 200, 429]
+        metrics = client.get("/metrics", headers=auth(second)).text
+    assert "guanghe_rate_limited_total 2.0" in metrics
+
+
+def test_redis_counts_a_credential_across_server_processes(
+    with_settings: Callable[..., Runtime],
+    seed_platform: SeedPlatform,
+    token_for: Callable[..., str],
+) -> None:
+    shared = {"rate_limit": "2/hour", "redis_url": "redis://127.0.0.1:6379/0"}
+    token = token_for("operator")  # a new token: a key of its own in the shared Redis
+    with (
+        TestClient(create_app(with_settings(**shared))) as one,
+        TestClient(create_app(with_settings(**shared))) as two,
+    ):
+        assert one.get("/v1/creators", headers=auth(token)).status_code == 200
+        assert two.get("/v1/creators", headers=auth(token)).status_code == 200
+        assert one.get("/v1/creators", headers=auth(token)).status_code == 429
+        assert two.get("/v1/creators", headers=auth(token)).status_code == 429
+
+
+def test_stalled_rate_limit_counters_let_requests_through_at_once(
+    with_settings: Callable[..., Runtime],
+    seed_platform: SeedPlatform,
+    token_for: Callable[..., str],
+    silent_redis: str,
+) -> None:
+    stalled = with_settings(redis_url=silent_redis)
+    token = token_for("operator")
+    with TestClient(create_app(stalled), raise_server_exceptions=False) as client:
+        started = time.perf_counter()
+        assert client.get("/v1/creators/1", headers=auth(token)).status_code == 200
+        assert time.perf_counter() - started < 1.0
+        metrics = client.get("/metrics", headers=auth(token)).text
+    assert "guanghe_rate_limit_unavailable_total 2.0" in metrics
