@@ -33,6 +33,7 @@ from guanghe.ledger.statements import (
 from guanghe.ledger.transfers import (
     TransferRequest,
     TransferResult,
+    TransferStatus,
     post_chains,
     post_transfers,
 )
@@ -46,6 +47,7 @@ __all__ = [
     "Statement",
     "TransferRequest",
     "TransferResult",
+    "TransferStatus",
     "TransferView",
     "account_transfers",
     "check_can_read",

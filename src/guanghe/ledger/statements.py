@@ -14,7 +14,7 @@ from guanghe.errors import InvalidInput
 from guanghe.ledger.accounts import Account, AccountKey, list_accounts, open_accounts
 from guanghe.ledger.history import TransferView, account_transfers_between
 from guanghe.ledger.posting import post_batch
-from guanghe.ledger.transfers import TransferRequest
+from guanghe.ledger.transfers import TransferRequest, TransferStatus
 from guanghe.store import LedgerTransfer, write_transaction
 
 PAYOUTS = AccountKey("platform", 0, "payouts", "CNY")
@@ -117,7 +117,7 @@ def pay_out(engine: Engine, day: dt.date, *, minimum_fen: int, now: dt.datetime)
             result.transfer_id,
         )
         for r, result in zip(requests, results, strict=True)
-        if result.status == "created"
+        if result.status is TransferStatus.CREATED
     ]
     return sorted(payouts, key=lambda p: p.account_id)
 

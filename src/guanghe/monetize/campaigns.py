@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from guanghe.access import Principal
 from guanghe.errors import Conflict, Forbidden, InvalidInput, NotFound
-from guanghe.ledger import TransferRequest, open_accounts, post_transfers
+from guanghe.ledger import TransferRequest, TransferStatus, open_accounts, post_transfers
 from guanghe.monetize.accounts import DEPOSITS, campaign_budget, prepaid
 from guanghe.monetize.parties import check_acts_for, require_party
 from guanghe.monetize.refunds import REFUND_CODE, refund_budgets
@@ -230,7 +230,7 @@ def fund_campaigns(
         if not result.ok:
             reason = (
                 "the advertiser's prepaid balance is below the budget"
-                if result.status == "exceeds_credits"
+                if result.status is TransferStatus.EXCEEDS_CREDITS
                 else result.status.replace("_", " ")
             )
             raise Conflict(f"campaign budget not funded: {reason}")

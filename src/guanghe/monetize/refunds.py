@@ -19,7 +19,13 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from guanghe.errors import Conflict
-from guanghe.ledger import AccountKey, TransferRequest, open_accounts, post_transfers
+from guanghe.ledger import (
+    AccountKey,
+    TransferRequest,
+    TransferStatus,
+    open_accounts,
+    post_transfers,
+)
 from guanghe.ledger.accounts import account_from_row, select_accounts
 from guanghe.monetize.accounts import campaign_budget, prepaid
 from guanghe.store import Campaign, LedgerAccount, LedgerTransfer
@@ -88,7 +94,7 @@ def refund_budgets(
     }
     results = post_transfers(session, list(requests.values()), now=now)
     for result in results:
-        if result.status != "created":
+        if result.status is not TransferStatus.CREATED:
             raise Conflict(f"{result.key} not posted: {result.status.replace('_', ' ')}")
     return {cid: request.amount or 0 for cid, request in requests.items()}
 

@@ -16,6 +16,7 @@ from guanghe.errors import Conflict
 from guanghe.ledger import (
     AccountKey,
     TransferRequest,
+    TransferStatus,
     get_account,
     open_accounts,
     post_transfers,
@@ -183,5 +184,5 @@ def settle_deliveries(
     for result in post_transfers(session, requests, now=now):
         if not result.ok:
             raise Conflict(f"settling {result.key} failed: {result.status}")
-        created += result.status == "created"
+        created += result.status is TransferStatus.CREATED
     return created

@@ -172,7 +172,7 @@ def post_adjustment(
         reason=body.reason,
         now=dt.datetime.now(dt.UTC),
     )
-    if result.status == "exists":
+    if result.status is ledger.TransferStatus.EXISTS:
         response.status_code = 200
     return PostingOut(key=result.key, status=result.status, transfer_id=result.transfer_id)
 
