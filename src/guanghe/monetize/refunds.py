@@ -23,12 +23,14 @@ from guanghe.ledger import (
     AccountKey,
     TransferRequest,
     TransferStatus,
+    lock_accounts,
     open_accounts,
+    paid_sources,
     post_transfers,
+    taken_keys,
 )
-from guanghe.ledger.accounts import account_from_row, select_accounts
 from guanghe.monetize.accounts import campaign_budget, prepaid
-from guanghe.store import Campaign, LedgerAccount, LedgerTransfer
+from guanghe.store import Campaign
 
 REFUND_CODE: Final = "campaign_budget_refund"
 REFUND_SOURCE: Final = "campaign_refund"
@@ -43,15 +45,12 @@ def ended_unrefunded(session: Session, day: dt.date) -> list[tuple[int, int]]:
     """(advertiser, campaign) of campaigns ended by ``day`` (status ``ended``, or a schedule
     over by the end of that day, UTC) whose budget has not been refunded yet."""
     day_end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
-    refunded = select(LedgerTransfer.source_id).where(
-        LedgerTransfer.code == REFUND_CODE, LedgerTransfer.source_kind == REFUND_SOURCE
-    )
     rows = session.execute(
         select(Campaign.advertiser_id, Campaign.id)
         .where((Campaign.status == "ended") | (Campaign.ends_at <= day_end))
         .order_by(Campaign.id)
     ).all()
-    done = {int(s) for s in session.scalars(refunded) if s is not None and str(s).isdigit()}
+    done = {int(s) for s in paid_sources(session, REFUND_SOURCE, code=REFUND_CODE) if s.isdigit()}
     return [(int(adv), int(cid)) for adv, cid in rows if int(cid) not in done]
 
 
@@ -69,17 +68,9 @@ def refund_budgets(
         k for adv, cid in campaigns for k in (prepaid(adv), campaign_budget(adv, cid))
     ]
     accounts = open_accounts(session, keys, now=now)
-    locked = session.execute(
-        select_accounts()
-        .where(LedgerAccount.id.in_(sorted(set(accounts.values()))))
-        .order_by(LedgerAccount.id)
-        .with_for_update()
-    )
-    available = {a.id: a.available for a in map(account_from_row, locked)}
-    wanted = {refund_key(cid) for _, cid in campaigns}
-    done = set(
-        session.scalars(select(LedgerTransfer.key).where(LedgerTransfer.key.in_(sorted(wanted))))
-    )
+    locked = lock_accounts(session, list(accounts.values()))
+    available = {account_id: a.available for account_id, a in locked.items()}
+    done = taken_keys(session, {refund_key(cid) for _, cid in campaigns})
     requests = {
         cid: TransferRequest(
             refund_key(cid),

@@ -19,9 +19,10 @@ from guanghe.ledger import (
     TransferStatus,
     get_account,
     open_accounts,
+    paid_sources,
     post_transfers,
 )
-from guanghe.store import BoostDelivery, LedgerTransfer
+from guanghe.store import BoostDelivery
 from guanghe.traffic.budgets import ISSUANCE, pool_account
 from guanghe.traffic.planning import IntArray
 from guanghe.traffic.programs import Programs
@@ -128,14 +129,7 @@ def settle_deliveries(
     already settled for the day are skipped. Returns the number of transfers created.
     """
     ids, amounts = delivered_by_creator(session, day, day)
-    settled = set(
-        session.scalars(
-            select(LedgerTransfer.source_id).where(
-                LedgerTransfer.source_kind == "boost_delivery",
-                LedgerTransfer.source_id.like(f"{day}:%"),
-            )
-        )
-    )
+    settled = paid_sources(session, "boost_delivery", id_prefix=f"{day}:")
     unsettled = np.array([f"{day}:{c}" not in settled for c in ids.tolist()], dtype=bool)
     ids, amounts = ids[unsettled], amounts[unsettled]
     pools = sorted({pool_of.get(int(c), programs.pool_names[-1]) for c in ids.tolist()})
