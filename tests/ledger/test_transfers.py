@@ -201,6 +201,7 @@ def test_the_store_itself_refuses_a_second_payment_of_a_source(
         "source_kind": "order",
         "source_id": "1",
         "memo": "",
+        "business_day": NOW.date(),
         "created_at": NOW,
     }
     with transaction(runtime.sessions) as session:

@@ -170,15 +170,18 @@ def post_transfers(
     *,
     linked: bool = False,
     batch: str | None = None,
+    business_day: dt.date | None = None,
     now: dt.datetime,
 ) -> list[TransferResult]:
     """Post ``requests`` in order and return one result each.
 
     With ``linked``, all succeed or none is written (the failing one reports its error, the
-    others ``linked_event_failed``). Without, each stands alone.
+    others ``linked_event_failed``). Without, each stands alone. The transfers written are
+    for ``business_day`` (the UTC day of ``now`` if not given); like ``batch``, it labels the
+    posting and is not compared when a key is replayed.
     """
     ends = [len(requests)] if linked else range(1, len(requests) + 1)
-    return _post(session, requests, ends, batch, now)
+    return _post(session, requests, ends, _Labels(batch, business_day, now))
 
 
 def post_chains(
@@ -186,25 +189,39 @@ def post_chains(
     chains: Sequence[Sequence[TransferRequest]],
     *,
     batch: str | None = None,
+    business_day: dt.date | None = None,
     now: dt.datetime,
 ) -> list[list[TransferResult]]:
     """Post linked chains in one transaction: each chain all or nothing, chains independent.
 
     Returns the results chain by chain. In a chain that fails, the failing request reports
-    its error and the others ``linked_event_failed``; nothing of it is written.
+    its error and the others ``linked_event_failed``; nothing of it is written. ``batch``
+    and ``business_day`` label the transfers as in :func:`post_transfers`.
     """
     requests = [r for chain in chains for r in chain]
     ends = list(accumulate(len(chain) for chain in chains))
-    results = _post(session, requests, ends, batch, now)
+    results = _post(session, requests, ends, _Labels(batch, business_day, now))
     return [results[start:end] for start, end in pairwise([0, *ends])]
+
+
+@dataclass(frozen=True, slots=True)
+class _Labels:
+    """What every transfer of one posting is stamped with."""
+
+    batch: str | None
+    business_day: dt.date | None
+    now: dt.datetime
+
+    def values(self) -> tuple[str | None, dt.date, dt.datetime]:
+        """``batch``, ``business_day`` and ``created_at`` of a row."""
+        return self.batch, self.business_day or self.now.astimezone(dt.UTC).date(), self.now
 
 
 def _post(
     session: Session,
     requests: Sequence[TransferRequest],
     ends: Iterable[int],
-    batch: str | None,
-    now: dt.datetime,
+    labels: _Labels,
 ) -> list[TransferResult]:
     """Post ``requests``, each chain (from the previous end to the next in ``ends``) all or
     nothing; one result per request. Flat lists throughout: a batch of unlinked transfers
@@ -227,7 +244,7 @@ def _post(
     statuses: list[TransferStatus] = []
     chain_rows: list[_Row] = []
     start = 0
-    with _transfer_writer(session, batch, now) as write:
+    with _transfer_writer(session, labels) as write:
         for end in ends:
             failed = False
             for request in requests[start:end]:
@@ -617,14 +634,13 @@ _COLUMNS = (
     "source_id",
     "actor",
     "memo",
+    "business_day",
     "created_at",
 )
 
 
 @contextmanager
-def _transfer_writer(
-    session: Session, batch: str | None, now: dt.datetime
-) -> Iterator[Callable[[list[_Row]], None]]:
+def _transfer_writer(session: Session, labels: _Labels) -> Iterator[Callable[[list[_Row]], None]]:
     """A function that writes rows; they are all in the store when the block ends.
 
     On PostgreSQL the rows stream into one ``COPY`` as they come (an order of magnitude faster
@@ -632,11 +648,12 @@ def _transfer_writer(
     checks the next), so nothing else may run on the session inside the block. Elsewhere
     they are inserted at the end.
     """
+    stamp = labels.values()
     if not _is_postgres(session):
         rows: list[_Row] = []
         yield rows.extend
         if rows:
-            values = [dict(zip(_COLUMNS, _values(r, batch, now), strict=True)) for r in rows]
+            values = [dict(zip(_COLUMNS, _values(r, stamp), strict=True)) for r in rows]
             session.connection().execute(insert(LedgerTransfer), values)
         return
     import psycopg  # the PostgreSQL driver: needed here only
@@ -654,7 +671,7 @@ def _transfer_writer(
                         stack.enter_context(stack.enter_context(driver.cursor()).copy(statement))
                     )
                 for row in rows:
-                    copies[0].write_row(_values(row, batch, now))
+                    copies[0].write_row(_values(row, stamp))
 
             yield write
     except psycopg.Error as exc:
@@ -663,7 +680,7 @@ def _transfer_writer(
         raise DBAPIError.instance(statement, None, exc, psycopg.Error) from exc
 
 
-def _values(r: _Row, batch: str | None, now: dt.datetime) -> tuple[Any, ...]:
+def _values(r: _Row, stamp: tuple[str | None, dt.date, dt.datetime]) -> tuple[Any, ...]:
     """The row's values in :data:`_COLUMNS` order."""
     return (
         r.id,
@@ -676,12 +693,12 @@ def _values(r: _Row, batch: str | None, now: dt.datetime) -> tuple[Any, ...]:
         r.code,
         r.pending_id,
         r.reversal_of,
-        batch,
+        stamp[0],
         r.source_kind,
         r.source_id,
         r.actor,
         r.memo,
-        now,
+        *stamp[1:],
     )
 
 

@@ -55,10 +55,15 @@ def ended_unrefunded(session: Session, day: dt.date) -> list[tuple[int, int]]:
 
 
 def refund_budgets(
-    session: Session, campaigns: Sequence[tuple[int, int]], *, now: dt.datetime
+    session: Session,
+    campaigns: Sequence[tuple[int, int]],
+    *,
+    business_day: dt.date | None = None,
+    now: dt.datetime,
 ) -> dict[int, int]:
     """Move what is left of each ``(advertiser, campaign)`` budget back to prepaid; returns
     the fen refunded per campaign refunded now (none for one refunded before or left empty).
+    The refunds are for ``business_day`` (default: the day of ``now``).
 
     Lock requirement: inside a writer transaction. Raises :class:`Conflict` if the ledger
     refuses a refund (the caller's transaction then rolls back as a whole)."""
@@ -83,7 +88,7 @@ def refund_budgets(
         for adv, cid in campaigns
         if refund_key(cid) not in done and available[accounts[campaign_budget(adv, cid)]] > 0
     }
-    results = post_transfers(session, list(requests.values()), now=now)
+    results = post_transfers(session, list(requests.values()), business_day=business_day, now=now)
     for result in results:
         if result.status is not TransferStatus.CREATED:
             raise Conflict(f"{result.key} not posted: {result.status.replace('_', ' ')}")
@@ -100,4 +105,4 @@ def refund_ended(session: Session, day: dt.date, *, now: dt.datetime) -> dict[in
             .where(Campaign.id.in_([cid for _, cid in ended]), Campaign.status != "ended")
             .values(status="ended")
         )
-    return refund_budgets(session, ended, now=now)
+    return refund_budgets(session, ended, business_day=day, now=now)

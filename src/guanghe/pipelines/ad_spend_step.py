@@ -52,7 +52,9 @@ def charge_day(runtime: Runtime, day: dt.date) -> AdSpendResult:
     created = spent = 0
     for at in range(0, len(requests), TRANSFERS_PER_BATCH):
         chunk = requests[at : at + TRANSFERS_PER_BATCH]
-        results = post_batch(runtime.engine, chunk, batch=batch_name(day), now=now)
+        results = post_batch(
+            runtime.engine, chunk, batch=batch_name(day), business_day=day, now=now
+        )
         for request, result in zip(chunk, results, strict=True):
             if result.status is TransferStatus.CREATED:
                 created += 1

@@ -89,7 +89,11 @@ def pay_day(runtime: Runtime, day: dt.date, rules: SettlementRules) -> Settlemen
     created = 0
     for at in range(0, len(chains), CHAINS_PER_BATCH):
         batch = post_chain_batch(
-            runtime.engine, chains[at : at + CHAINS_PER_BATCH], batch=batch_name(day), now=now
+            runtime.engine,
+            chains[at : at + CHAINS_PER_BATCH],
+            batch=batch_name(day),
+            business_day=day,
+            now=now,
         )
         for result in (r for chain in batch for r in chain):
             created += result.status is TransferStatus.CREATED

@@ -175,7 +175,7 @@ def settle_deliveries(
                 )
             )
     created = 0
-    for result in post_transfers(session, requests, now=now):
+    for result in post_transfers(session, requests, business_day=day, now=now):
         if not result.ok:
             raise Conflict(f"settling {result.key} failed: {result.status}")
         created += result.status is TransferStatus.CREATED

@@ -49,7 +49,8 @@ class TransferOut(BaseModel):
     source_id: str | None
     actor: str | None
     memo: str
-    created_at: dt.datetime
+    business_day: dt.date = Field(description="The day the transfer is for")
+    created_at: dt.datetime = Field(description="When the transfer was posted")
 
 
 class AdjustmentIn(BaseModel):
