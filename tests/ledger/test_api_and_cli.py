@@ -106,6 +106,30 @@ def test_bad_adjustments_are_4xx_and_change_nothing(
         assert session.query(LedgerTransfer).count() == 1  # the funding only
 
 
+def test_an_adjustment_overflowing_an_account_is_a_409_problem(
+    client: TestClient, books: Books, token_for: Callable[..., str], runtime: Runtime
+) -> None:
+    """Two adjustments of 2^62 to one account: the second would take its credits past 2^63 - 1;
+    the ledger refuses it with its own status, a 409 problem, never a 500."""
+    operator = auth(token_for("operator"))
+    body = {
+        "debit_account_id": books.platform.id,
+        "credit_account_id": books.creators[1].id,
+        "amount": 2**62,
+        "reason": "stress",
+    }
+    first = client.post("/v1/ledger/adjustments", json=body | {"key": "a1"}, headers=operator)
+    assert first.status_code == 201, first.text
+    second = client.post("/v1/ledger/adjustments", json=body | {"key": "a2"}, headers=operator)
+    assert second.status_code == 409, second.text
+    assert second.headers["content-type"] == "application/problem+json"
+    assert "overflows totals" in second.json()["detail"]
+    account = client.get(f"/v1/ledger/accounts/{books.creators[1].id}", headers=operator)
+    assert account.json()["balance"] == 2**62
+    reconciliation = client.get("/v1/ledger/reconciliation", headers=operator)
+    assert reconciliation.status_code == 200, reconciliation.text
+
+
 def test_only_operators_adjust(
     client: TestClient, books: Books, token_for: Callable[..., str], seed_platform: object
 ) -> None:

@@ -11,7 +11,6 @@ for the batch's account locks, then see its transfers.
 
 from __future__ import annotations
 
-import datetime as dt
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -122,9 +121,7 @@ def test_a_race_lost_in_the_copy_is_retried(
     check_retried(runtime, books, kind, race)
 
 
-WriterFactory = Callable[
-    [Session, str | None, dt.datetime], AbstractContextManager[Callable[[list[Any]], None]]
-]
+WriterFactory = Callable[[Session, Any], AbstractContextManager[Callable[[list[Any]], None]]]
 
 
 def untranslated(writer: WriterFactory) -> WriterFactory:
@@ -132,11 +129,9 @@ def untranslated(writer: WriterFactory) -> WriterFactory:
     ``UniqueViolation``), not as the ``IntegrityError`` the retry looks for."""
 
     @contextmanager
-    def write_untranslated(
-        session: Session, batch: str | None, now: dt.datetime
-    ) -> Iterator[Callable[[list[Any]], None]]:
+    def write_untranslated(session: Session, labels: Any) -> Iterator[Callable[[list[Any]], None]]:
         try:
-            with writer(session, batch, now) as write:
+            with writer(session, labels) as write:
                 yield write
         except DBAPIError as exc:
             raise (exc.orig or exc) from None

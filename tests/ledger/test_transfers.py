@@ -7,6 +7,7 @@ from sqlalchemy.exc import IntegrityError
 
 from guanghe.ledger import (
     TransferRequest,
+    TransferStatus,
     get_account,
     open_account,
     post_batch,
@@ -200,6 +201,7 @@ def test_the_store_itself_refuses_a_second_payment_of_a_source(
         "source_kind": "order",
         "source_id": "1",
         "memo": "",
+        "business_day": NOW.date(),
         "created_at": NOW,
     }
     with transaction(runtime.sessions) as session:
@@ -220,3 +222,40 @@ def test_open_account_is_idempotent(runtime: Runtime, books: Books) -> None:
             now=NOW,
         )
     assert again.id == books.creators[0].id
+
+
+def test_totals_past_64_bits_are_refused_with_their_own_status(
+    runtime: Runtime, books: Books
+) -> None:
+    """Two amounts of 2^62 to one account would take its credits to 2^63, past what a 64-bit
+    total holds: the second is refused (``overflows_totals``), nothing of it written."""
+    half = 2**62
+    platform, creator = books.platform.id, books.creators[2].id
+    grant = TransferRequest(
+        "g1", "grant", debit_account_id=platform, credit_account_id=creator, amount=half
+    )
+    assert post(runtime, grant) == ["created"]
+    second = TransferRequest(
+        "g2", "grant", debit_account_id=platform, credit_account_id=creator, amount=half
+    )
+    assert post(runtime, second) == [TransferStatus.OVERFLOWS_TOTALS]
+    assert balance(runtime, creator) == half
+    # The platform's debits overflow too when its other side would: one amount past the cap.
+    too_big = TransferRequest(
+        "g3",
+        "grant",
+        debit_account_id=platform,
+        credit_account_id=books.creators[0].id,
+        amount=2**63,
+    )
+    assert post(runtime, too_big) == [TransferStatus.OVERFLOWS_TOTALS]
+    # Up to the cap exactly is fine: the platform has debited the 100,000 funding and 2^62.
+    room = 2**63 - 1 - 100_000 - half
+    rest = TransferRequest(
+        "g4", "grant", debit_account_id=platform, credit_account_id=creator, amount=room
+    )
+    assert post(runtime, rest) == ["created"]
+    assert balance(runtime, creator) == half + room
+    with runtime.sessions() as session:
+        assert get_account(session, platform).debits_posted == 2**63 - 1
+    assert_books_clean(runtime)

@@ -64,6 +64,14 @@ def _refunds(runtime: Runtime) -> list[tuple[str, str | None, int]]:
     return [(str(k), s, int(a)) for k, s, a in rows]
 
 
+def _shown_and_held(client: TestClient, market: Market, campaign_id: int) -> tuple[int, int]:
+    """The campaign's ``remaining_fen`` as shown, and what its ledger budget account holds."""
+    headers = market.headers("advertiser")
+    view = client.get(f"/v1/campaigns/{campaign_id}", headers=headers).json()
+    account = client.get(f"/v1/ledger/accounts/{view['budget_account_id']}", headers=headers).json()
+    return view["remaining_fen"], account["balance"]
+
+
 def _transfer_count(runtime: Runtime) -> int:
     with runtime.sessions() as session:
         return int(session.scalar(sa.select(sa.func.count()).select_from(LedgerTransfer)) or 0)
@@ -96,6 +104,8 @@ def test_schedule_end_refunds_the_rest_once_and_stops_late_charges(
     )
     view = client.get(f"/v1/campaigns/{campaign['id']}", headers=market.headers("advertiser"))
     assert (view.json()["spent_fen"], view.json()["status"]) == (COLLECTED_FEN, "ended")
+    assert view.json()["refunded_fen"] == BUDGET_FEN - COLLECTED_FEN
+    assert _shown_and_held(client, market, campaign["id"]) == (0, 0)
 
     before = _transfer_count(runtime)
     again = ad_spend_step.charge_day(runtime, DAY)
@@ -126,6 +136,8 @@ def test_ending_a_campaign_refunds_what_was_not_collected(
     campaign = _campaign(client, market)
     append_ad_impressions(runtime, campaign["id"], DAY, CHARGES)
     assert ad_spend_step.charge_day(runtime, DAY).refunded_fen == {}  # still running
+    left = BUDGET_FEN - COLLECTED_FEN
+    assert _shown_and_held(client, market, campaign["id"]) == (left, left)
 
     paused = client.patch(
         f"/v1/campaigns/{campaign['id']}",
@@ -142,6 +154,8 @@ def test_ending_a_campaign_refunds_what_was_not_collected(
     )
     assert ended.status_code == 200, ended.text
     assert ended.json()["spent_fen"] == COLLECTED_FEN
+    assert (ended.json()["refunded_fen"], ended.json()["remaining_fen"]) == (left, 0)
+    assert _shown_and_held(client, market, campaign["id"]) == (0, 0)
     assert _refunds(runtime) == [
         (f"campaign-refund:{campaign['id']}", str(campaign["id"]), BUDGET_FEN - COLLECTED_FEN)
     ]

@@ -47,7 +47,7 @@ def account_id(runtime: Runtime, kind: str, owner: int) -> int:
 def test_statement_lines_add_up_to_the_balance(
     settled: Runtime, client: TestClient, token_for: Callable[..., str]
 ) -> None:
-    month = dt.datetime.now(dt.UTC).strftime("%Y-%m")
+    month = "2026-11"  # the business days settled: 2026-11-20 to 2026-12-01
     creator3 = account_id(settled, "creator", 3)
     headers = {"Authorization": f"Bearer {token_for('creator', 3)}"}
     body = client.get(f"/v1/ledger/accounts/{creator3}/statements/{month}", headers=headers).json()
@@ -55,6 +55,11 @@ def test_statement_lines_add_up_to_the_balance(
     assert body["closing_balance"] == body["account"]["balance"] == 860
     signed = [t["amount"] if t["direction"] == "credit" else -t["amount"] for t in body["lines"]]
     assert sum(signed) == 860
+    # Each line is for the day it settled, whenever that ran; the posting time is beside it.
+    days = {dt.date.fromisoformat(t["business_day"]) for t in body["lines"]}
+    assert len(days) > 1
+    assert days <= {day(n) for n in range(12)}
+    assert all(t["created_at"] for t in body["lines"])
     text = client.get(
         f"/v1/ledger/accounts/{creator3}/statements/{month}?format=csv", headers=headers
     ).text
@@ -62,6 +67,8 @@ def test_statement_lines_add_up_to_the_balance(
     assert rows[0]["code"] == "opening_balance"
     assert rows[-1]["code"] == "closing_balance"
     assert rows[-1]["balance_fen"] == "860"
+    assert [r["business_day"] for r in rows[1:-1]] == [t["business_day"] for t in body["lines"]]
+    assert all(r["posted_at"] for r in rows[1:-1])
     other = account_id(settled, "creator", 1)
     denied = client.get(f"/v1/ledger/accounts/{other}/statements/{month}", headers=headers)
     assert denied.status_code == 403
@@ -72,7 +79,7 @@ def test_statement_lines_add_up_to_the_balance(
 def test_institution_sees_its_split_lines(
     settled: Runtime, client: TestClient, token_for: Callable[..., str]
 ) -> None:
-    month = dt.datetime.now(dt.UTC).strftime("%Y-%m")
+    month = "2026-11"
     institution = account_id(settled, "institution", 2)
     headers = {"Authorization": f"Bearer {token_for('institution', 2)}"}
     body = client.get(

@@ -78,3 +78,49 @@ def test_constraints_reject_bad_creators(runtime: Runtime, field: str, value: ob
         session.add(Creator(**values))
     with runtime.sessions() as session:
         assert session.scalar(sa.select(sa.func.count()).select_from(Creator)) == 0
+
+
+def test_transfers_get_the_business_day_their_batch_or_source_names(database_url: str) -> None:
+    """Migration 0008 dates existing transfers: a settled, charged or paid-out day from the
+    batch, a boost delivery's day from its source, else the UTC day of posting."""
+    from alembic import command
+
+    from guanghe.store.engine import alembic_config
+
+    engine = sa.create_engine(database_url)
+    command.upgrade(alembic_config(engine), "0007")
+    posted = "2026-12-01 00:30:00+00:00"
+    rows = [  # key, batch, source kind, source id, expected business day
+        ("s", "settle:2026-11-30", None, None, "2026-11-30"),
+        ("a", "ad-spend:2026-11-29", None, None, "2026-11-29"),
+        ("p", "payout:2026-11-28", None, None, "2026-11-28"),
+        ("b", None, "boost_delivery", "2026-11-27:5", "2026-11-27"),
+        ("d", "settle:someday", None, None, "2026-12-01"),
+    ]
+    with engine.begin() as connection:
+        for owner in (1, 2):
+            connection.execute(
+                sa.text(
+                    "INSERT INTO ledger_accounts (id, owner_kind, owner_id, purpose, unit, "
+                    "debits_within_credits, credits_within_debits, debits_pending, "
+                    "debits_posted, credits_pending, credits_posted, created_at) VALUES "
+                    "(:id, 'platform', :id, 'x', 'CNY', false, false, 0, 0, 0, 0, :at)"
+                ),
+                {"id": owner, "at": posted},
+            )
+        for n, (key, batch, kind, source, _) in enumerate(rows, start=1):
+            connection.execute(
+                sa.text(
+                    "INSERT INTO ledger_transfers (id, key, kind, debit_account_id, "
+                    "credit_account_id, amount, unit, code, batch, source_kind, source_id, "
+                    "memo, created_at) VALUES (:n, :key, 'posted', 1, 2, 1, 'CNY', 'c', "
+                    ":batch, :kind, :source, '', :at)"
+                ),
+                {"n": n, "key": key, "batch": batch, "kind": kind, "source": source, "at": posted},
+            )
+    upgrade_schema(engine)
+    with engine.connect() as connection:
+        query = sa.text("SELECT key, business_day FROM ledger_transfers")
+        found = {str(k): str(v) for k, v in connection.execute(query)}
+    engine.dispose()
+    assert found == {key: day for key, *_, day in rows}

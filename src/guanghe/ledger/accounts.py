@@ -156,6 +156,46 @@ def open_accounts(
     return found
 
 
+def find_accounts(session: Session, keys: Sequence[AccountKey]) -> dict[AccountKey, Account]:
+    """The accounts of ``keys`` that exist (none is created), by key; the limit in a key is
+    not part of what is looked up."""
+    wanted: dict[tuple[str, int, str, str], list[AccountKey]] = {}
+    for k in keys:
+        wanted.setdefault((k.owner_kind, k.owner_id, k.purpose, k.unit), []).append(k)
+    found: dict[AccountKey, Account] = {}
+    by_kind: dict[str, set[int]] = {}
+    for kind, owner, _, _ in wanted:
+        by_kind.setdefault(kind, set()).add(owner)
+    for kind, owners in sorted(by_kind.items()):
+        rows = session.execute(
+            select_accounts().where(
+                LedgerAccount.owner_kind == kind, LedgerAccount.owner_id.in_(sorted(owners))
+            )
+        )
+        for account in map(account_from_row, rows):
+            named = (account.owner_kind, account.owner_id, account.purpose, account.unit)
+            for key in wanted.get(named, ()):
+                found[key] = account
+    return found
+
+
+def find_account(session: Session, key: AccountKey) -> Account | None:
+    """The account of ``key``, or None if it was never opened."""
+    return find_accounts(session, [key]).get(key)
+
+
+def lock_accounts(session: Session, account_ids: Sequence[int]) -> dict[int, Account]:
+    """The accounts of ``account_ids``, locked for the rest of the writer transaction (in id
+    order, as posting locks them), so that their balances hold until it commits."""
+    rows = session.execute(
+        select_accounts()
+        .where(LedgerAccount.id.in_(sorted(set(account_ids))))
+        .order_by(LedgerAccount.id)
+        .with_for_update()
+    )
+    return {a.id: a for a in map(account_from_row, rows)}
+
+
 def get_account(session: Session, account_id: int) -> Account:
     """One account; :class:`NotFound` if it does not exist."""
     row = session.execute(select_accounts().where(LedgerAccount.id == account_id)).one_or_none()

@@ -8,13 +8,14 @@ from sqlalchemy import Engine
 
 from guanghe.errors import Conflict, GuangheError, InvalidInput, NotFound
 from guanghe.ledger.posting import post_batch
-from guanghe.ledger.transfers import TransferRequest, TransferResult
+from guanghe.ledger.transfers import TransferRequest, TransferResult, TransferStatus
 
-_ERRORS: dict[str, type[GuangheError]] = {
-    "account_not_found": NotFound,
-    "exists_with_different_content": Conflict,
-    "exceeds_credits": Conflict,
-    "exceeds_debits": Conflict,
+_ERRORS: dict[TransferStatus, type[GuangheError]] = {
+    TransferStatus.ACCOUNT_NOT_FOUND: NotFound,
+    TransferStatus.EXISTS_WITH_DIFFERENT_CONTENT: Conflict,
+    TransferStatus.EXCEEDS_CREDITS: Conflict,
+    TransferStatus.EXCEEDS_DEBITS: Conflict,
+    TransferStatus.OVERFLOWS_TOTALS: Conflict,
 }
 
 

@@ -36,7 +36,8 @@ class TransferView:
     source_id: str | None
     actor: str | None
     memo: str
-    created_at: dt.datetime
+    business_day: dt.date  # the day the transfer is for
+    created_at: dt.datetime  # when it was posted
 
 
 def check_can_read(principal: Principal, account: Account) -> None:
@@ -78,19 +79,20 @@ def account_transfers(
     return [_view(row, account.id) for row in session.scalars(query)]
 
 
-def account_transfers_between(
-    session: Session, account: Account, start: dt.datetime, end: dt.datetime
+def account_transfers_for_days(
+    session: Session, account: Account, first: dt.date, end: dt.date
 ) -> list[TransferView]:
-    """Transfers of ``account`` created in ``[start, end)``, oldest first."""
+    """Transfers of ``account`` for the business days ``[first, end)``, by day, then in
+    posting order."""
     t = LedgerTransfer
     query = (
         select(t)
         .where(
             or_(t.debit_account_id == account.id, t.credit_account_id == account.id),
-            t.created_at >= start,
-            t.created_at < end,
+            t.business_day >= first,
+            t.business_day < end,
         )
-        .order_by(t.id)
+        .order_by(t.business_day, t.id)
     )
     return [_view(row, account.id) for row in session.scalars(query)]
 
@@ -112,5 +114,6 @@ def _view(row: LedgerTransfer, account_id: int) -> TransferView:
         source_id=row.source_id,
         actor=row.actor,
         memo=row.memo,
+        business_day=row.business_day,
         created_at=row.created_at,
     )

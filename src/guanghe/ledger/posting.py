@@ -17,12 +17,16 @@ def post_batch(
     *,
     linked: bool = False,
     batch: str | None = None,
+    business_day: dt.date | None = None,
     now: dt.datetime,
 ) -> list[TransferResult]:
     """Post ``requests`` in one transaction of their own, retried when a concurrent writer
     wins a race (the retry then sees the winner's transfers and answers ``exists``)."""
     return write_transaction(
-        engine, lambda s: post_transfers(s, requests, linked=linked, batch=batch, now=now)
+        engine,
+        lambda s: post_transfers(
+            s, requests, linked=linked, batch=batch, business_day=business_day, now=now
+        ),
     )
 
 
@@ -31,7 +35,11 @@ def post_chain_batch(
     chains: Sequence[Sequence[TransferRequest]],
     *,
     batch: str | None = None,
+    business_day: dt.date | None = None,
     now: dt.datetime,
 ) -> list[list[TransferResult]]:
     """Post linked chains (each all or nothing) in one transaction of their own, retried."""
-    return write_transaction(engine, lambda s: post_chains(s, chains, batch=batch, now=now))
+    return write_transaction(
+        engine,
+        lambda s: post_chains(s, chains, batch=batch, business_day=business_day, now=now),
+    )

@@ -12,9 +12,9 @@ from sqlalchemy.orm import Session
 
 from guanghe.errors import InvalidInput
 from guanghe.ledger.accounts import Account, AccountKey, list_accounts, open_accounts
-from guanghe.ledger.history import TransferView, account_transfers_between
+from guanghe.ledger.history import TransferView, account_transfers_for_days
 from guanghe.ledger.posting import post_batch
-from guanghe.ledger.transfers import TransferRequest
+from guanghe.ledger.transfers import TransferRequest, TransferStatus
 from guanghe.store import LedgerTransfer, write_transaction
 
 PAYOUTS = AccountKey("platform", 0, "payouts", "CNY")
@@ -23,7 +23,9 @@ _POSTED = ("posted", "post_pending")
 
 @dataclass(frozen=True, slots=True)
 class Statement:
-    """An account's month: balance at the start, every posted line, balance at the end."""
+    """An account's month of business days: the balance before its first day, every posted
+    line for one of its days (a day settled after the month ended included), the balance
+    after its last day."""
 
     account: Account
     month: dt.date  # the first day of the month
@@ -51,12 +53,12 @@ def parse_month(text: str) -> dt.date:
 
 
 def monthly_statement(session: Session, account: Account, month: dt.date) -> Statement:
-    """The statement of ``account`` for the month starting ``month`` (UTC posting times)."""
-    start = dt.datetime.combine(month.replace(day=1), dt.time(), tzinfo=dt.UTC)
-    end = dt.datetime.combine(_next_month(month), dt.time(), tzinfo=dt.UTC)
-    opening = _balance_before(session, account.id, start)
+    """The statement of ``account`` for the month starting ``month``: the transfers for its
+    business days, whenever they were posted."""
+    first, end = month.replace(day=1), _next_month(month)
+    opening = _balance_before(session, account.id, first)
     lines = [
-        v for v in account_transfers_between(session, account, start, end) if v.kind in _POSTED
+        v for v in account_transfers_for_days(session, account, first, end) if v.kind in _POSTED
     ]
     movement = sum(v.amount if v.direction == "credit" else -v.amount for v in lines)
     return Statement(account, month.replace(day=1), opening, opening + movement, tuple(lines))
@@ -117,13 +119,14 @@ def pay_out(engine: Engine, day: dt.date, *, minimum_fen: int, now: dt.datetime)
             result.transfer_id,
         )
         for r, result in zip(requests, results, strict=True)
-        if result.status == "created"
+        if result.status is TransferStatus.CREATED
     ]
     return sorted(payouts, key=lambda p: p.account_id)
 
 
 STATEMENT_COLUMNS = (
-    "date",
+    "business_day",
+    "posted_at",
     "transfer_id",
     "code",
     "direction",
@@ -143,14 +146,15 @@ def statement_csv(statement: Statement) -> str:
     writer.writerow(STATEMENT_COLUMNS)
     balance = statement.opening_balance
     writer.writerow(
-        [statement.month.isoformat(), "", "opening_balance", "", "", balance, "", "", ""]
+        [statement.month.isoformat(), "", "", "opening_balance", "", "", balance, "", "", ""]
     )
     for line in statement.lines:
         balance += line.amount if line.direction == "credit" else -line.amount
         source = f"{line.source_kind}:{line.source_id}" if line.source_kind else ""
         writer.writerow(
             [
-                line.created_at.date().isoformat(),
+                line.business_day.isoformat(),
+                line.created_at.isoformat(),
                 line.id,
                 line.code,
                 line.direction,
@@ -164,6 +168,7 @@ def statement_csv(statement: Statement) -> str:
     writer.writerow(
         [
             _next_month(statement.month).isoformat(),
+            "",
             "",
             "closing_balance",
             "",
@@ -189,14 +194,15 @@ def payouts_csv(payouts: list[Payout]) -> str:
     return out.getvalue()
 
 
-def _balance_before(session: Session, account_id: int, moment: dt.datetime) -> int:
+def _balance_before(session: Session, account_id: int, day: dt.date) -> int:
+    """The account's balance from the posted transfers for business days before ``day``."""
     t = LedgerTransfer
     signed = case((t.credit_account_id == account_id, t.amount), else_=-t.amount)
     total = session.execute(
         select(func.coalesce(func.sum(signed), 0)).where(
             or_(t.debit_account_id == account_id, t.credit_account_id == account_id),
             t.kind.in_(_POSTED),
-            t.created_at < moment,
+            t.business_day < day,
         )
     ).scalar_one()
     return int(total)

@@ -4,7 +4,9 @@ Every request carries the caller's idempotency ``key``. A key seen before with t
 answers ``exists`` with the original transfer; with other content, ``exists_with_different_
 content``. Balances are changed only in the same transaction as the transfers that explain them,
 with the touched accounts locked in id order (``SELECT … FOR UPDATE`` on PostgreSQL; SQLite has
-one writer at a time, see :func:`guanghe.store.writer_engine`).
+one writer at a time, see :func:`guanghe.store.writer_engine`). A transfer that would take
+either account's debits or credits (pending plus posted) past :data:`MAX_TOTAL` is refused
+(``overflows_totals``), as one past a balance limit is.
 
 Lock requirement: call inside a writer transaction; :func:`post_batch` opens one and retries
 it on unique-key races, deadlocks and serialization failures.
@@ -17,6 +19,7 @@ import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
+from enum import StrEnum
 from itertools import accumulate, pairwise
 from typing import TYPE_CHECKING, Any, Literal, cast
 
@@ -42,7 +45,50 @@ if TYPE_CHECKING:
 
 Kind = Literal["posted", "pending", "post_pending", "void_pending"]
 _CHUNK = 5_000
-_OK = frozenset(("created", "exists"))
+#: The most an account's debits (pending plus posted), or its credits, may total: what a
+#: signed 64-bit column holds, so that every total and every sum a constraint takes fits.
+MAX_TOTAL = 2**63 - 1
+
+
+class TransferStatus(StrEnum):
+    """What became of a transfer request: ``created`` or ``exists`` (done), or why not.
+
+    A ``StrEnum``: each member is its own value, so serialised results read as before.
+    """
+
+    CREATED = "created"
+    EXISTS = "exists"
+    EXISTS_WITH_DIFFERENT_CONTENT = "exists_with_different_content"
+    LINKED_EVENT_FAILED = "linked_event_failed"
+    KEY_MUST_BE_1_TO_160_CHARACTERS = "key_must_be_1_to_160_characters"
+    ADJUSTMENT_NEEDS_ACTOR_AND_MEMO = "adjustment_needs_actor_and_memo"
+    KIND_UNKNOWN = "kind_unknown"
+    ACCOUNTS_REQUIRED = "accounts_required"
+    ACCOUNTS_MUST_DIFFER = "accounts_must_differ"
+    ACCOUNT_NOT_FOUND = "account_not_found"
+    UNITS_DIFFER = "units_differ"
+    AMOUNT_MUST_BE_POSITIVE = "amount_must_be_positive"
+    PENDING_KEY_REQUIRED = "pending_key_required"
+    PENDING_NOT_FOUND = "pending_not_found"
+    AMOUNT_EXCEEDS_PENDING = "amount_exceeds_pending"
+    PENDING_ALREADY_RESOLVED = "pending_already_resolved"
+    REVERSAL_MUST_BE_POSTED = "reversal_must_be_posted"
+    TRANSFER_NOT_FOUND = "transfer_not_found"
+    CANNOT_REVERSE_THIS_TRANSFER = "cannot_reverse_this_transfer"
+    AMOUNT_EXCEEDS_ORIGINAL = "amount_exceeds_original"
+    ALREADY_REVERSED = "already_reversed"
+    SOURCE_ALREADY_PAID = "source_already_paid"
+    EXCEEDS_CREDITS = "exceeds_credits"
+    EXCEEDS_DEBITS = "exceeds_debits"
+    OVERFLOWS_TOTALS = "overflows_totals"
+
+    @property
+    def ok(self) -> bool:
+        """Whether the transfer is in the ledger (created now or before)."""
+        return self in _OK
+
+
+_OK = frozenset((TransferStatus.CREATED, TransferStatus.EXISTS))
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,15 +119,15 @@ class TransferRequest:
 
 @dataclass(frozen=True, slots=True)
 class TransferResult:
-    """What became of one request: ``created``, ``exists`` or an error code."""
+    """What became of one request: ``created``, ``exists`` or why it was refused."""
 
     key: str
-    status: str
+    status: TransferStatus
     transfer_id: int | None = None
 
     @property
     def ok(self) -> bool:
-        return self.status in ("created", "exists")
+        return self.status.ok
 
 
 @dataclass(slots=True)
@@ -124,15 +170,18 @@ def post_transfers(
     *,
     linked: bool = False,
     batch: str | None = None,
+    business_day: dt.date | None = None,
     now: dt.datetime,
 ) -> list[TransferResult]:
     """Post ``requests`` in order and return one result each.
 
     With ``linked``, all succeed or none is written (the failing one reports its error, the
-    others ``linked_event_failed``). Without, each stands alone.
+    others ``linked_event_failed``). Without, each stands alone. The transfers written are
+    for ``business_day`` (the UTC day of ``now`` if not given); like ``batch``, it labels the
+    posting and is not compared when a key is replayed.
     """
     ends = [len(requests)] if linked else range(1, len(requests) + 1)
-    return _post(session, requests, ends, batch, now)
+    return _post(session, requests, ends, _Labels(batch, business_day, now))
 
 
 def post_chains(
@@ -140,25 +189,39 @@ def post_chains(
     chains: Sequence[Sequence[TransferRequest]],
     *,
     batch: str | None = None,
+    business_day: dt.date | None = None,
     now: dt.datetime,
 ) -> list[list[TransferResult]]:
     """Post linked chains in one transaction: each chain all or nothing, chains independent.
 
     Returns the results chain by chain. In a chain that fails, the failing request reports
-    its error and the others ``linked_event_failed``; nothing of it is written.
+    its error and the others ``linked_event_failed``; nothing of it is written. ``batch``
+    and ``business_day`` label the transfers as in :func:`post_transfers`.
     """
     requests = [r for chain in chains for r in chain]
     ends = list(accumulate(len(chain) for chain in chains))
-    results = _post(session, requests, ends, batch, now)
+    results = _post(session, requests, ends, _Labels(batch, business_day, now))
     return [results[start:end] for start, end in pairwise([0, *ends])]
+
+
+@dataclass(frozen=True, slots=True)
+class _Labels:
+    """What every transfer of one posting is stamped with."""
+
+    batch: str | None
+    business_day: dt.date | None
+    now: dt.datetime
+
+    def values(self) -> tuple[str | None, dt.date, dt.datetime]:
+        """``batch``, ``business_day`` and ``created_at`` of a row."""
+        return self.batch, self.business_day or self.now.astimezone(dt.UTC).date(), self.now
 
 
 def _post(
     session: Session,
     requests: Sequence[TransferRequest],
     ends: Iterable[int],
-    batch: str | None,
-    now: dt.datetime,
+    labels: _Labels,
 ) -> list[TransferResult]:
     """Post ``requests``, each chain (from the previous end to the next in ``ends``) all or
     nothing; one result per request. Flat lists throughout: a batch of unlinked transfers
@@ -178,10 +241,10 @@ def _post(
     new_ids = iter(_allocate_ids(session, sum(r.key not in existing for r in requests)))
 
     staged: dict[str, _Row] = {}
-    statuses: list[str] = []
+    statuses: list[TransferStatus] = []
     chain_rows: list[_Row] = []
     start = 0
-    with _transfer_writer(session, batch, now) as write:
+    with _transfer_writer(session, labels) as write:
         for end in ends:
             failed = False
             for request in requests[start:end]:
@@ -203,7 +266,8 @@ def _post(
             if failed:
                 _undo(chain_rows, accounts, staged, resolved, sources)
                 statuses[start:end] = [
-                    "linked_event_failed" if s in _OK else s for s in statuses[start:end]
+                    TransferStatus.LINKED_EVENT_FAILED if s in _OK else s
+                    for s in statuses[start:end]
                 ]
             else:
                 write(chain_rows)
@@ -232,7 +296,7 @@ def _undo(
 
 def _results(
     requests: Sequence[TransferRequest],
-    statuses: list[str],
+    statuses: list[TransferStatus],
     existing: dict[str, _Row],
     written: dict[str, _Row],
 ) -> list[TransferResult]:
@@ -244,7 +308,7 @@ def _results(
         TransferResult(
             request.key,
             status,
-            (written_ids if status == "linked_event_failed" else ids).get(request.key),
+            (written_ids if status == TransferStatus.LINKED_EVENT_FAILED else ids).get(request.key),
         )
         for request, status in zip(requests, statuses, strict=True)
     ]
@@ -258,30 +322,33 @@ def _check(
     staged: dict[str, _Row],
     resolved: set[int],
     sources: set[tuple[str, str, str]],
-) -> tuple[str, _Row | None]:
+) -> tuple[TransferStatus, _Row | None]:
     """The request's status, and the row to insert when it is new and valid."""
     prior = existing.get(request.key) or staged.get(request.key)
     if prior is not None:
         row = _resolve(request, accounts, referenced, staged)
         same = isinstance(row, _Row) and _same_content(row, prior)
-        return ("exists" if same else "exists_with_different_content"), None
+        return (
+            TransferStatus.EXISTS if same else TransferStatus.EXISTS_WITH_DIFFERENT_CONTENT
+        ), None
     if not request.key or len(request.key) > 160:
-        return "key_must_be_1_to_160_characters", None
+        return TransferStatus.KEY_MUST_BE_1_TO_160_CHARACTERS, None
     if request.code == "adjustment" and not (request.actor and request.memo):
-        return "adjustment_needs_actor_and_memo", None
+        return TransferStatus.ADJUSTMENT_NEEDS_ACTOR_AND_MEMO, None
     row = _resolve(request, accounts, referenced, staged)
-    if isinstance(row, str):
+    if isinstance(row, TransferStatus):
         return row, None
     if row.target_key is not None and _targets(row) & resolved:
-        kind = "pending_already_resolved" if row.kind != "posted" else "already_reversed"
-        return kind, None
+        if row.kind == "posted":
+            return TransferStatus.ALREADY_REVERSED, None
+        return TransferStatus.PENDING_ALREADY_RESOLVED, None
     if request.source is not None and (*request.source, request.code) in sources:
-        return "source_already_paid", None
+        return TransferStatus.SOURCE_ALREADY_PAID, None
     row.pending_change, row.posted_change = _deltas(row, referenced, staged)
-    limit_error = _limit_error(row, accounts)
-    if limit_error:
-        return limit_error, None
-    return "created", row
+    refusal = _refusal(row, accounts)
+    if refusal is not None:
+        return refusal, None
+    return TransferStatus.CREATED, row
 
 
 def _resolve(
@@ -289,23 +356,23 @@ def _resolve(
     accounts: dict[int, _Totals],
     referenced: dict[str, _Row],
     staged: dict[str, _Row],
-) -> _Row | str:
+) -> _Row | TransferStatus:
     """The row a request stands for, or the error code that makes it impossible."""
     if request.kind in ("post_pending", "void_pending"):
         if not request.pending_key:
-            return "pending_key_required"
+            return TransferStatus.PENDING_KEY_REQUIRED
         pending = staged.get(request.pending_key) or referenced.get(request.pending_key)
         if pending is None or pending.kind != "pending":
-            return "pending_not_found"
+            return TransferStatus.PENDING_NOT_FOUND
         amount = (
             pending.amount
             if request.amount is None or request.kind == "void_pending"
             else request.amount
         )
         if amount <= 0:
-            return "amount_must_be_positive"
+            return TransferStatus.AMOUNT_MUST_BE_POSITIVE
         if amount > pending.amount:
-            return "amount_exceeds_pending"
+            return TransferStatus.AMOUNT_EXCEEDS_PENDING
         row = _new_row(
             request, pending.debit_account_id, pending.credit_account_id, amount, pending.unit
         )
@@ -313,20 +380,20 @@ def _resolve(
         row.target_key = pending.key
         return row
     if request.kind not in ("posted", "pending"):
-        return "kind_unknown"
+        return TransferStatus.KIND_UNKNOWN
     if request.reverses_key:
         if request.kind != "posted":
-            return "reversal_must_be_posted"
+            return TransferStatus.REVERSAL_MUST_BE_POSTED
         original = staged.get(request.reverses_key) or referenced.get(request.reverses_key)
         if original is None:
-            return "transfer_not_found"
+            return TransferStatus.TRANSFER_NOT_FOUND
         if original.kind not in ("posted", "post_pending") or original.reversal_of is not None:
-            return "cannot_reverse_this_transfer"
+            return TransferStatus.CANNOT_REVERSE_THIS_TRANSFER
         amount = original.amount if request.amount is None else request.amount
         if amount <= 0:
-            return "amount_must_be_positive"
+            return TransferStatus.AMOUNT_MUST_BE_POSITIVE
         if amount > original.amount:
-            return "amount_exceeds_original"
+            return TransferStatus.AMOUNT_EXCEEDS_ORIGINAL
         row = _new_row(
             request, original.credit_account_id, original.debit_account_id, amount, original.unit
         )
@@ -334,17 +401,17 @@ def _resolve(
         row.target_key = original.key
         return row
     if request.debit_account_id is None or request.credit_account_id is None:
-        return "accounts_required"
+        return TransferStatus.ACCOUNTS_REQUIRED
     if request.amount is None or request.amount <= 0:
-        return "amount_must_be_positive"
+        return TransferStatus.AMOUNT_MUST_BE_POSITIVE
     if request.debit_account_id == request.credit_account_id:
-        return "accounts_must_differ"
+        return TransferStatus.ACCOUNTS_MUST_DIFFER
     debit = accounts.get(request.debit_account_id)
     credit = accounts.get(request.credit_account_id)
     if debit is None or credit is None:
-        return "account_not_found"
+        return TransferStatus.ACCOUNT_NOT_FOUND
     if debit.unit != credit.unit:
-        return "units_differ"
+        return TransferStatus.UNITS_DIFFER
     return _new_row(
         request, request.debit_account_id, request.credit_account_id, request.amount, debit.unit
     )
@@ -408,17 +475,19 @@ def _pending_of(row: _Row, referenced: dict[str, _Row], staged: dict[str, _Row])
     return staged.get(key) or referenced[key]
 
 
-def _limit_error(row: _Row, accounts: dict[int, _Totals]) -> str | None:
+def _refusal(row: _Row, accounts: dict[int, _Totals]) -> TransferStatus | None:
+    """Why the row's change to its accounts' totals is refused, or None: a side's pending
+    plus posted total past :data:`MAX_TOTAL`, or a balance limit broken."""
     pending, posted = row.pending_change, row.posted_change
     debit, credit = accounts[row.debit_account_id], accounts[row.credit_account_id]
-    if debit.limit == "debits" and (
-        debit.debits_pending + pending + debit.debits_posted + posted > debit.credits_posted
-    ):
-        return "exceeds_credits"
-    if credit.limit == "credits" and (
-        credit.credits_pending + pending + credit.credits_posted + posted > credit.debits_posted
-    ):
-        return "exceeds_debits"
+    debits = debit.debits_pending + pending + debit.debits_posted + posted
+    credits = credit.credits_pending + pending + credit.credits_posted + posted
+    if debits > MAX_TOTAL or credits > MAX_TOTAL:
+        return TransferStatus.OVERFLOWS_TOTALS
+    if debit.limit == "debits" and debits > debit.credits_posted:
+        return TransferStatus.EXCEEDS_CREDITS
+    if credit.limit == "credits" and credits > credit.debits_posted:
+        return TransferStatus.EXCEEDS_DEBITS
     return None
 
 
@@ -565,14 +634,13 @@ _COLUMNS = (
     "source_id",
     "actor",
     "memo",
+    "business_day",
     "created_at",
 )
 
 
 @contextmanager
-def _transfer_writer(
-    session: Session, batch: str | None, now: dt.datetime
-) -> Iterator[Callable[[list[_Row]], None]]:
+def _transfer_writer(session: Session, labels: _Labels) -> Iterator[Callable[[list[_Row]], None]]:
     """A function that writes rows; they are all in the store when the block ends.
 
     On PostgreSQL the rows stream into one ``COPY`` as they come (an order of magnitude faster
@@ -580,11 +648,12 @@ def _transfer_writer(
     checks the next), so nothing else may run on the session inside the block. Elsewhere
     they are inserted at the end.
     """
+    stamp = labels.values()
     if not _is_postgres(session):
         rows: list[_Row] = []
         yield rows.extend
         if rows:
-            values = [dict(zip(_COLUMNS, _values(r, batch, now), strict=True)) for r in rows]
+            values = [dict(zip(_COLUMNS, _values(r, stamp), strict=True)) for r in rows]
             session.connection().execute(insert(LedgerTransfer), values)
         return
     import psycopg  # the PostgreSQL driver: needed here only
@@ -602,7 +671,7 @@ def _transfer_writer(
                         stack.enter_context(stack.enter_context(driver.cursor()).copy(statement))
                     )
                 for row in rows:
-                    copies[0].write_row(_values(row, batch, now))
+                    copies[0].write_row(_values(row, stamp))
 
             yield write
     except psycopg.Error as exc:
@@ -611,7 +680,7 @@ def _transfer_writer(
         raise DBAPIError.instance(statement, None, exc, psycopg.Error) from exc
 
 
-def _values(r: _Row, batch: str | None, now: dt.datetime) -> tuple[Any, ...]:
+def _values(r: _Row, stamp: tuple[str | None, dt.date, dt.datetime]) -> tuple[Any, ...]:
     """The row's values in :data:`_COLUMNS` order."""
     return (
         r.id,
@@ -624,12 +693,12 @@ def _values(r: _Row, batch: str | None, now: dt.datetime) -> tuple[Any, ...]:
         r.code,
         r.pending_id,
         r.reversal_of,
-        batch,
+        stamp[0],
         r.source_kind,
         r.source_id,
         r.actor,
         r.memo,
-        now,
+        *stamp[1:],
     )
 
 

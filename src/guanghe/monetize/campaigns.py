@@ -12,12 +12,20 @@ from sqlalchemy.orm import Session
 
 from guanghe.access import Principal
 from guanghe.errors import Conflict, Forbidden, InvalidInput, NotFound
-from guanghe.ledger import TransferRequest, open_accounts, post_transfers
+from guanghe.ledger import (
+    TransferRequest,
+    TransferStatus,
+    code_totals_by_account,
+    find_accounts,
+    get_account,
+    open_accounts,
+    post_transfers,
+)
 from guanghe.monetize.accounts import DEPOSITS, campaign_budget, prepaid
 from guanghe.monetize.parties import check_acts_for, require_party
 from guanghe.monetize.refunds import REFUND_CODE, refund_budgets
 from guanghe.pagination import Page, after_id, check_limit, page_of
-from guanghe.store import Campaign, LedgerAccount, LedgerTransfer
+from guanghe.store import Campaign
 from guanghe.store.monetize_tables import BILLING_MODELS, CAMPAIGN_STATUSES, PACING_MODES
 from guanghe.vocabulary import STAGES
 
@@ -97,8 +105,9 @@ class CampaignSpec:
 
 @dataclass(frozen=True, slots=True)
 class CampaignView:
-    """A campaign with its delivery so far: impressions served, clicks, budget committed by
-    served impressions, spend settled in the ledger and unspent budget refunded (fen)."""
+    """A campaign with its delivery so far: impressions served, clicks and the budget they
+    committed (fen, counted as the slot serves), and from its ledger budget account what was
+    spent, what was refunded and what remains in it (fen)."""
 
     id: int
     advertiser_id: int
@@ -124,11 +133,8 @@ class CampaignView:
     committed_fen: int
     spent_fen: int
     refunded_fen: int
+    remaining_fen: int
     budget_account_id: int | None
-
-    @property
-    def remaining_fen(self) -> int:
-        return self.budget_fen - self.committed_fen
 
     @property
     def ctr(self) -> float:
@@ -161,9 +167,7 @@ def deposit(
     )
     if not result.ok:
         raise Conflict(f"deposit {key!r} not posted: {result.status.replace('_', ' ')}")
-    account = session.get_one(LedgerAccount, accounts[prepaid(advertiser_id)])
-    session.refresh(account)
-    return account.credits_posted - account.debits_posted
+    return get_account(session, accounts[prepaid(advertiser_id)]).balance
 
 
 def create_campaign(
@@ -231,7 +235,7 @@ def fund_campaigns(
         if not result.ok:
             reason = (
                 "the advertiser's prepaid balance is below the budget"
-                if result.status == "exceeds_credits"
+                if result.status is TransferStatus.EXCEEDS_CREDITS
                 else result.status.replace("_", " ")
             )
             raise Conflict(f"campaign budget not funded: {reason}")
@@ -259,8 +263,8 @@ def list_campaigns(
     if after is not None:
         query = query.where(Campaign.id > after)
     rows = page_of(list(session.scalars(query)), limit, lambda r: [r.id])
-    spent = _spent(session, rows.items)
-    return Page([_view(session, r, spent) for r in rows.items], rows.next_cursor)
+    figures = _budget_figures(session, rows.items)
+    return Page([_view(session, r, figures) for r in rows.items], rows.next_cursor)
 
 
 def get_campaign(session: Session, principal: Principal, campaign_id: int) -> CampaignView:
@@ -306,45 +310,41 @@ def _owned(
     return row
 
 
-def _spent(session: Session, rows: list[Campaign]) -> dict[int, tuple[int, int, int]]:
-    """(budget account id, fen spent, fen refunded) per campaign id."""
-    if not rows:
-        return {}
-    a = LedgerAccount
-    wanted = {(r.advertiser_id, f"campaign:{r.id}"): r.id for r in rows}
-    found = session.execute(
-        select(a.id, a.owner_id, a.purpose, a.debits_posted).where(
-            a.owner_kind == "advertiser",
-            a.owner_id.in_(sorted({r.advertiser_id for r in rows})),
-            a.purpose.like("campaign:%"),
-        )
+@dataclass(frozen=True, slots=True)
+class _BudgetFigures:
+    """A campaign's budget account as the ledger holds it (fen)."""
+
+    account_id: int | None = None
+    spent_fen: int = 0
+    refunded_fen: int = 0
+    remaining_fen: int = 0
+
+
+def _budget_figures(session: Session, rows: list[Campaign]) -> dict[int, _BudgetFigures]:
+    """Each campaign's budget account: spent (debited, less the refund), refunded and what it
+    holds; campaigns whose account was never opened are absent."""
+    keys = {r.id: campaign_budget(r.advertiser_id, r.id) for r in rows}
+    accounts = find_accounts(session, list(keys.values()))
+    refunded = code_totals_by_account(
+        session, REFUND_CODE, [a.id for a in accounts.values()], side="debit"
     )
-    debited: dict[int, tuple[int, int]] = {}
-    for account_id, owner, purpose, debits in found:
-        campaign_id = wanted.get((int(owner), str(purpose)))
-        if campaign_id is not None:
-            debited[campaign_id] = (int(account_id), int(debits))
-    t = LedgerTransfer
-    refunded = dict(
-        session.execute(
-            select(t.debit_account_id, t.amount).where(
-                t.code == REFUND_CODE,
-                t.debit_account_id.in_(sorted(a for a, _ in debited.values())),
+    figures: dict[int, _BudgetFigures] = {}
+    for campaign_id, key in keys.items():
+        account = accounts.get(key)
+        if account is not None:
+            back = refunded.get(account.id, 0)
+            figures[campaign_id] = _BudgetFigures(
+                account.id, account.debits_posted - back, back, account.available
             )
-        ).all()
-    )
-    return {
-        cid: (account, debits - refunded.get(account, 0), refunded.get(account, 0))
-        for cid, (account, debits) in debited.items()
-    }
+    return figures
 
 
 def _view(
-    session: Session, row: Campaign, spent: dict[int, tuple[int, int, int]] | None = None
+    session: Session, row: Campaign, figures: dict[int, _BudgetFigures] | None = None
 ) -> CampaignView:
-    account_id, spent_fen, refunded_fen = (
-        spent if spent is not None else _spent(session, [row])
-    ).get(row.id, (None, 0, 0))
+    budget = (figures if figures is not None else _budget_figures(session, [row])).get(
+        row.id, _BudgetFigures()
+    )
     return CampaignView(
         id=row.id,
         advertiser_id=row.advertiser_id,
@@ -368,7 +368,8 @@ def _view(
         impressions=row.served_impressions,
         clicks=row.clicks,
         committed_fen=-(-row.reserved_millifen // 1_000),
-        spent_fen=spent_fen,
-        refunded_fen=refunded_fen,
-        budget_account_id=account_id,
+        spent_fen=budget.spent_fen,
+        refunded_fen=budget.refunded_fen,
+        remaining_fen=budget.remaining_fen,
+        budget_account_id=budget.account_id,
     )

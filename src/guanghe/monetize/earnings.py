@@ -13,15 +13,9 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from guanghe.ledger import code_totals, find_account, purpose_totals, top_owner
 from guanghe.ledger.settlement import earnings
-from guanghe.store import (
-    Campaign,
-    CreatorMonetization,
-    EarningsEstimate,
-    LedgerAccount,
-    LedgerTransfer,
-    Product,
-)
+from guanghe.store import Campaign, CreatorMonetization, EarningsEstimate, Product
 
 #: Ledger codes of what flows in and out of a creator's earnings, by the source shown.
 CREDIT_SOURCES = {"ad_revenue_share": "profile_ads", "commission_post": "commission"}
@@ -74,37 +68,18 @@ class MonetizationTotals:
 
 def creator_earnings(session: Session, creator_id: int) -> CreatorEarnings:
     """The creator's earnings by source from the ledger (zeros before any settlement)."""
-    key = earnings("creator", creator_id)
-    a = LedgerAccount
-    account = session.execute(
-        select(a).where(
-            a.owner_kind == key.owner_kind,
-            a.owner_id == key.owner_id,
-            a.purpose == key.purpose,
-            a.unit == key.unit,
-        )
-    ).scalar_one_or_none()
+    account = find_account(session, earnings("creator", creator_id))
     by_source = dict.fromkeys((*CREDIT_SOURCES.values(), *sorted(set(DEBIT_SOURCES.values()))), 0)
     if account is None:
         return CreatorEarnings(creator_id, None, by_source, 0, 0)
-    t = LedgerTransfer
-    for codes, side, sign in (
-        (CREDIT_SOURCES, t.credit_account_id, 1),
-        (DEBIT_SOURCES, t.debit_account_id, -1),
-    ):
-        rows = session.execute(
-            select(t.code, func.sum(t.amount))
-            .where(side == account.id, t.code.in_(list(codes)))
-            .group_by(t.code)
-        )
-        for code, amount in rows:
-            by_source[codes[code]] += sign * int(amount)
+    credited = code_totals(session, CREDIT_SOURCES, account_id=account.id, side="credit")
+    debited = code_totals(session, DEBIT_SOURCES, account_id=account.id, side="debit")
+    for code, amount in credited.items():
+        by_source[CREDIT_SOURCES[code]] += amount
+    for code, amount in debited.items():
+        by_source[DEBIT_SOURCES[code]] -= amount
     return CreatorEarnings(
-        creator_id,
-        account.id,
-        by_source,
-        account.credits_pending,
-        account.credits_posted - account.debits_posted,
+        creator_id, account.id, by_source, account.credits_pending, account.balance
     )
 
 
@@ -125,7 +100,7 @@ def earnings_estimate(session: Session, creator_id: int) -> Estimate:
 
 def monetization_totals(session: Session) -> MonetizationTotals:
     """Totals across the platform for the operators' view."""
-    cm, c, t = CreatorMonetization, Campaign, LedgerTransfer
+    cm, c = CreatorMonetization, Campaign
     with_ads, with_products = session.execute(
         select(
             func.count().filter(cm.profile_ads.is_(True)),
@@ -139,18 +114,8 @@ def monetization_totals(session: Session) -> MonetizationTotals:
             func.coalesce(func.sum(c.reserved_millifen), 0),
         )
     ).one()
-    sums = dict(
-        session.execute(
-            select(t.code, func.sum(t.amount))
-            .where(t.code.in_(["ad_spend", "ad_revenue_share", "commission_post"]))
-            .group_by(t.code)
-        ).all()
-    )
-    pending = session.scalar(
-        select(func.coalesce(func.sum(LedgerAccount.credits_pending), 0)).where(
-            LedgerAccount.owner_kind == "creator", LedgerAccount.purpose == "earnings"
-        )
-    )
+    sums = code_totals(session, ["ad_spend", "ad_revenue_share", "commission_post"])
+    pending = purpose_totals(session, owner_kind="creator", purpose="earnings").credits_pending
     products = session.scalar(
         select(func.count()).select_from(Product).where(Product.active.is_(True))
     )
@@ -160,33 +125,25 @@ def monetization_totals(session: Session) -> MonetizationTotals:
         active_campaigns=int(active),
         campaign_budget_fen=int(budget),
         committed_fen=-(-int(reserved) // 1_000),
-        ad_spend_fen=int(sums.get("ad_spend", 0)),
-        creator_ad_share_fen=int(sums.get("ad_revenue_share", 0)),
+        ad_spend_fen=sums.get("ad_spend", 0),
+        creator_ad_share_fen=sums.get("ad_revenue_share", 0),
         active_products=int(products or 0),
-        commission_posted_fen=int(sums.get("commission_post", 0)),
-        commission_pending_fen=int(pending or 0),
+        commission_posted_fen=sums.get("commission_post", 0),
+        commission_pending_fen=pending,
     )
 
 
 def showcase_subjects(session: Session) -> list[tuple[str, int]]:
     """(role, subject) of the creator who earned most from monetization, the advertiser who
     spent most and the merchant with most products: whose pages a demo shows."""
-    t, a = LedgerTransfer, LedgerAccount
     found: list[tuple[str, int]] = []
-    for role, side, codes in (
-        ("creator", t.credit_account_id, ["ad_revenue_share", "commission_post", "commission"]),
-        ("advertiser", t.debit_account_id, ["ad_spend"]),
-    ):
-        top = session.execute(
-            select(a.owner_id)
-            .join(t, side == a.id)
-            .where(a.owner_kind == role, t.code.in_(codes))
-            .group_by(a.owner_id)
-            .order_by(func.sum(t.amount).desc(), a.owner_id)
-            .limit(1)
-        ).scalar_one_or_none()
-        if top is not None:
-            found.append((role, int(top)))
+    creator = top_owner(
+        session, "creator", ["ad_revenue_share", "commission_post", "commission"], side="credit"
+    )
+    advertiser = top_owner(session, "advertiser", ["ad_spend"], side="debit")
+    found += [
+        (role, top) for role, top in (("creator", creator), ("advertiser", advertiser)) if top
+    ]
     merchant = session.execute(
         select(Product.merchant_id)
         .group_by(Product.merchant_id)

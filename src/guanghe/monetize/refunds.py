@@ -19,10 +19,18 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from guanghe.errors import Conflict
-from guanghe.ledger import AccountKey, TransferRequest, open_accounts, post_transfers
-from guanghe.ledger.accounts import account_from_row, select_accounts
+from guanghe.ledger import (
+    AccountKey,
+    TransferRequest,
+    TransferStatus,
+    lock_accounts,
+    open_accounts,
+    paid_sources,
+    post_transfers,
+    taken_keys,
+)
 from guanghe.monetize.accounts import campaign_budget, prepaid
-from guanghe.store import Campaign, LedgerAccount, LedgerTransfer
+from guanghe.store import Campaign
 
 REFUND_CODE: Final = "campaign_budget_refund"
 REFUND_SOURCE: Final = "campaign_refund"
@@ -37,23 +45,25 @@ def ended_unrefunded(session: Session, day: dt.date) -> list[tuple[int, int]]:
     """(advertiser, campaign) of campaigns ended by ``day`` (status ``ended``, or a schedule
     over by the end of that day, UTC) whose budget has not been refunded yet."""
     day_end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
-    refunded = select(LedgerTransfer.source_id).where(
-        LedgerTransfer.code == REFUND_CODE, LedgerTransfer.source_kind == REFUND_SOURCE
-    )
     rows = session.execute(
         select(Campaign.advertiser_id, Campaign.id)
         .where((Campaign.status == "ended") | (Campaign.ends_at <= day_end))
         .order_by(Campaign.id)
     ).all()
-    done = {int(s) for s in session.scalars(refunded) if s is not None and str(s).isdigit()}
+    done = {int(s) for s in paid_sources(session, REFUND_SOURCE, code=REFUND_CODE) if s.isdigit()}
     return [(int(adv), int(cid)) for adv, cid in rows if int(cid) not in done]
 
 
 def refund_budgets(
-    session: Session, campaigns: Sequence[tuple[int, int]], *, now: dt.datetime
+    session: Session,
+    campaigns: Sequence[tuple[int, int]],
+    *,
+    business_day: dt.date | None = None,
+    now: dt.datetime,
 ) -> dict[int, int]:
     """Move what is left of each ``(advertiser, campaign)`` budget back to prepaid; returns
     the fen refunded per campaign refunded now (none for one refunded before or left empty).
+    The refunds are for ``business_day`` (default: the day of ``now``).
 
     Lock requirement: inside a writer transaction. Raises :class:`Conflict` if the ledger
     refuses a refund (the caller's transaction then rolls back as a whole)."""
@@ -63,17 +73,9 @@ def refund_budgets(
         k for adv, cid in campaigns for k in (prepaid(adv), campaign_budget(adv, cid))
     ]
     accounts = open_accounts(session, keys, now=now)
-    locked = session.execute(
-        select_accounts()
-        .where(LedgerAccount.id.in_(sorted(set(accounts.values()))))
-        .order_by(LedgerAccount.id)
-        .with_for_update()
-    )
-    available = {a.id: a.available for a in map(account_from_row, locked)}
-    wanted = {refund_key(cid) for _, cid in campaigns}
-    done = set(
-        session.scalars(select(LedgerTransfer.key).where(LedgerTransfer.key.in_(sorted(wanted))))
-    )
+    locked = lock_accounts(session, list(accounts.values()))
+    available = {account_id: a.available for account_id, a in locked.items()}
+    done = taken_keys(session, {refund_key(cid) for _, cid in campaigns})
     requests = {
         cid: TransferRequest(
             refund_key(cid),
@@ -86,9 +88,9 @@ def refund_budgets(
         for adv, cid in campaigns
         if refund_key(cid) not in done and available[accounts[campaign_budget(adv, cid)]] > 0
     }
-    results = post_transfers(session, list(requests.values()), now=now)
+    results = post_transfers(session, list(requests.values()), business_day=business_day, now=now)
     for result in results:
-        if result.status != "created":
+        if result.status is not TransferStatus.CREATED:
             raise Conflict(f"{result.key} not posted: {result.status.replace('_', ' ')}")
     return {cid: request.amount or 0 for cid, request in requests.items()}
 
@@ -103,4 +105,4 @@ def refund_ended(session: Session, day: dt.date, *, now: dt.datetime) -> dict[in
             .where(Campaign.id.in_([cid for _, cid in ended]), Campaign.status != "ended")
             .values(status="ended")
         )
-    return refund_budgets(session, ended, now=now)
+    return refund_budgets(session, ended, business_day=day, now=now)

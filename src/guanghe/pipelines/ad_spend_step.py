@@ -19,14 +19,13 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from guanghe.ledger import open_accounts, post_batch
+from guanghe.ledger import TransferStatus, open_accounts, post_batch
 from guanghe.monetize.refunds import refund_ended
 from guanghe.monetize.spend import AdCharge, accounts_needed, ad_spend_transfers, batch_name
 from guanghe.runtime import Runtime
 from guanghe.store import Campaign
 
 TRANSFERS_PER_BATCH = 2_000
-_DONE = {"created", "exists"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,13 +52,16 @@ def charge_day(runtime: Runtime, day: dt.date) -> AdSpendResult:
     created = spent = 0
     for at in range(0, len(requests), TRANSFERS_PER_BATCH):
         chunk = requests[at : at + TRANSFERS_PER_BATCH]
-        results = post_batch(runtime.engine, chunk, batch=batch_name(day), now=now)
+        results = post_batch(
+            runtime.engine, chunk, batch=batch_name(day), business_day=day, now=now
+        )
         for request, result in zip(chunk, results, strict=True):
-            if result.status == "created":
+            if result.status is TransferStatus.CREATED:
                 created += 1
                 spent += request.amount or 0
-            elif result.status not in _DONE:
-                reason = "budget exhausted" if result.status == "exceeds_credits" else result.status
+            elif not result.ok:
+                spent_out = result.status is TransferStatus.EXCEEDS_CREDITS
+                reason = "budget exhausted" if spent_out else str(result.status)
                 problems.append(f"{result.key}: {reason}")
     refunded = runtime.write(lambda s: refund_ended(s, day, now=now))
     return AdSpendResult(day, created, spent, tuple(problems), refunded)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import duckdb
 
 from guanghe.institutions import ContractBook, contract_book
-from guanghe.ledger import open_accounts, post_chain_batch
+from guanghe.ledger import TransferStatus, open_accounts, post_chain_batch
 from guanghe.ledger.settlement import (
     DayEvents,
     Revenue,
@@ -32,7 +32,13 @@ from guanghe.store import SettledDay, transaction
 
 CHAINS_PER_BATCH = 500
 #: Statuses of a re-run or of a refund racing the window: nothing more to do, nothing wrong.
-_SETTLED = {"created", "exists", "pending_already_resolved", "already_reversed"}
+_SETTLED = {
+    TransferStatus.CREATED,
+    TransferStatus.EXISTS,
+    TransferStatus.PENDING_ALREADY_RESOLVED,
+    TransferStatus.ALREADY_REVERSED,
+    TransferStatus.LINKED_EVENT_FAILED,  # the chain's failing transfer is reported instead
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,13 +89,18 @@ def pay_day(runtime: Runtime, day: dt.date, rules: SettlementRules) -> Settlemen
     created = 0
     for at in range(0, len(chains), CHAINS_PER_BATCH):
         batch = post_chain_batch(
-            runtime.engine, chains[at : at + CHAINS_PER_BATCH], batch=batch_name(day), now=now
+            runtime.engine,
+            chains[at : at + CHAINS_PER_BATCH],
+            batch=batch_name(day),
+            business_day=day,
+            now=now,
         )
         for result in (r for chain in batch for r in chain):
-            created += result.status == "created"
-            if result.status == "exceeds_credits" and result.key.startswith("ad-spend:"):
+            created += result.status is TransferStatus.CREATED
+            budget_spent = result.status is TransferStatus.EXCEEDS_CREDITS
+            if budget_spent and result.key.startswith("ad-spend:"):
                 problems.append(f"{result.key}: budget exhausted, not paid")
-            elif result.status not in _SETTLED and result.status != "linked_event_failed":
+            elif result.status not in _SETTLED:
                 problems.append(f"{result.key}: {result.status}")
     return SettlementResult(day, created, tuple(problems))
 

@@ -15,6 +15,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
+    Date,
     ForeignKey,
     Index,
     String,
@@ -123,4 +124,7 @@ class LedgerTransfer(Base):
     source_id: Mapped[str | None] = mapped_column(String(128), default=None)
     actor: Mapped[str | None] = mapped_column(String(120), default=None)
     memo: Mapped[str] = mapped_column(Text, default="")
+    #: The day the transfer is for (the settled or charged day; else the posting day, UTC),
+    #: which statements group by; ``created_at`` is when it was posted.
+    business_day: Mapped[dt.date] = mapped_column(Date)
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)

@@ -138,6 +138,6 @@ def fund_pools(
         for pool, impressions in sorted(budgets.items())
         if impressions > 0
     ]
-    for result in post_transfers(session, requests, now=now):
+    for result in post_transfers(session, requests, business_day=period.starts_on, now=now):
         if not result.ok:
             raise Conflict(f"funding {result.key} failed: {result.status}")

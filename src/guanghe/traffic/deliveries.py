@@ -16,11 +16,13 @@ from guanghe.errors import Conflict
 from guanghe.ledger import (
     AccountKey,
     TransferRequest,
+    TransferStatus,
     get_account,
     open_accounts,
+    paid_sources,
     post_transfers,
 )
-from guanghe.store import BoostDelivery, LedgerTransfer
+from guanghe.store import BoostDelivery
 from guanghe.traffic.budgets import ISSUANCE, pool_account
 from guanghe.traffic.planning import IntArray
 from guanghe.traffic.programs import Programs
@@ -127,14 +129,7 @@ def settle_deliveries(
     already settled for the day are skipped. Returns the number of transfers created.
     """
     ids, amounts = delivered_by_creator(session, day, day)
-    settled = set(
-        session.scalars(
-            select(LedgerTransfer.source_id).where(
-                LedgerTransfer.source_kind == "boost_delivery",
-                LedgerTransfer.source_id.like(f"{day}:%"),
-            )
-        )
-    )
+    settled = paid_sources(session, "boost_delivery", id_prefix=f"{day}:")
     unsettled = np.array([f"{day}:{c}" not in settled for c in ids.tolist()], dtype=bool)
     ids, amounts = ids[unsettled], amounts[unsettled]
     pools = sorted({pool_of.get(int(c), programs.pool_names[-1]) for c in ids.tolist()})
@@ -180,8 +175,8 @@ def settle_deliveries(
                 )
             )
     created = 0
-    for result in post_transfers(session, requests, now=now):
+    for result in post_transfers(session, requests, business_day=day, now=now):
         if not result.ok:
             raise Conflict(f"settling {result.key} failed: {result.status}")
-        created += result.status == "created"
+        created += result.status is TransferStatus.CREATED
     return created

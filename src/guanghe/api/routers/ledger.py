@@ -51,7 +51,8 @@ class TransferOut(BaseModel):
     source_id: str | None
     actor: str | None
     memo: str
-    created_at: dt.datetime
+    business_day: dt.date = Field(description="The day the transfer is for")
+    created_at: dt.datetime = Field(description="When the transfer was posted")
 
 
 class AdjustmentIn(BaseModel):
@@ -181,7 +182,7 @@ def post_adjustment(
         reason=body.reason,
         now=dt.datetime.now(dt.UTC),
     )
-    if result.status == "exists":
+    if result.status is ledger.TransferStatus.EXISTS:
         response.status_code = 200
     return PostingOut(key=result.key, status=result.status, transfer_id=result.transfer_id)
 
