@@ -5,7 +5,8 @@ relational store (the creator exists; the work exists and is that creator's; an 
 campaign and an order's or refund's product exist). A file with any
 bad row applies nothing and yields a row-level report. Rows whose ``event_id`` is already in
 the log with identical content are skipped, so ingesting a file twice changes nothing; the same
-``event_id`` with different content is a bad row.
+``event_id`` with different content is a bad row. The log is read for those ids and appended to
+under one hold of its lock, so two overlapping ingests of one file still log each event once.
 
 Reports are CSV with columns ``row, event_id, field, error``; rows are numbered from 1 in file
 order (data records of a CSV, header not counted; lines of a JSON Lines file; rows of Parquet).
@@ -80,18 +81,19 @@ def ingest_file(log: EventLog, path: Path, referents: Referents, report_path: Pa
     """
     raw = read_event_file(path)
     table, problems = validate_events(raw, referents)
-    fresh, conflicts = _split_against_log(log, table, raw)
-    problems = pd.concat([p for p in (problems, conflicts) if not p.empty] or [problems])
-    if not problems.empty:
-        _write_report(problems, report_path)
-        bad = problems["row"].nunique()
-        raise RejectedBatch(
-            f"{bad} of {len(raw)} rows in {path.name} are invalid; nothing was ingested "
-            f"(report: {report_path})",
-            report_path,
-            bad,
-        )
-    added = log.append(fresh)
+    with log.writer() as writer:  # what is already logged is read and appended under one lock
+        fresh, conflicts = _split_against_log(writer.existing(table), table, raw)
+        problems = pd.concat([p for p in (problems, conflicts) if not p.empty] or [problems])
+        if not problems.empty:
+            _write_report(problems, report_path)
+            bad = problems["row"].nunique()
+            raise RejectedBatch(
+                f"{bad} of {len(raw)} rows in {path.name} are invalid; nothing was ingested "
+                f"(report: {report_path})",
+                report_path,
+                bad,
+            )
+        added = writer.append(fresh)
     return IngestResult(rows=len(raw), added=added, already_logged=table.num_rows - added)
 
 
@@ -348,10 +350,10 @@ def _rows(frame: pd.DataFrame, mask: pd.Series, field: str, error: str | pd.Seri
 
 
 def _split_against_log(
-    log: EventLog, table: pa.Table, raw: pd.DataFrame
+    existing: pa.Table, table: pa.Table, raw: pd.DataFrame
 ) -> tuple[pa.Table, pd.DataFrame]:
-    """The rows not yet logged, and a report of those logged with different content."""
-    existing = log.existing(table)
+    """The rows not yet logged (``existing``: the logged rows sharing an ``event_id`` with
+    ``table``), and a report of those logged with different content."""
     if existing.num_rows == 0:
         return table, pd.DataFrame(columns=REPORT_COLUMNS)
     incoming = table.to_pandas().assign(row=_row_numbers(table, raw))

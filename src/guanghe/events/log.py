@@ -42,25 +42,18 @@ class EventLog:
     def append(self, events: pa.Table) -> int:
         """Add ``events`` (conforming to :data:`EVENT_SCHEMA`) as one atomic batch.
 
-        The caller guarantees the rows are valid and their ``event_id`` new; ingest checks
-        both. Returns the number of rows written.
+        The caller guarantees the rows are valid and their ``event_id`` new; a caller that
+        must check which are new does so inside :meth:`writer`. Returns the rows written.
         """
-        events = events.select(EVENT_SCHEMA.names).cast(EVENT_SCHEMA)
-        if events.num_rows == 0:
-            return 0
+        with self.writer() as writer:
+            return writer.append(events)
+
+    @contextmanager
+    def writer(self) -> Iterator[LogWriter]:
+        """The log's one writer, holding its lock until the block ends, so what the block
+        reads of the log (:meth:`LogWriter.existing`) is still true when it appends."""
         with self._locked():
-            batch = uuid.uuid4().hex
-            staging = self.root / _STAGING / batch
-            dates = pc.cast(events["ts"], pa.date32())
-            for day in pc.unique(dates).to_pylist():
-                part = events.filter(pc.equal(dates, pa.scalar(day, pa.date32())))
-                part = part.sort_by([("creator_id", "ascending"), ("ts", "ascending")])
-                target = staging / f"date={day.isoformat()}"
-                target.mkdir(parents=True)
-                pq.write_table(part, target / f"part-{batch}.parquet", compression="zstd")
-            _write_atomically(staging / _COMMITTED, batch)
-            self._publish(staging)
-        return int(events.num_rows)
+            yield LogWriter(self)
 
     def connect(self) -> duckdb.DuckDBPyConnection:
         """A DuckDB connection with a view ``events`` over the whole log (plus ``date``)."""
@@ -93,18 +86,6 @@ class EventLog:
         """Number of event rows in the log."""
         return sum(pq.ParquetFile(f).metadata.num_rows for f in self.files())
 
-    def existing(self, events: pa.Table) -> pa.Table:
-        """The logged rows whose ``event_id`` appears in ``events`` (log columns only)."""
-        if not self.files() or events.num_rows == 0:
-            return EVENT_SCHEMA.empty_table()
-        con = self.connect()
-        con.register("_incoming", events.select(["event_id"]))
-        columns = ", ".join(f'e."{n}"' for n in EVENT_SCHEMA.names)
-        found = con.sql(
-            f"SELECT {columns} FROM events e SEMI JOIN _incoming i USING (event_id)"
-        ).to_arrow_table()
-        return found.cast(EVENT_SCHEMA)
-
     @contextmanager
     def _locked(self) -> Iterator[None]:
         self.root.mkdir(parents=True, exist_ok=True)
@@ -123,16 +104,56 @@ class EventLog:
             return
         for staging in staging_root.iterdir():
             if (staging / _COMMITTED).exists():
-                self._publish(staging)
+                _publish(self.root, staging)
             else:
                 shutil.rmtree(staging)
 
-    def _publish(self, staging: Path) -> None:
-        for staged in sorted(staging.glob("date=*/part-*.parquet")):
-            target = self.root / staged.parent.name / staged.name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            staged.replace(target)
-        shutil.rmtree(staging)
+
+class LogWriter:
+    """What may be done to an :class:`EventLog` while holding its lock (see
+    :meth:`EventLog.writer`)."""
+
+    def __init__(self, log: EventLog) -> None:
+        self.log = log
+
+    def existing(self, events: pa.Table) -> pa.Table:
+        """The logged rows whose ``event_id`` appears in ``events`` (log columns only)."""
+        if not self.log.files() or events.num_rows == 0:
+            return EVENT_SCHEMA.empty_table()
+        con = self.log.connect()
+        con.register("_incoming", events.select(["event_id"]))
+        columns = ", ".join(f'e."{n}"' for n in EVENT_SCHEMA.names)
+        found = con.sql(
+            f"SELECT {columns} FROM events e SEMI JOIN _incoming i USING (event_id)"
+        ).to_arrow_table()
+        return found.cast(EVENT_SCHEMA)
+
+    def append(self, events: pa.Table) -> int:
+        """Write ``events`` as one atomic batch (see :meth:`EventLog.append`)."""
+        events = events.select(EVENT_SCHEMA.names).cast(EVENT_SCHEMA)
+        if events.num_rows == 0:
+            return 0
+        root = self.log.root
+        batch = uuid.uuid4().hex
+        staging = root / _STAGING / batch
+        dates = pc.cast(events["ts"], pa.date32())
+        for day in pc.unique(dates).to_pylist():
+            part = events.filter(pc.equal(dates, pa.scalar(day, pa.date32())))
+            part = part.sort_by([("creator_id", "ascending"), ("ts", "ascending")])
+            target = staging / f"date={day.isoformat()}"
+            target.mkdir(parents=True)
+            pq.write_table(part, target / f"part-{batch}.parquet", compression="zstd")
+        _write_atomically(staging / _COMMITTED, batch)
+        _publish(root, staging)
+        return int(events.num_rows)
+
+
+def _publish(root: Path, staging: Path) -> None:
+    for staged in sorted(staging.glob("date=*/part-*.parquet")):
+        target = root / staged.parent.name / staged.name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        staged.replace(target)
+    shutil.rmtree(staging)
 
 
 def _write_atomically(path: Path, text: str) -> None:
