@@ -82,13 +82,12 @@ def seed_platform(runtime: Runtime) -> SeedPlatform:
 
 
 def write(rows: list[dict[str, object]], path: Path) -> Path:
-    frame = pd.DataFrame(rows)
-    if path.suffix == ".csv":
-        frame.to_csv(path, index=False)
-    elif path.suffix == ".jsonl":
+    if path.suffix == ".jsonl":
         path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    elif path.suffix == ".csv":
+        pd.DataFrame(rows).to_csv(path, index=False)
     else:
-        pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), path)
+        pq.write_table(pa.Table.from_pandas(pd.DataFrame(rows), preserve_index=False), path)
     return path
 
 
@@ -256,4 +255,81 @@ def test_unreadable_files_are_invalid_input(
         path.write_text(content)
     with pytest.raises(InvalidInput, match=message.replace("(", r"\(").replace(")", r"\)")):
         ingest(runtime, path)
+    assert runtime.event_log.count() == 0
+
+
+def test_a_csv_record_with_an_extra_field_is_a_bad_row_among_the_others(
+    runtime: Runtime, seed_platform: SeedPlatform, tmp_path: Path
+) -> None:
+    path = write(GOOD[:4], tmp_path / "events.csv")
+    header, *lines = path.read_text().splitlines()
+    lines[1] += ",surplus"
+    lines[3] = lines[3].replace(",2,", ",424242,", 1)  # creator_id: no such creator
+    path.write_text("\n".join([header, *lines]) + "\n")
+    with pytest.raises(RejectedBatch) as caught:
+        ingest(runtime, path)
+    report = pd.read_csv(caught.value.report_path, dtype=str, keep_default_na=False)
+    assert report[["row", "event_id", "field"]].values.tolist() == [
+        ["2", "e2", "record"],
+        ["4", "e4", "creator_id"],
+    ]
+    assert "has 8 fields; the header names 7" in report["error"][0]
+    assert caught.value.bad_rows == 2
+    assert runtime.event_log.count() == 0
+
+
+def test_json_lines_with_unknown_or_missing_keys_are_bad_rows_among_the_others(
+    runtime: Runtime, seed_platform: SeedPlatform, tmp_path: Path
+) -> None:
+    rows = [dict(GOOD[0], colour="red"), GOOD[1], dict(GOOD[2], creator_id="two")]
+    rows.append({k: v for k, v in GOOD[3].items() if k != "ts"})
+    with pytest.raises(RejectedBatch) as caught:
+        ingest(runtime, write(rows, tmp_path / "events.jsonl"))
+    report = pd.read_csv(caught.value.report_path, dtype=str, keep_default_na=False)
+    assert report[["row", "field"]].values.tolist() == [
+        ["1", "colour"],
+        ["3", "creator_id"],
+        ["4", "ts"],
+    ]
+    assert report["error"][0] == "not an event field"
+    assert runtime.event_log.count() == 0
+
+
+UNSTORABLE: list[tuple[str, dict[str, object], str, str]] = [
+    ("event_id", {"event_id": "e\x001"}, "e\\x001", "holds a NUL character at position 1"),
+    ("event_id", {"event_id": "e\ud8001"}, "e\\ud8001", "holds a lone surrogate"),
+    ("event_id", {"event_id": "e" * 129}, "e" * 64 + "…", "at most 128 are allowed"),
+    ("ref_event_id", {"ref_event_id": "e5\x00"}, "bad", "holds a NUL character"),
+    ("type", {"type": "play\x00"}, "bad", "holds a NUL character"),
+    ("ts", {"ts": "2026-11-28T10:00:00Z\ud800"}, "bad", "holds a lone surrogate"),
+]
+
+
+@pytest.mark.parametrize(
+    ("suffix", "field", "change", "shown", "message"),
+    [
+        (suffix, *case)
+        for suffix in (".jsonl", ".csv", ".parquet")
+        for case in UNSTORABLE
+        # only JSON's escapes can carry a lone surrogate, not UTF-8 text or Parquet
+        if suffix == ".jsonl" or not any("\ud800" in str(v) for v in case[1].values())
+    ],
+)
+def test_text_no_store_can_hold_is_a_bad_row(
+    runtime: Runtime,
+    seed_platform: SeedPlatform,
+    tmp_path: Path,
+    suffix: str,
+    field: str,
+    change: dict[str, object],
+    shown: str,
+    message: str,
+) -> None:
+    bad = {"event_id": "bad", "type": "refund", "ts": "2026-11-28T13:00:00Z", "creator_id": 3}
+    bad |= {"ref_event_id": "e5", "amount_fen": 100} | change
+    with pytest.raises(RejectedBatch) as caught:
+        ingest(runtime, write([*GOOD, bad], tmp_path / f"events{suffix}"))
+    report = pd.read_csv(caught.value.report_path, dtype=str, keep_default_na=False)
+    assert report[["row", "event_id", "field"]].values.tolist() == [["8", shown, field]]
+    assert message in report["error"][0]
     assert runtime.event_log.count() == 0

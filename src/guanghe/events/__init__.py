@@ -1,7 +1,21 @@
-"""Behaviour events: the schema, the date-partitioned Parquet log and validated ingest."""
+"""Behaviour events: the schema, the date-partitioned Parquet log, validated ingest and the
+quarantine of logged events."""
 
 from guanghe.events.ingest import IngestResult, Referents, ingest_file
 from guanghe.events.log import EventLog
-from guanghe.events.schema import EVENT_SCHEMA, EVENT_TYPES
+from guanghe.events.quarantine import QuarantineResult, Tombstone, quarantine_events, tombstones
+from guanghe.events.schema import EVENT_SCHEMA, EVENT_TYPES, TOMBSTONE_SCHEMA
 
-__all__ = ["EVENT_SCHEMA", "EVENT_TYPES", "EventLog", "IngestResult", "Referents", "ingest_file"]
+__all__ = [
+    "EVENT_SCHEMA",
+    "EVENT_TYPES",
+    "TOMBSTONE_SCHEMA",
+    "EventLog",
+    "IngestResult",
+    "QuarantineResult",
+    "Referents",
+    "Tombstone",
+    "ingest_file",
+    "quarantine_events",
+    "tombstones",
+]

@@ -5,38 +5,37 @@ relational store (the creator exists; the work exists and is that creator's; an 
 campaign and an order's or refund's product exist). A file with any
 bad row applies nothing and yields a row-level report. Rows whose ``event_id`` is already in
 the log with identical content are skipped, so ingesting a file twice changes nothing; the same
-``event_id`` with different content is a bad row.
+``event_id`` with different content is a bad row. The log is read for those ids and appended to
+under one hold of its lock, so two overlapping ingests of one file still log each event once.
 
 Reports are CSV with columns ``row, event_id, field, error``; rows are numbered from 1 in file
 order (data records of a CSV, header not counted; lines of a JSON Lines file; rows of Parquet).
+Every problem of every row is reported, those found while reading the file included
+(:mod:`guanghe.events.files`: unknown JSON keys, extra CSV fields, text no store can hold).
 """
 
 from __future__ import annotations
 
-import json
-import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.parquet as pq
 
-from guanghe.errors import InvalidInput, RejectedBatch
+from guanghe.errors import RejectedBatch
+from guanghe.events.files import EventRows, read_event_file
 from guanghe.events.log import EventLog
 from guanghe.events.schema import (
     EVENT_SCHEMA,
     EVENT_TYPES,
-    OPTIONAL_COLUMNS,
     REQUIRED_COLUMNS,
     TYPE_ALLOWS,
     TYPE_REQUIRES,
     TYPE_SPECIFIC_COLUMNS,
 )
 
-SUFFIXES = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet"}
 REPORT_COLUMNS = ["row", "event_id", "field", "error"]
 _ID = r"^\+?0*[1-9]\d{0,17}(\.0*)?$"  # integral decimals ("100.0") from CSV exports
 _NON_NEGATIVE = r"^\+?\d{1,18}(\.0*)?$"
@@ -78,115 +77,35 @@ def ingest_file(log: EventLog, path: Path, referents: Referents, report_path: Pa
     Raises :class:`InvalidInput` for an unreadable file or wrong columns and
     :class:`RejectedBatch` (report written to ``report_path``) when any row is bad.
     """
-    raw = read_event_file(path)
-    table, problems = validate_events(raw, referents)
-    fresh, conflicts = _split_against_log(log, table, raw)
-    problems = pd.concat([p for p in (problems, conflicts) if not p.empty] or [problems])
-    if not problems.empty:
-        _write_report(problems, report_path)
-        bad = problems["row"].nunique()
-        raise RejectedBatch(
-            f"{bad} of {len(raw)} rows in {path.name} are invalid; nothing was ingested "
-            f"(report: {report_path})",
-            report_path,
-            bad,
-        )
-    added = log.append(fresh)
+    rows = read_event_file(path)
+    raw = rows.frame
+    table, problems = validate_events(rows, referents)
+    with log.writer() as writer:  # what is already logged is read and appended under one lock
+        fresh, conflicts = _split_against_log(writer.existing(table), table, raw)
+        problems = pd.concat([p for p in (problems, conflicts) if not p.empty] or [problems])
+        if not problems.empty:
+            _write_report(problems, report_path)
+            bad = problems["row"].nunique()
+            raise RejectedBatch(
+                f"{bad} of {len(raw)} rows in {path.name} are invalid; nothing was ingested "
+                f"(report: {report_path})",
+                report_path,
+                bad,
+            )
+        added = writer.append(fresh)
     return IngestResult(rows=len(raw), added=added, already_logged=table.num_rows - added)
 
 
-def read_event_file(path: Path) -> pd.DataFrame:
-    """The file's records as a frame of canonical strings ("" for missing), one per row.
-
-    JSON Lines records that are not JSON objects become rows with a ``_line_error``.
-    """
-    kind = SUFFIXES.get(path.suffix.lower())
-    if kind is None:
-        raise InvalidInput(
-            f"{path.name}: unsupported file type; expected one of {', '.join(sorted(SUFFIXES))}"
-        )
-    if not path.is_file():
-        raise InvalidInput(f"{path}: no such file")
-    try:
-        if kind == "csv":
-            frame = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
-        elif kind == "parquet":
-            frame = pq.read_table(path).to_pandas(types_mapper=None).astype(object)
-        else:
-            frame = _read_jsonl(path)
-    except (ValueError, OSError, pa.ArrowException, UnicodeDecodeError) as exc:
-        raise InvalidInput(f"{path.name}: cannot read as {kind}: {exc}") from exc
-    _check_columns(frame, path)
-    canonical: pd.DataFrame = frame.apply(lambda column: column.map(_canonical))
-    return canonical.reset_index(drop=True)
-
-
-def _read_jsonl(path: Path) -> pd.DataFrame:
-    records: list[dict[str, Any]] = []
-    with path.open(encoding="utf-8") as handle:
-        for line in handle:
-            if not line.strip():
-                records.append({"_line_error": "empty line"})
-                continue
-            try:
-                value = json.loads(line)
-            except json.JSONDecodeError as exc:
-                records.append({"_line_error": f"not valid JSON: {exc.msg}"})
-                continue
-            if not isinstance(value, dict):
-                records.append({"_line_error": "not a JSON object"})
-            else:
-                records.append(value)
-    return pd.DataFrame.from_records(records, columns=_columns_in_order(records))
-
-
-def _columns_in_order(records: list[dict[str, Any]]) -> list[str]:
-    seen: dict[str, None] = {}
-    for record in records:
-        seen.update(dict.fromkeys(record))
-    return list(seen) or list(REQUIRED_COLUMNS)
-
-
-def _check_columns(frame: pd.DataFrame, path: Path) -> None:
-    columns = [c for c in frame.columns if c != "_line_error"]
-    missing = [c for c in REQUIRED_COLUMNS if c not in columns]
-    unknown = [c for c in columns if c not in EVENT_SCHEMA.names]
-    if missing:
-        raise InvalidInput(f"{path.name}: missing required column(s): {', '.join(missing)}")
-    if unknown:
-        raise InvalidInput(
-            f"{path.name}: unknown column(s): {', '.join(map(str, unknown))}; "
-            f"allowed: {', '.join(EVENT_SCHEMA.names)}"
-        )
-
-
-def _canonical(value: object) -> str:
-    """One cell as text: missing → "", booleans lower-case, integral floats without ".0"."""
-    if value is None or value is pd.NaT:
-        return ""
-    if isinstance(value, bool | np.bool_):
-        return "true" if value else "false"
-    if isinstance(value, float | np.floating):
-        if math.isnan(value):
-            return ""
-        return str(int(value)) if float(value).is_integer() else repr(float(value))
-    if isinstance(value, pd.Timestamp):
-        return value.isoformat() if value.tzinfo is not None else value.isoformat() + "?"
-    return str(value).strip()
-
-
-def validate_events(raw: pd.DataFrame, referents: Referents) -> tuple[pa.Table, pd.DataFrame]:
+def validate_events(rows: EventRows, referents: Referents) -> tuple[pa.Table, pd.DataFrame]:
     """The valid rows as an :data:`EVENT_SCHEMA` table (duplicates collapsed), and a report
-    frame of the problems (columns :data:`REPORT_COLUMNS`, ``row`` 1-based)."""
-    frame = raw.copy()
-    for column in OPTIONAL_COLUMNS:
-        if column not in frame:
-            frame[column] = ""
-    problems: list[pd.DataFrame] = []
-    unreadable = frame["_line_error"] != "" if "_line_error" in frame else frame.index < 0
+    frame of every problem (columns :data:`REPORT_COLUMNS`, ``row`` 1-based), those found
+    while reading included."""
+    frame = rows.frame
+    unreadable = pd.Series(rows.unreadable, index=frame.index)
+    problems = [_read_problems(rows)]
 
     def flag(mask: pd.Series, field: str, message: str | pd.Series) -> None:
-        mask = mask & ~unreadable
+        mask = mask & ~unreadable & ~rows.blocked[field]
         if mask.any():
             text = message[mask] if isinstance(message, pd.Series) else message
             problems.append(
@@ -200,20 +119,7 @@ def validate_events(raw: pd.DataFrame, referents: Referents) -> tuple[pa.Table, 
                 )
             )
 
-    if unreadable.any():
-        problems.append(
-            pd.DataFrame(
-                {
-                    "row": frame.index[unreadable] + 1,
-                    "event_id": "",
-                    "field": "record",
-                    "error": frame["_line_error"][unreadable],
-                }
-            )
-        )
     flag(frame["event_id"] == "", "event_id", "missing")
-    flag(frame["event_id"].str.len() > 128, "event_id", "longer than 128 characters")
-    flag(frame["ref_event_id"].str.len() > 128, "ref_event_id", "longer than 128 characters")
     flag(~frame["type"].isin(EVENT_TYPES), "type", "must be one of " + ", ".join(EVENT_TYPES))
 
     ts_shape = frame["ts"].str.fullmatch(_RFC3339)
@@ -254,7 +160,7 @@ def validate_events(raw: pd.DataFrame, referents: Referents) -> tuple[pa.Table, 
         "orders are one per row (count 1)",
     )
 
-    report = pd.concat(problems) if problems else pd.DataFrame(columns=REPORT_COLUMNS)
+    report = pd.concat([p for p in problems if not p.empty] or [problems[0]])
     good = ~frame.index.isin(report["row"] - 1)
     table = pa.table(
         {
@@ -280,6 +186,20 @@ def validate_events(raw: pd.DataFrame, referents: Referents) -> tuple[pa.Table, 
         report = pd.concat([report, *extra])
         table = table.filter(pa.array(~np.isin(table["__row"].to_numpy(), report["row"])))
     return table.drop_columns(["__row"]).cast(EVENT_SCHEMA), report.sort_values(["row", "field"])
+
+
+def _read_problems(rows: EventRows) -> pd.DataFrame:
+    """The problems found while reading, with each row's ``event_id`` as the frame shows it."""
+    numbers = [row for row, _, _ in rows.problems]
+    return pd.DataFrame(
+        {
+            "row": pd.Series(numbers, dtype="int64"),
+            "event_id": rows.frame["event_id"].to_numpy()[np.array(numbers, dtype=int) - 1],
+            "field": [field for _, field, _ in rows.problems],
+            "error": [error for _, _, error in rows.problems],
+        },
+        columns=REPORT_COLUMNS,
+    )
 
 
 def _nullable(values: pd.Series, text: pd.Series) -> pd.Series:
@@ -348,10 +268,10 @@ def _rows(frame: pd.DataFrame, mask: pd.Series, field: str, error: str | pd.Seri
 
 
 def _split_against_log(
-    log: EventLog, table: pa.Table, raw: pd.DataFrame
+    existing: pa.Table, table: pa.Table, raw: pd.DataFrame
 ) -> tuple[pa.Table, pd.DataFrame]:
-    """The rows not yet logged, and a report of those logged with different content."""
-    existing = log.existing(table)
+    """The rows not yet logged (``existing``: the logged rows sharing an ``event_id`` with
+    ``table``), and a report of those logged with different content."""
     if existing.num_rows == 0:
         return table, pd.DataFrame(columns=REPORT_COLUMNS)
     incoming = table.to_pandas().assign(row=_row_numbers(table, raw))

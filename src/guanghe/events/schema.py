@@ -86,3 +86,13 @@ TYPE_SPECIFIC_COLUMNS: Final = (
     "commission_fen",
     "ref_event_id",
 )
+
+#: One tombstone of the log's quarantine: a logged event every reader must pass over.
+TOMBSTONE_SCHEMA: Final = pa.schema(
+    [
+        pa.field("event_id", pa.string(), nullable=False),
+        pa.field("quarantined_at", pa.timestamp("us", tz="UTC"), nullable=False),
+        pa.field("quarantined_by", pa.string(), nullable=False),
+        pa.field("reason", pa.string(), nullable=False),
+    ]
+)

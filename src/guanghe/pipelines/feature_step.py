@@ -60,6 +60,8 @@ def compute_features(runtime: Runtime, date: dt.date, engine: BatchEngine) -> pa
         pq.write_table(_creators(runtime.engine), creators_path)
         pq.write_table(_works(runtime.engine, date), works_path)
         events = engine.read_parquet(_event_files(runtime, first, date, folder))
+        if tombstones := runtime.event_log.quarantine_files():  # quarantined events don't count
+            events = events.anti_join(engine.read_parquet(tombstones), "event_id")
         works = engine.read_parquet([works_path])
         daily = daily_activity(events, works, first, date)
         expr = creator_features(engine.read_parquet([creators_path]), daily, works, date)
