@@ -4,20 +4,27 @@ case, a creator with pre-diagnosis and every growth tier."""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 from collections.abc import Iterator
 
+import numpy as np
 import pytest
+from fastapi.testclient import TestClient
 from PIL import Image
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from guanghe import originality
+from guanghe import creators, originality
+from guanghe.access import Principal, create_token
 from guanghe.analytics import ecosystem_report, parse_period
+from guanghe.api import create_app
 from guanghe.pipelines import run_cycle
+from guanghe.pipelines.ad_spend_step import charge_day
+from guanghe.pipelines.settlement_step import settle_day
 from guanghe.runtime import Runtime
 from guanghe.sim import PlatformSummary, generate_platform
 from guanghe.sim.reuploads import DemoUpload, publish_demo_reuploads
-from guanghe.store import Work
+from guanghe.store import Creator, LedgerTransfer, Work, transaction
 from tests.sim.conftest import make_runtime
 
 CREATORS, DAYS, SEED = 500, 14, 7
@@ -32,6 +39,11 @@ def demo(
     with runtime.sessions() as session:
         assert originality.count_unindexed(session) == 0  # indexed at generation
     uploads = publish_demo_reuploads(runtime, seed=SEED)
+    day = summary.first_date
+    while day < summary.last_date:  # as `guanghe demo` does before its cycle
+        charge_day(runtime, day)
+        settle_day(runtime, day)
+        day += dt.timedelta(days=1)
     run_cycle(runtime, summary.last_date)
     yield runtime, summary, uploads
     runtime.engine.dispose()
@@ -75,3 +87,82 @@ def test_the_demo_re_uploads_happen_in_the_simulated_period_and_protect_their_au
     protected = {m.key: m for m in report.metrics}["protected_original_authors"]
     assert authors
     assert protected.current.value == len(authors)
+
+
+OPERATOR = Principal(0, "operator", None)
+
+
+def test_orders_happen_and_each_is_settled_into_the_ledger(
+    demo: tuple[Runtime, PlatformSummary, list[DemoUpload]],
+) -> None:
+    runtime, _, _ = demo
+    con = runtime.event_log.connect()
+    try:
+        orders = con.sql(
+            "SELECT event_id, product_id, commission_fen FROM events WHERE type = 'order'"
+        ).fetchnumpy()
+    finally:
+        con.close()
+    assert orders["event_id"].size > 0
+    assert (np.asarray(orders["commission_fen"]) > 0).all()
+    assert (np.asarray(orders["product_id"]) >= 1).all()
+    with runtime.sessions() as session:
+        keys = set(
+            session.scalars(select(LedgerTransfer.key).where(LedgerTransfer.code == "commission"))
+        )
+        posted = session.scalar(
+            select(func.count())
+            .select_from(LedgerTransfer)
+            .where(LedgerTransfer.code == "commission_post")
+        )
+    assert keys == {f"commission:{event_id}" for event_id in orders["event_id"].tolist()}
+    assert posted  # return windows closed within the period: commissions were paid
+
+
+def test_an_originality_case_waits_for_the_operator(
+    demo: tuple[Runtime, PlatformSummary, list[DemoUpload]],
+) -> None:
+    runtime, _, _ = demo
+    with runtime.sessions() as session:
+        assert originality.list_cases(session, OPERATOR, status="open")
+
+
+def test_every_growth_tier_has_creators(
+    demo: tuple[Runtime, PlatformSummary, list[DemoUpload]],
+) -> None:
+    runtime, summary, _ = demo
+    data_dir = runtime.settings.data_dir
+    rules = creators.load_rules(creators.rules_path(data_dir))
+    counts = creators.tier_counts(OPERATOR, snapshots=data_dir / "snapshots", rules=rules)
+    assert counts.as_of == summary.last_date
+    assert [t.tier for t in counts.tiers] == [t.name for t in rules.tiers]
+    assert all(t.creators > 0 for t in counts.tiers), counts
+
+
+def test_a_creator_with_100_000_followers_can_use_pre_diagnosis(
+    demo: tuple[Runtime, PlatformSummary, list[DemoUpload]],
+) -> None:
+    runtime, _, _ = demo
+    with transaction(runtime.sessions) as session:
+        creator = session.scalars(
+            select(Creator).where(Creator.follower_count >= 100_000).order_by(Creator.id).limit(1)
+        ).one()
+        _, token = create_token(
+            session,
+            role="creator",
+            subject_id=creator.id,
+            name="demo test",
+            now=dt.datetime.now(dt.UTC),
+        )
+    cover = io.BytesIO()
+    Image.fromarray(np.random.default_rng(SEED).integers(0, 255, (240, 135, 3), np.uint8)).save(
+        cover, "PNG"
+    )
+    with TestClient(create_app(runtime), raise_server_exceptions=False) as client:
+        response = client.post(
+            "/v1/diagnosis",
+            headers={"Authorization": f"Bearer {token}"},
+            data={"creator_id": str(creator.id), "title": "A draft to check before posting"},
+            files={"cover": ("cover.png", cover.getvalue(), "image/png")},
+        )
+    assert response.status_code == 200, response.text

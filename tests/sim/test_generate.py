@@ -18,6 +18,8 @@ from guanghe.errors import Conflict, InvalidInput
 from guanghe.events.schema import EVENT_SCHEMA, EVENT_TYPES
 from guanghe.runtime import Runtime
 from guanghe.sim import DEFAULT_END_DATE, PlatformSummary, generate_platform
+from guanghe.sim.content import HISTORY_DAYS
+from guanghe.sim.population import HEAD_FOLLOWERS, head_size
 from guanghe.sim.truth import load_ground_truth
 from guanghe.store.models import Creator, Institution, Work
 
@@ -81,6 +83,8 @@ def test_same_seed_same_platform_other_seed_differs(
             a = (first.settings.covers_dir / cover).read_bytes()
             assert a == (second.settings.covers_dir / cover).read_bytes()
         assert _rows(first, Creator) != _rows(other, Creator)
+        for runtime in (first, other):  # a small platform has orders too
+            assert pc.sum(pc.equal(_events(runtime)["type"], "order")).as_py() > 0
         assert not _events(first).equals(_events(other))
     finally:
         for runtime in (first, second, other):
@@ -111,11 +115,18 @@ def test_creators_are_plausible(platform: Platform) -> None:
 def test_works_are_plausible(platform: Platform) -> None:
     runtime, summary = platform
     works = _rows(runtime, Work)
+    established = set(
+        pc.filter(
+            load_ground_truth(runtime.settings)["creator_id"],
+            load_ground_truth(runtime.settings)["established"],
+        ).to_pylist()
+    )
     start = dt.datetime.combine(summary.first_date, dt.time(), tzinfo=dt.UTC)
     end = start + dt.timedelta(days=DAYS)
+    history = start - dt.timedelta(days=HISTORY_DAYS)
     for _, creator_id, published_at, title, caption, hashtags, vertical, duration, cover in works:
         assert 1 <= creator_id <= CREATORS
-        assert start <= published_at < end
+        assert (history if creator_id in established else start) <= published_at < end
         assert title
         assert caption
         assert 1 <= len(hashtags) <= 5
@@ -123,6 +134,24 @@ def test_works_are_plausible(platform: Platform) -> None:
         assert 1 <= vertical <= 16
         assert 7 <= duration <= 600
         assert cover.endswith(".png")
+
+
+def test_the_head_is_large_and_long_active_with_works_before_the_period(
+    platform: Platform,
+) -> None:
+    runtime, summary = platform
+    truth = load_ground_truth(runtime.settings).to_pylist()
+    head = [row for row in truth if row["established"]]
+    assert len(head) == head_size(CREATORS) == 8
+    low, high = HEAD_FOLLOWERS
+    assert all(low <= row["followers_initial"] <= high for row in head)
+    assert max(row["followers_initial"] for row in head) >= 1_000_000
+    assert all((summary.first_date - row["joined_on"]).days >= 2 * 365 for row in head)
+    start = dt.datetime.combine(summary.first_date, dt.time(), tzinfo=dt.UTC)
+    before = {row[1] for row in _rows(runtime, Work) if row[2] < start}
+    assert before == {row["creator_id"] for row in head}
+    sellers = sum(row["commerce"] for row in head)
+    assert sellers == len(head) // 2
 
 
 def test_events_follow_the_schema_rules(platform: Platform) -> None:
@@ -262,7 +291,7 @@ def test_progress_reaches_every_total(tmp_path: Path, runtime_factory: RuntimeFa
         )
     finally:
         runtime.engine.dispose()
-    assert set(seen) == {"creators", "works", "events", "covers"}
+    assert set(seen) == {"creators", "works", "events", "covers", "fingerprints"}
     assert all(done == total for done, total in seen.values())
 
 

@@ -25,6 +25,7 @@ from guanghe.api import create_app
 from guanghe.runtime import Runtime
 from guanghe.settings import Settings
 from guanghe.store import Creator, Institution, Work, transaction
+from tests.web.growth_sample import write_growth_snapshot
 
 pytestmark = pytest.mark.browser
 
@@ -51,6 +52,18 @@ CREATORS = [
     (8, "hill.village", 6, "growing", 121_000, 2),
     (9, "court.side", 7, "novice", 950, None),
 ]
+#: id -> tier, stage, quality, followers, works_28d, active_days_28d, continuous_months
+TIERS = {
+    1: ("rising", "growing", 52.0, 184_000, 8, 5, 2),
+    2: ("elite", "mature", 88.0, 2_350_000, 24, 18, 7),
+    3: ("starter", "novice", 12.0, 2_100, 1, 1, 0),
+    4: ("star", "mature", 74.5, 980_000, 15, 11, 2),
+    5: ("rising", "growing", 47.0, 76_500, 6, 4, 1),
+    6: ("star", "growing", 61.0, 310_000, 10, 7, 3),
+    7: ("starter", "novice", 30.0, 8_400, 2, 2, 1),
+    8: ("starter", "growing", 38.0, 121_000, 3, 3, 1),
+    9: ("starter", "novice", 5.0, 950, 0, 0, 0),
+}
 
 
 @dataclass(frozen=True)
@@ -61,7 +74,9 @@ class LiveServer:
 
 
 def _seed(runtime: Runtime) -> tuple[str, str]:
-    """A small platform over two weeks; returns an operator and a creator (id 4) token."""
+    """A small platform over two weeks, assessed; returns an operator and a creator (id 4)
+    token."""
+    write_growth_snapshot(runtime.settings.data_dir, NOW.date(), TIERS)
     with transaction(runtime.sessions) as session:
         session.add_all(
             Institution(id=i, name=name, founded_on=dt.date(2020, 1, 1))
@@ -234,4 +249,38 @@ def test_creator_sees_only_itself(live_server: LiveServer, tab: BrowserTab) -> N
     assert drawn
     page.click("text=Sign out")
     page.wait_for_url(f"{live_server.url}/login")
+    tab.assert_local_and_clean()
+
+
+def test_operator_sees_creators_per_tier(live_server: LiveServer, tab: BrowserTab) -> None:
+    page = tab.page
+    sign_in(page, live_server.url, live_server.operator_token)
+    rows = page.locator("#tier-counts tbody tr")
+    expect(rows).to_have_count(4)
+    counts = [row.split("\t") for row in rows.all_inner_texts()]
+    assert counts == [["Starter", "4"], ["Rising", "2"], ["Star", "2"], ["Elite", "1"]]
+    tab.assert_local_and_clean()
+
+
+def test_creator_sees_tier_rights_and_the_path_to_the_next(
+    live_server: LiveServer, tab: BrowserTab
+) -> None:
+    page = tab.page
+    sign_in(page, live_server.url, live_server.creator_token)
+    expect(page.locator("#growth-tier")).to_have_text("Star")
+    expect(page.locator('#growth-rights [data-right="pre_diagnosis"]')).to_have_attribute(
+        "data-status", "active"
+    )
+    coming = page.locator('#growth-rights [data-status="coming"]')
+    expect(coming).to_have_count(2)
+    expect(coming.first).to_contain_text("coming")
+    expect(page.locator("#next-tier")).to_have_text("Elite")
+    followers = page.locator('[data-requirement="min_followers"]')
+    expect(followers).to_have_attribute("data-met", "no")
+    expect(followers.locator("td.num")).to_have_text(["980,000", "1,000,000"])
+    expect(page.locator('[data-requirement="min_continuous_months"] td.num')).to_have_text(
+        ["2", "3"]
+    )
+    expect(page.locator('[data-requirement="min_quality"]')).to_have_attribute("data-met", "yes")
+    assert page.locator("#growth progress").count() == 2
     tab.assert_local_and_clean()

@@ -14,7 +14,7 @@ from guanghe.creators.catalog import (
     list_creators,
     list_works,
 )
-from guanghe.creators.growth import GrowthView, creator_growth
+from guanghe.creators.growth import GrowthView, TierCounts, creator_growth, tier_counts
 from guanghe.creators.referents import StoreReferents
 from guanghe.creators.rights import check_right
 from guanghe.creators.rules import CreatorRules, load_rules, parse_rules, rules_path
@@ -30,6 +30,7 @@ __all__ = [
     "GrowthView",
     "Page",
     "StoreReferents",
+    "TierCounts",
     "VerticalView",
     "WorkFilter",
     "WorkView",
@@ -46,5 +47,6 @@ __all__ = [
     "parse_rules",
     "record_assessment",
     "rules_path",
+    "tier_counts",
     "vertical_ids",
 ]

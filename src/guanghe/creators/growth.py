@@ -1,5 +1,6 @@
 """A creator's growth view: stage, quality, tier, the rights held, what the next tier needs
-(with progress), teaching resources for the stage, and tier history."""
+(with progress), teaching resources for the stage, and tier history; and, for operators, how
+many creators hold each tier."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from guanghe.access import Principal
 from guanghe.creators.assess import requirement_values
 from guanghe.creators.catalog import get_creator
 from guanghe.creators.rules import CreatorRules, TeachingResource, Tier
-from guanghe.errors import NotFound
+from guanghe.errors import Forbidden, NotFound
 from guanghe.snapshots import latest_date, read_snapshot
 from guanghe.store import CreatorTierHistory
 
@@ -77,6 +78,35 @@ class GrowthView:
     next_tier: NextTier | None
     teaching: tuple[TeachingResource, ...]
     history: tuple[TierChange, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class TierCount:
+    tier: str
+    creators: int
+
+
+@dataclass(frozen=True, slots=True)
+class TierCounts:
+    """Creators per tier, lowest tier first (every tier of the rules, zeros included), as of
+    the newest ``creator_growth`` snapshot; ``as_of`` is ``None`` before the first one."""
+
+    as_of: dt.date | None
+    tiers: tuple[TierCount, ...]
+
+
+def tier_counts(principal: Principal, *, snapshots: Path, rules: CreatorRules) -> TierCounts:
+    """How many creators hold each tier; operators only (:class:`Forbidden` otherwise)."""
+    if principal.role != "operator":
+        raise Forbidden(f"the {principal.role} role cannot see creators by tier")
+    as_of = latest_date(snapshots, GROWTH_SNAPSHOT)
+    held: dict[str, int] = {}
+    if as_of is not None:
+        for tier in read_snapshot(snapshots, GROWTH_SNAPSHOT, as_of)["tier"].to_pylist():
+            held[tier] = held.get(tier, 0) + 1
+    names = [t.name for t in rules.tiers]
+    names += sorted(t for t in held if t not in names)  # tiers of earlier rules, if changed
+    return TierCounts(as_of=as_of, tiers=tuple(TierCount(n, held.get(n, 0)) for n in names))
 
 
 def creator_growth(

@@ -55,10 +55,13 @@ class AudienceState:
         self.unfollows = np.zeros_like(self.followers)
 
     @classmethod
-    def start(cls, population: Population) -> AudienceState:
-        """The state before day 0."""
+    def start(cls, population: Population, works: WorkPlan) -> AudienceState:
+        """The state before day 0: each creator's latest work before the period, if any."""
         followers = population.followers_initial.copy()
-        return cls(followers=followers, latest_work=np.full_like(followers, -1))
+        latest = np.full_like(followers, -1)
+        before = np.arange(works.day_start[0])
+        np.maximum.at(latest, works.creator_index[before], before)
+        return cls(followers=followers, latest_work=latest)
 
 
 @dataclass(slots=True)
@@ -114,7 +117,8 @@ def simulate_day(
     today = np.arange(works.day_start[day], works.day_start[day + 1])
     np.maximum.at(state.latest_work, works.creator_index[today], today)
 
-    active = np.arange(works.day_start[max(0, day - ACTIVE_DAYS + 1)], works.day_start[day + 1])
+    first_active = np.searchsorted(works.day, day - ACTIVE_DAYS + 1)  # works before day 0 too
+    active = np.arange(first_active, works.day_start[day + 1])
     owner = works.creator_index[active]
     reach = (
         VERTICAL_REACH[works.vertical_id[active] - 1]

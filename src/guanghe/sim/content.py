@@ -1,4 +1,9 @@
-"""Works of the synthetic platform: who publishes what, when, about which vertical."""
+"""Works of the synthetic platform: who publishes what, when, about which vertical.
+
+Established creators (the platform's head) also published in the :data:`HISTORY_DAYS` before
+the period: their works of those days come first (negative days), so their continuous
+authorship and recent output are already there on the period's first day.
+"""
 
 from __future__ import annotations
 
@@ -25,15 +30,20 @@ _HOURLY: Final = np.array(
     dtype=np.float64,
 )
 _DAY_US: Final = 86_400_000_000
+#: Days before the period in which established creators' works are drawn (about a quarter).
+HISTORY_DAYS: Final = 91
+#: Median works per day of an established creator.
+ESTABLISHED_RATE: Final = 0.6
 
 
 @dataclass(frozen=True, slots=True)
 class WorkPlan:
     """Per-work arrays of shape ``(w,)``, sorted by publication time; ids are ``1..w``.
 
-    ``creator_index`` is the creator id minus one; ``day`` the simulated day of publication;
-    ``appeal`` the hidden per-work multiplier of organic reach. ``day_start[d]`` is the index
-    of the first work published on day ``d`` (length ``days + 1``).
+    ``creator_index`` is the creator id minus one; ``day`` the simulated day of publication
+    (negative before the period); ``appeal`` the hidden per-work multiplier of organic reach.
+    ``day_start[d]`` is the index of the first work published on day ``d >= 0`` (length
+    ``days + 1``; ``day_start[0]`` works precede the period).
     """
 
     creator_index: Ints
@@ -58,12 +68,16 @@ def publishing_traits(rng: np.random.Generator, population: Population) -> tuple
 
     Heavy-tailed rates: most creators publish a few times a quarter, a few several times a
     day. Higher-quality creators publish more, and more regularly (larger shape, less bursty).
+    Established creators publish about daily (median :data:`ESTABLISHED_RATE`).
     """
     n = population.size
     q = population.quality
     rate = np.exp(rng.normal(np.log(0.011), 1.3, size=n)) * (0.4 + 1.6 * q)
+    head = np.flatnonzero(population.established)
+    rate[head] = np.exp(rng.normal(np.log(ESTABLISHED_RATE), 0.3, size=head.size))
     rate = np.minimum(rate, 4.0)
     shape = 0.15 + 3.0 * q**1.5
+    shape[head] = np.maximum(shape[head], 2.0)
     return rate, shape
 
 
@@ -75,14 +89,17 @@ def plan_works(
     days: int,
     start_us: int,
 ) -> WorkPlan:
-    """Draw every work of the period; ``start_us`` is day 0's midnight in µs since the epoch."""
+    """Draw every work of the period, and established creators' works of the
+    :data:`HISTORY_DAYS` before it; ``start_us`` is day 0's midnight in µs since the epoch."""
     creator_parts: list[Ints] = []
     offset_parts: list[Ints] = []
-    for d in range(days):
-        intensity = rate * rng.gamma(shape, 1.0 / shape)
+    head = np.flatnonzero(population.established)
+    for d in range(-HISTORY_DAYS, days):
+        publishing = head if d < 0 else np.arange(population.size, dtype=np.int64)
+        intensity = rate[publishing] * rng.gamma(shape[publishing], 1.0 / shape[publishing])
         counts = rng.poisson(intensity)
-        counts[population.joined_day > d] = 0
-        creators = np.repeat(np.arange(population.size, dtype=np.int64), counts)
+        counts[population.joined_day[publishing] > d] = 0
+        creators = np.repeat(publishing, counts)
         hours = rng.choice(24, size=creators.shape[0], p=_HOURLY / _HOURLY.sum())
         offsets = hours * 3_600_000_000 + rng.integers(0, 3_600_000_000, size=creators.shape[0])
         order = np.lexsort((creators, offsets))

@@ -127,7 +127,7 @@ def generate_platform(
     pool = ProcessPoolExecutor(max_workers=COVER_WORKERS, mp_context=context)
     try:
         jobs = submit_covers(pool, runtime.settings.covers_dir, covers)
-        state = AudienceState.start(population)
+        state = AudienceState.start(population, works)
         refunds = RefundSchedule()
         events = 0
         for day in range(days):

@@ -1,6 +1,13 @@
 """Creators and institutions of the synthetic platform, with their hidden traits.
 
 Days are counted from the first simulated day (day 0); negative days lie before the period.
+
+Followers are log-normal, growing with tenure. The platform's head, a few long-active
+*established* creators (about 0.2 %, at least :data:`HEAD_MIN` where the platform has 20
+creators per head creator), are drawn from the upper tail of that same distribution
+(10,000 to 10,000,000 followers, stratified so that a small platform has the whole range),
+with the quality the distribution gives their place in it. They publish about daily, also in
+the months before the period (see :mod:`guanghe.sim.content`), and half of them sell products.
 """
 
 from __future__ import annotations
@@ -34,7 +41,13 @@ VERTICAL_RESPONSE: Final = np.array(
 #: Verticals whose creators sell products more often (ids).
 COMMERCE_VERTICALS: Final = (1, 5, 10, 13)
 STAGE_NAMES: Final = ("novice", "growing", "mature")
+#: Share of established creators, their least number, and their range of followers and tenure.
+HEAD_SHARE: Final = 0.002
+HEAD_MIN: Final = 8
+HEAD_FOLLOWERS: Final = (10_000, 10_000_000)
+HEAD_TENURE_DAYS: Final = (2 * 365, 6 * 365)
 _HISTORY_DAYS: Final = 5 * 365
+_LOG_FOLLOWERS_SD: Final = 2.2
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +67,7 @@ class Population:
     in_boost_program: Bools
     commerce: Bools
     ads_authorised: Bools
+    established: Bools  # the platform's head: large, long-active, publishing before the period
     handle: list[str]
     display_name: list[str]
 
@@ -84,6 +98,11 @@ def stage_of(joined_day: Ints, followers: Ints, as_of_day: int) -> Ints:
     return stage
 
 
+def head_size(creators: int) -> int:
+    """How many established creators a platform of ``creators`` creators has."""
+    return min(max(HEAD_MIN, round(creators * HEAD_SHARE)), creators // 20)
+
+
 def draw_population(rng: np.random.Generator, creators: int, days: int) -> Population:
     """Draw ``creators`` creators for a period of ``days`` days."""
     n = creators
@@ -91,12 +110,15 @@ def draw_population(rng: np.random.Generator, creators: int, days: int) -> Popul
     in_period = rng.random(n) < 0.08
     before = -np.ceil(_HISTORY_DAYS * rng.beta(1.0, 1.6, size=n)).astype(np.int64)
     joined_day = np.where(in_period, rng.integers(0, days, size=n), before).astype(np.int64)
+    head = np.sort(rng.choice(n, size=head_size(n), replace=False))
+    joined_day[head] = -rng.integers(*HEAD_TENURE_DAYS, size=head.size)
 
     # Heavy-tailed followers, growing with tenure; those joining in the period start at 0.
     log_f = rng.normal(0.0, 1.0, size=n)
     tenure_years = np.maximum(-joined_day, 0) / 365.0
     mean_log = np.log(250.0) + 0.6 * np.log1p(tenure_years)
-    followers = np.floor(np.exp(mean_log + 2.2 * log_f)).astype(np.int64)
+    log_f[head] = (_head_log_followers(rng, head.size) - mean_log[head]) / _LOG_FOLLOWERS_SD
+    followers = np.floor(np.exp(mean_log + _LOG_FOLLOWERS_SD * log_f)).astype(np.int64)
     followers[joined_day >= 0] = 0
 
     # Latent quality: correlated with followers, not determined by them.
@@ -118,6 +140,10 @@ def draw_population(rng: np.random.Generator, creators: int, days: int) -> Popul
     rank = np.argsort(np.argsort(followers + rng.random(n))) / max(n - 1, 1)
     institution_id = _sign_institutions(rng, n, rank)
     commerce_p = np.where(np.isin(vertical_id, COMMERCE_VERTICALS), 0.15, 0.04) * (0.5 + rank)
+    commerce = rng.random(n) < commerce_p
+    commerce[head] = rng.permutation(head.size) < (head.size + 1) // 2
+    established = np.zeros(n, dtype=np.bool_)
+    established[head] = True
     words = rng.integers(0, len(HANDLE_WORDS), size=n)
     adjectives = rng.integers(0, len(NAME_ADJECTIVES), size=n)
     handle = [f"c{i + 1:06d}_{HANDLE_WORDS[w]}" for i, w in enumerate(words.tolist())]
@@ -137,11 +163,20 @@ def draw_population(rng: np.random.Generator, creators: int, days: int) -> Popul
         organic_follow_rate=organic_follow_rate,
         churn_rate=churn_rate,
         in_boost_program=rng.random(n) < 0.25,
-        commerce=rng.random(n) < commerce_p,
+        commerce=commerce,
         ads_authorised=(rng.random(n) < 0.2 + 0.5 * rank) & (followers >= 100),
+        established=established,
         handle=handle,
         display_name=display_name,
     )
+
+
+def _head_log_followers(rng: np.random.Generator, count: int) -> Floats:
+    """Log followers of ``count`` established creators: log-uniform over
+    :data:`HEAD_FOLLOWERS`, one in each of ``count`` equal strata, in random order."""
+    low, high = np.log(HEAD_FOLLOWERS)
+    strata = (rng.permutation(count) + rng.random(count)) / max(count, 1)
+    return np.asarray(low + (high - low) * strata, dtype=np.float64)
 
 
 def _sign_institutions(rng: np.random.Generator, n: int, rank: Floats) -> Ints:

@@ -29,7 +29,8 @@ Written by `guanghe.sim.generate_platform`: the hidden parameters the simulator 
 
 - `platform.parquet`: one row per creator (latent quality, boost response curve
   `response_a * (1 - exp(-x / response_s))` in follows per day for `x` boosted impressions,
-  organic follow and churn rates, publishing habits, program membership, followers).
+  organic follow and churn rates, publishing habits, program membership, whether the
+  creator is one of the established head, followers).
 - `works.parquet`: one row per work with its hidden appeal (organic reach multiplier).
 
 Engines must never read this directory. Only benchmarks and tests do, through
@@ -68,6 +69,7 @@ def write_ground_truth(
             "in_boost_program": pa.array(population.in_boost_program),
             "commerce": pa.array(population.commerce),
             "ads_authorised": pa.array(population.ads_authorised),
+            "established": pa.array(population.established),
             "stage_initial": pa.array([STAGE_NAMES[s] for s in population.stage_initial.tolist()]),
             "followers_initial": pa.array(population.followers_initial),
             "followers_final": pa.array(followers_final),
