@@ -46,7 +46,7 @@ def main(argv: list[str]) -> int:
             feature_step.run(runtime, summary.last_date)
             growth_step.run(runtime, summary.last_date)
             cycle_s = time.perf_counter() - started
-            root = settings.data_dir / "snapshots"
+            root = settings.snapshots_dir
             growth = read_snapshot(root, growth_step.SNAPSHOT, summary.last_date).to_pandas()
             features = read_snapshot(root, feature_step.SNAPSHOT, summary.last_date).to_pandas()
             truth = load_ground_truth(settings).to_pandas()

@@ -66,7 +66,7 @@ def main(argv: list[str]) -> int:
             activity = daily_activity(
                 runtime.event_log, day - dt.timedelta(days=traffic_step.HISTORY_DAYS - 1), day
             )
-            root = settings.data_dir / "snapshots"
+            root = settings.snapshots_dir
             allocation = read_snapshot(root, traffic_step.ALLOCATION, day + dt.timedelta(days=1))
             truth = load_ground_truth(settings).to_pandas().set_index("creator_id")
             followers = (

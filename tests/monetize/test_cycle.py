@@ -77,7 +77,7 @@ def test_matching_ad_spend_and_settlement(
     products = [p for _, p in placed]
     assert len(set(products)) == len(products) == 5  # the out-of-stock one is not placed
     assert sum(p != wok["id"] for p in products) == 4  # at most three of one category
-    snapshot = read_snapshot(runtime.settings.data_dir / "snapshots", "product_matches", DAY)
+    snapshot = read_snapshot(runtime.settings.snapshots_dir, "product_matches", DAY)
     assert snapshot.num_rows == 5
     assert estimates[1].profile_views_28d == 3_600
     assert estimates[1].profile_ads_fen_28d > 0

@@ -47,7 +47,7 @@ def run(runtime: Runtime, date: dt.date) -> None:
     """Compute the features as of ``date`` and write the ``creator_features`` snapshot."""
     with open_engine(BATCH_ENGINE.get()) as engine:
         table = compute_features(runtime, date, engine)
-    write_snapshot(runtime.settings.data_dir / "snapshots", SNAPSHOT, date, table)
+    write_snapshot(runtime.settings.snapshots_dir, SNAPSHOT, date, table)
 
 
 def compute_features(runtime: Runtime, date: dt.date, engine: BatchEngine) -> pa.Table:

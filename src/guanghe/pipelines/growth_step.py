@@ -18,7 +18,7 @@ SNAPSHOT: Final = "creator_growth"
 def run(runtime: Runtime, date: dt.date) -> None:
     """Assess every creator as of ``date`` (needs that date's features snapshot)."""
     rules = load_rules(rules_path(runtime.settings.data_dir))
-    root = runtime.settings.data_dir / "snapshots"
+    root = runtime.settings.snapshots_dir
     assessment = assess_creators(read_snapshot(root, FEATURES, date), rules)
     write_snapshot(root, SNAPSHOT, date, assessment)
     from sqlalchemy.orm import sessionmaker

@@ -60,7 +60,7 @@ MATCHES_SCHEMA: Final = pa.schema(
 def run(runtime: Runtime, date: dt.date) -> None:
     """Match products and estimate earnings as of ``date``."""
     matches = match_products(runtime, date)
-    write_snapshot(runtime.settings.data_dir / "snapshots", SNAPSHOT, date, matches)
+    write_snapshot(runtime.settings.snapshots_dir, SNAPSHOT, date, matches)
     estimates = _estimate(runtime, date)
     with transaction(session_factory(writer_engine(runtime.engine))) as session:
         replace_placements(

@@ -52,7 +52,7 @@ def run(runtime: Runtime, date: dt.date) -> None:
     from sqlalchemy.orm import sessionmaker
 
     programs = load_programs(programs_path(runtime.settings.data_dir))
-    root = runtime.settings.data_dir / "snapshots"
+    root = runtime.settings.snapshots_dir
     now = dt.datetime.now(dt.UTC)
     writers = sessionmaker(writer_engine(runtime.engine), expire_on_commit=False)
     next_day = date + dt.timedelta(days=1)
@@ -89,7 +89,7 @@ def run(runtime: Runtime, date: dt.date) -> None:
 
 def load_members(runtime: Runtime, date: dt.date) -> Members:
     """The creators assessed on ``date`` with what places them in pools and groups."""
-    growth = read_snapshot(runtime.settings.data_dir / "snapshots", GROWTH, date)
+    growth = read_snapshot(runtime.settings.snapshots_dir, GROWTH, date)
     creator_id = growth["creator_id"].to_numpy().astype(np.int64)
     with transaction(runtime.sessions) as session:
         signed_ids = np.array(
