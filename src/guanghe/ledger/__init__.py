@@ -23,6 +23,8 @@ from guanghe.ledger.posting import post_batch, post_chain_batch
 from guanghe.ledger.reconcile import Discrepancy, reconcile
 from guanghe.ledger.statements import (
     Payout,
+    PayoutBatch,
+    RefusedPayout,
     Statement,
     monthly_statement,
     parse_month,
@@ -43,6 +45,8 @@ __all__ = [
     "Discrepancy",
     "Limit",
     "Payout",
+    "PayoutBatch",
+    "RefusedPayout",
     "Statement",
     "TransferRequest",
     "TransferResult",
