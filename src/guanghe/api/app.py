@@ -10,6 +10,7 @@ from guanghe.api.problems import install_problem_handlers
 from guanghe.api.routers import (
     campaigns,
     creators,
+    cycle,
     diagnosis,
     growth,
     health,
@@ -42,6 +43,7 @@ def create_app(runtime: Runtime) -> FastAPI:
         works.router,
         growth.router,
         report.router,
+        cycle.router,
         ledger.router,
         monetize.router,
         profile_slots.router,

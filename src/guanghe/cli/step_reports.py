@@ -30,7 +30,9 @@ def print_cycle_run(run: CycleRun) -> None:
         for p in report.problems:
             mark = "money " if p.affects_money else ""
             typer.echo(f"{mark}problem in {report.step}: {p.kind} {p.id}: {p.reason}")
-    settled = next((r.counts.get("days_settled") for r in run.reports), None)
+    settled = next(
+        (r.counts["days_settled"] for r in run.reports if "days_settled" in r.counts), None
+    )
     days = f"; {settled} days settled" if settled is not None else ""
     typer.echo(
         f"cycle {run.date}: {len(run.reports)} steps ran in {run.duration_s:.2f} s{days}; "
