@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from guanghe.cli.context import open_runtime
-from guanghe.cli.progress import stage_progress
+from guanghe.cli.progress import step_progress
 
 app = typer.Typer(help="The double-entry ledger.", no_args_is_help=True)
 
@@ -88,13 +88,13 @@ def payout(
     the ledger refused are listed with why, and the exit is 1."""
     from guanghe.ledger import pay_out, payouts_csv
 
-    with open_runtime() as runtime, stage_progress() as progress:
+    with open_runtime() as runtime, step_progress("payout") as progress:
         batch = pay_out(
             runtime.engine,
             date.date(),
             minimum_fen=minimum_fen,
             now=dt.datetime.now(dt.UTC),
-            progress=lambda done, total: progress("payouts", done, total),
+            progress=lambda done, total: progress("posting", done, total),
         )
     out.write_text(payouts_csv(batch.payouts))
     total = sum(p.amount_fen for p in batch.payouts)
