@@ -39,6 +39,7 @@ Array = np.ndarray[Any, Any]
 def _write_plan(data_dir: Path, creators: int, day: dt.date, seed: int = 0) -> None:
     import pyarrow as pa
 
+    from guanghe.settings import Settings
     from guanghe.snapshots import write_snapshot
 
     rng = np.random.default_rng(seed)
@@ -56,7 +57,7 @@ def _write_plan(data_dir: Path, creators: int, day: dt.date, seed: int = 0) -> N
             "expected_follows": np.ones(creators),
         }
     ).replace_schema_metadata({"period_starts_on": str(day), "period_ends_on": str(day)})
-    write_snapshot(data_dir / "snapshots", "traffic_plan", day, table)
+    write_snapshot(Settings(data_dir=data_dir).snapshots_dir, "traffic_plan", day, table)
 
 
 def _numpy_weights(
@@ -100,7 +101,7 @@ def in_process(creators: int, batch: int, total: int) -> list[tuple[str, float]]
         _write_plan(data_dir, creators, day)
         with Runtime(Settings(data_dir=data_dir, database_url="")) as runtime:
             runtime.init()
-            snapshots, sessions = data_dir / "snapshots", runtime.sessions
+            snapshots, sessions = runtime.settings.snapshots_dir, runtime.sessions
             local = BoostService(snapshots, sessions, InProcessCounters())
             shared = BoostService(
                 snapshots, sessions, RedisCounters(REDIS_URL, prefix=f"bench-{uuid.uuid4()}")

@@ -57,7 +57,7 @@ def main(argv: list[str]) -> int:
     from sqlalchemy import select
 
     from guanghe.access import create_token
-    from guanghe.pipelines import matching_step
+    from guanghe.pipelines import CycleContext, matching_step
     from guanghe.runtime import Runtime
     from guanghe.settings import Settings
     from guanghe.sim import generate_platform
@@ -69,7 +69,7 @@ def main(argv: list[str]) -> int:
             summary = generate_platform(
                 runtime, creators=args.creators, days=args.days, seed=args.seed
             )
-            matching_step.run(runtime, summary.last_date)
+            matching_step.run(CycleContext.for_date(runtime, summary.last_date))
             with transaction(runtime.sessions) as session:
                 _, token = create_token(
                     session,

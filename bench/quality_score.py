@@ -29,7 +29,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args(argv)
 
-    from guanghe.pipelines import feature_step, growth_step
+    from guanghe.pipelines import CycleContext, feature_step, growth_step
     from guanghe.runtime import Runtime
     from guanghe.settings import Settings
     from guanghe.sim import generate_platform
@@ -43,10 +43,10 @@ def main(argv: list[str]) -> int:
                 runtime, creators=args.creators, days=args.days, seed=args.seed
             )
             started = time.perf_counter()
-            feature_step.run(runtime, summary.last_date)
-            growth_step.run(runtime, summary.last_date)
+            feature_step.run(CycleContext.for_date(runtime, summary.last_date))
+            growth_step.run(CycleContext.for_date(runtime, summary.last_date))
             cycle_s = time.perf_counter() - started
-            root = settings.data_dir / "snapshots"
+            root = settings.snapshots_dir
             growth = read_snapshot(root, growth_step.SNAPSHOT, summary.last_date).to_pandas()
             features = read_snapshot(root, feature_step.SNAPSHOT, summary.last_date).to_pandas()
             truth = load_ground_truth(settings).to_pandas()

@@ -40,7 +40,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args(argv)
 
-    from guanghe.pipelines import feature_step, growth_step, traffic_step
+    from guanghe.pipelines import CycleContext, feature_step, growth_step, traffic_step
     from guanghe.runtime import Runtime
     from guanghe.settings import Settings
     from guanghe.sim import generate_platform
@@ -57,16 +57,16 @@ def main(argv: list[str]) -> int:
                 runtime, creators=args.creators, days=args.days, seed=args.seed
             )
             day = summary.last_date
-            feature_step.run(runtime, day)
-            growth_step.run(runtime, day)
+            feature_step.run(CycleContext.for_date(runtime, day))
+            growth_step.run(CycleContext.for_date(runtime, day))
             started = time.perf_counter()
-            traffic_step.run(runtime, day)
+            traffic_step.run(CycleContext.for_date(runtime, day))
             step_s = time.perf_counter() - started
             members = traffic_step.load_members(runtime, day)
             activity = daily_activity(
                 runtime.event_log, day - dt.timedelta(days=traffic_step.HISTORY_DAYS - 1), day
             )
-            root = settings.data_dir / "snapshots"
+            root = settings.snapshots_dir
             allocation = read_snapshot(root, traffic_step.ALLOCATION, day + dt.timedelta(days=1))
             truth = load_ground_truth(settings).to_pandas().set_index("creator_id")
             followers = (

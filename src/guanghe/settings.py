@@ -71,6 +71,11 @@ class Settings(BaseSettings):
         return self.data_dir / "events"
 
     @property
+    def snapshots_dir(self) -> Path:
+        """Root of the daily cycle's dated snapshots (see :mod:`guanghe.snapshots`)."""
+        return self.data_dir / "snapshots"
+
+    @property
     def covers_dir(self) -> Path:
         """Where work cover images live."""
         return self.data_dir / "covers"

@@ -1,8 +1,9 @@
 """Dated snapshots the daily cycle writes and other capabilities read.
 
-A snapshot is one Parquet file, ``<data_dir>/snapshots/<name>/date=YYYY-MM-DD/part-0.parquet``,
-written atomically (a temporary file renamed over the old one), so a re-run of a date replaces
-it whole and a reader never sees half of one.
+A snapshot is one Parquet file, ``<data_dir>/snapshots/<name>/date=YYYY-MM-DD/part-0.parquet``
+(or one JSON document, ``.../date=YYYY-MM-DD/document.json``, for records such as the cycle's
+step reports), written atomically (a temporary file renamed over the old one), so a re-run of
+a date replaces it whole and a reader never sees half of one.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Final
 
@@ -20,6 +22,7 @@ import pyarrow.parquet as pq
 from guanghe.errors import NotFound
 
 FILE_NAME: Final = "part-0.parquet"
+DOCUMENT_NAME: Final = "document.json"
 
 
 def snapshot_path(root: Path, name: str, date: dt.date) -> Path:
@@ -30,16 +33,44 @@ def snapshot_path(root: Path, name: str, date: dt.date) -> Path:
 def write_snapshot(root: Path, name: str, date: dt.date, table: pa.Table) -> Path:
     """Write ``table`` as the snapshot ``name`` of ``date``, replacing any earlier one."""
     path = snapshot_path(root, name, date)
+    _replace(path, lambda tmp: pq.write_table(table, tmp, compression="zstd"))
+    return path
+
+
+def document_path(root: Path, name: str, date: dt.date) -> Path:
+    """Where the JSON document snapshot ``name`` of ``date`` lives under ``root``."""
+    return root / name / f"date={date.isoformat()}" / DOCUMENT_NAME
+
+
+def write_document(root: Path, name: str, date: dt.date, text: str) -> Path:
+    """Write the JSON ``text`` as the document snapshot ``name`` of ``date`` (atomically)."""
+    path = document_path(root, name, date)
+    _replace(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+    return path
+
+
+def document_dates(root: Path, name: str) -> list[dt.date]:
+    """The dates that have a document snapshot ``name``, oldest first."""
+    folder = root / name
+    if not folder.exists():
+        return []
+    return sorted(
+        dt.date.fromisoformat(p.parent.name.removeprefix("date="))
+        for p in folder.glob(f"date=*/{DOCUMENT_NAME}")
+    )
+
+
+def _replace(path: Path, write: Callable[[Path], object]) -> None:
+    """Write ``path`` through a synced temporary file renamed over it."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{FILE_NAME}.{uuid.uuid4().hex}.tmp")
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
     try:
-        pq.write_table(table, tmp, compression="zstd")
+        write(tmp)
         with tmp.open("rb") as handle:
             os.fsync(handle.fileno())
         tmp.replace(path)
     finally:
         tmp.unlink(missing_ok=True)
-    return path
 
 
 def snapshot_dates(root: Path, name: str) -> list[dt.date]:

@@ -15,7 +15,7 @@ from PIL import Image, ImageFilter
 from guanghe.api import create_app
 from guanghe.diagnosis import check_cover, load_model
 from guanghe.events import EVENT_SCHEMA
-from guanghe.pipelines import diagnosis_step
+from guanghe.pipelines import CycleContext, diagnosis_step
 from guanghe.runtime import Runtime
 from guanghe.store import CreatorTierHistory, Work, transaction
 from tests.originality.pictures import edits, encode, picture
@@ -200,7 +200,7 @@ def test_cycle_step_retrains_the_model_used_for_predictions(
     client: TestClient, token_for: Callable[..., str], runtime: Runtime
 ) -> None:
     _history(runtime, 240)
-    diagnosis_step.run(runtime, NOW.date())
+    diagnosis_step.run(CycleContext.for_date(runtime, NOW.date()))
     model = load_model(runtime.settings.data_dir)
     assert model.trained_on == NOW.date()
     assert model.works >= 200

@@ -115,9 +115,13 @@ def test_schedule_end_refunds_the_rest_once_and_stops_late_charges(
     # A late impression reported after the refund is refused, and its creator is not paid.
     append_ad_impressions(runtime, campaign["id"], DAY, [("late", 1, 700)])
     late = ad_spend_step.charge_day(runtime, DAY)
-    assert late.problems == ("ad-spend:late: budget exhausted",)
+    assert [(p.kind, p.id, p.affects_money) for p in late.problems] == [("ad_event", "late", True)]
+    assert "budget is exhausted" in late.problems[0].reason
     settled = settlement_step.settle_day(runtime, DAY)
-    assert settled.problems == ("ad-spend:late: budget exhausted, not paid",)
+    assert [(p.kind, p.id, p.affects_money) for p in settled.problems] == [
+        ("ad_event", "late", True)
+    ]
+    assert settled.problems[0].reason == "campaign budget exhausted; not paid"
     with runtime.sessions() as session:
         paid = set(
             session.scalars(

@@ -43,11 +43,12 @@ def overspent_day(client: TestClient, market: Market, runtime: Runtime) -> Runti
     return runtime
 
 
-def charge_and_settle(runtime: Runtime) -> tuple[int, tuple[str, ...]]:
+def charge_and_settle(runtime: Runtime) -> tuple[int, list[tuple[str, str, str]]]:
     """The cycle's order: ad spend, then settlement. Transfers created and problems."""
     spent = ad_spend_step.charge_day(runtime, DAY)
     settled = settlement_step.settle_day(runtime, DAY)
-    return spent.transfers_created + settled.transfers_created, settled.problems
+    problems = [(p.kind, p.id, p.reason) for p in settled.problems]
+    return spent.transfers_created + settled.transfers_created, problems
 
 
 def check_paid_only_on_collected_charges(runtime: Runtime) -> None:
@@ -81,7 +82,7 @@ def test_creators_are_paid_only_on_collected_charges(
     overspent_day: Runtime, client: TestClient, market: Market
 ) -> None:
     created, problems = charge_and_settle(overspent_day)
-    assert problems == ("ad-spend:i4: budget exhausted, not paid",)
+    assert problems == [("ad_event", "i4", "campaign budget exhausted; not paid")]
     assert created == len(COLLECTED) * 2 + 3  # charges, shares, creator 1's three splits
     check_paid_only_on_collected_charges(overspent_day)
     earnings = client.get("/v1/earnings/2", headers=market.headers("creator2")).json()
@@ -98,7 +99,7 @@ def test_creators_are_paid_only_on_collected_charges(
 def test_settlement_alone_collects_before_paying(overspent_day: Runtime) -> None:
     """Settling before the ad-spend step ran charges the campaign in the same chains."""
     settled = settlement_step.settle_day(overspent_day, DAY)
-    assert settled.problems == ("ad-spend:i4: budget exhausted, not paid",)
+    assert [(p.kind, p.id, p.affects_money) for p in settled.problems] == [("ad_event", "i4", True)]
     assert ad_spend_step.charge_day(overspent_day, DAY).transfers_created == 0
     check_paid_only_on_collected_charges(overspent_day)
 

@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 
 from guanghe.events import EVENT_SCHEMA
 from guanghe.ledger import reconcile
-from guanghe.pipelines import ad_spend_step, matching_step, settlement_step
+from guanghe.pipelines import CycleContext, ad_spend_step, matching_step, settlement_step
 from guanghe.runtime import Runtime
 from guanghe.snapshots import read_snapshot
 from guanghe.store import EarningsEstimate, LedgerTransfer, ProductPlacement
@@ -61,7 +61,7 @@ def test_matching_ad_spend_and_settlement(
     opt_in(client, market, 2, "product_display", True)
     runtime.event_log.append(_events(campaign["id"], wok["id"]))
 
-    matching_step.run(runtime, DAY)
+    matching_step.run(CycleContext.for_date(runtime, DAY))
     spent = ad_spend_step.charge_day(runtime, DAY)
     settlement_step.settle_day(runtime, DAY)
 
@@ -77,7 +77,7 @@ def test_matching_ad_spend_and_settlement(
     products = [p for _, p in placed]
     assert len(set(products)) == len(products) == 5  # the out-of-stock one is not placed
     assert sum(p != wok["id"] for p in products) == 4  # at most three of one category
-    snapshot = read_snapshot(runtime.settings.data_dir / "snapshots", "product_matches", DAY)
+    snapshot = read_snapshot(runtime.settings.snapshots_dir, "product_matches", DAY)
     assert snapshot.num_rows == 5
     assert estimates[1].profile_views_28d == 3_600
     assert estimates[1].profile_ads_fen_28d > 0
@@ -85,7 +85,7 @@ def test_matching_ad_spend_and_settlement(
 
     # 300 + 9,000 fit the 10,000 budget; 1,500 more would pass it and is refused.
     assert (spent.transfers_created, spent.spent_fen) == (2, 9_300)
-    assert spent.problems == ("ad-spend:i3: budget exhausted",)
+    assert [(p.kind, p.id, p.affects_money) for p in spent.problems] == [("ad_event", "i3", True)]
     again = ad_spend_step.charge_day(runtime, DAY)
     assert (again.transfers_created, again.spent_fen) == (0, 0)
 
@@ -106,7 +106,7 @@ def test_withdrawn_product_display_clears_the_page_on_the_next_view(
 ) -> None:
     client.post("/v1/products", json=product_body(), headers=market.headers("merchant"))
     opt_in(client, market, 3, "product_display", True)
-    matching_step.run(runtime, DAY)
+    matching_step.run(CycleContext.for_date(runtime, DAY))
     ranker = market.headers("ranker")
     assert len(client.get("/v1/profile-slots/3", headers=ranker).json()["products"]) == 1
     opt_in(client, market, 3, "product_display", False)

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from guanghe import originality
 from guanghe.cli.app import main
 from guanghe.originality.attribution import save_cover
+from guanghe.pipelines.context import CycleContext
 from guanghe.runtime import Runtime
 from guanghe.store import Work, WorkOriginality
 from tests.originality.pictures import edits, encode, picture
@@ -107,5 +108,5 @@ def test_backfill_command_reports_and_the_cycle_step_indexes(
     assert verdict(runtime, first) == ("original", None)
 
     copy = imported_work(runtime, b, encode(picture(82)), T0 + dt.timedelta(hours=1))
-    originality_step.run(runtime, T0.date())
+    originality_step.run(CycleContext.for_date(runtime, T0.date()))
     assert verdict(runtime, copy) == ("duplicate", first)

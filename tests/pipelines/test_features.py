@@ -64,7 +64,7 @@ def test_cycle_writes_snapshots_and_rerun_is_identical(
 ) -> None:
     log_sample_events(runtime)
     run_cycle(runtime, AS_OF)
-    root = runtime.settings.data_dir / "snapshots"
+    root = runtime.settings.snapshots_dir
     first = {
         n: snapshot_path(root, n, AS_OF).read_bytes()
         for n in ("creator_features", "creator_growth")

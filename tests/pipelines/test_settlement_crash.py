@@ -78,8 +78,10 @@ CHILD = textwrap.dedent(
             if session.get(SettledDay, day) is not None:
                 print("skipped: day recorded", flush=True)
                 sys.exit(0)
-        settlement_step.mark_settled(runtime, settlement_step.SettlementResult(day, 0, ()))
-        settlement_step.pay_day(runtime, day, SettlementRules())
+        now = dt.datetime.now(dt.UTC)
+        result = settlement_step.SettlementResult(day, 0, ())
+        runtime.write(lambda session: settlement_step.mark_settled(session, result, now=now))
+        settlement_step.pay_day(runtime, day, SettlementRules(), now=now)
     else:
         settlement_step.settle_day(runtime, day)
     print("done", batches, flush=True)

@@ -6,15 +6,26 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
 from guanghe.api import create_app
 from guanghe.cli.app import main
-from guanghe.ledger import list_accounts, pay_out, reconcile
+from guanghe.errors import Conflict
+from guanghe.ledger import (
+    TransferRequest,
+    list_accounts,
+    pay_out,
+    post_adjustment,
+    post_batch,
+    reconcile,
+    statements,
+)
 from guanghe.pipelines.settlement_step import settle_day
 from guanghe.runtime import Runtime
 from tests.pipelines.conftest import day
@@ -91,7 +102,8 @@ def test_institution_sees_its_split_lines(
 
 def test_payout_pays_each_account_once(settled: Runtime) -> None:
     first = pay_out(settled.engine, dt.date(2026, 12, 1), minimum_fen=100, now=NOW)
-    assert {(p.owner_kind, p.owner_id, p.amount_fen) for p in first} == {
+    assert first.refused == ()
+    assert {(p.owner_kind, p.owner_id, p.amount_fen) for p in first.payouts} == {
         ("creator", 1, 400),
         ("creator", 3, 860),
         ("institution", 1, 100),
@@ -126,3 +138,90 @@ def test_cli_statement_and_payout(
         main(["ledger", "statement", "--account", "1", "--month", "November"])
     assert bad.value.code == 2
     assert "month must look like" in capsys.readouterr().err
+
+
+def test_payout_the_ledger_refuses_is_reported_not_dropped(
+    settled: Runtime,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Creator 3's payout source was already paid by another transfer: the ledger refuses the
+    batch's payout, which is listed with the reason (and the CLI exits 1), never left out of
+    the file in silence."""
+    creator3 = account_id(settled, "creator", 3)
+    other = account_id(settled, "institution", 2)
+    manual = TransferRequest(
+        "manual-payout",
+        "payout",
+        debit_account_id=creator3,
+        credit_account_id=other,
+        amount=10,
+        source=("payout", f"2026-12-01:{creator3}"),
+    )
+    assert post_batch(settled.engine, [manual], now=NOW)[0].status == "created"
+    batch = pay_out(settled.engine, dt.date(2026, 12, 1), minimum_fen=100, now=NOW)
+    assert [(r.owner_kind, r.owner_id, r.amount_fen, r.reason) for r in batch.refused] == [
+        ("creator", 3, 850, "source_already_paid")
+    ]
+    assert {(p.owner_kind, p.owner_id) for p in batch.payouts} == {
+        ("creator", 1),
+        ("institution", 1),
+    }
+
+    monkeypatch.setenv("GUANGHE_DATA_DIR", str(settled.settings.data_dir))
+    monkeypatch.setenv("GUANGHE_DATABASE_URL", settled.settings.resolved_database_url)
+    out = tmp_path / "payouts.csv"
+    with pytest.raises(SystemExit) as done:
+        main(
+            ["ledger", "payout", "--date", "2026-12-01", "--out", str(out), "--minimum-fen", "100"]
+        )
+    assert done.value.code == 1
+    err = capsys.readouterr().err
+    assert f"not paid: creator 3 (account {creator3}), 850 fen" in err
+    assert "source already paid" in err
+    assert len(list(csv.DictReader(io.StringIO(out.read_text())))) == 2
+
+
+def test_payout_reads_balances_under_the_lock_it_pays_under(
+    settled: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A withdrawal racing the payout, started after the payout has read the balances, waits
+    for it (and is then refused): the payout pays what it read, never a stale balance."""
+    creator3 = account_id(settled, "creator", 3)
+    other = account_id(settled, "institution", 2)
+    racing: list[str] = []
+    real = statements.TransferRequest
+
+    def withdraw() -> None:
+        try:
+            post_adjustment(
+                settled.engine,
+                key="racing-withdrawal",
+                debit_account_id=creator3,
+                credit_account_id=other,
+                amount=100,
+                actor="test",
+                reason="races the payout",
+                now=NOW,
+            )
+            racing.append("posted")
+        except Conflict as exc:
+            racing.append(exc.detail)
+
+    def request_after_a_race(*args: Any, **kwargs: Any) -> TransferRequest:
+        if not racing and not threads:
+            threads.append(threading.Thread(target=withdraw))
+            threads[0].start()
+            threads[0].join(timeout=2.0)  # done at once if the payout holds no lock
+        return real(*args, **kwargs)
+
+    threads: list[threading.Thread] = []
+    monkeypatch.setattr(statements, "TransferRequest", request_after_a_race)
+    batch = pay_out(settled.engine, dt.date(2026, 12, 1), minimum_fen=100, now=NOW)
+    threads[0].join()
+    assert batch.refused == ()
+    assert ("creator", 3, 860) in {(p.owner_kind, p.owner_id, p.amount_fen) for p in batch.payouts}
+    assert racing == ["adjustment 'racing-withdrawal' not posted: exceeds credits"]
+    with settled.sessions() as session:
+        assert reconcile(session) == []

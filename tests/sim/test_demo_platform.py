@@ -19,8 +19,6 @@ from guanghe.access import Principal, create_token
 from guanghe.analytics import ecosystem_report, parse_period
 from guanghe.api import create_app
 from guanghe.pipelines import run_cycle
-from guanghe.pipelines.ad_spend_step import charge_day
-from guanghe.pipelines.settlement_step import settle_day
 from guanghe.runtime import Runtime
 from guanghe.sim import PlatformSummary, generate_platform
 from guanghe.sim.reuploads import DemoUpload, publish_demo_reuploads
@@ -39,12 +37,7 @@ def demo(
     with runtime.sessions() as session:
         assert originality.count_unindexed(session) == 0  # indexed at generation
     uploads = publish_demo_reuploads(runtime, seed=SEED)
-    day = summary.first_date
-    while day < summary.last_date:  # as `guanghe demo` does before its cycle
-        charge_day(runtime, day)
-        settle_day(runtime, day)
-        day += dt.timedelta(days=1)
-    run_cycle(runtime, summary.last_date)
+    run_cycle(runtime, summary.last_date)  # charges and settles the earlier days too
     yield runtime, summary, uploads
     runtime.engine.dispose()
 

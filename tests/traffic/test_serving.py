@@ -50,7 +50,7 @@ def write_plan(runtime: Runtime, quotas: dict[int, int], day: dt.date = PLAN_DAY
             "expected_follows": [1.0] * len(ids),
         }
     ).replace_schema_metadata({"period_starts_on": str(day), "period_ends_on": str(day)})
-    write_snapshot(runtime.settings.data_dir / "snapshots", "traffic_plan", day, table)
+    write_snapshot(runtime.settings.snapshots_dir, "traffic_plan", day, table)
 
 
 def redis_counters() -> RedisCounters:
@@ -64,7 +64,7 @@ def make_service(
     clock: Callable[[], dt.datetime] = lambda: NOON,
 ) -> BoostService:
     return BoostService(
-        runtime.settings.data_dir / "snapshots",
+        runtime.settings.snapshots_dir,
         runtime.sessions,
         counters,
         excluded_works=(lambda _: excluded) if excluded else None,

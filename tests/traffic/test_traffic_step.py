@@ -27,7 +27,7 @@ def test_cycle_plans_serves_settles_and_paces(
     day = summary.last_date
     plan_day = day + dt.timedelta(days=1)
     run_cycle(runtime, day)
-    root = runtime.settings.data_dir / "snapshots"
+    root = runtime.settings.snapshots_dir
     allocation = read_snapshot(root, "traffic_allocation", plan_day)
     meta = allocation.schema.metadata
     assert float(meta[b"duality_gap"]) < 1e-6
@@ -143,7 +143,5 @@ def test_no_events_no_curves_still_plans(runtime: Runtime) -> None:
     insert_seed_platform(runtime)
     day = dt.date(2026, 11, 20)
     run_cycle(runtime, day)
-    plan = read_snapshot(
-        runtime.settings.data_dir / "snapshots", "traffic_plan", day + dt.timedelta(days=1)
-    )
+    plan = read_snapshot(runtime.settings.snapshots_dir, "traffic_plan", day + dt.timedelta(days=1))
     assert np.all(plan["quota"].to_numpy() >= 0)

@@ -23,6 +23,7 @@ from guanghe.api.problems import document_problems, install_problem_handlers
 from guanghe.api.routers import (
     campaigns,
     creators,
+    cycle,
     diagnosis,
     growth,
     health,
@@ -68,6 +69,7 @@ def create_app(runtime: Runtime) -> FastAPI:
         works.router,
         growth.router,
         report.router,
+        cycle.router,
         ledger.router,
         monetize.router,
         profile_slots.router,

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from guanghe.cli.context import open_runtime
+from guanghe.cli.progress import step_progress
 
 app = typer.Typer(help="The double-entry ledger.", no_args_is_help=True)
 
@@ -83,13 +84,27 @@ def payout(
     minimum_fen: Annotated[int, typer.Option(min=1, help="Smallest payout.")] = 1_000,
 ) -> None:
     """Pay out available earnings of creators and institutions; writes the batch file.
-    Running it again for the same day writes the same batch and pays nothing twice."""
+    Running it again for the same day writes the same batch and pays nothing twice. Payouts
+    the ledger refused are listed with why, and the exit is 1."""
     from guanghe.ledger import pay_out, payouts_csv
 
-    with open_runtime() as runtime:
-        payouts = pay_out(
-            runtime.engine, date.date(), minimum_fen=minimum_fen, now=dt.datetime.now(dt.UTC)
+    with open_runtime() as runtime, step_progress("payout") as progress:
+        batch = pay_out(
+            runtime.engine,
+            date.date(),
+            minimum_fen=minimum_fen,
+            now=dt.datetime.now(dt.UTC),
+            progress=lambda done, total: progress("posting", done, total),
         )
-    out.write_text(payouts_csv(payouts))
-    total = sum(p.amount_fen for p in payouts)
-    typer.echo(f"payout {date.date()}: {len(payouts)} payees, {total} fen -> {out}")
+    out.write_text(payouts_csv(batch.payouts))
+    total = sum(p.amount_fen for p in batch.payouts)
+    typer.echo(f"payout {date.date()}: {len(batch.payouts)} payees, {total} fen -> {out}")
+    for r in batch.refused:
+        typer.echo(
+            f"not paid: {r.owner_kind} {r.owner_id} (account {r.account_id}), {r.amount_fen} fen: "
+            f"refused by the ledger: {r.reason.replace('_', ' ')}",
+            err=True,
+        )
+    if batch.refused:
+        typer.echo(f"{len(batch.refused)} payouts not paid", err=True)
+        raise typer.Exit(1)

@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from guanghe.cli.context import open_runtime
-from guanghe.cli.progress import stage_progress
+from guanghe.cli.progress import stage_progress, step_progress
+from guanghe.cli.step_reports import print_cycle_run
 from guanghe.errors import InvalidInput
 
 if TYPE_CHECKING:
@@ -17,6 +18,8 @@ if TYPE_CHECKING:
 
 Host = Annotated[str, typer.Option(help="Interface to listen on.")]
 Port = Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")]
+#: The exit of a cycle that ran but left money unpaid or refused.
+MONEY_PROBLEMS_EXIT = 1
 
 
 def register(app: typer.Typer) -> None:
@@ -67,17 +70,15 @@ def cycle(
         BatchEngineName, typer.Option(help="Batch engine of the feature pipeline.")
     ] = BatchEngineName.duckdb,
 ) -> None:
-    """Run the daily cycle's steps for DATE."""
+    """Run the daily cycle's steps for DATE (settling every earlier day not settled yet) and
+    print what each step did; exit 1 when a step left money unpaid or refused."""
     from guanghe.pipelines import run_cycle
 
-    with open_runtime() as runtime:
-        result = run_cycle(
-            runtime,
-            date.date(),
-            progress=lambda s: typer.echo(f"step {s}"),
-            engine=engine.value,
-        )
-    typer.echo(f"cycle {result.date}: {len(result.steps)} steps ran")
+    with open_runtime() as runtime, step_progress("cycle") as progress:
+        run = run_cycle(runtime, date.date(), progress=progress, engine=engine.value)
+    print_cycle_run(run)
+    if run.money_problems:
+        raise typer.Exit(MONEY_PROBLEMS_EXIT)
 
 
 def demo(
@@ -93,8 +94,6 @@ def demo(
     from guanghe.api import serve as serve_app
     from guanghe.monetize import showcase_subjects
     from guanghe.pipelines import run_cycle
-    from guanghe.pipelines.ad_spend_step import charge_day
-    from guanghe.pipelines.settlement_step import settle_day
     from guanghe.sim import generate_platform
     from guanghe.store import transaction
 
@@ -111,12 +110,9 @@ def demo(
                 typer.echo(
                     f"published {upload.kind}: work {upload.work_id}, {upload.verdict}{copied}"
                 )
-        dates = [dt.date.fromisoformat(d) for d in runtime.event_log.dates()]
-        day = dates[-1] if dates else dt.datetime.now(dt.UTC).date()
-        for earlier in dates[:-1]:  # settlement is idempotent: settled days post nothing new
-            charge_day(runtime, earlier)
-            settle_day(runtime, earlier)
-        run_cycle(runtime, day)
+        dates = runtime.event_log.dates()
+        day = dt.date.fromisoformat(dates[-1]) if dates else dt.datetime.now(dt.UTC).date()
+        run_cycle(runtime, day)  # settles the earlier days too
         with transaction(runtime.sessions) as session:
             _, token = create_token(
                 session,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
+from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TimeElapsedColumn
 
 
@@ -24,6 +25,27 @@ def stage_progress() -> Iterator[Callable[[str, int, int], None]]:
         if stage not in tasks:
             tasks[stage] = bars.add_task(stage, total=total)
         bars.update(tasks[stage], completed=done, total=total)
+
+    with bars:
+        yield report
+
+
+@contextmanager
+def step_progress(title: str) -> Iterator[Callable[[str, int, int], None]]:
+    """A ``progress(step, done, total)`` callback drawing one bar on stderr, titled ``title``
+    and naming the step under way."""
+    bars = Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=False,
+    )
+    task = bars.add_task(title, total=None)
+
+    def report(step: str, done: int, total: int) -> None:
+        bars.update(task, description=f"{title}: {step}", completed=done, total=total)
 
     with bars:
         yield report

@@ -7,15 +7,14 @@ naming the file, the line and the field. Format: ``docs/features.md``.
 
 from __future__ import annotations
 
-import re
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar, Final, Literal
+from typing import ClassVar, Final, Literal
 
-from pydantic import ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import ConfigDict, Field, TypeAdapter
 
 from guanghe.errors import InvalidInput
+from guanghe.toml_models import parse_toml_model, read_toml_file, where
 from guanghe.vocabulary import STAGES
 
 DEFAULT_RULES: Final = Path(__file__).with_name("rules.toml")
@@ -157,38 +156,19 @@ _ADAPTER: Final = TypeAdapter(CreatorRules)
 def load_rules(path: Path | None = None) -> CreatorRules:
     """Read and validate the rules file at ``path`` (the packaged default if None)."""
     path = path or DEFAULT_RULES
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InvalidInput(f"cannot read rules file {path}: {exc.strerror}") from exc
-    return parse_rules(text, str(path))
+    return parse_rules(read_toml_file(path, "rules"), str(path))
 
 
 def parse_rules(text: str, source: str = "<rules>") -> CreatorRules:
     """Validate the TOML ``text`` of a rules file; ``source`` names it in errors."""
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise InvalidInput(f"{source}: not valid TOML: {exc}") from exc
-    try:
-        rules = _ADAPTER.validate_python(data)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        loc = tuple(first["loc"])
-        where = ".".join(str(part) for part in loc) or "(top level)"
-        line = _line_of(text, loc)
-        at = f", line {line}" if line else ""
-        more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
-        raise InvalidInput(f"{source}{at}: {where}: {first['msg']}{more}") from exc
+    rules = parse_toml_model(text, source, _ADAPTER)
     _check_consistency(rules, text, source)
     return rules
 
 
 def _check_consistency(rules: CreatorRules, text: str, source: str) -> None:
     def fail(loc: tuple[str | int, ...], message: str) -> None:
-        line = _line_of(text, loc)
-        at = f", line {line}" if line else ""
-        raise InvalidInput(f"{source}{at}: {'.'.join(map(str, loc))}: {message}")
+        raise InvalidInput(f"{where(text, source, loc)}: {message}")
 
     if sum(getattr(rules.quality.weights, s) for s in QUALITY_SIGNALS) <= 0:
         fail(("quality", "weights"), "at least one weight must be positive")
@@ -204,33 +184,6 @@ def _check_consistency(rules: CreatorRules, text: str, source: str) -> None:
         fail(("tiers", 0, "name"), "the first tier is the floor and takes no requirements")
     if set(STAGES) != {"novice", "growing", "mature"}:  # pragma: no cover - vocabulary guard
         fail(("stages",), "the stage vocabulary changed; update the rules model")
-
-
-def _line_of(text: str, loc: tuple[Any, ...]) -> int | None:
-    """The 1-based line of the TOML key ``loc`` points at (or of its table), best effort."""
-    strings = [i for i, part in enumerate(loc) if isinstance(part, str)]
-    if not strings:
-        return None
-    last = strings[-1]
-    key = loc[last]
-    header = ".".join(str(p) for p in loc[:last] if isinstance(p, str))
-    ints = [p for p in loc[:last] if isinstance(p, int)]
-    occurrence = ints[-1] if ints else 0
-    current, seen, header_line = "", {"": 0}, None
-    key_pattern = re.compile(rf"^\s*{re.escape(str(key))}\s*=")
-    for number, line in enumerate(text.splitlines(), start=1):
-        match = re.match(r"^\s*\[\[?\s*([^\]]+?)\s*\]\]?", line)
-        if match:
-            current = match.group(1)
-            seen[current] = seen.get(current, -1) + 1
-            if current == header and seen[current] == occurrence:
-                header_line = number
-            if current == ".".join(str(p) for p in loc if isinstance(p, str)):
-                header_line = header_line or number
-            continue
-        if current == header and seen.get(current) == occurrence and key_pattern.match(line):
-            return number
-    return header_line
 
 
 def rules_path(data_dir: Path) -> Path:

@@ -26,6 +26,8 @@ from guanghe.ledger.posting import post_batch, post_chain_batch
 from guanghe.ledger.reconcile import Discrepancy, reconcile
 from guanghe.ledger.statements import (
     Payout,
+    PayoutBatch,
+    RefusedPayout,
     Statement,
     monthly_statement,
     parse_month,
@@ -56,7 +58,9 @@ __all__ = [
     "Discrepancy",
     "Limit",
     "Payout",
+    "PayoutBatch",
     "PurposeTotals",
+    "RefusedPayout",
     "Statement",
     "TransferRequest",
     "TransferResult",

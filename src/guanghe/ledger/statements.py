@@ -5,20 +5,27 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import Engine, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from guanghe.errors import InvalidInput
-from guanghe.ledger.accounts import Account, AccountKey, list_accounts, open_accounts
+from guanghe.ledger.accounts import (
+    Account,
+    AccountKey,
+    account_from_row,
+    open_accounts,
+    select_accounts,
+)
 from guanghe.ledger.history import TransferView, account_transfers_for_days
-from guanghe.ledger.posting import post_batch
-from guanghe.ledger.transfers import TransferRequest, TransferStatus
-from guanghe.store import LedgerTransfer, write_transaction
+from guanghe.ledger.transfers import TransferRequest, TransferStatus, post_transfers
+from guanghe.store import LedgerAccount, LedgerTransfer, write_transaction
 
 PAYOUTS = AccountKey("platform", 0, "payouts", "CNY")
 _POSTED = ("posted", "post_pending")
+PAYOUTS_PER_CHUNK = 2_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +51,26 @@ class Payout:
     transfer_id: int | None
 
 
+@dataclass(frozen=True, slots=True)
+class RefusedPayout:
+    """A payout the ledger refused: nothing moved; ``reason`` is the ledger's status."""
+
+    owner_kind: str
+    owner_id: int
+    account_id: int
+    amount_fen: int
+    key: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class PayoutBatch:
+    """A day's payouts (what the bank file pays) and the ones the ledger refused."""
+
+    payouts: tuple[Payout, ...]
+    refused: tuple[RefusedPayout, ...]
+
+
 def parse_month(text: str) -> dt.date:
     """``YYYY-MM`` as the first day of that month; :class:`InvalidInput` otherwise."""
     try:
@@ -64,26 +91,47 @@ def monthly_statement(session: Session, account: Account, month: dt.date) -> Sta
     return Statement(account, month.replace(day=1), opening, opening + movement, tuple(lines))
 
 
-def pay_out(engine: Engine, day: dt.date, *, minimum_fen: int, now: dt.datetime) -> list[Payout]:
+def pay_out(
+    engine: Engine,
+    day: dt.date,
+    *,
+    minimum_fen: int,
+    now: dt.datetime,
+    progress: Callable[[int, int], None] | None = None,
+) -> PayoutBatch:
     """Move every creator's and institution's available earnings of at least ``minimum_fen``
     to the platform's payouts account, once per account and day; returns the batch (the
-    same batch again when run again for ``day``)."""
+    same batch again when run again for ``day``) and every payout the ledger refused, with why.
+
+    Lock requirement: the earnings accounts are locked (``FOR UPDATE``; SQLite's one writer)
+    before their balances are read, and paid in that same transaction, so no transfer can
+    move an amount between the read and the payout. ``progress(done, total)`` follows the
+    posting.
+    """
     if minimum_fen < 1:
         raise InvalidInput("the minimum payout is at least 1 fen")
-    batch = f"payout:{day.isoformat()}"
     target = write_transaction(engine, lambda s: open_accounts(s, [PAYOUTS], now=now))[PAYOUTS]
-    with Session(engine) as session:
-        done = {
-            t.debit_account_id: t
-            for t in session.scalars(select(LedgerTransfer).where(LedgerTransfer.batch == batch))
-        }
-        accounts = [
-            a
-            for a in list_accounts(session)
-            if a.owner_kind in ("creator", "institution")
-            and a.purpose == "earnings"
-            and a.unit == "CNY"
-        ]
+    return write_transaction(
+        engine,
+        lambda s: _pay_out(s, day, target, minimum_fen=minimum_fen, now=now, progress=progress),
+    )
+
+
+def _pay_out(
+    session: Session,
+    day: dt.date,
+    target: int,
+    *,
+    minimum_fen: int,
+    now: dt.datetime,
+    progress: Callable[[int, int], None] | None,
+) -> PayoutBatch:
+    batch = f"payout:{day.isoformat()}"
+    accounts = {a.id: a for a in _lock_earnings(session, target)}
+    done = {
+        t.debit_account_id: t
+        for t in session.scalars(select(LedgerTransfer).where(LedgerTransfer.batch == batch))
+    }
     requests = [
         TransferRequest(
             f"{batch}:{a.id}",
@@ -93,15 +141,13 @@ def pay_out(engine: Engine, day: dt.date, *, minimum_fen: int, now: dt.datetime)
             amount=a.available,
             source=("payout", f"{day.isoformat()}:{a.id}"),
         )
-        for a in accounts
+        for a in accounts.values()
         if a.id not in done and a.available >= minimum_fen
     ]
-    results = post_batch(engine, requests, batch=batch, now=now) if requests else []
-    by_id = {a.id: a for a in accounts}
     payouts = [
         Payout(
-            by_id[t.debit_account_id].owner_kind,
-            by_id[t.debit_account_id].owner_id,
+            accounts[t.debit_account_id].owner_kind,
+            accounts[t.debit_account_id].owner_id,
             t.debit_account_id,
             t.amount,
             t.key,
@@ -109,19 +155,59 @@ def pay_out(engine: Engine, day: dt.date, *, minimum_fen: int, now: dt.datetime)
         )
         for t in done.values()
     ]
-    payouts += [
-        Payout(
-            by_id[r.debit_account_id or 0].owner_kind,
-            by_id[r.debit_account_id or 0].owner_id,
-            r.debit_account_id or 0,
-            r.amount or 0,
-            r.key,
-            result.transfer_id,
-        )
-        for r, result in zip(requests, results, strict=True)
-        if result.status is TransferStatus.CREATED
-    ]
-    return sorted(payouts, key=lambda p: p.account_id)
+    refused = []
+    for start in range(0, len(requests), PAYOUTS_PER_CHUNK):
+        if progress is not None:
+            progress(start, len(requests))
+        chunk = requests[start : start + PAYOUTS_PER_CHUNK]
+        for request, result in zip(
+            chunk,
+            post_transfers(session, chunk, batch=batch, business_day=day, now=now),
+            strict=True,
+        ):
+            account = accounts[request.debit_account_id or 0]
+            amount = request.amount or 0
+            if result.status is TransferStatus.CREATED:
+                payouts.append(
+                    Payout(
+                        account.owner_kind,
+                        account.owner_id,
+                        account.id,
+                        amount,
+                        request.key,
+                        result.transfer_id,
+                    )
+                )
+            else:
+                refused.append(
+                    RefusedPayout(
+                        account.owner_kind,
+                        account.owner_id,
+                        account.id,
+                        amount,
+                        request.key,
+                        result.status,
+                    )
+                )
+    if progress is not None:
+        progress(len(requests), len(requests))
+    return PayoutBatch(
+        tuple(sorted(payouts, key=lambda p: p.account_id)),
+        tuple(sorted(refused, key=lambda p: p.account_id)),
+    )
+
+
+def _lock_earnings(session: Session, target: int) -> list[Account]:
+    """The creators' and institutions' CNY earnings accounts, locked with the payouts account
+    ``target`` in id order (the order transfers lock accounts in)."""
+    a = LedgerAccount
+    earnings = (
+        a.owner_kind.in_(("creator", "institution")) & (a.purpose == "earnings") & (a.unit == "CNY")
+    )
+    rows = session.execute(
+        select_accounts().where(earnings | (a.id == target)).order_by(a.id).with_for_update()
+    )
+    return [account for row in rows if (account := account_from_row(row)).id != target]
 
 
 STATEMENT_COLUMNS = (
@@ -182,7 +268,7 @@ def statement_csv(statement: Statement) -> str:
     return out.getvalue()
 
 
-def payouts_csv(payouts: list[Payout]) -> str:
+def payouts_csv(payouts: Sequence[Payout]) -> str:
     """A payout batch as the file the bank transfer run takes."""
     out = io.StringIO()
     writer = csv.writer(out)

@@ -21,7 +21,10 @@ from sqlalchemy import select
 
 from guanghe.ledger import TransferStatus, open_accounts, post_batch
 from guanghe.monetize.refunds import refund_ended
-from guanghe.monetize.spend import AdCharge, accounts_needed, ad_spend_transfers, batch_name
+from guanghe.monetize.spend import AdCharge, accounts_needed, ad_spend_transfer, batch_name
+from guanghe.pipelines.context import CycleContext, business_day_end
+from guanghe.pipelines.reports import Problem, StepReport
+from guanghe.pipelines.settled_days import days_to_settle
 from guanghe.runtime import Runtime
 from guanghe.store import Campaign
 
@@ -33,41 +36,78 @@ class AdSpendResult:
     day: dt.date
     transfers_created: int
     spent_fen: int
-    problems: tuple[str, ...]
+    problems: tuple[Problem, ...]
     refunded_fen: dict[int, int]  # per campaign refunded by this run
 
 
-def run(runtime: Runtime, day: dt.date) -> None:
-    """Cycle step: charge ``day``'s ad events to their campaigns."""
-    charge_day(runtime, day)
+def run(ctx: CycleContext) -> StepReport:
+    """Cycle step: charge the ad events of every day the cycle settles (see
+    :func:`~guanghe.pipelines.settled_days.days_to_settle`), oldest first, so that a campaign
+    ended on an earlier day is refunded only after that day's charges."""
+    results = [
+        charge_day(ctx.runtime, day, now=ctx.now) for day in days_to_settle(ctx.runtime, ctx.date)
+    ]
+    return StepReport(
+        "ad_spend",
+        {
+            "days_charged": len(results),
+            "transfers_created": sum(r.transfers_created for r in results),
+            "spent_fen": sum(r.spent_fen for r in results),
+            "campaigns_refunded": sum(len(r.refunded_fen) for r in results),
+            "refunded_fen": sum(sum(r.refunded_fen.values()) for r in results),
+        },
+        tuple(p for r in results for p in r.problems),
+    )
 
 
-def charge_day(runtime: Runtime, day: dt.date) -> AdSpendResult:
+def charge_day(runtime: Runtime, day: dt.date, *, now: dt.datetime | None = None) -> AdSpendResult:
     """Post the day's ad-spend transfers (idempotent), then refund the campaigns ended by the
-    day; unknown campaigns and charges past a budget are reported in ``problems``."""
+    day; unknown campaigns and charges past a budget are reported in ``problems``. Writes carry
+    ``now`` (by default the end of ``day``)."""
+    at = now or business_day_end(day)
     charges, problems = load_charges(runtime, day)
-    now = dt.datetime.now(dt.UTC)
-    accounts = runtime.write(lambda s: open_accounts(s, accounts_needed(charges), now=now))
-    requests = ad_spend_transfers(charges, accounts)
+    accounts = runtime.write(lambda s: open_accounts(s, accounts_needed(charges), now=at))
+    pairs = [(charge, ad_spend_transfer(charge, accounts)) for charge in charges]
     created = spent = 0
-    for at in range(0, len(requests), TRANSFERS_PER_BATCH):
-        chunk = requests[at : at + TRANSFERS_PER_BATCH]
+    for start in range(0, len(pairs), TRANSFERS_PER_BATCH):
+        chunk = pairs[start : start + TRANSFERS_PER_BATCH]
         results = post_batch(
-            runtime.engine, chunk, batch=batch_name(day), business_day=day, now=now
+            runtime.engine,
+            [r for _, r in chunk],
+            batch=batch_name(day),
+            business_day=day,
+            now=at,
         )
-        for request, result in zip(chunk, results, strict=True):
+        for (charge, request), result in zip(chunk, results, strict=True):
             if result.status is TransferStatus.CREATED:
                 created += 1
                 spent += request.amount or 0
             elif not result.ok:
-                spent_out = result.status is TransferStatus.EXCEEDS_CREDITS
-                reason = "budget exhausted" if spent_out else str(result.status)
-                problems.append(f"{result.key}: {reason}")
-    refunded = runtime.write(lambda s: refund_ended(s, day, now=now))
+                problems.append(refused_charge(charge, result.status))
+    refunded = runtime.write(lambda s: refund_ended(s, day, now=at))
     return AdSpendResult(day, created, spent, tuple(problems), refunded)
 
 
-def load_charges(runtime: Runtime, day: dt.date) -> tuple[list[AdCharge], list[str]]:
+def refused_charge(charge: AdCharge, status: TransferStatus) -> Problem:
+    """The problem of an ad event whose charge the ledger refused (``status``)."""
+    if status is TransferStatus.EXCEEDS_CREDITS:
+        reason = f"campaign {charge.campaign_id}'s budget is exhausted; not charged"
+    else:
+        reason = f"charge to campaign {charge.campaign_id} refused: {status}"
+    return Problem("ad_event", charge.event_id, reason, affects_money=True)
+
+
+def unknown_campaign(event_id: str, campaign_id: int) -> Problem:
+    """The problem of an ad event naming a campaign that does not exist."""
+    return Problem(
+        "ad_event",
+        event_id,
+        f"names campaign {campaign_id}, which does not exist; not charged",
+        affects_money=True,
+    )
+
+
+def load_charges(runtime: Runtime, day: dt.date) -> tuple[list[AdCharge], list[Problem]]:
     """The day's charged ad rows with their campaigns' advertisers, and the rows naming a
     campaign that does not exist (reported, never charged)."""
     con = runtime.event_log.connect()
@@ -88,7 +128,7 @@ def load_charges(runtime: Runtime, day: dt.date) -> tuple[list[AdCharge], list[s
                 )
             ).all()
         )
-    problems = [f"{e}: campaign {c} does not exist" for e, c, _ in rows if int(c) not in owners]
+    problems = [unknown_campaign(str(e), int(c)) for e, c, _ in rows if int(c) not in owners]
     charges = [
         AdCharge(str(e), int(c), int(owners[int(c)]), int(a))
         for e, c, a in rows

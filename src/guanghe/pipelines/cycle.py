@@ -1,16 +1,21 @@
 """The daily cycle: the batch steps that turn one day's events into the day's snapshots.
 
-Steps run in order; each is a pure function of its inputs plus a write of its snapshot, so
-re-running a date gives the same result. Capabilities add their steps to :data:`CYCLE_STEPS`.
+Every step is given one frozen :class:`~guanghe.pipelines.context.CycleContext` (stores, date,
+batch engine, the cycle's ``now``) and returns a :class:`~guanghe.pipelines.reports.StepReport`;
+re-running a date gives the same result. The run's reports are logged (one record per step with
+``step``, ``duration_s`` and ``counts`` as fields) and kept as the date's ``cycle_runs``
+snapshot. Capabilities add their steps to :data:`CYCLE_STEPS`.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from guanghe.errors import InvalidInput
 from guanghe.pipelines import (
     ad_spend_step,
     diagnosis_step,
@@ -21,8 +26,11 @@ from guanghe.pipelines import (
     settlement_step,
     traffic_step,
 )
-from guanghe.pipelines.engines import ENGINES
+from guanghe.pipelines.context import CycleContext
+from guanghe.pipelines.reports import CycleRun, StepReport, save_run
 from guanghe.runtime import Runtime
+
+_log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,7 +38,7 @@ class CycleStep:
     """One named step of the cycle."""
 
     name: str
-    run: Callable[[Runtime, dt.date], None]
+    run: Callable[[CycleContext], StepReport]
 
 
 #: The steps in the order the data flow needs them (features → stages → traffic → …).
@@ -45,11 +53,8 @@ CYCLE_STEPS: tuple[CycleStep, ...] = (
     CycleStep("diagnosis", diagnosis_step.run),
 )
 
-
-@dataclass(frozen=True, slots=True)
-class CycleResult:
-    date: dt.date
-    steps: tuple[str, ...]
+#: ``progress(step, done, total)``: called before each step and once when all are done.
+Progress = Callable[[str, int, int], None]
 
 
 def run_cycle(
@@ -57,20 +62,51 @@ def run_cycle(
     date: dt.date,
     *,
     steps: tuple[CycleStep, ...] = CYCLE_STEPS,
-    progress: Callable[[str], None] | None = None,
+    progress: Progress | None = None,
     engine: str = "duckdb",
-) -> CycleResult:
-    """Run ``steps`` for ``date`` on the batch ``engine`` (``duckdb`` or ``spark``) and return
-    what ran."""
-    if engine not in ENGINES:
-        raise InvalidInput(f"unknown batch engine {engine!r}; expected one of {', '.join(ENGINES)}")
+    now: dt.datetime | None = None,
+) -> CycleRun:
+    """Run ``steps`` for ``date`` on the batch ``engine`` (``duckdb`` or ``spark``), keep the
+    run as the date's snapshot and return it. ``now`` defaults to the end of ``date``."""
+    ctx = CycleContext.for_date(runtime, date, batch_engine=engine, now=now)
     runtime.init()
-    token = feature_step.BATCH_ENGINE.set(engine)
-    try:
-        for step in steps:
-            if progress is not None:
-                progress(step.name)
-            step.run(runtime, date)
-    finally:
-        feature_step.BATCH_ENGINE.reset(token)
-    return CycleResult(date=date, steps=tuple(step.name for step in steps))
+    reports = []
+    for done, step in enumerate(steps):
+        if progress is not None:
+            progress(step.name, done, len(steps))
+        started = time.perf_counter()
+        report = step.run(ctx)
+        report = dataclasses.replace(
+            report, step=step.name, duration_s=round(time.perf_counter() - started, 3)
+        )
+        _log_step(ctx, report)
+        reports.append(report)
+    if progress is not None:
+        progress("done", len(steps), len(steps))
+    run = CycleRun(date, ctx.now, ctx.batch_engine, tuple(reports))
+    save_run(ctx.snapshots, run)
+    return run
+
+
+def _log_step(ctx: CycleContext, report: StepReport) -> None:
+    fields = {
+        "cycle_date": ctx.date.isoformat(),
+        "step": report.step,
+        "duration_s": report.duration_s,
+        "counts": dict(report.counts),
+        "problems": len(report.problems),
+    }
+    _log.info(
+        "cycle %s: step %s took %.3f s", ctx.date, report.step, report.duration_s, extra=fields
+    )
+    for problem in report.problems:
+        _log.log(
+            logging.WARNING if problem.affects_money else logging.INFO,
+            "cycle %s: step %s: %s %s: %s",
+            ctx.date,
+            report.step,
+            problem.kind,
+            problem.id,
+            problem.reason,
+            extra=fields | {"object_kind": problem.kind, "object_id": problem.id},
+        )

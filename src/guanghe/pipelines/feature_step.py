@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 import tempfile
 from collections.abc import Sequence
-from contextvars import ContextVar
 from pathlib import Path
 from typing import Final
 
@@ -15,6 +14,7 @@ import pyarrow.parquet as pq
 from sqlalchemy import Engine, select
 
 from guanghe.events import EVENT_SCHEMA
+from guanghe.pipelines.context import CycleContext
 from guanghe.pipelines.engines import BatchEngine, open_engine
 from guanghe.pipelines.features import (
     MAX_CONTINUOUS_MONTHS,
@@ -22,13 +22,12 @@ from guanghe.pipelines.features import (
     creator_features,
     daily_activity,
 )
+from guanghe.pipelines.reports import StepReport
 from guanghe.runtime import Runtime
 from guanghe.snapshots import write_snapshot
 from guanghe.store import Creator, Work
 
 SNAPSHOT: Final = "creator_features"
-#: The batch engine of the running cycle; ``run_cycle(engine=...)`` sets it.
-BATCH_ENGINE: ContextVar[str] = ContextVar("guanghe_batch_engine", default="duckdb")
 
 CREATORS_SCHEMA: Final = pa.schema(
     [
@@ -43,11 +42,13 @@ WORKS_SCHEMA: Final = pa.schema(
 )
 
 
-def run(runtime: Runtime, date: dt.date) -> None:
-    """Compute the features as of ``date`` and write the ``creator_features`` snapshot."""
-    with open_engine(BATCH_ENGINE.get()) as engine:
-        table = compute_features(runtime, date, engine)
-    write_snapshot(runtime.settings.data_dir / "snapshots", SNAPSHOT, date, table)
+def run(ctx: CycleContext) -> StepReport:
+    """Compute the features as of the cycle's date on its batch engine and write the
+    ``creator_features`` snapshot."""
+    with open_engine(ctx.batch_engine) as engine:
+        table = compute_features(ctx.runtime, ctx.date, engine)
+    write_snapshot(ctx.snapshots, SNAPSHOT, ctx.date, table)
+    return StepReport("features", {"creators": table.num_rows})
 
 
 def compute_features(runtime: Runtime, date: dt.date, engine: BatchEngine) -> pa.Table:

@@ -28,6 +28,8 @@ from guanghe.monetize.matching import (
     text_vectors,
 )
 from guanghe.monetize.placements import replace_estimates, replace_placements
+from guanghe.pipelines.context import CycleContext
+from guanghe.pipelines.reports import StepReport
 from guanghe.runtime import Runtime
 from guanghe.snapshots import write_snapshot
 from guanghe.store import (
@@ -36,9 +38,6 @@ from guanghe.store import (
     Product,
     Vertical,
     Work,
-    session_factory,
-    transaction,
-    writer_engine,
 )
 
 Ints = npt.NDArray[np.int64]
@@ -57,21 +56,29 @@ MATCHES_SCHEMA: Final = pa.schema(
 )
 
 
-def run(runtime: Runtime, date: dt.date) -> None:
-    """Match products and estimate earnings as of ``date``."""
-    matches = match_products(runtime, date)
-    write_snapshot(runtime.settings.data_dir / "snapshots", SNAPSHOT, date, matches)
-    estimates = _estimate(runtime, date)
-    with transaction(session_factory(writer_engine(runtime.engine))) as session:
+def run(ctx: CycleContext) -> StepReport:
+    """Match products and estimate earnings as of the cycle's date."""
+    matches = match_products(ctx.runtime, ctx.date)
+    write_snapshot(ctx.snapshots, SNAPSHOT, ctx.date, matches)
+    creators, estimates = _estimate(ctx.runtime, ctx.date)
+
+    def replace(session: Session) -> None:
         replace_placements(
             session,
             matches["creator_id"].to_numpy(),
             matches["rank"].to_numpy(),
             matches["product_id"].to_numpy(),
             matches["score"].to_numpy(),
-            as_of=date,
+            as_of=ctx.date,
         )
-        replace_estimates(session, estimates[0], estimates[1], as_of=date)
+        replace_estimates(session, creators, estimates, as_of=ctx.date)
+
+    ctx.runtime.write(replace)
+    matched = len(set(matches["creator_id"].to_pylist()))
+    return StepReport(
+        "matching",
+        {"placements": matches.num_rows, "creators_matched": matched, "estimates": len(creators)},
+    )
 
 
 def match_products(runtime: Runtime, date: dt.date) -> pa.Table:

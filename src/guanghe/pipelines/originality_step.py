@@ -5,14 +5,13 @@ transaction (so an interrupted run resumes where it stopped), oldest first."""
 from __future__ import annotations
 
 import datetime as dt
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 
+from guanghe.pipelines.context import CycleContext
+from guanghe.pipelines.reports import Problem, StepReport
 from guanghe.runtime import Runtime
-
-_log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,21 +65,19 @@ def backfill(
     return BackfillSummary(checked, duplicates, suspects, tuple(unreadable))
 
 
-def run(runtime: Runtime, date: dt.date) -> None:
-    """Index the works that reached the store unindexed, with decisions dated the end of
-    ``date``; unreadable covers are logged."""
-    now = dt.datetime.combine(date, dt.time(23, 59, 59), tzinfo=dt.UTC)
-    summary = backfill(runtime, now=now)
-    if summary.checked:
-        _log.info(
-            "originality: indexed %d works (%d duplicates, %d suspects)",
-            summary.checked,
-            summary.duplicates,
-            summary.suspects,
-        )
-    if summary.unreadable:
-        _log.warning(
-            "originality: %d works have an unreadable cover and stay unindexed: %s",
-            len(summary.unreadable),
-            ", ".join(map(str, summary.unreadable[:20])),
-        )
+def run(ctx: CycleContext) -> StepReport:
+    """Index the works that reached the store unindexed, with decisions dated the cycle's
+    ``now``; a work whose cover cannot be read stays unindexed and is reported."""
+    summary = backfill(ctx.runtime, now=ctx.now)
+    return StepReport(
+        "originality",
+        {
+            "works_indexed": summary.checked,
+            "duplicates": summary.duplicates,
+            "suspects": summary.suspects,
+        },
+        tuple(
+            Problem("work", str(work_id), "its cover cannot be read; not fingerprinted")
+            for work_id in summary.unreadable
+        ),
+    )

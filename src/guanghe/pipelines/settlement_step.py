@@ -12,6 +12,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 import duckdb
+from sqlalchemy.orm import Session
 
 from guanghe.institutions import ContractBook, contract_book
 from guanghe.ledger import TransferStatus, open_accounts, post_chain_batch
@@ -27,10 +28,14 @@ from guanghe.ledger.settlement import (
 from guanghe.monetize.spend import accounts_needed as spend_accounts
 from guanghe.monetize.spend import ad_spend_transfer
 from guanghe.pipelines import ad_spend_step
+from guanghe.pipelines.context import CycleContext, business_day_end
+from guanghe.pipelines.reports import Problem, StepReport
+from guanghe.pipelines.settled_days import days_to_settle
 from guanghe.runtime import Runtime
-from guanghe.store import SettledDay, transaction
+from guanghe.store import SettledDay
 
 CHAINS_PER_BATCH = 500
+SPEND_KEY_PREFIX = "ad-spend:"
 #: Statuses of a re-run or of a refund racing the window: nothing more to do, nothing wrong.
 _SETTLED = {
     TransferStatus.CREATED,
@@ -45,12 +50,23 @@ _SETTLED = {
 class SettlementResult:
     day: dt.date
     transfers_created: int
-    problems: tuple[str, ...]
+    problems: tuple[Problem, ...]
 
 
-def run(runtime: Runtime, day: dt.date) -> None:
-    """Cycle step: settle ``day`` with the configured rules."""
-    settle_day(runtime, day)
+def run(ctx: CycleContext) -> StepReport:
+    """Cycle step: settle, oldest first, every day up to the cycle's date not settled yet and
+    the date itself (see :func:`~guanghe.pipelines.settled_days.days_to_settle`)."""
+    days = days_to_settle(ctx.runtime, ctx.date)
+    results = [settle_day(ctx.runtime, day, now=ctx.now) for day in days]
+    return StepReport(
+        "settlement",
+        {
+            "days_settled": len(results),
+            "earlier_days_settled": len(results) - 1,
+            "transfers_created": sum(r.transfers_created for r in results),
+        },
+        tuple(p for r in results for p in r.problems),
+    )
 
 
 def configured_rules(runtime: Runtime) -> SettlementRules:
@@ -59,15 +75,23 @@ def configured_rules(runtime: Runtime) -> SettlementRules:
 
 
 def settle_day(
-    runtime: Runtime, day: dt.date, *, rules: SettlementRules | None = None
+    runtime: Runtime,
+    day: dt.date,
+    *,
+    rules: SettlementRules | None = None,
+    now: dt.datetime | None = None,
 ) -> SettlementResult:
-    """Post every transfer the day's revenue events owe, then record the day as settled."""
-    result = pay_day(runtime, day, rules or configured_rules(runtime))
-    mark_settled(runtime, result)
+    """Post every transfer the day's revenue events owe, then record the day as settled.
+    Writes carry ``now`` (by default the end of ``day``)."""
+    at = now or business_day_end(day)
+    result = pay_day(runtime, day, rules or configured_rules(runtime), now=at)
+    runtime.write(lambda s: mark_settled(s, result, now=at))
     return result
 
 
-def pay_day(runtime: Runtime, day: dt.date, rules: SettlementRules) -> SettlementResult:
+def pay_day(
+    runtime: Runtime, day: dt.date, rules: SettlementRules, *, now: dt.datetime
+) -> SettlementResult:
     """Post the day's transfers in batches of linked chains (idempotent).
 
     Each ad row's chain starts with the charge collecting it from its campaign's budget (the
@@ -76,12 +100,16 @@ def pay_day(runtime: Runtime, day: dt.date, rules: SettlementRules) -> Settlemen
     """
     events = load_day_events(runtime, day, rules)
     charges, _ = ad_spend_step.load_charges(runtime, day)
-    now = dt.datetime.now(dt.UTC)
     needed = list(dict.fromkeys([*accounts_needed(events), *spend_accounts(charges)]))
     accounts = runtime.write(lambda s: open_accounts(s, needed, now=now))
     events.ad_charges = {c.event_id: ad_spend_transfer(c, accounts) for c in charges}
     problems = [
-        f"ad:{ad.event_id}: not paid, it names no existing campaign to charge"
+        Problem(
+            "ad_event",
+            ad.event_id,
+            "names no existing campaign to charge; its revenue is not paid",
+            affects_money=True,
+        )
         for ad in events.ads
         if ad.event_id not in events.ad_charges
     ]
@@ -97,29 +125,31 @@ def pay_day(runtime: Runtime, day: dt.date, rules: SettlementRules) -> Settlemen
         )
         for result in (r for chain in batch for r in chain):
             created += result.status is TransferStatus.CREATED
-            budget_spent = result.status is TransferStatus.EXCEEDS_CREDITS
-            if budget_spent and result.key.startswith("ad-spend:"):
-                problems.append(f"{result.key}: budget exhausted, not paid")
-            elif result.status not in _SETTLED:
-                problems.append(f"{result.key}: {result.status}")
+            if result.status not in _SETTLED:
+                problems.append(unpaid(result.key, result.status))
     return SettlementResult(day, created, tuple(problems))
 
 
-def mark_settled(runtime: Runtime, result: SettlementResult) -> None:
-    """Record that ``result.day`` was settled (replacing an earlier record of it)."""
-    with transaction(runtime.sessions) as session:
-        record = session.get(SettledDay, result.day)
-        if record is None:
-            session.add(
-                SettledDay(
-                    day=result.day,
-                    transfers_created=result.transfers_created,
-                    settled_at=dt.datetime.now(dt.UTC),
-                )
-            )
-        else:
-            record.transfers_created += result.transfers_created
-            record.settled_at = dt.datetime.now(dt.UTC)
+def unpaid(key: str, status: TransferStatus) -> Problem:
+    """The problem of a transfer the ledger refused, which leaves its chain unpaid."""
+    if status is TransferStatus.EXCEEDS_CREDITS and key.startswith(SPEND_KEY_PREFIX):
+        event_id = key.removeprefix(SPEND_KEY_PREFIX)
+        return Problem(
+            "ad_event", event_id, "campaign budget exhausted; not paid", affects_money=True
+        )
+    return Problem("transfer", key, f"refused by the ledger: {status}", affects_money=True)
+
+
+def mark_settled(session: Session, result: SettlementResult, *, now: dt.datetime) -> None:
+    """Record that ``result.day`` was settled at ``now`` (adding to an earlier record of it)."""
+    record = session.get(SettledDay, result.day)
+    if record is None:
+        session.add(
+            SettledDay(day=result.day, transfers_created=result.transfers_created, settled_at=now)
+        )
+    else:
+        record.transfers_created += result.transfers_created
+        record.settled_at = now
 
 
 def load_day_events(runtime: Runtime, day: dt.date, rules: SettlementRules) -> DayEvents:

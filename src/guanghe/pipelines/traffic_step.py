@@ -21,12 +21,16 @@ from typing import Final
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
+from guanghe.pipelines.context import CycleContext
 from guanghe.pipelines.growth_step import SNAPSHOT as GROWTH
+from guanghe.pipelines.reports import StepReport
 from guanghe.runtime import Runtime
 from guanghe.snapshots import read_snapshot, snapshot_path, write_snapshot
-from guanghe.store import Creator, transaction, writer_engine
+from guanghe.store import Creator
 from guanghe.traffic.budgets import ensure_budgets, fund_pools
 from guanghe.traffic.deliveries import delivered_by_creator, settle_deliveries
 from guanghe.traffic.planning import (
@@ -47,51 +51,57 @@ PLAN: Final = "traffic_plan"
 HISTORY_DAYS: Final = 56
 
 
-def run(runtime: Runtime, date: dt.date) -> None:
-    """Settle ``date``'s deliveries and plan ``date + 1`` (needs ``date``'s growth snapshot)."""
-    from sqlalchemy.orm import sessionmaker
-
+def run(ctx: CycleContext) -> StepReport:
+    """Settle the date's deliveries and plan the next day (needs the date's growth snapshot)."""
+    runtime, date, now, root = ctx.runtime, ctx.date, ctx.now, ctx.snapshots
     programs = load_programs(programs_path(runtime.settings.data_dir))
-    root = runtime.settings.data_dir / "snapshots"
-    now = dt.datetime.now(dt.UTC)
-    writers = sessionmaker(writer_engine(runtime.engine), expire_on_commit=False)
     next_day = date + dt.timedelta(days=1)
 
-    today_plan = snapshot_path(root, PLAN, date)
     pool_of = {}
-    if today_plan.exists():
+    if snapshot_path(root, PLAN, date).exists():
         plan = read_snapshot(root, PLAN, date)
         pool_of = dict(zip(plan["creator_id"].to_pylist(), plan["pool"].to_pylist(), strict=True))
-    with transaction(writers) as session:
-        settle_deliveries(session, programs, date, pool_of, now=now)
+    settled = runtime.write(lambda s: settle_deliveries(s, programs, date, pool_of, now=now))
 
     members = load_members(runtime, date)
     curves = fit_curves(runtime, members, date)
     write_snapshot(root, CURVES, date, curves.to_arrow())
 
-    with transaction(writers) as session:
+    def fund(session: Session) -> tuple[Period, dict[str, int]]:
         period, budgets = ensure_budgets(session, programs, next_day, now=now)
         fund_pools(session, programs, period, budgets, now=now)
+        return period, budgets
 
-    if not snapshot_path(root, ALLOCATION, period.starts_on).exists():
+    period, budgets = runtime.write(fund)
+    solved = not snapshot_path(root, ALLOCATION, period.starts_on).exists()
+    if solved:
         problem = period_problem(programs, members, curves, budgets, period.days)
         allocation = solve_period(problem)
         write_snapshot(
             root, ALLOCATION, period.starts_on, allocation_table(problem, members, allocation)
         )
     allocated = read_snapshot(root, ALLOCATION, period.starts_on)
-    with transaction(runtime.sessions) as session:
+    with runtime.sessions() as session:
         delivered = delivered_by_creator(session, period.starts_on, date)
-    write_snapshot(
-        root, PLAN, next_day, day_plan(programs, allocated, delivered, budgets, period, next_day)
+    plan = day_plan(programs, allocated, delivered, budgets, period, next_day)
+    write_snapshot(root, PLAN, next_day, plan)
+    return StepReport(
+        "traffic",
+        {
+            "delivery_transfers": settled,
+            "curves_fitted": len(members.creator_id),
+            "allocation_solved": int(solved),
+            "creators_planned": plan.num_rows,
+            "impressions_planned": int(pc.sum(plan["quota"]).as_py() or 0),
+        },
     )
 
 
 def load_members(runtime: Runtime, date: dt.date) -> Members:
     """The creators assessed on ``date`` with what places them in pools and groups."""
-    growth = read_snapshot(runtime.settings.data_dir / "snapshots", GROWTH, date)
+    growth = read_snapshot(runtime.settings.snapshots_dir, GROWTH, date)
     creator_id = growth["creator_id"].to_numpy().astype(np.int64)
-    with transaction(runtime.sessions) as session:
+    with runtime.sessions() as session:
         signed_ids = np.array(
             session.scalars(select(Creator.id).where(Creator.institution_id.is_not(None))).all(),
             dtype=np.int64,

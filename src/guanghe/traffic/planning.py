@@ -133,8 +133,7 @@ def allocation_table(
         "objective": repr(allocation.objective),
         "duality_gap": repr(allocation.duality_gap),
         "max_violation": repr(allocation.max_violation),
-        "seconds": repr(allocation.seconds),
-    }
+    }  # no solve time: a snapshot holds only what a re-run of its date reproduces
     return pa.table(
         {
             "creator_id": problem.creator_id,

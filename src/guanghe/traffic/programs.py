@@ -7,14 +7,14 @@ naming the file and the field. Format: ``docs/traffic.md``.
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, ClassVar, Final, Literal
 
-from pydantic import ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import ConfigDict, Field, TypeAdapter
 
 from guanghe.errors import InvalidInput
+from guanghe.toml_models import parse_toml_model, read_toml_file
 
 DEFAULT_PROGRAMS: Final = Path(__file__).with_name("programs.toml")
 _FORBID: Final = ConfigDict(extra="forbid")
@@ -73,25 +73,12 @@ def programs_path(data_dir: Path) -> Path:
 
 def load_programs(path: Path) -> Programs:
     """Read and validate the programmes file at ``path``."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InvalidInput(f"{path}: cannot read the traffic programmes: {exc.strerror}") from exc
-    return parse_programs(text, str(path))
+    return parse_programs(read_toml_file(path, "traffic programmes"), str(path))
 
 
 def parse_programs(text: str, source: str = "<programs>") -> Programs:
     """Validate the TOML ``text`` of a programmes file; ``source`` names it in errors."""
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise InvalidInput(f"{source}: not valid TOML: {exc}") from exc
-    try:
-        programs = _ADAPTER.validate_python(data)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(part) for part in first["loc"]) or "(top level)"
-        raise InvalidInput(f"{source}: {where}: {first['msg']}") from exc
+    programs = parse_toml_model(text, source, _ADAPTER)
     names = programs.pool_names
     for i, pool in enumerate(programs.pools):
         if names.index(pool.name) != i:

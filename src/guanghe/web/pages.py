@@ -6,7 +6,7 @@ from pathlib import Path
 
 from fastapi import APIRouter
 
-from guanghe.web import dashboard, monetize, originality, report, signin, traffic
+from guanghe.web import cycle, dashboard, monetize, originality, report, signin, traffic
 
 STATIC_DIR = Path(__file__).parent / "static"
 
@@ -14,6 +14,7 @@ router = APIRouter(include_in_schema=False)
 router.include_router(signin.router)
 router.include_router(dashboard.router)
 router.include_router(report.router)
+router.include_router(cycle.router)
 router.include_router(monetize.router)
 router.include_router(traffic.router)
 router.include_router(originality.router)

@@ -30,7 +30,7 @@ def traffic_page(
     principal = signed_in(request, session)
     if principal is None:
         return to_login()
-    snapshots = get_runtime(request).settings.data_dir / "snapshots"
+    snapshots = get_runtime(request).settings.snapshots_dir
     context: dict[str, Any] = {"principal": principal, "error": None, "by": by}
     try:
         if principal.role == "operator":

@@ -80,7 +80,7 @@ def get_growth(
         session,
         principal,
         creator_id,
-        snapshots=data_dir / "snapshots",
+        snapshots=runtime.settings.snapshots_dir,
         rules=creators.load_rules(creators.rules_path(data_dir)),
     )
     return GrowthOut.model_validate(view, from_attributes=True)

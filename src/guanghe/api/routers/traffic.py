@@ -46,7 +46,7 @@ async def boost_service(request: Request) -> BoostService:
     if service is None:
         runtime = get_runtime(request)
         service = BoostService(
-            runtime.settings.data_dir / "snapshots",
+            runtime.settings.snapshots_dir,
             runtime.sessions,
             counters_for(runtime.settings.redis_url),
             excluded_works=duplicate_work_ids,
@@ -195,7 +195,7 @@ def get_plan(
     day: Annotated[Day | None, Query()] = None,
 ) -> PlanOut:
     """A day's traffic plan (default: the newest) summed by pool, vertical or stage."""
-    summary = views.plan_summary(session, runtime.settings.data_dir / "snapshots", day, by)
+    summary = views.plan_summary(session, runtime.settings.snapshots_dir, day, by)
     return PlanOut(
         day=summary.day,
         period_starts_on=summary.period_starts_on,
@@ -232,6 +232,6 @@ def get_creator_traffic(
     """A creator's traffic support: creators see their own, institutions their creators',
     operators everyone's."""
     view = views.creator_traffic(
-        session, principal, runtime.settings.data_dir / "snapshots", creator_id, day
+        session, principal, runtime.settings.snapshots_dir, creator_id, day
     )
     return CreatorTrafficOut(**asdict(view))
