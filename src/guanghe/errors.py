@@ -80,7 +80,12 @@ class Forbidden(GuangheError):
 
 
 class Unavailable(GuangheError):
-    """A server the operation needs (database, Redis, Spark) cannot be reached."""
+    """A server the operation needs (database, Redis, Spark) cannot be reached; when it is
+    known, ``retry_after_seconds`` says when trying again makes sense."""
 
     code = "unavailable"
     title = "Service unavailable"
+
+    def __init__(self, detail: str, *, retry_after_seconds: int | None = None) -> None:
+        super().__init__(detail)
+        self.retry_after_seconds = retry_after_seconds

@@ -55,7 +55,10 @@ def status_of(exc: errors.GuangheError) -> int:
 
 async def _guanghe_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, errors.GuangheError)
-    return problem(status_of(exc), exc.code, exc.title, exc.detail, request.url.path)
+    response = problem(status_of(exc), exc.code, exc.title, exc.detail, request.url.path)
+    if isinstance(exc, errors.Unavailable) and exc.retry_after_seconds is not None:
+        response.headers["Retry-After"] = str(exc.retry_after_seconds)
+    return response
 
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
