@@ -4,7 +4,8 @@
 
     GuangheError
     ├── InvalidInput        (invalid-input)     bad values, files or parameters
-    │   └── RejectedBatch   (rejected-batch)    a batch file with bad rows; nothing applied
+    │   ├── RejectedBatch   (rejected-batch)    a batch file with bad rows; nothing applied
+    │   └── TooLarge        (too-large)         an upload over its size or pixel limit
     ├── NotFound            (not-found)         an id that does not exist (or is not visible)
     ├── Conflict            (conflict)          an id reused with different content
     ├── Unauthenticated     (unauthenticated)   missing or unknown credentials
@@ -49,6 +50,13 @@ class RejectedBatch(InvalidInput):
         super().__init__(detail)
         self.report_path = report_path
         self.bad_rows = bad_rows
+
+
+class TooLarge(InvalidInput):
+    """An upload (a file, a picture's pixels, a request's total) is over its limit."""
+
+    code = "too-large"
+    title = "Too large"
 
 
 class NotFound(GuangheError):

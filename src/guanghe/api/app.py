@@ -22,6 +22,7 @@ from guanghe.api.routers import (
     traffic,
     works,
 )
+from guanghe.originality import DecodeSlots
 from guanghe.runtime import Runtime
 
 
@@ -35,6 +36,7 @@ def create_app(runtime: Runtime) -> FastAPI:
         dependencies=[Depends(refuse_foreign_writes)],
     )
     app.state.runtime = runtime
+    app.state.decode_slots = DecodeSlots()
     install_problem_handlers(app)
     for router in (
         health.router,

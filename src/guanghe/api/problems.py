@@ -20,6 +20,7 @@ _log = logging.getLogger(__name__)
 
 STATUS_OF: dict[type[errors.GuangheError], int] = {
     errors.RejectedBatch: 422,
+    errors.TooLarge: 413,
     errors.InvalidInput: 422,
     errors.NotFound: 404,
     errors.Conflict: 409,

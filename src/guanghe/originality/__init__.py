@@ -18,7 +18,13 @@ from guanghe.originality.cases import (
     resolve_case,
     work_attribution,
 )
-from guanghe.originality.images import Picture, decode_frames, decode_picture
+from guanghe.originality.images import (
+    DecodedUpload,
+    DecodeSlots,
+    Picture,
+    decode_picture,
+    decode_upload,
+)
 from guanghe.originality.publishing import (
     PublishedWork,
     WorkDraft,
@@ -35,6 +41,8 @@ __all__ = [
     "CaseView",
     "CopyView",
     "DecisionView",
+    "DecodeSlots",
+    "DecodedUpload",
     "FingerprintIndex",
     "OriginalityCheck",
     "Picture",
@@ -43,8 +51,8 @@ __all__ = [
     "check_metadata",
     "check_originality",
     "check_uploader",
-    "decode_frames",
     "decode_picture",
+    "decode_upload",
     "duplicate_work_ids",
     "file_claim",
     "file_dispute",

@@ -11,7 +11,7 @@ from pydantic import AwareDatetime, BaseModel
 
 from guanghe import creators, originality
 from guanghe.api.deps import PrincipalDep, SessionDep, get_runtime
-from guanghe.api.uploads import read_draft
+from guanghe.api.uploads import DecodeSlotsDep, read_draft
 from guanghe.runtime import Runtime
 
 router = APIRouter(prefix="/v1/works", tags=["works"])
@@ -84,6 +84,7 @@ def publish_work(
     session: SessionDep,
     principal: PrincipalDep,
     runtime: Annotated[Runtime, Depends(get_runtime)],
+    slots: DecodeSlotsDep,
     creator_id: Annotated[int, Form(ge=1, le=2**63 - 1)],
     title: Annotated[str, Form(max_length=200)],
     cover: Annotated[UploadFile, File(description="JPEG, PNG or WebP, at most 10 MiB")],
@@ -99,7 +100,7 @@ def publish_work(
     originality verdict (original, duplicate or suspect) and the matched original."""
     originality.check_uploader(session, principal, creator_id)
     draft = read_draft(
-        creator_id, title, caption, hashtags, cover, frames or [], duration_s, vertical
+        slots, creator_id, title, caption, hashtags, cover, frames or [], duration_s, vertical
     )
     published = originality.publish_work(
         session,
