@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -10,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
 
-from guanghe import originality
+from guanghe import monetize, originality
 from guanghe.errors import Unavailable
 from guanghe.originality.registry import FingerprintIndex
 from guanghe.runtime import Runtime
@@ -91,13 +92,18 @@ def test_a_copied_video_frame_is_found(publish: Publish) -> None:
 
 
 def test_creators_publish_only_as_themselves_operators_for_anyone(
-    publish: Publish, token_for: Callable[..., str]
+    publish: Publish, token_for: Callable[..., str], runtime: Runtime
 ) -> None:
     detail = assert_problem(
         publish(2, picture(30), token=token_for("creator", 1)), 403, "forbidden"
     )
     assert "creator 1" in detail
-    assert_problem(publish(2, picture(30), token=token_for("advertiser", 9)), 403, "forbidden")
+    advertiser = runtime.write(
+        lambda s: monetize.register_party(s, "advertiser", "Acme", now=dt.datetime.now(dt.UTC))
+    )
+    assert_problem(
+        publish(2, picture(30), token=token_for("advertiser", advertiser.id)), 403, "forbidden"
+    )
     assert publish(2, picture(30), token=token_for("operator")).status_code == 201
     assert_problem(publish(99, picture(31), token=token_for("operator")), 404, "not-found")
 

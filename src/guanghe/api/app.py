@@ -19,6 +19,7 @@ from guanghe.api.routers import (
     products,
     profile_slots,
     report,
+    tokens,
     traffic,
     works,
 )
@@ -52,6 +53,7 @@ def create_app(runtime: Runtime) -> FastAPI:
         traffic.router,
         originality.router,
         diagnosis.router,
+        tokens.router,
     ):
         app.include_router(router)
     # Imported here: the dashboard uses this package's dependencies, so a top-level import
