@@ -4,7 +4,8 @@
 
     GuangheError
     ├── InvalidInput        (invalid-input)     bad values, files or parameters
-    │   └── RejectedBatch   (rejected-batch)    a batch file with bad rows; nothing applied
+    │   ├── RejectedBatch   (rejected-batch)    a batch file with bad rows; nothing applied
+    │   └── TooLarge        (too-large)         an upload over its size or pixel limit
     ├── NotFound            (not-found)         an id that does not exist (or is not visible)
     ├── Conflict            (conflict)          an id reused with different content
     ├── Unauthenticated     (unauthenticated)   missing or unknown credentials
@@ -51,6 +52,13 @@ class RejectedBatch(InvalidInput):
         self.bad_rows = bad_rows
 
 
+class TooLarge(InvalidInput):
+    """An upload (a file, a picture's pixels, a request's total) is over its limit."""
+
+    code = "too-large"
+    title = "Too large"
+
+
 class NotFound(GuangheError):
     """The addressed entity does not exist, or is not visible to the caller."""
 
@@ -80,7 +88,12 @@ class Forbidden(GuangheError):
 
 
 class Unavailable(GuangheError):
-    """A server the operation needs (database, Redis, Spark) cannot be reached."""
+    """A server the operation needs (database, Redis, Spark) cannot be reached; when it is
+    known, ``retry_after_seconds`` says when trying again makes sense."""
 
     code = "unavailable"
     title = "Service unavailable"
+
+    def __init__(self, detail: str, *, retry_after_seconds: int | None = None) -> None:
+        super().__init__(detail)
+        self.retry_after_seconds = retry_after_seconds

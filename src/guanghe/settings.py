@@ -24,6 +24,9 @@ class Settings(BaseSettings):
         SQLAlchemy URL of the relational store; defaults to ``sqlite:///<data_dir>/guanghe.db``.
     redis_url
         Optional Redis for shared counters; in-process counters are used when unset.
+    redis_timeout_ms
+        The most one call to Redis may take (connecting included) before the request that needs
+        it is answered 503 with ``Retry-After``.
     creator_ad_share_bp
         The creator's share of profile-page ad revenue, in basis points (default 50 %).
     rate_limit
@@ -38,6 +41,7 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default=Path(".guanghe"))
     database_url: str = ""
     redis_url: str | None = None
+    redis_timeout_ms: int = Field(default=100, ge=1, le=10_000)
     creator_ad_share_bp: int = Field(default=5_000, ge=0, le=10_000)
     rate_limit: str = "500/second;20000/minute"
     anonymous_rate_limit: str = "20/second;300/minute"

@@ -9,6 +9,7 @@ import pytest
 
 from guanghe.access import authenticate
 from guanghe.cli.app import main
+from guanghe.errors import Unauthenticated
 from guanghe.runtime import Runtime
 from tests.seed import SeedPlatform
 
@@ -50,6 +51,32 @@ def test_token_create_prints_the_token_last(
     assert (principal.role, principal.subject_id) == ("creator", 3)
 
 
+def test_tokens_are_listed_and_revoked(
+    cli_env: Runtime, seed_platform: SeedPlatform, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _, out, _ = run(["token", "create", "--role", "creator", "--subject", "3"], capsys)
+    creator = out.strip().splitlines()[-1]
+    run(["token", "create", "--role", "ranker", "--name", "feed"], capsys)
+    code, out, _ = run(["token", "list"], capsys)
+    assert code == 0
+    rows = [line.split("\t") for line in out.strip().splitlines()[1:]]
+    assert [(r[1], r[2], r[3]) for r in rows] == [
+        ("creator", "3", "creator 3"),
+        ("ranker", "", "feed"),
+    ]
+    assert creator not in out
+    code, out, _ = run(["token", "revoke", rows[0][0]], capsys)
+    assert code == 0
+    assert f"token {rows[0][0]} (creator creator 3) revoked" in out
+    with cli_env.sessions() as session, pytest.raises(Unauthenticated):
+        authenticate(session, creator)
+    _, listed, _ = run(["token", "list"], capsys)
+    _, everything, _ = run(["token", "list", "--revoked"], capsys)
+    assert len(listed.strip().splitlines()) == 2
+    assert len(everything.strip().splitlines()) == 3
+    assert run(["token", "revoke", rows[0][0]], capsys)[0] == 0  # revoking again changes nothing
+
+
 @pytest.mark.parametrize(
     ("argv", "code", "message"),
     [
@@ -57,6 +84,10 @@ def test_token_create_prints_the_token_last(
         (["token", "create", "--role", "creator"], 2, "needs --subject"),
         (["token", "create", "--role", "creator", "--subject", "999"], 3, "does not exist"),
         (["token", "create", "--role", "operator", "--subject", "1"], 2, "takes no subject"),
+        (["token", "create", "--role", "institution", "--subject", "9"], 3, "does not exist"),
+        (["token", "create", "--role", "advertiser", "--subject", "1"], 3, "does not exist"),
+        (["token", "create", "--role", "merchant", "--subject", "1"], 3, "does not exist"),
+        (["token", "revoke", "999"], 3, "token 999 does not exist"),
         (["cycle", "--date", "2026-02-30"], 2, "Invalid value"),
         (["ingest", "nothing.csv"], 2, "no such file"),
         (["sim", "generate", "--creators", "0"], 2, "Invalid value"),

@@ -143,13 +143,19 @@ def test_operators_diagnose_for_entitled_creators_only(
 
 
 @pytest.mark.parametrize(
-    "cover", [b"plain text", encode(picture(5))[:300], encode(Image.new("RGB", (7_000, 7_000)))]
+    ("cover", "status"),
+    [
+        (b"plain text", 422),
+        (encode(picture(5))[:300], 422),
+        (encode(Image.new("RGB", (7_000, 7_000))), 413),
+    ],
+    ids=["text", "truncated", "7000x7000"],
 )
-def test_bad_images_are_422(
-    client: TestClient, token_for: Callable[..., str], cover: bytes
+def test_bad_images_are_refused(
+    client: TestClient, token_for: Callable[..., str], cover: bytes, status: int
 ) -> None:
     response = diagnose(client, token_for("creator", 3), 3, cover)
-    assert response.status_code == 422  # type: ignore[attr-defined]
+    assert response.status_code == status  # type: ignore[attr-defined]
     assert response.headers["content-type"] == "application/problem+json"  # type: ignore[attr-defined]
     assert "cover" in response.json()["detail"]  # type: ignore[attr-defined]
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -9,11 +11,12 @@ import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
 
-from guanghe import originality
+from guanghe import monetize, originality
+from guanghe.errors import Unavailable
 from guanghe.originality.registry import FingerprintIndex
 from guanghe.runtime import Runtime
 from tests.originality.conftest import Publish
-from tests.originality.pictures import edits, encode, picture, video
+from tests.originality.pictures import edits, encode, picture, png_header, video
 
 
 def assert_problem(response: object, status: int, code: str) -> str:
@@ -89,13 +92,18 @@ def test_a_copied_video_frame_is_found(publish: Publish) -> None:
 
 
 def test_creators_publish_only_as_themselves_operators_for_anyone(
-    publish: Publish, token_for: Callable[..., str]
+    publish: Publish, token_for: Callable[..., str], runtime: Runtime
 ) -> None:
     detail = assert_problem(
         publish(2, picture(30), token=token_for("creator", 1)), 403, "forbidden"
     )
     assert "creator 1" in detail
-    assert_problem(publish(2, picture(30), token=token_for("advertiser", 9)), 403, "forbidden")
+    advertiser = runtime.write(
+        lambda s: monetize.register_party(s, "advertiser", "Acme", now=dt.datetime.now(dt.UTC))
+    )
+    assert_problem(
+        publish(2, picture(30), token=token_for("advertiser", advertiser.id)), 403, "forbidden"
+    )
     assert publish(2, picture(30), token=token_for("operator")).status_code == 201
     assert_problem(publish(99, picture(31), token=token_for("operator")), 404, "not-found")
 
@@ -110,19 +118,22 @@ def _bomb() -> bytes:
 
 
 @pytest.mark.parametrize(
-    ("cover", "words"),
+    ("cover", "status", "words"),
     [
-        (b"GIF89a? not really a picture at all", "not a picture"),
-        (b"%PDF-1.7 definitely a document", "not a picture"),
-        (_truncated(), "truncated"),
-        (_bomb(), "pixels"),
-        (b"", "empty"),
+        (b"GIF89a? not really a picture at all", 422, "not a picture"),
+        (b"%PDF-1.7 definitely a document", 422, "not a picture"),
+        (_truncated(), 422, "truncated"),
+        (_bomb(), 413, "pixels"),
+        (png_header(20_000, 20_000), 413, "pixels"),
+        (b"", 422, "empty"),
     ],
+    ids=["gif-lookalike", "pdf", "truncated", "7000x7000", "20000x20000-header", "empty"],
 )
-def test_bad_covers_are_422_and_write_nothing(
-    publish: Publish, runtime: Runtime, cover: bytes, words: str
+def test_bad_covers_are_refused_and_write_nothing(
+    publish: Publish, runtime: Runtime, cover: bytes, status: int, words: str
 ) -> None:
-    detail = assert_problem(publish(1, cover), 422, "invalid-input")
+    code = "too-large" if status == 413 else "invalid-input"
+    detail = assert_problem(publish(1, cover), status, code)
     assert words in detail
     assert "cover" in detail
     assert not runtime.settings.covers_dir.exists() or not any(
@@ -132,9 +143,50 @@ def test_bad_covers_are_422_and_write_nothing(
 
 def test_oversized_upload_is_refused(publish: Publish) -> None:
     detail = assert_problem(
-        publish(1, b"\x89PNG" + b"0" * (10 * 1024 * 1024 + 10)), 422, "invalid-input"
+        publish(1, b"\x89PNG" + b"0" * (10 * 1024 * 1024 + 10)), 413, "too-large"
     )
     assert "bytes" in detail
+
+
+@pytest.mark.parametrize(
+    ("frame", "status", "words"),
+    [
+        (png_header(20_000, 20_000), 413, "pixels"),  # Pillow's own bomb guard: was a 500
+        (png_header(7_000, 7_000), 413, "pixels"),
+        (b"%PDF-1.7 definitely a document", 422, "not a picture or video"),
+    ],
+    ids=["20000x20000-header", "7000x7000-header", "pdf"],
+)
+def test_bad_frames_are_refused(
+    publish: Publish, runtime: Runtime, frame: bytes, status: int, words: str
+) -> None:
+    code = "too-large" if status == 413 else "invalid-input"
+    detail = assert_problem(publish(1, picture(50), frames=[("f.png", frame)]), status, code)
+    assert words in detail
+    assert "frames[0]" in detail
+    assert not runtime.settings.covers_dir.exists() or not any(
+        runtime.settings.covers_dir.rglob("*.*")
+    )
+
+
+def test_an_upload_over_the_pixel_budget_is_refused_before_decoding(publish: Publish) -> None:
+    # Each frame is under the per-picture cap, and none could be decoded (a few bytes of
+    # pixels): the refusal comes from the headers alone, before any decoding.
+    frames = [(f"f{n}.png", png_header(6_000, 6_000)) for n in range(16)]
+    started = time.monotonic()
+    detail = assert_problem(publish(1, picture(51), frames=frames), 413, "too-large")
+    assert time.monotonic() - started < 2.0
+    assert "per upload" in detail
+    assert "frames[2]" in detail  # the cover and three frames pass 80 million pixels
+
+
+def test_uploads_wait_for_a_decode_slot_and_give_up_in_time() -> None:
+    slots = originality.DecodeSlots(slots=1, wait_seconds=0.05)
+    upload = encode(picture(52))
+    with slots.turn(), pytest.raises(Unavailable) as busy:
+        originality.decode_upload(upload, [], slots)
+    assert busy.value.retry_after_seconds == 1
+    assert originality.decode_upload(upload, [], slots).cover.image.size == (360, 640)
 
 
 def test_missing_fields_are_422(client: TestClient, token_for: Callable[..., str]) -> None:

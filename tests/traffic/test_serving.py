@@ -3,10 +3,13 @@ quotas honoured under many parallel callers over HTTP."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import socket
 import threading
+import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 
@@ -23,7 +26,10 @@ from guanghe.snapshots import write_snapshot
 from guanghe.store import BoostDelivery, transaction
 from guanghe.traffic.serving import (
     MAX_WEIGHT,
+    RETRY_AFTER_SECONDS,
     BoostService,
+    CountersUnavailable,
+    DayPlan,
     InProcessCounters,
     QuotaCounters,
     RedisCounters,
@@ -211,8 +217,11 @@ def test_quotas_hold_under_many_parallel_callers(
         urls = []
         for _ in range(servers):
             app = create_app(runtime)
+            # A generous timeout: this is about quotas, and 16 callers load a small machine.
             counters: QuotaCounters = (
-                RedisCounters(REDIS_URL, prefix=prefix) if servers > 1 else InProcessCounters()
+                RedisCounters(REDIS_URL, prefix=prefix, timeout_seconds=5.0)
+                if servers > 1
+                else InProcessCounters()
             )
             app.state.boost_service = make_service(runtime, counters)
             urls.append(stack.enter_context(serve(app)))
@@ -239,3 +248,89 @@ def test_quotas_hold_under_many_parallel_callers(
     for creator, quota in quotas.items():
         # Every quota is used up, and overshoot is bounded by the decisions in flight.
         assert quota <= per_creator[creator] <= quota + callers
+
+
+@pytest.fixture
+def stalled_redis() -> Iterator[str]:
+    """A Redis URL whose server accepts connections and never answers."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        listener.settimeout(0.05)
+        while not stop.is_set():
+            try:
+                held.append(listener.accept()[0])
+            except TimeoutError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield f"redis://127.0.0.1:{listener.getsockname()[1]}/0"
+    stop.set()
+    thread.join(timeout=5)
+    for connection in held:
+        connection.close()
+    listener.close()
+
+
+def test_stalled_counters_are_a_quick_503_and_stall_nothing_else(
+    runtime: Runtime, seed_platform: SeedPlatform, token_for: Callable[..., str], stalled_redis: str
+) -> None:
+    write_plan(runtime, {1: 100}, day=dt.datetime.now(dt.UTC).date())
+    stalled = Runtime(runtime.settings.model_copy(update={"redis_url": stalled_redis}))
+    ranker = {"Authorization": f"Bearer {token_for('ranker')}"}
+    creator = {"Authorization": f"Bearer {token_for('creator', 1)}"}
+    body = {"candidates": [{"work_id": 100, "creator_id": 1}]}
+    delivery = {"delivery_id": "d1", "work_id": 100, "creator_id": 1, "impressions": 1}
+
+    def timed(
+        client: httpx.Client, method: str, path: str, **kwargs: object
+    ) -> tuple[httpx.Response, float]:
+        started = time.monotonic()
+        response = client.request(method, path, **kwargs)  # type: ignore[arg-type]
+        return response, time.monotonic() - started
+
+    with serve(create_app(stalled)) as url, httpx.Client(base_url=url, timeout=10) as client:
+        # Warm up the routes (and the token cache) on a healthy path first.
+        assert client.get("/healthz").status_code == 200
+        with ThreadPoolExecutor(8) as pool:
+            boosts = [
+                pool.submit(timed, client, "POST", "/v1/boost", json=body, headers=ranker)
+                for _ in range(6)
+            ]
+            time.sleep(0.01)
+            health, health_s = timed(client, "GET", "/healthz")
+            page, page_s = timed(client, "GET", "/v1/creators/1", headers=creator)
+            answers = [b.result() for b in boosts]
+        recorded, recorded_s = timed(
+            client, "POST", "/v1/boost/deliveries", json={"deliveries": [delivery]}, headers=ranker
+        )
+    assert (health.status_code, page.status_code) == (200, 200)
+    assert health_s < 1.0, health_s
+    assert page_s < 1.0, page_s
+    for response, seconds in [*answers, (recorded, recorded_s)]:
+        assert response.status_code == 503, response.text
+        assert response.headers["content-type"] == "application/problem+json"
+        assert int(response.headers["retry-after"]) >= 1
+        assert seconds < 1.0, seconds
+    with transaction(runtime.sessions) as session:
+        assert session.scalar(select(func.count()).select_from(BoostDelivery)) == 0
+    stalled.close()
+
+
+def test_counters_that_do_not_answer_fail_fast_and_stay_failed_briefly(stalled_redis: str) -> None:
+    counters = RedisCounters(stalled_redis, timeout_seconds=0.05)
+    plan = DayPlan.from_arrays(PLAN_DAY, np.array([1, 2]), np.array([10, 10]))
+    rows = np.array([0, 1], np.int32)
+    started = time.monotonic()
+    with pytest.raises(CountersUnavailable) as first:
+        counters.add(plan, rows, np.array([1, 1]))
+    waited = time.monotonic() - started
+    started = time.monotonic()
+    with pytest.raises(CountersUnavailable):
+        asyncio.run(counters.off_loop(counters.delivered, plan, rows))
+    assert time.monotonic() - started < 0.05  # not asked again while it is known down
+    assert waited < 1.0
+    assert first.value.retry_after_seconds == RETRY_AFTER_SECONDS

@@ -1,4 +1,5 @@
-"""Users with one role each, and bearer tokens of which only a SHA-256 digest is stored."""
+"""Users with one role each, and bearer tokens of which only a SHA-256 digest is stored;
+operators list and revoke them."""
 
 from __future__ import annotations
 
@@ -7,23 +8,38 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import Row, Select, select
 from sqlalchemy.orm import Session
 
 from guanghe.errors import InvalidInput, NotFound, Unauthenticated
-from guanghe.store import ApiToken, Creator, Institution, User
+from guanghe.store import Advertiser, ApiToken, Creator, Institution, Merchant, User
 from guanghe.vocabulary import ROLES
 
 TOKEN_PREFIX = "gh_"
 
-#: Roles that act for a subject, and the table the subject id must exist in (None: any id,
-#: the subject's own table arrives with its capability).
-_SUBJECT_TABLES: dict[str, type[Creator] | type[Institution] | None] = {
+#: Roles that act for a subject, and the table the subject id must exist in.
+_SUBJECT_TABLES: dict[str, type[Creator | Institution | Advertiser | Merchant]] = {
     "creator": Creator,
     "institution": Institution,
-    "advertiser": None,
-    "merchant": None,
+    "advertiser": Advertiser,
+    "merchant": Merchant,
 }
+#: Tokens listed per page at most.
+MAX_TOKEN_PAGE = 1_000
+
+
+@dataclass(frozen=True, slots=True)
+class TokenView:
+    """A token as operators see it (never the token itself): whose it is and whether it is
+    revoked."""
+
+    id: int
+    user_id: int
+    name: str
+    role: str
+    subject_id: int | None
+    created_at: dt.datetime
+    revoked_at: dt.datetime | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,8 +65,7 @@ def create_token(
     if role in _SUBJECT_TABLES:
         if subject_id is None:
             raise InvalidInput(f"role {role!r} needs --subject (the {role} id it acts for)")
-        table = _SUBJECT_TABLES[role]
-        if table is not None and session.get(table, subject_id) is None:
+        if session.get(_SUBJECT_TABLES[role], subject_id) is None:
             raise NotFound(f"{role} {subject_id} does not exist")
     elif subject_id is not None:
         raise InvalidInput(f"role {role!r} acts for the whole platform; it takes no subject")
@@ -75,6 +90,48 @@ def authenticate(session: Session, token: str | None) -> Principal:
     if row is None:
         raise Unauthenticated("unknown or revoked token")
     return Principal(user_id=row.id, role=row.role, subject_id=row.subject_id)
+
+
+def list_tokens(
+    session: Session, *, after_id: int = 0, limit: int = MAX_TOKEN_PAGE
+) -> list[TokenView]:
+    """Tokens with an id above ``after_id``, oldest first, at most ``limit`` of them."""
+    if not 1 <= limit <= MAX_TOKEN_PAGE:
+        raise InvalidInput(f"limit must be 1..{MAX_TOKEN_PAGE}, not {limit}")
+    rows = session.execute(
+        _views().where(ApiToken.id > after_id).order_by(ApiToken.id).limit(limit)
+    ).all()
+    return [_view(row) for row in rows]
+
+
+def revoke_token(session: Session, token_id: int, *, now: dt.datetime) -> TokenView:
+    """Revoke token ``token_id`` from ``now`` on (a token already revoked keeps its time);
+    :class:`NotFound` if there is no such token."""
+    token = session.get(ApiToken, token_id, with_for_update=True)
+    if token is None:
+        raise NotFound(f"token {token_id} does not exist")
+    if token.revoked_at is None:
+        token.revoked_at = now
+        session.flush()
+    row = session.execute(_views().where(ApiToken.id == token_id)).one()
+    return _view(row)
+
+
+def _views() -> Select[int, int, str, str, int | None, dt.datetime, dt.datetime | None]:
+    return select(
+        ApiToken.id,
+        User.id,
+        User.name,
+        User.role,
+        User.subject_id,
+        ApiToken.created_at,
+        ApiToken.revoked_at,
+    ).join(User, User.id == ApiToken.user_id)
+
+
+def _view(row: Row[int, int, str, str, int | None, dt.datetime, dt.datetime | None]) -> TokenView:
+    token_id, user_id, name, role, subject_id, created_at, revoked_at = row
+    return TokenView(token_id, user_id, name, role, subject_id, created_at, revoked_at)
 
 
 def _digest(token: str) -> str:

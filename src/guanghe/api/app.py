@@ -33,9 +33,11 @@ from guanghe.api.routers import (
     products,
     profile_slots,
     report,
+    tokens,
     traffic,
     works,
 )
+from guanghe.originality import DecodeSlots
 from guanghe.runtime import Runtime
 
 
@@ -61,6 +63,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.state.metrics = ServerMetrics(CollectorRegistry())
     app.add_middleware(BodyLimit)  # inside the observer: a 413 has a request id and a metric
     app.add_middleware(RequestObserver, metrics=app.state.metrics, limits=limits)
+    app.state.decode_slots = DecodeSlots()
     install_problem_handlers(app)
     for router in (
         health.router,
@@ -78,6 +81,7 @@ def create_app(runtime: Runtime) -> FastAPI:
         traffic.router,
         originality.router,
         diagnosis.router,
+        tokens.router,
     ):
         app.include_router(router)
     # Imported here: the dashboard uses this package's dependencies, so a top-level import

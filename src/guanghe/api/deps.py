@@ -75,7 +75,8 @@ def require_role(*roles: str) -> object:
     return Depends(check)
 
 
-#: How long a hot path trusts a token it has seen: a revoked token stops working within this.
+#: How long a hot path trusts a token it has seen: a token revoked by another process stops
+#: working within this (one revoked through this app at once, see :func:`forget_principal`).
 PRINCIPAL_TTL_SECONDS: Final = 5.0
 _PRINCIPAL_CACHE_LIMIT: Final = 10_000
 
@@ -113,6 +114,14 @@ def remember_principal(request: Request, token: str | None, principal: Principal
         cache.clear()
     cache[token or ""] = (time.monotonic() + PRINCIPAL_TTL_SECONDS, principal)
     return principal
+
+
+def forget_principal(request: Request, user_id: int) -> None:
+    """Stop trusting the remembered tokens of user ``user_id`` (one was revoked): their next
+    request is authenticated against the store again."""
+    cache = _principal_cache(request)
+    for token in [t for t, (_, p) in list(cache.items()) if p.user_id == user_id]:
+        cache.pop(token, None)
 
 
 def _principal_cache(request: Request) -> dict[str, tuple[float, Principal]]:

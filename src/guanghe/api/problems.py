@@ -22,6 +22,7 @@ _log = logging.getLogger(__name__)
 
 STATUS_OF: dict[type[errors.GuangheError], int] = {
     errors.RejectedBatch: 422,
+    errors.TooLarge: 413,
     errors.InvalidInput: 422,
     errors.NotFound: 404,
     errors.Conflict: 409,
@@ -131,7 +132,10 @@ def status_of(exc: errors.GuangheError) -> int:
 
 async def _guanghe_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, errors.GuangheError)
-    return problem(status_of(exc), exc.code, exc.title, exc.detail, request.url.path)
+    response = problem(status_of(exc), exc.code, exc.title, exc.detail, request.url.path)
+    if isinstance(exc, errors.Unavailable) and exc.retry_after_seconds is not None:
+        response.headers["Retry-After"] = str(exc.retry_after_seconds)
+    return response
 
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:

@@ -3,21 +3,34 @@ diagnosis take the same inputs)."""
 
 from __future__ import annotations
 
-from fastapi import UploadFile
+from typing import Annotated
+
+from fastapi import Depends, Request, UploadFile
 
 from guanghe import originality
-from guanghe.errors import InvalidInput
+from guanghe.errors import TooLarge
 from guanghe.originality.images import MAX_IMAGE_BYTES, MAX_VIDEO_BYTES
+
+
+def decode_slots(request: Request) -> originality.DecodeSlots:
+    """The app's decode slots (see :func:`guanghe.api.create_app`)."""
+    slots = request.app.state.decode_slots
+    assert isinstance(slots, originality.DecodeSlots)
+    return slots
+
+
+DecodeSlotsDep = Annotated[originality.DecodeSlots, Depends(decode_slots)]
 
 
 def _read(upload: UploadFile, limit: int, field: str) -> bytes:
     data = upload.file.read(limit + 1)
     if len(data) > limit:
-        raise InvalidInput(f"{field}: the file is larger than {limit:,} bytes")
+        raise TooLarge(f"{field}: the file is larger than {limit:,} bytes")
     return data
 
 
 def read_draft(
+    slots: originality.DecodeSlots,
     creator_id: int,
     title: str,
     caption: str,
@@ -27,20 +40,20 @@ def read_draft(
     duration_s: int | None,
     vertical: str | None,
 ) -> originality.WorkDraft:
-    """Decode and validate an upload; :class:`InvalidInput` names the bad field."""
-    picture = originality.decode_picture(_read(cover, MAX_IMAGE_BYTES, "cover"), "cover")
+    """Decode and validate an upload in one of ``slots``; :class:`InvalidInput` (or
+    :class:`TooLarge`) names the bad field."""
     files = [
         (f.filename or f"frame {n}", _read(f, MAX_VIDEO_BYTES, f"frames[{n}]"))
         for n, f in enumerate(frames)
     ]
-    decoded, video_s = originality.decode_frames(files)
+    upload = originality.decode_upload(_read(cover, MAX_IMAGE_BYTES, "cover"), files, slots)
     return originality.WorkDraft(
         creator_id=creator_id,
         title=title,
         caption=caption,
         hashtags=originality.parse_hashtags(hashtags),
-        cover=picture,
-        frames=tuple(decoded),
-        duration_s=duration_s or video_s,
+        cover=upload.cover,
+        frames=tuple(upload.frames),
+        duration_s=duration_s or upload.video_s,
         vertical=vertical or None,
     )

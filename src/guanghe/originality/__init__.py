@@ -25,7 +25,13 @@ from guanghe.originality.cases import (
     resolve_case,
     work_attribution,
 )
-from guanghe.originality.images import Picture, decode_frames, decode_picture
+from guanghe.originality.images import (
+    DecodedUpload,
+    DecodeSlots,
+    Picture,
+    decode_picture,
+    decode_upload,
+)
 from guanghe.originality.publishing import (
     PublishedWork,
     WorkDraft,
@@ -43,6 +49,8 @@ __all__ = [
     "CaseView",
     "CopyView",
     "DecisionView",
+    "DecodeSlots",
+    "DecodedUpload",
     "FingerprintIndex",
     "OriginalityCheck",
     "Picture",
@@ -55,6 +63,7 @@ __all__ = [
     "count_unindexed",
     "decode_frames",
     "decode_picture",
+    "decode_upload",
     "duplicate_work_ids",
     "file_claim",
     "file_dispute",

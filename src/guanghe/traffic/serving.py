@@ -9,6 +9,13 @@ ahead of pace is held back.
 
 Quotas are atomic counters of delivered impressions per creator and day: in process (one lock,
 for the embedded default) or in Redis (``GUANGHE_REDIS_URL``, shared by every server process).
+Redis gets :data:`COUNTER_TIMEOUT_SECONDS` per call (``GUANGHE_REDIS_TIMEOUT_MS``) and no
+retries; one that does not answer in time is :class:`CountersUnavailable` (a 503 with
+``Retry-After``) for that call and, without being asked, for the next
+:data:`RETRY_AFTER_SECONDS`, so a stalled Redis costs callers no waiting and gets no flood of
+new connections. Boost calls wait for Redis off the event loop, in a few threads of the
+counters' own (so a stalled Redis cannot take the threads other requests run in), and never
+longer than twice the timeout, queueing included.
 Deliveries are stored first (idempotent on the delivery id) and counted after, so a creator's
 delivered impressions exceed the quota by at most what was decided while quota was left and
 delivered after it ran out: what was in flight.
@@ -16,13 +23,17 @@ delivered after it ran out: what was in flight.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import logging
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final, Protocol
+from typing import Final, ParamSpec, Protocol, TypeVar
 
 import numba
 import numpy as np
@@ -30,11 +41,14 @@ from numpy.typing import NDArray
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from guanghe.errors import InvalidInput
+from guanghe.errors import InvalidInput, Unavailable
 from guanghe.snapshots import latest_date, read_snapshot
 from guanghe.store import BoostDelivery, Work, transaction
 from guanghe.traffic.deliveries import Delivery, record_deliveries
 
+_log = logging.getLogger(__name__)
+P = ParamSpec("P")
+T = TypeVar("T")
 IntArray = NDArray[np.int64]
 FloatArray = NDArray[np.float64]
 
@@ -44,6 +58,21 @@ MAX_CANDIDATES: Final = 1_000
 #: How often (seconds) the service looks for a newer plan.
 RELOAD_SECONDS: Final = 30.0
 _DAY_SECONDS: Final = 86_400.0
+#: The most one call to Redis counters may take by default (connecting included; the setting
+#: ``GUANGHE_REDIS_TIMEOUT_MS``): a healthy Redis answers in well under 1 ms, and a boost call
+#: that cannot be answered had better fail fast than hold up the feed.
+COUNTER_TIMEOUT_SECONDS: Final = 0.1
+#: How long counters that did not answer are reported unavailable without being asked again.
+RETRY_AFTER_SECONDS: Final = 1
+#: Threads that wait for Redis on behalf of the event loop (per counters object).
+_REDIS_THREADS: Final = 8
+
+
+class CountersUnavailable(Unavailable):
+    """The quota counters did not answer in time; retry after ``retry_after_seconds``."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail, retry_after_seconds=RETRY_AFTER_SECONDS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,25 +161,80 @@ return 0
 
 class RedisCounters:
     """Counters in one Redis hash per day (field: creator id), shared by every process;
-    keys start with ``prefix``."""
+    keys start with ``prefix``.
 
-    def __init__(self, url: str, *, prefix: str = "guanghe") -> None:
+    Each call gets ``timeout_seconds`` and no retry; a failed one raises
+    :class:`CountersUnavailable`, and so does every call for :data:`RETRY_AFTER_SECONDS` after
+    it. :meth:`off_loop` runs work that calls them in one of :data:`_REDIS_THREADS` threads of
+    their own, for callers on an event loop.
+    """
+
+    def __init__(
+        self, url: str, *, prefix: str = "guanghe", timeout_seconds: float = COUNTER_TIMEOUT_SECONDS
+    ) -> None:
         import redis
+        from redis.backoff import NoBackoff
+        from redis.retry import Retry
 
-        self._client = redis.Redis.from_url(url)
+        self._timeout_seconds = timeout_seconds
+        self._client = redis.Redis.from_url(
+            url,
+            socket_timeout=timeout_seconds,
+            socket_connect_timeout=timeout_seconds,
+            retry=Retry(NoBackoff(), 0),
+        )
         self._raise_to = self._client.register_script(_RAISE_TO)
         self._prefix = prefix
+        self._threads = ThreadPoolExecutor(_REDIS_THREADS, thread_name_prefix="guanghe-counters")
+        self._down_until = 0.0
 
     def _key(self, plan: DayPlan) -> str:
         return f"{self._prefix}:boost:delivered:{plan.day}"
+
+    def _check_up(self) -> None:
+        if time.monotonic() < self._down_until:
+            raise CountersUnavailable("the quota counters are not answering")
+
+    def _unavailable(self, exc: BaseException) -> CountersUnavailable:
+        self._down_until = time.monotonic() + RETRY_AFTER_SECONDS
+        _log.warning("Redis counters failed, not asked for %s s: %r", RETRY_AFTER_SECONDS, exc)
+        return CountersUnavailable(
+            f"the quota counters did not answer within {self._timeout_seconds} s"
+        )
+
+    @contextmanager
+    def _answering(self) -> Iterator[None]:
+        """Run one call, turning a Redis that is (or was just now) not answering into
+        :class:`CountersUnavailable`."""
+        import redis
+
+        self._check_up()
+        try:
+            yield
+        except (redis.RedisError, OSError) as exc:
+            raise self._unavailable(exc) from exc
 
     def delivered(self, plan: DayPlan, rows: NDArray[np.int32]) -> IntArray:
         if rows.shape[0] == 0:
             return np.zeros(0, np.int64)
         unique, inverse = np.unique(rows, return_inverse=True)
-        values = self._client.hmget(self._key(plan), plan.creator_id[unique].tolist())
+        with self._answering():
+            values = self._client.hmget(self._key(plan), plan.creator_id[unique].tolist())
         counts = np.array([int(v) if v is not None else 0 for v in values], dtype=np.int64)
         return counts[inverse]
+
+    async def off_loop(self, work: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """Run ``work`` (which calls these counters) in one of their threads, without blocking
+        the event loop; :class:`CountersUnavailable` once twice the timeout has passed,
+        waiting for a thread included."""
+        self._check_up()
+        call = asyncio.wrap_future(self._threads.submit(work, *args, **kwargs))
+        try:
+            return await asyncio.wait_for(call, 2 * self._timeout_seconds)
+        except TimeoutError as exc:
+            raise CountersUnavailable(
+                f"the quota counters did not answer within {2 * self._timeout_seconds} s"
+            ) from exc
 
     def add(self, plan: DayPlan, rows: NDArray[np.int32], amounts: IntArray) -> None:
         pipe = self._client.pipeline(transaction=True)
@@ -158,7 +242,8 @@ class RedisCounters:
         for row, amount in zip(rows.tolist(), amounts.tolist(), strict=True):
             pipe.hincrby(key, str(int(plan.creator_id[row])), int(amount))
         pipe.expire(key, 259_200)
-        pipe.execute()
+        with self._answering():
+            pipe.execute()
 
     def raise_to(self, plan: DayPlan, rows: NDArray[np.int32], amounts: IntArray) -> None:
         if rows.shape[0] == 0:
@@ -166,7 +251,8 @@ class RedisCounters:
         args: list[int] = []
         for row, amount in zip(rows.tolist(), amounts.tolist(), strict=True):
             args += [int(plan.creator_id[row]), int(amount)]
-        self._raise_to(keys=[self._key(plan)], args=args)
+        with self._answering():
+            self._raise_to(keys=[self._key(plan)], args=args)
 
 
 # The two kernels spell the same decision out on purpose: factoring it into a shared jitted
@@ -337,6 +423,14 @@ class BoostService:
         )
         return out
 
+    async def weights_async(self, creator_id: IntArray, work_id: IntArray) -> FloatArray:
+        """:meth:`weights` without blocking the event loop on shared counters (call
+        :meth:`plan` off the loop first when :attr:`reload_due`); :class:`CountersUnavailable`
+        if they do not answer in time."""
+        if isinstance(self._counters, RedisCounters):
+            return await self._counters.off_loop(self.weights, creator_id, work_id)
+        return self.weights(creator_id, work_id)
+
     def record(
         self, session: Session, deliveries: Sequence[tuple[str, int, int, int]]
     ) -> list[DeliveryReport]:
@@ -389,6 +483,11 @@ class BoostService:
         return [DeliveryReport(d[0], statuses[k]) for k, d in enumerate(deliveries)]
 
 
-def counters_for(redis_url: str | None) -> QuotaCounters:
-    """Redis counters when a URL is configured, else in-process ones."""
-    return RedisCounters(redis_url) if redis_url else InProcessCounters()
+def counters_for(
+    redis_url: str | None, *, timeout_seconds: float = COUNTER_TIMEOUT_SECONDS
+) -> QuotaCounters:
+    """Redis counters (each call bounded by ``timeout_seconds``) when a URL is configured,
+    else in-process ones."""
+    if redis_url:
+        return RedisCounters(redis_url, timeout_seconds=timeout_seconds)
+    return InProcessCounters()

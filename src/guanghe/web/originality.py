@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from guanghe import creators, diagnosis, originality
 from guanghe.access import Principal
 from guanghe.api.deps import SessionDep, get_runtime
-from guanghe.api.uploads import read_draft
+from guanghe.api.uploads import decode_slots, read_draft
 from guanghe.errors import GuangheError
 from guanghe.text import StorableText
 from guanghe.web.signin import signed_in, to_login
@@ -138,7 +138,17 @@ def diagnose(
     try:
         rules = creators.load_rules(creators.rules_path(data_dir))
         diagnosis.check_entitled(session, principal.subject_id, rules)
-        draft = read_draft(principal.subject_id, title, caption, hashtags, cover, [], None, None)
+        draft = read_draft(
+            decode_slots(request),
+            principal.subject_id,
+            title,
+            caption,
+            hashtags,
+            cover,
+            [],
+            None,
+            None,
+        )
         result = diagnosis.diagnose(
             session,
             principal,

@@ -12,7 +12,7 @@ from guanghe import creators, diagnosis, originality
 from guanghe.api.deps import PrincipalDep, SessionDep, get_runtime
 from guanghe.api.fields import MAX_INT63, StorableText
 from guanghe.api.routers.works import OriginalityOut
-from guanghe.api.uploads import read_draft
+from guanghe.api.uploads import DecodeSlotsDep, read_draft
 from guanghe.runtime import Runtime
 
 router = APIRouter(prefix="/v1/diagnosis", tags=["diagnosis"])
@@ -55,6 +55,7 @@ def diagnose(
     session: SessionDep,
     principal: PrincipalDep,
     runtime: Annotated[Runtime, Depends(get_runtime)],
+    slots: DecodeSlotsDep,
     creator_id: Annotated[int, Form(ge=1, le=MAX_INT63)],
     title: Annotated[StorableText, Form(max_length=200)],
     cover: Annotated[UploadFile, File(description="JPEG, PNG or WebP, at most 10 MiB")],
@@ -72,7 +73,7 @@ def diagnose(
     originality.check_uploader(session, principal, creator_id)
     diagnosis.check_entitled(session, creator_id, rules)
     draft = read_draft(
-        creator_id, title, caption, hashtags, cover, frames or [], duration_s, vertical
+        slots, creator_id, title, caption, hashtags, cover, frames or [], duration_s, vertical
     )
     result = diagnosis.diagnose(
         session,

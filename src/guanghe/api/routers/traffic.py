@@ -48,7 +48,10 @@ async def boost_service(request: Request) -> BoostService:
         service = BoostService(
             runtime.settings.snapshots_dir,
             runtime.sessions,
-            counters_for(runtime.settings.redis_url),
+            counters_for(
+                runtime.settings.redis_url,
+                timeout_seconds=runtime.settings.redis_timeout_ms / 1000,
+            ),
             excluded_works=duplicate_work_ids,
         )
         request.app.state.boost_service = service
@@ -77,14 +80,17 @@ class BoostResponse(BaseModel):
 async def boost(body: BoostRequest, _: FastRanker, service: ServiceDep) -> Response:
     """A boost weight per candidate (0: no boost), from the pacing plan and remaining quota.
 
-    ``weights[k]`` multiplies the ranker's score of ``candidates[k]``.
+    ``weights[k]`` multiplies the ranker's score of ``candidates[k]``. A 503 with
+    ``Retry-After`` when the shared quota counters do not answer in time.
     """
     count = len(body.candidates)
     creators = np.fromiter((c["creator_id"] for c in body.candidates), np.int64, count)
     works = np.fromiter((c["work_id"] for c in body.candidates), np.int64, count)
-    if service.reload_due:  # reads files and the store: off the event loop
+    # A reload reads files and the store, and shared counters are a network call: both wait
+    # off the event loop, so a stalled Redis is a quick 503 that holds up no other request.
+    if service.reload_due:
         await run_in_threadpool(service.plan)
-    weights = service.weights(creators, works)
+    weights = await service.weights_async(creators, works)
     plan = service.plan()
     content = {"plan_day": str(plan.day) if plan else None, "weights": weights.tolist()}
     return Response(json.dumps(content, separators=(",", ":")), media_type="application/json")
@@ -116,7 +122,8 @@ def record_deliveries(
 ) -> DeliveriesResponse:
     """Record delivered boosted impressions, once per ``delivery_id``: each result is
     ``recorded``, ``duplicate``, ``conflict`` (the id was used with other content),
-    ``not_planned`` or ``unknown_work``."""
+    ``not_planned`` or ``unknown_work``. A 503 with ``Retry-After`` (and nothing recorded) when
+    the shared quota counters do not answer in time."""
     reports = service.record(
         session, [(d.delivery_id, d.creator_id, d.work_id, d.impressions) for d in body.deliveries]
     )

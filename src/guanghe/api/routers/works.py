@@ -13,7 +13,7 @@ from guanghe import creators, originality
 from guanghe.api.deps import PrincipalDep, SessionDep, get_runtime
 from guanghe.api.fields import MAX_INT63, Cursor, IdPath, IdQuery, Instant, StorableText
 from guanghe.api.routers.creators import VerticalQuery
-from guanghe.api.uploads import read_draft
+from guanghe.api.uploads import DecodeSlotsDep, read_draft
 from guanghe.pagination import MAX_PAGE
 from guanghe.runtime import Runtime
 
@@ -83,6 +83,7 @@ def publish_work(
     session: SessionDep,
     principal: PrincipalDep,
     runtime: Annotated[Runtime, Depends(get_runtime)],
+    slots: DecodeSlotsDep,
     creator_id: Annotated[int, Form(ge=1, le=MAX_INT63)],
     title: Annotated[StorableText, Form(max_length=200)],
     cover: Annotated[UploadFile, File(description="JPEG, PNG or WebP, at most 10 MiB")],
@@ -100,7 +101,7 @@ def publish_work(
     originality verdict (original, duplicate or suspect) and the matched original."""
     originality.check_uploader(session, principal, creator_id)
     draft = read_draft(
-        creator_id, title, caption, hashtags, cover, frames or [], duration_s, vertical
+        slots, creator_id, title, caption, hashtags, cover, frames or [], duration_s, vertical
     )
     published = originality.publish_work(
         session,
