@@ -33,6 +33,7 @@ from guanghe.traffic.planning import (
     Members,
     Period,
     allocation_table,
+    assign_pools,
     pacing_quotas,
     period_problem,
     solve_period,
@@ -70,7 +71,8 @@ def run(runtime: Runtime, date: dt.date) -> None:
     write_snapshot(root, CURVES, date, curves.to_arrow())
 
     with transaction(writers) as session:
-        period, budgets = ensure_budgets(session, programs, next_day, now=now)
+        in_pools = np.bincount(assign_pools(programs, members), minlength=len(programs.pools))
+        period, budgets = ensure_budgets(session, programs, next_day, in_pools.tolist(), now=now)
         fund_pools(session, programs, period, budgets, now=now)
 
     if not snapshot_path(root, ALLOCATION, period.starts_on).exists():
@@ -156,5 +158,6 @@ def day_plan(
         {
             "period_starts_on": period.starts_on.isoformat(),
             "period_ends_on": period.ends_on.isoformat(),
+            "unplannable": (allocated.schema.metadata or {}).get(b"unplannable", b"{}"),
         }
     )

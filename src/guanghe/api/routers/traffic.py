@@ -178,6 +178,9 @@ class PlanOut(BaseModel):
     objective: float | None
     duality_gap: float | None
     delivered_today: int
+    unplannable: dict[str, int] = Field(
+        description="Budget (impressions) of each pool that has one and no member to plan it for"
+    )
     groups: list[PlanGroupOut]
 
 
@@ -199,6 +202,7 @@ def get_plan(
         objective=summary.objective,
         duality_gap=summary.duality_gap,
         delivered_today=summary.delivered_today,
+        unplannable=summary.unplannable,
         groups=[PlanGroupOut(**asdict(g)) for g in summary.groups],
     )
 
