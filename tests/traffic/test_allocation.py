@@ -10,6 +10,7 @@ from scipy.optimize import Bounds, LinearConstraint, minimize
 
 from guanghe.errors import InvalidInput
 from guanghe.traffic import Allocation, AllocationProblem, TrafficAllocator
+from guanghe.traffic.problem import _repeated_id
 from tests.traffic.strategies import objective, problems
 
 
@@ -191,3 +192,19 @@ def test_bad_input_is_rejected(change: dict[str, list[object]], message: str) ->
     } | change
     with pytest.raises(InvalidInput, match=message):
         AllocationProblem.from_labels(**fields, pool_budgets={"hq": 1.0})  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("ids", "repeated"),
+    [
+        ([1, 2, 3], None),
+        ([3, 1, 2], None),
+        ([3, 1, 3], 3),  # a bitmap over the span
+        ([2**40, 5, -(2**40), 5], 5),  # too sparse for a bitmap: sorted
+        ([2**62, -(2**62), 0], None),
+    ],
+)
+def test_a_repeated_creator_id_is_found_whatever_the_ids_span(
+    ids: list[int], repeated: int | None
+) -> None:
+    assert _repeated_id(np.array(ids, np.int64)) == repeated

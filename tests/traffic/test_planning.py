@@ -18,8 +18,8 @@ from guanghe.traffic.planning import (
     pacing_quotas,
     period_problem,
     solve_period,
-    unplannable_budgets,
 )
+from guanghe.traffic.problem import unplannable_budgets
 from guanghe.traffic.programs import DEFAULT_PROGRAMS, load_programs, parse_programs
 from guanghe.traffic.response import ResponseCurves
 

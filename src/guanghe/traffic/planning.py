@@ -23,7 +23,7 @@ from numpy.typing import NDArray
 
 from guanghe.errors import InvalidInput
 from guanghe.traffic.allocation import Allocation, TrafficAllocator
-from guanghe.traffic.problem import AllocationProblem
+from guanghe.traffic.problem import AllocationProblem, unplannable_budgets
 from guanghe.traffic.programs import Programs
 from guanghe.traffic.response import ResponseCurves
 
@@ -97,18 +97,6 @@ def default_budgets(
                 shares[k] = 0.0
     return {
         pool.name: int(total * share) for pool, share in zip(programs.pools, shares, strict=True)
-    }
-
-
-def unplannable_budgets(problem: AllocationProblem) -> dict[str, int]:
-    """Budget of each pool that has a budget and no member: none of it can be planned."""
-    members = np.bincount(problem.pool, minlength=len(problem.pool_names))
-    return {
-        name: int(budget)
-        for name, budget, count in zip(
-            problem.pool_names, problem.pool_budgets.tolist(), members.tolist(), strict=True
-        )
-        if budget > 0 and count == 0
     }
 
 
