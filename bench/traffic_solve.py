@@ -1,7 +1,7 @@
 """Traffic allocation: our dual Newton solver against CVXPY+Clarabel, HiGHS, PDLP and L-BFGS-B.
 
 ``python -m bench traffic_solve [--sizes 10000 100000] [--alone 1000000 10000000]
-[--skip PEER ...]``
+[--skip PEER ...] [--shape bench programme ...] [--files 10000000] [--repeat 3]``
 
 Instances have 4 pools and 20 groups (half capped), heavy-tailed saturation and scale, 10 %
 of creators with floors and 20 % with tight caps. Peers run side by side at ``--sizes``
@@ -9,21 +9,38 @@ of creators with floors and 20 % with tight caps. Peers run side by side at ``--
 child process so its peak RSS is its own. Prints objective, gap to the best objective of the
 row, max relative violation, seconds (median of up to 7 runs; one run for a peer that takes
 over a second) and each solver's time over ours.
+
+``--shape`` draws the ``--alone`` instances from other generators too (``_traffic_shapes``:
+distributions independent of the benchmark's). ``--files N`` times the whole command
+``guanghe traffic solve`` on a fresh instance of ``N`` creators of each shape, written as the
+files an operator would give it (creators Parquet with string pools and groups, budgets JSON):
+wall time from start to exit, the child's peak RSS, and the phases of its summary line
+(median of ``--repeat`` runs).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import multiprocessing
+import os
 import platform
 import resource
+import subprocess
+import sys
+import tempfile
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
 
+from bench._traffic_shapes import SHAPES
 from guanghe.traffic import AllocationProblem, TrafficAllocator
+from guanghe.traffic.allocation import load_kernels
 
 Array = np.ndarray[Any, np.dtype[np.float64]]
 SEGMENTS = 8
@@ -235,17 +252,90 @@ def side_by_side(n: int, skip: frozenset[str] = frozenset()) -> None:
         )
 
 
-def alone(n: int) -> None:
-    p = instance(n)
-    ours(instance(100))
+def alone(n: int, shape: str = "instance") -> None:
+    p = instance(n) if shape == "instance" else SHAPES[shape](n, np.random.default_rng(n + 7))
+    load_kernels()
     started = time.perf_counter()
     r = TrafficAllocator().solve(p)
     wall = time.perf_counter() - started
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(
-        f"{n:>12,}{wall:>9.2f}{r.seconds:>9.2f}{rss:>10.0f}{r.duality_gap:>12.1e}"
-        f"{r.max_violation:>11.1e}{r.iterations:>7}"
+        f"{shape:<10}{n:>12,}{wall:>9.2f}{r.seconds:>9.2f}{rss:>10.0f}{r.duality_gap:>12.1e}"
+        f"{r.max_violation:>11.1e}{r.iterations:>7}",
+        flush=True,
     )
+
+
+def write_files(p: AllocationProblem, folder: Path) -> tuple[Path, Path]:
+    """``p`` as an operator's files: creators Parquet (string pools and groups), budgets JSON."""
+    pools = pa.DictionaryArray.from_arrays(pa.array(p.pool.astype(np.int32)), p.pool_names)
+    groups = pa.DictionaryArray.from_arrays(pa.array(p.group.astype(np.int32)), p.group_names)
+    table = pa.table(
+        {
+            "creator_id": p.creator_id,
+            "pool": pools.cast(pa.string()),
+            "group": groups.cast(pa.string()),
+            **{c: getattr(p, c) for c in ("weight", "saturation", "scale", "floor", "cap")},
+        }
+    )
+    creators, budgets = folder / "creators.parquet", folder / "budgets.json"
+    pq.write_table(table, creators)
+    capped = np.isfinite(p.group_caps)
+    budgets.write_text(
+        json.dumps(
+            {
+                "pools": dict(zip(p.pool_names, p.pool_budgets.tolist(), strict=True)),
+                "groups": {
+                    g: c
+                    for g, c, ok in zip(p.group_names, p.group_caps.tolist(), capped, strict=True)
+                    if ok
+                },
+            }
+        )
+    )
+    return creators, budgets
+
+
+def solve_command(folder: Path, creators: Path, budgets: Path) -> tuple[float, float, Any]:
+    """Run ``guanghe traffic solve`` in a child: wall seconds, peak RSS (MB), summary line.
+
+    The child may write bytecode caches (``PYTHONDONTWRITEBYTECODE`` unset), as an installed
+    command has them: without, each start compiles every imported module (seconds)."""
+    command = [sys.executable, "-m", "guanghe", "traffic", "solve", "--creators"]
+    command += [str(creators), "--budgets", str(budgets), "--out", str(folder / "r.parquet")]
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    started = time.perf_counter()
+    child = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env)
+    assert child.stdout is not None
+    out = child.stdout.read()
+    _, status, usage = os.wait4(child.pid, 0)
+    wall = time.perf_counter() - started
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"guanghe traffic solve failed: {out}")
+    return wall, usage.ru_maxrss / 1024, json.loads(out.splitlines()[-1])
+
+
+def end_to_end(n: int, shape: str, repeat: int) -> None:
+    """Time ``guanghe traffic solve`` on a fresh ``shape`` instance of ``n`` creators, after
+    one untimed run on 1,000 creators (bytecode and kernel caches in place)."""
+    with tempfile.TemporaryDirectory(prefix="guanghe-solve-") as tmp:
+        folder = Path(tmp)
+        small = write_files(SHAPES[shape](1_000, np.random.default_rng(1)), folder)
+        solve_command(folder, *small)
+        creators, budgets = write_files(SHAPES[shape](n, np.random.default_rng(n + 11)), folder)
+        runs = [solve_command(folder, creators, budgets) for _ in range(repeat)]
+        wall = float(np.median([r[0] for r in runs]))
+        rss = max(r[1] for r in runs)
+        phases = {
+            k: float(np.median([r[2]["phases"][k] for r in runs])) for k in runs[0][2]["phases"]
+        }
+        last = runs[-1][2]
+        shown = "  ".join(f"{k} {v:.2f}" for k, v in phases.items())
+        print(
+            f"{shape:<10}{n:>12,}{wall:>9.2f}{rss:>9.0f}{last['duality_gap']:>10.1e}"
+            f"{last['max_violation']:>10.1e}{last['iterations']:>7}  {shown}",
+            flush=True,
+        )
 
 
 def main(argv: list[str]) -> int:
@@ -259,18 +349,40 @@ def main(argv: list[str]) -> int:
         choices=sorted({name.split()[0] for name in list(PEERS)[1:]}),
         help="peers not to run (by first word; HiGHS takes minutes at 100,000)",
     )
+    parser.add_argument(
+        "--shape",
+        nargs="*",
+        default=["instance"],
+        choices=["instance", *SHAPES],
+        help="generators of the --alone and --files instances (instance: the benchmark's own)",
+    )
+    parser.add_argument("--files", type=int, nargs="*", default=[])
+    parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args(argv)
-    print(f"traffic_solve on {platform.machine()} {platform.system()}, {time.strftime('%Y-%m-%d')}")
+    print(
+        f"traffic_solve on {platform.machine()} {platform.system()}, {os.cpu_count()} CPUs, "
+        f"{time.strftime('%Y-%m-%d')}, load average {os.getloadavg()[0]:.1f}"
+    )
     for n in args.sizes:
         side_by_side(n, frozenset(args.skip))
     if args.alone:
         print(
-            f"\n{'creators':>12}{'wall s':>9}{'solve s':>9}{'RSS MB':>10}{'rel gap':>12}"
-            f"{'violation':>11}{'passes':>7}"
+            f"\n{'shape':<10}{'creators':>12}{'wall s':>9}{'solve s':>9}{'RSS MB':>10}"
+            f"{'rel gap':>12}{'violation':>11}{'passes':>7}"
         )
     context = multiprocessing.get_context("spawn")
     for n in args.alone:
-        child = context.Process(target=alone, args=(n,))
-        child.start()
-        child.join()
+        for shape in args.shape:
+            child = context.Process(target=alone, args=(n, shape))
+            child.start()
+            child.join()
+    if args.files:
+        print(
+            f"\nguanghe traffic solve, end to end (median of {args.repeat})\n"
+            f"{'shape':<10}{'creators':>12}{'wall s':>9}{'RSS MB':>9}{'rel gap':>10}"
+            f"{'violation':>10}{'passes':>7}  phases (s)"
+        )
+    for n in args.files:
+        for shape in args.shape:
+            end_to_end(n, "bench" if shape == "instance" else shape, args.repeat)
     return 0

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -10,7 +12,9 @@ from scipy.optimize import Bounds, LinearConstraint, minimize
 
 from guanghe.errors import InvalidInput
 from guanghe.traffic import Allocation, AllocationProblem, TrafficAllocator
-from tests.traffic.strategies import objective, problems
+from guanghe.traffic.problem import _repeated_id
+from guanghe.traffic.rounding import round_allocation
+from tests.traffic.strategies import objective, problems, shaped_problems
 
 
 def usage(problem: AllocationProblem, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -33,6 +37,61 @@ def test_kkt_conditions_hold_when_the_dual_starts_on_a_sample(problem: Allocatio
     """Problems large enough that the prices are first found on a sample of the creators
     (whose scaled-up floors may not even fit the tight group caps)."""
     assert_optimal(problem, TrafficAllocator().solve(problem))
+
+
+@settings(max_examples=40, deadline=None)
+@given(shaped_problems())
+def test_any_shape_solves_optimally_within_every_limit(problem: AllocationProblem) -> None:
+    """Pools and groups from balanced to lopsided, curves of five families and spreads,
+    floors, caps, budgets from starved to slack: optimal, and whole impressions within every
+    limit (found here: a rounding that took back one unit per creator a round ran for minutes
+    when the relaxed solution overshot a cap by many units)."""
+    r = TrafficAllocator().solve(problem)
+    assert_optimal(problem, r)
+    pools, groups = usage(problem, r.impressions.astype(np.float64))
+    assert (pools <= problem.pool_budgets).all()
+    assert (groups <= problem.group_caps).all()
+    assert (r.impressions >= problem.floor).all()
+    assert (r.impressions <= problem.cap).all()
+
+
+#: Passes over all the creators a solve should need whatever the problem's distributions
+#: (the solve's time is these passes plus O(n) rounding): the benchmark's instances take 4-6.
+MAX_PASSES = 24
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="not yet robust: on some shapes (a price that must fall by orders of magnitude, "
+    "tight caps of small groups) the dual's projected Newton takes 40 to 2,000 passes before "
+    "its log-space polish; see docs/benchmarks.md, traffic_solve",
+)
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(shaped_problems())
+def test_any_shape_solves_in_few_passes(problem: AllocationProblem) -> None:
+    r = TrafficAllocator().solve(problem)
+    assert r.iterations <= MAX_PASSES
+    assert r.max_violation <= 1e-9  # some of those shapes stop short: the relaxed x overshoots
+
+
+def test_whole_impressions_mend_a_relaxed_solution_far_over_its_limits() -> None:
+    """Taking back one unit per creator a round needed a round per unit of overshoot (minutes
+    on a 3,000-creator shape whose relaxed solution was 33 times a cap); now one round."""
+    n = 2_000
+    rng = np.random.default_rng(5)
+    pool, group = np.zeros(n, np.int64), rng.integers(0, 2, n)
+    low = np.where(rng.random(n) < 0.5, 3, 0).astype(np.int64)
+    high = np.full(n, 50_000, np.int64)
+    x = rng.uniform(0, 40_000, n)  # far over both limits below
+    limits = (np.array([20_000], np.int64), np.array([5_000, np.int64(2**62)], np.int64))
+    gain = (rng.uniform(1, 100, n), rng.uniform(10, 1_000, n))
+    started = time.perf_counter()
+    z = round_allocation(x, pool, group, (low, high), limits, gain)
+    assert time.perf_counter() - started < 5.0  # the old loop: 20,000 rounds of a sort
+    assert z.sum() <= 20_000
+    assert z[group == 0].sum() <= 5_000
+    assert (z >= low).all()
+    assert (z <= high).all()
 
 
 def test_a_price_many_orders_of_magnitude_small_is_found() -> None:
@@ -191,3 +250,19 @@ def test_bad_input_is_rejected(change: dict[str, list[object]], message: str) ->
     } | change
     with pytest.raises(InvalidInput, match=message):
         AllocationProblem.from_labels(**fields, pool_budgets={"hq": 1.0})  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("ids", "repeated"),
+    [
+        ([1, 2, 3], None),
+        ([3, 1, 2], None),
+        ([3, 1, 3], 3),  # a bitmap over the span
+        ([2**40, 5, -(2**40), 5], 5),  # too sparse for a bitmap: sorted
+        ([2**62, -(2**62), 0], None),
+    ],
+)
+def test_a_repeated_creator_id_is_found_whatever_the_ids_span(
+    ids: list[int], repeated: int | None
+) -> None:
+    assert _repeated_id(np.array(ids, np.int64)) == repeated

@@ -65,6 +65,28 @@ def test_solve_writes_whole_impressions_and_a_summary(
         assert impressions[pools == pool].sum() <= budget
     groups = np.asarray(table.column("group").to_pylist())
     assert impressions[groups == "food"].sum() <= 1800
+    phases = summary["phases"]
+    assert list(phases) == ["load_kernels", "read", "validate", "solve", "write"]
+    assert phases["solve"] == pytest.approx(summary["seconds"], abs=0.01)
+    assert summary["unplannable"] == {}
+
+
+def test_a_file_in_many_row_groups_and_a_pool_without_creators(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    c, b, r = tmp_path / "c.parquet", tmp_path / "b.json", tmp_path / "r.parquet"
+    table = creators_table(200)
+    pq.write_table(table, c, row_group_size=17)  # each row group its own dictionaries
+    b.write_text(json.dumps({"pools": {**BUDGETS["pools"], "empty": 999}}))
+    with pytest.raises(SystemExit) as exit_info:
+        main(["traffic", "solve", "--creators", str(c), "--budgets", str(b), "--out", str(r)])
+    assert exit_info.value.code in (0, None)
+    summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert summary["unplannable"] == {"empty": 999}
+    impressions = np.asarray(pq.read_table(r).column("impressions"))
+    pools = np.asarray(table.column("pool").to_pylist())
+    for pool, budget in BUDGETS["pools"].items():
+        assert 0 < impressions[pools == pool].sum() <= budget
 
 
 @pytest.mark.parametrize(

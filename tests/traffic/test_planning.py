@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -10,12 +12,14 @@ from hypothesis import strategies as st
 from guanghe.errors import InvalidInput
 from guanghe.traffic.planning import (
     Members,
+    allocation_table,
     assign_pools,
     default_budgets,
     pacing_quotas,
     period_problem,
     solve_period,
 )
+from guanghe.traffic.problem import unplannable_budgets
 from guanghe.traffic.programs import DEFAULT_PROGRAMS, load_programs, parse_programs
 from guanghe.traffic.response import ResponseCurves
 
@@ -61,7 +65,8 @@ def test_pools_follow_the_eligibility_order() -> None:
 def test_period_problem_solves_within_every_budget_and_guarantee() -> None:
     n, days = 2_000, 7
     m = members(n)
-    budgets = default_budgets(PROGRAMS, n, days)
+    counts = np.bincount(assign_pools(PROGRAMS, m), minlength=len(PROGRAMS.pools))
+    budgets = default_budgets(PROGRAMS, n, days, counts.tolist())
     problem = period_problem(PROGRAMS, m, curves(n), budgets, days)
     allocation = solve_period(problem)
     assert allocation.duality_gap < 1e-6
@@ -72,6 +77,48 @@ def test_period_problem_solves_within_every_budget_and_guarantee() -> None:
     assert (problem.floor[new] == 300 * days).all()
     by_group = np.bincount(problem.group, weights=allocation.impressions)
     assert (by_group <= problem.group_caps + 1e-6).all()
+
+
+@pytest.mark.parametrize(
+    ("members_per_pool", "expected_shares"),
+    [
+        ((5, 3, 2, 0), (0.50, 0.35, 0.15, 0.0)),  # general's share wraps to new_creator
+        ((0, 3, 2, 5), (0.0, 0.60, 0.15, 0.25)),  # new_creator's goes to high_quality
+        ((0, 0, 0, 5), (0.0, 0.0, 0.0, 1.0)),  # everything to the one pool with members
+        ((0, 4, 0, 0), (0.0, 1.0, 0.0, 0.0)),
+        ((0, 0, 0, 0), (0.25, 0.35, 0.15, 0.25)),  # nobody at all: the plain shares
+    ],
+)
+def test_a_memberless_pools_default_budget_flows_to_the_next_pool_with_members(
+    members_per_pool: tuple[int, ...], expected_shares: tuple[float, ...]
+) -> None:
+    budgets = default_budgets(PROGRAMS, 1_000, 7, members_per_pool)
+    total = 1_500 * 1_000 * 7
+    assert list(budgets) == list(PROGRAMS.pool_names)
+    for (name, budget), share in zip(budgets.items(), expected_shares, strict=True):
+        assert budget == pytest.approx(total * share, abs=1), name
+    if any(members_per_pool):
+        assert all(b == 0 for b, c in zip(budgets.values(), members_per_pool, strict=True) if not c)
+
+
+def test_a_budget_no_member_can_use_is_reported_in_the_allocation() -> None:
+    n = 300
+    m = members(n)
+    m = Members(  # nobody is left for the general pool, as on the demo platform
+        creator_id=m.creator_id,
+        vertical_id=m.vertical_id,
+        stage=m.stage,
+        high_quality=m.high_quality,
+        signed=np.ones(n, bool),
+        quality=m.quality,
+    )
+    budgets = {"new_creator": 10**6, "high_quality": 10**6, "institution": 10**6, "general": 7_777}
+    problem = period_problem(PROGRAMS, m, curves(n), budgets, 7)
+    assert unplannable_budgets(problem) == {"general": 7_777}
+    table = allocation_table(problem, m, solve_period(problem))
+    assert json.loads((table.schema.metadata or {})[b"unplannable"]) == {"general": 7_777}
+    funded = dict(budgets, general=0)
+    assert unplannable_budgets(period_problem(PROGRAMS, m, curves(n), funded, 7)) == {}
 
 
 def test_guarantees_shrink_to_a_budget_too_small_for_them() -> None:

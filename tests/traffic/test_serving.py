@@ -23,7 +23,7 @@ from sqlalchemy import func, select
 from guanghe.api.app import create_app
 from guanghe.runtime import Runtime
 from guanghe.snapshots import write_snapshot
-from guanghe.store import BoostDelivery, transaction
+from guanghe.store import BoostDelivery, Work, transaction
 from guanghe.traffic.serving import (
     MAX_WEIGHT,
     RETRY_AFTER_SECONDS,
@@ -136,6 +136,84 @@ def test_deliveries_are_idempotent_and_use_up_the_quota(
     assert weights[1] > 0.0
 
 
+def test_a_work_paired_with_another_creator_gets_no_boost(
+    runtime: Runtime, seed_platform: SeedPlatform, counters: Callable[[], QuotaCounters]
+) -> None:
+    write_plan(runtime, {1: 1_000, 2: 1_000})
+    service = make_service(runtime, counters())
+    # Work 100 is creator 1's and 101 creator 2's; 99_999 does not exist.
+    creators = np.array([1, 1, 2, 2, 1], np.int64)
+    works = np.array([100, 101, 100, 101, 99_999], np.int64)
+    weights = service.weights(creators, works)
+    assert weights[0] > 0
+    assert weights[3] > 0
+    assert weights[[1, 2, 4]].tolist() == [0.0, 0.0, 0.0]
+
+
+def test_a_work_published_after_the_service_started_is_known_at_the_next_reload(
+    runtime: Runtime, seed_platform: SeedPlatform
+) -> None:
+    write_plan(runtime, {1: 1_000})
+    service = make_service(runtime, InProcessCounters())
+    assert service.weights(np.array([1]), np.array([500])).tolist() == [0.0]
+    with transaction(runtime.sessions) as session:
+        session.add(
+            Work(
+                id=500,
+                creator_id=1,
+                published_at=NOON,
+                title="New",
+                caption="new",
+                hashtags=[],
+                vertical_id=1,
+                duration_s=30,
+            )
+        )
+    service._checked = -np.inf  # the reload interval has passed
+    assert service.weights(np.array([1]), np.array([500]))[0] > 0
+
+
+def test_a_plan_past_its_day_boosts_nothing_and_deliveries_keep_their_own_day(
+    runtime: Runtime, seed_platform: SeedPlatform, counters: Callable[[], QuotaCounters]
+) -> None:
+    write_plan(runtime, {1: 1_000, 2: 1_000})
+    later = NOON + dt.timedelta(days=3)
+    service = make_service(runtime, counters(), clock=lambda: later)
+    creators, works = np.array([1, 2], np.int64), np.array([100, 101], np.int64)
+    assert service.plan() is not None
+    assert service.plan_status(service.plan()) == "expired"
+    assert service.weights(creators, works).tolist() == [0.0, 0.0]
+    assert service.counts.calls_expired == 1
+    assert service.counts.calls_current == 0
+    with transaction(runtime.sessions) as session:
+        reports = service.record(session, [("late", 1, 100, 7), ("nobody", 4, 103, 1)])
+    assert [r.status for r in reports] == ["recorded", "not_planned"]
+    assert service.counts.deliveries_without_current_plan == 1
+    with transaction(runtime.sessions) as session:
+        booked = session.scalars(select(BoostDelivery.day)).all()
+    assert booked == [later.date()]  # the day it happened, not the plan's
+    # The plan's own day still has its whole quota for creator 1: nothing counted against it.
+    on_time = make_service(runtime, counters())
+    assert on_time.plan_status(on_time.plan()) == "current"
+    assert on_time.weights(creators, works)[0] == pytest.approx(1_000 / 501)
+
+
+def test_the_day_turning_expires_the_plan_at_once(
+    runtime: Runtime, seed_platform: SeedPlatform
+) -> None:
+    now = [NOON]
+    write_plan(runtime, {1: 1_000})
+    service = make_service(runtime, InProcessCounters(), clock=lambda: now[0])
+    assert service.weights(np.array([1]), np.array([100]))[0] > 0
+    now[0] = NOON + dt.timedelta(hours=12, minutes=1)  # just past midnight, well within 30 s
+    assert service.weights(np.array([1]), np.array([100])).tolist() == [0.0]
+    assert service.plan_status(service.plan()) == "expired"
+    write_plan(runtime, {1: 50}, day=PLAN_DAY + dt.timedelta(days=1))
+    service._checked = -np.inf  # the reload interval has passed
+    assert service.plan_status(service.plan()) == "current"
+    assert service.weights(np.array([1]), np.array([100]))[0] > 0
+
+
 def test_no_plan_no_boost(runtime: Runtime, seed_platform: SeedPlatform) -> None:
     service = make_service(runtime, InProcessCounters())
     with transaction(runtime.sessions) as session:
@@ -162,6 +240,7 @@ def test_boost_api_access_and_bad_input(
     ok = client.post("/v1/boost", json=body, headers=ranker)
     assert ok.status_code == 200
     assert ok.json()["plan_day"] == str(today)
+    assert ok.json()["plan_status"] == "current"
     assert len(ok.json()["weights"]) == 1
     assert 0 < ok.json()["weights"][0] <= MAX_WEIGHT
     too_many = {"candidates": [{"work_id": 100, "creator_id": 1}] * 1_001}
@@ -173,6 +252,24 @@ def test_boost_api_access_and_bad_input(
         "deliveries": [{"delivery_id": "", "work_id": 100, "creator_id": 1, "impressions": 0}]
     }
     assert client.post("/v1/boost/deliveries", json=bad_delivery, headers=ranker).status_code == 422
+
+
+def test_the_boost_api_says_when_its_plan_has_expired(
+    runtime: Runtime, seed_platform: SeedPlatform, token_for: Callable[..., str]
+) -> None:
+    old_day = dt.datetime.now(dt.UTC).date() - dt.timedelta(days=5)
+    write_plan(runtime, {1: 100}, day=old_day)
+    client = TestClient(create_app(runtime))
+    ranker = {"Authorization": f"Bearer {token_for('ranker')}"}
+    operator = {"Authorization": f"Bearer {token_for('operator')}"}
+    body = {"candidates": [{"work_id": 100, "creator_id": 1}]}
+    answer = client.post("/v1/boost", json=body, headers=ranker).json()
+    assert answer == {"plan_day": str(old_day), "plan_status": "expired", "weights": [0.0]}
+    serving = client.get("/v1/boost/serving", headers=operator)
+    assert serving.status_code == 200
+    assert serving.json()["plan_status"] == "expired"
+    assert serving.json()["calls_expired"] == 1
+    assert client.get("/v1/boost/serving", headers=ranker).status_code == 403
 
 
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)

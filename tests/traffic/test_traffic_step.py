@@ -41,6 +41,7 @@ def test_cycle_plans_serves_settles_and_paces(
     assert by_pool["period_starts_on"] == str(plan_day)
     budgets = {g["key"]: g["allocated"] for g in by_pool["groups"]}
     assert set(budgets) <= {"new_creator", "high_quality", "institution", "general"}
+    assert by_pool["unplannable"] == {}  # every pool with a budget has members
     # The allocation spends each pool's default budget (never more).
     per_creator_day = 1_500 * 400 * 7
     assert budgets["new_creator"] <= 0.25 * per_creator_day

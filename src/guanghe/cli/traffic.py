@@ -17,13 +17,35 @@ def solve(
     budgets: Annotated[Path, typer.Option(help='Budgets JSON: {"pools": …, "groups": …}.')],
     out: Annotated[Path, typer.Option(help="Where to write creator_id, impressions.")],
 ) -> None:
-    """Allocate the budgets to creators; print a JSON summary line."""
-    from guanghe.traffic import TrafficAllocator
-    from guanghe.traffic.files import read_problem, write_impressions
+    """Allocate the budgets to creators; print a JSON summary line.
 
-    problem = read_problem(creators, budgets)
+    ``phases`` in the summary are the seconds of each step: ``load_kernels`` (the compiled
+    solver into this process, once), ``read`` (the files), ``validate`` (every value of the
+    problem), ``solve`` (the solver alone, also ``seconds``) and ``write`` (the result).
+    """
+    import time
+
+    from guanghe.traffic import AllocationProblem, TrafficAllocator
+    from guanghe.traffic.allocation import load_kernels
+    from guanghe.traffic.files import read_columns, write_impressions
+    from guanghe.traffic.problem import unplannable_budgets
+
+    clock = [time.perf_counter()]
+
+    def lap() -> float:
+        clock.append(time.perf_counter())
+        return round(clock[-1] - clock[-2], 3)
+
+    load_kernels()
+    phases = {"load_kernels": lap()}
+    columns = read_columns(creators, budgets)
+    phases["read"] = lap()
+    problem = AllocationProblem(**columns)
+    phases["validate"] = lap()
     result = TrafficAllocator().solve(problem)
+    phases["solve"] = lap()
     write_impressions(out, problem.creator_id, result.impressions)
+    phases["write"] = lap()
     summary = {
         "creators": problem.n_creators,
         "objective": result.objective,
@@ -32,7 +54,9 @@ def solve(
         "duality_gap": result.duality_gap,
         "max_violation": result.max_violation,
         "impressions": int(result.impressions.sum()),
+        "unplannable": unplannable_budgets(problem),
         "iterations": result.iterations,
         "seconds": round(result.seconds, 6),
+        "phases": phases,
     }
     typer.echo(json.dumps(summary))

@@ -37,6 +37,7 @@ from guanghe.traffic.planning import (
     Members,
     Period,
     allocation_table,
+    assign_pools,
     pacing_quotas,
     period_problem,
     solve_period,
@@ -67,8 +68,10 @@ def run(ctx: CycleContext) -> StepReport:
     curves = fit_curves(runtime, members, date)
     write_snapshot(root, CURVES, date, curves.to_arrow())
 
+    in_pools = np.bincount(assign_pools(programs, members), minlength=len(programs.pools))
+
     def fund(session: Session) -> tuple[Period, dict[str, int]]:
-        period, budgets = ensure_budgets(session, programs, next_day, now=now)
+        period, budgets = ensure_budgets(session, programs, next_day, in_pools.tolist(), now=now)
         fund_pools(session, programs, period, budgets, now=now)
         return period, budgets
 
@@ -166,5 +169,6 @@ def day_plan(
         {
             "period_starts_on": period.starts_on.isoformat(),
             "period_ends_on": period.ends_on.isoformat(),
+            "unplannable": (allocated.schema.metadata or {}).get(b"unplannable", b"{}"),
         }
     )

@@ -109,6 +109,19 @@ def recover(
     return x, objective
 
 
+@njit(cache=True, nogil=True)
+def first_repeat(ids: IntArray, low: int, span: int) -> int:
+    """Index of the first id seen before (``-1``: none); every id lies in ``[low, low + span)``.
+    One pass with a bitmap of ``span`` bytes."""
+    seen = np.zeros(span, np.bool_)
+    for i in range(ids.shape[0]):
+        k = ids[i] - low
+        if seen[k]:
+            return i
+        seen[k] = True
+    return -1
+
+
 #: Levels the log gain of a unit is bucketed into for the hand-out order.
 GAIN_LEVELS = 1 << 16
 

@@ -109,6 +109,27 @@ class TrafficAllocator:
         )
 
 
+def load_kernels() -> None:
+    """Load every compiled kernel into this process (Numba caches them on disk; a machine's
+    first call compiles them) by solving a tiny problem that runs each one, so that a timed
+    solve does not pay for it: about 0.5 s, once per process."""
+    tiny = AllocationProblem(
+        creator_id=np.array([4, 1, 3, 2], np.int64),
+        pool=np.zeros(4, np.int64),
+        group=np.array([0, 0, 1, 1], np.int64),
+        weight=np.ones(4),
+        saturation=np.array([10.0, 20.0, 30.0, 0.0]),
+        scale=np.array([3.0, 5.0, 7.0, 1.0]),
+        floor=np.array([0.0, 1.0, 0.0, 0.0]),
+        cap=np.full(4, 10.0),
+        pool_names=("pool",),
+        pool_budgets=np.array([10.0]),
+        group_names=("a", "b"),
+        group_caps=np.array([6.5, 2.5]),
+    )
+    TrafficAllocator().solve(tiny)
+
+
 def check_feasible(problem: AllocationProblem) -> None:
     """Raise :class:`InvalidInput` naming the first pool or group whose floors exceed it."""
     p = problem

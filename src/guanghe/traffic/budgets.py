@@ -4,6 +4,7 @@ the ledger (``IMPRESSION`` units from the platform's issuance account into each 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -85,10 +86,17 @@ def set_budget(
 
 
 def ensure_budgets(
-    session: Session, programs: Programs, day: dt.date, *, now: dt.datetime
+    session: Session,
+    programs: Programs,
+    day: dt.date,
+    pool_members: Sequence[int],
+    *,
+    now: dt.datetime,
 ) -> tuple[Period, dict[str, int]]:
     """The budgets covering ``day``; when operators set none, the programme's defaults for a
-    default-length period starting that day (never overlapping a later configured period)."""
+    default-length period starting that day (never overlapping a later configured period),
+    a memberless pool's share flowing on by the rule of :func:`default_budgets`
+    (``pool_members``: members of each pool, in the programme's order)."""
     found = budgets_on(session, day)
     if found is not None:
         return found
@@ -100,7 +108,7 @@ def ensure_budgets(
         ends_on = min(ends_on, next_start - dt.timedelta(days=1))
     period = Period(day, ends_on)
     creators = session.scalar(select(func.count()).select_from(Creator)) or 0
-    budgets = default_budgets(programs, creators, period.days)
+    budgets = default_budgets(programs, creators, period.days, pool_members)
     for pool, impressions in budgets.items():
         set_budget(
             session,

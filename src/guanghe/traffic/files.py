@@ -48,12 +48,24 @@ def _amounts(path: Path, key: str, raw: dict[str, Any]) -> dict[str, float]:
 
 def read_problem(creators: Path, budgets: Path) -> AllocationProblem:
     """The problem in ``creators`` (Parquet) and ``budgets`` (JSON), validated."""
+    return AllocationProblem(**read_columns(creators, budgets))
+
+
+def read_columns(creators: Path, budgets: Path) -> dict[str, Any]:
+    """The arguments of :class:`AllocationProblem` from ``creators`` (Parquet) and ``budgets``
+    (JSON), checked for shape (columns, types, nulls, pools with a budget) but not yet for
+    values: constructing the problem validates those.
+
+    Only the needed columns are read; ``pool`` and ``group`` stay dictionary-encoded (as
+    Parquet stores them), so no string per creator is ever made.
+    """
     pools, groups = read_budgets(budgets)
     try:
-        table = pq.read_table(creators)
+        with pq.ParquetFile(creators, read_dictionary=["pool", "group"]) as file:
+            _check_schema(creators, file.schema_arrow)
+            table = file.read(columns=["creator_id", "pool", "group", *FLOAT_COLUMNS])
     except (OSError, pa.ArrowException) as exc:
         raise InvalidInput(f"cannot read creators {creators}: {exc}") from exc
-    _check_schema(creators, table.schema)
     codes = {}
     for column, known in (("pool", list(pools)), ("group", list(groups))):
         values = table.column(column)
@@ -67,16 +79,16 @@ def read_problem(creators: Path, budgets: Path) -> AllocationProblem:
         if column == "group":
             group_names = tuple(names)
     arrays = {c: _floats(creators, table, c) for c in FLOAT_COLUMNS}
-    return AllocationProblem(
-        creator_id=_ids(creators, table),
-        pool=codes["pool"],
-        group=codes["group"],
-        pool_names=tuple(pools),
-        pool_budgets=np.array(list(pools.values()), dtype=np.float64),
-        group_names=group_names,
-        group_caps=np.array([groups.get(g, np.inf) for g in group_names], dtype=np.float64),
+    return {
+        "creator_id": _ids(creators, table),
+        "pool": codes["pool"],
+        "group": codes["group"],
+        "pool_names": tuple(pools),
+        "pool_budgets": np.array(list(pools.values()), dtype=np.float64),
+        "group_names": group_names,
+        "group_caps": np.array([groups.get(g, np.inf) for g in group_names], dtype=np.float64),
         **arrays,
-    )
+    }
 
 
 def write_impressions(path: Path, creator_id: IntArray, impressions: IntArray) -> None:
@@ -110,15 +122,27 @@ def _is_number(kind: pa.DataType) -> bool:
 
 
 def _codes(values: pa.ChunkedArray, known: list[str]) -> tuple[IntArray, list[str]]:
-    """Codes of ``values`` into ``known`` followed by any names not in it (in order met)."""
-    if pa.types.is_dictionary(values.type):
-        values = values.cast(values.type.value_type)
-    encoded = values.combine_chunks().dictionary_encode()
-    found = [str(v) for v in encoded.dictionary.to_pylist()]
-    names = known + [v for v in found if v not in set(known)]
+    """Codes of ``values`` into ``known`` followed by any names not in it (in order met).
+
+    Each chunk is dictionary-encoded (read so, or encoded here); its indices are mapped to
+    the codes through its own dictionary, one gather per chunk.
+    """
+    names = list(known)
     index = {name: k for k, name in enumerate(names)}
-    mapping = np.array([index[v] for v in found], dtype=np.int64)
-    return mapping[encoded.indices.to_numpy(zero_copy_only=False)], names
+    out = np.empty(len(values), np.int64)
+    at = 0
+    for chunk in values.chunks:
+        encoded = chunk if pa.types.is_dictionary(chunk.type) else chunk.dictionary_encode()
+        mapping = np.empty(len(encoded.dictionary), np.int64)
+        for k, name in enumerate(encoded.dictionary.to_pylist()):
+            if name not in index:
+                index[name] = len(names)
+                names.append(name)
+            mapping[k] = index[name]
+        indices = encoded.indices.to_numpy(zero_copy_only=False)
+        out[at : at + len(chunk)] = mapping[indices]
+        at += len(chunk)
+    return out, names
 
 
 def _floats(path: Path, table: pa.Table, column: str) -> np.ndarray[Any, np.dtype[np.float64]]:

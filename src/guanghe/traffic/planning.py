@@ -13,14 +13,17 @@ is caught up, over-delivery is taken back.
 from __future__ import annotations
 
 import datetime as dt
+import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
 from numpy.typing import NDArray
 
+from guanghe.errors import InvalidInput
 from guanghe.traffic.allocation import Allocation, TrafficAllocator
-from guanghe.traffic.problem import AllocationProblem
+from guanghe.traffic.problem import AllocationProblem, unplannable_budgets
 from guanghe.traffic.programs import Programs
 from guanghe.traffic.response import ResponseCurves
 
@@ -71,10 +74,30 @@ def assign_pools(programs: Programs, members: Members) -> IntArray:
     return pool
 
 
-def default_budgets(programs: Programs, creators: int, days: int) -> dict[str, int]:
-    """The programme's default budget of each pool for a period of ``days`` days."""
+def default_budgets(
+    programs: Programs, creators: int, days: int, pool_members: Sequence[int]
+) -> dict[str, int]:
+    """The programme's default budget of each pool for a period of ``days`` days.
+
+    The total is ``daily_impressions_per_creator * creators * days``, split by each pool's
+    ``share``. A pool without members (``pool_members[k] == 0``) could plan nothing, so its
+    share flows to the next pool in eligibility order that has members (after the last pool,
+    back to the first); only when no pool has members does every pool get its plain share.
+    """
+    if len(pool_members) != len(programs.pools):
+        raise InvalidInput("pool_members must give one count per pool of the programme")
     total = programs.period.daily_impressions_per_creator * creators * days
-    return {pool.name: int(total * pool.share) for pool in programs.pools}
+    shares = [pool.share for pool in programs.pools]
+    n = len(shares)
+    if any(count > 0 for count in pool_members):
+        for k in range(n):
+            if pool_members[k] == 0:
+                heir = next(j % n for j in range(k + 1, k + n) if pool_members[j % n] > 0)
+                shares[heir] += shares[k]
+                shares[k] = 0.0
+    return {
+        pool.name: int(total * share) for pool, share in zip(programs.pools, shares, strict=True)
+    }
 
 
 def period_problem(
@@ -127,12 +150,17 @@ def solve_period(problem: AllocationProblem) -> Allocation:
 def allocation_table(
     problem: AllocationProblem, members: Members, allocation: Allocation
 ) -> pa.Table:
-    """One row per creator: pool, vertical, stage, impressions and expected follows."""
+    """One row per creator: pool, vertical, stage, impressions and expected follows.
+
+    The metadata hold the solve's figures and ``unplannable``: JSON ``{pool: impressions}`` of
+    the budget of every pool that has one and no member (:func:`unplannable_budgets`).
+    """
     expected = problem.saturation * -np.expm1(-allocation.impressions / problem.scale)
     metadata = {
         "objective": repr(allocation.objective),
         "duality_gap": repr(allocation.duality_gap),
         "max_violation": repr(allocation.max_violation),
+        "unplannable": json.dumps(unplannable_budgets(problem)),
     }  # no solve time: a snapshot holds only what a re-run of its date reproduces
     return pa.table(
         {

@@ -10,9 +10,12 @@ import numpy as np
 from numpy.typing import NDArray
 
 from guanghe.errors import InvalidInput
+from guanghe.traffic import _kernels
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
+#: Ids spanning at most this many times their number are checked for repeats with a bitmap.
+BITMAP_SPAN = 16
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +94,18 @@ class AllocationProblem:
         )
 
 
+def unplannable_budgets(problem: AllocationProblem) -> dict[str, int]:
+    """Budget of each pool that has a budget and no member: none of it can be planned."""
+    members = np.bincount(problem.pool, minlength=len(problem.pool_names))
+    return {
+        name: int(budget)
+        for name, budget, count in zip(
+            problem.pool_names, problem.pool_budgets.tolist(), members.tolist(), strict=True
+        )
+        if budget > 0 and count == 0
+    }
+
+
 def _validate(p: AllocationProblem) -> None:
     n = p.creator_id.shape[0]
     columns: dict[str, NDArray[Any]] = {
@@ -125,9 +140,24 @@ def _validate(p: AllocationProblem) -> None:
             raise InvalidInput(f"{what} {names[bad[0]]!r} must be >= 0, not {values[bad[0]]}")
     if np.isinf(p.pool_budgets).any():
         raise InvalidInput("pool budgets must be finite")
-    if n and np.unique(p.creator_id).shape[0] != n:
-        ids, counts = np.unique(p.creator_id, return_counts=True)
-        raise InvalidInput(f"creator_id {int(ids[counts > 1][0])} appears more than once")
+    repeated = _repeated_id(p.creator_id)
+    if repeated is not None:
+        raise InvalidInput(f"creator_id {repeated} appears more than once")
+
+
+def _repeated_id(ids: IntArray) -> int | None:
+    """An id that occurs more than once in ``ids``, or None. O(n) when the ids are increasing
+    or span at most :data:`BITMAP_SPAN` times their number, else a sort."""
+    n = ids.shape[0]
+    if n < 2 or bool((ids[1:] > ids[:-1]).all()):
+        return None
+    low, high = int(ids.min()), int(ids.max())
+    if high - low < BITMAP_SPAN * n:
+        at = int(_kernels.first_repeat(ids, low, high - low + 1))
+        return None if at < 0 else int(ids[at])
+    ordered = np.sort(ids)
+    same = np.flatnonzero(ordered[1:] == ordered[:-1])
+    return int(ordered[same[0]]) if same.size else None
 
 
 def _check_codes(name: str, codes: IntArray, count: int) -> None:

@@ -33,8 +33,10 @@ def round_allocation(
 
     ``bounds`` are whole floors and caps per creator, ``limits`` whole pool budgets and group
     caps, ``gain`` the pair ``(w * a, s)`` of the response curve. Units over a limit are taken
-    back first, cheapest first, one per creator a round, until no limit is broken (the floors
-    must fit, see :func:`check_whole_feasible`); then each of at most ``rounds`` rounds walks
+    back first, from the creators whose next-to-last unit gains least first, as many from each
+    as the excess needs (down to its floor), so one pass over the sorted candidates mends every
+    limit however far ``x`` broke it (the floors must fit, see :func:`check_whole_feasible`);
+    then each of at most ``rounds`` rounds walks
     the creators with room in order of the gain of their next unit and gives one unit to each
     whose pool and group still have room (one Numba pass with a counting sort of the gains,
     :func:`~guanghe.traffic._kernels.hand_out`): O(n) per round.
@@ -44,7 +46,7 @@ def round_allocation(
     wa, scale = gain
     with np.errstate(divide="ignore"):
         log_first = np.log(wa * -np.expm1(-1.0 / scale))
-    while True:  # each round takes back at least one unit while a limit is broken
+    while True:  # each round mends every broken limit; a second round is rare
         over_p = np.maximum(np.bincount(pool, z, limits[0].size) - limits[0], 0)
         over_g = np.maximum(np.bincount(group, z, limits[1].size) - limits[1], 0)
         if not (over_p.any() or over_g.any()):
@@ -54,10 +56,12 @@ def round_allocation(
             raise InvalidInput("whole floors do not fit a budget or group cap")
         loss = log_first[cand] - (z[cand] - 1) / scale[cand]
         order = cand[np.argsort(loss, kind="stable")]
-        take = (_rank(pool[order]) < over_p[pool[order]]) | (
-            _rank(group[order]) < over_g[group[order]]
-        )
-        z[order[take]] -= 1
+        spare = z[order] - low[order]
+        take = np.zeros_like(spare)
+        for codes, over in ((pool[order], over_p), (group[order], over_g)):
+            before = _sum_before(codes, spare)
+            take = np.maximum(take, np.clip(over[codes].astype(np.int64) - before, 0, spare))
+        z[order] -= take
     left_p = limits[0] - np.bincount(pool, z, limits[0].size).astype(np.int64)
     left_g = limits[1] - np.bincount(group, z, limits[1].size).astype(np.int64)
     for _ in range(rounds):
@@ -95,12 +99,13 @@ def check_whole_feasible(
             )
 
 
-def _rank(codes: IntArray) -> IntArray:
-    """Position of each element among the earlier elements with the same code. O(n)."""
+def _sum_before(codes: IntArray, values: IntArray) -> IntArray:
+    """Sum of ``values`` over the earlier elements with the same code, for each element."""
     order = np.argsort(codes, kind="stable")
     sorted_codes = codes[order]
+    totals = np.cumsum(values[order]) - values[order]
     starts = np.flatnonzero(np.r_[True, sorted_codes[1:] != sorted_codes[:-1]])
-    run_start = np.repeat(starts, np.diff(np.r_[starts, codes.size]))
-    rank = np.empty_like(codes)
-    rank[order] = np.arange(codes.size) - run_start
-    return rank
+    run_start = np.repeat(totals[starts], np.diff(np.r_[starts, codes.size]))
+    before = np.empty_like(values)
+    before[order] = totals - run_start
+    return before

@@ -2,10 +2,10 @@
 creator's remaining quota, and the delivered impressions that use the quota up.
 
 The weight multiplies the ranker's score of a candidate. It is 0 when the creator has no plan
-today, has used their quota, or the work is excluded (a duplicate of another creator's
-original); otherwise it is the creator's remaining quota over what the plan expects to remain
-at this time of day, capped at :data:`MAX_WEIGHT`: a creator behind pace is pushed harder, one
-ahead of pace is held back.
+today, has used their quota, the work is not the creator's, or the work is excluded (a
+duplicate of another creator's original); otherwise it is the creator's remaining quota over
+what the plan expects to remain at this time of day, capped at :data:`MAX_WEIGHT`: a creator
+behind pace is pushed harder, one ahead of pace is held back.
 
 Quotas are atomic counters of delivered impressions per creator and day: in process (one lock,
 for the embedded default) or in Redis (``GUANGHE_REDIS_URL``, shared by every server process).
@@ -19,6 +19,10 @@ longer than twice the timeout, queueing included.
 Deliveries are stored first (idempotent on the delivery id) and counted after, so a creator's
 delivered impressions exceed the quota by at most what was decided while quota was left and
 delivered after it ran out: what was in flight.
+
+A plan is valid on its day only. Past it (the cycle did not plan the next day) the service
+says so: the plan's status is ``expired``, every weight 0, and :class:`ServingCounts` counts the
+calls; deliveries are booked to the day they happened, never to the plan's day.
 """
 
 from __future__ import annotations
@@ -33,7 +37,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final, ParamSpec, Protocol, TypeVar
+from typing import Final, Literal, ParamSpec, Protocol, TypeVar
 
 import numba
 import numpy as np
@@ -73,6 +77,11 @@ class CountersUnavailable(Unavailable):
 
     def __init__(self, detail: str) -> None:
         super().__init__(detail, retry_after_seconds=RETRY_AFTER_SECONDS)
+
+
+#: ``current``: the plan in force is today's; ``expired``: it is an earlier day's (no boost);
+#: ``none``: there is no plan at all.
+PlanStatus = Literal["current", "expired", "none"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -307,6 +316,28 @@ def _weights_in_process(
         out[k] = min(max_weight, left / (quota[row] * remaining_fraction + 1.0))
 
 
+@numba.njit(cache=True, nogil=True)
+def _zero_foreign(
+    creator_id: IntArray, work_id: IntArray, owner: IntArray, out: FloatArray
+) -> None:
+    """Zero the weight of every candidate whose work is not known to be its creator's."""
+    for k in range(creator_id.shape[0]):
+        work = work_id[k]
+        if work < 0 or work >= owner.shape[0] or owner[work] != creator_id[k]:
+            out[k] = 0.0
+
+
+@dataclass(slots=True)
+class ServingCounts:
+    """What this process served since it started: boost calls by the status of the plan in
+    force, and deliveries booked while no plan was valid (the metrics of plan validity)."""
+
+    calls_current: int = 0
+    calls_expired: int = 0
+    calls_without_plan: int = 0
+    deliveries_without_current_plan: int = 0
+
+
 @dataclass(frozen=True, slots=True)
 class DeliveryReport:
     """One delivery's outcome: ``recorded``, ``duplicate``, ``conflict``, ``not_planned``
@@ -319,8 +350,9 @@ class DeliveryReport:
 class BoostService:
     """Answers boost calls and records deliveries against the latest plan not after today.
 
-    Decisions touch no database: the plan, the excluded works and the counters are in memory
-    (or Redis). ``sessions`` serves the reload, at most every :data:`RELOAD_SECONDS`.
+    Decisions touch no database: the plan, each work's creator, the excluded works and the
+    counters are in memory (or Redis). ``sessions`` serves the reload, at most every
+    :data:`RELOAD_SECONDS` and at the turn of a day; works are read incrementally (by id).
     """
 
     def __init__(
@@ -340,12 +372,25 @@ class BoostService:
         self._lock = threading.Lock()
         self._plan: DayPlan | None = None
         self._excluded = np.zeros(0, np.bool_)
+        self._owner = np.full(0, -1, np.int64)  # creator of each work id, -1: unknown
         self._checked = -np.inf
+        self._checked_day: dt.date | None = None
+        self._counts_lock = threading.Lock()
+        self.counts = ServingCounts()
 
     @property
     def reload_due(self) -> bool:
         """Whether the next :meth:`plan` call reloads (and so reads files and the store)."""
-        return time.monotonic() - self._checked >= RELOAD_SECONDS
+        return (
+            time.monotonic() - self._checked >= RELOAD_SECONDS
+            or self._checked_day != self._clock().date()
+        )
+
+    def plan_status(self, plan: DayPlan | None) -> PlanStatus:
+        """``plan``'s status today: valid on its own day only."""
+        if plan is None:
+            return "none"
+        return "current" if plan.day == self._clock().date() else "expired"
 
     def plan(self) -> DayPlan | None:
         """The plan in force: the newest plan snapshot dated today or earlier. Every
@@ -354,9 +399,13 @@ class BoostService:
             return self._plan
         with self._lock:
             if self.reload_due:
+                today = self._clock().date()
                 with transaction(self._sessions) as session:
                     self._load(session)
                 self._checked = time.monotonic()
+                if self._plan is not None and self._plan.day < today != self._checked_day:
+                    _log.warning("boost plan of %s expired; no plan for %s", self._plan.day, today)
+                self._checked_day = today
         return self._plan
 
     def _load(self, session: Session) -> None:
@@ -364,6 +413,7 @@ class BoostService:
         mask = np.zeros(max(excluded, default=-1) + 1, np.bool_)
         mask[np.array(excluded, dtype=np.int64)] = True
         self._excluded = mask
+        self._load_owners(session)
         day = latest_date(self._snapshots, PLAN, self._clock().date())
         if day is None or (self._plan is not None and self._plan.day == day):
             return
@@ -387,6 +437,20 @@ class BoostService:
             self._counters.raise_to(plan, found[found >= 0], summed[found >= 0])
         self._plan = plan
 
+    def _load_owners(self, session: Session) -> None:
+        """Add the creator of every work newer than those known (a work keeps its creator)."""
+        known = self._owner.shape[0]
+        found = session.execute(
+            select(Work.id, Work.creator_id).where(Work.id >= known).order_by(Work.id)
+        ).all()
+        if not found:
+            return
+        ids = np.array([r[0] for r in found], np.int64)
+        owner = np.full(max(int(ids[-1]) + 1, 2 * known), -1, np.int64)
+        owner[:known] = self._owner
+        owner[ids] = np.array([r[1] for r in found], np.int64)
+        self._owner = owner
+
     def remaining_fraction(self, plan: DayPlan) -> float:
         """The share of the plan's day still ahead (0 once the day is over)."""
         now = self._clock()
@@ -398,8 +462,23 @@ class BoostService:
         """The boost weight of each candidate (aligned arrays of any length)."""
         out = np.zeros(creator_id.shape[0])
         plan = self.plan()
-        if plan is None or creator_id.shape[0] == 0:
+        status = self.plan_status(plan)
+        with self._counts_lock:
+            if status == "current":
+                self.counts.calls_current += 1
+            elif status == "expired":
+                self.counts.calls_expired += 1
+            else:
+                self.counts.calls_without_plan += 1
+        if plan is None or status != "current" or creator_id.shape[0] == 0:
             return out
+        self._decide(plan, creator_id, work_id, out)
+        _zero_foreign(creator_id, work_id, self._owner, out)
+        return out
+
+    def _decide(
+        self, plan: DayPlan, creator_id: IntArray, work_id: IntArray, out: FloatArray
+    ) -> None:
         fraction = self.remaining_fraction(plan)
         if isinstance(self._counters, InProcessCounters):
             _weights_in_process(
@@ -413,7 +492,7 @@ class BoostService:
                 MAX_WEIGHT,
                 out,
             )
-            return out
+            return
         rows = plan.rows(creator_id)
         delivered = np.zeros(rows.shape[0], np.int64)
         planned = rows >= 0
@@ -421,7 +500,6 @@ class BoostService:
         _weights_kernel(
             rows, work_id, plan.quota, delivered, self._excluded, fraction, MAX_WEIGHT, out
         )
-        return out
 
     async def weights_async(self, creator_id: IntArray, work_id: IntArray) -> FloatArray:
         """:meth:`weights` without blocking the event loop on shared counters (call
@@ -434,12 +512,14 @@ class BoostService:
     def record(
         self, session: Session, deliveries: Sequence[tuple[str, int, int, int]]
     ) -> list[DeliveryReport]:
-        """Record ``(delivery_id, creator_id, work_id, impressions)`` deliveries on the plan's
-        day; each is stored once (flushed in ``session``) and counted once. Counting before the
-        caller commits errs on the safe side: a failed commit leaves quota unused, never
-        overspent."""
+        """Record ``(delivery_id, creator_id, work_id, impressions)`` deliveries on the day they
+        happened (today); each is stored once (flushed in ``session``) and counted once against
+        today's quota. Under an expired plan its creators' deliveries are still booked (to
+        today) but count against no quota. Counting before the caller commits errs on the safe
+        side: a failed commit leaves quota unused, never overspent."""
         if len(deliveries) > MAX_CANDIDATES:
             raise InvalidInput(f"at most {MAX_CANDIDATES} deliveries per call")
+        today = self._clock().date()
         plan = self.plan()
         creators = np.array([d[1] for d in deliveries], np.int64)
         rows = plan.rows(creators) if plan is not None else np.full(len(deliveries), -1, np.int32)
@@ -466,7 +546,7 @@ class BoostService:
                         deliveries[k][1],
                         deliveries[k][2],
                         deliveries[k][3],
-                        plan.day,
+                        today,
                     )
                     for k in accepted
                 ],
@@ -474,7 +554,10 @@ class BoostService:
             )
             statuses.update(zip(accepted, stored, strict=True))
         counted = [k for k in accepted if statuses[k] == "recorded"]
-        if plan is not None and counted:
+        if counted and self.plan_status(plan) == "expired":
+            with self._counts_lock:
+                self.counts.deliveries_without_current_plan += len(counted)
+        elif plan is not None and counted:
             self._counters.add(
                 plan,
                 rows[counted],

@@ -4,6 +4,7 @@ vertical or stage, and one creator's support."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final, Literal
@@ -44,6 +45,8 @@ class PlanSummary:
     objective: float | None
     duality_gap: float | None
     delivered_today: int
+    #: Budget of each pool with a budget and no member: impressions no plan can spend.
+    unplannable: dict[str, int]
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +129,7 @@ def plan_summary(
         objective=float(allocation[b"objective"]) if b"objective" in allocation else None,
         duality_gap=float(allocation[b"duality_gap"]) if b"duality_gap" in allocation else None,
         delivered_today=int(delivered_today or 0),
+        unplannable=json.loads(allocation.get(b"unplannable", b"{}")),
     )
 
 

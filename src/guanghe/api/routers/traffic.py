@@ -29,7 +29,7 @@ from guanghe.traffic import views
 from guanghe.traffic.budgets import set_budget
 from guanghe.traffic.planning import Period
 from guanghe.traffic.programs import load_programs, programs_path
-from guanghe.traffic.serving import MAX_CANDIDATES, BoostService, counters_for
+from guanghe.traffic.serving import MAX_CANDIDATES, BoostService, PlanStatus, counters_for
 
 router = APIRouter(tags=["traffic"])
 
@@ -73,6 +73,10 @@ class BoostRequest(BaseModel):
 
 class BoostResponse(BaseModel):
     plan_day: dt.date | None
+    plan_status: PlanStatus = Field(
+        description="current: the plan is today's; expired: it is an earlier day's and boosts "
+        "nothing; none: there is no plan"
+    )
     weights: list[float] = Field(description="One weight per candidate, in request order")
 
 
@@ -92,8 +96,35 @@ async def boost(body: BoostRequest, _: FastRanker, service: ServiceDep) -> Respo
         await run_in_threadpool(service.plan)
     weights = await service.weights_async(creators, works)
     plan = service.plan()
-    content = {"plan_day": str(plan.day) if plan else None, "weights": weights.tolist()}
+    content = {
+        "plan_day": str(plan.day) if plan else None,
+        "plan_status": service.plan_status(plan),
+        "weights": weights.tolist(),
+    }
     return Response(json.dumps(content, separators=(",", ":")), media_type="application/json")
+
+
+class BoostServingOut(BaseModel):
+    plan_day: dt.date | None
+    plan_status: PlanStatus
+    calls_current: int = Field(description="Boost calls answered from today's plan")
+    calls_expired: int = Field(description="Boost calls that found only an expired plan")
+    calls_without_plan: int
+    deliveries_without_current_plan: int = Field(
+        description="Deliveries booked while only an expired plan was in force"
+    )
+
+
+@router.get("/v1/boost/serving")
+async def boost_serving(_: Operator, service: ServiceDep) -> BoostServingOut:
+    """This server process's boost serving: the plan in force, its status, and counts of the
+    calls and deliveries served by plan status since the process started (operators)."""
+    plan = await run_in_threadpool(service.plan)
+    return BoostServingOut(
+        plan_day=plan.day if plan else None,
+        plan_status=service.plan_status(plan),
+        **asdict(service.counts),
+    )
 
 
 class DeliveryIn(BaseModel):
@@ -190,6 +221,9 @@ class PlanOut(BaseModel):
     objective: float | None
     duality_gap: float | None
     delivered_today: int
+    unplannable: dict[str, int] = Field(
+        description="Budget (impressions) of each pool that has one and no member to plan it for"
+    )
     groups: list[PlanGroupOut]
 
 
@@ -211,6 +245,7 @@ def get_plan(
         objective=summary.objective,
         duality_gap=summary.duality_gap,
         delivered_today=summary.delivered_today,
+        unplannable=summary.unplannable,
         groups=[PlanGroupOut(**asdict(g)) for g in summary.groups],
     )
 
