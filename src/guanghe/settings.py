@@ -26,6 +26,10 @@ class Settings(BaseSettings):
         Optional Redis for shared counters; in-process counters are used when unset.
     creator_ad_share_bp
         The creator's share of profile-page ad revenue, in basis points (default 50 %).
+    spark_master
+        Where ``--engine spark`` runs: ``local[*]`` (default, in this process's JVM) or a
+        cluster's master URL such as ``spark://host:7077``. On a cluster, ``data_dir`` must be
+        a path the driver and every executor read.
     """
 
     model_config = SettingsConfigDict(env_prefix="GUANGHE_", extra="ignore")
@@ -34,6 +38,7 @@ class Settings(BaseSettings):
     database_url: str = ""
     redis_url: str | None = None
     creator_ad_share_bp: int = Field(default=5_000, ge=0, le=10_000)
+    spark_master: str = Field(default="local[*]", min_length=1)
 
     @field_validator("redis_url")
     @classmethod
