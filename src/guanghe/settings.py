@@ -34,6 +34,10 @@ class Settings(BaseSettings):
         library's notation; counted in Redis when ``redis_url`` is set, else per process.
     anonymous_rate_limit
         The same for requests without a credential, per client address.
+    spark_master
+        Where ``--engine spark`` runs: ``local[*]`` (default, in this process's JVM) or a
+        cluster's master URL such as ``spark://host:7077``. On a cluster, ``data_dir`` must be
+        a path the driver and every executor read.
     """
 
     model_config = SettingsConfigDict(env_prefix="GUANGHE_", extra="ignore")
@@ -45,6 +49,7 @@ class Settings(BaseSettings):
     creator_ad_share_bp: int = Field(default=5_000, ge=0, le=10_000)
     rate_limit: str = "500/second;20000/minute"
     anonymous_rate_limit: str = "20/second;300/minute"
+    spark_master: str = Field(default="local[*]", min_length=1)
 
     @field_validator("redis_url")
     @classmethod
@@ -78,6 +83,12 @@ class Settings(BaseSettings):
     def snapshots_dir(self) -> Path:
         """Root of the daily cycle's dated snapshots (see :mod:`guanghe.snapshots`)."""
         return self.data_dir / "snapshots"
+
+    @property
+    def scratch_dir(self) -> Path:
+        """Intermediate files of the batch pipelines (under ``data_dir``, so that a Spark
+        cluster's executors read them where the driver wrote them)."""
+        return self.data_dir / "scratch"
 
     @property
     def covers_dir(self) -> Path:

@@ -15,10 +15,11 @@ from hypothesis import strategies as st
 from guanghe.errors import InvalidInput
 from guanghe.traffic import AllocationProblem, TrafficAllocator
 from guanghe.traffic.rounding import NO_CAP
-from guanghe.traffic.spark import SparkTrafficAllocator, _quotas, to_arrow
+from guanghe.traffic.spark import SparkTrafficAllocator, _quotas, solve_on_spark, to_arrow
 
 POOLS = {"hq": 9_000.0, "new": 6_000.0, "institution": 4_000.5}
 GROUPS = {"food": 3_500.0, "games": 2_000.0}
+_PER_CREATOR = ("creator_id", "pool", "group", "weight", "saturation", "scale", "floor", "cap")
 
 
 def creators(n: int = 300, seed: int = 11) -> pa.Table:
@@ -116,3 +117,20 @@ def test_quotas_fit_every_limit(seed: int, entries: int) -> None:
     assert np.all(quota <= np.maximum(high, used))
     assert np.all(np.bincount(pool, quota, 3) <= limits[0])
     assert np.all(np.bincount(group, quota, 4) <= limits[1])
+
+
+def test_a_period_problem_solved_on_spark_equals_the_in_process_solve(
+    spark: Any, tmp_path: Path
+) -> None:
+    problem, local = in_process(creators(400, seed=3))
+    shuffled = np.random.default_rng(1).permutation(problem.n_creators)
+    problem = AllocationProblem(
+        **{
+            name: getattr(problem, name)[shuffled] if name in _PER_CREATOR else value
+            for name, value in ((n, getattr(problem, n)) for n in AllocationProblem.__slots__)
+        }
+    )
+    solved = solve_on_spark(problem, spark, tmp_path / "scratch")
+    assert solved.impressions.tolist() == local.impressions[shuffled].tolist()
+    assert solved.objective == pytest.approx(local.objective, rel=1e-9)
+    assert not list((tmp_path / "scratch").iterdir())

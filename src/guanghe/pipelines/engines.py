@@ -127,8 +127,9 @@ def spark_session(master: str = "local[*]", app_name: str = "guanghe") -> Any:
 
 
 @contextmanager
-def open_engine(name: str) -> Iterator[BatchEngine]:
-    """The engine called ``name`` (one of :data:`ENGINES`); closed or stopped on exit."""
+def open_engine(name: str, *, spark_master: str = "local[*]") -> Iterator[BatchEngine]:
+    """The engine called ``name`` (one of :data:`ENGINES`), Spark on ``spark_master``; closed
+    or stopped on exit."""
     if name == "duckdb":
         duck = DuckDBEngine()
         try:
@@ -137,7 +138,7 @@ def open_engine(name: str) -> Iterator[BatchEngine]:
             duck.close()
         return
     if name == "spark":
-        session = spark_session()
+        session = spark_session(spark_master)
         try:
             yield SparkEngine(session)
         finally:

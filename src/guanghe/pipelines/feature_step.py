@@ -45,7 +45,7 @@ WORKS_SCHEMA: Final = pa.schema(
 def run(ctx: CycleContext) -> StepReport:
     """Compute the features as of the cycle's date on its batch engine and write the
     ``creator_features`` snapshot."""
-    with open_engine(ctx.batch_engine) as engine:
+    with open_engine(ctx.batch_engine, spark_master=ctx.runtime.settings.spark_master) as engine:
         table = compute_features(ctx.runtime, ctx.date, engine)
     write_snapshot(ctx.snapshots, SNAPSHOT, ctx.date, table)
     return StepReport("features", {"creators": table.num_rows})
@@ -54,7 +54,10 @@ def run(ctx: CycleContext) -> StepReport:
 def compute_features(runtime: Runtime, date: dt.date, engine: BatchEngine) -> pa.Table:
     """The features snapshot of ``date`` computed on ``engine`` (nothing written)."""
     first = date - dt.timedelta(days=max(WINDOWS_DAYS) - 1)
-    with tempfile.TemporaryDirectory(prefix="guanghe-features-") as tmp:
+    runtime.settings.scratch_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(
+        prefix="features-", dir=runtime.settings.scratch_dir
+    ) as tmp:  # a path a Spark cluster's executors read as well
         folder = Path(tmp)
         creators_path = folder / "creators.parquet"
         works_path = folder / "works.parquet"

@@ -17,6 +17,7 @@ For cycle date ``D`` and the next day ``N = D + 1``:
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Final
 
 import numpy as np
@@ -26,11 +27,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from guanghe.pipelines.context import CycleContext
+from guanghe.pipelines.engines import spark_session
 from guanghe.pipelines.growth_step import SNAPSHOT as GROWTH
-from guanghe.pipelines.reports import StepReport
+from guanghe.pipelines.reports import Problem, StepReport
 from guanghe.runtime import Runtime
 from guanghe.snapshots import read_snapshot, snapshot_path, write_snapshot
 from guanghe.store import Creator
+from guanghe.traffic import Allocation, AllocationProblem, solve_on_spark
 from guanghe.traffic.budgets import ensure_budgets, fund_pools
 from guanghe.traffic.deliveries import delivered_by_creator, settle_deliveries
 from guanghe.traffic.planning import (
@@ -79,7 +82,7 @@ def run(ctx: CycleContext) -> StepReport:
     solved = not snapshot_path(root, ALLOCATION, period.starts_on).exists()
     if solved:
         problem = period_problem(programs, members, curves, budgets, period.days)
-        allocation = solve_period(problem)
+        allocation = solve_allocation(ctx, problem)
         write_snapshot(
             root, ALLOCATION, period.starts_on, allocation_table(problem, members, allocation)
         )
@@ -88,6 +91,7 @@ def run(ctx: CycleContext) -> StepReport:
         delivered = delivered_by_creator(session, period.starts_on, date)
     plan = day_plan(programs, allocated, delivered, budgets, period, next_day)
     write_snapshot(root, PLAN, next_day, plan)
+    unplannable = json.loads((allocated.schema.metadata or {}).get(b"unplannable", b"{}"))
     return StepReport(
         "traffic",
         {
@@ -97,7 +101,24 @@ def run(ctx: CycleContext) -> StepReport:
             "creators_planned": plan.num_rows,
             "impressions_planned": int(pc.sum(plan["quota"]).as_py() or 0),
         },
+        tuple(
+            Problem("pool", pool, f"{impressions:,} budgeted impressions have no member to go to")
+            for pool, impressions in sorted(unplannable.items())
+        ),
     )
+
+
+def solve_allocation(ctx: CycleContext, problem: AllocationProblem) -> Allocation:
+    """The period's allocation: in process, or with ``--engine spark`` on the Spark cluster of
+    ``GUANGHE_SPARK_MASTER`` (the creators travel as Parquet under the scratch directory)."""
+    if ctx.batch_engine != "spark":
+        return solve_period(problem)
+    settings = ctx.runtime.settings
+    session = spark_session(settings.spark_master)
+    try:
+        return solve_on_spark(problem, session, settings.scratch_dir)
+    finally:
+        session.stop()
 
 
 def load_members(runtime: Runtime, date: dt.date) -> Members:

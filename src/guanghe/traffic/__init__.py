@@ -4,7 +4,7 @@ pacing and real-time boost decisions.
 
 from guanghe.traffic.allocation import Allocation, TrafficAllocator, check_feasible
 from guanghe.traffic.problem import AllocationProblem
-from guanghe.traffic.spark import SparkAllocation, SparkTrafficAllocator
+from guanghe.traffic.spark import SparkAllocation, SparkTrafficAllocator, solve_on_spark
 
 __all__ = [
     "Allocation",
@@ -13,4 +13,5 @@ __all__ = [
     "SparkTrafficAllocator",
     "TrafficAllocator",
     "check_feasible",
+    "solve_on_spark",
 ]

@@ -25,18 +25,23 @@ from __future__ import annotations
 import gc
 import math
 import time
+import uuid
 import warnings
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.parquet as pq
 from numpy.typing import NDArray
 
 from guanghe.errors import InvalidInput
 from guanghe.traffic import _kernels
+from guanghe.traffic.allocation import Allocation
 from guanghe.traffic.dual import CellLayout, solve_dual
+from guanghe.traffic.problem import AllocationProblem
 from guanghe.traffic.rounding import (
     NO_CAP,
     check_whole_feasible,
@@ -544,3 +549,49 @@ def _round_fn(quota: dict[tuple[int, int], int], n_cells: int) -> Any:
         )
 
     return run
+
+
+def solve_on_spark(problem: AllocationProblem, session: Any, scratch: Path) -> Allocation:
+    """Solve ``problem`` with :class:`SparkTrafficAllocator` on ``session``'s cluster.
+
+    The creators go to the cluster as a Parquet file under ``scratch``, so ``scratch`` must be
+    a path the driver and the executors both read. The result is an :class:`.Allocation`
+    aligned with ``problem.creator_id``, rounded on the driver as in process.
+    """
+    scratch.mkdir(parents=True, exist_ok=True)
+    path = scratch / f"creators-{uuid.uuid4().hex}.parquet"
+    pq.write_table(
+        pa.table(
+            {
+                "creator_id": problem.creator_id,
+                "pool": pa.array([problem.pool_names[k] for k in problem.pool.tolist()]),
+                "group": pa.array([problem.group_names[k] for k in problem.group.tolist()]),
+                **{name: getattr(problem, name) for name in _FLOATS},
+            }
+        ),
+        path,
+    )
+    try:
+        solved = SparkTrafficAllocator(driver_limit=problem.n_creators).solve(
+            session.read.parquet(str(path)),
+            dict(zip(problem.pool_names, problem.pool_budgets.tolist(), strict=True)),
+            dict(zip(problem.group_names, problem.group_caps.tolist(), strict=True)),
+        )
+    finally:
+        path.unlink(missing_ok=True)
+    assert solved.table is not None  # rounded on the driver: driver_limit covers every creator
+    ids = solved.table.column("creator_id").to_numpy()
+    at = np.searchsorted(ids, problem.creator_id)
+    return Allocation(
+        impressions=solved.table.column("impressions").to_numpy().astype(np.int64)[at],
+        relaxed=solved.table.column("x").to_numpy().astype(np.float64)[at],
+        objective=solved.objective,
+        rounded_objective=solved.rounded_objective,
+        dual_objective=solved.dual_objective,
+        duality_gap=solved.duality_gap,
+        max_violation=solved.max_violation,
+        pool_prices=solved.pool_prices,
+        group_prices=solved.group_prices,
+        iterations=solved.iterations,
+        seconds=solved.seconds,
+    )
