@@ -90,6 +90,18 @@ def latest_date(root: Path, name: str, on_or_before: dt.date | None = None) -> d
     return dates[-1] if dates else None
 
 
+def snapshot_metadata(root: Path, name: str, date: dt.date) -> dict[str, str]:
+    """The schema metadata of the snapshot ``name`` of ``date`` (its rows are not read).
+
+    Raises :class:`NotFound` if the cycle has not written it.
+    """
+    path = snapshot_path(root, name, date)
+    if not path.exists():
+        raise NotFound(f"no {name} snapshot for {date.isoformat()}; run `guanghe cycle` first")
+    raw = pq.read_schema(path).metadata or {}
+    return {k.decode(): v.decode() for k, v in raw.items() if not k.startswith(b"ARROW")}
+
+
 def read_snapshot(
     root: Path, name: str, date: dt.date, *, creator_id: int | None = None
 ) -> pa.Table:

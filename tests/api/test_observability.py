@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 import socket
@@ -9,12 +10,15 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 
+import pyarrow as pa
 import pytest
 from fastapi.testclient import TestClient
 
 from guanghe.api import create_app
 from guanghe.api.observability import JsonFormatter, RequestIdFilter
+from guanghe.pipelines.reports import CycleRun, Problem, StepReport, save_run
 from guanghe.runtime import Runtime
+from guanghe.snapshots import write_snapshot
 from tests.seed import SeedPlatform
 
 
@@ -188,3 +192,42 @@ def test_stalled_rate_limit_counters_let_requests_through_at_once(
         assert time.perf_counter() - started < 1.0
         metrics = client.get("/metrics", headers=auth(token)).text
     assert "guanghe_rate_limit_unavailable_total 2.0" in metrics
+
+
+def test_metrics_show_the_last_cycle_run_the_allocation_and_the_ledger(
+    client: TestClient, runtime: Runtime, token_for: Callable[..., str]
+) -> None:
+    root = runtime.settings.snapshots_dir
+    day = dt.date(2026, 11, 28)
+    save_run(
+        root,
+        CycleRun(
+            day,
+            dt.datetime(2026, 11, 28, 23, 59, tzinfo=dt.UTC),
+            "duckdb",
+            (
+                StepReport("features", {"creators": 6}, (), 1.5),
+                StepReport(
+                    "settlement",
+                    {"transfers_created": 3},
+                    (Problem("ad_event", "e1", "budget exhausted", affects_money=True),),
+                    0.25,
+                ),
+            ),
+        ),
+    )
+    allocation = pa.table({"creator_id": [1]}).replace_schema_metadata(
+        {
+            "objective": "12.5",
+            "duality_gap": "1e-12",
+            "max_violation": "0.0",
+            "unplannable": json.dumps({"general": 4000}),
+        }
+    )
+    write_snapshot(root, "traffic_allocation", day, allocation)
+    text = client.get("/metrics", headers=auth(token_for("operator"))).text
+    assert 'guanghe_cycle_step_duration_seconds{step="features"} 1.5' in text
+    assert 'guanghe_cycle_step_problems{money="true",step="settlement"} 1.0' in text
+    assert 'guanghe_traffic_allocation{figure="objective"} 12.5' in text
+    assert 'guanghe_traffic_unplannable_impressions{pool="general"} 4000.0' in text
+    assert 'guanghe_ledger_earnings_fen{owner_kind="creator",side="credited"} 0.0' in text

@@ -19,6 +19,7 @@ from guanghe.api.observability import (
     ServerMetrics,
     configure_logging,
 )
+from guanghe.api.platform_metrics import PlatformCollector
 from guanghe.api.problems import document_problems, install_problem_handlers
 from guanghe.api.routers import (
     campaigns,
@@ -61,6 +62,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     )
     app.state.runtime = runtime
     app.state.metrics = ServerMetrics(CollectorRegistry())
+    app.state.metrics.registry.register(PlatformCollector(runtime))
     app.add_middleware(BodyLimit)  # inside the observer: a 413 has a request id and a metric
     app.add_middleware(RequestObserver, metrics=app.state.metrics, limits=limits)
     app.state.decode_slots = DecodeSlots()

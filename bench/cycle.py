@@ -1,0 +1,113 @@
+"""The daily cycle end to end: every step's time from its report, with peak memory.
+
+``python -m bench cycle [--creators 100000 1000000] [--days 60] [--engine duckdb|spark]
+[--spark-master URL] [--seed S]``
+
+For each size: generate a synthetic platform into a fresh temporary data directory (embedded
+SQLite store), then run ``guanghe cycle`` twice in child processes, as a deployment does:
+
+* **catch-up** for the day before the last: the store has never been cycled, so this run
+  settles every earlier day's revenue (the backlog a new deployment or a long outage leaves);
+* **daily** for the last day: one day's events on a store cycled up to yesterday.
+
+Each step's duration comes from the run's kept report (``GET /v1/cycle/runs/{date}``); peak
+memory is the child's ``ru_maxrss``. Prints one table per run with each step's share, so the
+slowest step is known, and the generation time beside it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from guanghe.pipelines.reports import load_run
+from guanghe.settings import Settings
+
+
+def _cycle(data_dir: Path, day: dt.date, engine: str, master: str) -> dict[str, Any]:
+    """Run ``guanghe cycle`` for ``day`` in a child; its report, wall time and peak RSS."""
+    env = {
+        **os.environ,
+        "GUANGHE_DATA_DIR": str(data_dir),
+        "GUANGHE_DATABASE_URL": "",
+        "GUANGHE_SPARK_MASTER": master,
+    }
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    started = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-m", "guanghe", "cycle", "--date", day.isoformat(), "--engine", engine],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    wall_s = time.perf_counter() - started
+    if done.returncode not in (0, 1):  # 1: money problems, which the report lists
+        raise SystemExit(f"guanghe cycle failed ({done.returncode}):\n{done.stderr[-3000:]}")
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    run = load_run(Settings(data_dir=data_dir).snapshots_dir, day)
+    return {
+        "wall_s": wall_s,
+        "peak_rss_mb": max(peak, before) / 1024,  # the largest child so far: this one or earlier
+        "steps": [(r.step, r.duration_s, dict(r.counts)) for r in run.reports],
+        "problems": len(run.problems),
+    }
+
+
+def _print_run(title: str, run: dict[str, Any]) -> None:
+    total = sum(s for _, s, _ in run["steps"]) or 1.0
+    print(
+        f"\n{title}: {run['wall_s']:.1f} s from start to exit, steps {total:.1f} s, "
+        f"peak RSS {run['peak_rss_mb']:,.0f} MB, {run['problems']} problems reported"
+    )
+    print(f"{'step':<14}{'seconds':>10}{'share':>8}  counts")
+    for step, seconds, counts in run["steps"]:
+        shown = ", ".join(f"{k}={v:,}" for k, v in counts.items())
+        print(f"{step:<14}{seconds:>10.2f}{seconds / total:>8.1%}  {shown}")
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench cycle")
+    parser.add_argument("--creators", type=int, nargs="+", default=[100_000, 1_000_000])
+    parser.add_argument("--days", type=int, default=60)
+    parser.add_argument("--engine", choices=("duckdb", "spark"), default="duckdb")
+    parser.add_argument("--spark-master", default="local[*]")
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args(argv)
+
+    from guanghe.runtime import Runtime
+    from guanghe.sim import generate_platform
+
+    print(
+        f"bench cycle on {platform.node()} ({os.cpu_count()} CPUs), {dt.date.today()}, "
+        f"engine {args.engine}" + (f" on {args.spark_master}" if args.engine == "spark" else "")
+    )
+    for creators in args.creators:
+        with tempfile.TemporaryDirectory(prefix="guanghe-bench-cycle-") as tmp:
+            data_dir = Path(tmp)
+            started = time.perf_counter()
+            with Runtime(Settings(data_dir=data_dir, database_url="")) as runtime:
+                runtime.init()
+                summary = generate_platform(
+                    runtime, creators=creators, days=args.days, seed=args.seed
+                )
+            generated_s = time.perf_counter() - started
+            print(
+                f"\n== {creators:,} creators x {args.days} days: generated in {generated_s:.0f} s "
+                f"({summary.works:,} works, {summary.events:,} events)"
+            )
+            last = summary.last_date
+            catch_up = _cycle(data_dir, last - dt.timedelta(days=1), args.engine, args.spark_master)
+            _print_run(f"catch-up cycle for {last - dt.timedelta(days=1)}", catch_up)
+            daily = _cycle(data_dir, last, args.engine, args.spark_master)
+            _print_run(f"daily cycle for {last}", daily)
+    return 0
