@@ -8,15 +8,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from guanghe.events import quarantine_events
+from guanghe.pipelines import ad_spend_step
+from guanghe.pipelines.context import CycleContext
 from guanghe.pipelines.engines import BatchEngine, DuckDBEngine, SparkEngine
 from guanghe.pipelines.feature_step import compute_features
 from guanghe.pipelines.settlement_step import settle_day
 from guanghe.runtime import Runtime
 from guanghe.settings import Settings
+from guanghe.store import Campaign
 from tests.conftest import insert_seed_platform
-from tests.pipelines.conftest import day
+from tests.pipelines.conftest import at, day, events
 from tests.pipelines.sample import AS_OF, log_sample_events
 from tests.pipelines.test_settlement import balances
 
@@ -72,3 +76,46 @@ def test_a_quarantined_exposure_is_not_counted_on_spark(
 ) -> None:
     _quarantine_one_organic_exposure(sample_runtime)
     assert _organic_exposures(sample_runtime, SparkEngine(spark)) == 2 * 200
+
+
+def test_an_event_id_no_store_can_hold_stops_no_cycle(revenue_platform: Runtime) -> None:
+    """A row logged before ingest refused such ids (a NUL in the id, then an UntranslatableCharacter
+    on PostgreSQL at every run): reported and skipped; the rest of the day settles."""
+    with revenue_platform.sessions() as session:
+        campaign = session.scalars(select(Campaign.id)).one()
+    revenue_platform.event_log.append(
+        events(
+            [
+                {
+                    "event_id": "ad\x00poison",
+                    "type": "ad_impression",
+                    "ts": at(day(0)),
+                    "creator_id": 3,
+                    "count": 10,
+                    "amount_fen": 100,
+                    "campaign_id": campaign,
+                },
+                {
+                    "event_id": "o\x00poison",
+                    "type": "order",
+                    "ts": at(day(0)),
+                    "creator_id": 3,
+                    "amount_fen": 100,
+                    "commission_fen": 7,
+                },
+            ]
+        )
+    )
+    reports = [ad_spend_step.run(CycleContext.for_date(revenue_platform, day(n))) for n in (0,)]
+    for n in range(12):
+        result = settle_day(revenue_platform, day(n))
+        if n == 0:
+            assert {(p.kind, p.id, p.affects_money) for p in result.problems} == {
+                ("event", "ad\\x00poison", True),
+                ("event", "o\\x00poison", True),
+            }
+    assert [(p.kind, p.id) for p in reports[0].problems] == [("event", "ad\\x00poison")]
+    assert "NUL" in reports[0].problems[0].reason
+    books = balances(revenue_platform)
+    assert books[("creator", 1, "earnings")] == (400, 0)  # ad1 settled beside the poisoned rows
+    assert books[("creator", 3, "earnings")] == (500 + 360, 0)

@@ -1,6 +1,7 @@
 """Behaviour events: the schema, the date-partitioned Parquet log, validated ingest and the
 quarantine of logged events."""
 
+from guanghe.events.files import unprocessable_event_id
 from guanghe.events.ingest import IngestResult, Referents, ingest_file
 from guanghe.events.log import EventLog
 from guanghe.events.quarantine import QuarantineResult, Tombstone, quarantine_events, tombstones
@@ -18,4 +19,5 @@ __all__ = [
     "ingest_file",
     "quarantine_events",
     "tombstones",
+    "unprocessable_event_id",
 ]

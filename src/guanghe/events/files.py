@@ -193,6 +193,15 @@ def _unstorable(name: str, values: list[str], problems: list[tuple[int, str, str
     return blocked
 
 
+def unprocessable_event_id(event_id: str) -> str | None:
+    """Why a logged ``event_id`` cannot key a ledger transfer (it holds text no store keeps,
+    or is too long), as ``"event id <escaped> <why>"``; ``None`` when it can. Such ids reached
+    the log only before ingest refused them; the cycle reports and skips their rows, and
+    ``guanghe events quarantine --escaped`` takes them out of the log's view."""
+    problem = text_problem(event_id, max_chars=MAX_EVENT_ID_CHARS)
+    return None if problem is None else f"event id {_shown(event_id)} {problem}"
+
+
 def _shown(value: str) -> str:
     """``value`` as printable ASCII for a report, cut to a readable length."""
     excerpt = ascii(value[:_SHOWN_CHARS])[1:-1]

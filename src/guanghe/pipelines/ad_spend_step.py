@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
+from guanghe.events import unprocessable_event_id
 from guanghe.ledger import TransferStatus, open_accounts, post_batch
 from guanghe.monetize.refunds import refund_ended
 from guanghe.monetize.spend import AdCharge, accounts_needed, ad_spend_transfer, batch_name
@@ -97,6 +98,20 @@ def refused_charge(charge: AdCharge, status: TransferStatus) -> Problem:
     return Problem("ad_event", charge.event_id, reason, affects_money=True)
 
 
+def unprocessable_row(event_id: str) -> Problem | None:
+    """The problem of a logged event whose id no ledger key can carry (it reached the log
+    before ingest refused such ids): its row is skipped, the rest of the day goes on."""
+    why = unprocessable_event_id(event_id)
+    if why is None:
+        return None
+    return Problem(
+        "event",
+        ascii(event_id)[1:-1][:160],
+        f"{why}; not processed (quarantine it: guanghe events quarantine --escaped)",
+        affects_money=True,
+    )
+
+
 def unknown_campaign(event_id: str, campaign_id: int) -> Problem:
     """The problem of an ad event naming a campaign that does not exist."""
     return Problem(
@@ -109,10 +124,11 @@ def unknown_campaign(event_id: str, campaign_id: int) -> Problem:
 
 def load_charges(runtime: Runtime, day: dt.date) -> tuple[list[AdCharge], list[Problem]]:
     """The day's charged ad rows with their campaigns' advertisers, and the rows naming a
-    campaign that does not exist (reported, never charged)."""
+    campaign that does not exist or holding an event id no ledger key can carry (reported,
+    never charged)."""
     con = runtime.event_log.connect()
     try:
-        rows = con.execute(
+        logged = con.execute(
             "SELECT event_id, campaign_id, amount_fen FROM events WHERE date = ? "
             "AND type IN ('ad_impression', 'ad_click') AND amount_fen > 0 "
             "AND campaign_id IS NOT NULL ORDER BY event_id",
@@ -120,6 +136,8 @@ def load_charges(runtime: Runtime, day: dt.date) -> tuple[list[AdCharge], list[P
         ).fetchall()
     finally:
         con.close()
+    unkeyable = [unprocessable_row(str(e)) for e, _, _ in logged]
+    rows = [row for row, bad in zip(logged, unkeyable, strict=True) if bad is None]
     with runtime.sessions() as session:
         owners = dict(
             session.execute(
@@ -128,7 +146,8 @@ def load_charges(runtime: Runtime, day: dt.date) -> tuple[list[AdCharge], list[P
                 )
             ).all()
         )
-    problems = [unknown_campaign(str(e), int(c)) for e, c, _ in rows if int(c) not in owners]
+    problems = [bad for bad in unkeyable if bad is not None]
+    problems += [unknown_campaign(str(e), int(c)) for e, c, _ in rows if int(c) not in owners]
     charges = [
         AdCharge(str(e), int(c), int(owners[int(c)]), int(a))
         for e, c, a in rows

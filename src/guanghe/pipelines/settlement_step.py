@@ -99,11 +99,12 @@ def pay_day(
     or that names no campaign, pays nobody and is reported.
     """
     events = load_day_events(runtime, day, rules)
+    skipped = drop_unprocessable(events)
     charges, _ = ad_spend_step.load_charges(runtime, day)
     needed = list(dict.fromkeys([*accounts_needed(events), *spend_accounts(charges)]))
     accounts = runtime.write(lambda s: open_accounts(s, needed, now=now))
     events.ad_charges = {c.event_id: ad_spend_transfer(c, accounts) for c in charges}
-    problems = [
+    problems = skipped + [
         Problem(
             "ad_event",
             ad.event_id,
@@ -128,6 +129,28 @@ def pay_day(
             if result.status not in _SETTLED:
                 problems.append(unpaid(result.key, result.status))
     return SettlementResult(day, created, tuple(problems))
+
+
+def drop_unprocessable(events: DayEvents) -> list[Problem]:
+    """Take the rows whose event id no ledger key can carry out of ``events``; their
+    problems (the rest of the day settles)."""
+    problems: dict[str, Problem] = {}
+    for rows in (
+        events.ads,
+        events.orders,
+        events.refunded_in_window,
+        events.refunded_after_window,
+        events.closing,
+    ):
+        kept = []
+        for row in rows:
+            bad = ad_spend_step.unprocessable_row(row.event_id)
+            if bad is None:
+                kept.append(row)
+            else:
+                problems.setdefault(row.event_id, bad)
+        rows[:] = kept
+    return list(problems.values())
 
 
 def unpaid(key: str, status: TransferStatus) -> Problem:
