@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import sqlite3
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -186,7 +186,11 @@ def _recorded_upgrade(engine: sa.Engine) -> tuple[Statement, ...]:
     def many(cursor: Any, sql: str, parameters: Any, context: Any) -> None:
         recorded.append(Statement(sql, parameters, many=True))
 
-    listeners = {"do_execute": one, "do_execute_no_params": no_parameters, "do_executemany": many}
+    listeners: dict[str, Callable[..., None]] = {
+        "do_execute": one,
+        "do_execute_no_params": no_parameters,
+        "do_executemany": many,
+    }
     for name, listener in listeners.items():
         sa.event.listen(engine, name, listener)
     try:
