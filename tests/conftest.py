@@ -176,3 +176,11 @@ def insert_seed_platform(runtime: Runtime) -> SeedPlatform:
     return SeedPlatform(
         creator_ids=[s[0] for s in specs], institution_ids=[1, 2], work_ids=[w.id for w in works]
     )
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test that uses the ``spark`` fixture ``spark`` (``make test-fast`` leaves
+    them out), so that no new one can forget it."""
+    for item in items:
+        if "spark" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.spark)
