@@ -252,6 +252,7 @@ def run_machine(max_examples: int, shrink: bool = True) -> None:
     )
 
 
+@pytest.mark.slow
 def test_random_histories_keep_every_invariant() -> None:
     run_machine(max_examples=40)
 
@@ -263,6 +264,7 @@ def _void_forgets_to_release(
     return (0, posted) if row.kind == "void_pending" else (pending, posted)
 
 
+@pytest.mark.slow
 def test_the_property_test_catches_a_void_that_keeps_the_reservation(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -276,6 +278,7 @@ def test_the_property_test_catches_a_void_that_keeps_the_reservation(
         run_machine(max_examples=200, shrink=False)
 
 
+@pytest.mark.slow
 def test_the_property_test_catches_replays_that_post_again(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -63,6 +63,7 @@ def test_summary_matches_the_stores(platform: Platform) -> None:
     assert summary.first_date == DEFAULT_END_DATE - dt.timedelta(days=DAYS - 1)
 
 
+@pytest.mark.slow
 def test_same_seed_same_platform_other_seed_differs(
     tmp_path: Path, runtime_factory: RuntimeFactory
 ) -> None:

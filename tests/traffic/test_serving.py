@@ -169,6 +169,7 @@ def test_boost_api_access_and_bad_input(
     assert client.post("/v1/boost/deliveries", json=bad_delivery, headers=ranker).status_code == 422
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 @pytest.mark.parametrize("servers", [1, 2], ids=["in_process", "redis_two_servers"])
 def test_quotas_hold_under_many_parallel_callers(

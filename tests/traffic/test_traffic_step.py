@@ -21,6 +21,7 @@ from guanghe.store import Work, transaction
 from guanghe.traffic.serving import BoostService, InProcessCounters
 
 
+@pytest.mark.slow
 def test_cycle_plans_serves_settles_and_paces(
     runtime: Runtime, token_for: Callable[..., str]
 ) -> None:
