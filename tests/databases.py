@@ -1,12 +1,13 @@
 """Migrated test databases without migrating per test.
 
 The migrations run once per backend per session. SQLite: on a template file that each test
-copies. PostgreSQL: on a scratch schema while every statement the driver receives is recorded;
-a test's schema replays them (PostgreSQL has no schema templates, and a template *database* per
-test forces a checkpoint at each ``DROP DATABASE``), and is afterwards emptied back to the
-migrated rows and sequence positions and handed to the next test, which is about ten times
-cheaper than building a schema. ``tests/store/test_test_databases.py`` checks that a copy, new
-or recycled, equals a fresh migration.
+copies. PostgreSQL: on a template schema (kept for the session) while every statement the
+driver receives is recorded; a new test schema replays them (PostgreSQL has no schema
+templates, and a template *database* per test forces a checkpoint at each ``DROP DATABASE``),
+and is afterwards emptied back to the template's rows and sequence positions and handed to the
+next test, which is about ten times cheaper than building a schema.
+``tests/store/test_test_databases.py`` checks that a copy, new or recycled, equals a fresh
+migration.
 """
 
 from __future__ import annotations
