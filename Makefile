@@ -6,7 +6,7 @@ TOOLS := .tools
 UV := $(TOOLS)/bin/uv
 RUN := $(UV) run --frozen
 
-.PHONY: setup demo chromium test lint typecheck bench-sim clean
+.PHONY: setup demo chromium test test-fast lint typecheck bench-sim clean
 
 $(UV):
 	python3 -m venv $(TOOLS)
@@ -30,6 +30,9 @@ typecheck: setup
 
 test: setup chromium lint typecheck ## Lint, type check, and every test on SQLite and PostgreSQL
 	$(RUN) pytest
+
+test-fast: setup ## The inner loop: every test but the slow, Spark, browser and crash ones
+	$(RUN) pytest -m "not slow and not spark and not browser and not crash"
 
 bench-sim: setup ## The synthetic-platform generator benchmark
 	$(RUN) python -m bench sim_generate

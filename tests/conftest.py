@@ -1,9 +1,12 @@
-"""Shared fixtures: every store test runs on SQLite and on the real PostgreSQL."""
+"""Shared fixtures: every store test runs on SQLite and on the real PostgreSQL, each test on a
+database of its own at the newest schema, migrated once per backend per session (see
+``tests/databases.py``)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import os
+import shutil
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -16,6 +19,7 @@ from guanghe.access import create_token
 from guanghe.runtime import Runtime
 from guanghe.settings import Settings
 from guanghe.store import Creator, Institution, Work, transaction
+from tests.databases import PostgresSchemas, migrated_sqlite_file, schema_url
 from tests.seed import SeedPlatform
 
 # Property tests draw the same examples on every run, so a red build can be rerun and
@@ -32,7 +36,8 @@ NOW = dt.datetime(2026, 11, 28, 12, tzinfo=dt.UTC)
 
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[sa.Engine]:
-    """The PostgreSQL server the suite runs against; failing (not skipping) if unreachable."""
+    """The PostgreSQL server the suite runs against (autocommit connections); failing, not
+    skipping, if unreachable."""
     engine = sa.create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
     try:
         with engine.connect() as connection:
@@ -43,17 +48,49 @@ def postgres_server() -> Iterator[sa.Engine]:
     engine.dispose()
 
 
+@pytest.fixture(scope="session")
+def postgres_schemas(postgres_server: sa.Engine) -> Iterator[PostgresSchemas]:
+    """The session's pool of migrated PostgreSQL schemas (migrating once, on first use)."""
+    schemas = PostgresSchemas.record(POSTGRES_URL)
+    yield schemas
+    schemas.drop_all()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file migrated once per session, for tests to copy."""
+    return migrated_sqlite_file(tmp_path_factory.mktemp("template") / "guanghe.db")
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A fresh, empty database: a SQLite file, or a PostgreSQL schema of its own."""
+    """A database of the test's own at the newest schema, holding only what the migrations
+    insert: a copy of the session's migrated SQLite file, or a PostgreSQL schema from the
+    session's pool (emptied back to the migrated state after the test)."""
     if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'guanghe.db'}"
+        path = tmp_path / "guanghe.db"
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+        yield f"sqlite:///{path}"
+        return
+    schemas: PostgresSchemas = request.getfixturevalue("postgres_schemas")
+    schema = schemas.take()
+    yield schema_url(POSTGRES_URL, schema)
+    schemas.give_back(schema)
+
+
+@pytest.fixture
+def empty_database_url(
+    request: pytest.FixtureRequest, database_url: str, tmp_path: Path
+) -> Iterator[str]:
+    """An empty database (no tables at all) on the backend of ``database_url``."""
+    if database_url.startswith("sqlite"):
+        yield f"sqlite:///{tmp_path / 'empty.db'}"
         return
     server: sa.Engine = request.getfixturevalue("postgres_server")
-    schema = f"t_{uuid.uuid4().hex[:16]}"
+    schema = f"e_{uuid.uuid4().hex[:16]}"
     with server.connect() as connection:
         connection.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
+    yield schema_url(POSTGRES_URL, schema)
     with server.connect() as connection:
         connection.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
 
@@ -62,7 +99,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 def runtime(database_url: str, tmp_path: Path) -> Iterator[Runtime]:
     """A runtime on a temporary data dir and a fresh database, schema migrated."""
     rt = Runtime(Settings(data_dir=tmp_path / "data", database_url=database_url))
-    rt.init()
+    rt.settings.data_dir.mkdir(parents=True)  # rt.init() less the migration: done already
     yield rt
     rt.engine.dispose()
 
@@ -139,3 +176,11 @@ def insert_seed_platform(runtime: Runtime) -> SeedPlatform:
     return SeedPlatform(
         creator_ids=[s[0] for s in specs], institution_ids=[1, 2], work_ids=[w.id for w in works]
     )
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test that uses the ``spark`` fixture ``spark`` (``make test-fast`` leaves
+    them out), so that no new one can forget it."""
+    for item in items:
+        if "spark" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.spark)

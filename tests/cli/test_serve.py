@@ -17,6 +17,7 @@ from guanghe.cli.app import main
 from guanghe.runtime import Runtime
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 def test_workers_share_the_port_on_postgresql(
     runtime: Runtime, token_for: Callable[..., str]

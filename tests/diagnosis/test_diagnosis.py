@@ -13,7 +13,8 @@ from fastapi.testclient import TestClient
 from PIL import Image, ImageFilter
 
 from guanghe.api import create_app
-from guanghe.diagnosis import check_cover, load_model
+from guanghe.diagnosis import PerformanceModel, check_cover, load_model
+from guanghe.diagnosis.model import WorkFeatures
 from guanghe.events import EVENT_SCHEMA
 from guanghe.pipelines import CycleContext, diagnosis_step
 from guanghe.runtime import Runtime
@@ -219,9 +220,7 @@ def test_cycle_step_retrains_the_model_used_for_predictions(
     assert big[1] > small[1]
 
 
-def _features(model: object, creator_id: int, followers: int) -> object:
-    from guanghe.diagnosis.model import WorkFeatures
-
+def _features(model: PerformanceModel, creator_id: int, followers: int) -> WorkFeatures:
     return WorkFeatures(
         vertical_id=2,
         duration_s=60,
@@ -231,7 +230,7 @@ def _features(model: object, creator_id: int, followers: int) -> object:
         hour=12,
         followers=followers,
         creator_prior=model.creator_priors.get(creator_id),
-    )  # type: ignore[attr-defined]
+    )
 
 
 def test_cover_measurements() -> None:

@@ -100,7 +100,8 @@ def ingest(runtime: Runtime, path: Path) -> IngestResult:
 
 def logged(runtime: Runtime) -> pd.DataFrame:
     con = runtime.event_log.connect()
-    return con.sql("SELECT * FROM events ORDER BY event_id").df()
+    frame: pd.DataFrame = con.sql("SELECT * FROM events ORDER BY event_id").df()
+    return frame
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".jsonl", ".parquet"])
@@ -127,7 +128,7 @@ def test_values_are_normalised(
     assert rows.loc["e2", "ts"] == pd.Timestamp("2026-11-27T01:00:00Z")
     assert bool(rows.loc["e2", "boosted"]) is True
     assert rows.loc["e4", "count"] == 1
-    assert pd.isna(rows.loc["e4", "work_id"])
+    assert rows["work_id"].isna()["e4"]
     assert rows.loc["e5", "amount_fen"] == 12_900
 
 

@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import update
 
 from guanghe.api import create_app
 from guanghe.cli.app import main
@@ -161,7 +162,7 @@ def test_reconcile_command_reports_tampering(
     assert clean.value.code in (0, None)
     assert "every invariant holds" in capsys.readouterr().out
     with transaction(runtime.sessions) as session:  # someone edits a balance behind its back
-        session.execute(LedgerTransfer.__table__.update().values(amount=99_999))
+        session.execute(update(LedgerTransfer).values(amount=99_999))
     with pytest.raises(SystemExit) as dirty:
         main(["ledger", "reconcile"])
     assert dirty.value.code == 1

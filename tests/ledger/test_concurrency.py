@@ -129,6 +129,7 @@ def check_books(runtime: Runtime, outcome: Outcome) -> None:
         assert spent == budget.debits_posted
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 def test_sixteen_writers_racing_on_one_budget(runtime: Runtime) -> None:
     outcome = stress(runtime, seed=1)

@@ -19,12 +19,19 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from guanghe.ledger import TransferRequest, list_accounts, open_account, post_batch, reconcile
+from guanghe.ledger import (
+    Limit,
+    TransferRequest,
+    list_accounts,
+    open_account,
+    post_batch,
+    reconcile,
+)
 from guanghe.ledger import transfers as transfers_module
 from guanghe.store import Base, make_engine, session_factory, transaction
 from tests.ledger.conftest import NOW
 
-LIMITS = ("none", "debits", "debits", "debits", "credits")
+LIMITS: tuple[Limit, ...] = ("none", "debits", "debits", "debits", "credits")
 amounts = st.integers(min_value=1, max_value=2_000)
 
 
@@ -107,9 +114,10 @@ class LedgerMachine(RuleBasedStateMachine):
         else:
             debit, credit = request.debit_account_id, request.credit_account_id
             amount = request.amount
-        pending = request.kind == "pending"
-        self.model[debit][2 if pending else 0] += amount
-        self.model[credit][3 if pending else 1] += amount
+        assert amount is not None, "a posted or pending transfer names its amount"
+        is_pending = request.kind == "pending"
+        self.model[debit][2 if is_pending else 0] += amount
+        self.model[credit][3 if is_pending else 1] += amount
         self.created[request.key] = {
             "kind": request.kind,
             "debit": debit,
@@ -244,6 +252,7 @@ def run_machine(max_examples: int, shrink: bool = True) -> None:
     )
 
 
+@pytest.mark.slow
 def test_random_histories_keep_every_invariant() -> None:
     run_machine(max_examples=40)
 
@@ -255,6 +264,7 @@ def _void_forgets_to_release(
     return (0, posted) if row.kind == "void_pending" else (pending, posted)
 
 
+@pytest.mark.slow
 def test_the_property_test_catches_a_void_that_keeps_the_reservation(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -268,6 +278,7 @@ def test_the_property_test_catches_a_void_that_keeps_the_reservation(
         run_machine(max_examples=200, shrink=False)
 
 
+@pytest.mark.slow
 def test_the_property_test_catches_replays_that_post_again(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

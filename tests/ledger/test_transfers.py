@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
 
 from guanghe.ledger import (
@@ -205,9 +206,9 @@ def test_the_store_itself_refuses_a_second_payment_of_a_source(
         "created_at": NOW,
     }
     with transaction(runtime.sessions) as session:
-        session.execute(LedgerTransfer.__table__.insert(), [dict(row, key="a")])
+        session.execute(insert(LedgerTransfer), [dict(row, key="a")])
     with pytest.raises(IntegrityError), transaction(runtime.sessions) as session:
-        session.execute(LedgerTransfer.__table__.insert(), [dict(row, key="b")])
+        session.execute(insert(LedgerTransfer), [dict(row, key="b")])
 
 
 def test_open_account_is_idempotent(runtime: Runtime, books: Books) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 
 import pytest
 import sqlalchemy as sa
@@ -59,13 +60,22 @@ def _setup(runtime: Runtime, market: Market) -> list[int]:
     )
     ids = []
     for advertiser in (market.advertiser, market.other_advertiser):
-        view = runtime.write(lambda s, a=advertiser: create_campaign(s, OPERATOR, a, spec, now=NOW))
+        view = runtime.write(
+            partial(
+                create_campaign, principal=OPERATOR, advertiser_id=advertiser, spec=spec, now=NOW
+            )
+        )
         ids.append(view.id)
     for creator in range(1, 7):
         runtime.write(
-            lambda s, c=creator: set_authorisation(
-                s, c, "profile_ads", True, changed_by=None, now=NOW
-            ),
+            partial(
+                set_authorisation,
+                creator_id=creator,
+                kind="profile_ads",
+                granted=True,
+                changed_by=None,
+                now=NOW,
+            )
         )
     return ids
 
@@ -102,7 +112,9 @@ def test_a_paused_campaign_in_a_stale_cache_commits_nothing(
     assert _serve(runtime, 1, cache) in campaigns
     for campaign_id in campaigns:
         runtime.write(
-            lambda s, c=campaign_id: set_campaign_status(s, OPERATOR, c, "paused"),
+            partial(
+                set_campaign_status, principal=OPERATOR, campaign_id=campaign_id, status="paused"
+            )
         )
     assert _serve(runtime, 1, cache) is None
     with runtime.sessions() as session:

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from guanghe.ledger import AccountKey, TransferRequest, reconcile
-from guanghe.ledger.settlement import DayEvents, SettlementRules
+from guanghe.ledger.settlement import DayEvents, SettlementRules, settlement_transfers
 from guanghe.pipelines import ad_spend_step, settlement_step
 from guanghe.runtime import Runtime
 from guanghe.store import InstitutionContract, LedgerAccount, LedgerTransfer, transaction
@@ -108,12 +108,11 @@ def test_the_check_catches_shares_paid_apart_from_their_charges(
     overspent_day: Runtime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The old behaviour: the ad-spend step charges, settlement pays every row's share."""
-    linked = settlement_step.settlement_transfers
 
     def unlinked(
         day: DayEvents, rules: SettlementRules, accounts: dict[AccountKey, int]
     ) -> list[list[TransferRequest]]:
-        groups = linked(day, rules, accounts)
+        groups = settlement_transfers(day, rules, accounts)
         return [[t for t in group if t.code != "ad_spend"] for group in groups]
 
     monkeypatch.setattr(settlement_step, "settlement_transfers", unlinked)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
@@ -15,7 +15,7 @@ from guanghe.runtime import Runtime
 from tests.originality.pictures import encode
 from tests.seed import SeedPlatform
 
-Publish = Callable[..., httpx.Response]
+Publish = Callable[..., httpx2.Response]
 
 
 @pytest.fixture
@@ -39,7 +39,7 @@ def publish(client: TestClient, token_for: Callable[..., str]) -> Publish:
         token: str | None = None,
         frames: list[tuple[str, bytes]] = (),  # type: ignore[assignment]
         path: str = "/v1/works",
-    ) -> httpx.Response:
+    ) -> httpx2.Response:
         if token is None:
             tokens.setdefault(creator_id, token_for("creator", creator_id))
             token = tokens[creator_id]

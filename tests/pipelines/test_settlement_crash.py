@@ -29,6 +29,8 @@ from guanghe.store import InstitutionContract, LedgerTransfer, SettledDay, trans
 from tests.pipelines.conftest import funded_campaign
 from tests.seed import SeedPlatform
 
+pytestmark = pytest.mark.crash
+
 DAY = dt.date(2026, 11, 20)
 ADS = 3_000
 CHAINS_PER_BATCH = 25

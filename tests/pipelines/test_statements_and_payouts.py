@@ -191,7 +191,7 @@ def test_payout_reads_balances_under_the_lock_it_pays_under(
     creator3 = account_id(settled, "creator", 3)
     other = account_id(settled, "institution", 2)
     racing: list[str] = []
-    real = statements.TransferRequest
+    real = statements.TransferRequest  # type: ignore[attr-defined]
 
     def withdraw() -> None:
         try:

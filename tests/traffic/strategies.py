@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 from hypothesis import strategies as st
+from numpy.typing import NDArray
 
 from guanghe.traffic import AllocationProblem
 
@@ -52,7 +55,10 @@ def objective(problem: AllocationProblem, x: np.ndarray) -> float:
 
 #: Families of per-creator distributions the shaped problems draw curves from: (saturation,
 #: scale) samplers given the generator, the count and a spread parameter.
-_CURVES = {
+CurveSampler = Callable[
+    [np.random.Generator, int, float], tuple[NDArray[np.float64], NDArray[np.float64]]
+]
+_CURVES: dict[str, CurveSampler] = {
     "pareto": lambda rng, n, w: (rng.pareto(1.2, n) * 50 + 0.1, rng.lognormal(5, w, n)),
     "lognormal": lambda rng, n, w: (rng.lognormal(1, w, n), rng.lognormal(7, w, n)),
     "uniform": lambda rng, n, w: (rng.uniform(0.1, 100, n), 10 ** rng.uniform(1, 1 + 2 * w, n)),
@@ -104,7 +110,8 @@ def shaped_problems(
     )
 
 
-def _zipf(k: int, exponent: float) -> np.ndarray:
+def _zipf(k: int, exponent: float) -> NDArray[np.float64]:
     """Probabilities of ``k`` categories falling as ``rank ** -exponent`` (0: all equal)."""
-    weights = np.arange(1, k + 1, dtype=np.float64) ** -exponent
-    return weights / weights.sum()
+    weights: NDArray[np.float64] = np.arange(1, k + 1, dtype=np.float64) ** -exponent
+    shares: NDArray[np.float64] = weights / weights.sum()
+    return shares

@@ -69,6 +69,7 @@ def test_empty_inputs() -> None:
     assert (curves.boosted_days == 0).all()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_partial_pooling_beats_no_and_complete_pooling_on_hidden_truth(
     database_url: str, tmp_path: Path

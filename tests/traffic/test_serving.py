@@ -272,6 +272,7 @@ def test_the_boost_api_says_when_its_plan_has_expired(
     assert client.get("/v1/boost/serving", headers=ranker).status_code == 403
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 @pytest.mark.parametrize("servers", [1, 2], ids=["in_process", "redis_two_servers"])
 def test_quotas_hold_under_many_parallel_callers(

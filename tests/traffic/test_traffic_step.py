@@ -9,6 +9,7 @@ from collections.abc import Callable
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from guanghe.api.app import create_app
 from guanghe.ledger import list_accounts, reconcile
@@ -20,6 +21,7 @@ from guanghe.store import Work, transaction
 from guanghe.traffic.serving import BoostService, InProcessCounters
 
 
+@pytest.mark.slow
 def test_cycle_plans_serves_settles_and_paces(
     runtime: Runtime, token_for: Callable[..., str]
 ) -> None:
@@ -52,7 +54,8 @@ def test_cycle_plans_serves_settles_and_paces(
     quota = dict(zip(plan["creator_id"], plan["quota"], strict=True))
     with transaction(runtime.sessions) as session:
         work_of = {
-            c: session.query(Work.id).filter(Work.creator_id == c).first()[0] for c in (busy, slow)
+            c: session.scalars(select(Work.id).where(Work.creator_id == c).limit(1)).one()
+            for c in (busy, slow)
         }
         service = BoostService(
             root,

@@ -1,0 +1,91 @@
+"""The per-test databases (``tests/databases.py``) equal a database migrated from nothing:
+the copied SQLite file, a PostgreSQL schema replaying the recorded migration, and one
+recycled after a test wrote to it."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from guanghe.access import create_token
+from guanghe.runtime import Runtime
+from guanghe.settings import Settings
+from guanghe.store import make_engine, transaction, upgrade_schema
+from tests.conftest import POSTGRES_URL, insert_seed_platform
+from tests.databases import PostgresSchemas, schema_url
+
+
+def state(url: str) -> dict[str, Any]:
+    """Every table's shape and rows, and on PostgreSQL every sequence's position."""
+    engine = make_engine(url)
+    try:
+        inspector = sa.inspect(engine)
+        shape: dict[str, Any] = {}
+        with engine.connect() as connection:
+            for table in sorted(inspector.get_table_names()):
+                shape[table] = {
+                    "columns": [
+                        (c["name"], str(c["type"]), c["nullable"], c["default"])
+                        for c in inspector.get_columns(table)
+                    ],
+                    "primary key": inspector.get_pk_constraint(table),
+                    "foreign keys": inspector.get_foreign_keys(table),
+                    "indexes": inspector.get_indexes(table),
+                    "unique": inspector.get_unique_constraints(table),
+                    "checks": inspector.get_check_constraints(table),
+                    "rows": sorted(
+                        map(repr, connection.execute(sa.text(f'SELECT * FROM "{table}"')))
+                    ),
+                }
+            if engine.dialect.name == "postgresql":
+                for name in inspector.get_sequence_names():
+                    position = sa.text(f'SELECT last_value, is_called FROM "{name}"')
+                    shape[f"sequence {name}"] = tuple(connection.execute(position).one())
+        return shape
+    finally:
+        engine.dispose()
+
+
+def migrated_from_nothing(url: str) -> dict[str, Any]:
+    engine = make_engine(url)
+    try:
+        upgrade_schema(engine)
+    finally:
+        engine.dispose()
+    return state(url)
+
+
+def test_a_test_database_equals_a_fresh_migration(
+    database_url: str, empty_database_url: str
+) -> None:
+    assert state(empty_database_url) == {}
+    fresh = migrated_from_nothing(empty_database_url)
+    assert "verticals" in fresh
+    assert state(database_url) == fresh
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_recycled_postgres_schema_equals_a_fresh_migration(
+    postgres_schemas: PostgresSchemas, empty_database_url: str, tmp_path: Path
+) -> None:
+    schema = postgres_schemas.take()
+    url = schema_url(POSTGRES_URL, schema)
+    with Runtime(Settings(data_dir=tmp_path, database_url=url)) as runtime:
+        insert_seed_platform(runtime)
+        with transaction(runtime.sessions) as session:
+            create_token(
+                session, role="operator", subject_id=None, name="t", now=dt.datetime.now(dt.UTC)
+            )
+    written = state(url)
+    postgres_schemas.give_back(schema)
+    assert postgres_schemas.take() == schema
+    try:
+        fresh = migrated_from_nothing(empty_database_url)
+        assert written != fresh
+        assert state(url) == fresh
+    finally:
+        postgres_schemas.give_back(schema)
