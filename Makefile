@@ -6,7 +6,7 @@ TOOLS := .tools
 UV := $(TOOLS)/bin/uv
 RUN := $(UV) run --frozen
 
-.PHONY: setup demo chromium test test-fast lint typecheck bench-sim clean
+.PHONY: setup demo chromium test test-fast fuzz lint typecheck bench-sim clean
 
 $(UV):
 	python3 -m venv $(TOOLS)
@@ -33,6 +33,10 @@ test: setup chromium lint typecheck ## Lint, type check, and every test on SQLit
 
 test-fast: setup ## The inner loop: every test but the slow, Spark, browser and crash ones
 	$(RUN) pytest -m "not slow and not spark and not browser and not crash"
+
+fuzz: setup ## Schemathesis over the live API, longer and with a random seed (FUZZ_EXAMPLES=200)
+	GUANGHE_FUZZ_EXAMPLES=$(or $(FUZZ_EXAMPLES),200) HYPOTHESIS_PROFILE=explore \
+		$(RUN) pytest tests/api/test_fuzz.py -m slow -q
 
 bench-sim: setup ## The synthetic-platform generator benchmark
 	$(RUN) python -m bench sim_generate

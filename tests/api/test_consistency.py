@@ -106,10 +106,11 @@ def test_openapi_states_problem_responses_where_they_happen(client: TestClient) 
         spec["components"]["schemas"]["Problem"]["properties"]
     )
     expected: list[tuple[str, str, set[str]]] = [
-        ("/v1/campaigns", "post", {"401", "403", "404", "409", "413", "422", "503"}),
-        ("/v1/creators/{creator_id}", "get", {"401", "403", "404", "422", "503"}),
-        ("/v1/ledger/accounts", "get", {"401", "403", "503"}),
-        ("/healthz", "get", {"503"}),
+        ("/v1/campaigns", "post", {"400", "401", "403", "404", "409", "413", "422", "429", "503"}),
+        ("/v1/creators/{creator_id}", "get", {"401", "403", "404", "422", "429", "503"}),
+        ("/v1/ledger/accounts", "get", {"401", "403", "429", "503"}),
+        ("/v1/traffic/plan", "get", {"401", "403", "404", "422", "429", "503"}),
+        ("/healthz", "get", {"429", "503"}),
     ]
     for path, method, statuses in expected:
         responses = _operation(spec, path, method)["responses"]

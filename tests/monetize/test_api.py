@@ -171,7 +171,7 @@ def test_creators_preview_their_own_page_without_spending(
     with runtime.sessions() as session:
         assert session.get_one(Campaign, campaign["id"]).reserved_millifen == 0
     other = client.get("/v1/profile-slots/6", headers=market.headers("creator5"))
-    assert other.status_code == 404
+    assert other.status_code == 403  # another tenant's object: refused, not hidden
 
 
 @pytest.mark.parametrize(
@@ -195,7 +195,7 @@ def test_tenants_cannot_read_each_others_data(
     ).json()
     url = path.format(campaign=campaign["id"], product=product["id"], advertiser=market.advertiser)
     response = client.get(url, headers=market.headers(who))
-    assert response.status_code == 404
+    assert response.status_code == 403  # refused, not hidden (tests/api/test_access_matrix.py)
     assert response.headers["content-type"] == "application/problem+json"
     assert client.get(url, headers=market.headers("operator")).status_code == 200
 

@@ -51,9 +51,10 @@ class Problem(BaseModel):
 
 #: What each error status means, as the OpenAPI schema states it.
 PROBLEM_STATUSES: dict[int, str] = {
+    400: "The body could not be parsed: not UTF-8 text, or a broken multipart form",
     401: "No credentials, or unknown ones",
     403: "The caller may not do this",
-    404: "No such object, or not visible to the caller",
+    404: "No such object (or, for a snapshot, not computed yet)",
     409: "Conflicts with the current state (an idempotency key reused, funds short)",
     413: "The request body is larger than this route accepts",
     422: "Invalid input: the detail and errors name each field",
@@ -68,8 +69,9 @@ def document_problems(
 ) -> dict[str, Any]:
     """State in ``schema`` (an OpenAPI document) the problem+json responses each operation
     can give: 401 and 403 where a token is needed, 404 where an object is addressed, 409 on
-    writes, 413 where there is a body (its limit, ``body_limit(METHOD, path)``, as
-    ``x-max-body-bytes``), 422 where there is input, 429 and 503 everywhere."""
+    writes, 400 and 413 where there is a body (its limit, ``body_limit(METHOD, path)``, as
+    ``x-max-body-bytes``), 422 where there is input, 429 and 503 everywhere; and any other
+    of :data:`PROBLEM_STATUSES` a route declares in its ``responses``."""
     components = schema.setdefault("components", {}).setdefault("schemas", {})
     for model in (Problem, FieldError):
         components[model.__name__] = model.model_json_schema(
@@ -91,7 +93,8 @@ def document_problems(
 
 
 def _statuses(path: str, method: str, operation: dict[str, Any]) -> list[int]:
-    statuses = [429, 503]
+    declared = {int(s) for s in operation.get("responses", {}) if s.isdigit()}
+    statuses = [429, 503, *(declared & PROBLEM_STATUSES.keys())]
     has_body = "requestBody" in operation
     if operation.get("security"):
         statuses += [401, 403]
@@ -100,10 +103,10 @@ def _statuses(path: str, method: str, operation: dict[str, Any]) -> list[int]:
     if method in _WRITES:
         statuses.append(409)
     if has_body:
-        statuses.append(413)
+        statuses += [400, 413]
     if has_body or operation.get("parameters"):
         statuses.append(422)
-    return sorted(statuses)
+    return sorted(set(statuses))
 
 
 def problem(

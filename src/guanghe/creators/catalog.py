@@ -101,13 +101,13 @@ def list_creators(
 
 
 def get_creator(session: Session, principal: Principal, creator_id: int) -> CreatorView:
-    """One creator; :class:`NotFound` if unknown, :class:`Forbidden` if not visible."""
+    """One creator; :class:`Forbidden` for a role without access to creators or a creator not
+    visible to ``principal``, :class:`NotFound` if unknown."""
+    scope = creator_scope(principal)
     row = session.execute(_creator_select().where(Creator.id == creator_id)).one_or_none()
     if row is None:
         raise NotFound(f"creator {creator_id} does not exist")
-    visible = session.execute(
-        select(exists().where(Creator.id == creator_id, creator_scope(principal)))
-    ).scalar_one()
+    visible = session.execute(select(exists().where(Creator.id == creator_id, scope))).scalar_one()
     if not visible:
         raise Forbidden(f"creator {creator_id} is not visible to this {principal.role} token")
     return CreatorView(*row)
@@ -158,7 +158,9 @@ def _work_position(cursor: str) -> tuple[dt.datetime, int]:
 
 
 def get_work(session: Session, principal: Principal, work_id: int) -> WorkView:
-    """One work; :class:`NotFound` if unknown, :class:`Forbidden` if not visible."""
+    """One work; :class:`Forbidden` for a role without access to creators or a work not
+    visible to ``principal``, :class:`NotFound` if unknown."""
+    creator_scope(principal)
     row = session.execute(_work_select().where(Work.id == work_id)).one_or_none()
     if row is None:
         raise NotFound(f"work {work_id} does not exist")

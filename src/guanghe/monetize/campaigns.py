@@ -268,7 +268,7 @@ def list_campaigns(
 
 
 def get_campaign(session: Session, principal: Principal, campaign_id: int) -> CampaignView:
-    """One campaign; another advertiser's looks absent (:class:`NotFound`)."""
+    """One campaign; another advertiser's is :class:`Forbidden`."""
     return _view(session, _owned(session, principal, campaign_id))
 
 
@@ -303,10 +303,10 @@ def _owned(
     if principal.role not in ("advertiser", "operator"):
         raise Forbidden(f"the {principal.role} role has no campaigns")
     row = session.get(Campaign, campaign_id, with_for_update=for_update)
-    if row is None or (
-        principal.role == "advertiser" and row.advertiser_id != principal.subject_id
-    ):
+    if row is None:
         raise NotFound(f"campaign {campaign_id} does not exist")
+    if principal.role == "advertiser" and row.advertiser_id != principal.subject_id:
+        raise Forbidden(f"campaign {campaign_id} is another advertiser's")
     return row
 
 

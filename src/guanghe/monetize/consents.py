@@ -42,7 +42,7 @@ class ConsentChange:
 
 
 def check_creator_access(session: Session, principal: Principal, creator_id: int) -> None:
-    """Operators reach every creator; a creator only itself (others look absent)."""
+    """Operators reach every creator; a creator only itself (another is :class:`Forbidden`)."""
     if principal.role == "operator":
         if session.get(Creator, creator_id) is None:
             raise NotFound(f"creator {creator_id} does not exist")
@@ -50,7 +50,7 @@ def check_creator_access(session: Session, principal: Principal, creator_id: int
     if principal.role != "creator":
         raise Forbidden(f"the {principal.role} role cannot manage creators' authorisations")
     if principal.subject_id != creator_id:
-        raise NotFound(f"creator {creator_id} does not exist")
+        raise Forbidden(f"this creator token acts only for creator {principal.subject_id}")
 
 
 def authorisations(session: Session, creator_id: int) -> Authorisations:

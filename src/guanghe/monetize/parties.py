@@ -74,7 +74,7 @@ def check_acts_for(principal: Principal, kind: str, party_id: int) -> None:
     if principal.role == kind and principal.subject_id == party_id:
         return
     if principal.role == kind:
-        raise NotFound(f"{kind} {party_id} does not exist")
+        raise Forbidden(f"this {kind} token acts only for {kind} {principal.subject_id}")
     raise Forbidden(f"the {principal.role} role cannot act for an {kind}")
 
 

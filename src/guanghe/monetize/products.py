@@ -125,7 +125,7 @@ def list_products(
 
 
 def get_product(session: Session, principal: Principal, product_id: int) -> ProductView:
-    """One product; another merchant's looks absent (:class:`NotFound`)."""
+    """One product; another merchant's is :class:`Forbidden`."""
     return _view(_owned(session, principal, product_id))
 
 
@@ -159,8 +159,10 @@ def _owned(
     if principal.role not in ("merchant", "operator"):
         raise Forbidden(f"the {principal.role} role has no products")
     row = session.get(Product, product_id, with_for_update=for_update)
-    if row is None or (principal.role == "merchant" and row.merchant_id != principal.subject_id):
+    if row is None:
         raise NotFound(f"product {product_id} does not exist")
+    if principal.role == "merchant" and row.merchant_id != principal.subject_id:
+        raise Forbidden(f"product {product_id} is another merchant's")
     return row
 
 

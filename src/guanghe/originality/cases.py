@@ -151,6 +151,8 @@ def file_dispute(
     session: Session, principal: Principal, *, work_id: int, statement: str, now: dt.datetime
 ) -> CaseView:
     """The creator of ``work_id`` disputes its duplicate or suspect verdict."""
+    if principal.role != "creator":
+        raise Forbidden("only the work's creator can dispute its verdict")
     owner = _work_creator(session, work_id)
     if principal.role != "creator" or principal.subject_id != owner:
         raise Forbidden("only the work's creator can dispute its verdict")
@@ -343,6 +345,8 @@ def _attribute(
 def work_attribution(session: Session, principal: Principal, work_id: int) -> AttributionView:
     """The attribution of a work and its decision log (operators, the work's creator and the
     creator it was attributed to)."""
+    if principal.role not in ("operator", "creator"):
+        raise Forbidden(f"the {principal.role} role has no access to originality verdicts")
     owner = _work_creator(session, work_id)
     row = session.get(WorkOriginality, work_id)
     if not _visible(principal, owner, row.original_creator_id if row else None):

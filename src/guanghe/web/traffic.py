@@ -10,7 +10,7 @@ from fastapi.responses import Response
 
 from guanghe.api.deps import SessionDep, get_runtime
 from guanghe.api.problems import status_of
-from guanghe.errors import GuangheError
+from guanghe.errors import Forbidden, GuangheError
 from guanghe.traffic import views
 from guanghe.web.signin import signed_in, to_login
 from guanghe.web.templating import templates
@@ -36,6 +36,8 @@ def traffic_page(
         if principal.role == "operator":
             summary = views.plan_summary(session, snapshots, None, cast("views.Dimension", by))
             context |= {"summary": summary, "plan_chart": plan_chart(summary)}
+        elif principal.role not in ("creator", "institution"):
+            raise Forbidden(f"the {principal.role} role has no traffic support to see")
         else:
             subject = creator if principal.role == "institution" else principal.subject_id
             if subject is None:

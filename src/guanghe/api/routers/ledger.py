@@ -99,6 +99,7 @@ def list_accounts(session: SessionDep, principal: PrincipalDep) -> list[AccountO
 @router.get("/accounts/{account_id}")
 def get_account(session: SessionDep, principal: PrincipalDep, account_id: AccountId) -> AccountOut:
     """One account and its balances."""
+    ledger.owner_filter(principal)  # a role without accounts: 403 before any look-up
     account = ledger.get_account(session, account_id)
     ledger.check_can_read(principal, account)
     return _account_out(account)
@@ -113,6 +114,7 @@ def account_transfers(
     limit: Annotated[int, Query(ge=1, le=ledger.history.MAX_PAGE)] = 100,
 ) -> list[TransferOut]:
     """The account's transfers, newest first; page with ``before_id`` = the last id seen."""
+    ledger.owner_filter(principal)  # a role without accounts: 403 before any look-up
     account = ledger.get_account(session, account_id)
     ledger.check_can_read(principal, account)
     views = ledger.account_transfers(session, account, before_id=before_id, limit=limit)
@@ -143,6 +145,7 @@ def monthly_statement(
 ) -> StatementOut | Response:
     """The account's statement for a month: opening and closing balance and every posted line.
     ``format=csv`` returns the lines as CSV."""
+    ledger.owner_filter(principal)  # a role without accounts: 403 before any look-up
     account = ledger.get_account(session, account_id)
     ledger.check_can_read(principal, account)
     first_day = check_month(month, field="month")

@@ -27,7 +27,7 @@ from guanghe.api.deps import (
     remember_principal,
 )
 from guanghe.api.fields import IdPath
-from guanghe.errors import Forbidden, NotFound
+from guanghe.errors import Forbidden
 from guanghe.runtime import Runtime
 
 router = APIRouter(prefix="/v1/profile-slots", tags=["monetization"])
@@ -107,7 +107,7 @@ def profile_slot(
         as_preview = preview
         if principal.role == "creator":
             if principal.subject_id != creator_id:
-                raise NotFound(f"creator {creator_id} does not exist")
+                raise Forbidden(f"this creator token previews only creator {principal.subject_id}")
             as_preview = True
         elif principal.role not in SERVING_ROLES:
             raise Forbidden(f"the {principal.role} role does not serve profile pages")

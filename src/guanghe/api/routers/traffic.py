@@ -227,7 +227,7 @@ class PlanOut(BaseModel):
     groups: list[PlanGroupOut]
 
 
-@router.get("/v1/traffic/plan")
+@router.get("/v1/traffic/plan", responses={404: {"description": "No plan for that day"}})
 def get_plan(
     _: Operator,
     session: SessionDep,

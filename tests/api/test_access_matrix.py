@@ -1,0 +1,564 @@
+"""The authorisation matrix (issues 16 and 18): every endpoint x every role x (own object,
+another tenant's object, no such object), with the expected status in every cell.
+
+The platform has two tenants of each kind: creators 1 and 3 (of institutions 1 and 2),
+advertisers A and B with a campaign each, merchants A and B with a product each. The tokens
+are the operator's, the ranker's and tenant A's (creator 1, institution 1, advertiser A,
+merchant A); "own" addresses tenant A's object, "other" tenant B's, "missing" an id nothing
+has. A route that addresses no object has one column, "none".
+
+The rule for 401, 403 and 404 (also in ``docs/api.md``):
+
+- **401**: no credentials, or unknown ones (the dashboard sends a browser to ``/login``).
+- **403**: the role may never do this, or the object exists and is another tenant's. Another
+  tenant's object is refused, not hidden: ids are sequential, so hiding them would protect
+  nothing, and a 403 tells an honest caller that its token, not its id, is wrong.
+- **404**: nothing has that id (asked by a role that may act on such objects).
+
+Every route of the app (``app.routes``: API and dashboard) must have a row in :data:`MATRIX`:
+the test fails for a route without one, so an endpoint added later is added here with its
+expected cells.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from fastapi.routing import iter_route_contexts
+from fastapi.testclient import TestClient
+
+from guanghe.api import create_app
+from guanghe.api.deps import SESSION_COOKIE
+from guanghe.monetize import deposit, register_party
+from guanghe.pipelines import run_cycle
+from guanghe.runtime import Runtime
+from tests.api.test_input_edges import CAMPAIGN, PRODUCT
+from tests.originality.pictures import encode, picture
+from tests.pipelines.sample import AS_OF, log_sample_events
+from tests.seed import SeedPlatform
+
+ROLES = ("operator", "creator", "institution", "advertiser", "merchant", "ranker")
+MISSING = 987_654
+NOW = dt.datetime(2026, 11, 28, 12, tzinfo=dt.UTC)
+Body = Callable[[dict[str, int], int], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Row:
+    """One route: its cells per scope, six statuses in :data:`ROLES` order, and how to call it.
+
+    ``path`` names objects as ``{creator}``, ``{work}``, ``{advertiser}``... filled from the
+    scope's ids; ``json``/``form`` build the body from those ids and a fresh number."""
+
+    method: str
+    path: str
+    cells: dict[str, str]
+    anonymous: int = 401
+    json: Body | None = None
+    form: Body | None = None
+    files: bool = False
+    query: dict[str, str] = field(default_factory=dict)
+
+
+def row(method: str, path: str, **kwargs: Any) -> Row:
+    """A row; ``anonymous`` (default 401) and the scopes' cells come as keywords."""
+    anonymous = int(kwargs.pop("anonymous", 401))
+    scopes: dict[str, str] = {
+        k: kwargs.pop(k) for k in ("none", "own", "other", "missing") if k in kwargs
+    }
+    return Row(method, path, scopes, anonymous, **kwargs)
+
+
+ALL_OK = "200 200 200 200 200 200"
+OPERATOR_ONLY = "200 403 403 403 403 403"
+RANKER_ONLY = "403 403 403 403 403 200"
+NOBODY = "403 403 403 403 403 403"
+CREATORS_OWN = "200 200 200 403 403 403"
+CREATORS_OTHER = "200 403 403 403 403 403"
+CREATORS_MISSING = "404 404 404 403 403 403"
+#: Objects of creators (a creator, its works, its profile page): tenant A sees its own.
+CREATOR_OBJECT = {"own": CREATORS_OWN, "other": CREATORS_OTHER, "missing": CREATORS_MISSING}
+
+
+#: A creator's own settings and money (authorisations, earnings): operators and the creator.
+CREATOR_PRIVATE = {
+    "own": "200 200 403 403 403 403",
+    "other": "200 403 403 403 403 403",
+    "missing": "404 403 403 403 403 403",
+}
+#: Ledger accounts: advertiser A's prepaid account is tenant A's.
+ACCOUNT_OBJECT = {
+    "own": "200 403 403 200 403 403",
+    "other": "200 403 403 403 403 403",
+    "missing": "404 404 404 404 404 403",
+}
+
+
+def party(kind: str, ok: int = 200, missing_own: int = 403) -> dict[str, str]:
+    """Cells of an advertiser's or merchant's object: operators and the party itself (which
+    gets ``missing_own`` for an id that can only be another party's)."""
+    mine = "advertiser" if kind == "advertiser" else "merchant"
+    own = [ok, 403, 403, 403, 403, 403]
+    own[ROLES.index(mine)] = ok
+    missing = [404, 403, 403, 403, 403, 403]
+    missing[ROLES.index(mine)] = missing_own
+    return {
+        "own": " ".join(map(str, own)),
+        "other": f"{ok} 403 403 403 403 403",
+        "missing": " ".join(map(str, missing)),
+    }
+
+
+def _campaign(ids: dict[str, int], n: int) -> dict[str, Any]:
+    return CAMPAIGN | {"name": f"campaign {n}", "advertiser_id": ids["advertiser"]}
+
+
+def _product(ids: dict[str, int], n: int) -> dict[str, Any]:
+    return PRODUCT | {"title": f"product {n}", "merchant_id": ids["merchant"]}
+
+
+def _adjustment(ids: dict[str, int], n: int) -> dict[str, Any]:
+    return {
+        "key": f"matrix-{n}",
+        "debit_account_id": ids["account"],
+        "credit_account_id": ids["other_account"],
+        "amount": 1,
+        "reason": "matrix check",
+    }
+
+
+MATRIX: list[Row] = [
+    row("GET", "/healthz", anonymous=200, none=ALL_OK),
+    row("GET", "/readyz", anonymous=200, none=ALL_OK),
+    row("GET", "/metrics", none=OPERATOR_ONLY),
+    row("GET", "/v1/verticals", none=ALL_OK),
+    row("GET", "/v1/creators", none=CREATORS_OWN),
+    row("GET", "/v1/creators/{creator}", **CREATOR_OBJECT),
+    row("GET", "/v1/creators/{creator}/growth", **CREATOR_OBJECT),
+    row("GET", "/v1/creators/{creator}/traffic", **CREATOR_OBJECT),
+    row("GET", "/v1/works", none=CREATORS_OWN),
+    row("GET", "/v1/works/{work}", **CREATOR_OBJECT),
+    row(
+        "POST",
+        "/v1/works",
+        form=lambda ids, n: {"creator_id": ids["creator"], "title": f"work {n}"},
+        files=True,
+        own="201 201 403 403 403 403",
+        other="201 403 403 403 403 403",
+        missing="404 403 403 403 403 403",
+    ),
+    row(
+        "GET",
+        "/v1/report/ecosystem",
+        query={"from": "2026-11-01", "to": "2026-11-28"},
+        none=OPERATOR_ONLY,
+    ),
+    row("GET", "/v1/ledger/accounts", none="200 200 200 200 200 403"),
+    *(
+        row("GET", path, **ACCOUNT_OBJECT)
+        for path in (
+            "/v1/ledger/accounts/{account}",
+            "/v1/ledger/accounts/{account}/transfers",
+            "/v1/ledger/accounts/{account}/statements/2026-11",
+        )
+    ),
+    row(
+        "POST",
+        "/v1/ledger/adjustments",
+        json=_adjustment,
+        own="201 403 403 403 403 403",
+        missing="404 403 403 403 403 403",
+    ),
+    row("GET", "/v1/ledger/reconciliation", none=OPERATOR_ONLY),
+    row("GET", "/v1/authorisations/{creator}", **CREATOR_PRIVATE),
+    row("GET", "/v1/authorisations/{creator}/history", **CREATOR_PRIVATE),
+    row(
+        "PUT",
+        "/v1/authorisations/{creator}/profile_ads",
+        json=lambda ids, n: {"granted": True},
+        own="200 200 403 403 403 403",
+        other="200 403 403 403 403 403",
+        missing="404 403 403 403 403 403",
+    ),
+    row("GET", "/v1/earnings/{creator}", **CREATOR_PRIVATE),
+    row("GET", "/v1/monetization/totals", none=OPERATOR_ONLY),
+    row(
+        "GET",
+        "/v1/profile-slots/{creator}",
+        own="200 200 403 403 403 200",
+        other="200 403 403 403 403 200",
+        missing="404 403 403 403 403 404",
+    ),
+    row(
+        "POST",
+        "/v1/advertisers",
+        json=lambda ids, n: {"name": f"advertiser {n}"},
+        none="201 403 403 403 403 403",
+    ),
+    row(
+        "POST",
+        "/v1/merchants",
+        json=lambda ids, n: {"name": f"merchant {n}"},
+        none="201 403 403 403 403 403",
+    ),
+    row("GET", "/v1/advertisers/{advertiser}", **party("advertiser")),
+    row("GET", "/v1/merchants/{merchant}", **party("merchant")),
+    row(
+        "POST",
+        "/v1/advertisers/{advertiser}/deposits",
+        json=lambda ids, n: {"key": f"deposit-{n}", "amount_fen": 100},
+        own="201 403 403 403 403 403",
+        other="201 403 403 403 403 403",
+        missing="404 403 403 403 403 403",
+    ),
+    row("POST", "/v1/campaigns", json=_campaign, **party("advertiser", ok=201)),
+    row("GET", "/v1/campaigns", none="200 403 403 200 403 403"),
+    row("GET", "/v1/campaigns/{campaign}", **party("advertiser", missing_own=404)),
+    row(
+        "PATCH",
+        "/v1/campaigns/{campaign}",
+        json=lambda ids, n: {"status": "active"},
+        **party("advertiser", missing_own=404),
+    ),
+    row("POST", "/v1/products", json=_product, **party("merchant", ok=201)),
+    row("GET", "/v1/products", none="200 403 403 403 200 403"),
+    row("GET", "/v1/products/{product}", **party("merchant", missing_own=404)),
+    row(
+        "PATCH",
+        "/v1/products/{product}",
+        json=lambda ids, n: {"stock": 40},
+        **party("merchant", missing_own=404),
+    ),
+    row(
+        "POST",
+        "/v1/boost",
+        json=lambda ids, n: {"candidates": [{"creator_id": 1, "work_id": 100}]},
+        none=RANKER_ONLY,
+    ),
+    row(
+        "POST",
+        "/v1/boost/deliveries",
+        json=lambda ids, n: {
+            "deliveries": [
+                {"delivery_id": f"d{n}", "work_id": 100, "creator_id": 1, "impressions": 1}
+            ]
+        },
+        none=RANKER_ONLY,
+    ),
+    row(
+        "PUT",
+        "/v1/traffic/budgets",
+        json=lambda ids, n: {
+            "pool": "general",
+            "starts_on": "2027-03-01",
+            "ends_on": "2027-03-07",
+            "impressions": 1000,
+        },
+        none=OPERATOR_ONLY,
+    ),
+    row("GET", "/v1/traffic/plan", none=OPERATOR_ONLY),
+    row("GET", "/v1/boost/serving", none=OPERATOR_ONLY),
+    row("GET", "/v1/cycle/runs", none=OPERATOR_ONLY),
+    row("GET", f"/v1/cycle/runs/{AS_OF.isoformat()}", none=OPERATOR_ONLY),
+    row("GET", "/v1/tokens", none=OPERATOR_ONLY),
+    row(
+        "DELETE",
+        "/v1/tokens/{token}",
+        own=OPERATOR_ONLY,
+        other=OPERATOR_ONLY,
+        missing="404 403 403 403 403 403",
+    ),
+    # The seed's works were never checked: those visible to the caller are 404.
+    row(
+        "GET",
+        "/v1/originality/works/{work}",
+        own="404 404 403 403 403 403",
+        other="404 403 403 403 403 403",
+        missing="404 404 403 403 403 403",
+    ),
+    row(
+        "POST",
+        "/v1/originality/claims",
+        json=lambda ids, n: {
+            "work_id": ids["work"] + 4,
+            "original_work_id": ids["work"],
+            "statement": "mine",
+        },
+        own="403 201 403 403 403 403",
+        other="403 403 403 403 403 403",
+        missing="403 404 403 403 403 403",
+    ),
+    row(
+        "POST",
+        "/v1/originality/disputes",
+        json=lambda ids, n: {"work_id": ids["work"], "statement": "mine"},
+        own="403 422 403 403 403 403",
+        other="403 403 403 403 403 403",
+        missing="403 404 403 403 403 403",
+    ),
+    row("GET", "/v1/originality/cases", none="200 200 403 403 403 403"),
+    row(
+        "POST",
+        "/v1/originality/cases/{case}/resolution",
+        json=lambda ids, n: {"resolution": "reject"},
+        own="200 403 403 403 403 403",
+        missing="404 403 403 403 403 403",
+    ),
+    row(
+        "POST",
+        "/v1/diagnosis",
+        form=lambda ids, n: {"creator_id": ids["creator"], "title": "draft"},
+        files=True,
+        own="403 403 403 403 403 403",
+        other="200 403 403 403 403 403",
+        missing="404 403 403 403 403 403",
+    ),
+    # The dashboard: a browser without a session is sent to the sign-in form.
+    row("GET", "/", anonymous=303, none="303 303 303 303 303 303"),
+    row("GET", "/login", anonymous=200, none=ALL_OK),
+    row(
+        "POST",
+        "/login",
+        anonymous=401,
+        form=lambda ids, n: {"token": "no such token"},
+        none="401 401 401 401 401 401",
+    ),
+    row("POST", "/logout", anonymous=303, none="303 303 303 303 303 303"),
+    row("GET", "/dashboard", anonymous=303, none=ALL_OK),
+    row("GET", "/dashboard/creators", none=CREATORS_OWN),
+    row("GET", "/dashboard/report", anonymous=303, none=OPERATOR_ONLY),
+    row("GET", "/dashboard/cycle", anonymous=303, none=OPERATOR_ONLY),
+    row(
+        "GET",
+        "/dashboard/traffic",
+        anonymous=303,
+        query={"creator": "1"},
+        none="200 200 200 403 403 403",
+    ),
+    row("GET", "/dashboard/originality", anonymous=303, none="200 200 403 403 403 403"),
+    row(
+        "POST",
+        "/dashboard/authorisations/profile_ads",
+        anonymous=303,
+        form=lambda ids, n: {"granted": "true"},
+        none="403 303 403 403 403 403",
+    ),
+    row(
+        "POST",
+        "/dashboard/originality/cases/{web_case}",
+        anonymous=303,
+        form=lambda ids, n: {"resolution": "reject"},
+        own="303 422 403 403 403 403",
+        missing="422 422 403 403 403 403",
+    ),
+    row(
+        "POST",
+        "/dashboard/originality/claims",
+        anonymous=303,
+        form=lambda ids, n: {
+            "work_id": ids["work"] + 10,
+            "original_work_id": ids["work"],
+            "statement": "mine",
+        },
+        own="422 303 403 403 403 403",
+        other="422 422 403 403 403 403",
+    ),
+    row(
+        "POST",
+        "/dashboard/originality/diagnosis",
+        anonymous=303,
+        files=True,
+        form=lambda ids, n: {"title": "draft"},
+        none="422 422 403 403 403 403",
+    ),
+]
+
+
+@dataclass(frozen=True)
+class World:
+    """The two tenants' ids per scope, and tenant A's token per role."""
+
+    ids: dict[str, dict[str, int]]
+    tokens: dict[str, str]
+
+
+def _seed(runtime: Runtime, client: TestClient, token_for: Callable[..., str]) -> World:
+    log_sample_events(runtime)
+    run_cycle(runtime, AS_OF)
+
+    def register(session: Any) -> list[int]:
+        made = []
+        for kind, name in (
+            ("advertiser", "Acme"),
+            ("advertiser", "Bolt"),
+            ("merchant", "Kitchen"),
+            ("merchant", "Garden"),
+        ):
+            party = register_party(session, kind, name, now=NOW).id
+            if kind == "advertiser":
+                deposit(session, party, key=f"seed-{party}", amount_fen=1_000_000, now=NOW)
+            made.append(party)
+        return made
+
+    adv_a, adv_b, mer_a, mer_b = runtime.write(register)
+    operator = {"Authorization": f"Bearer {token_for('operator')}"}
+    made: dict[str, list[int]] = {"campaign": [], "product": []}
+    for path, kind, body, parties in (
+        ("/v1/campaigns", "campaign", CAMPAIGN, ("advertiser_id", (adv_a, adv_b))),
+        ("/v1/products", "product", PRODUCT, ("merchant_id", (mer_a, mer_b))),
+    ):
+        for party in parties[1]:
+            created = client.post(path, json=body | {parties[0]: party}, headers=operator)
+            assert created.status_code == 201, created.text
+            made[kind].append(created.json()["id"])
+    creator3 = {"Authorization": f"Bearer {token_for('creator', 3)}"}
+    cases = []
+    for copy, original in ((100, 102), (106, 108)):
+        claim = {"work_id": copy, "original_work_id": original, "statement": "mine first"}
+        filed = client.post("/v1/originality/claims", json=claim, headers=creator3)
+        assert filed.status_code == 201, filed.text
+        cases.append(filed.json()["id"])
+    token_for("ranker")  # a spare token, the newest yet, for the revocation row to revoke
+    listed = client.get("/v1/tokens", params={"limit": 1000}, headers=operator).json()
+    spare = max(t["id"] for t in listed["items"])
+    accounts = client.get("/v1/ledger/accounts", headers=operator).json()
+    prepaid = {a["owner_id"]: a["id"] for a in accounts if a["owner_kind"] == "advertiser"}
+    ids = {
+        "own": {
+            "creator": 1,
+            "work": 100,
+            "advertiser": adv_a,
+            "merchant": mer_a,
+            "campaign": made["campaign"][0],
+            "product": made["product"][0],
+            "account": prepaid[adv_a],
+            "other_account": prepaid[adv_b],
+            "case": cases[0],
+            "web_case": cases[1],
+            "token": spare,
+        },
+        "other": {
+            "creator": 3,
+            "work": 102,
+            "advertiser": adv_b,
+            "merchant": mer_b,
+            "campaign": made["campaign"][1],
+            "product": made["product"][1],
+            "account": prepaid[adv_b],
+            "other_account": prepaid[adv_a],
+            "case": cases[0],
+            "web_case": cases[1],
+            "token": spare,
+        },
+    }
+    ids["missing"] = dict.fromkeys(ids["own"], MISSING) | {"other_account": prepaid[adv_a]}
+    ids["none"] = ids["own"]
+    tokens = {
+        "operator": token_for("operator"),
+        "creator": token_for("creator", 1),
+        "institution": token_for("institution", 1),
+        "advertiser": token_for("advertiser", adv_a),
+        "merchant": token_for("merchant", mer_a),
+        "ranker": token_for("ranker"),
+    }
+    return World(ids, tokens)
+
+
+@pytest.fixture
+def client(runtime: Runtime, seed_platform: SeedPlatform) -> Iterator[TestClient]:
+    """The app with rate limits too generous to interfere with a few hundred requests."""
+    generous = runtime.settings.model_copy(
+        update={"rate_limit": "100000/second", "anonymous_rate_limit": "100000/second"}
+    )
+    with (
+        Runtime(generous) as served,
+        TestClient(create_app(served), raise_server_exceptions=False) as test_client,
+    ):
+        yield test_client
+
+
+def _route_keys(client: TestClient) -> set[tuple[str, str]]:
+    """(method, path) of every route the app serves, the framework's own pages excepted."""
+    keys = set()
+    for context in iter_route_contexts(client.app.routes):  # type: ignore[attr-defined]
+        methods = getattr(context, "methods", None) or getattr(
+            context.original_route, "methods", None
+        )
+        if not methods or context.path in (
+            "/openapi.json",
+            "/docs",
+            "/docs/oauth2-redirect",
+            "/redoc",
+        ):
+            continue
+        keys |= {(str(m), str(context.path)) for m in methods if m != "HEAD"}
+    return keys
+
+
+def _matrix_key(entry: Row) -> tuple[str, str]:
+    path = re.sub(r"^/v1/cycle/runs/\d{4}-\d{2}-\d{2}$", "/v1/cycle/runs/{date}", entry.path)
+    for name in (
+        "creator",
+        "work",
+        "advertiser",
+        "merchant",
+        "campaign",
+        "product",
+        "account",
+        "case",
+        "token",
+    ):
+        path = path.replace("{" + name + "}", "{" + name + "_id}")
+    path = path.replace("{web_case}", "{case_id}").replace("/2026-11", "/{month}")
+    for kind in ("profile_ads",):
+        path = path.replace("/" + kind, "/{kind}")
+    return entry.method, path
+
+
+def test_every_route_has_a_row(client: TestClient) -> None:
+    listed = {_matrix_key(entry) for entry in MATRIX}
+    missing = sorted(_route_keys(client) - listed)
+    assert not missing, f"routes without a row in MATRIX: {missing}"
+
+
+def _call(client: TestClient, entry: Row, ids: dict[str, int], token: str | None, n: int) -> int:
+    path = entry.path.format(**ids)
+    headers = (
+        {"Authorization": f"Bearer {token}"}
+        if token and not path.startswith(("/dashboard", "/login", "/logout", "/"))
+        else {}
+    )
+    client.cookies.clear()
+    if token and "Authorization" not in headers:
+        client.cookies.set(SESSION_COOKIE, token)
+    kwargs: dict[str, Any] = {"headers": headers, "params": entry.query, "follow_redirects": False}
+    if entry.json:
+        kwargs["json"] = entry.json(ids, n)
+    if entry.form:
+        kwargs["data"] = entry.form(ids, n)
+    if entry.files:
+        kwargs["files"] = {"cover": ("cover.png", encode(picture(5_000 + n)), "image/png")}
+    return client.request(entry.method, path, **kwargs).status_code
+
+
+def test_access_matrix(runtime: Runtime, client: TestClient, token_for: Callable[..., str]) -> None:
+    world = _seed(runtime, client, token_for)
+    counter = itertools.count()
+    wrong: list[str] = []
+    for entry in MATRIX:
+        for scope, statuses in entry.cells.items():
+            expected = dict(zip(ROLES, map(int, statuses.split()), strict=True))
+            expected["anonymous"] = entry.anonymous
+            for role, status in expected.items():
+                got = _call(client, entry, world.ids[scope], world.tokens.get(role), next(counter))
+                if got != status:
+                    wrong.append(
+                        f"{entry.method} {entry.path} {scope} as {role}: {got}, expected {status}"
+                    )
+    assert not wrong, "\n".join(wrong)
