@@ -146,9 +146,7 @@ def _offers() -> None:
             ["task_id"], ["tasks.id"], name=op.f("fk_task_offers_task_id_tasks")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_task_offers")),
-        sa.UniqueConstraint(
-            "offered_on", "creator_id", "task_id", name="uq_task_offers_day_pair"
-        ),
+        sa.UniqueConstraint("offered_on", "creator_id", "task_id", name="uq_task_offers_day_pair"),
     )
     op.create_index(
         "ix_task_offers_creator_id_offered_on", "task_offers", ["creator_id", "offered_on"]
