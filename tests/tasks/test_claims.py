@@ -64,7 +64,8 @@ def test_creating_a_task_reserves_every_slot_and_refuses_past_the_budget(
     post_task(slots=4, reward_fen=2_500)
     with platform.sessions() as s:
         budget = find_account(s, PLATFORM_BUDGET)
-        assert budget is not None and budget.debits_pending == 4 * 2_500
+        assert budget is not None
+        assert budget.debits_pending == 4 * 2_500
         assert budget_available(s, "platform", 0) == 10_000_000 - 10_000
     with pytest.raises(Conflict, match="cannot reserve"):
         post_task(slots=10_000, reward_fen=10_000)
@@ -198,8 +199,10 @@ def test_approving_pays_exactly_once(platform: Runtime, post_task: Callable[...,
             .select_from(LedgerTransfer)
             .where(LedgerTransfer.code == "task_reward")
         )
-    assert earned is not None and earned.balance == 5_000
-    assert boosted is not None and boosted.balance == 1_000
+    assert earned is not None
+    assert earned.balance == 5_000
+    assert boosted is not None
+    assert boosted.balance == 1_000
     assert paid == 2  # one per unit
 
 
@@ -247,7 +250,8 @@ def test_ending_a_task_releases_its_unused_reservations(
     assert platform.write(lambda s: end_tasks(s, now=after)) == (0, 0)
     with platform.sessions() as s:
         budget = find_account(s, PLATFORM_BUDGET)
-        assert budget is not None and budget.debits_pending == 0
+        assert budget is not None
+        assert budget.debits_pending == 0
         assert budget.debits_posted == 1_000
         assert budget_available(s, "platform", 0) == 10_000_000 - 1_000
 
