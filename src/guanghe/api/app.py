@@ -33,6 +33,7 @@ from guanghe.api.routers import (
     products,
     profile_slots,
     report,
+    tasks,
     tokens,
     traffic,
     works,
@@ -81,6 +82,7 @@ def create_app(runtime: Runtime) -> FastAPI:
         traffic.router,
         originality.router,
         diagnosis.router,
+        tasks.router,
         tokens.router,
     ):
         app.include_router(router)

@@ -19,14 +19,17 @@ from guanghe.tasks.claims import (
     creator_claims,
     expire_claims,
     list_submissions,
+    priority_holder,
     review_submission,
     submit_work,
 )
 from guanghe.tasks.funding import budget_available, fund_platform_tasks
+from guanghe.tasks.offers import OfferView, creator_offers
 
 __all__ = [
     "PRIORITY_HOURS",
     "ClaimView",
+    "OfferView",
     "TaskSpec",
     "TaskView",
     "Verdict",
@@ -36,6 +39,7 @@ __all__ = [
     "check_submissions",
     "create_task",
     "creator_claims",
+    "creator_offers",
     "end_tasks",
     "expire_claims",
     "fund_platform_tasks",
@@ -44,6 +48,7 @@ __all__ = [
     "list_submissions",
     "list_tasks",
     "normal_tag",
+    "priority_holder",
     "review_submission",
     "submit_work",
 ]

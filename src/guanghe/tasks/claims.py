@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from guanghe.access import Principal
+from guanghe.creators import CreatorRules, check_right
 from guanghe.errors import Conflict, Forbidden, InvalidInput, NotFound
 from guanghe.pagination import Page, after_id, check_limit, page_of
 from guanghe.store import Creator, Task, TaskClaim, Work
@@ -293,3 +294,17 @@ def creator_claims(session: Session, principal: Principal, creator_id: int) -> l
         select(TaskClaim).where(TaskClaim.creator_id == creator_id).order_by(TaskClaim.id.desc())
     )
     return [claim_view(r) for r in rows]
+
+
+def priority_holder(session: Session, rules: CreatorRules) -> PriorityCheck:
+    """``holds_priority`` judged by the growth rules: the creator's tier or the right's own
+    rule grants ``priority_tasks``."""
+
+    def holds(creator_id: int) -> bool:
+        try:
+            check_right(session, creator_id, "priority_tasks", rules)
+        except Forbidden:
+            return False
+        return True
+
+    return holds
