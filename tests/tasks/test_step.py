@@ -46,3 +46,8 @@ def test_the_step_expires_offers_and_reruns_the_same(
         assert s.scalar(select(func.count()).select_from(TaskClaim)) == 1
     assert why["model"] == "prior"
     assert "slot price" in why["rule"]
+
+
+def test_no_open_task_means_no_offers(platform: Runtime) -> None:
+    report = tasks_step.run(CycleContext.for_date(platform, NOW.date()))
+    assert report.counts["offers"] == 0

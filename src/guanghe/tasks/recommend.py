@@ -154,6 +154,8 @@ def recommend(
 ) -> Offers:
     """The offers of the day: predicted values, then the assignment under slot limits."""
     ci, tj = eligible_pairs(creators, tasks, taken)
+    if not ci.shape[0]:
+        return _no_offers()
     x = pair_features(creators, tasks, ci, tj)
     p_accept, p_complete = accept.predict_proba(x), complete.predict_proba(x)
     reward = tasks.reward_fen[tj] + IMPRESSION_VALUE_FEN * tasks.reward_impressions[tj]
@@ -202,6 +204,11 @@ def recommend(
         value_fen=value[pairs],
         why=why,
     )
+
+
+def _no_offers() -> Offers:
+    ints, floats = np.zeros(0, dtype=np.int64), np.zeros(0)
+    return Offers(ints, ints, ints, floats, floats, floats, [])
 
 
 def _dense(ci: IntArray, score: FloatArray, n_creators: int, width: int) -> IntArray:
