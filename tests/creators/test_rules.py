@@ -70,5 +70,5 @@ def test_broken_toml_and_missing_file(tmp_path: Path) -> None:
 def test_rights_that_gate_nothing_yet_are_coming_and_pre_diagnosis_has_its_own_rule() -> None:
     rules = load_rules()
     coming = {name for name, right in rules.rights.items() if right.status == "coming"}
-    assert coming == {"priority_tasks", "creator_community", "exclusive_support"}
+    assert coming == {"creator_community", "exclusive_support"}
     assert rules.rights["pre_diagnosis"].requirements() == {"min_followers": 100_000.0}

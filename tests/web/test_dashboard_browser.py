@@ -272,7 +272,7 @@ def test_creator_sees_tier_rights_and_the_path_to_the_next(
         "data-status", "active"
     )
     coming = page.locator('#growth-rights [data-status="coming"]')
-    expect(coming).to_have_count(2)
+    expect(coming).to_have_count(1)
     expect(coming.first).to_contain_text("coming")
     expect(page.locator("#next-tier")).to_have_text("Elite")
     followers = page.locator('[data-requirement="min_followers"]')

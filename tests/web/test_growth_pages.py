@@ -77,9 +77,9 @@ def test_creator_sees_tier_rights_and_the_path_to_the_next_tier(
         "teaching_resources": "active",
         "pre_diagnosis": "active",
         "creator_community": "coming",
-        "priority_tasks": "coming",
+        "priority_tasks": "active",
     }
-    assert re.search(r'data-status="coming"><strong>Priority task access</strong> <span', growth)
+    assert re.search(r'data-status="coming"><strong>Creator community</strong> <span', growth)
     assert re.search(r'id="next-tier">Star<', growth)
     assert requirement(growth, "min_followers") == ("yes", "150,000", "100,000")
     assert requirement(growth, "min_quality") == ("no", "48.2", "55")

@@ -34,6 +34,7 @@ from guanghe.api.routers import (
     products,
     profile_slots,
     report,
+    tasks,
     tokens,
     traffic,
     works,
@@ -83,6 +84,7 @@ def create_app(runtime: Runtime) -> FastAPI:
         traffic.router,
         originality.router,
         diagnosis.router,
+        tasks.router,
         tokens.router,
     ):
         app.include_router(router)

@@ -24,6 +24,7 @@ from guanghe.pipelines import (
     matching_step,
     originality_step,
     settlement_step,
+    tasks_step,
     traffic_step,
 )
 from guanghe.pipelines.context import CycleContext
@@ -48,6 +49,7 @@ CYCLE_STEPS: tuple[CycleStep, ...] = (
     CycleStep("originality", originality_step.run),
     CycleStep("traffic", traffic_step.run),
     CycleStep("matching", matching_step.run),
+    CycleStep("tasks", tasks_step.run),
     CycleStep("ad_spend", ad_spend_step.run),
     CycleStep("settlement", settlement_step.run),
     CycleStep("diagnosis", diagnosis_step.run),

@@ -45,6 +45,7 @@ from guanghe.store.originality_tables import (
     WorkOriginality,
     WorkTextSignature,
 )
+from guanghe.store.task_tables import Task, TaskClaim, TaskOffer
 from guanghe.store.traffic_tables import BoostDelivery, TrafficBudget
 
 __all__ = [
@@ -71,6 +72,9 @@ __all__ = [
     "Product",
     "ProductPlacement",
     "SettledDay",
+    "Task",
+    "TaskClaim",
+    "TaskOffer",
     "TrafficBudget",
     "User",
     "Vertical",
