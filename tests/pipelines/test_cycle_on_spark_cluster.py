@@ -14,9 +14,10 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-import pyarrow.parquet as pq
 import pytest
 
+from guanghe.settings import Settings
+from guanghe.snapshots import read_snapshot, snapshot_dates
 from tests.spark_cluster import Cluster, standalone_cluster
 
 pytestmark = pytest.mark.spark
@@ -58,14 +59,13 @@ def test_spark_cycle_on_a_cluster_equals_the_duckdb_cycle(cluster: Cluster, tmp_
     assert cluster.completed_apps() > apps, "the Spark cycle did not run on the cluster"
 
     for snapshot in ("creator_features", "traffic_allocation"):
-        (left,) = sorted((on_duckdb / "snapshots" / snapshot).glob("*.parquet"))
-        (right,) = sorted((on_spark / "snapshots" / snapshot).glob("*.parquet"))
-        assert left.name == right.name
-        a, b = pq.read_table(left), pq.read_table(right)
+        left_root, right_root = (Settings(data_dir=d).snapshots_dir for d in (on_duckdb, on_spark))
+        (day,) = snapshot_dates(left_root, snapshot)
+        assert snapshot_dates(right_root, snapshot) == [day]
+        a, b = read_snapshot(left_root, snapshot, day), read_snapshot(right_root, snapshot, day)
         assert a.num_rows > 0
         if snapshot == "traffic_allocation":
-            assert a.column("creator_id").equals(b.column("creator_id"))
-            assert a.column("impressions").equals(b.column("impressions"))
-            assert a.column("pool").equals(b.column("pool"))
+            for column in ("creator_id", "pool", "impressions"):
+                assert a.column(column).equals(b.column(column)), column
         else:
             assert a.equals(b)
