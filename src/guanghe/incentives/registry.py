@@ -21,6 +21,7 @@ from typing import Final
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from guanghe.creators import vertical_ids
 from guanghe.errors import Conflict, NotFound
 from guanghe.incentives.programmes import Programme, programme_from_json, programme_json
 from guanghe.ledger import (
@@ -92,8 +93,9 @@ def put_programme(
     """Create or replace a programme (an operator's), and fund its budget to match.
 
     Lock requirement: the programme's row is locked for the transaction, so concurrent puts of
-    one name apply one after the other.
+    one name apply one after the other. :class:`InvalidInput` for an unknown vertical.
     """
+    vertical_ids(session, programme.eligibility.verticals, field="eligibility.verticals")
     row = session.scalar(
         select(IncentiveProgram).where(IncentiveProgram.name == programme.name).with_for_update()
     )

@@ -137,4 +137,4 @@ def daily_plays(log: EventLog, running: list[StoredProgramme], day: dt.date) -> 
     starts = [p.programme.window_of(day) for p in running]
     first = min(baseline_window(w[0])[0] for w in starts if w is not None)
     with log.connect() as con:
-        return con.execute(PLAYS_SQL, [first, day]).to_arrow_table()
+        return con.sql(PLAYS_SQL, params=[first, day]).to_arrow_table()
