@@ -6,13 +6,21 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from numpy.typing import NDArray
 from scipy.optimize import linprog
 
 from guanghe.errors import InvalidInput
 from guanghe.tasks.assignment import SlotAssignment
 
+IntArray = NDArray[np.int64]
+FloatArray = NDArray[np.float64]
+BoolArray = NDArray[np.bool_]
 
-def _instance(seed: int, creators: int = 300, tasks: int = 12, width: int = 6):
+
+Instance = tuple[IntArray, FloatArray, BoolArray, IntArray, IntArray]
+
+
+def _instance(seed: int, creators: int = 300, tasks: int = 12, width: int = 6) -> Instance:
     rng = np.random.default_rng(seed)
     task = np.stack([rng.choice(tasks, width, replace=False) for _ in range(creators)])
     value = rng.gamma(2.0, 50.0, (creators, width)) * (1 + task / tasks)
@@ -22,7 +30,14 @@ def _instance(seed: int, creators: int = 300, tasks: int = 12, width: int = 6):
     return task, value, novice, capacity, reserved
 
 
-def _exact(task, value, novice, capacity, reserved, k):
+def _exact(
+    task: IntArray,
+    value: FloatArray,
+    novice: BoolArray,
+    capacity: IntArray,
+    reserved: IntArray,
+    k: int,
+) -> float:
     n, width = task.shape
     m = capacity.shape[0]
     rows, cols = np.nonzero(np.ones_like(task, dtype=bool))
@@ -38,7 +53,7 @@ def _exact(task, value, novice, capacity, reserved, k):
         bounds=(0, 1),
         method="highs",
     )
-    return -res.fun
+    return -float(res.fun)
 
 
 @pytest.mark.parametrize("seed", range(4))

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 
 import pytest
 from sqlalchemy import func, select
@@ -138,7 +139,8 @@ def test_the_check_rejects_untagged_duplicate_and_foreign_works_and_waits_for_pl
     with pytest.raises(Forbidden, match="not creator 1's"):
         platform.write(lambda s: submit_work(s, me[1], task.id, 1, work_id(2), now=NOW))
     for creator, work in ((1, work_id(1, 1)), (2, work_id(2)), (3, work_id(3)), (4, work_id(4))):
-        platform.write(lambda s, c=creator, w=work: submit_work(s, me[c], task.id, c, w, now=NOW))
+        platform.write(partial(submit_work, principal=me[creator], task_id=task.id,
+                               creator_id=creator, work_id=work, now=NOW))  # fmt: skip
     day = NOW.date()
     counts = platform.write(
         lambda s: check_submissions(

@@ -34,7 +34,7 @@ def test_the_step_expires_offers_and_reruns_the_same(
     assert report.counts["expired"] == 1
     assert report.counts["offers"] > 0
     first = _offers(platform)
-    per_creator = {}
+    per_creator: dict[int, int] = {}
     for creator, _, _ in first:
         per_creator[creator] = per_creator.get(creator, 0) + 1
     assert max(per_creator.values()) <= 3
@@ -45,7 +45,7 @@ def test_the_step_expires_offers_and_reruns_the_same(
         why = s.scalars(select(TaskOffer.why).limit(1)).one()
         assert s.scalar(select(func.count()).select_from(TaskClaim)) == 1
     assert why["model"] == "prior"
-    assert "slot price" in why["rule"]
+    assert "slot price" in str(why["rule"])
 
 
 def test_no_open_task_means_no_offers(platform: Runtime) -> None:

@@ -180,3 +180,21 @@ def test_pacing_never_plans_past_a_pool_budget(
 def test_bad_programme_files_name_the_problem(text: str, message: str) -> None:
     with pytest.raises(InvalidInput, match=message):
         parse_programs(text, "traffic.toml")
+
+
+def test_an_incentive_traffic_reward_is_the_creators_floor_in_the_period() -> None:
+    n, days = 300, 7
+    m = members(n)
+    counts = np.bincount(assign_pools(PROGRAMS, m), minlength=len(PROGRAMS.pools))
+    budgets = default_budgets(PROGRAMS, n, days, counts.tolist())
+    plain = period_problem(PROGRAMS, m, curves(n), budgets, days)
+    rewarded = int(np.argmin(plain.floor + plain.saturation))  # the least promising creator
+    owed = {int(m.creator_id[rewarded]): 40_000}
+    problem = period_problem(PROGRAMS, m, curves(n), budgets, days, incentive_floors=owed)
+    assert problem.floor[rewarded] == 40_000
+    assert problem.cap[rewarded] >= 40_000
+    others = np.arange(n) != rewarded
+    assert (problem.floor[others] == plain.floor[others]).all()
+    allocation = solve_period(problem)
+    assert allocation.impressions[rewarded] >= 40_000
+    assert solve_period(plain).impressions[rewarded] < 40_000

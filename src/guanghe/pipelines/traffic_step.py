@@ -9,7 +9,8 @@ For cycle date ``D`` and the next day ``N = D + 1``:
 3. the budgets of the period covering ``N`` are read (the programme's defaults are set when
    operators set none) and funded in the ledger;
 4. the period's allocation is solved once, on the first cycle that plans a day of it (snapshot
-   ``traffic_allocation`` dated the period's first day);
+   ``traffic_allocation`` dated the period's first day), with the incentive programmes'
+   traffic rewards paid before the period as those creators' floors;
 5. ``N``'s pacing plan spreads each creator's undelivered allocation over the days left
    (snapshot ``traffic_plan`` of ``N``), which the boost service serves.
 """
@@ -26,6 +27,7 @@ import pyarrow.compute as pc
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from guanghe.incentives import claim_traffic_floors
 from guanghe.pipelines.context import CycleContext
 from guanghe.pipelines.engines import spark_session
 from guanghe.pipelines.growth_step import SNAPSHOT as GROWTH
@@ -81,7 +83,8 @@ def run(ctx: CycleContext) -> StepReport:
     period, budgets = runtime.write(fund)
     solved = not snapshot_path(root, ALLOCATION, period.starts_on).exists()
     if solved:
-        problem = period_problem(programs, members, curves, budgets, period.days)
+        floors = runtime.write(lambda s: claim_traffic_floors(s, period.starts_on))
+        problem = period_problem(programs, members, curves, budgets, period.days, floors)
         allocation = solve_allocation(ctx, problem)
         write_snapshot(
             root, ALLOCATION, period.starts_on, allocation_table(problem, members, allocation)

@@ -11,6 +11,7 @@ from guanghe.store.engine import (
     write_transaction,
     writer_engine,
 )
+from guanghe.store.incentive_tables import IncentiveEnrolment, IncentiveProgram
 from guanghe.store.institution_tables import InstitutionContract, SettledDay
 from guanghe.store.ledger_tables import (
     OWNER_KINDS,
@@ -61,6 +62,8 @@ __all__ = [
     "CreatorMonetization",
     "CreatorTierHistory",
     "EarningsEstimate",
+    "IncentiveEnrolment",
+    "IncentiveProgram",
     "Institution",
     "InstitutionContract",
     "LedgerAccount",

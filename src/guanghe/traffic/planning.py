@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -106,18 +106,26 @@ def period_problem(
     curves: ResponseCurves,
     budgets: dict[str, int],
     days: int,
+    incentive_floors: Mapping[int, int] | None = None,
 ) -> AllocationProblem:
     """The allocation problem of a period of ``days`` days.
 
-    ``curves`` must be aligned with ``members``. Pools without a budget get none. A pool's
-    floors are scaled down to fit its budget, and a vertical's cap is at least its floors, so
-    the problem is always feasible.
+    ``curves`` must be aligned with ``members``. Pools without a budget get none.
+    ``incentive_floors`` are impressions incentive programmes rewarded creators with for this
+    period (:func:`guanghe.incentives.claim_traffic_floors`): such a creator's floor is at
+    least the reward, and their cap at least their floor. A pool's floors are scaled down to
+    fit its budget, and a vertical's cap is at least its floors, so the problem is always
+    feasible.
     """
     pool = assign_pools(programs, members)
     specs = programs.pools
     pool_budgets = np.array([float(budgets.get(p.name, 0)) for p in specs])
     floor = np.array([float(p.min_daily_impressions * days) for p in specs])[pool]
     cap = np.array([float(p.max_daily_impressions * days) for p in specs])[pool]
+    if incentive_floors:
+        owed = np.array([incentive_floors.get(int(c), 0) for c in members.creator_id], float)
+        floor = np.maximum(floor, owed)
+        cap = np.maximum(cap, floor)
     floor_total = np.bincount(pool, weights=floor, minlength=len(specs))
     fits = np.where(
         floor_total > 0, np.minimum(1.0, pool_budgets / np.maximum(floor_total, 1.0)), 1.0

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from guanghe import analytics, creators
 from guanghe.access import Principal
 from guanghe.api.deps import SessionDep
-from guanghe.web import growth, monetize
+from guanghe.web import growth, incentives, monetize
 from guanghe.web.charts import stage_chart, works_chart
 from guanghe.web.roles import CAPABILITIES
 from guanghe.web.signin import signed_in, to_login
@@ -51,6 +51,7 @@ def dashboard(
         context["me"] = creators.get_creator(session, principal, principal.subject_id)
         context |= growth.creator_context(request, session, principal)
         context |= monetize.creator_context(session, principal.subject_id)
+        context |= incentives.creator_context(session, principal)
         return templates.TemplateResponse(request, "creator.html", context)
     if principal.role == "operator":
         context |= _creator_table(session, principal, vertical or None, stage or None, None)
@@ -58,6 +59,7 @@ def dashboard(
         context["filters"] = {"vertical": vertical, "stage": stage}
         context |= growth.operator_context(request, principal)
         context |= monetize.operator_context(session)
+        context |= incentives.operator_context(request, session, principal)
     return templates.TemplateResponse(request, f"{principal.role}.html", context)
 
 

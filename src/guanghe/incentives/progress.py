@@ -1,0 +1,273 @@
+"""The cycle's incentive work for one date: enrol the eligible creators of each running
+window with their personal target, update progress from the event log, and pay completed
+windows once.
+
+What counts: plays, within the window up to the date, of the creator's works that the
+originality check has not judged duplicates; works published in the window in the programme's
+verticals (or the creator's own vertical when the programme names none), duplicates excluded.
+A creator's baseline is their plays over the :data:`BASELINE_DAYS` days before the window.
+A reward is one linked pair of ledger transfers (cash to the creator's earnings, impressions to
+their incentive-traffic account) out of the programme's budget accounts, idempotent on the key
+``incentive:<programme>:<creator>:<window start>``: settled once, never past the budget.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+import pyarrow as pa
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from guanghe.incentives.programmes import BASELINE_DAYS, Programme
+from guanghe.incentives.registry import StoredProgramme, budget_account
+from guanghe.incentives.targets import Candidates, eligible, personal_targets
+from guanghe.ledger import (
+    AccountKey,
+    TransferRequest,
+    TransferStatus,
+    open_accounts,
+    post_transfers,
+)
+from guanghe.store import IncentiveEnrolment, Work
+
+_OK = (TransferStatus.CREATED, TransferStatus.EXISTS)
+CASH_CODE = "incentive_cash"
+TRAFFIC_CODE = "incentive_traffic"
+
+
+@dataclass(frozen=True, slots=True)
+class WindowActivity:
+    """Per creator: plays before the window (baseline) and in it on works that count."""
+
+    baseline: Mapping[int, int]
+    plays: Mapping[int, int]
+
+
+@dataclass(slots=True)
+class ProgressReport:
+    """What one programme's day did, and the rewards it could not pay (with why)."""
+
+    enrolled: int = 0
+    updated: int = 0
+    completed: int = 0
+    paid: int = 0
+    unpaid: list[tuple[str, str]] = field(default_factory=list)  # (reward key, status)
+
+
+def baseline_window(window_starts_on: dt.date) -> tuple[dt.date, dt.date]:
+    """The days whose plays are the baseline of a window starting ``window_starts_on``."""
+    return (
+        window_starts_on - dt.timedelta(days=BASELINE_DAYS),
+        window_starts_on - dt.timedelta(days=1),
+    )
+
+
+def window_activity(
+    plays: pa.Table, window_starts_on: dt.date, day: dt.date, duplicates: Collection[int]
+) -> WindowActivity:
+    """Baseline and window plays per creator from ``plays`` (columns ``creator_id``,
+    ``work_id`` (nullable), ``date``, ``plays``: the event log's plays by creator, work and
+    day); plays of ``duplicates`` never count."""
+    creator = plays["creator_id"].to_numpy().astype(np.int64)
+    work = plays["work_id"].to_numpy(zero_copy_only=False)
+    work = np.nan_to_num(work.astype(np.float64), nan=0).astype(np.int64)
+    day_of = plays["date"].to_numpy(zero_copy_only=False).astype("datetime64[D]")
+    count = plays["plays"].to_numpy(zero_copy_only=False).astype(np.int64)
+    first, last = baseline_window(window_starts_on)
+    original = ~np.isin(work, np.fromiter(duplicates, np.int64, len(duplicates)))
+    before = (day_of >= np.datetime64(first)) & (day_of <= np.datetime64(last))
+    within = (day_of >= np.datetime64(window_starts_on)) & (day_of <= np.datetime64(day))
+    return WindowActivity(
+        baseline=_sum_by(creator[before & original], count[before & original]),
+        plays=_sum_by(
+            creator[within & original & (work > 0)], count[within & original & (work > 0)]
+        ),
+    )
+
+
+def original_works(
+    session: Session,
+    programme: Programme,
+    vertical_ids: Collection[int],
+    creators: Mapping[int, int],
+    window: tuple[dt.date, dt.date],
+    duplicates: Collection[int],
+) -> dict[int, int]:
+    """Works per creator published from ``window[0]`` to ``window[1]`` in the programme's
+    verticals (``vertical_ids``; none: the creator's own, ``creators`` maps creator to
+    vertical), duplicates left out."""
+    since = dt.datetime.combine(window[0], dt.time(), tzinfo=dt.UTC)
+    until = dt.datetime.combine(window[1] + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
+    rows = session.execute(
+        select(Work.id, Work.creator_id, Work.vertical_id).where(
+            Work.published_at >= since, Work.published_at < until
+        )
+    )
+    counted: dict[int, int] = {}
+    for work_id, creator_id, vertical_id in rows:
+        if creator_id not in creators or work_id in duplicates:
+            continue
+        if vertical_id in vertical_ids if vertical_ids else vertical_id == creators[creator_id]:
+            counted[creator_id] = counted.get(creator_id, 0) + 1
+    return counted
+
+
+def enrol_and_update(
+    session: Session,
+    stored: StoredProgramme,
+    candidates: Candidates,
+    vertical_ids: Collection[int],
+    activity: WindowActivity,
+    day: dt.date,
+    duplicates: Collection[int],
+) -> ProgressReport:
+    """Enrol ``stored``'s newly eligible creators in the window covering ``day`` and bring
+    every enrolment of that window up to date (completed when both rules are met)."""
+    programme, report = stored.programme, ProgressReport()
+    window = programme.window_of(day)
+    if window is None:
+        return report
+    rows = {
+        row.creator_id: row
+        for row in session.scalars(
+            select(IncentiveEnrolment).where(
+                IncentiveEnrolment.program_id == stored.id,
+                IncentiveEnrolment.window_starts_on == window[0],
+            )
+        )
+    }
+    joining = eligible(programme.eligibility, candidates, tuple(vertical_ids))
+    joining &= ~np.isin(candidates.creator_id, np.fromiter(rows, np.int64, len(rows)))
+    ids = candidates.creator_id[joining]
+    baseline = np.array([activity.baseline.get(int(c), 0) for c in ids], np.int64)
+    targets = personal_targets(
+        baseline, candidates.stage[joining], programme.rules.targets, programme.window_days
+    )
+    for i, creator_id in enumerate(ids.tolist()):
+        row = IncentiveEnrolment(
+            program_id=stored.id,
+            creator_id=creator_id,
+            window_starts_on=window[0],
+            window_ends_on=window[1],
+            vertical_id=int(candidates.vertical_id[joining][i]),
+            stage=str(candidates.stage[joining][i]),
+            baseline_plays=int(baseline[i]),
+            target_plays=int(targets[i]),
+            target_works=programme.rules.original_works,
+            enrolled_on=day,
+            progress_on=day,
+            plays=0,
+            original_works=0,
+        )
+        session.add(row)
+        rows[creator_id] = row
+    report.enrolled = len(ids)
+    works = original_works(
+        session,
+        programme,
+        vertical_ids,
+        {c: r.vertical_id for c, r in rows.items()},
+        (window[0], day),
+        duplicates,
+    )
+    for creator_id, row in rows.items():
+        row.plays, row.original_works = activity.plays.get(creator_id, 0), works.get(creator_id, 0)
+        row.progress_on = day
+        met = row.plays >= row.target_plays and row.original_works >= row.target_works
+        if met and (row.completed_on is None or day < row.completed_on):
+            row.completed_on = day
+            report.completed += 1
+        elif not met and row.paid_on is None:
+            row.completed_on = None
+    report.updated = len(rows)
+    session.flush()
+    return report
+
+
+def reward_key(programme: str, creator_id: int, window_starts_on: dt.date) -> str:
+    """The idempotency key of a creator's reward for one window of a programme."""
+    return f"incentive:{programme}:{creator_id}:{window_starts_on.isoformat()}"
+
+
+def settle_rewards(
+    session: Session, stored: StoredProgramme, *, day: dt.date, now: dt.datetime
+) -> ProgressReport:
+    """Pay every completed, unpaid enrolment of ``stored`` (each once, as one linked pair of
+    transfers); those the budget cannot pay stay unpaid and are reported with the status."""
+    report = ProgressReport()
+    rows = session.scalars(
+        select(IncentiveEnrolment)
+        .where(
+            IncentiveEnrolment.program_id == stored.id,
+            IncentiveEnrolment.completed_on.is_not(None),
+            IncentiveEnrolment.paid_on.is_(None),
+        )
+        .order_by(IncentiveEnrolment.completed_on, IncentiveEnrolment.creator_id)
+    ).all()
+    for row in rows:
+        status = pay_reward(session, stored, row, day=day, now=now)
+        if status.ok:
+            report.paid += 1
+        else:
+            key = reward_key(stored.programme.name, row.creator_id, row.window_starts_on)
+            report.unpaid.append((key, status.value))
+    return report
+
+
+def pay_reward(
+    session: Session,
+    stored: StoredProgramme,
+    row: IncentiveEnrolment,
+    *,
+    day: dt.date,
+    now: dt.datetime,
+) -> TransferStatus:
+    """Pay ``row``'s reward (cash and traffic together or neither) and mark it paid; the
+    status of the refusal otherwise (e.g. the budget is spent)."""
+    reward = stored.programme.reward
+    key = reward_key(stored.programme.name, row.creator_id, row.window_starts_on)
+    source = f"{stored.id}:{row.creator_id}:{row.window_starts_on.isoformat()}"
+    legs = [
+        (unit, amount, code, AccountKey("creator", row.creator_id, purpose, unit))
+        for unit, amount, code, purpose in (
+            ("CNY", reward.cash_fen, CASH_CODE, "earnings"),
+            ("IMPRESSION", reward.impressions, TRAFFIC_CODE, "incentive_traffic"),
+        )
+        if amount > 0
+    ]
+    keys = [budget_account(stored.id, unit) for unit, *_ in legs] + [leg[3] for leg in legs]
+    ids = open_accounts(session, keys, now=now)
+    requests = [
+        TransferRequest(
+            key=f"{key}:{unit}",
+            code=code,
+            debit_account_id=ids[budget_account(stored.id, unit)],
+            credit_account_id=ids[creator_key],
+            amount=amount,
+            source=("incentive_reward", source),
+            memo=f"{stored.programme.title}: window from {row.window_starts_on}",
+        )
+        for unit, amount, code, creator_key in legs
+    ]
+    results = post_transfers(session, requests, linked=True, business_day=day, now=now)
+    failed = next(
+        (r.status for r in results if r.status not in (*_OK, TransferStatus.LINKED_EVENT_FAILED)),
+        None,
+    )
+    if failed is not None:
+        return TransferStatus(failed)
+    row.reward_fen, row.reward_impressions, row.paid_on = reward.cash_fen, reward.impressions, day
+    session.flush()
+    return TransferStatus.CREATED
+
+
+def _sum_by(keys: np.ndarray, values: np.ndarray) -> dict[int, int]:
+    if keys.shape[0] == 0:
+        return {}
+    unique, inverse = np.unique(keys, return_inverse=True)
+    sums = np.bincount(inverse, weights=values.astype(np.float64))
+    return {int(k): int(v) for k, v in zip(unique.tolist(), sums.tolist(), strict=True)}

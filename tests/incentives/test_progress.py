@@ -1,0 +1,217 @@
+"""Enrolment, progress and rewards on SQLite and PostgreSQL: duplicates never count, a reward
+is paid once, the budget is never exceeded, traffic rewards become floors once."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from guanghe.errors import Conflict
+from guanghe.incentives import (
+    StoredProgramme,
+    WindowActivity,
+    budget_account,
+    budget_used,
+    claim_traffic_floors,
+    enrol_and_update,
+    pay_reward,
+    put_programme,
+    settle_rewards,
+    sync_programmes,
+    window_activity,
+)
+from guanghe.ledger import AccountKey, find_accounts
+from guanghe.originality import duplicate_work_ids
+from guanghe.runtime import Runtime
+from guanghe.store import IncentiveEnrolment, WorkOriginality, write_transaction
+from tests.conftest import NOW
+from tests.incentives.sample import DAY, WINDOW_START, plays_table, programme, seed_candidates
+from tests.seed import SeedPlatform
+
+BEFORE = WINDOW_START - dt.timedelta(days=3)
+
+
+def _stored(runtime: Runtime, **budget: int) -> StoredProgramme:
+    return runtime.write(lambda s: sync_programmes(s, [programme(**budget)], now=NOW))[0]
+
+
+def _mark_duplicate(runtime: Runtime, work_id: int, of: int, creator: int) -> None:
+    def mark(session: Session) -> None:
+        session.add(
+            WorkOriginality(
+                work_id=work_id,
+                verdict="duplicate",
+                original_work_id=of,
+                original_creator_id=creator,
+                decided_at=NOW,
+            )
+        )
+
+    runtime.write(mark)
+
+
+def _enrolment(runtime: Runtime, creator_id: int) -> IncentiveEnrolment:
+    with runtime.sessions() as session:
+        row = session.scalar(
+            select(IncentiveEnrolment).where(IncentiveEnrolment.creator_id == creator_id)
+        )
+        assert row is not None
+        session.expunge(row)
+        return row
+
+
+def _earnings(runtime: Runtime, creator_id: int) -> int:
+    key = AccountKey("creator", creator_id, "earnings", "CNY")
+    with runtime.sessions() as session:
+        found = find_accounts(session, [key])
+    return found[key].balance if key in found else 0
+
+
+def test_window_plays_leave_out_duplicates_and_days_outside() -> None:
+    plays = plays_table(
+        [
+            (1, 100, BEFORE, 560),  # baseline
+            (1, 100, WINDOW_START, 40),
+            (1, 106, DAY, 900),  # a duplicate: never counts
+            (1, None, DAY, 7),  # no work: not progress
+            (2, 101, DAY + dt.timedelta(days=1), 50),  # after the date
+        ]
+    )
+    activity = window_activity(plays, WINDOW_START, DAY, {106})
+    assert dict(activity.baseline) == {1: 560}
+    assert dict(activity.plays) == {1: 40}
+
+
+def test_a_duplicate_work_never_completes_an_incentive(
+    runtime: Runtime, seed_platform: SeedPlatform
+) -> None:
+    stored = _stored(runtime)
+    # Creator 1's only work in the window that is not a duplicate is 100; 106 copies 101.
+    _mark_duplicate(runtime, 106, of=101, creator=2)
+    _mark_duplicate(runtime, 112, of=101, creator=2)
+    _mark_duplicate(runtime, 118, of=101, creator=2)
+    plays = plays_table([(1, 100, DAY, 60), (1, 106, DAY, 5_000)])
+    with runtime.sessions() as session:
+        duplicates = duplicate_work_ids(session)
+    activity = window_activity(plays, WINDOW_START, DAY, duplicates)
+    report = runtime.write(
+        lambda s: enrol_and_update(s, stored, seed_candidates(), (), activity, DAY, duplicates)
+    )
+    assert report.enrolled == 6
+    row = _enrolment(runtime, 1)
+    assert (row.plays, row.target_plays, row.completed_on) == (60, 100, None)
+    assert row.original_works == 1  # work 100; 106, 112 and 118 are duplicates
+
+    # Counting the duplicate's plays (the broken variant) would have completed it.
+    broken = window_activity(plays, WINDOW_START, DAY, set())
+    runtime.write(
+        lambda s: enrol_and_update(s, stored, seed_candidates(), (), broken, DAY, duplicates)
+    )
+    assert _enrolment(runtime, 1).completed_on == DAY
+
+
+def test_a_completed_window_is_paid_once_cash_and_traffic_together(
+    runtime: Runtime, seed_platform: SeedPlatform
+) -> None:
+    stored = _stored(runtime)
+    activity = WindowActivity(baseline={1: 280}, plays={1: 500})
+    runtime.write(
+        lambda s: enrol_and_update(s, stored, seed_candidates(), (), activity, DAY, set())
+    )
+    row = _enrolment(runtime, 1)
+    assert row.baseline_plays == 280
+    assert row.target_plays == 210  # 280 / 2 * 1.5
+    assert row.completed_on == DAY
+    for _ in range(3):  # re-runs of the day pay nothing more
+        runtime.write(lambda s: settle_rewards(s, stored, day=DAY, now=NOW))
+    assert _earnings(runtime, 1) == 1_000
+    with runtime.sessions() as session:
+        funded, paid = budget_used(session, stored.id)
+    assert paid == {"CNY": 1_000, "IMPRESSION": 500}
+    assert funded == {"CNY": 100_000, "IMPRESSION": 50_000}
+    paid_row = _enrolment(runtime, 1)
+    assert (paid_row.paid_on, paid_row.reward_fen, paid_row.reward_impressions) == (DAY, 1_000, 500)
+
+
+def test_a_spent_budget_pays_nobody_more_and_says_why(
+    runtime: Runtime, seed_platform: SeedPlatform
+) -> None:
+    stored = _stored(runtime, cash=2_500, impressions=50_000)  # two rewards' worth of cash
+    activity = WindowActivity(baseline={}, plays=dict.fromkeys(range(1, 7), 5_000))
+    runtime.write(
+        lambda s: enrol_and_update(s, stored, seed_candidates(), (), activity, DAY, set())
+    )
+    report = runtime.write(lambda s: settle_rewards(s, stored, day=DAY, now=NOW))
+    assert report.paid == 2
+    assert {status for _, status in report.unpaid} == {"exceeds_credits"}
+    assert len(report.unpaid) == 4
+    with runtime.sessions() as session:
+        _, paid = budget_used(session, stored.id)
+    assert paid == {"CNY": 2_000, "IMPRESSION": 1_000}  # no traffic paid without the cash
+    # Lowering the budget under what was paid is refused; raising it pays the rest.
+    lowered = programme(cash=1_000)
+    with pytest.raises(Conflict):
+        runtime.write(lambda s: put_programme(s, lowered, actor="op", now=NOW))
+    runtime.write(lambda s: put_programme(s, programme(cash=10_000), actor="op", now=NOW))
+    assert runtime.write(lambda s: settle_rewards(s, stored, day=DAY, now=NOW)).paid == 4
+
+
+def test_traffic_rewards_are_claimed_once_by_the_next_period(
+    runtime: Runtime, seed_platform: SeedPlatform
+) -> None:
+    stored = _stored(runtime)
+    activity = WindowActivity(baseline={}, plays={2: 5_000, 3: 5_000})
+    runtime.write(
+        lambda s: enrol_and_update(s, stored, seed_candidates(), (), activity, DAY, set())
+    )
+    runtime.write(lambda s: settle_rewards(s, stored, day=DAY, now=NOW))
+    assert runtime.write(lambda s: claim_traffic_floors(s, DAY)) == {}  # paid that day: later
+    following = DAY + dt.timedelta(days=1)
+    assert runtime.write(lambda s: claim_traffic_floors(s, following)) == {2: 500, 3: 500}
+    assert runtime.write(lambda s: claim_traffic_floors(s, following)) == {2: 500, 3: 500}
+    later = DAY + dt.timedelta(days=8)
+    assert runtime.write(lambda s: claim_traffic_floors(s, later)) == {}
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_concurrent_settlement_never_overspends_the_budget(
+    runtime: Runtime, seed_platform: SeedPlatform
+) -> None:
+    """Six creators completed, cash for three: 12 threads pay them (each twice) at once."""
+    stored = _stored(runtime, cash=3_000, impressions=50_000)
+    activity = WindowActivity(baseline={}, plays=dict.fromkeys(range(1, 7), 5_000))
+    runtime.write(
+        lambda s: enrol_and_update(s, stored, seed_candidates(), (), activity, DAY, set())
+    )
+    barrier, statuses, lock = threading.Barrier(12), [], threading.Lock()
+
+    def pay(creator_id: int) -> None:
+        def work(session: Session) -> str:
+            row = session.scalar(
+                select(IncentiveEnrolment).where(IncentiveEnrolment.creator_id == creator_id)
+            )
+            assert row is not None
+            return pay_reward(session, stored, row, day=DAY, now=NOW).value
+
+        barrier.wait()
+        status = write_transaction(runtime.engine, work)
+        with lock:
+            statuses.append((creator_id, status))
+
+    threads = [threading.Thread(target=pay, args=(1 + i % 6,)) for i in range(12)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    paid_creators = {c for c, s in statuses if s == "created"}
+    assert len(paid_creators) == 3
+    with runtime.sessions() as session:
+        account = find_accounts(session, [budget_account(stored.id, "CNY")])
+        _, paid = budget_used(session, stored.id)
+    assert account[budget_account(stored.id, "CNY")].balance == 0
+    assert paid["CNY"] == 3_000
+    assert sum(_earnings(runtime, c) for c in range(1, 7)) == 3_000
