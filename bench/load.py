@@ -63,8 +63,16 @@ def main(argv: list[str]) -> int:
         }
         port = _free_port()
         server = subprocess.Popen(
-            [sys.executable, "-m", "guanghe", "serve", "--port", str(port)]
-            + ["--workers", str(args.workers)],
+            [
+                sys.executable,
+                "-m",
+                "guanghe",
+                "serve",
+                "--port",
+                str(port),
+                "--workers",
+                str(args.workers),
+            ],  # fmt: skip
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=(data_dir / "server.log").open("w"),
