@@ -72,7 +72,7 @@ def main(argv: list[str]) -> int:
                 str(port),
                 "--workers",
                 str(args.workers),
-            ],  # fmt: skip
+            ],
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=(data_dir / "server.log").open("w"),
