@@ -40,6 +40,7 @@ from guanghe.api.routers import (
     traffic,
     works,
 )
+from guanghe.monetize.slots import CampaignCache
 from guanghe.originality import DecodeSlots
 from guanghe.runtime import Runtime
 
@@ -63,6 +64,10 @@ def create_app(runtime: Runtime) -> FastAPI:
         dependencies=[Depends(refuse_foreign_writes)],
     )
     app.state.runtime = runtime
+    # The app's long-lived state, made here once (nothing connects before the first request).
+    app.state.principal_cache = {}
+    app.state.boost_service = traffic.make_boost_service(runtime)
+    app.state.campaign_cache = CampaignCache()
     app.state.metrics = ServerMetrics(CollectorRegistry())
     app.state.metrics.registry.register(PlatformCollector(runtime))
     app.add_middleware(BodyLimit)  # inside the observer: a 413 has a request id and a metric

@@ -125,9 +125,7 @@ def forget_principal(request: Request, user_id: int) -> None:
 
 
 def _principal_cache(request: Request) -> dict[str, tuple[float, Principal]]:
-    cache: dict[str, tuple[float, Principal]] = request.app.state.__dict__.setdefault(
-        "principal_cache", {}
-    )
+    cache: dict[str, tuple[float, Principal]] = request.app.state.principal_cache
     return cache
 
 

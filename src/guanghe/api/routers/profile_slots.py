@@ -69,10 +69,9 @@ class ProfileSlotOut(BaseModel):
 
 
 def campaign_cache(request: Request) -> monetize.slots.CampaignCache:
-    """The app's cache of servable campaigns (one per app and process)."""
-    cache = getattr(request.app.state, "campaign_cache", None)
-    if cache is None:
-        cache = request.app.state.campaign_cache = monetize.slots.CampaignCache()
+    """The app's cache of servable campaigns (one per app and process, made when the app is
+    assembled)."""
+    cache = request.app.state.campaign_cache
     assert isinstance(cache, monetize.slots.CampaignCache)
     return cache
 

@@ -40,21 +40,23 @@ RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 BigId = Annotated[int, Strict(), Field(ge=1, le=2**63 - 1)]
 
 
+def make_boost_service(runtime: Runtime) -> BoostService:
+    """The boost service of an app (one per app and process: its counters are the in-process
+    quotas when no Redis is configured); made when the app is assembled."""
+    return BoostService(
+        runtime.settings.snapshots_dir,
+        runtime.sessions,
+        counters_for(
+            runtime.settings.redis_url,
+            timeout_seconds=runtime.settings.redis_timeout_ms / 1000,
+        ),
+        excluded_works=duplicate_work_ids,
+    )
+
+
 async def boost_service(request: Request) -> BoostService:
-    """The app's boost service (one per app: its counters are the in-process quotas)."""
-    service = getattr(request.app.state, "boost_service", None)
-    if service is None:
-        runtime = get_runtime(request)
-        service = BoostService(
-            runtime.settings.snapshots_dir,
-            runtime.sessions,
-            counters_for(
-                runtime.settings.redis_url,
-                timeout_seconds=runtime.settings.redis_timeout_ms / 1000,
-            ),
-            excluded_works=duplicate_work_ids,
-        )
-        request.app.state.boost_service = service
+    """The app's boost service (see :func:`make_boost_service`)."""
+    service = request.app.state.boost_service
     assert isinstance(service, BoostService)
     return service
 
