@@ -32,6 +32,7 @@ from guanghe.ledger import (
     open_accounts,
     post_transfers,
 )
+from guanghe.ledger.settlement import earnings
 from guanghe.store import IncentiveEnrolment, Work
 
 _OK = (TransferStatus.CREATED, TransferStatus.EXISTS)
@@ -232,10 +233,15 @@ def pay_reward(
     key = reward_key(stored.programme.name, row.creator_id, row.window_starts_on)
     source = f"{stored.id}:{row.creator_id}:{row.window_starts_on.isoformat()}"
     legs = [
-        (unit, amount, code, AccountKey("creator", row.creator_id, purpose, unit))
-        for unit, amount, code, purpose in (
-            ("CNY", reward.cash_fen, CASH_CODE, "earnings"),
-            ("IMPRESSION", reward.impressions, TRAFFIC_CODE, "incentive_traffic"),
+        (unit, amount, code, account)
+        for unit, amount, code, account in (
+            ("CNY", reward.cash_fen, CASH_CODE, earnings("creator", row.creator_id)),
+            (
+                "IMPRESSION",
+                reward.impressions,
+                TRAFFIC_CODE,
+                AccountKey("creator", row.creator_id, "incentive_traffic", "IMPRESSION"),
+            ),
         )
         if amount > 0
     ]
