@@ -7,7 +7,17 @@ import sys
 import typer
 
 from guanghe import errors
-from guanghe.cli import access, events, ledger, originality, platform, report, sim, traffic
+from guanghe.cli import (
+    access,
+    events,
+    ledger,
+    notify,
+    originality,
+    platform,
+    report,
+    sim,
+    traffic,
+)
 
 EXIT_CODES: dict[type[errors.GuangheError], int] = {
     errors.InvalidInput: 2,
@@ -33,6 +43,7 @@ app.add_typer(access.app, name="token")
 app.add_typer(ledger.app, name="ledger")
 app.add_typer(traffic.app, name="traffic")
 app.add_typer(originality.app, name="originality")
+app.add_typer(notify.app, name="notify")
 
 
 def exit_code(exc: errors.GuangheError) -> int:

@@ -38,6 +38,13 @@ from guanghe.store.monetize_tables import (
     Product,
     ProductPlacement,
 )
+from guanghe.store.notification_tables import (
+    NOTICE_KINDS,
+    OUTBOUND_CHANNELS,
+    Notice,
+    NoticeDelivery,
+    NotificationSettings,
+)
 from guanghe.store.originality_tables import (
     OriginalityCase,
     OriginalityDecision,
@@ -48,6 +55,8 @@ from guanghe.store.originality_tables import (
 from guanghe.store.traffic_tables import BoostDelivery, TrafficBudget
 
 __all__ = [
+    "NOTICE_KINDS",
+    "OUTBOUND_CHANNELS",
     "OWNER_KINDS",
     "TRANSFER_KINDS",
     "UNITS",
@@ -66,6 +75,9 @@ __all__ = [
     "LedgerTransfer",
     "Merchant",
     "MonetizationConsent",
+    "Notice",
+    "NoticeDelivery",
+    "NotificationSettings",
     "OriginalityCase",
     "OriginalityDecision",
     "Product",
