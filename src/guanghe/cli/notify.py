@@ -42,13 +42,13 @@ def run(
     with open_runtime() as runtime:
         setup = worker_setup(runtime.settings, runtime.engine, utc_now)
         mode = "in process" if setup.broker_url is None else "through the broker"
-        typer.echo(f"delivering notices {mode}", err=True)
 
         async def main() -> None:
             stop = asyncio.Event()
             loop = asyncio.get_running_loop()
             for signum in (signal.SIGINT, signal.SIGTERM):
                 loop.add_signal_handler(signum, stop.set)
+            typer.echo(f"delivering notices {mode}", err=True)
             await run_delivery(setup, stop, relay=relay, consume=consume)
 
         asyncio.run(main())
