@@ -38,6 +38,17 @@ class Settings(BaseSettings):
         Where ``--engine spark`` runs: ``local[*]`` (default, in this process's JVM) or a
         cluster's master URL such as ``spark://host:7077``. On a cluster, ``data_dir`` must be
         a path the driver and every executor read.
+    broker_url
+        RabbitMQ (``amqp://guest:guest@127.0.0.1:5672/``): the notification relay publishes
+        deliveries there and ``guanghe notify run`` workers consume them; unset, delivery runs
+        in process.
+    smtp_host, smtp_port, smtp_sender, smtp_username, smtp_password, smtp_starttls
+        The SMTP server notification e-mails go through, and their ``From`` address.
+    notify_max_attempts, notify_backoff_s, notify_lease_s
+        Attempts before a delivery is a dead letter; the first retry's wait (doubling each
+        time); how long a worker holds a claimed delivery before another may take it.
+    notify_in_serve
+        Whether ``guanghe serve`` runs a delivery worker in its process.
     """
 
     model_config = SettingsConfigDict(env_prefix="GUANGHE_", extra="ignore")
@@ -50,8 +61,19 @@ class Settings(BaseSettings):
     rate_limit: str = "500/second;20000/minute"
     anonymous_rate_limit: str = "20/second;300/minute"
     spark_master: str = Field(default="local[*]", min_length=1)
+    broker_url: str | None = None
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_sender: str = "notices@guanghe.localhost"
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = False
+    notify_max_attempts: int = Field(default=8, ge=1, le=100)
+    notify_backoff_s: float = Field(default=2.0, gt=0, le=3600)
+    notify_lease_s: float = Field(default=60.0, gt=0, le=86_400)
+    notify_in_serve: bool = True
 
-    @field_validator("redis_url")
+    @field_validator("redis_url", "broker_url", "smtp_host")
     @classmethod
     def _blank_redis_is_none(cls, value: str | None) -> str | None:
         return value or None

@@ -60,6 +60,14 @@ def test_claim_upheld_makes_the_work_a_duplicate_and_keeps_every_decision(
     assert attribution["decisions"][1]["note"] == "raw footage provided"
     with runtime.sessions() as session:
         assert theirs in originality.duplicate_work_ids(session)
+    # both creators are told, in the decision's transaction
+    for creator in (1, 2):
+        inbox = client.get(
+            f"/v1/creators/{creator}/inbox", headers=auth(token_for("creator", creator))
+        ).json()["items"]
+        assert [(n["kind"], n["data"]["case_id"], n["data"]["status"]) for n in inbox] == [
+            ("originality_decision", case["id"], "upheld")
+        ]
 
     # the copier disputes; the operator agrees it is original after all
     dispute = client.post(

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from guanghe.api import create_app
@@ -28,6 +29,7 @@ from guanghe.ledger import (
 )
 from guanghe.pipelines.settlement_step import settle_day
 from guanghe.runtime import Runtime
+from guanghe.store import Notice
 from tests.pipelines.conftest import day
 
 NOW = dt.datetime(2026, 12, 1, tzinfo=dt.UTC)
@@ -119,6 +121,14 @@ def test_payout_pays_each_account_once(settled: Runtime) -> None:
         assert earnings[("creator", 3)] == 0
         assert earnings[("institution", 2)] == 40  # under the minimum: stays
         assert reconcile(session) == []
+        # each creator paid is told once, however often the payout runs
+        notices = session.execute(
+            sa.select(Notice.creator_id, Notice.kind, Notice.data).order_by(Notice.creator_id)
+        ).all()
+    assert [(c, k, d["amount_fen"]) for c, k, d in notices] == [
+        (1, "payout", 400),
+        (3, "payout", 860),
+    ]
 
 
 def test_cli_statement_and_payout(

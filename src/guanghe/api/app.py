@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import datetime as dt
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -31,6 +33,7 @@ from guanghe.api.routers import (
     incentives,
     ledger,
     monetize,
+    notifications,
     originality,
     products,
     profile_slots,
@@ -52,7 +55,8 @@ def create_app(runtime: Runtime) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        yield
+        async with notice_delivery(runtime):
+            yield
         await limits.close()
 
     app = FastAPI(
@@ -93,6 +97,7 @@ def create_app(runtime: Runtime) -> FastAPI:
         diagnosis.router,
         tasks.router,
         tokens.router,
+        notifications.router,
     ):
         app.include_router(router)
     # Imported here: the dashboard uses this package's dependencies, so a top-level import
@@ -104,6 +109,25 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
+
+
+@asynccontextmanager
+async def notice_delivery(runtime: Runtime) -> AsyncIterator[None]:
+    """A notification delivery worker beside the app while it serves (unless
+    ``GUANGHE_NOTIFY_IN_SERVE`` is off), stopped and awaited on shutdown."""
+    if not runtime.settings.notify_in_serve:
+        yield
+        return
+    from guanghe.notifications import run_delivery, worker_setup
+
+    setup = worker_setup(runtime.settings, runtime.engine, lambda: dt.datetime.now(dt.UTC))
+    stop = asyncio.Event()
+    worker = asyncio.create_task(run_delivery(setup, stop))
+    try:
+        yield
+    finally:
+        stop.set()
+        await worker
 
 
 def _openapi(app: FastAPI) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from guanghe.cli import (
     access,
     events,
     ledger,
+    notify,
     originality,
     platform,
     report,
@@ -44,6 +45,7 @@ app.add_typer(ledger.app, name="ledger")
 app.add_typer(traffic.app, name="traffic")
 app.add_typer(originality.app, name="originality")
 app.add_typer(tasks.app, name="tasks")
+app.add_typer(notify.app, name="notify")
 
 
 def exit_code(exc: errors.GuangheError) -> int:

@@ -10,6 +10,7 @@ import pyarrow as pa
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
+from guanghe.notifications import NoticeDraft, notify_many
 from guanghe.store import Creator, CreatorTierHistory
 
 
@@ -21,12 +22,16 @@ class AssessmentWrite:
     tiers_changed: int
 
 
-def record_assessment(session: Session, date: dt.date, assessment: pa.Table) -> AssessmentWrite:
+def record_assessment(
+    session: Session, date: dt.date, assessment: pa.Table, *, now: dt.datetime
+) -> AssessmentWrite:
     """Set ``creators.stage`` and keep tier history for the assessment of ``date``.
 
     A history row (``since = date``) is written when the tier differs from the creator's tier
     before ``date``; re-running a date replaces that date's row, or removes it when the tier
     turns out unchanged, so the result depends only on the date and the history before it.
+    A creator whose tier changed gets a ``tier_change`` notice (once per date), written at
+    ``now`` in this transaction.
     """
     ids = assessment["creator_id"].to_pylist()
     stages = assessment["stage"].to_pylist()
@@ -60,7 +65,41 @@ def record_assessment(session: Session, date: dt.date, assessment: pa.Table) -> 
     ]
     if rows:
         session.execute(insert(CreatorTierHistory), rows)
+    _notify_tier_changes(session, date, rows, before, now=now)
     return AssessmentWrite(stages_changed=len(stage_updates), tiers_changed=len(rows))
+
+
+def _notify_tier_changes(
+    session: Session,
+    date: dt.date,
+    rows: list[dict[str, object]],
+    before: dict[int, str],
+    *,
+    now: dt.datetime,
+) -> None:
+    """Tell each creator whose tier changed (not a first assessment), once per day."""
+    notify_many(
+        session,
+        [
+            NoticeDraft(
+                int(str(row["creator_id"])),
+                "tier_change",
+                f"Your growth tier is now {row['tier']}",
+                f"From {date.isoformat()} your tier is {row['tier']} "
+                f"(it was {before[int(str(row['creator_id']))]}); see your growth page for the "
+                "rights it unlocks.",
+                dedupe_key=f"tier:{date.isoformat()}",
+                data={
+                    "day": date.isoformat(),
+                    "tier": row["tier"],
+                    "previous_tier": before[int(str(row["creator_id"]))],
+                },
+            )
+            for row in rows
+            if int(str(row["creator_id"])) in before
+        ],
+        now=now,
+    )
 
 
 def _tiers_before(session: Session, date: dt.date) -> dict[int, str]:

@@ -21,6 +21,7 @@ from guanghe.ledger.accounts import (
 )
 from guanghe.ledger.history import TransferView, account_transfers_for_days
 from guanghe.ledger.transfers import TransferRequest, TransferStatus, post_transfers
+from guanghe.notifications import NoticeDraft, notify_many
 from guanghe.store import LedgerAccount, LedgerTransfer, write_transaction
 
 PAYOUTS = AccountKey("platform", 0, "payouts", "CNY")
@@ -155,6 +156,7 @@ def _pay_out(
         )
         for t in done.values()
     ]
+    done_keys = {t.key for t in done.values()}
     refused = []
     for start in range(0, len(requests), PAYOUTS_PER_CHUNK):
         if progress is not None:
@@ -191,9 +193,37 @@ def _pay_out(
                 )
     if progress is not None:
         progress(len(requests), len(requests))
+    _notify_paid(session, day, [p for p in payouts if p.key not in done_keys], now=now)
     return PayoutBatch(
         tuple(sorted(payouts, key=lambda p: p.account_id)),
         tuple(sorted(refused, key=lambda p: p.account_id)),
+    )
+
+
+def _notify_paid(
+    session: Session, day: dt.date, payouts: list[Payout], *, now: dt.datetime
+) -> None:
+    """Tell each creator paid now, in the payout's transaction (institutions have no inbox)."""
+    notify_many(
+        session,
+        [
+            NoticeDraft(
+                p.owner_id,
+                "payout",
+                f"Payout of {p.amount_fen / 100:.2f} CNY for {day.isoformat()}",
+                f"{p.amount_fen / 100:.2f} CNY of your earnings were paid out "
+                f"(transfer {p.transfer_id}).",
+                dedupe_key=p.key,
+                data={
+                    "amount_fen": p.amount_fen,
+                    "day": day.isoformat(),
+                    "transfer_id": p.transfer_id,
+                },
+            )
+            for p in payouts
+            if p.owner_kind == "creator"
+        ],
+        now=now,
     )
 
 

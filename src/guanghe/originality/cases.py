@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from guanghe.access import Principal
 from guanghe.errors import Conflict, Forbidden, InvalidInput, NotFound
+from guanghe.notifications import NoticeDraft, notify_many
 from guanghe.store import OriginalityCase, OriginalityDecision, Work, WorkOriginality
 
 Resolution = Literal["uphold", "reject"]
@@ -248,7 +249,39 @@ def resolve_case(
     case.status = "upheld" if upheld else "rejected"
     case.closed_at = now
     session.flush()
+    _notify_decision(session, case, note, now=now)
     return _case_view(session, case)
+
+
+def _notify_decision(
+    session: Session, case: OriginalityCase, note: str, *, now: dt.datetime
+) -> None:
+    """Tell the work's creator, and the creator who filed the case, how it was decided (in
+    the decision's transaction)."""
+    verdict = session.get(WorkOriginality, case.work_id)
+    owner = _work_creator(session, case.work_id)
+    subject = f"Originality {case.kind} on work {case.work_id}: {case.status}"
+    notify_many(
+        session,
+        [
+            NoticeDraft(
+                creator_id,
+                "originality_decision",
+                subject,
+                note,
+                dedupe_key=f"originality-case:{case.id}",
+                data={
+                    "case_id": case.id,
+                    "kind": case.kind,
+                    "work_id": case.work_id,
+                    "status": case.status,
+                    "verdict": verdict.verdict if verdict else None,
+                },
+            )
+            for creator_id in sorted({owner, case.filed_by_creator_id or owner})
+        ],
+        now=now,
+    )
 
 
 def _set_attribution(

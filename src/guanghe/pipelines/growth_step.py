@@ -19,7 +19,7 @@ def run(ctx: CycleContext) -> StepReport:
     rules = load_rules(rules_path(ctx.runtime.settings.data_dir))
     assessment = assess_creators(read_snapshot(ctx.snapshots, FEATURES, ctx.date), rules)
     write_snapshot(ctx.snapshots, SNAPSHOT, ctx.date, assessment)
-    written = ctx.runtime.write(lambda s: record_assessment(s, ctx.date, assessment))
+    written = ctx.runtime.write(lambda s: record_assessment(s, ctx.date, assessment, now=ctx.now))
     in_pool = assessment["in_pool"].to_numpy(zero_copy_only=False).astype(bool)
     return StepReport(
         "growth",

@@ -39,6 +39,13 @@ from guanghe.store.monetize_tables import (
     Product,
     ProductPlacement,
 )
+from guanghe.store.notification_tables import (
+    NOTICE_KINDS,
+    OUTBOUND_CHANNELS,
+    Notice,
+    NoticeDelivery,
+    NotificationSettings,
+)
 from guanghe.store.originality_tables import (
     OriginalityCase,
     OriginalityDecision,
@@ -50,6 +57,8 @@ from guanghe.store.task_tables import Task, TaskClaim, TaskOffer
 from guanghe.store.traffic_tables import BoostDelivery, TrafficBudget
 
 __all__ = [
+    "NOTICE_KINDS",
+    "OUTBOUND_CHANNELS",
     "OWNER_KINDS",
     "TRANSFER_KINDS",
     "UNITS",
@@ -70,6 +79,9 @@ __all__ = [
     "LedgerTransfer",
     "Merchant",
     "MonetizationConsent",
+    "Notice",
+    "NoticeDelivery",
+    "NotificationSettings",
     "OriginalityCase",
     "OriginalityDecision",
     "Product",
