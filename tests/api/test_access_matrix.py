@@ -2,7 +2,8 @@
 another tenant's object, no such object), with the expected status in every cell.
 
 The platform has two tenants of each kind: creators 1 and 3 (of institutions 1 and 2),
-advertisers A and B with a campaign each, merchants A and B with a product each. The tokens
+advertisers A and B with a campaign and a task each (each task with a checked submission of
+another creator's), merchants A and B with a product each. The tokens
 are the operator's, the ranker's and tenant A's (creator 1, institution 1, advertiser A,
 merchant A); "own" addresses tenant A's object, "other" tenant B's, "missing" an id nothing
 has. A route that addresses no object has one column, "none".
@@ -33,11 +34,14 @@ import pytest
 from fastapi.routing import iter_route_contexts
 from fastapi.testclient import TestClient
 
+from guanghe.access import Principal
 from guanghe.api import create_app
 from guanghe.api.deps import SESSION_COOKIE
 from guanghe.monetize import deposit, register_party
 from guanghe.pipelines import run_cycle
 from guanghe.runtime import Runtime
+from guanghe.tasks import TaskSpec, accept_task, check_submissions, create_task, submit_work
+from tests.api.test_incentives import BODY as PROGRAMME
 from tests.api.test_input_edges import CAMPAIGN, PRODUCT
 from tests.originality.pictures import encode, picture
 from tests.pipelines.sample import AS_OF, log_sample_events
@@ -130,6 +134,19 @@ def _adjustment(ids: dict[str, int], n: int) -> dict[str, Any]:
         "credit_account_id": ids["other_account"],
         "amount": 1,
         "reason": "matrix check",
+    }
+
+
+def _task(ids: dict[str, int], n: int) -> dict[str, Any]:
+    now = dt.datetime.now(dt.UTC)
+    return {
+        "kind": "promotion",
+        "title": f"task {n}",
+        "starts_at": now.isoformat(),
+        "ends_at": (now + dt.timedelta(days=7)).isoformat(),
+        "reward_fen": 100,
+        "slots": 1,
+        "sponsor": {"kind": "advertiser", "id": ids["advertiser"]},
     }
 
 
@@ -319,6 +336,58 @@ MATRIX: list[Row] = [
         other="200 403 403 403 403 403",
         missing="404 403 403 403 403 403",
     ),
+    row("POST", "/v1/tasks", json=_task, **party("advertiser", ok=201)),
+    row("GET", "/v1/tasks", none="200 200 200 200 403 403"),
+    # Open tasks are every creator's to see; a sponsor sees its own.
+    row(
+        "GET",
+        "/v1/tasks/{task}",
+        own="200 200 200 200 403 403",
+        other="200 200 200 403 403 403",
+        missing="404 404 404 404 403 403",
+    ),
+    row("GET", "/v1/creators/{creator}/tasks", **CREATOR_PRIVATE),
+    # The operator takes the creator's slot (201); the creator's own try then holds one (409).
+    row(
+        "POST",
+        "/v1/tasks/{task}/accept",
+        json=lambda ids, n: {"creator_id": ids["creator"]},
+        own="201 409 403 403 403 403",
+        other="201 403 403 403 403 403",
+        missing="404 403 403 403 403 403",
+    ),
+    # For the slot the row above took: the operator submits (201), the creator then cannot.
+    row(
+        "POST",
+        "/v1/tasks/{task}/submissions",
+        json=lambda ids, n: {"creator_id": ids["creator"], "work_id": ids["work"]},
+        own="201 409 403 403 403 403",
+        other="201 403 403 403 403 403",
+        missing="404 403 403 403 403 403",
+    ),
+    row(
+        "GET",
+        "/v1/tasks/{task}/submissions",
+        own="200 200 403 200 403 403",
+        other="200 200 403 403 403 403",
+        missing="404 404 403 404 403 403",
+    ),
+    row(
+        "POST",
+        "/v1/tasks/{task}/submissions/{submission}/review",
+        json=lambda ids, n: {"decision": "approve"},
+        own=OPERATOR_ONLY,
+        other=OPERATOR_ONLY,
+        missing="404 403 403 403 403 403",
+    ),
+    row("GET", "/v1/incentives/programs", none=ALL_OK),
+    row(
+        "PUT",
+        "/v1/incentives/programs/matrix",
+        json=lambda ids, n: PROGRAMME | {"title": f"programme {n}"},
+        none=OPERATOR_ONLY,
+    ),
+    row("GET", "/v1/creators/{creator}/incentives", **CREATOR_OBJECT),
     # The dashboard: a browser without a session is sent to the sign-in form.
     row("GET", "/", anonymous=303, none="303 303 303 303 303 303"),
     row("GET", "/login", anonymous=200, none=ALL_OK),
@@ -424,11 +493,14 @@ def _seed(runtime: Runtime, client: TestClient, token_for: Callable[..., str]) -
         filed = client.post("/v1/originality/claims", json=claim, headers=creator3)
         assert filed.status_code == 201, filed.text
         cases.append(filed.json()["id"])
+    tasks, submissions = _seed_tasks(runtime, (adv_a, adv_b))
+    programme = client.put("/v1/incentives/programs/matrix", json=PROGRAMME, headers=operator)
+    assert programme.status_code == 200, programme.text
     token_for("ranker")  # a spare token, the newest yet, for the revocation row to revoke
     listed = client.get("/v1/tokens", params={"limit": 1000}, headers=operator).json()
     spare = max(t["id"] for t in listed["items"])
     accounts = client.get("/v1/ledger/accounts", headers=operator).json()
-    prepaid = {a["owner_id"]: a["id"] for a in accounts if a["owner_kind"] == "advertiser"}
+    prepaid = {a["owner_id"]: a["id"] for a in accounts if a["purpose"] == "prepaid"}
     ids = {
         "own": {
             "creator": 1,
@@ -442,6 +514,8 @@ def _seed(runtime: Runtime, client: TestClient, token_for: Callable[..., str]) -
             "case": cases[0],
             "web_case": cases[1],
             "token": spare,
+            "task": tasks[0],
+            "submission": submissions[0],
         },
         "other": {
             "creator": 3,
@@ -455,6 +529,8 @@ def _seed(runtime: Runtime, client: TestClient, token_for: Callable[..., str]) -
             "case": cases[0],
             "web_case": cases[1],
             "token": spare,
+            "task": tasks[1],
+            "submission": submissions[1],
         },
     }
     ids["missing"] = dict.fromkeys(ids["own"], MISSING) | {"other_account": prepaid[adv_a]}
@@ -468,6 +544,44 @@ def _seed(runtime: Runtime, client: TestClient, token_for: Callable[..., str]) -
         "ranker": token_for("ranker"),
     }
     return World(ids, tokens)
+
+
+def _seed_tasks(runtime: Runtime, advertisers: tuple[int, int]) -> tuple[list[int], list[int]]:
+    """A task of each advertiser, posted by the operator two days ago (its priority window is
+    over), each with a checked submission: creator 2's work 101 and creator 4's work 103."""
+    now = dt.datetime.now(dt.UTC)
+    operator = Principal(user_id=0, role="operator", subject_id=None)
+    spec = TaskSpec(
+        kind="shooting",
+        title="Matrix",
+        starts_at=now - dt.timedelta(days=60),  # the seed's works are from late November
+        ends_at=now + dt.timedelta(days=5),
+        slots=5,
+        reward_fen=500,
+    )
+
+    def post(session: Any) -> tuple[list[int], list[int]]:
+        tasks, submissions = [], []
+        for advertiser, creator, work in zip(advertisers, (2, 4), (101, 103), strict=True):
+            sponsor = ("advertiser", advertiser)
+            task = create_task(
+                session, operator, spec, sponsor=sponsor, now=now - dt.timedelta(days=2)
+            )
+            accept_task(session, operator, task.id, creator, holds_priority=lambda _: True, now=now)
+            claim = submit_work(session, operator, task.id, creator, work, now=now)
+            tasks.append(task.id)
+            submissions.append(claim.id)
+        checked = check_submissions(
+            session,
+            duplicates=frozenset(),
+            plays=lambda w: dict.fromkeys(w, 1),
+            today=now.date(),
+            now=now,
+        )
+        assert checked["checked"] == 2, checked
+        return tasks, submissions
+
+    return runtime.write(post)
 
 
 @pytest.fixture
@@ -513,9 +627,12 @@ def _matrix_key(entry: Row) -> tuple[str, str]:
         "account",
         "case",
         "token",
+        "task",
+        "submission",
     ):
         path = path.replace("{" + name + "}", "{" + name + "_id}")
     path = path.replace("{web_case}", "{case_id}").replace("/2026-11", "/{month}")
+    path = path.replace("/programs/matrix", "/programs/{name}")
     for kind in ("profile_ads",):
         path = path.replace("/" + kind, "/{kind}")
     return entry.method, path

@@ -91,7 +91,7 @@ def test_advertisers_see_only_their_tasks(client: TestClient, parties: Parties) 
     refused = client.post("/v1/tasks", json=impressions, headers=parties.headers("advertiser"))
     assert refused.status_code == 422
     assert (
-        client.get(f"/v1/tasks/{task_id}", headers=parties.headers("merchant")).status_code == 404
+        client.get(f"/v1/tasks/{task_id}", headers=parties.headers("merchant")).status_code == 403
     )
     assert client.get("/v1/tasks/0", headers=parties.headers("operator")).status_code == 422
     assert client.get("/v1/tasks/999", headers=parties.headers("operator")).status_code == 404
@@ -130,7 +130,7 @@ def test_accept_submit_review(client: TestClient, parties: Parties, runtime: Run
     submission = submitted.json()["id"]
     assert client.get(sub_url, headers=parties.headers("creator2")).json()["items"] == []
     assert len(client.get(sub_url, headers=parties.headers("creator1")).json()["items"]) == 1
-    assert client.get(sub_url, headers=parties.headers("advertiser")).status_code == 404
+    assert client.get(sub_url, headers=parties.headers("advertiser")).status_code == 403
 
     review_url = f"{sub_url}/{submission}/review"
     approve = {"decision": "approve", "reason": ""}

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from guanghe.access import Principal
 from guanghe.errors import Forbidden, InvalidInput, NotFound
+from guanghe.monetize.parties import require_party
 from guanghe.pagination import Page, after_id, check_limit, page_of
 from guanghe.store import Task, TaskClaim
 from guanghe.store.task_tables import HOLDING_STATUSES, SPONSOR_KINDS, TASK_KINDS
@@ -168,8 +169,11 @@ def create_task(
     now: dt.datetime,
 ) -> TaskView:
     """Post ``spec`` and reserve ``slots x reward`` from the sponsor's budget, in the caller's
-    transaction: with too little budget, :class:`Conflict` and nothing written."""
+    transaction: with too little budget, :class:`Conflict` and nothing written;
+    :class:`NotFound` for an advertiser sponsor that is not registered."""
     kind, sponsor_id = sponsor_of(principal, sponsor)
+    if kind == "advertiser":
+        require_party(session, kind, sponsor_id)
     row = Task(
         sponsor_kind=kind,
         sponsor_id=sponsor_id,
@@ -208,10 +212,15 @@ def create_task(
 
 
 def get_task(session: Session, principal: Principal, task_id: int, *, now: dt.datetime) -> TaskView:
-    """One task as the caller may see it; one they may not see looks absent."""
+    """One task as the caller may see it: :class:`NotFound` for no such task,
+    :class:`Forbidden` for one the caller may not see (another sponsor's, or not open)."""
+    if principal.role not in ("operator", "advertiser", "creator", "institution"):
+        raise Forbidden(f"the {principal.role} role has no tasks")
     row = session.get(Task, task_id)
-    if row is None or not _visible(principal, row, now):
+    if row is None:
         raise NotFound(f"task {task_id} does not exist")
+    if not _visible(principal, row, now):
+        raise Forbidden(f"task {task_id} is another sponsor's or not open")
     return task_views(session, [row])[0]
 
 

@@ -65,9 +65,12 @@ def claim_view(row: TaskClaim) -> ClaimView:
     )
 
 
-def check_acts_for_creator(principal: Principal, creator_id: int) -> None:
-    """Operators act for any creator; a creator token for itself only."""
+def check_acts_for_creator(session: Session, principal: Principal, creator_id: int) -> None:
+    """Operators act for any creator (:class:`NotFound` for no such creator); a creator token
+    for itself only."""
     if principal.role == "operator":
+        if session.get(Creator, creator_id) is None:
+            raise NotFound(f"creator {creator_id} does not exist")
         return
     if principal.role == "creator":
         if principal.subject_id != creator_id:
@@ -105,7 +108,7 @@ def accept_task(
     when the creator does not meet the task's requirements, or the task is in its priority
     window and the creator does not hold ``priority_tasks``.
     """
-    check_acts_for_creator(principal, creator_id)
+    check_acts_for_creator(session, principal, creator_id)
     creator = session.get(Creator, creator_id)
     if creator is None:
         raise NotFound(f"creator {creator_id} does not exist")
@@ -163,7 +166,9 @@ def submit_work(
 ) -> ClaimView:
     """Submit one of the creator's works for their accepted slot of the task; the cycle
     checks it (:func:`guanghe.tasks.checks.check_submissions`)."""
-    check_acts_for_creator(principal, creator_id)
+    check_acts_for_creator(session, principal, creator_id)
+    if session.get(Task, task_id) is None:
+        raise NotFound(f"task {task_id} does not exist")
     row = session.scalars(
         select(TaskClaim)
         .where(
@@ -264,6 +269,8 @@ def list_submissions(
 ) -> Page[ClaimView]:
     """A task's claims: operators and the task's sponsor see all; a creator only their own."""
     check_limit(limit)
+    if principal.role not in ("operator", "advertiser", "creator"):
+        raise Forbidden(f"the {principal.role} role sees no task submissions")
     task = session.get(Task, task_id)
     if task is None:
         raise NotFound(f"task {task_id} does not exist")
@@ -273,13 +280,11 @@ def list_submissions(
         .order_by(TaskClaim.id)
         .limit(limit + 1)
     )
+    sponsor = ("advertiser", principal.subject_id)
     if principal.role == "creator":
         query = query.where(TaskClaim.creator_id == principal.subject_id)
-    elif principal.role == "advertiser":
-        if (task.sponsor_kind, task.sponsor_id) != ("advertiser", principal.subject_id):
-            raise NotFound(f"task {task_id} does not exist")
-    elif principal.role != "operator":
-        raise Forbidden(f"the {principal.role} role sees no task submissions")
+    elif principal.role == "advertiser" and (task.sponsor_kind, task.sponsor_id) != sponsor:
+        raise Forbidden(f"task {task_id} is not this advertiser's")
     after = after_id(cursor)
     if after is not None:
         query = query.where(TaskClaim.id > after)
@@ -289,7 +294,7 @@ def list_submissions(
 
 def creator_claims(session: Session, principal: Principal, creator_id: int) -> list[ClaimView]:
     """Every claim of the creator, newest first (the creator, or operators)."""
-    check_acts_for_creator(principal, creator_id)
+    check_acts_for_creator(session, principal, creator_id)
     rows = session.scalars(
         select(TaskClaim).where(TaskClaim.creator_id == creator_id).order_by(TaskClaim.id.desc())
     )

@@ -198,7 +198,7 @@ def creator_offers(
     session: Session, principal: Principal, creator_id: int, *, now: dt.datetime
 ) -> list[OfferView]:
     """The creator's offers of the latest day that has any, still open and not yet taken."""
-    check_acts_for_creator(principal, creator_id)
+    check_acts_for_creator(session, principal, creator_id)
     latest = session.scalar(
         select(func.max(TaskOffer.offered_on)).where(TaskOffer.creator_id == creator_id)
     )
