@@ -11,7 +11,19 @@ from guanghe.store.engine import (
     write_transaction,
     writer_engine,
 )
-from guanghe.store.institution_tables import InstitutionContract, SettledDay
+from guanghe.store.institution_tables import (
+    CONTRACT_STATUSES,
+    INCOME_SOURCES,
+    INSTITUTION_LEVELS,
+    AuthorNomination,
+    ContractEvent,
+    ContractSplit,
+    InstitutionContract,
+    InstitutionLevel,
+    SettledDay,
+    TorchBudget,
+    TrafficPreference,
+)
 from guanghe.store.ledger_tables import (
     OWNER_KINDS,
     TRANSFER_KINDS,
@@ -48,20 +60,27 @@ from guanghe.store.originality_tables import (
 from guanghe.store.traffic_tables import BoostDelivery, TrafficBudget
 
 __all__ = [
+    "CONTRACT_STATUSES",
+    "INCOME_SOURCES",
+    "INSTITUTION_LEVELS",
     "OWNER_KINDS",
     "TRANSFER_KINDS",
     "UNITS",
     "Advertiser",
     "ApiToken",
+    "AuthorNomination",
     "Base",
     "BoostDelivery",
     "Campaign",
+    "ContractEvent",
+    "ContractSplit",
     "Creator",
     "CreatorMonetization",
     "CreatorTierHistory",
     "EarningsEstimate",
     "Institution",
     "InstitutionContract",
+    "InstitutionLevel",
     "LedgerAccount",
     "LedgerTransfer",
     "Merchant",
@@ -71,7 +90,9 @@ __all__ = [
     "Product",
     "ProductPlacement",
     "SettledDay",
+    "TorchBudget",
     "TrafficBudget",
+    "TrafficPreference",
     "User",
     "Vertical",
     "Work",
