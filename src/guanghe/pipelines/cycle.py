@@ -21,6 +21,7 @@ from guanghe.pipelines import (
     diagnosis_step,
     feature_step,
     growth_step,
+    institutions_step,
     matching_step,
     originality_step,
     settlement_step,
@@ -50,6 +51,7 @@ CYCLE_STEPS: tuple[CycleStep, ...] = (
     CycleStep("matching", matching_step.run),
     CycleStep("ad_spend", ad_spend_step.run),
     CycleStep("settlement", settlement_step.run),
+    CycleStep("institutions", institutions_step.run),
     CycleStep("diagnosis", diagnosis_step.run),
 )
 
