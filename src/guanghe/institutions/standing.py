@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from guanghe.access import Principal
 from guanghe.errors import NotFound
-from guanghe.institutions.contracts import IN_FORCE_STATUSES
+from guanghe.institutions.contracts import IN_FORCE_STATUSES, contract_book
 from guanghe.institutions.levels import METRICS, LevelAssessment
 from guanghe.store import (
     Creator,
@@ -187,3 +187,58 @@ def institution_view(
         shortfalls=list(document.get("shortfalls", [])),
         creators=int(creators or 0),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class ContractedCreator:
+    """One of an institution's creators, with the contract that binds it (if any)."""
+
+    creator_id: int
+    handle: str
+    stage: str
+    follower_count: int
+    contract_id: int | None
+    splits: dict[str, int]
+    exclusive: bool
+    valid_to: dt.date | None
+
+
+def institution_creators(
+    session: Session,
+    principal: Principal,
+    institution_id: int,
+    day: dt.date,
+    *,
+    after_id: int = 0,
+    limit: int = 50,
+) -> list[ContractedCreator]:
+    """The institution's creators above ``after_id`` by id, with their contracts on ``day``."""
+    check_can_see_institution(principal, institution_id)
+    rows = session.execute(
+        select(Creator.id, Creator.handle, Creator.stage, Creator.follower_count)
+        .where(Creator.institution_id == institution_id, Creator.id > after_id)
+        .order_by(Creator.id)
+        .limit(limit)
+    ).all()
+    book = contract_book(session, [r[0] for r in rows])
+    found = []
+    for creator_id, handle, stage, followers in rows:
+        current = [
+            c
+            for c in book.by_creator.get(creator_id, [])
+            if c.institution_id == institution_id and c.in_force(day)
+        ]
+        contract = current[0] if current else None
+        found.append(
+            ContractedCreator(
+                creator_id,
+                handle,
+                stage,
+                followers,
+                contract.id if contract else None,
+                dict(contract.splits) if contract else {},
+                contract.exclusive if contract else False,
+                contract.valid_to if contract else None,
+            )
+        )
+    return found

@@ -1,9 +1,11 @@
-"""The cycle's ``institutions`` step: creators' affiliations from the contracts in force, and
-each institution's monthly level.
+"""The cycle's ``institutions`` step: creators' affiliations from the contracts in force,
+each institution's monthly level, and the Torch institution pools of the day.
 
 Levels are judged on the 28 days up to the cycle's date, on the last day of each month (and
 on the first cycle of a month no level was judged in yet, so a new deployment has levels at
-once); a re-run of a date replaces that month's levels.
+once); a re-run of a date replaces that month's levels. The pools of the institutions with a
+Torch traffic budget covering the date are funded in the ledger and solved in one call of the
+traffic solver (snapshot ``institution_pools`` of the date), on the date's response curves.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import Final
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from guanghe.institutions.levels import (
     assign_levels,
@@ -20,6 +23,7 @@ from guanghe.institutions.levels import (
     level_rules_path,
     load_level_rules,
 )
+from guanghe.institutions.pools import pool_problem, pool_table
 from guanghe.institutions.standing import (
     contracted_on,
     duplicates_by_creator,
@@ -27,15 +31,23 @@ from guanghe.institutions.standing import (
     record_levels,
     sync_affiliations,
 )
+from guanghe.institutions.support import (
+    POOLS_SNAPSHOT,
+    fund_traffic_pools,
+    pool_plan,
+    traffic_budgets,
+)
 from guanghe.ledger import creator_income, settled_days
 from guanghe.pipelines.context import CycleContext
 from guanghe.pipelines.feature_step import SNAPSHOT as FEATURES
 from guanghe.pipelines.growth_step import SNAPSHOT as GROWTH
 from guanghe.pipelines.reports import StepReport
 from guanghe.runtime import Runtime
-from guanghe.snapshots import read_snapshot
+from guanghe.snapshots import read_snapshot, snapshot_path, write_snapshot
+from guanghe.traffic import TrafficAllocator
 
 WINDOW_DAYS: Final = 28
+CURVES: Final = "response_curves"
 
 
 def run(ctx: CycleContext) -> StepReport:
@@ -50,9 +62,34 @@ def run(ctx: CycleContext) -> StepReport:
         rules = load_level_rules(level_rules_path(ctx.runtime.settings.data_dir))
         levels = assign_levels(rules, institution_metrics(level_facts(ctx.runtime, ctx.date)))
         judged = ctx.runtime.write(lambda s: record_levels(s, month, levels, now=ctx.now))
+    pools = solve_pools(ctx)
     return StepReport(
-        "institutions", {"affiliations_changed": changed, "institutions_judged": judged}
+        "institutions",
+        {
+            "affiliations_changed": changed,
+            "institutions_judged": judged,
+            "pools_solved": 0 if pools is None else len(set(pools["institution_id"].to_pylist())),
+            "pool_impressions": 0 if pools is None else int(pc.sum(pools["impressions"]).as_py()),
+        },
     )
+
+
+def solve_pools(ctx: CycleContext) -> pa.Table | None:
+    """Fund and solve the day's institution pools; the allocation (also kept as a snapshot),
+    None when no institution has a traffic budget on the date."""
+    root = ctx.snapshots
+    fitted = snapshot_path(root, CURVES, ctx.date).exists()
+    curves = read_snapshot(root, CURVES, ctx.date) if fitted else None
+    with ctx.runtime.sessions() as session:
+        plan = pool_plan(session, ctx.date, curves)
+        starts = {b.institution_id: b.starts_on for b in traffic_budgets(session, ctx.date)}
+    if plan is None:
+        return None
+    ctx.runtime.write(lambda s: fund_traffic_pools(s, plan.budgets, starts, now=ctx.now))
+    problem = pool_problem(plan.members, plan.budgets, plan.rules, plan.days)
+    table = pool_table(plan.members, TrafficAllocator().solve(problem))
+    write_snapshot(root, POOLS_SNAPSHOT, ctx.date, table)
+    return table
 
 
 def level_facts(runtime: Runtime, date: dt.date) -> pa.Table:
