@@ -10,6 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from guanghe.api import create_app
+from guanghe.institutions.torch import is_influential_author
 from guanghe.runtime import Runtime
 from tests.seed import SeedPlatform
 
@@ -129,7 +130,7 @@ def test_institutions_see_only_themselves(
 
 
 def test_budgets_preferences_rewards_and_support(
-    client: TestClient, auth: Callable[..., dict[str, str]]
+    client: TestClient, auth: Callable[..., dict[str, str]], runtime: Runtime
 ) -> None:
     period = {"starts_on": TODAY.isoformat(), "ends_on": (TODAY + dt.timedelta(days=6)).isoformat()}
     budgets = {
@@ -182,6 +183,9 @@ def test_budgets_preferences_rewards_and_support(
         headers=auth("operator"),
     )
     assert decision.json()["status"] == "approved"
+    with runtime.sessions() as session:  # the badge in the creator's growth rights
+        assert is_influential_author(session, 2, TODAY)
+        assert not is_influential_author(session, 1, TODAY)
     seen = client.get("/v1/institutions/1/support", headers=auth("agent", 1)).json()
     assert seen["cash_spent_fen"] == 600
     assert seen["budget"]["traffic_impressions"] == 50_000

@@ -367,3 +367,20 @@ def approved_authors(session: Session, day: dt.date) -> set[int]:
         if budget is not None and budget.ends_on >= day:
             found.add(int(creator_id))
     return found
+
+
+def is_influential_author(session: Session, creator_id: int, day: dt.date) -> bool:
+    """Whether the creator is an approved influential author on ``day`` (see
+    :func:`approved_authors`)."""
+    rows = session.execute(
+        select(AuthorNomination.institution_id, AuthorNomination.starts_on).where(
+            AuthorNomination.creator_id == creator_id,
+            AuthorNomination.status == "approved",
+            AuthorNomination.starts_on <= day,
+        )
+    ).all()
+    return any(
+        (budget := budget_on(session, institution_id, starts_on)) is not None
+        and budget.ends_on >= day
+        for institution_id, starts_on in rows
+    )
