@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -193,7 +194,7 @@ def support_of(
 
 def pool_allocation(
     snapshots: Path, institution_id: int, day: dt.date
-) -> tuple[dt.date | None, list[dict[str, object]]]:
+) -> tuple[dt.date | None, list[dict[str, Any]]]:
     """How the institution's pool was allocated in the latest solve on or before ``day``."""
     solved = latest_date(snapshots, POOLS_SNAPSHOT, day)
     if solved is None:
