@@ -4,8 +4,9 @@ each institution's monthly level, and the Torch institution pools of the day.
 Levels are judged on the 28 days up to the cycle's date, on the last day of each month (and
 on the first cycle of a month no level was judged in yet, so a new deployment has levels at
 once); a re-run of a date replaces that month's levels. The pools of the institutions with a
-Torch traffic budget covering the date are funded in the ledger and solved in one call of the
-traffic solver (snapshot ``institution_pools`` of the date), on the date's response curves.
+Torch traffic budget covering the date are funded in the ledger and solved by the traffic
+solver, one pool at a time, on the date's response curves (snapshot ``institution_pools``
+of the date).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from guanghe.institutions.levels import (
     level_rules_path,
     load_level_rules,
 )
-from guanghe.institutions.pools import pool_problem, pool_table
+from guanghe.institutions.pools import pool_table, solve_pools
 from guanghe.institutions.standing import (
     contracted_on,
     duplicates_by_creator,
@@ -44,7 +45,6 @@ from guanghe.pipelines.growth_step import SNAPSHOT as GROWTH
 from guanghe.pipelines.reports import StepReport
 from guanghe.runtime import Runtime
 from guanghe.snapshots import read_snapshot, snapshot_path, write_snapshot
-from guanghe.traffic import TrafficAllocator
 
 WINDOW_DAYS: Final = 28
 CURVES: Final = "response_curves"
@@ -62,7 +62,7 @@ def run(ctx: CycleContext) -> StepReport:
         rules = load_level_rules(level_rules_path(ctx.runtime.settings.data_dir))
         levels = assign_levels(rules, institution_metrics(level_facts(ctx.runtime, ctx.date)))
         judged = ctx.runtime.write(lambda s: record_levels(s, month, levels, now=ctx.now))
-    pools = solve_pools(ctx)
+    pools = allocate_pools(ctx)
     return StepReport(
         "institutions",
         {
@@ -74,7 +74,7 @@ def run(ctx: CycleContext) -> StepReport:
     )
 
 
-def solve_pools(ctx: CycleContext) -> pa.Table | None:
+def allocate_pools(ctx: CycleContext) -> pa.Table | None:
     """Fund and solve the day's institution pools; the allocation (also kept as a snapshot),
     None when no institution has a traffic budget on the date."""
     root = ctx.snapshots
@@ -86,8 +86,8 @@ def solve_pools(ctx: CycleContext) -> pa.Table | None:
     if plan is None:
         return None
     ctx.runtime.write(lambda s: fund_traffic_pools(s, plan.budgets, starts, now=ctx.now))
-    problem = pool_problem(plan.members, plan.budgets, plan.rules, plan.days)
-    table = pool_table(plan.members, TrafficAllocator().solve(problem))
+    impressions = solve_pools(plan.members, plan.budgets, plan.rules, plan.days)
+    table = pool_table(plan.members, impressions)
     write_snapshot(root, POOLS_SNAPSHOT, ctx.date, table)
     return table
 
