@@ -5,7 +5,15 @@ from __future__ import annotations
 from typing import Final
 
 #: Who may call Guanghe; each user has exactly one.
-ROLES: Final = ("operator", "creator", "institution", "advertiser", "merchant", "ranker")
+ROLES: Final = (
+    "operator",
+    "creator",
+    "institution",
+    "advertiser",
+    "merchant",
+    "ranker",
+    "agent",
+)
 
 #: Lifecycle stages of a creator.
 STAGES: Final = ("novice", "growing", "mature")

@@ -11,11 +11,12 @@ import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
+from guanghe.institutions import sign_contract
 from guanghe.ledger import AccountKey, TransferRequest, reconcile
 from guanghe.ledger.settlement import DayEvents, SettlementRules, settlement_transfers
 from guanghe.pipelines import ad_spend_step, settlement_step
 from guanghe.runtime import Runtime
-from guanghe.store import InstitutionContract, LedgerAccount, LedgerTransfer, transaction
+from guanghe.store import INCOME_SOURCES, LedgerAccount, LedgerTransfer, transaction
 from tests.monetize.conftest import Market, append_ad_impressions, campaign_body
 
 DAY = dt.date(2026, 11, 28)
@@ -34,10 +35,13 @@ def overspent_day(client: TestClient, market: Market, runtime: Runtime) -> Runti
         headers=market.headers("advertiser"),
     ).json()
     with transaction(runtime.sessions) as session:
-        session.add(
-            InstitutionContract(
-                institution_id=1, creator_id=1, split_bp=SPLIT_BP, valid_from=dt.date(2024, 1, 1)
-            )
+        sign_contract(
+            session,
+            institution_id=1,
+            creator_id=1,
+            splits=dict.fromkeys(INCOME_SOURCES, SPLIT_BP),
+            valid_from=dt.date(2024, 1, 1),
+            status="active",
         )
     append_ad_impressions(runtime, campaign["id"], DAY, ROWS)
     return runtime

@@ -12,9 +12,10 @@ import pytest
 
 from guanghe.access import Principal
 from guanghe.events import EVENT_SCHEMA
+from guanghe.institutions import sign_contract
 from guanghe.monetize import CampaignSpec, create_campaign, deposit, register_party
 from guanghe.runtime import Runtime
-from guanghe.store import InstitutionContract, transaction
+from guanghe.store import INCOME_SOURCES, transaction
 from tests.seed import SeedPlatform
 
 
@@ -70,16 +71,18 @@ def funded_campaign(runtime: Runtime, budget_fen: int) -> int:
 @pytest.fixture
 def revenue_platform(runtime: Runtime, seed_platform: SeedPlatform) -> Runtime:
     with transaction(runtime.sessions) as session:
-        session.add_all(
-            [
-                InstitutionContract(
-                    institution_id=1, creator_id=1, split_bp=2_000, valid_from=dt.date(2024, 1, 1)
-                ),
-                InstitutionContract(
-                    institution_id=2, creator_id=3, split_bp=1_000, valid_from=day(3)
-                ),
-            ]
-        )
+        for institution, creator, split_bp, valid_from in (
+            (1, 1, 2_000, dt.date(2024, 1, 1)),
+            (2, 3, 1_000, day(3)),
+        ):
+            sign_contract(
+                session,
+                institution_id=institution,
+                creator_id=creator,
+                splits=dict.fromkeys(INCOME_SOURCES, split_bp),
+                valid_from=valid_from,
+                status="active",
+            )
     campaign = funded_campaign(runtime, budget_fen=10_000)
     runtime.event_log.append(
         events(

@@ -23,9 +23,10 @@ import pytest
 from sqlalchemy import func, select
 
 from guanghe.events import EVENT_SCHEMA
+from guanghe.institutions import sign_contract
 from guanghe.ledger import reconcile
 from guanghe.runtime import Runtime
-from guanghe.store import InstitutionContract, LedgerTransfer, SettledDay, transaction
+from guanghe.store import INCOME_SOURCES, LedgerTransfer, SettledDay, transaction
 from tests.pipelines.conftest import funded_campaign
 from tests.seed import SeedPlatform
 
@@ -94,10 +95,13 @@ CHILD = textwrap.dedent(
 @pytest.fixture
 def busy_day(runtime: Runtime, seed_platform: SeedPlatform) -> Runtime:
     with transaction(runtime.sessions) as session:
-        session.add(
-            InstitutionContract(
-                institution_id=1, creator_id=1, split_bp=2_500, valid_from=dt.date(2024, 1, 1)
-            )
+        sign_contract(
+            session,
+            institution_id=1,
+            creator_id=1,
+            splits=dict.fromkeys(INCOME_SOURCES, 2_500),
+            valid_from=dt.date(2024, 1, 1),
+            status="active",
         )
     campaign = funded_campaign(runtime, budget_fen=1_000_000)  # more than the day's charges
     ts = dt.datetime.combine(DAY, dt.time(12), tzinfo=dt.UTC)

@@ -196,13 +196,16 @@ def test_institution_sees_its_creators(client: TestClient, token_for: Callable[.
     html = client.get("/dashboard").text
     assert handles(html) == {"creator3", "creator5"}
     assert re.search(r'id="total-creators".*?>2<', html)
+    assert 'id="institution-level"' in html  # not judged yet: no cycle ran
+    assert "Level not judged yet" in html
+    assert 'id="institution-support"' in html
 
 
-@pytest.mark.parametrize("role", ["advertiser", "merchant", "ranker"])
+@pytest.mark.parametrize("role", ["advertiser", "merchant", "ranker", "agent"])
 def test_other_roles_see_their_capabilities_only(
     client: TestClient, token_for: Callable[..., str], role: str
 ) -> None:
-    sign_in(client, token_for(role, 1 if role in {"advertiser", "merchant"} else None))
+    sign_in(client, token_for(role, 1 if role in {"advertiser", "merchant", "agent"} else None))
     response = client.get("/dashboard")
     assert response.status_code == 200
     assert 'id="capabilities"' in response.text

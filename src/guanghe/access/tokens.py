@@ -17,10 +17,12 @@ from guanghe.vocabulary import ROLES
 
 TOKEN_PREFIX = "gh_"
 
-#: Roles that act for a subject, and the table the subject id must exist in.
+#: Roles that act for a subject, and the table the subject id must exist in (an agent acts
+#: for the institution it belongs to).
 _SUBJECT_TABLES: dict[str, type[Creator | Institution | Advertiser | Merchant]] = {
     "creator": Creator,
     "institution": Institution,
+    "agent": Institution,
     "advertiser": Advertiser,
     "merchant": Merchant,
 }

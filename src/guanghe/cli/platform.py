@@ -95,6 +95,7 @@ def demo(
     from guanghe.monetize import showcase_subjects
     from guanghe.pipelines import run_cycle
     from guanghe.sim import generate_platform
+    from guanghe.sim.torch_programme import seed_torch_programme
     from guanghe.store import transaction
 
     with open_runtime() as runtime:
@@ -112,6 +113,7 @@ def demo(
                 )
         dates = runtime.event_log.dates()
         day = dt.date.fromisoformat(dates[-1]) if dates else dt.datetime.now(dt.UTC).date()
+        runtime.write(lambda s: seed_torch_programme(s, day, now=dt.datetime.now(dt.UTC)))
         run_cycle(runtime, day)  # settles the earlier days too
         with transaction(runtime.sessions) as session:
             _, token = create_token(
@@ -124,7 +126,8 @@ def demo(
         typer.echo(f"Guanghe demo: http://{host}:{port}/  (cycle ran for {day})")
         typer.echo(f"operator token: {token}")
         with transaction(runtime.sessions) as session:
-            for role, subject in showcase_subjects(session):  # whose pages show monetization
+            subjects = [*showcase_subjects(session), ("institution", 1), ("agent", 1)]
+            for role, subject in subjects:  # whose pages show monetization and institutions
                 _, other = create_token(
                     session, role=role, subject_id=subject, name="demo", now=dt.datetime.now(dt.UTC)
                 )

@@ -18,6 +18,7 @@ from guanghe.creators.assess import requirement_values
 from guanghe.creators.catalog import get_creator
 from guanghe.creators.rules import CreatorRules, TeachingResource, Tier
 from guanghe.errors import Forbidden, NotFound
+from guanghe.institutions.torch import is_influential_author
 from guanghe.snapshots import latest_date, read_snapshot
 from guanghe.store import CreatorTierHistory
 
@@ -78,6 +79,7 @@ class GrowthView:
     next_tier: NextTier | None
     teaching: tuple[TeachingResource, ...]
     history: tuple[TierChange, ...]
+    badges: tuple[str, ...] = ()  # e.g. ``influential_author`` (the Torch programme)
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +148,7 @@ def creator_growth(
         next_tier=None if upcoming is None else _next_tier(rules, upcoming, row),
         teaching=tuple(t for t in rules.teaching if t.stage == row["stage"]),
         history=_history(session, creator_id),
+        badges=("influential_author",) if is_influential_author(session, creator_id, as_of) else (),
     )
 
 

@@ -41,8 +41,14 @@ class TransferView:
 
 
 def check_can_read(principal: Principal, account: Account) -> None:
-    """Operators read every account; owners read their own; anyone else is refused."""
+    """Operators read every account; owners read their own (an agent, whose subject is its
+    institution, the accounts of its user); anyone else is refused."""
     if principal.role == "operator":
+        return
+    if principal.role == "agent" and (account.owner_kind, account.owner_id) == (
+        "agent",
+        principal.user_id,
+    ):
         return
     if principal.role in _OWNING_ROLES and (account.owner_kind, account.owner_id) == (
         principal.role,
@@ -56,6 +62,8 @@ def owner_filter(principal: Principal) -> tuple[str, int] | None:
     """The (owner kind, owner id) a principal's account listings are limited to; None: all."""
     if principal.role == "operator":
         return None
+    if principal.role == "agent":
+        return "agent", principal.user_id
     if principal.role in _OWNING_ROLES and principal.subject_id is not None:
         return principal.role, principal.subject_id
     raise Forbidden(f"the {principal.role} role has no ledger accounts")

@@ -4,7 +4,8 @@ For day ``D``, in this order:
 
 1. **Ad revenue.** Each ad impression or click row charged ``amount_fen`` pays the creator
    ``amount × creator_ad_share_bp / 10,000`` (rounded down) from the platform's ad revenue;
-   the institution under contract with the creator that day takes ``split_bp`` of that. The
+   the institution whose contract splits the creator's ``ads`` income that day takes its
+   ``ads`` split of that. The
    share is paid only in one linked chain with the transfer that collects the row's charge into
    ad revenue (``DayEvents.ad_charges``): a charge the ledger refuses (a spent budget) pays
    nobody, and a row with no charge to collect is not paid at all.
@@ -13,8 +14,8 @@ For day ``D``, in this order:
 3. **Refunds.** A refund within the return window voids the order's pending commission; a
    later one reverses the posted commission and the institution's split.
 4. **Window close.** Orders placed ``return_window_days`` before ``D`` and not refunded have
-   their commission posted, and the institution takes its split per the contract in force on
-   the order's day.
+   their commission posted, and the institution takes its ``commerce`` split per the contract
+   in force on the order's day.
 
 Every transfer has a key derived from its source event, so settling a day again posts nothing
 new, and the store refuses a second transfer for the same source event and code.
@@ -74,7 +75,8 @@ class Revenue:
 
 @dataclass(frozen=True, slots=True)
 class Split:
-    """The contract in force: ``split_bp`` of the creator's earnings to ``institution_id``."""
+    """The contract in force for one income source: ``split_bp`` of the creator's income
+    from it to ``institution_id``."""
 
     institution_id: int
     split_bp: int

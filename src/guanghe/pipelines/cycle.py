@@ -22,6 +22,7 @@ from guanghe.pipelines import (
     feature_step,
     growth_step,
     incentives_step,
+    institutions_step,
     matching_step,
     originality_step,
     settlement_step,
@@ -54,6 +55,7 @@ CYCLE_STEPS: tuple[CycleStep, ...] = (
     CycleStep("tasks", tasks_step.run),
     CycleStep("ad_spend", ad_spend_step.run),
     CycleStep("settlement", settlement_step.run),
+    CycleStep("institutions", institutions_step.run),
     CycleStep("diagnosis", diagnosis_step.run),
 )
 

@@ -176,7 +176,9 @@ def mark_settled(session: Session, result: SettlementResult, *, now: dt.datetime
 
 
 def load_day_events(runtime: Runtime, day: dt.date, rules: SettlementRules) -> DayEvents:
-    """The revenue events settling ``day`` concerns, with the contracts in force."""
+    """The revenue events settling ``day`` concerns, with the splits of the contracts in force:
+    ad income split by the contract splitting ``ads`` on ``day``, commissions by the one
+    splitting ``commerce`` on the order's day."""
     closing_day = day - dt.timedelta(days=rules.return_window_days)
     con = runtime.event_log.connect()
     ads = _revenues(
@@ -220,7 +222,7 @@ def load_day_events(runtime: Runtime, day: dt.date, rules: SettlementRules) -> D
         splits_on_order_day={
             o.event_id: split
             for o in (*closing, *after_window)
-            if (split := _split(book, o.creator_id, order_days[o.event_id])) is not None
+            if (split := _split(book, o.creator_id, order_days[o.event_id], "commerce")) is not None
         },
     )
 
@@ -229,10 +231,12 @@ def _revenues(con: duckdb.DuckDBPyConnection, sql: str, params: list[object]) ->
     return [Revenue(str(e), int(c), int(a)) for e, c, a in con.execute(sql, params).fetchall()]
 
 
-def _split(book: ContractBook, creator_id: int, day: dt.date) -> Split | None:
-    contract = book.in_force(creator_id, day)
-    return Split(contract.institution_id, contract.split_bp) if contract else None
+def _split(book: ContractBook, creator_id: int, day: dt.date, source: str) -> Split | None:
+    """The split of the creator's ``source`` income on ``day`` (``ads`` or ``commerce``)."""
+    contract = book.in_force(creator_id, day, source)
+    return Split(contract.institution_id, contract.split_bp(source)) if contract else None
 
 
 def _splits(book: ContractBook, creator_ids: set[int], day: dt.date) -> dict[int, Split]:
-    return {c: s for c in sorted(creator_ids) if (s := _split(book, c, day)) is not None}
+    """Each creator's split of ad income on ``day``."""
+    return {c: s for c in sorted(creator_ids) if (s := _split(book, c, day, "ads")) is not None}

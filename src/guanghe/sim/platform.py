@@ -45,7 +45,7 @@ from guanghe.sim.population import (
 )
 from guanghe.sim.revenue import RefundSchedule, contract_rows
 from guanghe.sim.truth import write_ground_truth
-from guanghe.store import InstitutionContract, sync_id_sequences
+from guanghe.store import ContractSplit, InstitutionContract, sync_id_sequences
 from guanghe.store.models import Creator, Institution, Work
 
 Progress = Callable[[str, int, int], None]
@@ -237,7 +237,7 @@ def _write_store(
     institutions: Institutions,
     works: WorkPlan,
     state: AudienceState,
-    contracts: list[dict[str, Any]],
+    contracts: tuple[list[dict[str, Any]], list[dict[str, Any]]],
     first_date: dt.date,
     report: Progress,
 ) -> None:
@@ -264,7 +264,8 @@ def _write_store(
             lambda done: report("creators", done, population.size),
             population.size,
         )
-        _insert(conn, _table(InstitutionContract), contracts, None, 0)
+        _insert(conn, _table(InstitutionContract), contracts[0], None, 0)
+        _insert(conn, _table(ContractSplit), contracts[1], None, 0)
         _insert(
             conn,
             _table(Work),

@@ -13,12 +13,15 @@ import pyarrow.compute as pc
 
 from guanghe.events import EVENT_SCHEMA
 from guanghe.sim.population import Institutions, Population
+from guanghe.store import INCOME_SOURCES
 
 #: Share of orders refunded, and the spread of how many days later (past the 7-day window
 #: for some, so both voids and reversals happen).
 REFUND_RATE: Final = 0.12
 REFUND_DELAY_DAYS: Final = (1, 11)
 SPLITS_BP: Final = np.array([1_000, 1_500, 2_000, 2_500, 3_000], dtype=np.int64)
+#: Contracts taking this split or more are exclusive.
+EXCLUSIVE_FROM_BP: Final = 2_500
 _DAY_US: Final = 86_400_000_000
 
 
@@ -70,18 +73,31 @@ def contract_rows(
     population: Population,
     institutions: Institutions,
     first_date: dt.date,
-) -> list[dict[str, Any]]:
-    """One open-ended contract per signed creator, from when both it and the creator existed."""
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """One open-ended active contract per signed creator, from when both it and the creator
+    existed (exclusive from a 25 % split up), and its rows of per-source splits (one split
+    drawn per contract, taken of every income source)."""
     signed = np.flatnonzero(population.institution_id > 0)
     splits = SPLITS_BP[rng.integers(0, SPLITS_BP.size, signed.size)]
     institution = population.institution_id[signed]
     start = np.maximum(population.joined_day[signed], institutions.founded_day[institution - 1])
-    return [
+    contracts = [
         {
+            "id": n + 1,
             "institution_id": int(inst),
             "creator_id": int(creator) + 1,
-            "split_bp": int(split),
             "valid_from": first_date + dt.timedelta(days=int(day)),
+            "exclusive": bool(split >= EXCLUSIVE_FROM_BP),
+            "notice_days": 30,
+            "status": "active",
         }
-        for creator, inst, split, day in zip(signed, institution, splits, start, strict=True)
+        for n, (creator, inst, split, day) in enumerate(
+            zip(signed, institution, splits, start, strict=True)
+        )
     ]
+    split_rows = [
+        {"contract_id": n + 1, "source": source, "split_bp": int(split)}
+        for n, split in enumerate(splits)
+        for source in INCOME_SOURCES
+    ]
+    return contracts, split_rows

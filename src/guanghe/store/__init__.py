@@ -12,7 +12,19 @@ from guanghe.store.engine import (
     writer_engine,
 )
 from guanghe.store.incentive_tables import IncentiveEnrolment, IncentiveProgram
-from guanghe.store.institution_tables import InstitutionContract, SettledDay
+from guanghe.store.institution_tables import (
+    CONTRACT_STATUSES,
+    INCOME_SOURCES,
+    INSTITUTION_LEVELS,
+    AuthorNomination,
+    ContractEvent,
+    ContractSplit,
+    InstitutionContract,
+    InstitutionLevel,
+    SettledDay,
+    TorchBudget,
+    TrafficPreference,
+)
 from guanghe.store.ledger_tables import (
     OWNER_KINDS,
     TRANSFER_KINDS,
@@ -57,6 +69,9 @@ from guanghe.store.task_tables import Task, TaskClaim, TaskOffer
 from guanghe.store.traffic_tables import BoostDelivery, TrafficBudget
 
 __all__ = [
+    "CONTRACT_STATUSES",
+    "INCOME_SOURCES",
+    "INSTITUTION_LEVELS",
     "NOTICE_KINDS",
     "OUTBOUND_CHANNELS",
     "OWNER_KINDS",
@@ -64,9 +79,12 @@ __all__ = [
     "UNITS",
     "Advertiser",
     "ApiToken",
+    "AuthorNomination",
     "Base",
     "BoostDelivery",
     "Campaign",
+    "ContractEvent",
+    "ContractSplit",
     "Creator",
     "CreatorMonetization",
     "CreatorTierHistory",
@@ -75,6 +93,7 @@ __all__ = [
     "IncentiveProgram",
     "Institution",
     "InstitutionContract",
+    "InstitutionLevel",
     "LedgerAccount",
     "LedgerTransfer",
     "Merchant",
@@ -90,7 +109,9 @@ __all__ = [
     "Task",
     "TaskClaim",
     "TaskOffer",
+    "TorchBudget",
     "TrafficBudget",
+    "TrafficPreference",
     "User",
     "Vertical",
     "Work",

@@ -34,6 +34,7 @@ OWNER_KINDS = (
     "institution",
     "program",
     "traffic_pool",
+    "agent",
 )
 UNITS = ("CNY", "IMPRESSION")
 TRANSFER_KINDS = ("posted", "pending", "post_pending", "void_pending")
@@ -47,7 +48,7 @@ class LedgerAccount(Base):
         UniqueConstraint("owner_kind", "owner_id", "purpose", "unit", name="owner_purpose_unit"),
         CheckConstraint(
             "owner_kind IN ('platform', 'advertiser', 'merchant', 'creator', 'institution', "
-            "'program', 'traffic_pool')",
+            "'program', 'traffic_pool', 'agent')",
             name="owner_kind_known",
         ),
         CheckConstraint("unit IN ('CNY', 'IMPRESSION')", name="unit_known"),

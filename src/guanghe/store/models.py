@@ -130,7 +130,8 @@ class User(Base):
     __tablename__ = "users"
     __table_args__ = (
         CheckConstraint(
-            "role IN ('operator', 'creator', 'institution', 'advertiser', 'merchant', 'ranker')",
+            "role IN ('operator', 'creator', 'institution', 'advertiser', 'merchant', 'ranker', "
+            "'agent')",
             name="role_known",
         ),
         Index("ix_users_role_subject_id", "role", "subject_id"),

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from guanghe import analytics, creators
 from guanghe.access import Principal
 from guanghe.api.deps import SessionDep
-from guanghe.web import growth, incentives, monetize
+from guanghe.web import growth, incentives, institutions, monetize
 from guanghe.web.charts import stage_chart, works_chart
 from guanghe.web.roles import CAPABILITIES
 from guanghe.web.signin import signed_in, to_login
@@ -53,6 +53,8 @@ def dashboard(
         context |= monetize.creator_context(session, principal.subject_id)
         context |= incentives.creator_context(session, principal)
         return templates.TemplateResponse(request, "creator.html", context)
+    if principal.role == "institution":
+        context |= institutions.institution_context(request, session, principal)
     if principal.role == "operator":
         context |= _creator_table(session, principal, vertical or None, stage or None, None)
         context["verticals"] = creators.list_verticals(session)

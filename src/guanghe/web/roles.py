@@ -12,6 +12,10 @@ CAPABILITIES: dict[str, tuple[str, ...]] = {
         "List products for commodity distribution on creators' profile pages",
         "Follow orders and the commission paid on them",
     ),
+    "agent": (
+        "See your institution's level and Torch support (GET /v1/institutions/{id}/support)",
+        "Earn the agent commission of the brands' tasks you bring, through the ledger",
+    ),
     "ranker": (
         "Ask for real-time boost decisions for the feed",
         "Report boost deliveries back as events",

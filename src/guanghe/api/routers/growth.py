@@ -64,6 +64,7 @@ class GrowthOut(BaseModel):
     next_tier: NextTierOut | None
     teaching: list[TeachingOut]
     history: list[TierChangeOut]
+    badges: list[str]
 
 
 @router.get("/{creator_id}/growth")

@@ -1,0 +1,88 @@
+"""The cycle's institutions step: affiliations follow the contracts in force, and every
+institution is judged a level with its metrics on its first cycle of a month."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from guanghe.access import Principal
+from guanghe.institutions import sign_contract
+from guanghe.institutions.pools import PoolRules
+from guanghe.institutions.standing import institution_view
+from guanghe.institutions.support import pool_account, pool_allocation
+from guanghe.institutions.torch import BudgetLine, Preference, set_budgets, set_preferences
+from guanghe.ledger import find_account
+from guanghe.pipelines import CYCLE_STEPS, run_cycle
+from guanghe.runtime import Runtime
+from guanghe.store import INCOME_SOURCES, Creator, transaction
+from tests.conftest import insert_seed_platform
+from tests.pipelines.sample import AS_OF, log_sample_events
+
+STEPS = tuple(s for s in CYCLE_STEPS if s.name in ("features", "growth", "institutions"))
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_levels_and_affiliations_from_contracts(runtime: Runtime) -> None:
+    insert_seed_platform(runtime)
+    log_sample_events(runtime)
+    with transaction(runtime.sessions) as session:
+        for creator, institution, valid_to in ((4, 2, None), (1, 1, AS_OF)):
+            sign_contract(
+                session,
+                institution_id=institution,
+                creator_id=creator,
+                splits=dict.fromkeys(INCOME_SOURCES, 1_000),
+                valid_from=dt.date(2026, 1, 1),
+                valid_to=valid_to,
+                status="active" if valid_to is None else "ended",
+            )
+    run = run_cycle(runtime, AS_OF, steps=STEPS)
+    report = run.reports[-1]
+    assert report.counts["institutions_judged"] == 2
+    with runtime.sessions() as session:
+        assert session.get_one(Creator, 4).institution_id == 2  # signed by contract
+        assert session.get_one(Creator, 1).institution_id is None  # its contract ended
+        assert session.get_one(Creator, 2).institution_id == 1  # no contract: left alone
+        view = institution_view(session, Principal(0, "operator", None), 2)
+    assert view.level == "C"
+    assert view.level_month == AS_OF.replace(day=1)
+    assert set(view.metrics) >= {"active_creators", "retention", "originality"}
+    assert view.next_level == "B"
+    assert any(s["metric"] == "active_creators" for s in view.shortfalls)
+    again = run_cycle(runtime, AS_OF, steps=STEPS)  # not a month end, judged already
+    assert again.reports[-1].counts["institutions_judged"] == 0
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_the_institution_pool_is_funded_and_solved_with_its_preferences(
+    runtime: Runtime,
+) -> None:
+    insert_seed_platform(runtime)  # institution 1 has creators 1 and 2
+    log_sample_events(runtime)
+    operator = Principal(0, "operator", None)
+    now = dt.datetime.combine(AS_OF, dt.time(), tzinfo=dt.UTC)
+    with transaction(runtime.sessions) as session:
+        set_budgets(
+            session,
+            starts_on=AS_OF,
+            ends_on=AS_OF + dt.timedelta(days=6),
+            lines=[BudgetLine("institution:1", 0, 70_000)],
+            rules=PoolRules(min_new_share_bp=5_000, max_creator_share_bp=7_000),
+            nomination_slots=0,
+            now=now,
+        )
+        set_preferences(session, operator, 1, [Preference(2, 3.0, 10_000)], day=AS_OF, now=now)
+    run = run_cycle(runtime, AS_OF, steps=STEPS)
+    assert run.reports[-1].counts["pool_impressions"] == 70_000
+    with runtime.sessions() as session:
+        pool = find_account(session, pool_account(1, AS_OF))
+    assert pool is not None
+    assert pool.balance == 70_000
+    solved, rows = pool_allocation(runtime.settings.snapshots_dir, 1, AS_OF)
+    assert solved == AS_OF
+    given = {r["creator_id"]: r["impressions"] for r in rows}
+    assert sum(given.values()) == 70_000
+    assert given[1] >= 35_000  # creator 1 is a novice: at least half goes to new creators
+    assert 10_000 <= given[2] <= 49_000
