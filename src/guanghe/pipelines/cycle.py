@@ -21,6 +21,7 @@ from guanghe.pipelines import (
     diagnosis_step,
     feature_step,
     growth_step,
+    hotspots_step,
     matching_step,
     originality_step,
     settlement_step,
@@ -49,6 +50,7 @@ CYCLE_STEPS: tuple[CycleStep, ...] = (
     CycleStep("traffic", traffic_step.run),
     CycleStep("matching", matching_step.run),
     CycleStep("ad_spend", ad_spend_step.run),
+    CycleStep("hotspots", hotspots_step.run),
     CycleStep("settlement", settlement_step.run),
     CycleStep("diagnosis", diagnosis_step.run),
 )

@@ -11,6 +11,12 @@ from guanghe.store.engine import (
     write_transaction,
     writer_engine,
 )
+from guanghe.store.hotspot_tables import (
+    CalendarEvent,
+    CalendarFeedToken,
+    Hotspot,
+    TopicHourlyCount,
+)
 from guanghe.store.institution_tables import InstitutionContract, SettledDay
 from guanghe.store.ledger_tables import (
     OWNER_KINDS,
@@ -55,11 +61,14 @@ __all__ = [
     "ApiToken",
     "Base",
     "BoostDelivery",
+    "CalendarEvent",
+    "CalendarFeedToken",
     "Campaign",
     "Creator",
     "CreatorMonetization",
     "CreatorTierHistory",
     "EarningsEstimate",
+    "Hotspot",
     "Institution",
     "InstitutionContract",
     "LedgerAccount",
@@ -71,6 +80,7 @@ __all__ = [
     "Product",
     "ProductPlacement",
     "SettledDay",
+    "TopicHourlyCount",
     "TrafficBudget",
     "User",
     "Vertical",
