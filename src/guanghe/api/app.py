@@ -27,6 +27,7 @@ from guanghe.api.routers import (
     diagnosis,
     growth,
     health,
+    hotspots,
     ledger,
     monetize,
     originality,
@@ -82,6 +83,7 @@ def create_app(runtime: Runtime) -> FastAPI:
         originality.router,
         diagnosis.router,
         tokens.router,
+        hotspots.router,
     ):
         app.include_router(router)
     # Imported here: the dashboard uses this package's dependencies, so a top-level import

@@ -20,12 +20,19 @@ from dataclasses import dataclass
 from typing import Final
 
 import numpy as np
+import pyarrow as pa
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from guanghe.creators import works_published
 from guanghe.events import EventLog
-from guanghe.hotspots.activity import HOUR, TOTAL, engagement_by_work_hour, floor_hour
+from guanghe.hotspots.activity import (
+    HOUR,
+    TOTAL,
+    engagement_by_work_hour,
+    floor_hour,
+    touched_hours,
+)
 from guanghe.hotspots.detector import STATES, HotspotDetector, TopicCounts, hourly_counts
 from guanghe.hotspots.merging import merge_topics
 from guanghe.hotspots.topics import work_topics
@@ -98,6 +105,22 @@ def detect_hotspots(
         detector.fit(counts)
         found = _found(session, log, detector, counts, keys, first, last)
     return _store(session, found, len(keys), now)
+
+
+def detect_after_ingest(
+    session: Session, log: EventLog, events: pa.Table
+) -> DetectionSummary | None:
+    """Detect as of the end of the latest hour of an ingested batch of ``events``, unless a
+    detection as late or later already ran (a backfill of old events leaves today's hotspots
+    alone); None when it does not run."""
+    hours = touched_hours(events)
+    if not hours:
+        return None
+    now = hours[-1] + HOUR
+    latest = last_detection(session)
+    if latest is not None and latest >= now:
+        return None
+    return detect_hotspots(session, log, now=now)
 
 
 def _load_counts(
