@@ -35,7 +35,7 @@ from guanghe.hotspots.activity import (
 )
 from guanghe.hotspots.detector import STATES, HotspotDetector, TopicCounts, hourly_counts
 from guanghe.hotspots.merging import merge_topics
-from guanghe.hotspots.topics import work_topics
+from guanghe.hotspots.topics import topic_key, work_topics
 from guanghe.store import Hotspot, TopicHourlyCount
 
 #: Hours of activity kept as a hotspot's curve.
@@ -182,7 +182,9 @@ def _found(
     recent_from = last - (detector.recent_hours - 1) * HOUR
     wanted = {keys[i] for i in reported}
     carriers: dict[tuple[int, str], set[int]] = defaultdict(set)
+    hashtags: set[str] = set()
     for work in works_published(session, recent_from, last + HOUR):
+        hashtags.update(topic_key(t) for t in work.hashtags)
         for topic in work_topics(work.title, work.hashtags):
             if (work.vertical_id, topic) in wanted:
                 carriers[work.vertical_id, topic].add(work.id)
@@ -201,7 +203,8 @@ def _found(
     for vertical_id, members in sorted(by_vertical.items()):
         scores = [float(detector.scores_[i, recent].max()) for i in members]
         sets = [carriers[keys[i]] for i in members]
-        for group in merge_topics([keys[i][1] for i in members], scores, sets):
+        names = [keys[i][1] for i in members]
+        for group in merge_topics(names, scores, sets, [n in hashtags for n in names]):
             lead = members[group[0]]
             best = offset + int(np.argmax(detector.scores_[lead, recent]))
             works = set().union(*(sets[g] for g in group))
@@ -212,7 +215,7 @@ def _found(
                     topic=keys[lead][1],
                     aliases=[keys[members[g]][1] for g in group[1:]],
                     state=STATES[int(detector.states_[lead])],
-                    score=round(scores[group[0]], 3),
+                    score=round(max(scores[g] for g in group), 3),
                     lift=round(float(detector.lifts_[lead, best]), 3),
                     recent_works=len(works),
                     onset_at=first + int(detector.onset_hour_[lead]) * HOUR,

@@ -35,10 +35,14 @@ def _bigrams(key: str) -> set[str]:
 
 
 def merge_topics(
-    keys: Sequence[str], scores: Sequence[float], works: Sequence[set[int]]
+    keys: Sequence[str],
+    scores: Sequence[float],
+    works: Sequence[set[int]],
+    hashtags: Sequence[bool] | None = None,
 ) -> list[list[int]]:
-    """Groups of indices into ``keys`` that are one topic, best-scored member first; groups
-    in order of their best score (highest first)."""
+    """Groups of indices into ``keys`` that are one topic, the member that names it first (a
+    hashtag if any member is one (``hashtags``), then the best score); groups in order of
+    their best score (highest first)."""
     n = len(keys)
     parent = list(range(n))
 
@@ -69,5 +73,8 @@ def merge_topics(
     groups: dict[int, list[int]] = {}
     for i in range(n):
         groups.setdefault(root(i), []).append(i)
-    ordered = [sorted(g, key=lambda i: (-scores[i], keys[i])) for g in groups.values()]
-    return sorted(ordered, key=lambda g: (-scores[g[0]], keys[g[0]]))
+    tagged = hashtags or [False] * n
+    ordered = [
+        sorted(g, key=lambda i: (not tagged[i], -scores[i], keys[i])) for g in groups.values()
+    ]
+    return sorted(ordered, key=lambda g: (-max(scores[i] for i in g), keys[g[0]]))
