@@ -26,9 +26,11 @@ def test_a_burst_becomes_one_hotspot_with_its_examples(runtime: Runtime, burst: 
     assert {"冬至", "饺子"} <= set(spot.aliases)  # the title's words of the same works
     assert spot.state == "rising"
     assert spot.recent_works == len(burst)
-    assert {e.id for e in spot.examples} <= set(burst) and len(spot.examples) == 3
+    assert {e.id for e in spot.examples} <= set(burst)
+    assert len(spot.examples) == 3
     assert spot.onset_at >= NOW - dt.timedelta(hours=7)
-    assert len(spot.curve) == 72 and spot.curve[-1] > 0
+    assert len(spot.curve) == 72
+    assert spot.curve[-1] > 0
     assert spot.verticals == ["food"]
 
 
@@ -37,9 +39,11 @@ def test_detection_is_idempotent_and_a_burst_that_ends_turns_inactive(
 ) -> None:
     count_and_detect(runtime)
     again = count_and_detect(runtime)
-    assert again.new == () and again.active == 1
+    assert again.new == ()
+    assert again.active == 1
     later = count_and_detect(runtime, NOW + dt.timedelta(days=3))
-    assert later.active == 0 and later.ended == 1
+    assert later.active == 0
+    assert later.ended == 1
     with transaction(runtime.sessions) as session:
         rows = session.scalars(sa.select(Hotspot)).all()
         assert [(r.topic, r.active) for r in rows] == [(BURST_TOPIC, False)]
@@ -62,7 +66,8 @@ def test_ingested_engagement_is_counted_in_its_hour(runtime: Runtime, burst: lis
     events = pa.Table.from_pylist(rows, schema=EVENT_SCHEMA)
     runtime.event_log.append(events)
     done = runtime.write(lambda s: hotspots.recount_after_ingest(s, runtime.event_log, events))
-    assert done.hours == 1 and done.engagement == 8  # likes and shares, not plays
+    assert done.hours == 1
+    assert done.engagement == 8
     with transaction(runtime.sessions) as session:
         engagement = session.scalar(
             sa.select(TopicHourlyCount.engagement).where(
@@ -72,7 +77,9 @@ def test_ingested_engagement_is_counted_in_its_hour(runtime: Runtime, burst: lis
         )
     assert engagement == 8
     found = runtime.write(lambda s: hotspots.detect_after_ingest(s, runtime.event_log, events))
-    assert found is not None and found.active == 1 and found.new == ()
+    assert found is not None
+    assert found.active == 1
+    assert found.new == ()
     # a later detection already ran: an ingest of older events does not roll it back
     count_and_detect(runtime, NOW + dt.timedelta(hours=2))
     assert (
