@@ -11,9 +11,11 @@ window: its expected activity is the vertical's activity in the window times the
 the vertical in the baseline (with a half-count prior, so a new topic has a small, non-zero
 share), at least ``min_expected``. The score is the signed root of the one-sided Poisson
 log-likelihood ratio (Kulldorff's scan statistic), ``z = sqrt(2 (W ln(W/E) - (W - E)))`` for
-``W > E``, a z-like number. A key is *hot* in hour ``h`` when, in some window, ``z`` reaches
-``min_score``, ``W`` is at least ``min_lift`` times ``E`` and at least ``min_support``
-distinct works carry the topic. Scaling by the vertical's own volume takes out the daily rhythm
+``W > E``, a z-like number: the key's score. A key is *hot* in hour ``h`` when, in some
+window, the same test on its works alone (works with the topic against its share of the
+vertical's works) reaches ``min_score`` with a lift of at least ``min_lift`` and at least
+``min_support`` works: engagement, heavy-tailed (one viral work), raises a burst's score but
+cannot make one. Scaling by the vertical's own volume takes out the daily rhythm
 and the platform's growth; only a topic's change of share counts.
 """
 
@@ -129,7 +131,7 @@ class HotspotDetector:
         windows_hours: tuple[int, ...] = (3, 6, 12, 24),
         baseline_hours: int = 168,
         min_support: int = 5,
-        min_score: float = 4.0,
+        min_score: float = 5.0,
         min_lift: float = 3.0,
         min_expected: float = 1.0,
         engagement_share: float = 0.3,
@@ -153,14 +155,17 @@ class HotspotDetector:
         weight = self.engagement_weights(counts)
         activity = counts.works + weight[counts.key_group, None] * counts.engagement
         volume = (counts.group_works + weight[:, None] * counts.group_engagement)[counts.key_group]
-        prefix = _prefix(activity)
-        volume_prefix = _prefix(volume)
-        works_prefix = _prefix(counts.works.astype(np.float64))
+        prefixes = (
+            _prefix(activity),
+            _prefix(volume),
+            _prefix(counts.works),
+            _prefix(counts.group_works[counts.key_group]),
+        )
         scores = np.zeros((k, h))
         lifts = np.ones((k, h))
         hot = np.zeros((k, h), dtype=np.bool_)
         for length in self.windows_hours:
-            z, lift, ok = self._window(prefix, volume_prefix, works_prefix, length)
+            z, lift, ok = self._window(prefixes, length)
             better = z > scores
             scores[better] = z[better]
             lifts[better] = lift[better]
@@ -179,28 +184,53 @@ class HotspotDetector:
         return np.where(engaged > 0, odds * np.maximum(works, 1.0) / np.maximum(engaged, 1.0), 0.0)
 
     def _window(
-        self, prefix: FloatArray, volume_prefix: FloatArray, works_prefix: FloatArray, length: int
+        self, prefixes: tuple[FloatArray, FloatArray, FloatArray, FloatArray], length: int
     ) -> tuple[FloatArray, FloatArray, BoolArray]:
-        """``z``, lift and hotness of the windows of ``length`` hours ending at each hour."""
-        h = prefix.shape[1] - 1
-        end = np.arange(1, h + 1)
-        start = np.maximum(end - length, 0)
+        """``z``, lift and hotness of the windows of ``length`` hours ending at each hour.
+
+        Hotness is decided on the works alone (the topic's works against its share of the
+        vertical's works); engagement, heavy-tailed (one viral work), raises a burst's score
+        and lift but cannot make one."""
+        activity, volume, works, group_works = prefixes
+        h = activity.shape[1] - 1
+        start = np.maximum(np.arange(1, h + 1) - length, 0)
         base = np.maximum(start - self.baseline_hours, 0)
-        observed = prefix[:, end] - prefix[:, start]
-        baseline = prefix[:, start] - prefix[:, base]
-        window_volume = volume_prefix[:, end] - volume_prefix[:, start]
-        baseline_volume = volume_prefix[:, start] - volume_prefix[:, base]
-        support = works_prefix[:, end] - works_prefix[:, start]
+        scored = (start - base) * 4 >= self.baseline_hours
+
+        def split(prefix: FloatArray) -> tuple[FloatArray, FloatArray]:
+            """Window and baseline sums of ``prefix``."""
+            at_start = _lagged(prefix, length)
+            return prefix[:, 1:] - at_start, at_start - _lagged(
+                prefix, length + self.baseline_hours
+            )
+
+        observed, baseline = split(activity)
+        window_volume, baseline_volume = split(volume)
+        z, ratio = self._scan(observed, baseline, window_volume, baseline_volume)
+        support, works_baseline = split(works)
+        group_window, group_baseline = split(group_works)
+        works_z, works_ratio = self._scan(support, works_baseline, group_window, group_baseline)
+        ok = (
+            (works_z >= self.min_score)
+            & (works_ratio >= self.min_lift)
+            & (support >= self.min_support)
+        )
+        return z * scored, ratio, ok & scored
+
+    def _scan(
+        self,
+        observed: FloatArray,
+        baseline: FloatArray,
+        window_volume: FloatArray,
+        baseline_volume: FloatArray,
+    ) -> tuple[FloatArray, FloatArray]:
+        """The scan statistic ``z`` and the lift of each window against its baseline share."""
         share = (baseline + _PRIOR) / (baseline_volume + 2 * _PRIOR)
         expected = np.maximum(window_volume * share, self.min_expected)
         ratio = observed / expected
         with np.errstate(divide="ignore", invalid="ignore"):
             llr = observed * np.log(np.where(ratio > 0, ratio, 1.0)) - (observed - expected)
-        z = np.where(ratio > 1.0, np.sqrt(np.maximum(2.0 * llr, 0.0)), 0.0)
-        scored = (start - base) * 4 >= self.baseline_hours
-        z = z * scored
-        ok = (z >= self.min_score) & (ratio >= self.min_lift) & (support >= self.min_support)
-        return z, ratio, ok
+        return np.where(ratio > 1.0, np.sqrt(np.maximum(2.0 * llr, 0.0)), 0.0), ratio
 
     def _summarise(self, activity: FloatArray) -> None:
         """Onsets, peaks and the state of each key at the last hour."""
@@ -254,11 +284,19 @@ class HotspotDetector:
             raise InvalidInput("engagement_share must lie in [0, 1) and fade_ratio in (0, 1)")
 
 
-def _prefix(values: NDArray[np.float64] | IntArray) -> FloatArray:
+def _prefix(values: NDArray[np.float64] | IntArray) -> FloatArray:  # (K, H) -> (K, H + 1)
     """Prefix sums along hours with a leading zero column: ``(K, H + 1)``."""
     out = np.zeros((values.shape[0], values.shape[1] + 1))
     np.cumsum(values, axis=1, out=out[:, 1:])
     return out
+
+
+def _lagged(prefix: FloatArray, lag: int) -> FloatArray:
+    """``prefix[:, max(end - lag, 0)]`` for ``end = 1..H``, built from slices (no gather)."""
+    h = prefix.shape[1] - 1
+    head = min(lag, h)
+    parts = [np.repeat(prefix[:, :1], head, axis=1), prefix[:, 1 : h - lag + 1]]
+    return np.concatenate(parts, axis=1)
 
 
 def _burst_onsets(run_start: IntArray, hot: BoolArray, last_hot: IntArray) -> IntArray:
