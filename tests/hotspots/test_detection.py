@@ -85,3 +85,18 @@ def test_ingested_engagement_is_counted_in_its_hour(runtime: Runtime, burst: lis
     assert (
         runtime.write(lambda s: hotspots.detect_after_ingest(s, runtime.event_log, events)) is None
     )
+
+
+def test_the_cycle_step_counts_the_day_and_detects(runtime: Runtime, burst: list[int]) -> None:
+    from guanghe.pipelines import hotspots_step
+    from guanghe.pipelines.context import CycleContext
+
+    day = NOW.date()
+    report = hotspots_step.run(CycleContext.for_date(runtime, day, now=NOW))
+    assert report.counts["hours_counted"] == 8 * 24  # a first cycle counts its baseline too
+    assert report.counts["hotspots_new"] == 1
+    assert report.problems == ()
+    again = hotspots_step.run(CycleContext.for_date(runtime, day, now=NOW))
+    assert again.counts["hours_counted"] < 3 * 24  # the day, and the hours without a work
+    assert again.counts["hotspots_new"] == 0
+    assert again.counts["hotspots_active"] == 1

@@ -5,6 +5,7 @@ from guanghe.hotspots.activity import (
     ENGAGEMENT_TYPES,
     RecountSummary,
     day_hours,
+    hours_to_count,
     recount_after_ingest,
     recount_hours,
 )
@@ -72,6 +73,7 @@ __all__ = [
     "detect_hotspots",
     "events_for_vertical",
     "hourly_counts",
+    "hours_to_count",
     "import_ics",
     "last_detection",
     "list_events",

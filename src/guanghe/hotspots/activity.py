@@ -2,8 +2,9 @@
 
 An hour's counts are always recomputed whole from the works in the store and the engagement in
 the event log (never incremented), so a recount is idempotent and repairs a missed one: the
-cycle recounts its day's 24 hours, and :func:`recount_after_ingest` the hours an ingested batch
-touched, right after ``guanghe ingest`` appends it. Engagement counts likes, comments and shares
+cycle recounts its day's 24 hours (and the hours of the detector's span never counted), and
+:func:`recount_after_ingest` the hours an ingested batch touched, right after
+``guanghe ingest`` appends it. Engagement counts likes, comments and shares
 logged in the hour on works carrying the topic, whatever the hour the work was published.
 """
 
@@ -17,7 +18,7 @@ from typing import Final
 
 import pyarrow as pa
 import pyarrow.compute as pc
-from sqlalchemy import delete, insert
+from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from guanghe.creators import WorkText, works_published, works_with_ids
@@ -52,6 +53,23 @@ def day_hours(day: dt.date) -> list[dt.datetime]:
     """The 24 UTC hours of ``day``."""
     start = dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC)
     return [start + i * HOUR for i in range(24)]
+
+
+def hours_to_count(session: Session, day: dt.date, *, span_hours: int) -> list[dt.datetime]:
+    """``day``'s 24 hours, and every hour of the ``span_hours`` before its end never counted
+    (a first cycle, or days the cycle skipped): what a detection as of ``day`` reads."""
+    day_end = day_hours(day)[-1] + HOUR
+    first = day_end - span_hours * HOUR
+    counted = {
+        floor_hour(h)
+        for h in session.scalars(
+            select(TopicHourlyCount.hour)
+            .where(TopicHourlyCount.hour >= first, TopicHourlyCount.hour < day_end)
+            .distinct()
+        )
+    }
+    missing = [first + i * HOUR for i in range(span_hours) if first + i * HOUR not in counted]
+    return sorted(set(missing) | set(day_hours(day)))
 
 
 def recount_hours(session: Session, log: EventLog, hours: Iterable[dt.datetime]) -> RecountSummary:
