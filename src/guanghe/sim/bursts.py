@@ -97,7 +97,7 @@ def inject_bursts(
 ) -> tuple[WorkPlan, list[Burst]]:
     """``works`` with each burst's extra works added (ids renumbered in publication order),
     by creators of its vertical who had joined; the bursts with the number of works each
-    added. ``start_us`` is day 0's midnight."""
+    added (none after the period's last day). ``start_us`` is day 0's midnight."""
     parts: list[tuple[Ints, Ints, int]] = []
     done = []
     for burst in bursts:
@@ -106,7 +106,10 @@ def inject_bursts(
         if authors.size == 0:
             publish_us = publish_us[:0]
         creators = authors[rng.integers(0, max(authors.size, 1), size=publish_us.size)]
-        fresh = population.joined_day[creators] <= (publish_us - start_us) // _DAY_US
+        period_end_us = start_us + (works.day_start.shape[0] - 1) * _DAY_US
+        fresh = (population.joined_day[creators] <= (publish_us - start_us) // _DAY_US) & (
+            publish_us < period_end_us
+        )
         parts.append((publish_us[fresh], creators[fresh], burst.vertical_id))
         done.append(dataclasses.replace(burst, tagged=int(fresh.sum())))
     return _with_works(rng, works, parts, [b.topic for b in bursts], start_us), done
