@@ -21,7 +21,7 @@ import pyarrow.compute as pc
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
-from guanghe.creators import WorkText, works_published, works_with_ids
+from guanghe.creators import works_published, works_with_ids
 from guanghe.events import EventLog
 from guanghe.hotspots.topics import work_topics
 from guanghe.store import TopicHourlyCount
@@ -146,11 +146,3 @@ def touched_hours(events: pa.Table) -> list[dt.datetime]:
 def recount_after_ingest(session: Session, log: EventLog, events: pa.Table) -> RecountSummary:
     """The ingest hook: recount the hours an appended batch of ``events`` touched."""
     return recount_hours(session, log, touched_hours(events))
-
-
-def vertical_works(works: Iterable[WorkText]) -> dict[int, list[WorkText]]:
-    """``works`` grouped by vertical id."""
-    grouped: dict[int, list[WorkText]] = defaultdict(list)
-    for work in works:
-        grouped[work.vertical_id].append(work)
-    return grouped
