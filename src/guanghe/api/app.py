@@ -30,6 +30,7 @@ from guanghe.api.routers import (
     diagnosis,
     growth,
     health,
+    hotspots,
     incentives,
     institutions,
     ledger,
@@ -100,6 +101,7 @@ def create_app(runtime: Runtime) -> FastAPI:
         tasks.router,
         tokens.router,
         notifications.router,
+        hotspots.router,
     ):
         app.include_router(router)
     # Imported here: the dashboard uses this package's dependencies, so a top-level import

@@ -28,6 +28,9 @@ UPLOAD_BODY_BYTES: Final = (
 #: A cover alone and a form (the dashboard's diagnosis of a draft).
 COVER_BODY_BYTES: Final = MAX_IMAGE_BYTES + 64 * 1024
 
+#: An iCalendar import (:data:`guanghe.hotspots.MAX_ICS_BYTES`) and its form.
+ICS_BODY_BYTES: Final = 2_000_000 + 64 * 1024
+
 #: The routes (method, path) allowed more than the default.
 BODY_LIMITS: Final[dict[tuple[str, str], int]] = {
     ("POST", "/v1/boost"): LIST_BODY_BYTES,
@@ -35,6 +38,7 @@ BODY_LIMITS: Final[dict[tuple[str, str], int]] = {
     ("POST", "/v1/works"): UPLOAD_BODY_BYTES,
     ("POST", "/v1/diagnosis"): UPLOAD_BODY_BYTES,
     ("POST", "/dashboard/originality/diagnosis"): COVER_BODY_BYTES,
+    ("POST", "/v1/calendar/import"): ICS_BODY_BYTES,
 }
 
 

@@ -26,6 +26,7 @@ def ingest(
     ] = None,
 ) -> None:
     """Validate PATH and append its new events; a file with any bad row changes nothing."""
+    from guanghe import hotspots
     from guanghe.creators import StoreReferents
     from guanghe.events import ingest_file
 
@@ -38,6 +39,16 @@ def ingest(
             f"{path.name}: {result.rows} rows, {result.added} added, "
             f"{result.already_logged} already in the log"
         )
+        # The hotspots' incremental hook: recount the hours the batch touched, then detect
+        # as of the end of its latest hour unless a later detection already ran.
+        log = runtime.event_log
+        counted = runtime.write(lambda s: hotspots.recount_after_ingest(s, log, result.appended))
+        if counted.hours:
+            found = runtime.write(lambda s: hotspots.detect_after_ingest(s, log, result.appended))
+            typer.echo(
+                f"hotspots: {counted.hours} hours recounted, "
+                f"{found.active if found else 0} active hotspots"
+            )
 
 
 @events_app.command("quarantine")

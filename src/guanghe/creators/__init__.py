@@ -18,6 +18,7 @@ from guanghe.creators.growth import GrowthView, TierCounts, creator_growth, tier
 from guanghe.creators.referents import StoreReferents
 from guanghe.creators.rights import check_right
 from guanghe.creators.rules import CreatorRules, load_rules, parse_rules, rules_path
+from guanghe.creators.texts import WorkText, works_published, works_with_ids
 from guanghe.creators.tiers import AssessmentWrite, record_assessment
 from guanghe.creators.verticals import VerticalView, list_verticals, vertical_ids
 from guanghe.pagination import Page
@@ -33,6 +34,7 @@ __all__ = [
     "TierCounts",
     "VerticalView",
     "WorkFilter",
+    "WorkText",
     "WorkView",
     "assess_creators",
     "check_right",
@@ -49,4 +51,6 @@ __all__ = [
     "rules_path",
     "tier_counts",
     "vertical_ids",
+    "works_published",
+    "works_with_ids",
 ]

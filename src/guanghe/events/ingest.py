@@ -66,9 +66,13 @@ class Referents(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class IngestResult:
+    """Rows read, rows appended and rows already logged; ``appended`` holds the appended
+    events (for hooks that follow an ingest, such as the hotspots' hourly counts)."""
+
     rows: int
     added: int
     already_logged: int
+    appended: pa.Table
 
 
 def ingest_file(log: EventLog, path: Path, referents: Referents, report_path: Path) -> IngestResult:
@@ -93,7 +97,9 @@ def ingest_file(log: EventLog, path: Path, referents: Referents, report_path: Pa
                 bad,
             )
         added = writer.append(fresh)
-    return IngestResult(rows=len(raw), added=added, already_logged=table.num_rows - added)
+    return IngestResult(
+        rows=len(raw), added=added, already_logged=table.num_rows - added, appended=fresh
+    )
 
 
 def validate_events(rows: EventRows, referents: Referents) -> tuple[pa.Table, pd.DataFrame]:

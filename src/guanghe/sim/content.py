@@ -117,7 +117,7 @@ def plan_works(
         np.clip(np.round(np.exp(rng.normal(np.log(35.0), 0.8, size=w))), 7, 600)
     )
     appeal = np.exp(rng.normal(-0.5, 1.0, size=w))
-    title, caption, hashtags = _write_texts(rng, vertical_id)
+    title, caption, hashtags = write_texts(rng, vertical_id)
     return WorkPlan(
         creator_index=creator_index,
         day=day,
@@ -132,7 +132,7 @@ def plan_works(
     )
 
 
-def _write_texts(
+def write_texts(
     rng: np.random.Generator, vertical_id: Ints
 ) -> tuple[list[str], list[str], list[list[str]]]:
     """Titles, captions and 1-5 hashtags per work from its vertical's vocabulary."""

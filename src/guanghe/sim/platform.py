@@ -32,6 +32,7 @@ from sqlalchemy import Connection, Table, func, insert, select
 from guanghe.errors import Conflict, InvalidInput
 from guanghe.runtime import Runtime
 from guanghe.sim.audience import AudienceState, day_table, simulate_day
+from guanghe.sim.bursts import draw_bursts, inject_bursts, write_bursts
 from guanghe.sim.content import WorkPlan, plan_works, publishing_traits
 from guanghe.sim.covers import cover_relpath, draw_cover_params, submit_covers
 from guanghe.sim.monetize import draw_market, market_rows, write_market, write_market_truth
@@ -112,15 +113,24 @@ def generate_platform(
     first_date = last_date - dt.timedelta(days=days - 1)
     start_us = _micros(dt.datetime.combine(first_date, dt.time(), tzinfo=dt.UTC))
 
-    streams = np.random.SeedSequence(seed).spawn(7)
-    population_rng, content_rng, cover_rng, audience_rng, stamp_rng, revenue_rng, market_rng = (
-        np.random.default_rng(s) for s in streams
-    )
+    streams = np.random.SeedSequence(seed).spawn(8)
+    (
+        population_rng,
+        content_rng,
+        cover_rng,
+        audience_rng,
+        stamp_rng,
+        revenue_rng,
+        market_rng,
+        burst_rng,
+    ) = (np.random.default_rng(s) for s in streams)
     population = draw_population(population_rng, creators, days)
     market = draw_market(market_rng, population, days)
     institutions = draw_institutions(population_rng, population)
     rate, shape = publishing_traits(content_rng, population)
     works = plan_works(content_rng, population, rate, shape, days, start_us)
+    bursts = draw_bursts(burst_rng, days, start_us)
+    works, bursts = inject_bursts(burst_rng, works, bursts, population, start_us)
     covers = draw_cover_params(cover_rng, np.arange(1, works.size + 1, dtype=np.int64))
 
     context = multiprocessing.get_context("spawn")
@@ -161,6 +171,7 @@ def generate_platform(
         first_date,
     )
     write_market_truth(runtime.settings.ground_truth_dir, market)
+    write_bursts(runtime.settings.ground_truth_dir, bursts)
     return PlatformSummary(
         creators=creators,
         institutions=len(institutions.name),

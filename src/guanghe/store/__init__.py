@@ -11,6 +11,12 @@ from guanghe.store.engine import (
     write_transaction,
     writer_engine,
 )
+from guanghe.store.hotspot_tables import (
+    CalendarEvent,
+    CalendarFeedToken,
+    Hotspot,
+    TopicHourlyCount,
+)
 from guanghe.store.incentive_tables import IncentiveEnrolment, IncentiveProgram
 from guanghe.store.institution_tables import (
     CONTRACT_STATUSES,
@@ -82,6 +88,8 @@ __all__ = [
     "AuthorNomination",
     "Base",
     "BoostDelivery",
+    "CalendarEvent",
+    "CalendarFeedToken",
     "Campaign",
     "ContractEvent",
     "ContractSplit",
@@ -89,6 +97,7 @@ __all__ = [
     "CreatorMonetization",
     "CreatorTierHistory",
     "EarningsEstimate",
+    "Hotspot",
     "IncentiveEnrolment",
     "IncentiveProgram",
     "Institution",
@@ -109,6 +118,7 @@ __all__ = [
     "Task",
     "TaskClaim",
     "TaskOffer",
+    "TopicHourlyCount",
     "TorchBudget",
     "TrafficBudget",
     "TrafficPreference",

@@ -1,0 +1,93 @@
+"""The hotspots page in headless Chromium: a creator opens it from the menu, picks their
+vertical and sees the burst's hotspot with its curve drawn, and the calendar."""
+
+from __future__ import annotations
+
+import datetime as dt
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import uvicorn
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from guanghe import hotspots
+from guanghe.access import Principal, create_token
+from guanghe.api import create_app
+from guanghe.runtime import Runtime
+from guanghe.settings import Settings
+from guanghe.store import transaction
+from tests.conftest import insert_seed_platform
+from tests.hotspots.conftest import BURST_TOPIC, add_works, count_and_detect
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = "/usr/bin/chromium"
+OPERATOR = Principal(user_id=1, role="operator", subject_id=None)
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+    runtime = Runtime(Settings(data_dir=tmp_path_factory.mktemp("hotspots"), database_url=""))
+    runtime.init()
+    insert_seed_platform(runtime)
+    add_works(runtime)
+    count_and_detect(runtime)
+    now = dt.datetime.now(dt.UTC)
+    spec = hotspots.EventSpec("Food week", "campaign", now.date(), now.date(), ("food",))
+    runtime.write(lambda s: hotspots.create_event(s, OPERATOR, spec, now=now))
+    with transaction(runtime.sessions) as session:
+        _, token = create_token(session, role="creator", subject_id=1, name="t", now=now)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(runtime), log_level="warning", lifespan="off")
+    )
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started:
+        assert thread.is_alive(), "uvicorn stopped while starting"
+        assert time.monotonic() < deadline, "uvicorn did not start within 15 s"
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}", token
+    server.should_exit = True
+    thread.join(timeout=10)
+    sock.close()
+    runtime.engine.dispose()
+
+
+@pytest.fixture
+def page(tmp_path: Path) -> Iterator[Page]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"the browser tests need Chromium at {CHROMIUM} (apt-get install chromium)")
+    with sync_playwright() as playwright:
+        browser: Browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"]
+        )
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        yield context.new_page()
+        context.close()
+        browser.close()
+
+
+def test_a_creator_sees_the_hotspots_of_their_vertical(site: tuple[str, str], page: Page) -> None:
+    base, token = site
+    page.goto(f"{base}/login")
+    page.fill("#token", token)
+    with page.expect_navigation():
+        page.click("button[type=submit]")
+    page.click("#nav-hotspots")
+    with page.expect_navigation():
+        page.click("#hotspot-verticals >> text=Food")
+    card = page.locator("#hotspot-list article").first
+    expect(card).to_contain_text(f"#{BURST_TOPIC}")
+    expect(card).to_contain_text("rising")
+    canvas = card.locator("canvas")
+    expect(canvas).to_be_visible()
+    assert canvas.bounding_box() is not None
+    expect(page.locator("#calendar-events")).to_contain_text("Food week")
