@@ -32,6 +32,8 @@ Written by `guanghe.sim.generate_platform`: the hidden parameters the simulator 
   organic follow and churn rates, publishing habits, program membership, whether the
   creator is one of the established head, followers).
 - `works.parquet`: one row per work with its hidden appeal (organic reach multiplier).
+- `task_propensity.parquet`: one row per creator and task kind, the chance to accept an
+  in-vertical task offer and to complete an accepted task (`guanghe.sim.tasks`).
 
 Engines must never read this directory. Only benchmarks and tests do, through
 `guanghe.sim.truth.load_ground_truth`, to score what the engines estimate.
