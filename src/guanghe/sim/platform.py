@@ -4,8 +4,8 @@ Order of work: draw creators, institutions and works (in memory); start the cove
 (two worker processes); simulate the days, appending each day's events to the event log;
 insert institutions, creators (with their final follower counts) and works in one
 transaction; the market, then the sponsors' tasks with their past outcomes
-(:mod:`guanghe.sim.tasks`); wait for the covers; put every work in the originality fingerprint index (as the
-original it is, at its publication time); write the ground truth.
+(:mod:`guanghe.sim.tasks`); wait for the covers; put every work in the originality
+fingerprint index (as the original it is, at its publication time); write the ground truth.
 
 A failed generation can leave event files and covers behind (never relational rows, which go
 in one transaction at the end); generate again into a fresh data directory.

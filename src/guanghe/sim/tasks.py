@@ -136,7 +136,9 @@ def write_tasks(
     posted_at = dt.datetime.combine(first, dt.time(), tzinfo=dt.UTC)
 
     def work(session: Session) -> None:
-        platform_fen = sum(p.spec.slots * p.spec.reward_fen for p in planned if p.sponsor[0] == "platform")
+        platform_fen = sum(
+            p.spec.slots * p.spec.reward_fen for p in planned if p.sponsor[0] == "platform"
+        )
         fund_platform_tasks(session, key="sim", amount_fen=max(platform_fen, 1), now=posted_at)
         for advertiser in range(1, ADVERTISERS + 1):
             mine = [p for p in planned if p.sponsor == ("advertiser", advertiser)]
