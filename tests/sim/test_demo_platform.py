@@ -188,7 +188,8 @@ def test_creators_are_offered_funded_tasks_with_why(
             )
             if t.reward_fen and account is not None:
                 funded.append(account.credits_pending == t.slots * t.reward_fen)
-        assert funded and all(funded)
+        assert funded
+        assert all(funded)
         ended = tasks.list_tasks(session, operator, status="ended", now=now).items
         assert any(t.approved for t in ended)  # the past outcomes paid through the ledger
     truth = pq.read_table(runtime.settings.ground_truth_dir / PROPENSITY_FILE)
