@@ -179,6 +179,9 @@ def test_creators_are_offered_funded_tasks_with_why(
             for offer in tasks.creator_offers(session, operator, creator_id, now=now)
         ]
         assert len({o.task.id for o in offers}) >= 2
+        shown = tasks.showcase_creator(session)  # the demo's creator with tasks to show
+        assert shown is not None
+        assert tasks.creator_offers(session, operator, shown, now=now)
         assert all({"features", "model", "rule"} <= set(o.why) for o in offers)
         funded = []
         for offer in offers[:20]:
