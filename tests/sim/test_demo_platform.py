@@ -9,20 +9,25 @@ import io
 from collections.abc import Iterator
 
 import numpy as np
+import pyarrow.parquet as pq
 import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
 from sqlalchemy import func, select
 
-from guanghe import creators, originality
+from guanghe import creators, originality, tasks
 from guanghe.access import Principal, create_token
 from guanghe.analytics import ecosystem_report, parse_period
 from guanghe.api import create_app
+from guanghe.ledger import find_account
 from guanghe.pipelines import run_cycle
 from guanghe.runtime import Runtime
 from guanghe.sim import PlatformSummary, generate_platform
+from guanghe.sim.population import draw_population
 from guanghe.sim.reuploads import DemoUpload, publish_demo_reuploads
+from guanghe.sim.tasks import PROPENSITY_FILE, draw_truth
 from guanghe.store import Creator, LedgerTransfer, Work, transaction
+from guanghe.tasks import funding as task_funding
 from tests.sim.conftest import make_runtime
 
 CREATORS, DAYS, SEED = 500, 14, 7
@@ -159,3 +164,46 @@ def test_a_creator_with_100_000_followers_can_use_pre_diagnosis(
             files={"cover": ("cover.png", cover.getvalue(), "image/png")},
         )
     assert response.status_code == 200, response.text
+
+
+def test_creators_are_offered_funded_tasks_with_why(
+    demo: tuple[Runtime, PlatformSummary, list[DemoUpload]],
+) -> None:
+    runtime, summary, _ = demo
+    now = dt.datetime.combine(summary.last_date, dt.time(23), tzinfo=dt.UTC)
+    operator = Principal(user_id=0, role="operator", subject_id=None)
+    with runtime.sessions() as session:
+        offers = [
+            offer
+            for creator_id in range(1, CREATORS + 1)
+            for offer in tasks.creator_offers(session, operator, creator_id, now=now)
+        ]
+        assert len({o.task.id for o in offers}) >= 2
+        shown = tasks.showcase_creator(session)  # the demo's creator with tasks to show
+        assert shown is not None
+        assert tasks.creator_offers(session, operator, shown, now=now)
+        assert all({"features", "model", "rule"} <= set(o.why) for o in offers)
+        funded = []
+        for offer in offers[:20]:
+            t = offer.task
+            account = find_account(
+                session, task_funding.escrow(t.sponsor_kind, t.sponsor_id, t.id, "CNY")
+            )
+            if t.reward_fen and account is not None:
+                funded.append(account.credits_pending == t.slots * t.reward_fen)
+        assert funded
+        assert all(funded)
+        ended = tasks.list_tasks(session, operator, status="ended", now=now).items
+        assert any(t.approved for t in ended)  # the past outcomes paid through the ledger
+    truth = pq.read_table(runtime.settings.ground_truth_dir / PROPENSITY_FILE)
+    assert truth.num_rows == 3 * CREATORS
+
+
+def test_task_propensities_are_deterministic_from_the_seed() -> None:
+    rng = np.random.default_rng(5)
+    population = draw_population(rng, 50, 10)
+    first = draw_truth(np.random.default_rng(1), population)
+    again = draw_truth(np.random.default_rng(1), population)
+    assert np.array_equal(first.accept, again.accept)
+    assert first.accept.shape == (50, 3)
+    assert ((first.complete > 0) & (first.complete < 1)).all()

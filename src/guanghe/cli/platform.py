@@ -97,6 +97,7 @@ def demo(
     from guanghe.sim import generate_platform
     from guanghe.sim.torch_programme import seed_torch_programme
     from guanghe.store import transaction
+    from guanghe.tasks import showcase_creator
 
     with open_runtime() as runtime:
         if _creator_count(runtime) == 0:
@@ -132,6 +133,16 @@ def demo(
                     session, role=role, subject_id=subject, name="demo", now=dt.datetime.now(dt.UTC)
                 )
                 typer.echo(f"{role} {subject} token: {other}")
+            offered = showcase_creator(session)
+            if offered is not None:  # whose task center shows recommended tasks
+                _, other = create_token(
+                    session,
+                    role="creator",
+                    subject_id=offered,
+                    name="demo",
+                    now=dt.datetime.now(dt.UTC),
+                )
+                typer.echo(f"creator {offered} token (tasks at /dashboard/tasks): {other}")
         serve_app(create_app(runtime), host=host, port=port, log_level="warning")
 
 

@@ -3,8 +3,9 @@
 Order of work: draw creators, institutions and works (in memory); start the cover renderers
 (two worker processes); simulate the days, appending each day's events to the event log;
 insert institutions, creators (with their final follower counts) and works in one
-transaction; wait for the covers; put every work in the originality fingerprint index (as the
-original it is, at its publication time); write the ground truth.
+transaction; the market, then the sponsors' tasks with their past outcomes
+(:mod:`guanghe.sim.tasks`); wait for the covers; put every work in the originality
+fingerprint index (as the original it is, at its publication time); write the ground truth.
 
 A failed generation can leave event files and covers behind (never relational rows, which go
 in one transaction at the end); generate again into a fresh data directory.
@@ -45,6 +46,7 @@ from guanghe.sim.population import (
     stage_of,
 )
 from guanghe.sim.revenue import RefundSchedule, contract_rows
+from guanghe.sim.tasks import draw_truth, write_task_truth, write_tasks
 from guanghe.sim.truth import write_ground_truth
 from guanghe.store import ContractSplit, InstitutionContract, sync_id_sequences
 from guanghe.store.models import Creator, Institution, Work
@@ -113,7 +115,7 @@ def generate_platform(
     first_date = last_date - dt.timedelta(days=days - 1)
     start_us = _micros(dt.datetime.combine(first_date, dt.time(), tzinfo=dt.UTC))
 
-    streams = np.random.SeedSequence(seed).spawn(8)
+    streams = np.random.SeedSequence(seed).spawn(9)  # spawn(n)[k] is the same for any n > k
     (
         population_rng,
         content_rng,
@@ -124,8 +126,10 @@ def generate_platform(
         market_rng,
         burst_rng,
     ) = (np.random.default_rng(s) for s in streams)
+    task_rng = np.random.default_rng(streams[8])
     population = draw_population(population_rng, creators, days)
     market = draw_market(market_rng, population, days)
+    task_truth = draw_truth(task_rng, population)
     institutions = draw_institutions(population_rng, population)
     rate, shape = publishing_traits(content_rng, population)
     works = plan_works(content_rng, population, rate, shape, days, start_us)
@@ -155,6 +159,7 @@ def generate_platform(
         contracts = contract_rows(revenue_rng, population, institutions, first_date)
         _write_store(runtime, population, institutions, works, state, contracts, first_date, report)
         write_market(runtime, market_rows(market, population, first_date), market)
+        write_tasks(runtime, task_rng, population, works, task_truth, first_date, last_date)
         sync_id_sequences(runtime.engine)
         _report_covers(report, jobs, works.size, final=True)
         _index_works(runtime, works.size, report)
@@ -172,6 +177,7 @@ def generate_platform(
     )
     write_market_truth(runtime.settings.ground_truth_dir, market)
     write_bursts(runtime.settings.ground_truth_dir, bursts)
+    write_task_truth(runtime.settings.ground_truth_dir, task_truth)
     return PlatformSummary(
         creators=creators,
         institutions=len(institutions.name),

@@ -34,6 +34,8 @@ Written by `guanghe.sim.generate_platform`: the hidden parameters the simulator 
 - `works.parquet`: one row per work with its hidden appeal (organic reach multiplier).
 - `bursts.parquet`: one row per injected topic burst (topic, vertical, start, duration in
   hours, strength, works it tagged); see `guanghe.sim.bursts`.
+- `task_propensity.parquet`: one row per creator and task kind, the chance to accept an
+  in-vertical task offer and to complete an accepted task (`guanghe.sim.tasks`).
 
 Engines must never read this directory. Only benchmarks and tests do, through
 `guanghe.sim.truth.load_ground_truth`, to score what the engines estimate.

@@ -24,7 +24,7 @@ from guanghe.tasks.claims import (
     submit_work,
 )
 from guanghe.tasks.funding import budget_available, fund_platform_tasks
-from guanghe.tasks.offers import OfferView, creator_offers
+from guanghe.tasks.offers import OfferView, creator_offers, showcase_creator
 
 __all__ = [
     "PRIORITY_HOURS",
@@ -50,5 +50,6 @@ __all__ = [
     "normal_tag",
     "priority_holder",
     "review_submission",
+    "showcase_creator",
     "submit_work",
 ]

@@ -239,3 +239,18 @@ def taken_pairs_of(session: Session, creator_id: int) -> set[tuple[int, int]]:
             select(TaskClaim.task_id).where(TaskClaim.creator_id == creator_id)
         )
     }
+
+
+def showcase_creator(session: Session) -> int | None:
+    """The creator holding the newest day's most valuable offer (whose task-center page the
+    demo shows), or None before any offer."""
+    latest = session.scalar(select(func.max(TaskOffer.offered_on)))
+    if latest is None:
+        return None
+    best = session.scalar(
+        select(TaskOffer.creator_id)
+        .where(TaskOffer.offered_on == latest)
+        .order_by(TaskOffer.value_fen.desc(), TaskOffer.creator_id)
+        .limit(1)
+    )
+    return None if best is None else int(best)

@@ -14,6 +14,7 @@ from guanghe.web import (
     originality,
     report,
     signin,
+    tasks,
     traffic,
 )
 
@@ -28,3 +29,4 @@ router.include_router(monetize.router)
 router.include_router(traffic.router)
 router.include_router(originality.router)
 router.include_router(hotspots.router)
+router.include_router(tasks.router)
