@@ -3,10 +3,11 @@ another tenant's object, no such object), with the expected status in every cell
 
 The platform has two tenants of each kind: creators 1 and 3 (of institutions 1 and 2),
 advertisers A and B with a campaign and a task each (each task with a checked submission of
-another creator's), merchants A and B with a product each. The tokens
-are the operator's, the ranker's and tenant A's (creator 1, institution 1, advertiser A,
-merchant A); "own" addresses tenant A's object, "other" tenant B's, "missing" an id nothing
-has. A route that addresses no object has one column, "none".
+another creator's), merchants A and B with a product each; each institution has a Torch budget,
+two contracts proposed to its creator and a nomination; creators 1 and 3 a notice each. The
+tokens are the operator's, the ranker's and tenant A's (creator 1, institution 1, advertiser A,
+merchant A, an agent of institution 1); "own" addresses tenant A's object, "other" tenant
+B's, "missing" an id nothing has. A route that addresses no object has one column, "none".
 
 The rule for 401, 403 and 404 (also in ``docs/api.md``):
 
@@ -38,6 +39,7 @@ from guanghe.access import Principal
 from guanghe.api import create_app
 from guanghe.api.deps import SESSION_COOKIE
 from guanghe.monetize import deposit, register_party
+from guanghe.notifications import notify
 from guanghe.pipelines import run_cycle
 from guanghe.runtime import Runtime
 from guanghe.tasks import TaskSpec, accept_task, check_submissions, create_task, submit_work
@@ -47,7 +49,7 @@ from tests.originality.pictures import encode, picture
 from tests.pipelines.sample import AS_OF, log_sample_events
 from tests.seed import SeedPlatform
 
-ROLES = ("operator", "creator", "institution", "advertiser", "merchant", "ranker")
+ROLES = ("operator", "creator", "institution", "advertiser", "merchant", "ranker", "agent")
 MISSING = 987_654
 NOW = dt.datetime(2026, 11, 28, 12, tzinfo=dt.UTC)
 Body = Callable[[dict[str, int], int], dict[str, Any]]
@@ -55,10 +57,11 @@ Body = Callable[[dict[str, int], int], dict[str, Any]]
 
 @dataclass(frozen=True)
 class Row:
-    """One route: its cells per scope, six statuses in :data:`ROLES` order, and how to call it.
+    """One route: its cells per scope, seven statuses in :data:`ROLES` order, and how to call it.
 
     ``path`` names objects as ``{creator}``, ``{work}``, ``{advertiser}``... filled from the
-    scope's ids; ``json``/``form`` build the body from those ids and a fresh number."""
+    scope's ids; ``json``/``form`` build the body from those ids and a fresh number;
+    ``query`` values may name ``{feed_token}``; ``upload`` is a file field and its bytes."""
 
     method: str
     path: str
@@ -68,6 +71,7 @@ class Row:
     form: Body | None = None
     files: bool = False
     query: dict[str, str] = field(default_factory=dict)
+    upload: tuple[str, bytes] | None = None
 
 
 def row(method: str, path: str, **kwargs: Any) -> Row:
@@ -79,28 +83,28 @@ def row(method: str, path: str, **kwargs: Any) -> Row:
     return Row(method, path, scopes, anonymous, **kwargs)
 
 
-ALL_OK = "200 200 200 200 200 200"
-OPERATOR_ONLY = "200 403 403 403 403 403"
-RANKER_ONLY = "403 403 403 403 403 200"
-NOBODY = "403 403 403 403 403 403"
-CREATORS_OWN = "200 200 200 403 403 403"
-CREATORS_OTHER = "200 403 403 403 403 403"
-CREATORS_MISSING = "404 404 404 403 403 403"
+ALL_OK = "200 200 200 200 200 200 200"
+OPERATOR_ONLY = "200 403 403 403 403 403 403"
+RANKER_ONLY = "403 403 403 403 403 200 403"
+NOBODY = "403 403 403 403 403 403 403"
+CREATORS_OWN = "200 200 200 403 403 403 403"
+CREATORS_OTHER = "200 403 403 403 403 403 403"
+CREATORS_MISSING = "404 404 404 403 403 403 403"
 #: Objects of creators (a creator, its works, its profile page): tenant A sees its own.
 CREATOR_OBJECT = {"own": CREATORS_OWN, "other": CREATORS_OTHER, "missing": CREATORS_MISSING}
 
 
 #: A creator's own settings and money (authorisations, earnings): operators and the creator.
 CREATOR_PRIVATE = {
-    "own": "200 200 403 403 403 403",
-    "other": "200 403 403 403 403 403",
-    "missing": "404 403 403 403 403 403",
+    "own": "200 200 403 403 403 403 403",
+    "other": "200 403 403 403 403 403 403",
+    "missing": "404 403 403 403 403 403 403",
 }
 #: Ledger accounts: advertiser A's prepaid account is tenant A's.
 ACCOUNT_OBJECT = {
-    "own": "200 403 403 200 403 403",
-    "other": "200 403 403 403 403 403",
-    "missing": "404 404 404 404 404 403",
+    "own": "200 403 403 200 403 403 403",
+    "other": "200 403 403 403 403 403 403",
+    "missing": "404 404 404 404 404 403 404",
 }
 
 
@@ -108,13 +112,13 @@ def party(kind: str, ok: int = 200, missing_own: int = 403) -> dict[str, str]:
     """Cells of an advertiser's or merchant's object: operators and the party itself (which
     gets ``missing_own`` for an id that can only be another party's)."""
     mine = "advertiser" if kind == "advertiser" else "merchant"
-    own = [ok, 403, 403, 403, 403, 403]
+    own = [ok, 403, 403, 403, 403, 403, 403]
     own[ROLES.index(mine)] = ok
-    missing = [404, 403, 403, 403, 403, 403]
+    missing = [404, 403, 403, 403, 403, 403, 403]
     missing[ROLES.index(mine)] = missing_own
     return {
         "own": " ".join(map(str, own)),
-        "other": f"{ok} 403 403 403 403 403",
+        "other": f"{ok} 403 403 403 403 403 403",
         "missing": " ".join(map(str, missing)),
     }
 
@@ -134,6 +138,47 @@ def _adjustment(ids: dict[str, int], n: int) -> dict[str, Any]:
         "credit_account_id": ids["other_account"],
         "amount": 1,
         "reason": "matrix check",
+    }
+
+
+#: Institutions: operators see each, an institution (and its agents, who only read) itself.
+INSTITUTION_OBJECT = {
+    "own": "200 403 200 403 403 403 200",
+    "other": "200 403 403 403 403 403 403",
+    "missing": "404 403 403 403 403 403 403",
+}
+#: Contracts: operators and the two parties; accepting or declining is the creator's.
+CONTRACT_ANSWER = {
+    "own": "200 409 403 403 403 403 403",
+    "other": "200 403 403 403 403 403 403",
+    "missing": "404 404 404 403 403 403 403",
+}
+TODAY = dt.datetime.now(dt.UTC).date()
+ICS = (
+    b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//matrix//EN\r\nBEGIN:VEVENT\r\n"
+    b"UID:matrix-import\r\nSUMMARY:Matrix fair\r\nDTSTART;VALUE=DATE:20270301\r\n"
+    b"DTEND;VALUE=DATE:20270303\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+)
+
+
+def _budgets(ids: dict[str, int], n: int) -> dict[str, Any]:
+    return {
+        "starts_on": (TODAY - dt.timedelta(days=1)).isoformat(),
+        "ends_on": (TODAY + dt.timedelta(days=30)).isoformat(),
+        "budgets": [
+            {"institution_id": i, "cash_fen": 100_000, "traffic_impressions": 10_000}
+            for i in (ids["institution"], ids["other_institution"])
+        ],
+        "nomination_slots": 2,
+    }
+
+
+def _event(ids: dict[str, int], n: int) -> dict[str, Any]:
+    return {
+        "title": f"event {n}",
+        "kind": "platform_event",
+        "starts_on": "2027-02-01",
+        "ends_on": "2027-02-03",
     }
 
 
@@ -166,9 +211,9 @@ MATRIX: list[Row] = [
         "/v1/works",
         form=lambda ids, n: {"creator_id": ids["creator"], "title": f"work {n}"},
         files=True,
-        own="201 201 403 403 403 403",
-        other="201 403 403 403 403 403",
-        missing="404 403 403 403 403 403",
+        own="201 201 403 403 403 403 403",
+        other="201 403 403 403 403 403 403",
+        missing="404 403 403 403 403 403 403",
     ),
     row(
         "GET",
@@ -176,7 +221,7 @@ MATRIX: list[Row] = [
         query={"from": "2026-11-01", "to": "2026-11-28"},
         none=OPERATOR_ONLY,
     ),
-    row("GET", "/v1/ledger/accounts", none="200 200 200 200 200 403"),
+    row("GET", "/v1/ledger/accounts", none="200 200 200 200 200 403 200"),
     *(
         row("GET", path, **ACCOUNT_OBJECT)
         for path in (
@@ -189,8 +234,8 @@ MATRIX: list[Row] = [
         "POST",
         "/v1/ledger/adjustments",
         json=_adjustment,
-        own="201 403 403 403 403 403",
-        missing="404 403 403 403 403 403",
+        own="201 403 403 403 403 403 403",
+        missing="404 403 403 403 403 403 403",
     ),
     row("GET", "/v1/ledger/reconciliation", none=OPERATOR_ONLY),
     row("GET", "/v1/authorisations/{creator}", **CREATOR_PRIVATE),
@@ -199,30 +244,30 @@ MATRIX: list[Row] = [
         "PUT",
         "/v1/authorisations/{creator}/profile_ads",
         json=lambda ids, n: {"granted": True},
-        own="200 200 403 403 403 403",
-        other="200 403 403 403 403 403",
-        missing="404 403 403 403 403 403",
+        own="200 200 403 403 403 403 403",
+        other="200 403 403 403 403 403 403",
+        missing="404 403 403 403 403 403 403",
     ),
     row("GET", "/v1/earnings/{creator}", **CREATOR_PRIVATE),
     row("GET", "/v1/monetization/totals", none=OPERATOR_ONLY),
     row(
         "GET",
         "/v1/profile-slots/{creator}",
-        own="200 200 403 403 403 200",
-        other="200 403 403 403 403 200",
-        missing="404 403 403 403 403 404",
+        own="200 200 403 403 403 200 403",
+        other="200 403 403 403 403 200 403",
+        missing="404 403 403 403 403 404 403",
     ),
     row(
         "POST",
         "/v1/advertisers",
         json=lambda ids, n: {"name": f"advertiser {n}"},
-        none="201 403 403 403 403 403",
+        none="201 403 403 403 403 403 403",
     ),
     row(
         "POST",
         "/v1/merchants",
         json=lambda ids, n: {"name": f"merchant {n}"},
-        none="201 403 403 403 403 403",
+        none="201 403 403 403 403 403 403",
     ),
     row("GET", "/v1/advertisers/{advertiser}", **party("advertiser")),
     row("GET", "/v1/merchants/{merchant}", **party("merchant")),
@@ -230,12 +275,12 @@ MATRIX: list[Row] = [
         "POST",
         "/v1/advertisers/{advertiser}/deposits",
         json=lambda ids, n: {"key": f"deposit-{n}", "amount_fen": 100},
-        own="201 403 403 403 403 403",
-        other="201 403 403 403 403 403",
-        missing="404 403 403 403 403 403",
+        own="201 403 403 403 403 403 403",
+        other="201 403 403 403 403 403 403",
+        missing="404 403 403 403 403 403 403",
     ),
     row("POST", "/v1/campaigns", json=_campaign, **party("advertiser", ok=201)),
-    row("GET", "/v1/campaigns", none="200 403 403 200 403 403"),
+    row("GET", "/v1/campaigns", none="200 403 403 200 403 403 403"),
     row("GET", "/v1/campaigns/{campaign}", **party("advertiser", missing_own=404)),
     row(
         "PATCH",
@@ -244,7 +289,7 @@ MATRIX: list[Row] = [
         **party("advertiser", missing_own=404),
     ),
     row("POST", "/v1/products", json=_product, **party("merchant", ok=201)),
-    row("GET", "/v1/products", none="200 403 403 403 200 403"),
+    row("GET", "/v1/products", none="200 403 403 403 200 403 403"),
     row("GET", "/v1/products/{product}", **party("merchant", missing_own=404)),
     row(
         "PATCH",
@@ -289,15 +334,15 @@ MATRIX: list[Row] = [
         "/v1/tokens/{token}",
         own=OPERATOR_ONLY,
         other=OPERATOR_ONLY,
-        missing="404 403 403 403 403 403",
+        missing="404 403 403 403 403 403 403",
     ),
     # The seed's works were never checked: those visible to the caller are 404.
     row(
         "GET",
         "/v1/originality/works/{work}",
-        own="404 404 403 403 403 403",
-        other="404 403 403 403 403 403",
-        missing="404 404 403 403 403 403",
+        own="404 404 403 403 403 403 403",
+        other="404 403 403 403 403 403 403",
+        missing="404 404 403 403 403 403 403",
     ),
     row(
         "POST",
@@ -307,44 +352,44 @@ MATRIX: list[Row] = [
             "original_work_id": ids["work"],
             "statement": "mine",
         },
-        own="403 201 403 403 403 403",
-        other="403 403 403 403 403 403",
-        missing="403 404 403 403 403 403",
+        own="403 201 403 403 403 403 403",
+        other="403 403 403 403 403 403 403",
+        missing="403 404 403 403 403 403 403",
     ),
     row(
         "POST",
         "/v1/originality/disputes",
         json=lambda ids, n: {"work_id": ids["work"], "statement": "mine"},
-        own="403 422 403 403 403 403",
-        other="403 403 403 403 403 403",
-        missing="403 404 403 403 403 403",
+        own="403 422 403 403 403 403 403",
+        other="403 403 403 403 403 403 403",
+        missing="403 404 403 403 403 403 403",
     ),
-    row("GET", "/v1/originality/cases", none="200 200 403 403 403 403"),
+    row("GET", "/v1/originality/cases", none="200 200 403 403 403 403 403"),
     row(
         "POST",
         "/v1/originality/cases/{case}/resolution",
         json=lambda ids, n: {"resolution": "reject"},
-        own="200 403 403 403 403 403",
-        missing="404 403 403 403 403 403",
+        own="200 403 403 403 403 403 403",
+        missing="404 403 403 403 403 403 403",
     ),
     row(
         "POST",
         "/v1/diagnosis",
         form=lambda ids, n: {"creator_id": ids["creator"], "title": "draft"},
         files=True,
-        own="403 403 403 403 403 403",
-        other="200 403 403 403 403 403",
-        missing="404 403 403 403 403 403",
+        own="403 403 403 403 403 403 403",
+        other="200 403 403 403 403 403 403",
+        missing="404 403 403 403 403 403 403",
     ),
     row("POST", "/v1/tasks", json=_task, **party("advertiser", ok=201)),
-    row("GET", "/v1/tasks", none="200 200 200 200 403 403"),
+    row("GET", "/v1/tasks", none="200 200 200 200 403 403 403"),
     # Open tasks are every creator's to see; a sponsor sees its own.
     row(
         "GET",
         "/v1/tasks/{task}",
-        own="200 200 200 200 403 403",
-        other="200 200 200 403 403 403",
-        missing="404 404 404 404 403 403",
+        own="200 200 200 200 403 403 403",
+        other="200 200 200 403 403 403 403",
+        missing="404 404 404 404 403 403 403",
     ),
     row("GET", "/v1/creators/{creator}/tasks", **CREATOR_PRIVATE),
     # The operator takes the creator's slot (201); the creator's own try then holds one (409).
@@ -352,25 +397,25 @@ MATRIX: list[Row] = [
         "POST",
         "/v1/tasks/{task}/accept",
         json=lambda ids, n: {"creator_id": ids["creator"]},
-        own="201 409 403 403 403 403",
-        other="201 403 403 403 403 403",
-        missing="404 403 403 403 403 403",
+        own="201 409 403 403 403 403 403",
+        other="201 403 403 403 403 403 403",
+        missing="404 403 403 403 403 403 403",
     ),
     # For the slot the row above took: the operator submits (201), the creator then cannot.
     row(
         "POST",
         "/v1/tasks/{task}/submissions",
         json=lambda ids, n: {"creator_id": ids["creator"], "work_id": ids["work"]},
-        own="201 409 403 403 403 403",
-        other="201 403 403 403 403 403",
-        missing="404 403 403 403 403 403",
+        own="201 409 403 403 403 403 403",
+        other="201 403 403 403 403 403 403",
+        missing="404 403 403 403 403 403 403",
     ),
     row(
         "GET",
         "/v1/tasks/{task}/submissions",
-        own="200 200 403 200 403 403",
-        other="200 200 403 403 403 403",
-        missing="404 404 403 404 403 403",
+        own="200 200 403 200 403 403 403",
+        other="200 200 403 403 403 403 403",
+        missing="404 404 403 404 403 403 403",
     ),
     row(
         "POST",
@@ -378,7 +423,7 @@ MATRIX: list[Row] = [
         json=lambda ids, n: {"decision": "approve"},
         own=OPERATOR_ONLY,
         other=OPERATOR_ONLY,
-        missing="404 403 403 403 403 403",
+        missing="404 403 403 403 403 403 403",
     ),
     row("GET", "/v1/incentives/programs", none=ALL_OK),
     row(
@@ -388,17 +433,134 @@ MATRIX: list[Row] = [
         none=OPERATOR_ONLY,
     ),
     row("GET", "/v1/creators/{creator}/incentives", **CREATOR_OBJECT),
+    row("GET", "/v1/creators/{creator}/inbox", **CREATOR_PRIVATE),
+    row("POST", "/v1/creators/{creator}/inbox/{notice}/read", **CREATOR_PRIVATE),
+    row("GET", "/v1/creators/{creator}/notification-settings", **CREATOR_PRIVATE),
+    row(
+        "PUT",
+        "/v1/creators/{creator}/notification-settings",
+        json=lambda ids, n: {"digest": True},
+        **CREATOR_PRIVATE,
+    ),
+    row("GET", "/v1/notifications/dead-letters", none=OPERATOR_ONLY),
+    # Notice ids with no dead delivery: the operator's 404, refused to everyone else.
+    row(
+        "POST",
+        "/v1/notifications/dead-letters/{notice}/replay",
+        own="404 403 403 403 403 403 403",
+        missing="404 403 403 403 403 403 403",
+    ),
+    row("GET", "/v1/institutions", none="200 403 200 403 403 403 200"),
+    row("GET", "/v1/institutions/{institution}", **INSTITUTION_OBJECT),
+    row("GET", "/v1/institutions/{institution}/creators", **INSTITUTION_OBJECT),
+    row("GET", "/v1/institutions/{institution}/support", **INSTITUTION_OBJECT),
+    row("PUT", "/v1/torch/budgets", json=_budgets, none=OPERATOR_ONLY),
+    row(
+        "POST",
+        "/v1/institutions/{institution}/contracts",
+        json=lambda ids, n: {
+            "creator_id": ids["creator"],
+            "splits": {"commerce": 1_000},
+            "valid_from": TODAY.isoformat(),
+        },
+        **INSTITUTION_OBJECT
+        | {"own": "201 403 201 403 403 403 403", "other": "201 403 403 403 403 403 403"},
+    ),
+    row("GET", "/v1/contracts/{contract}", **CREATOR_OBJECT),
+    row("POST", "/v1/contracts/{offer}/decline", **CONTRACT_ANSWER),
+    row("POST", "/v1/contracts/{contract}/accept", **CONTRACT_ANSWER),
+    # The contracts the row above made active: the operator ends them, then neither party can.
+    row(
+        "POST",
+        "/v1/contracts/{contract}/end",
+        own="200 409 409 403 403 403 403",
+        other="200 403 403 403 403 403 403",
+        missing="404 404 404 403 403 403 403",
+    ),
+    row(
+        "PUT",
+        "/v1/institutions/{institution}/traffic-preferences",
+        json=lambda ids, n: {"preferences": [{"creator_id": ids["creator"], "weight": 2.0}]},
+        **INSTITUTION_OBJECT | {"own": "200 403 200 403 403 403 403"},
+    ),
+    row(
+        "POST",
+        "/v1/institutions/{institution}/rewards",
+        json=lambda ids, n: {"creator_id": ids["creator"], "amount_fen": 1, "key": f"r{n}"},
+        **INSTITUTION_OBJECT
+        | {"own": "201 403 201 403 403 403 403", "other": "201 403 403 403 403 403 403"},
+    ),
+    row(
+        "POST",
+        "/v1/institutions/{institution}/nominations",
+        json=lambda ids, n: {
+            "creator_id": ids["creator"],
+            "starts_on": (TODAY + dt.timedelta(days=n)).isoformat(),
+        },
+        **INSTITUTION_OBJECT
+        | {"own": "201 403 201 403 403 403 403", "other": "201 403 403 403 403 403 403"},
+    ),
+    row(
+        "POST",
+        "/v1/torch/nominations/{nomination}/decision",
+        json=lambda ids, n: {"approve": False},
+        own=OPERATOR_ONLY,
+        other=OPERATOR_ONLY,
+        missing="404 403 403 403 403 403 403",
+    ),
+    row("GET", "/v1/hotspots", none="200 200 200 403 403 403 403"),
+    row("GET", "/v1/creators/{creator}/inspiration", **CREATOR_OBJECT),
+    row("GET", "/v1/calendar/events", none="200 200 200 403 403 403 403"),
+    row("POST", "/v1/calendar/events", json=_event, none="201 403 403 403 403 403 403"),
+    row(
+        "POST",
+        "/v1/calendar/import",
+        upload=("file", ICS),
+        none="200 403 403 403 403 403 403",
+    ),
+    row("GET", "/v1/calendar.ics", none="200 200 200 403 403 403 403"),
+    # The feed's token (creator 1's) is its credential: any bearer header is ignored, and
+    # the feed of another creator or of no creator does not exist at that address.
+    row(
+        "GET",
+        "/v1/creators/{creator}/calendar.ics",
+        anonymous=200,
+        query={"token": "{feed_token}"},
+        own=ALL_OK,
+    ),
+    row(
+        "GET",
+        "/v1/creators/{creator}/calendar.ics",
+        anonymous=404,
+        query={"token": "{feed_token}"},
+        other="404 404 404 404 404 404 404",
+        missing="404 404 404 404 404 404 404",
+    ),
+    row(
+        "POST",
+        "/v1/creators/{creator}/calendar-feed-token",
+        own="201 201 403 403 403 403 403",
+        other="201 403 403 403 403 403 403",
+        missing="404 404 403 403 403 403 403",
+    ),
+    row(
+        "DELETE",
+        "/v1/creators/{creator}/calendar-feed-token",
+        own="200 200 403 403 403 403 403",
+        other="200 403 403 403 403 403 403",
+        missing="404 404 403 403 403 403 403",
+    ),
     # The dashboard: a browser without a session is sent to the sign-in form.
-    row("GET", "/", anonymous=303, none="303 303 303 303 303 303"),
+    row("GET", "/", anonymous=303, none="303 303 303 303 303 303 303"),
     row("GET", "/login", anonymous=200, none=ALL_OK),
     row(
         "POST",
         "/login",
         anonymous=401,
         form=lambda ids, n: {"token": "no such token"},
-        none="401 401 401 401 401 401",
+        none="401 401 401 401 401 401 401",
     ),
-    row("POST", "/logout", anonymous=303, none="303 303 303 303 303 303"),
+    row("POST", "/logout", anonymous=303, none="303 303 303 303 303 303 303"),
     row("GET", "/dashboard", anonymous=303, none=ALL_OK),
     row("GET", "/dashboard/creators", none=CREATORS_OWN),
     row("GET", "/dashboard/report", anonymous=303, none=OPERATOR_ONLY),
@@ -408,23 +570,24 @@ MATRIX: list[Row] = [
         "/dashboard/traffic",
         anonymous=303,
         query={"creator": "1"},
-        none="200 200 200 403 403 403",
+        none="200 200 200 403 403 403 403",
     ),
-    row("GET", "/dashboard/originality", anonymous=303, none="200 200 403 403 403 403"),
+    row("GET", "/dashboard/originality", anonymous=303, none="200 200 403 403 403 403 403"),
+    row("GET", "/dashboard/hotspots", anonymous=303, none="200 200 200 403 403 403 403"),
     row(
         "POST",
         "/dashboard/authorisations/profile_ads",
         anonymous=303,
         form=lambda ids, n: {"granted": "true"},
-        none="403 303 403 403 403 403",
+        none="403 303 403 403 403 403 403",
     ),
     row(
         "POST",
         "/dashboard/originality/cases/{web_case}",
         anonymous=303,
         form=lambda ids, n: {"resolution": "reject"},
-        own="303 422 403 403 403 403",
-        missing="422 422 403 403 403 403",
+        own="303 422 403 403 403 403 403",
+        missing="422 422 403 403 403 403 403",
     ),
     row(
         "POST",
@@ -435,8 +598,8 @@ MATRIX: list[Row] = [
             "original_work_id": ids["work"],
             "statement": "mine",
         },
-        own="422 303 403 403 403 403",
-        other="422 422 403 403 403 403",
+        own="422 303 403 403 403 403 403",
+        other="422 422 403 403 403 403 403",
     ),
     row(
         "POST",
@@ -444,7 +607,7 @@ MATRIX: list[Row] = [
         anonymous=303,
         files=True,
         form=lambda ids, n: {"title": "draft"},
-        none="422 422 403 403 403 403",
+        none="422 422 403 403 403 403 403",
     ),
 ]
 
@@ -455,6 +618,7 @@ class World:
 
     ids: dict[str, dict[str, int]]
     tokens: dict[str, str]
+    feed_token: str
 
 
 def _seed(runtime: Runtime, client: TestClient, token_for: Callable[..., str]) -> World:
@@ -494,6 +658,12 @@ def _seed(runtime: Runtime, client: TestClient, token_for: Callable[..., str]) -
         assert filed.status_code == 201, filed.text
         cases.append(filed.json()["id"])
     tasks, submissions = _seed_tasks(runtime, (adv_a, adv_b))
+    torch = _seed_torch(client, operator)
+    notices = runtime.write(
+        lambda s: [notify(s, c, "payout", "Paid", "", {}, f"matrix-{c}", now=NOW) for c in (1, 3)]
+    )
+    feed = client.post("/v1/creators/1/calendar-feed-token", headers=operator)
+    assert feed.status_code == 201, feed.text
     programme = client.put("/v1/incentives/programs/matrix", json=PROGRAMME, headers=operator)
     assert programme.status_code == 200, programme.text
     token_for("ranker")  # a spare token, the newest yet, for the revocation row to revoke
@@ -516,7 +686,11 @@ def _seed(runtime: Runtime, client: TestClient, token_for: Callable[..., str]) -
             "token": spare,
             "task": tasks[0],
             "submission": submissions[0],
-        },
+            "institution": 1,
+            "other_institution": 2,
+            "notice": notices[0],
+        }
+        | torch[0],
         "other": {
             "creator": 3,
             "work": 102,
@@ -531,9 +705,16 @@ def _seed(runtime: Runtime, client: TestClient, token_for: Callable[..., str]) -
             "token": spare,
             "task": tasks[1],
             "submission": submissions[1],
-        },
+            "institution": 2,
+            "other_institution": 1,
+            "notice": notices[1],
+        }
+        | torch[1],
     }
-    ids["missing"] = dict.fromkeys(ids["own"], MISSING) | {"other_account": prepaid[adv_a]}
+    ids["missing"] = dict.fromkeys(ids["own"], MISSING) | {
+        "other_account": prepaid[adv_a],
+        "other_institution": 1,
+    }
     ids["none"] = ids["own"]
     tokens = {
         "operator": token_for("operator"),
@@ -542,8 +723,40 @@ def _seed(runtime: Runtime, client: TestClient, token_for: Callable[..., str]) -
         "advertiser": token_for("advertiser", adv_a),
         "merchant": token_for("merchant", mer_a),
         "ranker": token_for("ranker"),
+        "agent": token_for("agent", 1),
     }
-    return World(ids, tokens)
+    return World(ids, tokens, feed.json()["token"])
+
+
+def _seed_torch(client: TestClient, operator: dict[str, str]) -> list[dict[str, int]]:
+    """Per institution (1, then 2): a Torch budget, two contracts proposed to its creator
+    (1, then 3) and a nomination of that creator; the ids as ``contract``, ``offer`` and
+    ``nomination``."""
+    budgets = client.put(
+        "/v1/torch/budgets",
+        json=_budgets({"institution": 1, "other_institution": 2}, 0),
+        headers=operator,
+    )
+    assert budgets.status_code == 200, budgets.text
+    made = []
+    for institution, creator in ((1, 1), (2, 3)):
+        ids = {}
+        for name, source in (("contract", "ads"), ("offer", "tasks")):
+            proposal = {
+                "creator_id": creator,
+                "splits": {source: 2_000},
+                "valid_from": TODAY.isoformat(),
+            }
+            url = f"/v1/institutions/{institution}/contracts"
+            proposed = client.post(url, json=proposal, headers=operator)
+            assert proposed.status_code == 201, proposed.text
+            ids[name] = proposed.json()["id"]
+        nomination = {"creator_id": creator, "starts_on": "2027-01-01"}
+        url = f"/v1/institutions/{institution}/nominations"
+        nominated = client.post(url, json=nomination, headers=operator)
+        assert nominated.status_code == 201, nominated.text
+        made.append(ids | {"nomination": nominated.json()["id"]})
+    return made
 
 
 def _seed_tasks(runtime: Runtime, advertisers: tuple[int, int]) -> tuple[list[int], list[int]]:
@@ -629,8 +842,13 @@ def _matrix_key(entry: Row) -> tuple[str, str]:
         "token",
         "task",
         "submission",
+        "institution",
+        "contract",
+        "notice",
+        "nomination",
     ):
         path = path.replace("{" + name + "}", "{" + name + "_id}")
+    path = path.replace("{offer}", "{contract_id}")
     path = path.replace("{web_case}", "{case_id}").replace("/2026-11", "/{month}")
     path = path.replace("/programs/matrix", "/programs/{name}")
     for kind in ("profile_ads",):
@@ -644,7 +862,9 @@ def test_every_route_has_a_row(client: TestClient) -> None:
     assert not missing, f"routes without a row in MATRIX: {missing}"
 
 
-def _call(client: TestClient, entry: Row, ids: dict[str, int], token: str | None, n: int) -> int:
+def _call(
+    client: TestClient, entry: Row, ids: dict[str, int], token: str | None, n: int, feed: str
+) -> int:
     path = entry.path.format(**ids)
     headers = (
         {"Authorization": f"Bearer {token}"}
@@ -654,13 +874,16 @@ def _call(client: TestClient, entry: Row, ids: dict[str, int], token: str | None
     client.cookies.clear()
     if token and "Authorization" not in headers:
         client.cookies.set(SESSION_COOKIE, token)
-    kwargs: dict[str, Any] = {"headers": headers, "params": entry.query, "follow_redirects": False}
+    params = {k: v.format(feed_token=feed) for k, v in entry.query.items()}
+    kwargs: dict[str, Any] = {"headers": headers, "params": params, "follow_redirects": False}
     if entry.json:
         kwargs["json"] = entry.json(ids, n)
     if entry.form:
         kwargs["data"] = entry.form(ids, n)
     if entry.files:
         kwargs["files"] = {"cover": ("cover.png", encode(picture(5_000 + n)), "image/png")}
+    if entry.upload:
+        kwargs["files"] = {entry.upload[0]: ("upload", entry.upload[1])}
     return client.request(entry.method, path, **kwargs).status_code
 
 
@@ -673,7 +896,8 @@ def test_access_matrix(runtime: Runtime, client: TestClient, token_for: Callable
             expected = dict(zip(ROLES, map(int, statuses.split()), strict=True))
             expected["anonymous"] = entry.anonymous
             for role, status in expected.items():
-                got = _call(client, entry, world.ids[scope], world.tokens.get(role), next(counter))
+                token = world.tokens.get(role)
+                got = _call(client, entry, world.ids[scope], token, next(counter), world.feed_token)
                 if got != status:
                     wrong.append(
                         f"{entry.method} {entry.path} {scope} as {role}: {got}, expected {status}"

@@ -49,15 +49,18 @@ def test_contract_flow_and_its_access(
     contract = proposed.json()
     assert contract["splits"] == {"ads": 2_000, "commerce": 1_000, "tasks": 0, "incentives": 0}
     cid = contract["id"]
-    # another institution may not propose for institution 2, nor see the contract
+    # another institution may not propose for institution 2, nor see the contract (403: it
+    # exists and is another's); a ranker has no contracts at all
     other = client.post(
         "/v1/institutions/2/contracts",
         json={"creator_id": 4, **TERMS},
         headers=auth("institution", 1),
     )
     assert other.status_code == 403
-    assert client.get(f"/v1/contracts/{cid}", headers=auth("institution", 1)).status_code == 404
-    assert client.post(f"/v1/contracts/{cid}/accept", headers=auth("creator", 5)).status_code == 404
+    assert client.get(f"/v1/contracts/{cid}", headers=auth("institution", 1)).status_code == 403
+    assert client.post(f"/v1/contracts/{cid}/accept", headers=auth("creator", 5)).status_code == 403
+    assert client.get("/v1/contracts/999", headers=auth("ranker")).status_code == 403
+    assert client.get("/v1/contracts/999", headers=auth("creator", 5)).status_code == 404
     assert (
         client.post(f"/v1/contracts/{cid}/accept", headers=auth("institution", 2)).status_code
         == 403
@@ -77,7 +80,7 @@ def test_contract_flow_and_its_access(
     creators = client.get("/v1/institutions/2/creators", headers=auth("institution", 2)).json()
     assert [c["creator_id"] for c in creators["items"] if c["contract_id"] == cid] == [4]
     assert (
-        client.get("/v1/institutions/2/creators", headers=auth("institution", 1)).status_code == 404
+        client.get("/v1/institutions/2/creators", headers=auth("institution", 1)).status_code == 403
     )
     ended = client.post(f"/v1/contracts/{cid}/end", json={}, headers=auth("creator", 4))
     assert ended.json()["status"] == "ended"
@@ -122,7 +125,7 @@ def test_institutions_see_only_themselves(
     assert [i["id"] for i in own["items"]] == [2]
     assert client.get("/v1/institutions", headers=auth("agent", 1)).json()["items"][0]["id"] == 1
     assert client.get("/v1/institutions", headers=auth("creator", 1)).status_code == 403
-    assert client.get("/v1/institutions/1", headers=auth("institution", 2)).status_code == 404
+    assert client.get("/v1/institutions/1", headers=auth("institution", 2)).status_code == 403
     assert client.get("/v1/institutions/2", headers=auth("institution", 2)).json()["level"] is None
     assert client.get("/v1/institutions/0", headers=auth("operator")).status_code == 422
     assert client.get("/v1/institutions/99", headers=auth("operator")).status_code == 404
@@ -191,6 +194,8 @@ def test_budgets_preferences_rewards_and_support(
     assert seen["budget"]["traffic_impressions"] == 50_000
     assert seen["nominations"][0]["status"] == "approved"
     assert (
-        client.get("/v1/institutions/1/support", headers=auth("institution", 2)).status_code == 404
+        client.get("/v1/institutions/1/support", headers=auth("institution", 2)).status_code == 403
     )
-    assert client.get("/v1/institutions/1/support", headers=auth("creator", 1)).status_code == 404
+    assert client.get("/v1/institutions/1/support", headers=auth("creator", 1)).status_code == 403
+    assert client.get("/v1/institutions/99/support", headers=auth("operator")).status_code == 404
+    assert client.get("/v1/institutions/99/creators", headers=auth("operator")).status_code == 404

@@ -98,8 +98,10 @@ def test_only_the_creator_accepts_or_declines_and_only_once(
     contract = propose(runtime, 1, 4)
     with pytest.raises(Forbidden):
         accept(runtime, contract, institution(1))
+    with pytest.raises(Forbidden):
+        accept(runtime, contract, creator(5))  # another creator's
     with pytest.raises(NotFound):
-        accept(runtime, contract, creator(5))  # not theirs to know of
+        accept(runtime, 999, creator(5))
     with transaction(runtime.sessions) as session:
         assert decline_contract(session, creator(4), contract, now=NOW).status == "declined"
     with pytest.raises(Conflict, match="declined"):
@@ -122,7 +124,7 @@ def test_ending_keeps_the_notice_and_the_history(
     with runtime.sessions() as session:
         book = contract_book(session, [4])
         seen, history = get_contract(session, creator(4), contract)
-        with pytest.raises(NotFound):
+        with pytest.raises(Forbidden):
             get_contract(session, institution(2), contract)
     assert book.in_force(4, TODAY + dt.timedelta(days=30), "ads") is not None
     assert book.in_force(4, TODAY + dt.timedelta(days=31), "ads") is None

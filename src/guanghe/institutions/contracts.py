@@ -169,9 +169,7 @@ def propose_contract(
 ) -> Contract:
     """An institution (or an operator for it) proposes a contract to a creator; 409 when it
     would overlap a contract in force (see the module's rules)."""
-    check_acts_for_institution(principal, institution_id)
-    if session.get(Institution, institution_id) is None:
-        raise NotFound(f"institution {institution_id} does not exist")
+    check_acts_for_institution(session, principal, institution_id)
     if session.get(Creator, creator_id) is None:
         raise NotFound(f"creator {creator_id} does not exist")
     if valid_from < now.date():
@@ -251,6 +249,7 @@ def get_contract(
     session: Session, principal: Principal, contract_id: int
 ) -> tuple[Contract, list[ContractStep]]:
     """A contract and its whole history, for its two parties and operators."""
+    check_contract_role(principal)
     contract = _get(session, contract_id)
     check_can_see_contract(principal, contract)
     steps = session.scalars(
@@ -261,29 +260,39 @@ def get_contract(
     return contract, [ContractStep(s.action, s.actor_role, s.effective_on, s.at) for s in steps]
 
 
-def check_acts_for_institution(principal: Principal, institution_id: int) -> None:
-    """Operators act for every institution, an institution for itself; 403 otherwise."""
-    if principal.role == "operator":
-        return
+def check_acts_for_institution(session: Session, principal: Principal, institution_id: int) -> None:
+    """Operators act for every institution (404 for an id nothing has), an institution for
+    itself; 403 otherwise."""
     if principal.role == "institution" and principal.subject_id == institution_id:
         return
-    raise Forbidden(f"you do not act for institution {institution_id}")
+    if principal.role != "operator":
+        raise Forbidden(f"you do not act for institution {institution_id}")
+    if session.get(Institution, institution_id) is None:
+        raise NotFound(f"institution {institution_id} does not exist")
+
+
+def check_contract_role(principal: Principal) -> None:
+    """Only operators and the two kinds of party deal with contracts; 403 for other roles."""
+    if principal.role not in ("operator", "creator", "institution"):
+        raise Forbidden(f"the {principal.role} role has no contracts")
 
 
 def check_can_see_contract(principal: Principal, contract: Contract) -> None:
     """Operators see every contract; an institution or creator only those it is party to
-    (404 for the rest, which are not theirs to know of)."""
+    (403 for the rest)."""
+    check_contract_role(principal)
     if principal.role == "operator":
         return
     party = {"creator": contract.creator_id, "institution": contract.institution_id}
-    if principal.role in party and principal.subject_id == party[principal.role]:
+    if principal.subject_id == party[principal.role]:
         return
-    raise NotFound(f"contract {contract.id} does not exist")
+    raise Forbidden(f"contract {contract.id} is not visible to this token")
 
 
 def _locked(
     session: Session, principal: Principal, contract_id: int, *, parties: tuple[str, ...]
 ) -> InstitutionContract:
+    check_contract_role(principal)
     row = session.get(InstitutionContract, contract_id, with_for_update=True)
     if row is None:
         raise NotFound(f"contract {contract_id} does not exist")

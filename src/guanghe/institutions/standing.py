@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from guanghe.access import Principal
-from guanghe.errors import NotFound
+from guanghe.errors import Forbidden, NotFound
 from guanghe.institutions.contracts import IN_FORCE_STATUSES, contract_book
 from guanghe.institutions.levels import METRICS, LevelAssessment
 from guanghe.store import (
@@ -133,14 +133,15 @@ def has_levels(session: Session, month: dt.date) -> bool:
     )
 
 
-def check_can_see_institution(principal: Principal, institution_id: int) -> None:
-    """Operators see every institution, an institution itself, an agent its own; 404 for
-    the rest (not theirs to know of)."""
-    if principal.role == "operator" or (
-        principal.role in ("institution", "agent") and principal.subject_id == institution_id
-    ):
+def check_can_see_institution(session: Session, principal: Principal, institution_id: int) -> None:
+    """Operators see every institution (404 for an id nothing has), an institution itself,
+    an agent its own; 403 for the rest."""
+    if principal.role in ("institution", "agent") and principal.subject_id == institution_id:
         return
-    raise NotFound(f"institution {institution_id} does not exist")
+    if principal.role != "operator":
+        raise Forbidden(f"institution {institution_id} is not visible to this token")
+    if session.get(Institution, institution_id) is None:
+        raise NotFound(f"institution {institution_id} does not exist")
 
 
 def list_institutions(
@@ -160,7 +161,7 @@ def institution_view(
     session: Session, principal: Principal, institution_id: int
 ) -> InstitutionView:
     """One institution: its latest level, metrics, and distance to the next level."""
-    check_can_see_institution(principal, institution_id)
+    check_can_see_institution(session, principal, institution_id)
     row = session.get(Institution, institution_id)
     if row is None:
         raise NotFound(f"institution {institution_id} does not exist")
@@ -213,7 +214,7 @@ def institution_creators(
     limit: int = 50,
 ) -> list[ContractedCreator]:
     """The institution's creators above ``after_id`` by id, with their contracts on ``day``."""
-    check_can_see_institution(principal, institution_id)
+    check_can_see_institution(session, principal, institution_id)
     rows = session.execute(
         select(Creator.id, Creator.handle, Creator.stage, Creator.follower_count)
         .where(Creator.institution_id == institution_id, Creator.id > after_id)

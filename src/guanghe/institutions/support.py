@@ -161,7 +161,7 @@ def support_of(
     session: Session, principal: Principal, institution_id: int, day: dt.date
 ) -> Support:
     """The institution's budget on ``day``, its cash spent, nominations and preferences."""
-    check_can_see_institution(principal, institution_id)
+    check_can_see_institution(session, principal, institution_id)
     budget = budget_on(session, institution_id, day)
     spent = 0
     if budget is not None:

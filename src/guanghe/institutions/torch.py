@@ -178,7 +178,7 @@ def set_preferences(
 ) -> list[Preference]:
     """Replace the institution's weights and guarantees for its creators; refused when a
     creator is not its own, or the guarantees break the rules of its budget covering ``day``."""
-    check_acts_for_institution(principal, institution_id)
+    check_acts_for_institution(session, principal, institution_id)
     ids = [p.creator_id for p in preferences]
     if len(set(ids)) != len(ids):
         raise InvalidInput("a creator appears twice")
@@ -255,7 +255,7 @@ def reward_creator(
     """Pay one of the institution's creators a Torch reward from the period's cash budget
     (funded from :data:`TORCH_FUNDS` up to the budget first); 409 past the budget. Returns
     the ledger status (``created`` or ``exists`` for a replay of ``key``)."""
-    check_acts_for_institution(principal, institution_id)
+    check_acts_for_institution(session, principal, institution_id)
     creator = session.get(Creator, creator_id)
     if creator is None or creator.institution_id != institution_id:
         raise NotFound(f"creator {creator_id} is not one of institution {institution_id}'s")
@@ -306,7 +306,7 @@ def nominate(
     now: dt.datetime,
 ) -> int:
     """Nominate one of the institution's creators as an influential author of the period."""
-    check_acts_for_institution(principal, institution_id)
+    check_acts_for_institution(session, principal, institution_id)
     creator = session.get(Creator, creator_id)
     if creator is None or creator.institution_id != institution_id:
         raise NotFound(f"creator {creator_id} is not one of institution {institution_id}'s")
