@@ -98,6 +98,8 @@ def main(argv: list[str]) -> int:
                     f"{step['failures']:>8.2f}{step['server_cpu']:>10.0f}%{step['db_cpu']:>7.0f}%"
                     f"{step['locust_cpu']:>10.0f}%  {step['slowest']}"
                 )
+                for line in step["failed"]:
+                    print(f"{'':>9}failed: {line}")
                 if step["p99"] < P99_GOAL_MS and step["failures"] == 0:
                     best = max(best, step["rps"])
             print(f"throughput at p99 < {P99_GOAL_MS:g} ms: {best:.0f} requests/s")
@@ -229,7 +231,13 @@ def run_step(
     total = next(r for r in rows if r["Name"] == "Aggregated")
     slowest = max((r for r in rows if r["Name"] != "Aggregated"), key=lambda r: float(r["99%"]))
     requests = int(total["Request Count"])
+    failures_csv = prefix.parent / f"{prefix.name}_failures.csv"
+    failed = [
+        f"{row['Name']}: {row['Error'][:80]} x{row['Occurrences']}"
+        for row in (csv.DictReader(failures_csv.open()) if failures_csv.exists() else [])
+    ]
     return {
+        "failed": failed,
         "rps": float(total["Requests/s"]),
         "p50": float(total["50%"]),
         "p99": float(total["99%"]),

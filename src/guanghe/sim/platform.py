@@ -125,8 +125,8 @@ def generate_platform(
         revenue_rng,
         market_rng,
         burst_rng,
+        task_rng,
     ) = (np.random.default_rng(s) for s in streams)
-    task_rng = np.random.default_rng(streams[8])
     population = draw_population(population_rng, creators, days)
     market = draw_market(market_rng, population, days)
     task_truth = draw_truth(task_rng, population)
