@@ -6,7 +6,16 @@ from pathlib import Path
 
 from fastapi import APIRouter
 
-from guanghe.web import cycle, dashboard, monetize, originality, report, signin, traffic
+from guanghe.web import (
+    cycle,
+    dashboard,
+    monetize,
+    notifications,
+    originality,
+    report,
+    signin,
+    traffic,
+)
 
 STATIC_DIR = Path(__file__).parent / "static"
 
@@ -18,3 +27,4 @@ router.include_router(cycle.router)
 router.include_router(monetize.router)
 router.include_router(traffic.router)
 router.include_router(originality.router)
+router.include_router(notifications.router)
