@@ -93,8 +93,8 @@ def demo(
     from guanghe.api import create_app
     from guanghe.api import serve as serve_app
     from guanghe.monetize import showcase_subjects
-    from guanghe.pipelines import run_cycle
     from guanghe.sim import generate_platform
+    from guanghe.sim.demo_cycle import run_demo_operations
     from guanghe.sim.torch_programme import seed_torch_programme
     from guanghe.store import transaction
     from guanghe.tasks import showcase_creator
@@ -115,7 +115,13 @@ def demo(
         dates = runtime.event_log.dates()
         day = dt.date.fromisoformat(dates[-1]) if dates else dt.datetime.now(dt.UTC).date()
         runtime.write(lambda s: seed_torch_programme(s, day, now=dt.datetime.now(dt.UTC)))
-        run_cycle(runtime, day)  # settles the earlier days too
+        first = dt.date.fromisoformat(dates[0]) if dates else day
+        operations = run_demo_operations(runtime, first, day)  # settles the earlier days too
+        paid = operations.paid_creators
+        typer.echo(
+            f"payout {day}: {len(operations.payouts.payouts)} payees; "
+            f"tier records written: {operations.tier_changes}"
+        )
         with transaction(runtime.sessions) as session:
             _, token = create_token(
                 session,
@@ -143,6 +149,15 @@ def demo(
                     now=dt.datetime.now(dt.UTC),
                 )
                 typer.echo(f"creator {offered} token (tasks at /dashboard/tasks): {other}")
+            if paid:  # a creator whose inbox the cycle's payout filled
+                _, inbox = create_token(
+                    session,
+                    role="creator",
+                    subject_id=paid[0],
+                    name="demo",
+                    now=dt.datetime.now(dt.UTC),
+                )
+                typer.echo(f"creator {paid[0]} token (inbox): {inbox}")
         serve_app(create_app(runtime), host=host, port=port, log_level="warning")
 
 

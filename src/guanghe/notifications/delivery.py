@@ -116,6 +116,13 @@ def _claimable(now: dt.datetime) -> ColumnElement[bool]:
     )
 
 
+def any_due(session: Session, *, now: dt.datetime) -> bool:
+    """Whether some delivery is due (a read: an idle worker polls with this, so that it takes
+    no write lock while there is nothing to claim)."""
+    d = NoticeDelivery
+    return session.scalar(select(d.id).where(_claimable(now)).limit(1)) is not None
+
+
 def claim_due(session: Session, *, now: dt.datetime, policy: DeliveryPolicy) -> Lease:
     """Lease up to ``policy.batch`` due deliveries (whole digests) to a new token."""
     d = NoticeDelivery

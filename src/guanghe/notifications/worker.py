@@ -17,6 +17,7 @@ import contextlib
 import datetime as dt
 import json
 import logging
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final
@@ -28,6 +29,7 @@ from guanghe.notifications.delivery import (
     DeliveryPolicy,
     Lease,
     Outgoing,
+    any_due,
     claim_due,
     complete,
     fail,
@@ -66,11 +68,17 @@ class Deliverer:
 
     async def claim(self) -> Lease:
         setup = self._setup
+        if not await asyncio.to_thread(self._any_due):
+            return Lease(uuid.uuid4().hex, ())
         return await asyncio.to_thread(
             write_transaction,
             setup.engine,
             lambda s: claim_due(s, now=setup.clock(), policy=setup.policy),
         )
+
+    def _any_due(self) -> bool:
+        with self._sessions() as session:
+            return any_due(session, now=self._setup.clock())
 
     async def deliver(self, delivery_ids: tuple[int, ...], token: str) -> bool:
         """Send the message if ``token`` still holds it; whether it was delivered now."""

@@ -11,6 +11,7 @@ from guanghe.web import (
     dashboard,
     hotspots,
     monetize,
+    notifications,
     originality,
     report,
     signin,
@@ -30,3 +31,4 @@ router.include_router(traffic.router)
 router.include_router(originality.router)
 router.include_router(hotspots.router)
 router.include_router(tasks.router)
+router.include_router(notifications.router)
