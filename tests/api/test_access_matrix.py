@@ -565,6 +565,48 @@ MATRIX: list[Row] = [
     row("GET", "/dashboard/creators", none=CREATORS_OWN),
     row("GET", "/dashboard/report", anonymous=303, none=OPERATOR_ONLY),
     row("GET", "/dashboard/cycle", anonymous=303, none=OPERATOR_ONLY),
+    row("GET", "/dashboard/tasks", anonymous=303, none="200 200 403 200 403 403 403"),
+    # Creator 1 already holds a slot of task A (the API rows above took it): 409; task B: 303.
+    row(
+        "POST",
+        "/dashboard/tasks/{task}/accept",
+        anonymous=303,
+        own="403 409 403 403 403 403 403",
+        other="403 303 403 403 403 403 403",
+        missing="403 404 403 403 403 403 403",
+    ),
+    row("GET", "/dashboard/inbox", anonymous=303, none="403 200 403 403 403 403 403"),
+    row(
+        "POST",
+        "/dashboard/inbox/{notice}/read",
+        anonymous=303,
+        own="403 303 403 403 403 403 403",
+        other="403 404 403 403 403 403 403",
+        missing="403 404 403 403 403 403 403",
+    ),
+    row(
+        "GET", "/dashboard/notification-settings", anonymous=303, none="403 200 403 403 403 403 403"
+    ),
+    row(
+        "POST",
+        "/dashboard/notification-settings",
+        anonymous=303,
+        form=lambda ids, n: {
+            "timezone": "Asia/Shanghai",
+            "quiet_start": "22:00",
+            "quiet_end": "07:00",
+            "digest_time": "08:00",
+        },
+        none="403 303 403 403 403 403 403",
+    ),
+    row("GET", "/dashboard/dead-letters", anonymous=303, none=OPERATOR_ONLY),
+    row(
+        "POST",
+        "/dashboard/dead-letters/{notice}/replay",
+        anonymous=303,
+        own="404 403 403 403 403 403 403",
+        missing="404 403 403 403 403 403 403",
+    ),
     row(
         "GET",
         "/dashboard/traffic",
