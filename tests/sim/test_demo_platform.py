@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from guanghe import creators, originality
 from guanghe.access import Principal, create_token
 from guanghe.analytics import ecosystem_report, parse_period
-from guanghe.api import create_app
+from guanghe.app import create_app
 from guanghe.pipelines import run_cycle
 from guanghe.runtime import Runtime
 from guanghe.sim import PlatformSummary, generate_platform

@@ -20,14 +20,10 @@ from sqlalchemy.orm import Session
 
 from guanghe import monetize
 from guanghe.access import authenticate
-from guanghe.api.deps import (
-    SESSION_COOKIE,
-    get_runtime,
-    recent_principal,
-    remember_principal,
-)
+from guanghe.api.deps import recent_principal, remember_principal
 from guanghe.api.fields import IdPath
 from guanghe.errors import Forbidden
+from guanghe.http.deps import SESSION_COOKIE, get_runtime
 from guanghe.runtime import Runtime
 
 router = APIRouter(prefix="/v1/profile-slots", tags=["monetization"])
