@@ -54,7 +54,7 @@ def _publish(runtime: Runtime, creator_id: int, image: object, title: str, at: d
             session,
             principal,
             draft,
-            index=originality.fingerprint_index(runtime.settings.data_dir),
+            index=runtime.fingerprint_index,
             covers_dir=runtime.settings.covers_dir,
             now=at,
         )

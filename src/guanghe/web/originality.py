@@ -154,7 +154,7 @@ def diagnose(
             principal,
             draft,
             rules=rules,
-            index=originality.fingerprint_index(data_dir),
+            index=runtime.fingerprint_index,
             covers_dir=runtime.settings.covers_dir,
             data_dir=data_dir,
             now=dt.datetime.now(dt.UTC),

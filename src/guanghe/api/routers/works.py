@@ -107,7 +107,7 @@ def publish_work(
         session,
         principal,
         draft,
-        index=originality.fingerprint_index(runtime.settings.data_dir),
+        index=runtime.fingerprint_index,
         covers_dir=runtime.settings.covers_dir,
         now=dt.datetime.now(dt.UTC),
     )
