@@ -155,7 +155,7 @@ def in_process(creators: int, batch: int, total: int) -> list[tuple[str, float]]
 
 
 def _serve(data_dir: str, redis_url: str | None, port: int) -> None:
-    from guanghe.api import create_app, serve
+    from guanghe.app import create_app, serve
     from guanghe.runtime import Runtime
     from guanghe.settings import Settings
 

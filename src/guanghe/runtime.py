@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -13,6 +13,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from guanghe.events import EventLog
 from guanghe.settings import Settings
 from guanghe.store import make_engine, session_factory, upgrade_schema, write_transaction
+
+if TYPE_CHECKING:
+    from guanghe.originality import FingerprintIndex
 
 T = TypeVar("T")
 
@@ -39,6 +42,15 @@ class Runtime:
     @cached_property
     def event_log(self) -> EventLog:
         return EventLog(self.settings.events_dir)
+
+    @cached_property
+    def fingerprint_index(self) -> FingerprintIndex:
+        """The deployment's originality fingerprint index, made once per runtime (loaded and
+        synced with the store on first search)."""
+        # Imported here: originality imports OpenCV, and the store does not need it.
+        from guanghe.originality import INDEX_FILE, FingerprintIndex
+
+        return FingerprintIndex((self.settings.data_dir / INDEX_FILE).resolve())
 
     def close(self) -> None:
         """Release pooled database connections, if any were opened."""

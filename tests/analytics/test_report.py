@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from guanghe.analytics import ecosystem_report, parse_period
-from guanghe.api import create_app
+from guanghe.app import create_app
 from guanghe.cli.app import main
 from guanghe.errors import InvalidInput
 from guanghe.runtime import Runtime

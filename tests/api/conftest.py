@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
-from guanghe.api import create_app
+from guanghe.app import create_app
 from guanghe.monetize import deposit, register_party
 from guanghe.runtime import Runtime
 from guanghe.store import Base, transaction

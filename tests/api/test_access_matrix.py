@@ -36,8 +36,8 @@ from fastapi.routing import iter_route_contexts
 from fastapi.testclient import TestClient
 
 from guanghe.access import Principal
-from guanghe.api import create_app
-from guanghe.api.deps import SESSION_COOKIE
+from guanghe.app import create_app
+from guanghe.http.deps import SESSION_COOKIE
 from guanghe.monetize import deposit, register_party
 from guanghe.notifications import notify
 from guanghe.pipelines import run_cycle

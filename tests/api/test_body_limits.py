@@ -12,8 +12,8 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from guanghe.api import create_app
 from guanghe.api.limits import DEFAULT_BODY_BYTES, LIST_BODY_BYTES, UPLOAD_BODY_BYTES
+from guanghe.app import create_app
 from guanghe.originality.images import MAX_IMAGE_BYTES, MAX_VIDEO_BYTES
 from guanghe.runtime import Runtime
 from tests.api.conftest import Parties, assert_problem, row_counts

@@ -30,7 +30,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from guanghe.api import create_app
+from guanghe.app import create_app
 from guanghe.runtime import Runtime
 from tests.api.conftest import Parties
 from tests.api.test_input_edges import CAMPAIGN, PRODUCT

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from guanghe.api import create_app
+from guanghe.app import create_app
 from guanghe.pipelines import run_cycle
 from guanghe.runtime import Runtime
 from tests.pipelines.sample import AS_OF, log_sample_events

@@ -14,8 +14,8 @@ import pyarrow as pa
 import pytest
 from fastapi.testclient import TestClient
 
-from guanghe.api import create_app
 from guanghe.api.observability import JsonFormatter, RequestIdFilter
+from guanghe.app import create_app
 from guanghe.pipelines.reports import CycleRun, Problem, StepReport, save_run
 from guanghe.runtime import Runtime
 from guanghe.snapshots import write_snapshot

@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 from fastapi.testclient import TestClient
 
-from guanghe.api.app import create_app
+from guanghe.app import create_app
 from guanghe.runtime import Runtime
 from tests.seed import SeedPlatform
 

@@ -124,10 +124,28 @@ def test_ingest_reports_bad_rows_and_applies_nothing(
     assert "row" in (tmp_path / "r.csv").read_text()
     assert cli_env.event_log.count() == 0
     path.write_text(json.dumps(good) + "\n")
-    assert run(["ingest", str(path)], capsys)[:2] == (
+    assert run(["ingest", str(path)], capsys) == (
         0,
         "events.jsonl: 1 rows, 1 added, 0 already in the log\n",
+        "",  # the progress bar is drawn on terminals only
     )
+
+
+def test_ingest_draws_its_progress_on_a_terminals_stderr(
+    cli_env: Runtime,
+    seed_platform: SeedPlatform,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("FORCE_COLOR", "1")  # Rich: stderr is a terminal
+    path = tmp_path / "events.jsonl"
+    event = {"event_id": "a", "type": "play", "ts": "2026-11-28T10:00:00Z", "creator_id": 2}
+    path.write_text(json.dumps(event) + "\n")
+    code, out, err = run(["ingest", str(path)], capsys)
+    assert code == 0
+    assert out == "events.jsonl: 1 rows, 1 added, 0 already in the log\n"
+    assert "ingest events.jsonl" in err
 
 
 def test_cycle_runs_for_a_date(cli_env: Runtime, capsys: pytest.CaptureFixture[str]) -> None:

@@ -12,7 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 from PIL import Image, ImageFilter
 
-from guanghe.api import create_app
+from guanghe.app import create_app
 from guanghe.diagnosis import PerformanceModel, check_cover, load_model
 from guanghe.diagnosis.model import WorkFeatures
 from guanghe.events import EVENT_SCHEMA

@@ -12,7 +12,7 @@ import pytest
 
 from guanghe.creators import StoreReferents
 from guanghe.errors import InvalidInput, RejectedBatch
-from guanghe.events import IngestResult, ingest_file
+from guanghe.events import INGEST_STAGES, IngestResult, ingest_file
 from guanghe.runtime import Runtime
 from tests.conftest import insert_seed_platform
 from tests.events.market import insert_campaigns_and_products
@@ -118,6 +118,36 @@ def test_ingest_is_idempotent(
     assert runtime.event_log.files() == files_before
     pd.testing.assert_frame_equal(logged(runtime), table_before)
     assert runtime.event_log.dates() == ["2026-11-27", "2026-11-28"]
+
+
+def test_progress_names_each_stage_then_done(
+    runtime: Runtime, seed_platform: SeedPlatform, tmp_path: Path
+) -> None:
+    calls: list[tuple[str, int, int]] = []
+    path = write(GOOD, tmp_path / "events.jsonl")
+    with runtime.sessions() as session:
+        ingest_file(
+            runtime.event_log,
+            path,
+            StoreReferents(session),
+            tmp_path / "report.csv",
+            lambda stage, done, total: calls.append((stage, done, total)),
+        )
+    assert calls == [
+        *((stage, n, 4) for n, stage in enumerate(INGEST_STAGES)),
+        ("done", 4, 4),
+    ]
+    calls.clear()
+    path = write([dict(GOOD[0], creator_id="one")], tmp_path / "bad.jsonl")
+    with runtime.sessions() as session, pytest.raises(RejectedBatch):
+        ingest_file(
+            runtime.event_log,
+            path,
+            StoreReferents(session),
+            tmp_path / "bad.csv",
+            lambda stage, done, total: calls.append((stage, done, total)),
+        )
+    assert [stage for stage, _, _ in calls] == ["read", "validate", "check the log"]
 
 
 def test_values_are_normalised(

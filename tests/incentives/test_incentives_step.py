@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from guanghe.api.app import create_app
+from guanghe.app import create_app
 from guanghe.ledger import reconcile
 from guanghe.pipelines import CycleContext, feature_step, growth_step, incentives_step
 from guanghe.runtime import Runtime

@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from guanghe.api import create_app
+from guanghe.app import create_app
 from guanghe.institutions.torch import is_influential_author
 from guanghe.runtime import Runtime
 from tests.seed import SeedPlatform

@@ -8,7 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import update
 
-from guanghe.api import create_app
+from guanghe.app import create_app
 from guanghe.cli.app import main
 from guanghe.runtime import Runtime
 from guanghe.store import LedgerTransfer, transaction

@@ -12,7 +12,7 @@ import pyarrow as pa
 import pytest
 from fastapi.testclient import TestClient
 
-from guanghe.api import create_app
+from guanghe.app import create_app
 from guanghe.events import EVENT_SCHEMA
 from guanghe.monetize import deposit, register_party
 from guanghe.runtime import Runtime

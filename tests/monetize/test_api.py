@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from guanghe import monetize
-from guanghe.api.deps import SESSION_COOKIE
 from guanghe.errors import NotFound
+from guanghe.http.deps import SESSION_COOKIE
 from guanghe.runtime import Runtime
 from guanghe.store import Campaign, Product, ProductPlacement, transaction
 from tests.monetize.conftest import NOW, Market, campaign_body, opt_in, product_body

@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
 
-from guanghe.api import create_app
+from guanghe.app import create_app
 from guanghe.runtime import Runtime
 from tests.originality.pictures import encode
 from tests.seed import SeedPlatform

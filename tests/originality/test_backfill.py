@@ -57,7 +57,7 @@ def test_backfill_checks_unindexed_works_oldest_first_and_resumes(
     copy = imported_work(runtime, b, encode(picture(80)), T0 + dt.timedelta(hours=2))
     first = imported_work(runtime, a, encode(picture(80)), T0)  # imported later, published first
     other = imported_work(runtime, c, encode(edits(picture(81))["jpeg"]), T0)
-    index = originality.fingerprint_index(runtime.settings.data_dir)
+    index = runtime.fingerprint_index
     with runtime.sessions() as session:
         assert originality.count_unindexed(session) >= 3
     now = T0 + dt.timedelta(days=1)

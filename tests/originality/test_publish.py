@@ -198,11 +198,24 @@ def test_missing_fields_are_422(client: TestClient, token_for: Callable[..., str
     assert_problem(response, 422, "invalid-input")
 
 
+def test_each_runtime_keeps_its_own_index(publish: Publish, runtime: Runtime) -> None:
+    first = publish(1, picture(50)).json()
+    publish(2, picture(51))  # its search caught up with the first
+    index = runtime.fingerprint_index
+    assert index is runtime.fingerprint_index
+    assert index.path == (runtime.settings.data_dir / originality.INDEX_FILE).resolve()
+    # the app searched and filled this runtime's index, not one shared by the process
+    assert index.index is not None
+    assert first["id"] in index.index.labels_[: index.index.size].tolist()
+    other = Runtime(runtime.settings)
+    assert other.fingerprint_index is not index
+    assert other.fingerprint_index.index is None
+
+
 def test_index_is_persisted_rebuilt_and_caught_up(publish: Publish, runtime: Runtime) -> None:
     first = publish(1, picture(50)).json()
-    data_dir = runtime.settings.data_dir
-    originality.save_index(data_dir)
-    saved = originality.fingerprint_index(data_dir).path
+    runtime.fingerprint_index.save()
+    saved = runtime.fingerprint_index.path
     assert saved.exists()
     # a new process: loads the file, then catches up with rows published since
     second = publish(2, picture(51)).json()

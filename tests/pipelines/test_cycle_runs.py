@@ -15,7 +15,7 @@ import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
-from guanghe.api import create_app
+from guanghe.app import create_app
 from guanghe.cli.app import main
 from guanghe.ledger import reconcile
 from guanghe.pipelines import CYCLE_STEPS, load_run, run_cycle

@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from guanghe import creators, originality, tasks
 from guanghe.access import Principal, create_token
 from guanghe.analytics import ecosystem_report, parse_period
-from guanghe.api import create_app
+from guanghe.app import create_app
 from guanghe.ledger import find_account
 from guanghe.pipelines import run_cycle
 from guanghe.runtime import Runtime
@@ -55,7 +55,7 @@ def test_an_exact_copy_of_a_simulated_work_is_not_original(
         work = session.scalars(select(Work).order_by(Work.id).limit(1)).one()
         cover = (runtime.settings.covers_dir / str(work.cover_path)).read_bytes()
         copier = 2 if work.creator_id == 1 else 1
-        index = originality.fingerprint_index(runtime.settings.data_dir)
+        index = runtime.fingerprint_index
         check = originality.check_originality(
             session,
             index,

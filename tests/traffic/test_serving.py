@@ -20,7 +20,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from guanghe.api.app import create_app
+from guanghe.app import create_app
 from guanghe.runtime import Runtime
 from guanghe.snapshots import write_snapshot
 from guanghe.store import BoostDelivery, Work, transaction

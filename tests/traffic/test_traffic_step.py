@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from guanghe.api.app import create_app
+from guanghe.app import create_app
 from guanghe.ledger import list_accounts, reconcile
 from guanghe.pipelines.cycle import run_cycle
 from guanghe.runtime import Runtime

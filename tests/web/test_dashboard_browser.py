@@ -21,7 +21,7 @@ import uvicorn
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from guanghe.access import create_token
-from guanghe.api import create_app
+from guanghe.app import create_app
 from guanghe.runtime import Runtime
 from guanghe.settings import Settings
 from guanghe.store import Creator, Institution, Work, transaction

@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 
 from guanghe import creators
 from guanghe.access import Principal
-from guanghe.api import create_app
+from guanghe.app import create_app
 from guanghe.errors import Forbidden
 from guanghe.runtime import Runtime
 from tests.seed import SeedPlatform

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 
 from guanghe import hotspots
 from guanghe.access import Principal
-from guanghe.api import create_app
+from guanghe.app import create_app
 from guanghe.runtime import Runtime
 from tests.hotspots.conftest import BURST_TOPIC, add_works, count_and_detect
 from tests.seed import SeedPlatform

@@ -16,7 +16,7 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from guanghe import hotspots
 from guanghe.access import Principal, create_token
-from guanghe.api import create_app
+from guanghe.app import create_app
 from guanghe.runtime import Runtime
 from guanghe.settings import Settings
 from guanghe.store import transaction

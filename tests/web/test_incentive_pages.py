@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from guanghe.api import create_app
+from guanghe.app import create_app
 from guanghe.incentives import WindowActivity, enrol_and_update, settle_rewards, sync_programmes
 from guanghe.runtime import Runtime
 from tests.conftest import NOW

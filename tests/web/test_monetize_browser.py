@@ -16,7 +16,7 @@ import uvicorn
 from playwright.sync_api import expect
 
 from guanghe.access import Principal, create_token
-from guanghe.api import create_app
+from guanghe.app import create_app
 from guanghe.monetize import (
     CampaignSpec,
     ProductSpec,

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from guanghe import notifications
 from guanghe.access import Principal, create_token
-from guanghe.api import create_app
+from guanghe.app import create_app
 from guanghe.notifications import DeliveryPolicy, NoticeDraft, claim_due, fail, notify_many
 from guanghe.runtime import Runtime
 from guanghe.settings import Settings

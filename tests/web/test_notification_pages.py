@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from guanghe import notifications
-from guanghe.api import create_app
+from guanghe.app import create_app
 from guanghe.notifications import DeliveryPolicy, NoticeDraft, claim_due, fail, notify_many
 from guanghe.runtime import Runtime
 from guanghe.store import NoticeDelivery

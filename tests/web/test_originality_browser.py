@@ -17,7 +17,7 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from guanghe import originality
 from guanghe.access import create_token
-from guanghe.api import create_app
+from guanghe.app import create_app
 from guanghe.runtime import Runtime
 from guanghe.settings import Settings
 from guanghe.store import Creator, CreatorTierHistory, transaction
@@ -54,7 +54,7 @@ def _publish(runtime: Runtime, creator_id: int, image: object, title: str, at: d
             session,
             principal,
             draft,
-            index=originality.fingerprint_index(runtime.settings.data_dir),
+            index=runtime.fingerprint_index,
             covers_dir=runtime.settings.covers_dir,
             now=at,
         )

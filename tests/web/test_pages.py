@@ -10,8 +10,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from guanghe import monetize
-from guanghe.api import create_app
-from guanghe.api.deps import SESSION_COOKIE
+from guanghe.app import create_app
+from guanghe.http.deps import SESSION_COOKIE
 from guanghe.runtime import Runtime
 from guanghe.web import STATIC_DIR, dashboard
 from tests.seed import SeedPlatform

@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from guanghe.access import Principal
-from guanghe.api import create_app
+from guanghe.app import create_app
 from guanghe.monetize import deposit, register_party
 from guanghe.pipelines.tasks_step import recommend_offers
 from guanghe.runtime import Runtime

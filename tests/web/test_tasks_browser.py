@@ -17,7 +17,7 @@ from playwright.sync_api import expect
 from sqlalchemy.orm import Session
 
 from guanghe.access import Principal
-from guanghe.api import create_app
+from guanghe.app import create_app
 from guanghe.pipelines.tasks_step import recommend_offers
 from guanghe.runtime import Runtime
 from guanghe.settings import Settings

@@ -16,20 +16,10 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from guanghe import errors
+from guanghe.http.statuses import status_of
 
 PROBLEM_JSON = "application/problem+json"
 _log = logging.getLogger(__name__)
-
-STATUS_OF: dict[type[errors.GuangheError], int] = {
-    errors.RejectedBatch: 422,
-    errors.TooLarge: 413,
-    errors.InvalidInput: 422,
-    errors.NotFound: 404,
-    errors.Conflict: 409,
-    errors.Unauthenticated: 401,
-    errors.Forbidden: 403,
-    errors.Unavailable: 503,
-}
 
 
 class FieldError(BaseModel):
@@ -123,14 +113,6 @@ def problem(
     }
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
-
-
-def status_of(exc: errors.GuangheError) -> int:
-    """The HTTP status an error maps to."""
-    for kind in type(exc).__mro__:
-        if kind in STATUS_OF:
-            return STATUS_OF[kind]
-    return 400
 
 
 async def _guanghe_error(request: Request, exc: Exception) -> JSONResponse:

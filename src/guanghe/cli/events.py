@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from guanghe.cli.context import open_runtime
+from guanghe.cli.progress import step_progress
 
 events_app = typer.Typer(help="The behaviour-event log.", no_args_is_help=True)
 
@@ -25,7 +26,8 @@ def ingest(
         typer.Option(help="Where to write the rejection report (default: under the data dir)."),
     ] = None,
 ) -> None:
-    """Validate PATH and append its new events; a file with any bad row changes nothing."""
+    """Validate PATH and append its new events; a file with any bad row changes nothing.
+    Progress is drawn on stderr; the summary line goes to stdout."""
     from guanghe import hotspots
     from guanghe.creators import StoreReferents
     from guanghe.events import ingest_file
@@ -33,8 +35,13 @@ def ingest(
     with open_runtime() as runtime:
         stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
         report_path = report or runtime.settings.reports_dir / f"{path.stem}.rejected.{stamp}.csv"
-        with runtime.sessions() as session:
-            result = ingest_file(runtime.event_log, path, StoreReferents(session), report_path)
+        with (
+            runtime.sessions() as session,
+            step_progress(f"ingest {path.name}", transient=True) as progress,
+        ):
+            result = ingest_file(
+                runtime.event_log, path, StoreReferents(session), report_path, progress
+            )
         typer.echo(
             f"{path.name}: {result.rows} rows, {result.added} added, "
             f"{result.already_logged} already in the log"

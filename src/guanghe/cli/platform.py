@@ -44,8 +44,8 @@ def serve(
     ] = 1,
 ) -> None:
     """Serve the API and the dashboard."""
-    from guanghe.api import create_app, serve_workers
-    from guanghe.api import serve as serve_app
+    from guanghe.app import create_app, serve_workers
+    from guanghe.app import serve as serve_app
 
     with open_runtime() as runtime:
         if workers == 1:
@@ -90,8 +90,8 @@ def demo(
 ) -> None:
     """Make a demo platform if the store is empty, run the cycle, then serve it."""
     from guanghe.access import create_token
-    from guanghe.api import create_app
-    from guanghe.api import serve as serve_app
+    from guanghe.app import create_app
+    from guanghe.app import serve as serve_app
     from guanghe.monetize import showcase_subjects
     from guanghe.sim import generate_platform
     from guanghe.sim.demo_cycle import run_demo_operations

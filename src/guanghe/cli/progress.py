@@ -31,16 +31,21 @@ def stage_progress() -> Iterator[Callable[[str, int, int], None]]:
 
 
 @contextmanager
-def step_progress(title: str) -> Iterator[Callable[[str, int, int], None]]:
+def step_progress(
+    title: str, *, transient: bool = False
+) -> Iterator[Callable[[str, int, int], None]]:
     """A ``progress(step, done, total)`` callback drawing one bar on stderr, titled ``title``
-    and naming the step under way."""
+    and naming the step under way. A ``transient`` bar is drawn only on a terminal and cleared
+    when the work ends, leaving stderr to the one line of an error."""
+    stderr = Console(stderr=True)
     bars = Progress(
         "[progress.description]{task.description}",
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
-        console=Console(stderr=True),
-        transient=False,
+        console=stderr,
+        transient=transient,
+        disable=transient and not stderr.is_terminal,
     )
     task = bars.add_task(title, total=None)
 

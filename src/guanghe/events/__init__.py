@@ -2,7 +2,7 @@
 quarantine of logged events."""
 
 from guanghe.events.files import unprocessable_event_id
-from guanghe.events.ingest import IngestResult, Referents, ingest_file
+from guanghe.events.ingest import INGEST_STAGES, IngestResult, Referents, ingest_file
 from guanghe.events.log import EventLog
 from guanghe.events.quarantine import QuarantineResult, Tombstone, quarantine_events, tombstones
 from guanghe.events.schema import EVENT_SCHEMA, EVENT_TYPES, TOMBSTONE_SCHEMA
@@ -10,6 +10,7 @@ from guanghe.events.schema import EVENT_SCHEMA, EVENT_TYPES, TOMBSTONE_SCHEMA
 __all__ = [
     "EVENT_SCHEMA",
     "EVENT_TYPES",
+    "INGEST_STAGES",
     "TOMBSTONE_SCHEMA",
     "EventLog",
     "IngestResult",

@@ -16,6 +16,7 @@ Every problem of every row is reported, those found while reading the file inclu
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -42,6 +43,8 @@ _NON_NEGATIVE = r"^\+?\d{1,18}(\.0*)?$"
 _RFC3339 = r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$"
 _POSITIVE_INTS = ("creator_id", "work_id", "campaign_id", "product_id", "amount_fen", "count")
 _BOOLS = {"true": True, "false": False, "1": True, "0": False}
+#: The stages of :func:`ingest_file`, in order, as its ``progress`` callback names them.
+INGEST_STAGES = ("read", "validate", "check the log", "append")
 
 
 class Referents(Protocol):
@@ -75,16 +78,29 @@ class IngestResult:
     appended: pa.Table
 
 
-def ingest_file(log: EventLog, path: Path, referents: Referents, report_path: Path) -> IngestResult:
+def ingest_file(
+    log: EventLog,
+    path: Path,
+    referents: Referents,
+    report_path: Path,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> IngestResult:
     """Validate ``path`` and append its new events to ``log`` as one atomic batch.
 
-    Raises :class:`InvalidInput` for an unreadable file or wrong columns and
-    :class:`RejectedBatch` (report written to ``report_path``) when any row is bad.
+    ``progress(stage, done, total)`` is called before each of :data:`INGEST_STAGES` and once,
+    as ``("done", total, total)``, when the events are appended. Raises
+    :class:`InvalidInput` for an unreadable file or wrong columns and :class:`RejectedBatch`
+    (report written to ``report_path``) when any row is bad.
     """
+    report = progress or (lambda stage, done, total: None)
+    stages = len(INGEST_STAGES)
+    report("read", 0, stages)
     rows = read_event_file(path)
     raw = rows.frame
+    report("validate", 1, stages)
     table, problems = validate_events(rows, referents)
     with log.writer() as writer:  # what is already logged is read and appended under one lock
+        report("check the log", 2, stages)
         fresh, conflicts = _split_against_log(writer.existing(table), table, raw)
         problems = pd.concat([p for p in (problems, conflicts) if not p.empty] or [problems])
         if not problems.empty:
@@ -96,7 +112,9 @@ def ingest_file(log: EventLog, path: Path, referents: Referents, report_path: Pa
                 report_path,
                 bad,
             )
+        report("append", 3, stages)
         added = writer.append(fresh)
+    report("done", stages, stages)
     return IngestResult(
         rows=len(raw), added=added, already_logged=table.num_rows - added, appended=fresh
     )

@@ -40,10 +40,11 @@ from guanghe.originality.publishing import (
     parse_hashtags,
     publish_work,
 )
-from guanghe.originality.registry import FingerprintIndex, fingerprint_index, save_index
+from guanghe.originality.registry import INDEX_FILE, FingerprintIndex
 
 __all__ = [
     "BACKFILL_BATCH",
+    "INDEX_FILE",
     "AttributionView",
     "BackfillBatch",
     "CaseView",
@@ -67,13 +68,11 @@ __all__ = [
     "duplicate_work_ids",
     "file_claim",
     "file_dispute",
-    "fingerprint_index",
     "list_cases",
     "parse_hashtags",
     "publish_work",
     "recent_copies",
     "register_works",
     "resolve_case",
-    "save_index",
     "work_attribution",
 ]

@@ -1,11 +1,12 @@
-"""The deployment's fingerprint index: kept in memory per process, persisted under the data
-directory, and brought up to date from the ``work_fingerprints`` table (the source of truth).
+"""The deployment's fingerprint index: kept in memory, one per runtime
+(:attr:`guanghe.runtime.Runtime.fingerprint_index`), persisted under the data directory, and
+brought up to date from the ``work_fingerprints`` table (the source of truth).
 
 On first use the saved file is loaded (or, when missing, unreadable or ahead of the store,
 rebuilt from the table); before every search the rows added since (``id`` above the
 watermark) are appended, so works published by other processes are found too. The file is
 rewritten once :data:`SAVE_EVERY` rows have arrived since the last save, and by
-:func:`save_index`.
+:meth:`FingerprintIndex.save`.
 """
 
 from __future__ import annotations
@@ -98,21 +99,3 @@ class FingerprintIndex:
             self.watermark = int(rows[-1].id)
             added += len(rows)
         return added
-
-
-_INDEXES: dict[Path, FingerprintIndex] = {}
-_REGISTRY_LOCK: Final = threading.Lock()
-
-
-def fingerprint_index(data_dir: Path) -> FingerprintIndex:
-    """The process-wide index of the deployment whose data directory is ``data_dir``."""
-    path = (data_dir / INDEX_FILE).resolve()
-    with _REGISTRY_LOCK:
-        if path not in _INDEXES:
-            _INDEXES[path] = FingerprintIndex(path)
-        return _INDEXES[path]
-
-
-def save_index(data_dir: Path) -> None:
-    """Persist the deployment's index now (the cycle and the demo call this)."""
-    fingerprint_index(data_dir).save()

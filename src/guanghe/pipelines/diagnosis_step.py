@@ -13,7 +13,6 @@ def run(ctx: CycleContext) -> StepReport:
     # Imported here: scikit-learn and OpenCV take seconds to import, and every user of the
     # cycle (the crash test's child processes, the CLI) would pay for it otherwise.
     from guanghe.diagnosis import fit_model, save_model, training_set
-    from guanghe.originality import save_index
 
     data_dir = ctx.runtime.settings.data_dir
     with ctx.runtime.sessions() as session:
@@ -30,7 +29,7 @@ def run(ctx: CycleContext) -> StepReport:
         )
     else:
         save_model(model, data_dir)
-    save_index(data_dir)
+    ctx.runtime.fingerprint_index.save()
     return StepReport(
         "diagnosis",
         {"training_works": int(data.y.size), "model_retrained": int(model is not None)},

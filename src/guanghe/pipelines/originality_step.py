@@ -34,7 +34,7 @@ def backfill(
     """Index every unindexed work; ``progress(done, total)`` after each batch."""
     from guanghe import originality
 
-    index = originality.fingerprint_index(runtime.settings.data_dir)
+    index = runtime.fingerprint_index
     with runtime.sessions() as session:
         total = originality.count_unindexed(session)
     checked, duplicates, suspects = 0, 0, 0
@@ -61,7 +61,7 @@ def backfill(
             break
         after = done.after
     if checked:
-        originality.save_index(runtime.settings.data_dir)
+        runtime.fingerprint_index.save()
     return BackfillSummary(checked, duplicates, suspects, tuple(unreadable))
 
 

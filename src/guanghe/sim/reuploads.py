@@ -69,7 +69,7 @@ def publish_demo_reuploads(runtime: Runtime, *, seed: int) -> list[DemoUpload]:
     creator claims it."""
     rng = np.random.default_rng(seed)
     settings = runtime.settings
-    index = originality.fingerprint_index(settings.data_dir)
+    index = runtime.fingerprint_index
     with runtime.sessions() as session:
         recent = list(
             session.scalars(select(Work.id).order_by(Work.published_at.desc()).limit(RECENT_WORKS))

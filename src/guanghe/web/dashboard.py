@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from guanghe import analytics, creators
 from guanghe.access import Principal
-from guanghe.api.deps import SessionDep
+from guanghe.http.deps import SessionDep
 from guanghe.web import growth, incentives, institutions, monetize
 from guanghe.web.charts import stage_chart, works_chart
 from guanghe.web.roles import CAPABILITIES

@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 
 from guanghe import creators
 from guanghe.access import Principal
-from guanghe.api.deps import get_runtime
 from guanghe.errors import NotFound
+from guanghe.http.deps import get_runtime
 
 #: How the page names each tier requirement.
 REQUIREMENT_LABELS: Final = {

@@ -10,9 +10,9 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from guanghe import creators, hotspots
-from guanghe.api.deps import SessionDep
-from guanghe.api.problems import status_of
 from guanghe.errors import GuangheError
+from guanghe.http.deps import SessionDep
+from guanghe.http.statuses import status_of
 from guanghe.web.signin import signed_in, to_login
 from guanghe.web.templating import templates
 

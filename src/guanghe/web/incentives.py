@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from guanghe import incentives
 from guanghe.access import Principal
-from guanghe.api.deps import get_runtime
+from guanghe.http.deps import get_runtime
 
 
 def creator_context(session: Session, principal: Principal) -> dict[str, Any]:

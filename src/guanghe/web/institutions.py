@@ -10,7 +10,7 @@ from fastapi import Request
 from sqlalchemy.orm import Session
 
 from guanghe.access import Principal
-from guanghe.api.deps import get_runtime
+from guanghe.http.deps import get_runtime
 from guanghe.institutions import standing, support
 
 #: How the page names each level metric.

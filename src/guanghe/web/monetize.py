@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from guanghe import monetize
 from guanghe.access import Principal
-from guanghe.api.deps import SessionDep, get_runtime
+from guanghe.http.deps import SessionDep, get_runtime
 from guanghe.pagination import MAX_PAGE
 from guanghe.web.roles import CAPABILITIES
 from guanghe.web.signin import signed_in, to_login

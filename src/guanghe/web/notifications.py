@@ -13,9 +13,9 @@ from sqlalchemy.orm import Session
 
 from guanghe import notifications
 from guanghe.access import Principal
-from guanghe.api.deps import SessionDep
-from guanghe.api.problems import status_of
 from guanghe.errors import Forbidden, GuangheError
+from guanghe.http.deps import SessionDep
+from guanghe.http.statuses import status_of
 from guanghe.pagination import MAX_PAGE
 from guanghe.store import NOTICE_KINDS
 from guanghe.text import StorableText

@@ -12,9 +12,9 @@ from sqlalchemy.orm import Session
 
 from guanghe import creators, diagnosis, originality
 from guanghe.access import Principal
-from guanghe.api.deps import SessionDep, get_runtime
-from guanghe.api.uploads import decode_slots, read_draft
 from guanghe.errors import GuangheError
+from guanghe.http.deps import SessionDep, get_runtime
+from guanghe.http.uploads import decode_slots, read_draft
 from guanghe.text import StorableText
 from guanghe.web.signin import signed_in, to_login
 from guanghe.web.templating import templates
@@ -154,7 +154,7 @@ def diagnose(
             principal,
             draft,
             rules=rules,
-            index=originality.fingerprint_index(data_dir),
+            index=runtime.fingerprint_index,
             covers_dir=runtime.settings.covers_dir,
             data_dir=data_dir,
             now=dt.datetime.now(dt.UTC),

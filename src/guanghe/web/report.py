@@ -9,8 +9,8 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from guanghe import analytics
-from guanghe.api.deps import SessionDep, get_runtime
 from guanghe.errors import InvalidInput
+from guanghe.http.deps import SessionDep, get_runtime
 from guanghe.web.signin import signed_in, to_login
 from guanghe.web.templating import templates
 

@@ -8,8 +8,8 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from guanghe.access import Principal, authenticate
-from guanghe.api.deps import SESSION_COOKIE, SessionDep
 from guanghe.errors import Unauthenticated
+from guanghe.http.deps import SESSION_COOKIE, SessionDep
 from guanghe.web.templating import templates
 
 router = APIRouter()

@@ -6,19 +6,19 @@ its own tasks and their results."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Final
+from typing import Annotated, Any, Final
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Path, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from guanghe import creators, tasks
 from guanghe.access import Principal
-from guanghe.api.deps import SessionDep, get_runtime
-from guanghe.api.fields import IdPath
-from guanghe.api.problems import status_of
+from guanghe.bounds import MAX_INT63
 from guanghe.errors import GuangheError
+from guanghe.http.deps import SessionDep, get_runtime
+from guanghe.http.statuses import status_of
 from guanghe.pagination import MAX_PAGE
 from guanghe.web.signin import signed_in, to_login
 from guanghe.web.templating import templates
@@ -69,7 +69,9 @@ def tasks_page(request: Request, session: SessionDep) -> Response:
 
 
 @router.post(PAGE + "/{task_id}/accept")
-def accept(request: Request, session: SessionDep, task_id: IdPath) -> Response:
+def accept(
+    request: Request, session: SessionDep, task_id: Annotated[int, Path(ge=1, le=MAX_INT63)]
+) -> Response:
     """The signed-in creator accepts a recommended task: a slot held until its deadline."""
     principal = signed_in(request, session)
     if principal is None:

@@ -8,9 +8,9 @@ from typing import Annotated, Any, cast
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from guanghe.api.deps import SessionDep, get_runtime
-from guanghe.api.problems import status_of
 from guanghe.errors import Forbidden, GuangheError
+from guanghe.http.deps import SessionDep, get_runtime
+from guanghe.http.statuses import status_of
 from guanghe.traffic import views
 from guanghe.web.signin import signed_in, to_login
 from guanghe.web.templating import templates

@@ -12,7 +12,6 @@ from sqlalchemy.orm import Session
 
 from guanghe import creators, monetize
 from guanghe.access import Principal
-from guanghe.api.deps import PrincipalDep, SessionDep, get_runtime, require_role
 from guanghe.api.fields import (
     BodyId,
     Cursor,
@@ -24,6 +23,7 @@ from guanghe.api.fields import (
 )
 from guanghe.api.routers.profile_slots import CampaignCacheDep
 from guanghe.errors import Forbidden, InvalidInput
+from guanghe.http.deps import PrincipalDep, SessionDep, get_runtime, require_role
 from guanghe.pagination import MAX_PAGE
 from guanghe.runtime import Runtime
 

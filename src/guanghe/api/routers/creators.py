@@ -9,8 +9,8 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from guanghe import creators
-from guanghe.api.deps import PrincipalDep, SessionDep
 from guanghe.api.fields import MAX_INT63, Cursor, IdPath, IdQuery, StorableText
+from guanghe.http.deps import PrincipalDep, SessionDep
 from guanghe.pagination import MAX_PAGE
 from guanghe.vocabulary import STAGES
 

@@ -10,7 +10,7 @@ from pydantic import BaseModel
 
 from guanghe import pipelines
 from guanghe.access import Principal
-from guanghe.api.deps import get_runtime, require_role
+from guanghe.http.deps import get_runtime, require_role
 from guanghe.runtime import Runtime
 
 router = APIRouter(prefix="/v1/cycle", tags=["cycle"])

@@ -9,10 +9,10 @@ from fastapi import APIRouter, Depends, File, Form, UploadFile
 from pydantic import BaseModel
 
 from guanghe import creators, diagnosis, originality
-from guanghe.api.deps import PrincipalDep, SessionDep, get_runtime
 from guanghe.api.fields import MAX_INT63, StorableText
 from guanghe.api.routers.works import OriginalityOut
-from guanghe.api.uploads import DecodeSlotsDep, read_draft
+from guanghe.http.deps import PrincipalDep, SessionDep, get_runtime
+from guanghe.http.uploads import DecodeSlotsDep, read_draft
 from guanghe.runtime import Runtime
 
 router = APIRouter(prefix="/v1/diagnosis", tags=["diagnosis"])
@@ -80,7 +80,7 @@ def diagnose(
         principal,
         draft,
         rules=rules,
-        index=originality.fingerprint_index(data_dir),
+        index=runtime.fingerprint_index,
         covers_dir=runtime.settings.covers_dir,
         data_dir=data_dir,
         now=dt.datetime.now(dt.UTC),

@@ -9,8 +9,8 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel
 
 from guanghe import creators
-from guanghe.api.deps import PrincipalDep, SessionDep, get_runtime
 from guanghe.api.fields import IdPath
+from guanghe.http.deps import PrincipalDep, SessionDep, get_runtime
 from guanghe.runtime import Runtime
 
 router = APIRouter(prefix="/v1/creators", tags=["growth"])

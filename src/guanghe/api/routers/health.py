@@ -12,9 +12,9 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
 from guanghe.access import Principal
-from guanghe.api.deps import SessionDep, get_runtime, require_role
 from guanghe.api.observability import ServerMetrics
 from guanghe.errors import Unavailable
+from guanghe.http.deps import SessionDep, get_runtime, require_role
 
 router = APIRouter(tags=["health"])
 Operator = Annotated[Principal, require_role("operator")]

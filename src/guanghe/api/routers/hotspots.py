@@ -10,10 +10,10 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
 from guanghe import hotspots
-from guanghe.api.deps import PrincipalDep, SessionDep
 from guanghe.api.fields import Cursor, Day, IdPath, StorableText
 from guanghe.api.problems import problem
 from guanghe.errors import TooLarge
+from guanghe.http.deps import PrincipalDep, SessionDep
 
 router = APIRouter(tags=["hotspots"])
 

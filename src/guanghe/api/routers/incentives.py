@@ -11,8 +11,8 @@ from pydantic import BaseModel, ConfigDict, Field, Strict
 
 from guanghe import incentives
 from guanghe.access import Principal
-from guanghe.api.deps import PrincipalDep, SessionDep, get_runtime, require_role
 from guanghe.api.fields import Cursor, IdPath, StorableText
+from guanghe.http.deps import PrincipalDep, SessionDep, get_runtime, require_role
 from guanghe.incentives.programmes import NAME_PATTERN
 from guanghe.pagination import MAX_PAGE
 from guanghe.runtime import Runtime

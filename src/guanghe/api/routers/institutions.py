@@ -16,7 +16,6 @@ from pydantic import BaseModel, Field
 
 from guanghe import institutions as inst
 from guanghe.access import Principal
-from guanghe.api.deps import PrincipalDep, SessionDep, get_runtime, require_role
 from guanghe.api.fields import (
     MAX_INT63,
     BodyId,
@@ -27,6 +26,7 @@ from guanghe.api.fields import (
     StrictBool,
 )
 from guanghe.errors import Forbidden, InvalidInput
+from guanghe.http.deps import PrincipalDep, SessionDep, get_runtime, require_role
 from guanghe.institutions import standing, support, torch
 from guanghe.institutions.pools import PoolRules
 from guanghe.pagination import MAX_PAGE, after_id, encode_cursor

@@ -10,9 +10,9 @@ from pydantic import BaseModel, Field
 
 from guanghe import ledger
 from guanghe.access import Principal
-from guanghe.api.deps import PrincipalDep, SessionDep, get_runtime, require_role
 from guanghe.api.fields import MAX_INT63, BodyId, IdPath, StorableText, StrictInt
 from guanghe.bounds import FIRST_DAY, LAST_DAY, check_month
+from guanghe.http.deps import PrincipalDep, SessionDep, get_runtime, require_role
 from guanghe.runtime import Runtime
 
 router = APIRouter(prefix="/v1/ledger", tags=["ledger"])

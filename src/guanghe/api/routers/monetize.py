@@ -12,8 +12,8 @@ from pydantic import BaseModel, Field
 
 from guanghe import monetize
 from guanghe.access import Principal
-from guanghe.api.deps import PrincipalDep, SessionDep, get_runtime, require_role
 from guanghe.api.fields import IdPath, StrictBool
+from guanghe.http.deps import PrincipalDep, SessionDep, get_runtime, require_role
 from guanghe.runtime import Runtime
 
 router = APIRouter(tags=["monetization"])

@@ -9,8 +9,8 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from guanghe import notifications
-from guanghe.api.deps import PrincipalDep, SessionDep
 from guanghe.api.fields import Cursor, IdPath, StorableText, StrictBool, StrictInt
+from guanghe.http.deps import PrincipalDep, SessionDep
 from guanghe.pagination import MAX_PAGE
 from guanghe.store import NOTICE_KINDS
 

@@ -9,8 +9,8 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from guanghe import originality
-from guanghe.api.deps import PrincipalDep, SessionDep
 from guanghe.api.fields import BodyId, IdPath, StorableText
+from guanghe.http.deps import PrincipalDep, SessionDep
 
 router = APIRouter(prefix="/v1/originality", tags=["originality"])
 

@@ -11,10 +11,10 @@ from pydantic import BaseModel, Field
 
 from guanghe import monetize
 from guanghe.access import Principal
-from guanghe.api.deps import PrincipalDep, SessionDep, get_runtime, require_role
 from guanghe.api.fields import BodyId, Cursor, IdPath, IdQuery, StorableText, StrictBool, StrictInt
 from guanghe.api.routers.campaigns import PartyIn, PartyOut
 from guanghe.errors import Forbidden, InvalidInput
+from guanghe.http.deps import PrincipalDep, SessionDep, get_runtime, require_role
 from guanghe.pagination import MAX_PAGE
 from guanghe.runtime import Runtime
 

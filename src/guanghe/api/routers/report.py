@@ -10,8 +10,8 @@ from pydantic import BaseModel
 
 from guanghe import analytics
 from guanghe.access import Principal
-from guanghe.api.deps import SessionDep, get_runtime, require_role
 from guanghe.api.fields import Day
+from guanghe.http.deps import SessionDep, get_runtime, require_role
 from guanghe.runtime import Runtime
 
 router = APIRouter(prefix="/v1/report", tags=["report"])

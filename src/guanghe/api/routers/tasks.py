@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session
 
 from guanghe import creators, tasks
 from guanghe.access import Principal
-from guanghe.api.deps import PrincipalDep, SessionDep, get_runtime, require_role
 from guanghe.api.fields import BodyId, Cursor, IdPath, Instant, StorableText, StrictInt
+from guanghe.http.deps import PrincipalDep, SessionDep, get_runtime, require_role
 from guanghe.originality import duplicate_work_ids
 from guanghe.pagination import MAX_PAGE
 from guanghe.runtime import Runtime

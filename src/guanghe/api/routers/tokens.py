@@ -10,7 +10,8 @@ from pydantic import BaseModel
 
 from guanghe import access
 from guanghe.access import Principal
-from guanghe.api.deps import SessionDep, forget_principal, get_runtime, require_role
+from guanghe.api.deps import forget_principal
+from guanghe.http.deps import SessionDep, get_runtime, require_role
 from guanghe.runtime import Runtime
 
 router = APIRouter(prefix="/v1/tokens", tags=["access"])

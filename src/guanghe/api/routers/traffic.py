@@ -15,14 +15,9 @@ from pydantic import BaseModel, Field, Strict
 from typing_extensions import TypedDict
 
 from guanghe.access import Principal
-from guanghe.api.deps import (
-    PrincipalDep,
-    SessionDep,
-    get_runtime,
-    require_role,
-    require_role_cached,
-)
+from guanghe.api.deps import require_role_cached
 from guanghe.api.fields import Day, IdPath, StorableText
+from guanghe.http.deps import PrincipalDep, SessionDep, get_runtime, require_role
 from guanghe.originality import duplicate_work_ids
 from guanghe.runtime import Runtime
 from guanghe.traffic import views

@@ -10,10 +10,10 @@ from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
 from pydantic import BaseModel
 
 from guanghe import creators, originality
-from guanghe.api.deps import PrincipalDep, SessionDep, get_runtime
 from guanghe.api.fields import MAX_INT63, Cursor, IdPath, IdQuery, Instant, StorableText
 from guanghe.api.routers.creators import VerticalQuery
-from guanghe.api.uploads import DecodeSlotsDep, read_draft
+from guanghe.http.deps import PrincipalDep, SessionDep, get_runtime
+from guanghe.http.uploads import DecodeSlotsDep, read_draft
 from guanghe.pagination import MAX_PAGE
 from guanghe.runtime import Runtime
 
@@ -107,7 +107,7 @@ def publish_work(
         session,
         principal,
         draft,
-        index=originality.fingerprint_index(runtime.settings.data_dir),
+        index=runtime.fingerprint_index,
         covers_dir=runtime.settings.covers_dir,
         now=dt.datetime.now(dt.UTC),
     )

@@ -1,4 +1,6 @@
-"""The FastAPI application: API routers and the dashboard, over one runtime."""
+"""The one place the application is assembled: the API's routers and the dashboard over one
+runtime, and the servers that run it. ``guanghe.api`` and ``guanghe.web`` never import each
+other (both share :mod:`guanghe.http`); only this module imports both."""
 
 from __future__ import annotations
 
@@ -13,7 +15,6 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CollectorRegistry
 
-from guanghe.api.deps import refuse_foreign_writes
 from guanghe.api.limits import BodyLimit, body_limit
 from guanghe.api.observability import (
     RateLimits,
@@ -45,9 +46,12 @@ from guanghe.api.routers import (
     traffic,
     works,
 )
+from guanghe.http.deps import refuse_foreign_writes
 from guanghe.monetize.slots import CampaignCache
 from guanghe.originality import DecodeSlots
 from guanghe.runtime import Runtime
+from guanghe.web import STATIC_DIR
+from guanghe.web import router as web_router
 
 
 def create_app(runtime: Runtime) -> FastAPI:
@@ -104,11 +108,6 @@ def create_app(runtime: Runtime) -> FastAPI:
         hotspots.router,
     ):
         app.include_router(router)
-    # Imported here: the dashboard uses this package's dependencies, so a top-level import
-    # would be circular when ``guanghe.web`` is imported first.
-    from guanghe.web import STATIC_DIR
-    from guanghe.web import router as web_router
-
     app.include_router(web_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
@@ -177,7 +176,6 @@ def serve_workers(*, host: str, port: int, workers: int, log_level: str = "info"
 
 def app_from_environment() -> FastAPI:
     """The app of the ``GUANGHE_*`` settings: the factory each worker process calls."""
-    from guanghe.runtime import Runtime
     from guanghe.settings import Settings
 
     app = create_app(Runtime(Settings()))

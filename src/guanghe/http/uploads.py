@@ -13,7 +13,7 @@ from guanghe.originality.images import MAX_IMAGE_BYTES, MAX_VIDEO_BYTES
 
 
 def decode_slots(request: Request) -> originality.DecodeSlots:
-    """The app's decode slots (see :func:`guanghe.api.create_app`)."""
+    """The app's decode slots (see :func:`guanghe.app.create_app`)."""
     slots = request.app.state.decode_slots
     assert isinstance(slots, originality.DecodeSlots)
     return slots
