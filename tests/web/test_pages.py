@@ -12,8 +12,10 @@ from fastapi.testclient import TestClient
 from guanghe import monetize
 from guanghe.app import create_app
 from guanghe.http.deps import SESSION_COOKIE
+from guanghe.monetize.parties import register_party
 from guanghe.runtime import Runtime
 from guanghe.web import STATIC_DIR, dashboard
+from tests.conftest import NOW
 from tests.seed import SeedPlatform
 
 
@@ -203,9 +205,14 @@ def test_institution_sees_its_creators(client: TestClient, token_for: Callable[.
 
 @pytest.mark.parametrize("role", ["advertiser", "merchant", "ranker", "agent"])
 def test_other_roles_see_their_capabilities_only(
-    client: TestClient, token_for: Callable[..., str], role: str
+    client: TestClient, runtime: Runtime, token_for: Callable[..., str], role: str
 ) -> None:
-    sign_in(client, token_for(role, 1 if role in {"advertiser", "merchant", "agent"} else None))
+    subject = None
+    if role in {"advertiser", "merchant"}:
+        subject = runtime.write(lambda s: register_party(s, role, "Acme", now=NOW).id)
+    elif role == "agent":
+        subject = 1  # an agent of institution 1
+    sign_in(client, token_for(role, subject))
     response = client.get("/dashboard")
     assert response.status_code == 200
     assert 'id="capabilities"' in response.text
