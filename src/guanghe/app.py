@@ -81,7 +81,12 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.state.metrics = ServerMetrics(CollectorRegistry())
     app.state.metrics.registry.register(PlatformCollector(runtime))
     app.add_middleware(BodyLimit)  # inside the observer: a 413 has a request id and a metric
-    app.add_middleware(RequestObserver, metrics=app.state.metrics, limits=limits)
+    app.add_middleware(
+        RequestObserver,
+        metrics=app.state.metrics,
+        limits=limits,
+        timeout_s=settings.request_timeout_s,
+    )
     app.state.decode_slots = DecodeSlots()
     install_problem_handlers(app)
     for router in (

@@ -34,6 +34,8 @@ class Settings(BaseSettings):
         library's notation; counted in Redis when ``redis_url`` is set, else per process.
     anonymous_rate_limit
         The same for requests without a credential, per client address.
+    request_timeout_s
+        How long a request may run before it is answered 503 (``Retry-After``).
     spark_master
         Where ``--engine spark`` runs: ``local[*]`` (default, in this process's JVM) or a
         cluster's master URL such as ``spark://host:7077``. On a cluster, ``data_dir`` must be
@@ -60,6 +62,7 @@ class Settings(BaseSettings):
     creator_ad_share_bp: int = Field(default=5_000, ge=0, le=10_000)
     rate_limit: str = "500/second;20000/minute"
     anonymous_rate_limit: str = "20/second;300/minute"
+    request_timeout_s: float = Field(default=30.0, gt=0, le=3600)
     spark_master: str = Field(default="local[*]", min_length=1)
     broker_url: str | None = None
     smtp_host: str | None = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 import logging
@@ -231,3 +232,28 @@ def test_metrics_show_the_last_cycle_run_the_allocation_and_the_ledger(
     assert 'guanghe_traffic_allocation{figure="objective"} 12.5' in text
     assert 'guanghe_traffic_unplannable_impressions{pool="general"} 4000.0' in text
     assert 'guanghe_ledger_earnings_fen{owner_kind="creator",side="credited"} 0.0' in text
+
+
+def test_a_request_past_its_deadline_is_a_503_and_others_are_answered(
+    with_settings: Callable[..., Runtime],
+    seed_platform: SeedPlatform,
+    token_for: Callable[..., str],
+) -> None:
+    app = create_app(with_settings(request_timeout_s=0.3, notify_in_serve=False))
+
+    async def stuck() -> dict[str, str]:
+        await asyncio.sleep(5)
+        return {"status": "late"}
+
+    app.add_api_route("/stuck", stuck)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        started = time.perf_counter()
+        late = client.get("/stuck")
+        assert time.perf_counter() - started < 3
+        assert client.get("/healthz").status_code == 200
+        metrics = client.get("/metrics", headers=auth(token_for("operator"))).text
+    assert late.status_code == 503
+    assert late.headers["content-type"] == "application/problem+json"
+    assert late.json()["type"] == "urn:guanghe:problem:timed-out"
+    assert late.headers["retry-after"] == "1"
+    assert "guanghe_request_timeouts_total 1.0" in metrics

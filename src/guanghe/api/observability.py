@@ -98,6 +98,11 @@ class ServerMetrics:
             "Requests refused with 429 because their credential was over its rate.",
             registry=registry,
         )
+        self.timed_out = Counter(
+            "guanghe_request_timeouts_total",
+            "Requests answered 503 because they ran past the request deadline.",
+            registry=registry,
+        )
         self.limit_unavailable = Counter(
             "guanghe_rate_limit_unavailable_total",
             "Requests let through because the rate-limit counters did not answer in time.",
@@ -147,12 +152,17 @@ class RateLimits:
 
 
 class RequestObserver:
-    """ASGI middleware: request id, access log line, latency histogram, rate limits."""
+    """ASGI middleware: request id, access log line, latency histogram, rate limits, and a
+    deadline: a request not answered within ``timeout_s`` gets a 503 problem (its work may
+    still finish in its thread: a write retried with the same idempotency key is safe)."""
 
-    def __init__(self, app: ASGIApp, metrics: ServerMetrics, limits: RateLimits) -> None:
+    def __init__(
+        self, app: ASGIApp, metrics: ServerMetrics, limits: RateLimits, timeout_s: float
+    ) -> None:
         self.app = app
         self.metrics = metrics
         self.limits = limits
+        self.timeout_s = timeout_s
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -164,10 +174,12 @@ class RequestObserver:
         token = _request_id.set(request_id)
         started = time.perf_counter()
         status = 500
+        answering = False
 
         async def send_with_id(message: Message) -> None:
-            nonlocal status
+            nonlocal status, answering
             if message["type"] == "http.response.start":
+                answering = True
                 status = message["status"]
                 message["headers"] = [
                     *message.get("headers", []),
@@ -181,7 +193,14 @@ class RequestObserver:
                 self.metrics.rate_limited.inc()
                 await _too_many_requests(scope, receive, send_with_id, wait)
             else:
-                await self.app(scope, receive, send_with_id)
+                try:
+                    async with asyncio.timeout(self.timeout_s):
+                        await self.app(scope, receive, send_with_id)
+                except TimeoutError:
+                    if answering:  # a response under way cannot be replaced: cut it
+                        raise
+                    self.metrics.timed_out.inc()
+                    await _timed_out(scope, receive, send_with_id, self.timeout_s)
         finally:
             seconds = time.perf_counter() - started
             route = getattr(scope.get("route"), "path", "unmatched")
@@ -214,6 +233,18 @@ def _credential(headers: dict[bytes, bytes]) -> str | None:
         match = re.search(rb"(?:^|;\s*)guanghe_session=([^;]+)", cookies)
         raw = match.group(1) if match else b""
     return hashlib.sha256(raw).hexdigest()[:32] if raw else None
+
+
+async def _timed_out(scope: Scope, receive: Receive, send: Send, timeout_s: float) -> None:
+    response = problem(
+        503,
+        "timed-out",
+        "Request timed out",
+        f"no answer within {timeout_s:g} s; retry later (writes with their idempotency key)",
+        scope["path"],
+    )
+    response.headers["Retry-After"] = "1"
+    await response(scope, receive, send)
 
 
 async def _too_many_requests(scope: Scope, receive: Receive, send: Send, wait: int) -> None:
