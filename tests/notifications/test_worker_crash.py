@@ -78,10 +78,12 @@ def wait_for(condition: Callable[[], bool], seconds: float = 30) -> bool:
     return False
 
 
-def count(runtime: Runtime, *states: str) -> int:
-    """Deliveries in ``states``."""
+def count(runtime: Runtime, *states: str, channel: str | None = None) -> int:
+    """Deliveries in ``states`` (by ``channel`` if given)."""
     with transaction(runtime.sessions) as session:
         query = sa.select(sa.func.count()).where(NoticeDelivery.status.in_(states))
+        if channel is not None:
+            query = query.where(NoticeDelivery.channel == channel)
         return int(session.scalar(query) or 0)
 
 
@@ -95,8 +97,18 @@ def crash_and_restart(
         ids = send_tasks(runtime, 1, NOTICES)
         worker = start_worker(runtime, mailbox, lose_on_crash=lose_on_crash)
         try:
+            # Kill while a delivery is in flight: the correct worker has one leased
+            # (``sending``); the broken one has marked more delivered than the receiver has
+            # seen arrive, so a kill now loses those.
             assert wait_for(
-                lambda: receiver.requests >= 5 and (lose_on_crash or count(runtime, "sending") > 0)
+                lambda: (
+                    receiver.requests >= 5
+                    and (
+                        count(runtime, "delivered", channel="webhook") > receiver.requests
+                        if lose_on_crash
+                        else count(runtime, "sending") > 0
+                    )
+                )
             )
             worker.send_signal(signal.SIGKILL)
         finally:

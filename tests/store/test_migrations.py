@@ -80,14 +80,16 @@ def test_constraints_reject_bad_creators(runtime: Runtime, field: str, value: ob
         assert session.scalar(sa.select(sa.func.count()).select_from(Creator)) == 0
 
 
-def test_transfers_get_the_business_day_their_batch_or_source_names(database_url: str) -> None:
+def test_transfers_get_the_business_day_their_batch_or_source_names(
+    empty_database_url: str,
+) -> None:
     """Migration 0008 dates existing transfers: a settled, charged or paid-out day from the
     batch, a boost delivery's day from its source, else the UTC day of posting."""
     from alembic import command
 
     from guanghe.store.engine import alembic_config
 
-    engine = sa.create_engine(database_url)
+    engine = sa.create_engine(empty_database_url)
     command.upgrade(alembic_config(engine), "0007")
     posted = "2026-12-01 00:30:00+00:00"
     rows = [  # key, batch, source kind, source id, expected business day

@@ -34,7 +34,17 @@ def state(url: str) -> dict[str, Any]:
                     ],
                     "primary key": inspector.get_pk_constraint(table),
                     "foreign keys": inspector.get_foreign_keys(table),
-                    "indexes": inspector.get_indexes(table),
+                    "indexes": [
+                        # a partial index's WHERE comes back as a clause object, which
+                        # compares by identity: compare its SQL
+                        {
+                            **i,
+                            "dialect_options": {
+                                k: str(v) for k, v in i.get("dialect_options", {}).items()
+                            },
+                        }
+                        for i in inspector.get_indexes(table)
+                    ],
                     "unique": inspector.get_unique_constraints(table),
                     "checks": inspector.get_check_constraints(table),
                     "rows": sorted(

@@ -405,14 +405,16 @@ def test_stalled_counters_are_a_quick_503_and_stall_nothing_else(
         recorded, recorded_s = timed(
             client, "POST", "/v1/boost/deliveries", json={"deliveries": [delivery]}, headers=ranker
         )
+    # Before the fix every request waited out the client's 10 s; the bounds leave room for a
+    # loaded CI machine's scheduling, well short of that.
     assert (health.status_code, page.status_code) == (200, 200)
-    assert health_s < 1.0, health_s
-    assert page_s < 1.0, page_s
+    assert health_s < 3.0, health_s
+    assert page_s < 3.0, page_s
     for response, seconds in [*answers, (recorded, recorded_s)]:
         assert response.status_code == 503, response.text
         assert response.headers["content-type"] == "application/problem+json"
         assert int(response.headers["retry-after"]) >= 1
-        assert seconds < 1.0, seconds
+        assert seconds < 3.0, seconds
     with transaction(runtime.sessions) as session:
         assert session.scalar(select(func.count()).select_from(BoostDelivery)) == 0
     stalled.close()

@@ -192,7 +192,11 @@ def calendar_ics(session: SessionDep, principal: PrincipalDep) -> Response:
     return Response(body, media_type=ICS)
 
 
-@router.get("/v1/creators/{creator_id}/calendar.ics", response_class=Response)
+@router.get(
+    "/v1/creators/{creator_id}/calendar.ics",
+    response_class=Response,
+    responses={404: {"description": "No feed at this address (unknown or revoked token)"}},
+)
 def creator_calendar(
     session: SessionDep,
     creator_id: IdPath,
