@@ -103,12 +103,20 @@ def publish_work(
     draft = read_draft(
         slots, creator_id, title, caption, hashtags, cover, frames or [], duration_s, vertical
     )
-    published = originality.publish_work(
-        session,
-        principal,
-        draft,
-        index=runtime.fingerprint_index,
-        covers_dir=runtime.settings.covers_dir,
-        now=dt.datetime.now(dt.UTC),
+    now = dt.datetime.now(dt.UTC)
+    # The one write path (BEGIN IMMEDIATE on SQLite, retried on races): publishing reads the
+    # index's new fingerprints and then writes, which a deferred transaction cannot do while
+    # other requests write (SQLite refuses the upgrade: "database is locked", a 503).
+    return runtime.write(
+        lambda s: PublishedWorkOut.model_validate(
+            originality.publish_work(
+                s,
+                principal,
+                draft,
+                index=runtime.fingerprint_index,
+                covers_dir=runtime.settings.covers_dir,
+                now=now,
+            ),
+            from_attributes=True,
+        )
     )
-    return PublishedWorkOut.model_validate(published, from_attributes=True)
