@@ -225,7 +225,7 @@ def run_step(
             locust_cpu.append(locust.cpu_percent(None))
         except psutil.NoSuchProcess:
             break
-    server_cpu = sum(_cpu(p) for p in [server, *server.children(recursive=True)])
+    server_cpu = sum(_cpu(p) for p in watched if p not in database)  # the primed objects
     db_cpu = sum(_cpu(p) for p in database)
     rows = list(csv.DictReader((prefix.parent / f"{prefix.name}_stats.csv").open()))
     total = next(r for r in rows if r["Name"] == "Aggregated")
