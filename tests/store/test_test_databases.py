@@ -33,7 +33,11 @@ def state(url: str) -> dict[str, Any]:
                         for c in inspector.get_columns(table)
                     ],
                     "primary key": inspector.get_pk_constraint(table),
-                    "foreign keys": inspector.get_foreign_keys(table),
+                    # by name: a migration that rebuilds a SQLite table (batch mode) writes its
+                    # constraints in an order that varies from run to run
+                    "foreign keys": sorted(
+                        inspector.get_foreign_keys(table), key=lambda k: str(k["name"])
+                    ),
                     "indexes": [
                         # a partial index's WHERE comes back as a clause object, which
                         # compares by identity: compare its SQL
@@ -43,10 +47,14 @@ def state(url: str) -> dict[str, Any]:
                                 k: str(v) for k, v in i.get("dialect_options", {}).items()
                             },
                         }
-                        for i in inspector.get_indexes(table)
+                        for i in sorted(inspector.get_indexes(table), key=lambda k: str(k["name"]))
                     ],
-                    "unique": inspector.get_unique_constraints(table),
-                    "checks": inspector.get_check_constraints(table),
+                    "unique": sorted(
+                        inspector.get_unique_constraints(table), key=lambda k: str(k["name"])
+                    ),
+                    "checks": sorted(
+                        inspector.get_check_constraints(table), key=lambda k: str(k["name"])
+                    ),
                     "rows": sorted(
                         map(repr, connection.execute(sa.text(f'SELECT * FROM "{table}"')))
                     ),
