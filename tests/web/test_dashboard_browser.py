@@ -8,36 +8,24 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
-import uvicorn
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import expect
 
 from guanghe.access import create_token
 from guanghe.app import create_app
 from guanghe.runtime import Runtime
 from guanghe.settings import Settings
 from guanghe.store import Creator, Institution, Work, transaction
+from tests.live import serve
+from tests.web.browser import BrowserTab, sign_in
 from tests.web.growth_sample import write_growth_snapshot
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "dashboard.png"
 NOW = dt.datetime(2026, 11, 28, 12, tzinfo=dt.UTC)
 #: id, handle, vertical id, stage, followers, institution id
@@ -123,69 +111,9 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     runtime = Runtime(Settings(data_dir=data_dir, database_url=""))
     runtime.init()
     operator, creator = _seed(runtime)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(create_app(runtime), log_level="warning", lifespan="off")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        assert thread.is_alive(), "uvicorn stopped while starting"
-        assert time.monotonic() < deadline, "uvicorn did not start within 15 s"
-        time.sleep(0.05)
-    yield LiveServer(f"http://127.0.0.1:{port}", operator, creator)
-    server.should_exit = True
-    thread.join(timeout=10)
-    sock.close()
+    with serve(create_app(runtime)) as url:
+        yield LiveServer(url, operator, creator)
     runtime.engine.dispose()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"the browser tests need Chromium at {CHROMIUM} (apt-get install chromium)")
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
-@dataclass
-class BrowserTab:
-    """A fresh browser page that records every request and every script error."""
-
-    page: Page
-    requests: list[str]
-    errors: list[str]
-
-    def assert_local_and_clean(self) -> None:
-        hosts = {urlsplit(url).hostname for url in self.requests}
-        assert hosts <= {"127.0.0.1"}, f"requests left the machine: {self.requests}"
-        assert not self.errors, self.errors
-
-
-@pytest.fixture
-def tab(browser: Browser) -> Iterator[BrowserTab]:
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    recorded = BrowserTab(page, [], [])
-    page.on("request", lambda request: recorded.requests.append(request.url))
-    page.on("pageerror", lambda error: recorded.errors.append(str(error)))
-    page.on(
-        "console",
-        lambda message: recorded.errors.append(message.text) if message.type == "error" else None,
-    )
-    yield recorded
-    context.close()
-
-
-def sign_in(page: Page, base: str, token: str) -> None:
-    page.goto(f"{base}/login")
-    page.fill("#token", token)
-    with page.expect_navigation():
-        page.click("button[type=submit]")
 
 
 def test_bad_token_shows_an_error(live_server: LiveServer, tab: BrowserTab) -> None:

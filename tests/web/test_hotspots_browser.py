@@ -4,15 +4,10 @@ vertical and sees the burst's hotspot with its curve drawn, and the calendar."""
 from __future__ import annotations
 
 import datetime as dt
-import socket
-import threading
-import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-import uvicorn
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
 from guanghe import hotspots
 from guanghe.access import Principal, create_token
@@ -22,10 +17,10 @@ from guanghe.settings import Settings
 from guanghe.store import transaction
 from tests.conftest import insert_seed_platform
 from tests.hotspots.conftest import BURST_TOPIC, add_works, count_and_detect
+from tests.live import serve
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
 OPERATOR = Principal(user_id=1, role="operator", subject_id=None)
 
 
@@ -41,38 +36,9 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
     runtime.write(lambda s: hotspots.create_event(s, OPERATOR, spec, now=now))
     with transaction(runtime.sessions) as session:
         _, token = create_token(session, role="creator", subject_id=1, name="t", now=now)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(runtime), log_level="warning", lifespan="off")
-    )
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        assert thread.is_alive(), "uvicorn stopped while starting"
-        assert time.monotonic() < deadline, "uvicorn did not start within 15 s"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}", token
-    server.should_exit = True
-    thread.join(timeout=10)
-    sock.close()
+    with serve(create_app(runtime)) as url:
+        yield url, token
     runtime.engine.dispose()
-
-
-@pytest.fixture
-def page(tmp_path: Path) -> Iterator[Page]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"the browser tests need Chromium at {CHROMIUM} (apt-get install chromium)")
-    with sync_playwright() as playwright:
-        browser: Browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"]
-        )
-        context = browser.new_context(viewport={"width": 1280, "height": 900})
-        yield context.new_page()
-        context.close()
-        browser.close()
 
 
 def test_a_creator_sees_the_hotspots_of_their_vertical(site: tuple[str, str], page: Page) -> None:

@@ -5,14 +5,10 @@ merchant's own dashboards; the operator's totals."""
 from __future__ import annotations
 
 import datetime as dt
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
-import uvicorn
 from playwright.sync_api import expect
 
 from guanghe.access import Principal, create_token
@@ -29,10 +25,10 @@ from guanghe.runtime import Runtime
 from guanghe.settings import Settings
 from guanghe.store import ProductPlacement, session_factory, transaction, writer_engine
 from tests.conftest import insert_seed_platform
-from tests.web.test_dashboard_browser import BrowserTab, browser, sign_in, tab
+from tests.live import serve
+from tests.web.browser import BrowserTab, sign_in
 
 pytestmark = pytest.mark.browser
-__all__ = ["browser", "tab"]  # fixtures shared with the dashboard's browser tests
 
 NOW = dt.datetime.now(dt.UTC)
 OPERATOR = Principal(user_id=0, role="operator", subject_id=None)
@@ -90,21 +86,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MonetizedServer
     runtime = Runtime(Settings(data_dir=tmp_path_factory.mktemp("monetize"), database_url=""))
     runtime.init()
     tokens = _seed(runtime)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    config = uvicorn.Config(create_app(runtime), log_level="warning", lifespan="off")
-    uv = uvicorn.Server(config)
-    thread = threading.Thread(target=uv.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not uv.started:
-        assert thread.is_alive(), "uvicorn stopped while starting"
-        assert time.monotonic() < deadline, "uvicorn did not start within 15 s"
-        time.sleep(0.05)
-    yield MonetizedServer(f"http://127.0.0.1:{sock.getsockname()[1]}", tokens)
-    uv.should_exit = True
-    thread.join(timeout=10)
-    sock.close()
+    with serve(create_app(runtime)) as url:
+        yield MonetizedServer(url, tokens)
     runtime.engine.dispose()
 
 

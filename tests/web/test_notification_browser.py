@@ -5,16 +5,11 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
-import uvicorn
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 from sqlalchemy.orm import Session
 
 from guanghe import notifications
@@ -24,10 +19,11 @@ from guanghe.notifications import DeliveryPolicy, NoticeDraft, claim_due, fail, 
 from guanghe.runtime import Runtime
 from guanghe.settings import Settings
 from guanghe.store import Creator, transaction
+from tests.live import serve
+from tests.web.browser import sign_in
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
 NOW = dt.datetime(2026, 11, 28, 12, tzinfo=dt.UTC)
 OPERATOR = Principal(0, "operator", None)
 
@@ -106,47 +102,9 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     runtime = Runtime(settings)
     runtime.init()
     seeded = _seed(runtime)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(runtime), log_level="warning", lifespan="off")
-    )
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        assert thread.is_alive(), "uvicorn stopped while starting"
-        assert time.monotonic() < deadline, "uvicorn did not start within 15 s"
-        time.sleep(0.05)
-    yield Site(
-        f"http://127.0.0.1:{port}", runtime, seeded.operator, seeded.creator, seeded.dead_notice
-    )
-    server.should_exit = True
-    thread.join(timeout=10)
-    sock.close()
+    with serve(create_app(runtime)) as url:
+        yield Site(url, runtime, seeded.operator, seeded.creator, seeded.dead_notice)
     runtime.engine.dispose()
-
-
-@pytest.fixture
-def page(tmp_path: Path) -> Iterator[Page]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"the browser tests need Chromium at {CHROMIUM} (apt-get install chromium)")
-    with sync_playwright() as playwright:
-        browser: Browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"]
-        )
-        context = browser.new_context(viewport={"width": 1280, "height": 900})
-        yield context.new_page()
-        context.close()
-        browser.close()
-
-
-def sign_in(page: Page, base: str, token: str) -> None:
-    page.goto(f"{base}/login")
-    page.fill("#token", token)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/dashboard")
 
 
 def test_a_creator_reads_a_notice_and_saves_settings(site: Site, page: Page) -> None:

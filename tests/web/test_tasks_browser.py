@@ -5,14 +5,10 @@ reads why a task is recommended, accepts it and sees the slot held; an operator 
 from __future__ import annotations
 
 import datetime as dt
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
-import uvicorn
 from playwright.sync_api import expect
 from sqlalchemy.orm import Session
 
@@ -22,10 +18,11 @@ from guanghe.pipelines.tasks_step import recommend_offers
 from guanghe.runtime import Runtime
 from guanghe.settings import Settings
 from guanghe.tasks import TaskSpec, create_task, fund_platform_tasks
-from tests.web.test_dashboard_browser import BrowserTab, _seed, browser, sign_in, tab
+from tests.live import serve
+from tests.web.browser import BrowserTab, sign_in
+from tests.web.test_dashboard_browser import _seed
 
 pytestmark = pytest.mark.browser
-__all__ = ["browser", "tab"]  # fixtures shared with the dashboard's browser tests
 
 
 @dataclass(frozen=True)
@@ -59,21 +56,8 @@ def task_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TaskServer
     runtime.write(_post_task)
     now = dt.datetime.now(dt.UTC)
     recommend_offers(runtime, now.date(), now)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    config = uvicorn.Config(create_app(runtime), log_level="warning", lifespan="off")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        assert thread.is_alive(), "uvicorn stopped while starting"
-        assert time.monotonic() < deadline, "uvicorn did not start within 15 s"
-        time.sleep(0.05)
-    yield TaskServer(f"http://127.0.0.1:{sock.getsockname()[1]}", operator, creator)
-    server.should_exit = True
-    thread.join(timeout=10)
-    sock.close()
+    with serve(create_app(runtime)) as url:
+        yield TaskServer(url, operator, creator)
     runtime.engine.dispose()
 
 
