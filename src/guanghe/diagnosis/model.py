@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 from guanghe.errors import NotFound
 from guanghe.events import EventLog
 from guanghe.store import Creator, Work
+from guanghe.threads import model_threads
 
 MODEL_FILE: Final = "diagnosis/performance_model.pkl"
 OUTCOME_DAYS: Final = 3
@@ -92,7 +93,8 @@ class PerformanceModel:
         """Predicted plays in the first days, and its percentile (0-100) among the training
         works of the same vertical (of all works when the vertical is new)."""
         x = np.array([features.row(self.global_prior)])
-        predicted = float(self.regressor.predict(x)[0])
+        with model_threads(1):
+            predicted = float(self.regressor.predict(x)[0])
         peers = self.outcomes_by_vertical.get(features.vertical_id)
         if peers is None or peers.size == 0:
             peers = np.sort(np.concatenate(list(self.outcomes_by_vertical.values())))
@@ -204,7 +206,8 @@ def fit_model(data: TrainingSet, as_of: dt.date, *, seed: int = 0) -> Performanc
         early_stopping=data.y.size > 2_000,
         random_state=seed,
     )
-    regressor.fit(data.x, data.y)
+    with model_threads(data.y.size):
+        regressor.fit(data.x, data.y)
     priors: dict[int, list[float]] = {}
     for creator, outcome in zip(data.creator_id.tolist(), data.y.tolist(), strict=True):
         priors.setdefault(creator, []).append(outcome)

@@ -32,6 +32,7 @@ import numpy as np
 import numpy.typing as npt
 
 from guanghe.errors import InvalidInput
+from guanghe.threads import model_threads
 
 Floats = npt.NDArray[np.float32]
 Ints = npt.NDArray[np.int64]
@@ -295,7 +296,8 @@ def text_vectors(
         empty = np.zeros((len(texts), 1), np.float32)
         return empty[: len(creator_texts)], empty[len(creator_texts) :]
     if matrix.shape[1] > dims:
-        reduced = TruncatedSVD(dims, random_state=seed).fit_transform(matrix)
+        with model_threads(matrix.shape[0]):
+            reduced = TruncatedSVD(dims, random_state=seed).fit_transform(matrix)
     else:
         reduced = matrix.toarray()
     unit = normalize(reduced).astype(np.float32)

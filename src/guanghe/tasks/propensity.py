@@ -16,6 +16,7 @@ from numpy.typing import NDArray
 from sklearn.ensemble import HistGradientBoostingClassifier
 
 from guanghe.errors import InvalidInput
+from guanghe.threads import model_threads
 from guanghe.vocabulary import STAGES
 
 FloatArray = NDArray[np.float64]
@@ -82,12 +83,14 @@ class OutcomeModel:
         self.n_outcomes_ = len(y)
         self.classifier_: HistGradientBoostingClassifier | None = None
         if len(y) >= self.min_rows and 0 < int(y.sum()) < len(y):
-            self.classifier_ = HistGradientBoostingClassifier(
+            classifier = HistGradientBoostingClassifier(
                 max_iter=100,
                 learning_rate=0.1,
                 categorical_features=[0, 1],
                 random_state=int(rng.integers(2**31 - 1)),
-            ).fit(x, y)
+            )
+            with model_threads(len(y)):
+                self.classifier_ = classifier.fit(x, y)
         return self
 
     @property
@@ -102,7 +105,8 @@ class OutcomeModel:
         if self.classifier_ is None:
             p = self.cell_rate_[cell_of(x)]
         else:
-            p = self.classifier_.predict_proba(x)[:, 1]
+            with model_threads(len(x)):
+                p = self.classifier_.predict_proba(x)[:, 1]
         return np.clip(np.asarray(p, dtype=np.float64), 0.01, 0.99)
 
 
