@@ -10,7 +10,8 @@ with two threads on a busy 2-core machine and 0.63 s with one. Below
 
 from __future__ import annotations
 
-from typing import Final
+from contextlib import AbstractContextManager
+from typing import Any, Final
 
 from threadpoolctl import threadpool_limits
 
@@ -18,7 +19,10 @@ from threadpoolctl import threadpool_limits
 PARALLEL_ROWS: Final = 200_000
 
 
-def model_threads(rows: int) -> threadpool_limits:
+def model_threads(rows: int) -> AbstractContextManager[Any]:
     """A context in which OpenMP and BLAS use one thread for fewer than
     :data:`PARALLEL_ROWS` ``rows``, and their default otherwise."""
-    return threadpool_limits(limits=1 if rows < PARALLEL_ROWS else None)
+    limits: AbstractContextManager[Any] = threadpool_limits(
+        limits=1 if rows < PARALLEL_ROWS else None
+    )
+    return limits
