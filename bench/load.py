@@ -23,10 +23,12 @@ import datetime as dt
 import io
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +51,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--redis-url", default="")
     parser.add_argument("--workers", type=int, default=1, help="server processes (PostgreSQL)")
     parser.add_argument("--seed", type=int, default=3)
+    parser.add_argument(
+        "--server-log", type=Path, help="keep the server's log here (it is printed on failures)"
+    )
     args = parser.parse_args(argv)
 
     with tempfile.TemporaryDirectory(prefix="guanghe-load-") as tmp:
@@ -105,8 +110,37 @@ def main(argv: list[str]) -> int:
             print(f"throughput at p99 < {P99_GOAL_MS:g} ms: {best:.0f} requests/s")
         finally:
             server.terminate()
-            server.wait(timeout=30)
+            try:
+                server.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
+            log = data_dir / "server.log"
+            errors = Counter(
+                _error(line) for line in log.read_text().splitlines() if _is_error(line)
+            )
+            if errors:
+                print(f"the server logged {errors.total()} errors:")
+                for error, count in errors.most_common(5):
+                    print(f"  {count} x {error}")
+            if args.server_log:
+                shutil.copyfile(log, args.server_log)
     return 0
+
+
+def _is_error(line: str) -> bool:
+    """A line of the server's log that reports an error (JSON records or Uvicorn's own)."""
+    return '"level": "error"' in line or line.startswith("ERROR")
+
+
+def _error(line: str) -> str:
+    """An error line in short: its message and the last line of its exception."""
+    try:
+        record = json.loads(line)
+    except json.JSONDecodeError:
+        return line
+    cause = str(record.get("exception", "")).strip().splitlines()[-1:]
+    return " / ".join([str(record.get("message", "")).strip(), *cause])
 
 
 def prepare(data_dir: Path, args: argparse.Namespace) -> Path:

@@ -179,6 +179,46 @@ def test_redis_counts_a_credential_across_server_processes(
         assert two.get("/v1/creators", headers=auth(token)).status_code == 429
 
 
+@pytest.fixture
+def closing_redis() -> Iterator[str]:
+    """A Redis URL whose server closes every connection as soon as it accepts it."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(64)
+    stop = threading.Event()
+
+    def accept() -> None:
+        server.settimeout(0.1)
+        while not stop.is_set():
+            try:
+                server.accept()[0].close()
+            except TimeoutError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield f"redis://127.0.0.1:{server.getsockname()[1]}/0"
+    stop.set()
+    thread.join()
+    server.close()
+
+
+def test_failing_rate_limit_counters_let_requests_through(
+    with_settings: Callable[..., Runtime],
+    seed_platform: SeedPlatform,
+    token_for: Callable[..., str],
+    closing_redis: str,
+) -> None:
+    """Redis's own errors (a closed connection, its socket timeout under load) are not Python's
+    ``ConnectionError`` or ``TimeoutError``; they were a 500 for every request under load."""
+    failing = with_settings(redis_url=closing_redis)
+    token = token_for("operator")
+    with TestClient(create_app(failing), raise_server_exceptions=False) as client:
+        assert client.get("/v1/creators/1", headers=auth(token)).status_code == 200
+        metrics = client.get("/metrics", headers=auth(token)).text
+    assert "guanghe_rate_limit_unavailable_total 2.0" in metrics
+
+
 def test_stalled_rate_limit_counters_let_requests_through_at_once(
     with_settings: Callable[..., Runtime],
     seed_platform: SeedPlatform,

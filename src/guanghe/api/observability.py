@@ -30,6 +30,7 @@ from limits import RateLimitItem, parse_many
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
 from limits.aio.strategies import FixedWindowRateLimiter
 from prometheus_client import CollectorRegistry, Counter, Histogram
+from redis.exceptions import RedisError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from guanghe.api.problems import problem
@@ -137,7 +138,8 @@ class RateLimits:
 
     async def refusal(self, credential: str | None, client: str) -> int | None:
         """Seconds to wait when the caller is over a limit (the hit is not counted), else
-        ``None`` (counted). Raises :class:`TimeoutError` when the counters do not answer."""
+        ``None`` (counted). Raises :class:`TimeoutError` when the counters do not answer, and
+        Redis's own errors (its timeouts are not :class:`TimeoutError`) when they fail."""
         key, items = (
             (f"token:{credential}", self.per_token)
             if credential
@@ -219,7 +221,7 @@ class RequestObserver:
         client = scope["client"][0] if scope.get("client") else "unknown"
         try:
             return await self.limits.refusal(credential, client)
-        except (TimeoutError, OSError, ConnectionError) as exc:
+        except (TimeoutError, OSError, RedisError) as exc:
             self.metrics.limit_unavailable.inc()
             _log.warning("rate-limit counters unavailable: %s", exc or type(exc).__name__)
             return None
