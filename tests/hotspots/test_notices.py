@@ -4,6 +4,7 @@ cap, never twice for one hotspot (SQLite and PostgreSQL)."""
 from __future__ import annotations
 
 import datetime as dt
+from functools import partial
 
 import sqlalchemy as sa
 
@@ -76,9 +77,7 @@ def test_a_creator_gets_at_most_the_daily_cap_of_hotspot_notices(
     runtime: Runtime, burst: list[int]
 ) -> None:
     runs = [(hotspots.NewHotspot(900 + n, 1, f"topic{n}", "rising", NOW),) for n in range(4)]
-    written = [
-        runtime.write(lambda s, new=new: notify_new_hotspots(s, new, now=NOW)) for new in runs
-    ]
+    written = [runtime.write(partial(notify_new_hotspots, new=new, now=NOW)) for new in runs]
     assert written == [2] * NOTICES_PER_DAY + [0] * (4 - NOTICES_PER_DAY)
     per_creator = [n[0] for n in _hotspot_notices(runtime)]
     assert per_creator == [1] * NOTICES_PER_DAY + [2] * NOTICES_PER_DAY

@@ -110,6 +110,54 @@ def recover(
 
 
 @njit(cache=True, nogil=True)
+def sample_rows(cell: IntArray, every: IntArray) -> IntArray:
+    """Indices ``i`` (ascending) with ``i % every[cell[i]] == 0``, in two passes."""
+    n = cell.shape[0]
+    m = 0
+    for i in range(n):
+        if i % every[cell[i]] == 0:
+            m += 1
+    take = np.empty(m, np.int64)
+    m = 0
+    for i in range(n):
+        if i % every[cell[i]] == 0:
+            take[m] = i
+            m += 1
+    return take
+
+
+@njit(cache=True, nogil=True)
+def whole_objective(z: IntArray, wa: FloatArray, scale: FloatArray) -> float:
+    """``sum w a (1 - exp(-z / s))`` of whole impressions ``z``, in one pass."""
+    total = 0.0
+    for i in range(z.shape[0]):
+        total += -wa[i] * math.expm1(-z[i] / scale[i])
+    return total
+
+
+@njit(cache=True, nogil=True)
+def usage(
+    x: FloatArray,
+    lo: FloatArray,
+    hi: FloatArray,
+    pool: IntArray,
+    group: IntArray,
+    n_pools: int,
+    n_groups: int,
+) -> tuple[FloatArray, FloatArray, float]:
+    """Per pool and group the impressions ``x`` uses, and the largest excess of ``x`` over its
+    creator's floor or cap relative to the cap (at least 1), in one pass."""
+    used_pool = np.zeros(n_pools)
+    used_group = np.zeros(n_groups)
+    worst = 0.0
+    for i in range(x.shape[0]):
+        used_pool[pool[i]] += x[i]
+        used_group[group[i]] += x[i]
+        worst = max(worst, max(lo[i] - x[i], x[i] - hi[i]) / max(hi[i], 1.0))
+    return used_pool, used_group, worst
+
+
+@njit(cache=True, nogil=True)
 def first_repeat(ids: IntArray, low: int, span: int) -> int:
     """Index of the first id seen before (``-1``: none); every id lies in ``[low, low + span)``.
     One pass with a bitmap of ``span`` bytes."""
