@@ -1,26 +1,31 @@
 """Notification delivery: notices per second to a local webhook receiver and to a local SMTP
 server, and the p99 time from the causing change (the notice's commit) to its receipt.
 
-``python -m bench notify_delivery [--notices N] [--trickle N] [--url URL]``
+``python -m bench notify_delivery [--notices N] [--trickle N] [--url URL] [--broker AMQP_URL]``
 
-Each channel side by side, with the in-process worker on a fresh store (SQLite by default,
-PostgreSQL with ``--url``): a burst of N notices written in one transaction, timed from the
-commit to the last receipt (throughput); then N notices written one at a time every 20 ms
-while the worker runs, timed each from its commit to its receipt (latency).
+Each channel side by side, on a fresh store (SQLite by default; PostgreSQL with ``--url``, a
+new database beside the one it names per channel), with the in-process worker, or with
+``--broker`` a relay publishing to RabbitMQ and one consumer delivering from it (both in this
+process, as ``guanghe notify run`` does): a burst of N notices written in one transaction,
+timed from the commit to the last receipt (throughput); then N notices written one at a time
+every 20 ms while the worker runs, timed each from its commit to its receipt (latency).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import datetime as dt
 import platform
 import statistics
 import tempfile
 import time
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import sqlalchemy as sa
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -45,6 +50,25 @@ OPERATOR = Principal(user_id=0, role="operator", subject_id=None)
 
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
+
+
+@contextlib.contextmanager
+def _fresh_database(url: str) -> Iterator[str]:
+    """A new empty database beside the one ``url`` names (PostgreSQL), dropped afterwards;
+    ``url`` itself when empty (each channel gets its own SQLite file)."""
+    if not url:
+        yield url
+        return
+    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    name = f"notify_bench_{uuid.uuid4().hex[:12]}"
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield sa.make_url(url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(sa.text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 def _store(url: str, data_dir: Path, channel: str, address: str) -> Runtime:
@@ -99,7 +123,9 @@ async def _measure(
     received: Callable[[], dict[str, float]],
     args: argparse.Namespace,
 ) -> tuple[float, float, float]:
-    setup = WorkerSetup(runtime.engine, smtp, None, DeliveryPolicy(batch=200), _now, idle_s=0.005)
+    setup = WorkerSetup(
+        runtime.engine, smtp, args.broker or None, DeliveryPolicy(batch=200), _now, idle_s=0.005
+    )
     stop = asyncio.Event()
     worker = asyncio.create_task(run_delivery(setup, stop))
     committed = await asyncio.to_thread(_write, runtime, 0, args.notices)
@@ -129,23 +155,25 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--notices", type=int, default=500)
     parser.add_argument("--trickle", type=int, default=200)
     parser.add_argument("--url", default="", help="database URL (default: a SQLite file)")
+    parser.add_argument("--broker", default="", help="AMQP URL (default: in process)")
     args = parser.parse_args(argv)
     print(
         f"machine: {platform.machine()} {platform.processor() or ''}, "
         f"python {platform.python_version()}"
     )
+    print(f"broker: {args.broker or 'none (in process)'}")
     print(f"store: {args.url or 'SQLite'}; burst {args.notices}, trickle {args.trickle} at 50/s")
     print(f"{'channel':<10}{'notices/s':>12}{'p50 ms':>10}{'p99 ms':>10}")
     with tempfile.TemporaryDirectory() as tmp:
-        with webhook_receiver() as receiver:
-            runtime = _store(args.url, Path(tmp) / "hook", "webhook", receiver.url)
+        with webhook_receiver() as receiver, _fresh_database(args.url) as url:
+            runtime = _store(url, Path(tmp) / "hook", "webhook", receiver.url)
             rate, p50, p99 = asyncio.run(
                 _measure(runtime, None, lambda: dict(receiver.received_at), args)
             )
             runtime.close()
         print(f"{'webhook':<10}{rate:>12.0f}{p50:>10.1f}{p99:>10.1f}")
-        with smtp_server() as mailbox:
-            runtime = _store(args.url, Path(tmp) / "mail", "email", "c1@example.test")
+        with smtp_server() as mailbox, _fresh_database(args.url) as url:
+            runtime = _store(url, Path(tmp) / "mail", "email", "c1@example.test")
             smtp = SmtpServer(mailbox.host, mailbox.port, "n@guanghe.test")
             rate, p50, p99 = asyncio.run(
                 _measure(runtime, smtp, lambda: dict(mailbox.received_at), args)

@@ -10,6 +10,7 @@ from guanghe import errors
 from guanghe.cli import (
     access,
     events,
+    hotspots,
     ledger,
     notify,
     originality,
@@ -46,6 +47,7 @@ app.add_typer(traffic.app, name="traffic")
 app.add_typer(originality.app, name="originality")
 app.add_typer(tasks.app, name="tasks")
 app.add_typer(notify.app, name="notify")
+app.add_typer(hotspots.app, name="hotspots")
 
 
 def exit_code(exc: errors.GuangheError) -> int:

@@ -43,12 +43,14 @@ from guanghe.hotspots.inspiration import (
     list_hotspots,
 )
 from guanghe.hotspots.merging import merge_topics
+from guanghe.hotspots.notices import NOTICES_PER_DAY, notify_new_hotspots
 from guanghe.hotspots.topics import title_terms, topic_key, work_topics
 
 __all__ = [
     "ENGAGEMENT_TYPES",
     "KINDS",
     "MAX_ICS_BYTES",
+    "NOTICES_PER_DAY",
     "STATES",
     "CalendarEventView",
     "DetectionSummary",
@@ -79,6 +81,7 @@ __all__ = [
     "list_events",
     "list_hotspots",
     "merge_topics",
+    "notify_new_hotspots",
     "recount_after_ingest",
     "recount_hours",
     "revoke_feed_tokens",

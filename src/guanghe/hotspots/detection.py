@@ -7,9 +7,9 @@ row per hotspot: a topic already active in its vertical is refreshed (state, sco
 examples), a new one is added, and an active one no longer hot is marked inactive. It runs in
 the cycle's ``hotspots`` step and after each ingest.
 
-Notifications: each hotspot added by a run is in :attr:`DetectionSummary.new`, written in the
-caller's transaction; that is where a notice to the creators of its vertical is to be emitted
-(the notifications outbox, in the same transaction), see ``docs/hotspots.md``.
+Notifications: the hotspots a run adds (:attr:`DetectionSummary.new`) are told to the creators
+of their vertical in the same transaction, through the notifications outbox, one notice per
+creator per run under a daily cap (:mod:`guanghe.hotspots.notices`).
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ from guanghe.hotspots.activity import (
 )
 from guanghe.hotspots.detector import STATES, HotspotDetector, TopicCounts, hourly_counts
 from guanghe.hotspots.merging import merge_topics
+from guanghe.hotspots.notices import notify_new_hotspots
 from guanghe.hotspots.topics import topic_key, work_topics
 from guanghe.store import Hotspot, TopicHourlyCount
 
@@ -57,12 +58,14 @@ class NewHotspot:
 
 @dataclass(frozen=True, slots=True)
 class DetectionSummary:
-    """What a run did: keys scored, hotspots active after it, added, and ended."""
+    """What a run did: keys scored, hotspots active after it, added, ended, and the notices
+    written about the added ones."""
 
     keys_scored: int
     active: int
     new: tuple[NewHotspot, ...]
     ended: int
+    notices: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,7 +107,9 @@ def detect_hotspots(
     if keys:
         detector.fit(counts)
         found = _found(session, log, detector, counts, keys, first, last)
-    return _store(session, found, len(keys), now)
+    kept, new, ended = _store(session, found, now)
+    notices = notify_new_hotspots(session, new, now=now)
+    return DetectionSummary(len(keys), kept, new, ended, notices)
 
 
 def detect_after_ingest(
@@ -228,9 +233,10 @@ def _found(
 
 
 def _store(
-    session: Session, found: list[_Found], scored: int, now: dt.datetime
-) -> DetectionSummary:
-    """Upsert ``found``; mark the active hotspots not in it inactive."""
+    session: Session, found: list[_Found], now: dt.datetime
+) -> tuple[int, tuple[NewHotspot, ...], int]:
+    """Upsert ``found``; mark the active hotspots not in it inactive. Returns how many are
+    active, the new ones, and how many ended."""
     active = {
         (row.vertical_id, row.topic): row
         for row in session.scalars(select(Hotspot).where(Hotspot.active.is_(True)))
@@ -258,13 +264,12 @@ def _store(
         session.flush()
         kept.add(row.id)
         if created:
-            # A new hotspot in this vertical: the place a notice to its creators is emitted.
             new.append(NewHotspot(row.id, f.vertical_id, f.topic, f.state, f.onset_at))
     ended = [row for row in active.values() if row.id not in kept]
     for row in ended:
         row.active, row.updated_at = False, now
     session.flush()
-    return DetectionSummary(scored, len(kept), tuple(new), len(ended))
+    return len(kept), tuple(new), len(ended)
 
 
 def _match(session: Session, active: dict[tuple[int, str], Hotspot], f: _Found) -> Hotspot | None:

@@ -28,6 +28,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from guanghe.errors import InvalidInput
+from guanghe.hotspots._kernels import scan_windows
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -120,9 +121,9 @@ class HotspotDetector:
 
     Notes
     -----
-    Cost is O(K H |windows|) time and O(K H) memory, all in whole-array operations (prefix
-    sums over hours, then one pass per window length). Kulldorff, "A spatial scan statistic"
-    (1997); Kleinberg, "Bursty and hierarchical structure in streams" (2002).
+    Cost is O(K H |windows|) time and O(K H) memory: prefix sums over hours, then one compiled
+    pass over every key, hour and window (``_kernels.scan_windows``). Kulldorff, "A spatial
+    scan statistic" (1997); Kleinberg, "Bursty and hierarchical structure in streams" (2002).
     """
 
     def __init__(
@@ -151,28 +152,23 @@ class HotspotDetector:
     def fit(self, counts: TopicCounts) -> HotspotDetector:
         """Score every key at every hour of ``counts``; returns ``self``."""
         self._check(counts)
-        k, h = counts.shape
         weight = self.engagement_weights(counts)
         activity = counts.works + weight[counts.key_group, None] * counts.engagement
-        volume = (counts.group_works + weight[:, None] * counts.group_engagement)[counts.key_group]
-        prefixes = (
+        volume = counts.group_works + weight[:, None] * counts.group_engagement
+        self.scores_, self.lifts_, self.hot_ = scan_windows(
             _prefix(activity),
             _prefix(volume),
             _prefix(counts.works),
-            _prefix(counts.group_works[counts.key_group]),
+            _prefix(counts.group_works),
+            counts.key_group,
+            np.asarray(self.windows_hours, dtype=np.int64),
+            self.baseline_hours,
+            _PRIOR,
+            self.min_expected,
+            self.min_score,
+            self.min_lift,
+            float(self.min_support),
         )
-        scores = np.zeros((k, h))
-        lifts = np.ones((k, h))
-        hot = np.zeros((k, h), dtype=np.bool_)
-        for length in self.windows_hours:
-            z, lift, ok = self._window(prefixes, length)
-            better = z > scores
-            scores[better] = z[better]
-            lifts[better] = lift[better]
-            hot |= ok
-        self.scores_ = scores
-        self.lifts_ = lifts
-        self.hot_ = hot
         self._summarise(activity)
         return self
 
@@ -182,55 +178,6 @@ class HotspotDetector:
         engaged = counts.group_engagement.sum(axis=1).astype(np.float64)
         odds = self.engagement_share / (1.0 - self.engagement_share)
         return np.where(engaged > 0, odds * np.maximum(works, 1.0) / np.maximum(engaged, 1.0), 0.0)
-
-    def _window(
-        self, prefixes: tuple[FloatArray, FloatArray, FloatArray, FloatArray], length: int
-    ) -> tuple[FloatArray, FloatArray, BoolArray]:
-        """``z``, lift and hotness of the windows of ``length`` hours ending at each hour.
-
-        Hotness is decided on the works alone (the topic's works against its share of the
-        vertical's works); engagement, heavy-tailed (one viral work), raises a burst's score
-        and lift but cannot make one."""
-        activity, volume, works, group_works = prefixes
-        h = activity.shape[1] - 1
-        start = np.maximum(np.arange(1, h + 1) - length, 0)
-        base = np.maximum(start - self.baseline_hours, 0)
-        scored = (start - base) * 4 >= self.baseline_hours
-
-        def split(prefix: FloatArray) -> tuple[FloatArray, FloatArray]:
-            """Window and baseline sums of ``prefix``."""
-            at_start = _lagged(prefix, length)
-            return prefix[:, 1:] - at_start, at_start - _lagged(
-                prefix, length + self.baseline_hours
-            )
-
-        observed, baseline = split(activity)
-        window_volume, baseline_volume = split(volume)
-        z, ratio = self._scan(observed, baseline, window_volume, baseline_volume)
-        support, works_baseline = split(works)
-        group_window, group_baseline = split(group_works)
-        works_z, works_ratio = self._scan(support, works_baseline, group_window, group_baseline)
-        ok = (
-            (works_z >= self.min_score)
-            & (works_ratio >= self.min_lift)
-            & (support >= self.min_support)
-        )
-        return z * scored, ratio, ok & scored
-
-    def _scan(
-        self,
-        observed: FloatArray,
-        baseline: FloatArray,
-        window_volume: FloatArray,
-        baseline_volume: FloatArray,
-    ) -> tuple[FloatArray, FloatArray]:
-        """The scan statistic ``z`` and the lift of each window against its baseline share."""
-        share = (baseline + _PRIOR) / (baseline_volume + 2 * _PRIOR)
-        expected = np.maximum(window_volume * share, self.min_expected)
-        ratio = observed / expected
-        with np.errstate(divide="ignore", invalid="ignore"):
-            llr = observed * np.log(np.where(ratio > 0, ratio, 1.0)) - (observed - expected)
-        return np.where(ratio > 1.0, np.sqrt(np.maximum(2.0 * llr, 0.0)), 0.0), ratio
 
     def _summarise(self, activity: FloatArray) -> None:
         """Onsets, peaks and the state of each key at the last hour."""
@@ -289,14 +236,6 @@ def _prefix(values: NDArray[np.float64] | IntArray) -> FloatArray:  # (K, H) -> 
     out = np.zeros((values.shape[0], values.shape[1] + 1))
     np.cumsum(values, axis=1, out=out[:, 1:])
     return out
-
-
-def _lagged(prefix: FloatArray, lag: int) -> FloatArray:
-    """``prefix[:, max(end - lag, 0)]`` for ``end = 1..H``, built from slices (no gather)."""
-    h = prefix.shape[1] - 1
-    head = min(lag, h)
-    parts = [np.repeat(prefix[:, :1], head, axis=1), prefix[:, 1 : h - lag + 1]]
-    return np.concatenate(parts, axis=1)
 
 
 def _burst_onsets(run_start: IntArray, hot: BoolArray, last_hot: IntArray) -> IntArray:

@@ -37,5 +37,6 @@ def run(ctx: CycleContext) -> StepReport:
             "hotspots_active": found.active,
             "hotspots_new": len(found.new),
             "hotspots_ended": found.ended,
+            "hotspot_notices": found.notices,
         },
     )

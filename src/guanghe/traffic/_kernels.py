@@ -110,6 +110,54 @@ def recover(
 
 
 @njit(cache=True, nogil=True)
+def sample_rows(cell: IntArray, every: IntArray) -> IntArray:
+    """Indices ``i`` (ascending) with ``i % every[cell[i]] == 0``, in two passes."""
+    n = cell.shape[0]
+    m = 0
+    for i in range(n):
+        if i % every[cell[i]] == 0:
+            m += 1
+    take = np.empty(m, np.int64)
+    m = 0
+    for i in range(n):
+        if i % every[cell[i]] == 0:
+            take[m] = i
+            m += 1
+    return take
+
+
+@njit(cache=True, nogil=True)
+def whole_objective(z: IntArray, wa: FloatArray, scale: FloatArray) -> float:
+    """``sum w a (1 - exp(-z / s))`` of whole impressions ``z``, in one pass."""
+    total = 0.0
+    for i in range(z.shape[0]):
+        total += -wa[i] * math.expm1(-z[i] / scale[i])
+    return total
+
+
+@njit(cache=True, nogil=True)
+def usage(
+    x: FloatArray,
+    lo: FloatArray,
+    hi: FloatArray,
+    pool: IntArray,
+    group: IntArray,
+    n_pools: int,
+    n_groups: int,
+) -> tuple[FloatArray, FloatArray, float]:
+    """Per pool and group the impressions ``x`` uses, and the largest excess of ``x`` over its
+    creator's floor or cap relative to the cap (at least 1), in one pass."""
+    used_pool = np.zeros(n_pools)
+    used_group = np.zeros(n_groups)
+    worst = 0.0
+    for i in range(x.shape[0]):
+        used_pool[pool[i]] += x[i]
+        used_group[group[i]] += x[i]
+        worst = max(worst, max(lo[i] - x[i], x[i] - hi[i]) / max(hi[i], 1.0))
+    return used_pool, used_group, worst
+
+
+@njit(cache=True, nogil=True)
 def first_repeat(ids: IntArray, low: int, span: int) -> int:
     """Index of the first id seen before (``-1``: none); every id lies in ``[low, low + span)``.
     One pass with a bitmap of ``span`` bytes."""
@@ -127,10 +175,41 @@ GAIN_LEVELS = 1 << 16
 
 
 @njit(cache=True, nogil=True)
+def floor_start(
+    x: FloatArray,
+    low: IntArray,
+    high: IntArray,
+    pool: IntArray,
+    group: IntArray,
+    n_pools: int,
+    n_groups: int,
+) -> tuple[IntArray, IntArray, IntArray]:
+    """The rounding's start in one pass: ``z = clip(floor(x + 1e-9), low, high)`` and the
+    units it uses per pool and per group."""
+    n = x.shape[0]
+    z = np.empty(n, np.int64)
+    used_pool = np.zeros(n_pools, np.int64)
+    used_group = np.zeros(n_groups, np.int64)
+    for i in range(n):
+        v = min(max(np.int64(math.floor(x[i] + 1e-9)), low[i]), high[i])
+        z[i] = v
+        used_pool[pool[i]] += v
+        used_group[group[i]] += v
+    return z, used_pool, used_group
+
+
+#: Levels the log gain of a unit is bucketed into for the hand-out order.
+GAIN_LEVELS = 1 << 16
+#: The hand-out orders at first the candidates of the best levels that hold this many times
+#: the units left to hand out (more levels follow while units are left).
+HAND_OUT_MARGIN = 1.5
+
+
+@njit(cache=True, nogil=True)
 def hand_out(
     z: IntArray,
     high: IntArray,
-    log_first: FloatArray,
+    wa: FloatArray,
     scale: FloatArray,
     pool: IntArray,
     group: IntArray,
@@ -140,55 +219,76 @@ def hand_out(
     """One round of the hand-out: every creator below its cap whose pool and group have room
     gets one unit, in order of the gain of that unit, while its pool and group still have room.
 
-    ``log_first`` is the log gain of a creator's first unit (``-inf`` for none), so the next
-    unit's is ``log_first - z / s``. The order is a counting sort of the log gains bucketed
-    into up to :data:`GAIN_LEVELS` levels over their range (ties by index). Updates ``z``,
-    ``left_pool`` and ``left_group`` in place; returns the units given. O(n + levels).
+    The gain of a creator's next unit is ``w a exp(-z / s) (1 - exp(-1 / s))``, ordered by its
+    logarithm ``ln(w a (1 - exp(-1 / s))) - z / s`` (none when ``w a = 0``). The order is a
+    counting sort of the log gains bucketed into up to :data:`GAIN_LEVELS` levels over their
+    range (ties by index). Only the levels that can still matter are sorted and walked: the
+    best ones holding :data:`HAND_OUT_MARGIN` times the units left, then the next such span
+    while units are left (the same order, a span at a time); each entry carries its pool and
+    group, so the walk reads memory in order. Updates ``z``, ``left_pool`` and ``left_group``
+    in place; returns the units given. O(n + levels) plus the spans sorted.
     """
     n = z.shape[0]
-    cand = np.empty(n, np.int64)
+    n_groups = left_group.shape[0]
     gain = np.empty(n)
     m = 0
     best = -math.inf
     worst = math.inf
     for i in range(n):
-        if (
-            z[i] < high[i]
-            and log_first[i] > -math.inf
-            and left_pool[pool[i]] > 0
-            and left_group[group[i]] > 0
-        ):
-            g = log_first[i] - z[i] / scale[i]
-            cand[m] = i
-            gain[m] = g
-            m += 1
-            best = max(best, g)
-            worst = min(worst, g)
+        gain[i] = -math.inf
+        if left_pool[pool[i]] > 0 and left_group[group[i]] > 0 and z[i] < high[i]:
+            first = wa[i] * -math.expm1(-1.0 / scale[i])
+            if first > 0:
+                g = math.log(first) - z[i] / scale[i]
+                gain[i] = g
+                m += 1
+                best = max(best, g)
+                worst = min(worst, g)
     if m == 0:
         return 0
     levels = min(GAIN_LEVELS, max(1024, 4 * m))
     width = (best - worst) / (levels - 1) if best > worst else 1.0
-    start = np.zeros(levels + 1, np.int64)
-    level = np.empty(m, np.int64)
-    for j in range(m):
-        level[j] = min(int((best - gain[j]) / width), levels - 1)
-        start[level[j] + 1] += 1
-    for b in range(levels):
-        start[b + 1] += start[b]
-    order = np.empty(m, np.int64)
-    for j in range(m):
-        order[start[level[j]]] = cand[j]
-        start[level[j]] += 1
+    count = np.zeros(levels, np.int64)
+    level = np.empty(n, np.int32)
+    for i in range(n):
+        b = -1
+        if gain[i] > -math.inf:
+            b = min(int((best - gain[i]) / width), levels - 1)
+            count[b] += 1
+        level[i] = b
+    units = 0
+    for p in range(left_pool.shape[0]):
+        units += max(left_pool[p], 0)
     given = 0
-    for j in range(m):
-        i = order[j]
-        p = pool[i]
-        g_ = group[i]
-        if left_pool[p] > 0 and left_group[g_] > 0:
-            z[i] += 1
-            left_pool[p] -= 1
-            left_group[g_] -= 1
-            given += 1
+    first_level = 0
+    while first_level < levels and units > given:
+        want = HAND_OUT_MARGIN * (units - given)
+        last = first_level
+        span = 0
+        while last < levels and (span < want or span == 0):
+            span += count[last]
+            last += 1
+        start = np.zeros(last - first_level + 1, np.int64)
+        for b in range(first_level, last):
+            start[b - first_level + 1] = start[b - first_level] + count[b]
+        order = np.empty(span, np.int32)
+        order_cell = np.empty(span, np.int32)
+        for i in range(n):
+            b = level[i]
+            if first_level <= b < last:
+                at = start[b - first_level]
+                order[at] = i
+                order_cell[at] = pool[i] * n_groups + group[i]
+                start[b - first_level] = at + 1
+        for j in range(span):
+            p = order_cell[j] // n_groups
+            g_ = order_cell[j] - p * n_groups
+            if left_pool[p] > 0 and left_group[g_] > 0:
+                z[order[j]] += 1
+                left_pool[p] -= 1
+                left_group[g_] -= 1
+                given += 1
+        first_level = last
     return given
 
 

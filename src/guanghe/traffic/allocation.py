@@ -92,7 +92,7 @@ class TrafficAllocator:
         )
         x, objective = _kernels.recover(cell, lc, p.scale, p.floor, p.cap, wa, dual.cell_price)
         impressions = whole_impressions(p, x, wa)
-        rounded = float(np.sum(-wa * np.expm1(-impressions / p.scale)))
+        rounded = _kernels.whole_objective(impressions, wa, p.scale)
         gap = (dual.dual_objective - objective) / max(abs(dual.dual_objective), 1e-300)
         return Allocation(
             impressions=impressions,
@@ -162,14 +162,14 @@ def whole_impressions(problem: AllocationProblem, x: FloatArray, wa: FloatArray)
 def max_violation(problem: AllocationProblem, x: FloatArray) -> float:
     """Largest excess of ``x`` over a budget, cap, floor or creator cap, relative to it."""
     p = problem
-    worst = 0.0
-    for codes, limits in ((p.pool, p.pool_budgets), (p.group, p.group_caps)):
-        used = np.bincount(codes, x, limits.size)
+    used_pool, used_group, worst = _kernels.usage(
+        x, p.floor, p.cap, p.pool, p.group, p.pool_budgets.size, p.group_caps.size
+    )
+    for used, limits in ((used_pool, p.pool_budgets), (used_group, p.group_caps)):
         finite = np.isfinite(limits)
         excess = (used[finite] - limits[finite]) / np.maximum(limits[finite], 1.0)
         worst = max(worst, float(excess.max(initial=0.0)))
-    bounds = np.maximum(p.floor - x, x - p.cap) / np.maximum(p.cap, 1.0)
-    return max(worst, float(bounds.max(initial=0.0)))
+    return float(worst)
 
 
 def cell_oracle(cell: IntArray, columns: tuple[FloatArray, ...]) -> CellOracle:
@@ -198,7 +198,7 @@ def sampled_oracle(
     """
     count = np.bincount(cell, minlength=layout.n_cells)
     every = np.clip(count // MIN_SAMPLED, 1, SAMPLE_EVERY)
-    take = np.flatnonzero(np.arange(cell.size) % every[cell] == 0)
+    take = _kernels.sample_rows(cell, every)
     if 2 * take.size > cell.size:
         return None
     sub_cell = cell[take]

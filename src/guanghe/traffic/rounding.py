@@ -38,23 +38,29 @@ def round_allocation(
     limit however far ``x`` broke it (the floors must fit, see :func:`check_whole_feasible`);
     then each of at most ``rounds`` rounds walks
     the creators with room in order of the gain of their next unit and gives one unit to each
-    whose pool and group still have room (one Numba pass with a counting sort of the gains,
-    :func:`~guanghe.traffic._kernels.hand_out`): O(n) per round.
+    whose pool and group still have room (Numba passes with a counting sort of the gains over
+    only the best levels that can still take units, :func:`~guanghe.traffic._kernels.hand_out`):
+    O(n) per round. The floors and their usage come from one pass
+    (:func:`~guanghe.traffic._kernels.floor_start`).
     """
+    if x.size >= 2**31:  # the hand-out's order holds creator indices as int32
+        raise InvalidInput("at most 2**31 - 1 creators can be rounded at once")
     low, high = bounds
-    z = np.clip(np.floor(x + 1e-9).astype(np.int64), low, high)
     wa, scale = gain
-    with np.errstate(divide="ignore"):
-        log_first = np.log(wa * -np.expm1(-1.0 / scale))
+    z, used_p, used_g = _kernels.floor_start(
+        x, low, high, pool, group, limits[0].size, limits[1].size
+    )
     while True:  # each round mends every broken limit; a second round is rare
-        over_p = np.maximum(np.bincount(pool, z, limits[0].size) - limits[0], 0)
-        over_g = np.maximum(np.bincount(group, z, limits[1].size) - limits[1], 0)
+        over_p = np.maximum(used_p - limits[0], 0)
+        over_g = np.maximum(used_g - limits[1], 0)
         if not (over_p.any() or over_g.any()):
             break
         cand = np.flatnonzero((z > low) & ((over_p[pool] > 0) | (over_g[group] > 0)))
         if cand.size == 0:
             raise InvalidInput("whole floors do not fit a budget or group cap")
-        loss = log_first[cand] - (z[cand] - 1) / scale[cand]
+        with np.errstate(divide="ignore"):
+            log_first = np.log(wa[cand] * -np.expm1(-1.0 / scale[cand]))
+        loss = log_first - (z[cand] - 1) / scale[cand]
         order = cand[np.argsort(loss, kind="stable")]
         spare = z[order] - low[order]
         take = np.zeros_like(spare)
@@ -62,10 +68,12 @@ def round_allocation(
             before = _sum_before(codes, spare)
             take = np.maximum(take, np.clip(over[codes].astype(np.int64) - before, 0, spare))
         z[order] -= take
-    left_p = limits[0] - np.bincount(pool, z, limits[0].size).astype(np.int64)
-    left_g = limits[1] - np.bincount(group, z, limits[1].size).astype(np.int64)
+        used_p = np.bincount(pool, z, limits[0].size).astype(np.int64)
+        used_g = np.bincount(group, z, limits[1].size).astype(np.int64)
+    left_p = limits[0] - used_p
+    left_g = limits[1] - used_g
     for _ in range(rounds):
-        if _kernels.hand_out(z, high, log_first, scale, pool, group, left_p, left_g) == 0:
+        if _kernels.hand_out(z, high, wa, scale, pool, group, left_p, left_g) == 0:
             break
     return z
 
