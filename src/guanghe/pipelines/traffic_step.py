@@ -9,8 +9,10 @@ For cycle date ``D`` and the next day ``N = D + 1``:
 3. the budgets of the period covering ``N`` are read (the programme's defaults are set when
    operators set none) and funded in the ledger;
 4. the period's allocation is solved once, on the first cycle that plans a day of it (snapshot
-   ``traffic_allocation`` dated the period's first day), with the incentive programmes'
-   traffic rewards paid before the period as those creators' floors;
+   ``traffic_allocation`` dated the period's first day), with the boosted impressions that
+   tasks and incentive programmes rewarded creators with before the period claimed from the
+   creators' reward accounts into their pools' accounts and made those creators' floors
+   (:mod:`guanghe.traffic.floors`; the pools' budgets grow by the claims);
 5. ``N``'s pacing plan spreads each creator's undelivered allocation over the days left
    (snapshot ``traffic_plan`` of ``N``), which the boost service serves.
 """
@@ -38,6 +40,7 @@ from guanghe.store import Creator
 from guanghe.traffic import Allocation, AllocationProblem, solve_on_spark
 from guanghe.traffic.budgets import ensure_budgets, fund_pools
 from guanghe.traffic.deliveries import delivered_by_creator, settle_deliveries
+from guanghe.traffic.floors import RewardFloors, claim_reward_floors, claimed_floors, with_claims
 from guanghe.traffic.planning import (
     Members,
     Period,
@@ -73,7 +76,8 @@ def run(ctx: CycleContext) -> StepReport:
     curves = fit_curves(runtime, members, date)
     write_snapshot(root, CURVES, date, curves.to_arrow())
 
-    in_pools = np.bincount(assign_pools(programs, members), minlength=len(programs.pools))
+    member_pools = assign_pools(programs, members)
+    in_pools = np.bincount(member_pools, minlength=len(programs.pools))
 
     def fund(session: Session) -> tuple[Period, dict[str, int]]:
         period, budgets = ensure_budgets(session, programs, next_day, in_pools.tolist(), now=now)
@@ -83,8 +87,17 @@ def run(ctx: CycleContext) -> StepReport:
     period, budgets = runtime.write(fund)
     solved = not snapshot_path(root, ALLOCATION, period.starts_on).exists()
     if solved:
-        floors = runtime.write(lambda s: claim_traffic_floors(s, period.starts_on))
-        problem = period_problem(programs, members, curves, budgets, period.days, floors)
+
+        def claim(session: Session) -> RewardFloors:
+            claim_traffic_floors(session, period.starts_on)  # marks the enrolments honoured
+            return claim_reward_floors(
+                session, programs, period, members.creator_id, member_pools, now=now
+            )
+
+        floors = runtime.write(claim)
+        problem = period_problem(
+            programs, members, curves, with_claims(budgets, floors), period.days, floors.by_creator
+        )
         allocation = solve_allocation(ctx, problem)
         write_snapshot(
             root, ALLOCATION, period.starts_on, allocation_table(problem, members, allocation)
@@ -92,7 +105,8 @@ def run(ctx: CycleContext) -> StepReport:
     allocated = read_snapshot(root, ALLOCATION, period.starts_on)
     with runtime.sessions() as session:
         delivered = delivered_by_creator(session, period.starts_on, date)
-    plan = day_plan(programs, allocated, delivered, budgets, period, next_day)
+        funded = with_claims(budgets, claimed_floors(session, programs, period))
+    plan = day_plan(programs, allocated, delivered, funded, period, next_day)
     write_snapshot(root, PLAN, next_day, plan)
     unplannable = json.loads((allocated.schema.metadata or {}).get(b"unplannable", b"{}"))
     return StepReport(

@@ -31,6 +31,7 @@ from guanghe.ledger import (
 from guanghe.ledger.settlement import earnings
 from guanghe.monetize.accounts import prepaid
 from guanghe.traffic.budgets import ISSUANCE
+from guanghe.traffic.floors import reward_account
 
 #: Where operators' task money comes from (never limited: the platform's own funds).
 PLATFORM_FUNDING: Final = AccountKey("platform", 0, "task_funding", "CNY")
@@ -62,7 +63,7 @@ def creator_reward_account(creator_id: int, unit: str) -> AccountKey:
     """Where a creator's task rewards go: CNY earnings, or task-boost impressions."""
     if unit == "CNY":
         return earnings("creator", creator_id)
-    return AccountKey("creator", creator_id, "task_boost", "IMPRESSION")
+    return reward_account(creator_id, "task_boost")
 
 
 def rewards(reward_fen: int, reward_impressions: int) -> list[tuple[str, int]]:
