@@ -133,4 +133,3 @@ def with_claims(budgets: dict[str, int], floors: RewardFloors) -> dict[str, int]
     for name, amount in floors.by_pool.items():
         total[name] = total.get(name, 0) + amount
     return total
-
