@@ -144,7 +144,8 @@ def test_the_boost_service_delivers_the_pool_paced_and_the_pool_pays(runtime: Ru
         assert reconcile(session) == []
         pool = find_account(session, pool_account(1, AS_OF))
         support = find_account(session, AccountKey("creator", 1, "traffic_support", "IMPRESSION"))
-    assert pool is not None and support is not None
+    assert pool is not None
+    assert support is not None
     assert pool.debits_posted == paid  # the pool paid its share of the delivery
     assert support.balance == quota[1]  # the rest came from the platform's pool
     after = read_snapshot(root, DIRECTED_PLAN, day + dt.timedelta(days=1)).to_pandas()

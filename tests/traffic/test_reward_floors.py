@@ -76,10 +76,9 @@ def test_rewarded_impressions_are_floors_the_pools_accounts_back(runtime: Runtim
         # Every reward account is emptied into the pool the creator is planned in.
         for creator, purpose in (*REWARDS, (2, "incentive_traffic")):
             account = find_account(session, reward_account(creator, purpose))
-            assert account is not None and account.balance == 0
-        pools = {
-            name: find_account(session, pool_account(programs, name)) for name in set(pool_of)
-        }
+            assert account is not None
+            assert account.balance == 0
+        pools = {name: find_account(session, pool_account(programs, name)) for name in set(pool_of)}
     assert floors.by_creator == OWED
     claimed_by_pool: dict[str, int] = {}
     for creator, owed in OWED.items():

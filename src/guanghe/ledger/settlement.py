@@ -37,7 +37,10 @@ COMMISSIONS = AccountKey("platform", 0, "commission_clearing", "CNY")
 
 #: Codes of the day's settlement that pay a creator income, by income source (counted by the
 #: settlement batch of their day).
-SETTLEMENT_INCOME_CODES: Final = {"ad_revenue_share": "profile_ads", "commission_post": "commission"}
+SETTLEMENT_INCOME_CODES: Final = {
+    "ad_revenue_share": "profile_ads",
+    "commission_post": "commission",
+}
 #: Codes of rewards paid outside settlement (approved task slots, incentive programmes, Torch
 #: rewards from an institution's cash budget), counted by their business day.
 REWARD_INCOME_CODES: Final = {
