@@ -462,6 +462,7 @@ MATRIX: list[Row] = [
     row("GET", "/v1/institutions/{institution}/creators", **INSTITUTION_OBJECT),
     row("GET", "/v1/institutions/{institution}/support", **INSTITUTION_OBJECT),
     row("PUT", "/v1/torch/budgets", json=_budgets, none=OPERATOR_ONLY),
+    row("GET", "/v1/torch/levels", none=OPERATOR_ONLY),
     row(
         "POST",
         "/v1/institutions/{institution}/contracts",
@@ -572,6 +573,7 @@ MATRIX: list[Row] = [
     row("GET", "/dashboard/creators", none=CREATORS_OWN),
     row("GET", "/dashboard/report", anonymous=303, none=OPERATOR_ONLY),
     row("GET", "/dashboard/cycle", anonymous=303, none=OPERATOR_ONLY),
+    row("GET", "/dashboard/institutions", anonymous=303, none=OPERATOR_ONLY),
     row("GET", "/dashboard/tasks", anonymous=303, none="200 200 403 200 403 403 403"),
     # Creator 1 already holds a slot of task A (the API rows above took it): 409; task B: 303.
     row(
