@@ -148,7 +148,7 @@ def top_k(inst: Instance, k: int) -> tuple[float, float, int]:
 
 def _rank(groups: IntArray, counted: BoolArray) -> IntArray:
     """Per row, how many counted rows of its group come before it (groups sorted)."""
-    c = np.cumsum(counted) - counted
+    c: IntArray = np.cumsum(counted, dtype=np.int64) - counted
     starts = np.searchsorted(groups, groups, side="left")
     return (c - c[starts]).astype(np.int64)
 

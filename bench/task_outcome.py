@@ -129,7 +129,7 @@ def main(argv: list[str]) -> int:
     popularity = np.bincount(wj[accepted], minlength=t)
 
     x_all = pair_features(creators, tasks, ci, tj)
-    predicted = (
+    predicted: FloatArray = (
         accept_model.predict_proba(x_all)
         * complete_model.predict_proba(x_all)
         * tasks.reward_fen[tj]
@@ -150,8 +150,10 @@ def main(argv: list[str]) -> int:
     policies: dict[str, Callable[[], OfferTable]] = {
         "ours": ours,
         "top-k": lambda: per_creator_best(predicted),
-        "most-popular": lambda: per_creator_best(popularity[tj] + rng.random(tj.shape[0]) * 1e-3),
-        "random": lambda: per_creator_best(rng.random(tj.shape[0])),
+        "most-popular": lambda: per_creator_best(
+            popularity[tj].astype(np.float64) + rng.random(tj.shape[0]) * 1e-3
+        ),
+        "random": lambda: per_creator_best(np.asarray(rng.random(tj.shape[0]), np.float64)),
     }
     print(
         f"# {n:,} creators, {t} tasks, {int(slots.sum()):,} slots, K={k}, {args.draws} draws, "

@@ -82,7 +82,7 @@ def levels_overview(session: Session, principal: Principal, day: dt.date) -> Lev
     names = {int(i): str(n) for i, n in session.execute(select(Institution.id, Institution.name))}
     level, metrics = _latest_levels(session, day)
     creators = {
-        int(i): int(n)
+        int(i or 0): int(n)
         for i, n in session.execute(
             select(Creator.institution_id, func.count())
             .where(Creator.institution_id.is_not(None))

@@ -434,8 +434,8 @@ class BoostService:
         )
         if directed:
             extra = read_snapshot(self._snapshots, DIRECTED_PLAN, day)
-            rows = plan.rows(extra["creator_id"].to_numpy().astype(np.int64))
-            np.add.at(plan.quota, rows[rows >= 0], extra["quota"].to_numpy()[rows >= 0])
+            at = plan.rows(extra["creator_id"].to_numpy().astype(np.int64))
+            np.add.at(plan.quota, at[at >= 0], extra["quota"].to_numpy()[at >= 0])
         rows = session.execute(
             select(BoostDelivery.creator_id, BoostDelivery.impressions).where(
                 BoostDelivery.day == day
