@@ -147,11 +147,17 @@ INSTITUTION_OBJECT = {
     "other": "200 403 403 403 403 403 403",
     "missing": "404 403 403 403 403 403 403",
 }
-#: Contracts: operators and the two parties; accepting or declining is the creator's.
+#: Contracts: operators and the two parties; accepting or declining is the creator's (the
+#: institution's agents read its contracts, and change none).
 CONTRACT_ANSWER = {
     "own": "200 409 403 403 403 403 403",
     "other": "200 403 403 403 403 403 403",
-    "missing": "404 404 404 403 403 403 403",
+    "missing": "404 404 404 403 403 403 404",
+}
+CONTRACT_OBJECT = {
+    "own": "200 200 200 403 403 403 200",
+    "other": CREATORS_OTHER,
+    "missing": "404 404 404 403 403 403 404",
 }
 TODAY = dt.datetime.now(dt.UTC).date()
 ICS = (
@@ -382,14 +388,15 @@ MATRIX: list[Row] = [
         missing="404 403 403 403 403 403 403",
     ),
     row("POST", "/v1/tasks", json=_task, **party("advertiser", ok=201)),
-    row("GET", "/v1/tasks", none="200 200 200 200 403 403 403"),
+    # Agents list the tasks they brought (none here: the agent sees another's task as 403).
+    row("GET", "/v1/tasks", none="200 200 200 200 403 403 200"),
     # Open tasks are every creator's to see; a sponsor sees its own.
     row(
         "GET",
         "/v1/tasks/{task}",
         own="200 200 200 200 403 403 403",
         other="200 200 200 403 403 403 403",
-        missing="404 404 404 404 403 403 403",
+        missing="404 404 404 404 403 403 404",
     ),
     row("GET", "/v1/creators/{creator}/tasks", **CREATOR_PRIVATE),
     # The operator takes the creator's slot (201); the creator's own try then holds one (409).
@@ -415,7 +422,7 @@ MATRIX: list[Row] = [
         "/v1/tasks/{task}/submissions",
         own="200 200 403 200 403 403 403",
         other="200 200 403 403 403 403 403",
-        missing="404 404 403 404 403 403 403",
+        missing="404 404 403 404 403 403 404",
     ),
     row(
         "POST",
@@ -455,6 +462,7 @@ MATRIX: list[Row] = [
     row("GET", "/v1/institutions/{institution}/creators", **INSTITUTION_OBJECT),
     row("GET", "/v1/institutions/{institution}/support", **INSTITUTION_OBJECT),
     row("PUT", "/v1/torch/budgets", json=_budgets, none=OPERATOR_ONLY),
+    row("GET", "/v1/torch/levels", none=OPERATOR_ONLY),
     row(
         "POST",
         "/v1/institutions/{institution}/contracts",
@@ -466,7 +474,7 @@ MATRIX: list[Row] = [
         **INSTITUTION_OBJECT
         | {"own": "201 403 201 403 403 403 403", "other": "201 403 403 403 403 403 403"},
     ),
-    row("GET", "/v1/contracts/{contract}", **CREATOR_OBJECT),
+    row("GET", "/v1/contracts/{contract}", **CONTRACT_OBJECT),
     row("POST", "/v1/contracts/{offer}/decline", **CONTRACT_ANSWER),
     row("POST", "/v1/contracts/{contract}/accept", **CONTRACT_ANSWER),
     # The contracts the row above made active: the operator ends them, then neither party can.
@@ -475,7 +483,7 @@ MATRIX: list[Row] = [
         "/v1/contracts/{contract}/end",
         own="200 409 409 403 403 403 403",
         other="200 403 403 403 403 403 403",
-        missing="404 404 404 403 403 403 403",
+        missing="404 404 404 403 403 403 404",
     ),
     row(
         "PUT",
@@ -565,6 +573,7 @@ MATRIX: list[Row] = [
     row("GET", "/dashboard/creators", none=CREATORS_OWN),
     row("GET", "/dashboard/report", anonymous=303, none=OPERATOR_ONLY),
     row("GET", "/dashboard/cycle", anonymous=303, none=OPERATOR_ONLY),
+    row("GET", "/dashboard/institutions", anonymous=303, none=OPERATOR_ONLY),
     row("GET", "/dashboard/tasks", anonymous=303, none="200 200 403 200 403 403 403"),
     # Creator 1 already holds a slot of task A (the API rows above took it): 409; task B: 303.
     row(

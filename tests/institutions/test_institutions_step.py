@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from sqlalchemy import select
 
 from guanghe.access import Principal
 from guanghe.institutions import sign_contract
@@ -13,10 +14,13 @@ from guanghe.institutions.pools import PoolRules
 from guanghe.institutions.standing import institution_view
 from guanghe.institutions.support import pool_account, pool_allocation
 from guanghe.institutions.torch import BudgetLine, Preference, set_budgets, set_preferences
-from guanghe.ledger import find_account
+from guanghe.ledger import AccountKey, find_account, reconcile
 from guanghe.pipelines import CYCLE_STEPS, run_cycle
 from guanghe.runtime import Runtime
-from guanghe.store import INCOME_SOURCES, Creator, transaction
+from guanghe.snapshots import read_snapshot
+from guanghe.store import INCOME_SOURCES, Creator, Work, transaction
+from guanghe.traffic.deliveries import DIRECTED_PLAN
+from guanghe.traffic.serving import BoostService, InProcessCounters
 from tests.conftest import insert_seed_platform
 from tests.pipelines.sample import AS_OF, log_sample_events
 
@@ -86,3 +90,63 @@ def test_the_institution_pool_is_funded_and_solved_with_its_preferences(
     assert sum(given.values()) == 70_000
     assert given[1] >= 35_000  # creator 1 is a novice: at least half goes to new creators
     assert 10_000 <= given[2] <= 49_000
+
+
+@pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
+def test_the_boost_service_delivers_the_pool_paced_and_the_pool_pays(runtime: Runtime) -> None:
+    insert_seed_platform(runtime)  # institution 1 has creators 1 and 2
+    log_sample_events(runtime)
+    now = dt.datetime.combine(AS_OF, dt.time(), tzinfo=dt.UTC)
+    with transaction(runtime.sessions) as session:
+        set_budgets(
+            session,
+            starts_on=AS_OF,
+            ends_on=AS_OF + dt.timedelta(days=6),
+            lines=[BudgetLine("institution:1", 0, 70_000)],
+            rules=PoolRules(),
+            nomination_slots=0,
+            now=now,
+        )
+    steps = tuple(
+        s for s in CYCLE_STEPS if s.name in ("features", "growth", "traffic", "institutions")
+    )
+    run = run_cycle(runtime, AS_OF, steps=steps)
+    day = AS_OF + dt.timedelta(days=1)
+    root = runtime.settings.snapshots_dir
+    directed = read_snapshot(root, DIRECTED_PLAN, day).to_pandas().set_index("creator_id")
+    platform = read_snapshot(root, "traffic_plan", day).to_pandas().set_index("creator_id")
+    assert sorted(directed.index) == [1, 2]
+    # Six days of the period are left on the next day: the allocation is paced over them.
+    assert (directed["quota"] == directed["allocated"] // 6).all()
+    assert run.reports[-1].counts["pool_quota_next_day"] == directed["quota"].sum()
+
+    service = BoostService(
+        root,
+        runtime.sessions,
+        InProcessCounters(),
+        clock=lambda: dt.datetime.combine(day, dt.time(12), tzinfo=dt.UTC),
+    )
+    plan = service.plan()
+    assert plan is not None
+    quota = dict(zip(plan.creator_id.tolist(), plan.quota.tolist(), strict=True))
+    for creator in (1, 2):  # the pool's quota is served on top of the platform's
+        assert quota[creator] == platform.loc[creator, "quota"] + directed.loc[creator, "quota"]
+    assert quota[3] == platform.loc[3, "quota"]  # not the institution's creator
+    with transaction(runtime.sessions) as session:
+        work = session.scalars(select(Work.id).where(Work.creator_id == 1).limit(1)).one()
+        (report,) = service.record(session, [("d1", 1, work, quota[1])])
+    assert report.status == "recorded"
+
+    run_cycle(runtime, day, steps=steps)
+    share = directed.loc[1, "quota"] / quota[1]
+    paid = int(quota[1] * share)
+    with runtime.sessions() as session:
+        assert reconcile(session) == []
+        pool = find_account(session, pool_account(1, AS_OF))
+        support = find_account(session, AccountKey("creator", 1, "traffic_support", "IMPRESSION"))
+    assert pool is not None
+    assert support is not None
+    assert pool.debits_posted == paid  # the pool paid its share of the delivery
+    assert support.balance == quota[1]  # the rest came from the platform's pool
+    after = read_snapshot(root, DIRECTED_PLAN, day + dt.timedelta(days=1)).to_pandas()
+    assert after.set_index("creator_id").loc[1, "delivered"] == paid

@@ -14,6 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from guanghe import creators, originality, tasks
 from guanghe.access import Principal, create_token
@@ -25,7 +26,7 @@ from guanghe.runtime import Runtime
 from guanghe.sim import PlatformSummary, generate_platform
 from guanghe.sim.population import draw_population
 from guanghe.sim.reuploads import DemoUpload, publish_demo_reuploads
-from guanghe.sim.tasks import PROPENSITY_FILE, draw_truth
+from guanghe.sim.tasks import PROPENSITY_FILE, draw_truth, post_agent_task
 from guanghe.store import Creator, LedgerTransfer, Work, transaction
 from guanghe.tasks import funding as task_funding
 from tests.sim.conftest import make_runtime
@@ -207,3 +208,21 @@ def test_task_propensities_are_deterministic_from_the_seed() -> None:
     assert np.array_equal(first.accept, again.accept)
     assert first.accept.shape == (50, 3)
     assert ((first.complete > 0) & (first.complete < 1)).all()
+
+
+def test_the_demo_agent_sees_the_brand_task_it_brought(
+    demo: tuple[Runtime, PlatformSummary, list[DemoUpload]],
+) -> None:
+    runtime, _, _ = demo
+    now = dt.datetime.now(dt.UTC)
+
+    def bring(session: Session) -> tuple[Principal, int]:
+        agent, _ = create_token(session, role="agent", subject_id=1, name="demo", now=now)
+        return agent, post_agent_task(session, agent.user_id, now=now)
+
+    agent, task_id = runtime.write(bring)
+    with runtime.sessions() as session:
+        mine = tasks.list_tasks(session, agent, now=now).items
+    assert [t.id for t in mine] == [task_id]
+    assert (mine[0].sponsor_kind, mine[0].agent_commission_fen) == ("advertiser", 1_200)
+    assert mine[0].reserved_fen == 10 * (8_000 + 1_200)

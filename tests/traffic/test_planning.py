@@ -190,7 +190,7 @@ def test_an_incentive_traffic_reward_is_the_creators_floor_in_the_period() -> No
     plain = period_problem(PROGRAMS, m, curves(n), budgets, days)
     rewarded = int(np.argmin(plain.floor + plain.saturation))  # the least promising creator
     owed = {int(m.creator_id[rewarded]): 40_000}
-    problem = period_problem(PROGRAMS, m, curves(n), budgets, days, incentive_floors=owed)
+    problem = period_problem(PROGRAMS, m, curves(n), budgets, days, reward_floors=owed)
     assert problem.floor[rewarded] == 40_000
     assert problem.cap[rewarded] >= 40_000
     others = np.arange(n) != rewarded

@@ -18,6 +18,9 @@ from guanghe.runtime import Runtime
 from guanghe.sim import generate_platform
 from guanghe.snapshots import read_snapshot
 from guanghe.store import Work, transaction
+from guanghe.traffic.floors import claimed_floors
+from guanghe.traffic.planning import Period
+from guanghe.traffic.programs import load_programs, programs_path
 from guanghe.traffic.serving import BoostService, InProcessCounters
 
 
@@ -44,10 +47,15 @@ def test_cycle_plans_serves_settles_and_paces(
     budgets = {g["key"]: g["allocated"] for g in by_pool["groups"]}
     assert set(budgets) <= {"new_creator", "high_quality", "institution", "general"}
     assert by_pool["unplannable"] == {}  # every pool with a budget has members
-    # The allocation spends each pool's default budget (never more).
+    # The allocation spends each pool's default budget and the boosted impressions its
+    # creators were rewarded with (claimed as their floors), never more.
+    programs = load_programs(programs_path(runtime.settings.data_dir))
+    with runtime.sessions() as session:
+        period = Period(plan_day, plan_day + dt.timedelta(days=6))
+        claimed = claimed_floors(session, programs, period).by_pool.get("new_creator", 0)
     per_creator_day = 1_500 * 400 * 7
-    assert budgets["new_creator"] <= 0.25 * per_creator_day
-    assert budgets["new_creator"] >= 0.25 * per_creator_day - 1_000
+    assert budgets["new_creator"] <= 0.25 * per_creator_day + claimed
+    assert budgets["new_creator"] >= 0.25 * per_creator_day + claimed - 1_000
 
     # The ranker delivers a creator's whole quota, and half again of another's.
     busy, slow = (int(c) for c in plan.sort_values("quota")["creator_id"].iloc[-2:])

@@ -95,6 +95,7 @@ def demo(
     from guanghe.monetize import showcase_subjects
     from guanghe.sim import generate_platform
     from guanghe.sim.demo_cycle import run_demo_operations
+    from guanghe.sim.tasks import post_agent_task
     from guanghe.sim.torch_programme import seed_torch_programme
     from guanghe.store import transaction
     from guanghe.tasks import showcase_creator
@@ -135,10 +136,13 @@ def demo(
         with transaction(runtime.sessions) as session:
             subjects = [*showcase_subjects(session), ("institution", 1), ("agent", 1)]
             for role, subject in subjects:  # whose pages show monetization and institutions
-                _, other = create_token(
+                holder, other = create_token(
                     session, role=role, subject_id=subject, name="demo", now=dt.datetime.now(dt.UTC)
                 )
                 typer.echo(f"{role} {subject} token: {other}")
+                if role == "agent":  # the agent's brand task (GET /v1/tasks as the agent)
+                    task_id = post_agent_task(session, holder.user_id, now=dt.datetime.now(dt.UTC))
+                    typer.echo(f"agent {subject} brought task {task_id}")
             offered = showcase_creator(session)
             if offered is not None:  # whose task center shows recommended tasks
                 _, other = create_token(

@@ -1,8 +1,9 @@
-"""Traffic rewards as floors of the next traffic period.
+"""Which traffic period honoured an enrolment's traffic reward.
 
 A programme's traffic reward is paid in impressions to the creator's ``incentive_traffic``
-account. The first traffic period solved after the payment claims it: the creator's allocation
-in that period is at least the reward (see :func:`guanghe.traffic.planning.period_problem`).
+account. The first traffic period solved after the payment claims that account's impressions
+into the creator's pool and makes them the creator's floor (:mod:`guanghe.traffic.floors`,
+which the ledger backs); this marks the enrolments it honoured with the period's first day.
 Claiming is idempotent: a period's floors are the rewards it claimed, however often asked.
 """
 

@@ -26,7 +26,6 @@ from guanghe.incentives.programmes import BASELINE_DAYS, Programme
 from guanghe.incentives.registry import StoredProgramme, budget_account
 from guanghe.incentives.targets import Candidates, eligible, personal_targets
 from guanghe.ledger import (
-    AccountKey,
     TransferRequest,
     TransferStatus,
     open_accounts,
@@ -34,6 +33,7 @@ from guanghe.ledger import (
 )
 from guanghe.ledger.settlement import earnings
 from guanghe.store import IncentiveEnrolment, Work
+from guanghe.traffic.floors import reward_account
 
 _OK = (TransferStatus.CREATED, TransferStatus.EXISTS)
 CASH_CODE = "incentive_cash"
@@ -240,7 +240,7 @@ def pay_reward(
                 "IMPRESSION",
                 reward.impressions,
                 TRAFFIC_CODE,
-                AccountKey("creator", row.creator_id, "incentive_traffic", "IMPRESSION"),
+                reward_account(row.creator_id, "incentive_traffic"),
             ),
         )
         if amount > 0

@@ -272,18 +272,23 @@ def check_acts_for_institution(session: Session, principal: Principal, instituti
 
 
 def check_contract_role(principal: Principal) -> None:
-    """Only operators and the two kinds of party deal with contracts; 403 for other roles."""
-    if principal.role not in ("operator", "creator", "institution"):
+    """Only operators, the two kinds of party and institutions' agents (who read their
+    institution's) deal with contracts; 403 for other roles."""
+    if principal.role not in ("operator", "creator", "institution", "agent"):
         raise Forbidden(f"the {principal.role} role has no contracts")
 
 
 def check_can_see_contract(principal: Principal, contract: Contract) -> None:
-    """Operators see every contract; an institution or creator only those it is party to
-    (403 for the rest)."""
+    """Operators see every contract; an institution or creator only those it is party to, an
+    agent its institution's (403 for the rest). Only parties and operators change them."""
     check_contract_role(principal)
     if principal.role == "operator":
         return
-    party = {"creator": contract.creator_id, "institution": contract.institution_id}
+    party = {
+        "creator": contract.creator_id,
+        "institution": contract.institution_id,
+        "agent": contract.institution_id,
+    }
     if principal.subject_id == party[principal.role]:
         return
     raise Forbidden(f"contract {contract.id} is not visible to this token")

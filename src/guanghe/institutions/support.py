@@ -1,5 +1,12 @@
 """Torch support per institution: the pools of the institutions with a traffic budget on a
-day (members, funding in the ledger), and what an institution sees of its support."""
+day (members, funding in the ledger), their daily quotas that the boost service serves, and
+what an institution sees of its support.
+
+A pool's period allocation is delivered by the boost service like the platform's: each day's
+quota is the creator's undelivered allocation over the period's days left (the platform's
+pacing, :func:`guanghe.traffic.planning.pacing_quotas`), written as the day's directed plan
+(:data:`guanghe.traffic.deliveries.DIRECTED_PLAN`); the deliveries that use it are paid from
+the pool's account in the ledger."""
 
 from __future__ import annotations
 
@@ -10,8 +17,8 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, aliased
 
 from guanghe.access import Principal
 from guanghe.errors import Conflict
@@ -26,7 +33,9 @@ from guanghe.institutions.torch import (
 )
 from guanghe.ledger import AccountKey, TransferRequest, find_account, open_accounts, post_transfers
 from guanghe.snapshots import latest_date, read_snapshot
-from guanghe.store import AuthorNomination, Creator, Institution
+from guanghe.store import AuthorNomination, Creator, Institution, LedgerAccount, LedgerTransfer
+from guanghe.traffic.deliveries import DIRECTED_CODE
+from guanghe.traffic.planning import pacing_quotas
 
 #: Impressions are issued to the programme's pools from the traffic ledger's issuance.
 ISSUANCE = AccountKey("platform", 0, "traffic_issuance", "IMPRESSION")
@@ -155,6 +164,62 @@ def fund_traffic_pools(
 def pool_account(institution_id: int, starts_on: dt.date) -> AccountKey:
     """The institution's Torch traffic pool of the period starting ``starts_on``."""
     return AccountKey("institution", institution_id, f"torch_traffic:{starts_on}", "IMPRESSION")
+
+
+def pool_deliveries(session: Session, budgets: list[InstitutionBudget]) -> dict[int, int]:
+    """Impressions each creator was delivered from the pools of ``budgets`` so far."""
+    pools = [pool_account(b.institution_id, b.starts_on) for b in budgets]
+    if not pools:
+        return {}
+    pool, creator = aliased(LedgerAccount), aliased(LedgerAccount)
+    rows = session.execute(
+        select(creator.owner_id, func.sum(LedgerTransfer.amount))
+        .join(pool, pool.id == LedgerTransfer.debit_account_id)
+        .join(creator, creator.id == LedgerTransfer.credit_account_id)
+        .where(
+            LedgerTransfer.code == DIRECTED_CODE,
+            pool.owner_kind == "institution",
+            pool.owner_id.in_([b.institution_id for b in budgets]),
+            pool.purpose.in_([key.purpose for key in pools]),
+        )
+        .group_by(creator.owner_id)
+    )
+    return {int(c): int(total) for c, total in rows}
+
+
+def directed_plan(
+    allocation: pa.Table, budgets: list[InstitutionBudget], delivered: dict[int, int], day: dt.date
+) -> pa.Table:
+    """The quotas of ``day`` from the pools' allocation (:func:`pool_table`'s rows): per
+    institution whose period covers ``day``, each creator's undelivered allocation paced over
+    the days left, never past what is left of the pool."""
+    covering = {b.institution_id: b for b in budgets if b.starts_on <= day <= b.ends_on}
+    institution = allocation["institution_id"].to_numpy().astype(np.int64)
+    creator = allocation["creator_id"].to_numpy().astype(np.int64)
+    allocated = allocation["impressions"].to_numpy().astype(np.int64)
+    so_far = np.array([delivered.get(int(c), 0) for c in creator.tolist()], dtype=np.int64)
+    quota = np.zeros(creator.shape[0], dtype=np.int64)
+    for k, budget in covering.items():
+        mask = institution == k
+        quota[mask] = pacing_quotas(
+            allocated[mask],
+            so_far[mask],
+            np.zeros(int(mask.sum()), dtype=np.int64),
+            np.array([budget.traffic_impressions], dtype=np.int64),
+            (budget.ends_on - day).days + 1,
+        )
+    keep = np.isin(institution, np.array(sorted(covering), dtype=np.int64))
+    starts = [covering[int(i)].starts_on for i in institution[keep].tolist()]
+    return pa.table(
+        {
+            "creator_id": pa.array(creator[keep], pa.int64()),
+            "institution_id": pa.array(institution[keep], pa.int64()),
+            "pool_starts_on": pa.array(starts, pa.date32()),
+            "allocated": pa.array(allocated[keep], pa.int64()),
+            "delivered": pa.array(so_far[keep], pa.int64()),
+            "quota": pa.array(quota[keep], pa.int64()),
+        }
+    )
 
 
 def support_of(

@@ -5,10 +5,15 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from guanghe.ledger.settlement import CLAWBACK_CODES, INCOME_CODES, batch_name
+from guanghe.ledger.settlement import (
+    CLAWBACK_CODES,
+    INCOME_CODES,
+    REWARD_INCOME_CODES,
+    batch_name,
+)
 from guanghe.store import LedgerAccount, LedgerTransfer, SettledDay
 
 
@@ -19,7 +24,11 @@ def settled_days(session: Session, start: dt.date, end: dt.date) -> set[dt.date]
 
 
 def creator_income(session: Session, days: set[dt.date]) -> dict[int, dict[str, int]]:
-    """Net income (fen) per creator and source from the settlements of ``days``."""
+    """Net income (fen) per creator and source on ``days``: what the settlements of those days
+    paid (:data:`~guanghe.ledger.settlement.SETTLEMENT_INCOME_CODES`, less clawbacks) and the
+    rewards whose business day is one of them (tasks, incentives, Torch:
+    :data:`~guanghe.ledger.settlement.REWARD_INCOME_CODES`; only CNY paid into earnings, so
+    boosted impressions are not income)."""
     if not days:
         return {}
     t, account = LedgerTransfer, aliased(LedgerAccount)
@@ -33,7 +42,10 @@ def creator_income(session: Session, days: set[dt.date]) -> dict[int, dict[str, 
             select(account.owner_id, t.code, func.sum(t.amount))
             .join(account, account.id == side)
             .where(
-                t.batch.in_(batches),
+                or_(
+                    t.batch.in_(batches),
+                    and_(t.code.in_(list(REWARD_INCOME_CODES)), t.business_day.in_(sorted(days))),
+                ),
                 t.code.in_(list(codes)),
                 account.owner_kind == "creator",
                 account.purpose == "earnings",

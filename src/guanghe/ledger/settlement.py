@@ -35,8 +35,21 @@ AD_REVENUE = AccountKey("platform", 0, "ad_revenue", "CNY")
 COMMISSIONS = AccountKey("platform", 0, "commission_clearing", "CNY")
 
 
+#: Codes of the day's settlement that pay a creator income, by income source (counted by the
+#: settlement batch of their day).
+SETTLEMENT_INCOME_CODES: Final = {
+    "ad_revenue_share": "profile_ads",
+    "commission_post": "commission",
+}
+#: Codes of rewards paid outside settlement (approved task slots, incentive programmes, Torch
+#: rewards from an institution's cash budget), counted by their business day.
+REWARD_INCOME_CODES: Final = {
+    "task_reward": "tasks",
+    "incentive_cash": "incentives",
+    "torch_reward": "torch",
+}
 #: Codes of transfers that pay a creator income, by income source, and of those taking it back.
-INCOME_CODES: Final = {"ad_revenue_share": "profile_ads", "commission_post": "commission"}
+INCOME_CODES: Final = {**SETTLEMENT_INCOME_CODES, **REWARD_INCOME_CODES}
 CLAWBACK_CODES: Final = {"commission_reversal": "commission"}
 
 

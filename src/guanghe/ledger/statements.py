@@ -22,7 +22,7 @@ from guanghe.ledger.accounts import (
 from guanghe.ledger.history import TransferView, account_transfers_for_days
 from guanghe.ledger.transfers import TransferRequest, TransferStatus, post_transfers
 from guanghe.notifications import NoticeDraft, notify_many
-from guanghe.store import LedgerAccount, LedgerTransfer, write_transaction
+from guanghe.store import Creator, LedgerAccount, LedgerTransfer, write_transaction
 
 PAYOUTS = AccountKey("platform", 0, "payouts", "CNY")
 _POSTED = ("posted", "post_pending")
@@ -100,7 +100,8 @@ def pay_out(
     now: dt.datetime,
     progress: Callable[[int, int], None] | None = None,
 ) -> PayoutBatch:
-    """Move every creator's and institution's available earnings of at least ``minimum_fen``
+    """Move every creator's, institution's and agent's available earnings of at least
+    ``minimum_fen``
     to the platform's payouts account, once per account and day; returns the batch (the
     same batch again when run again for ``day``) and every payout the ledger refused, with why.
 
@@ -203,7 +204,14 @@ def _pay_out(
 def _notify_paid(
     session: Session, day: dt.date, payouts: list[Payout], *, now: dt.datetime
 ) -> None:
-    """Tell each creator paid now, in the payout's transaction (institutions have no inbox)."""
+    """Tell each creator paid now, in the payout's transaction (institutions and agents have
+    no inbox; an earnings account whose creator is not registered has nobody to tell)."""
+    paid_creators = [p.owner_id for p in payouts if p.owner_kind == "creator"]
+    registered = set(
+        session.scalars(select(Creator.id).where(Creator.id.in_(paid_creators)))
+        if paid_creators
+        else ()
+    )
     notify_many(
         session,
         [
@@ -221,18 +229,20 @@ def _notify_paid(
                 },
             )
             for p in payouts
-            if p.owner_kind == "creator"
+            if p.owner_kind == "creator" and p.owner_id in registered
         ],
         now=now,
     )
 
 
 def _lock_earnings(session: Session, target: int) -> list[Account]:
-    """The creators' and institutions' CNY earnings accounts, locked with the payouts account
-    ``target`` in id order (the order transfers lock accounts in)."""
+    """The creators', institutions' and agents' CNY earnings accounts, locked with the payouts
+    account ``target`` in id order (the order transfers lock accounts in)."""
     a = LedgerAccount
     earnings = (
-        a.owner_kind.in_(("creator", "institution")) & (a.purpose == "earnings") & (a.unit == "CNY")
+        a.owner_kind.in_(("creator", "institution", "agent"))
+        & (a.purpose == "earnings")
+        & (a.unit == "CNY")
     )
     rows = session.execute(
         select_accounts().where(earnings | (a.id == target)).order_by(a.id).with_for_update()

@@ -1,8 +1,9 @@
 """What creators earn from monetization, as the ledger records it, and the totals operators see.
 
 Sources: profile-page ad revenue share (``ad_revenue_share``), commission on orders
-(``commission_post``; reserved while the return window is open), less the institution's split
-and reversals of refunded commission.
+(``commission_post``; reserved while the return window is open), task, incentive and Torch
+rewards (the ledger's reward income codes), less the institution's split and reversals of
+refunded commission.
 """
 
 from __future__ import annotations
@@ -14,11 +15,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from guanghe.ledger import code_totals, find_account, purpose_totals, top_owner
-from guanghe.ledger.settlement import earnings
+from guanghe.ledger.settlement import INCOME_CODES, earnings
 from guanghe.store import Campaign, CreatorMonetization, EarningsEstimate, Product
 
 #: Ledger codes of what flows in and out of a creator's earnings, by the source shown.
-CREDIT_SOURCES = {"ad_revenue_share": "profile_ads", "commission_post": "commission"}
+CREDIT_SOURCES = INCOME_CODES
 DEBIT_SOURCES = {
     "ad_institution_split": "institution_split",
     "commission_institution_split": "institution_split",

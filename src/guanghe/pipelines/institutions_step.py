@@ -6,7 +6,8 @@ on the first cycle of a month no level was judged in yet, so a new deployment ha
 once); a re-run of a date replaces that month's levels. The pools of the institutions with a
 Torch traffic budget covering the date are funded in the ledger and solved by the traffic
 solver, one pool at a time, on the date's response curves (snapshot ``institution_pools``
-of the date).
+of the date), and the next day's quotas from them paced over the days left (snapshot
+``directed_traffic_plan`` of the next day), which the boost service adds to the platform's.
 """
 
 from __future__ import annotations
@@ -34,7 +35,9 @@ from guanghe.institutions.standing import (
 )
 from guanghe.institutions.support import (
     POOLS_SNAPSHOT,
+    directed_plan,
     fund_traffic_pools,
+    pool_deliveries,
     pool_plan,
     traffic_budgets,
 )
@@ -45,6 +48,7 @@ from guanghe.pipelines.growth_step import SNAPSHOT as GROWTH
 from guanghe.pipelines.reports import StepReport
 from guanghe.runtime import Runtime
 from guanghe.snapshots import read_snapshot, snapshot_path, write_snapshot
+from guanghe.traffic.deliveries import DIRECTED_PLAN
 
 WINDOW_DAYS: Final = 28
 CURVES: Final = "response_curves"
@@ -63,6 +67,8 @@ def run(ctx: CycleContext) -> StepReport:
         levels = assign_levels(rules, institution_metrics(level_facts(ctx.runtime, ctx.date)))
         judged = ctx.runtime.write(lambda s: record_levels(s, month, levels, now=ctx.now))
     pools = allocate_pools(ctx)
+    quotas = None if pools is None else plan_pool_delivery(ctx, pools)
+    next_day_quota = 0 if quotas is None else int(pc.sum(quotas["quota"]).as_py() or 0)
     return StepReport(
         "institutions",
         {
@@ -70,6 +76,7 @@ def run(ctx: CycleContext) -> StepReport:
             "institutions_judged": judged,
             "pools_solved": 0 if pools is None else len(set(pools["institution_id"].to_pylist())),
             "pool_impressions": 0 if pools is None else int(pc.sum(pools["impressions"]).as_py()),
+            "pool_quota_next_day": next_day_quota,
         },
     )
 
@@ -90,6 +97,18 @@ def allocate_pools(ctx: CycleContext) -> pa.Table | None:
     table = pool_table(plan.members, impressions)
     write_snapshot(root, POOLS_SNAPSHOT, ctx.date, table)
     return table
+
+
+def plan_pool_delivery(ctx: CycleContext, pools: pa.Table) -> pa.Table:
+    """The next day's quotas from the pools' allocation, paced on what was delivered from
+    them so far (kept as the next day's directed plan for the boost service)."""
+    next_day = ctx.date + dt.timedelta(days=1)
+    with ctx.runtime.sessions() as session:
+        budgets = traffic_budgets(session, ctx.date)
+        delivered = pool_deliveries(session, budgets)
+    plan = directed_plan(pools, budgets, delivered, next_day)
+    write_snapshot(ctx.snapshots, DIRECTED_PLAN, next_day, plan)
+    return plan
 
 
 def level_facts(runtime: Runtime, date: dt.date) -> pa.Table:

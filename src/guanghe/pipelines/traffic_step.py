@@ -3,22 +3,29 @@ plan the next day's traffic support.
 
 For cycle date ``D`` and the next day ``N = D + 1``:
 
-1. ``D``'s delivered boosted impressions are posted to the ledger;
+1. ``D``'s delivered boosted impressions are posted to the ledger (the share of a creator's
+   quota that came from an institution's Torch pool, the directed plan of ``D``, from that
+   pool's account);
 2. every creator's response curve is fitted on the last :data:`HISTORY_DAYS` days of events
    (snapshot ``response_curves`` of ``D``);
 3. the budgets of the period covering ``N`` are read (the programme's defaults are set when
    operators set none) and funded in the ledger;
 4. the period's allocation is solved once, on the first cycle that plans a day of it (snapshot
-   ``traffic_allocation`` dated the period's first day), with the incentive programmes'
-   traffic rewards paid before the period as those creators' floors;
+   ``traffic_allocation`` dated the period's first day), with the boosted impressions that
+   tasks and incentive programmes rewarded creators with before the period claimed from the
+   creators' reward accounts into their pools' accounts and made those creators' floors
+   (:mod:`guanghe.traffic.floors`; the pools' budgets grow by the claims);
 5. ``N``'s pacing plan spreads each creator's undelivered allocation over the days left
-   (snapshot ``traffic_plan`` of ``N``), which the boost service serves.
+   (snapshot ``traffic_plan`` of ``N``; what directed pools delivered does not count against
+   the platform's allocation), which the boost service serves with the directed quotas the
+   ``institutions`` step adds.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+from pathlib import Path
 from typing import Final
 
 import numpy as np
@@ -28,6 +35,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from guanghe.incentives import claim_traffic_floors
+from guanghe.institutions.support import pool_account
 from guanghe.pipelines.context import CycleContext
 from guanghe.pipelines.engines import spark_session
 from guanghe.pipelines.growth_step import SNAPSHOT as GROWTH
@@ -37,7 +45,14 @@ from guanghe.snapshots import read_snapshot, snapshot_path, write_snapshot
 from guanghe.store import Creator
 from guanghe.traffic import Allocation, AllocationProblem, solve_on_spark
 from guanghe.traffic.budgets import ensure_budgets, fund_pools
-from guanghe.traffic.deliveries import delivered_by_creator, settle_deliveries
+from guanghe.traffic.deliveries import (
+    DIRECTED_PLAN,
+    Directed,
+    delivered_by_creator,
+    directed_by_creator,
+    settle_deliveries,
+)
+from guanghe.traffic.floors import RewardFloors, claim_reward_floors, claimed_floors, with_claims
 from guanghe.traffic.planning import (
     Members,
     Period,
@@ -63,17 +78,22 @@ def run(ctx: CycleContext) -> StepReport:
     programs = load_programs(programs_path(runtime.settings.data_dir))
     next_day = date + dt.timedelta(days=1)
 
-    pool_of = {}
+    pool_of, quota_of = {}, {}
     if snapshot_path(root, PLAN, date).exists():
         plan = read_snapshot(root, PLAN, date)
         pool_of = dict(zip(plan["creator_id"].to_pylist(), plan["pool"].to_pylist(), strict=True))
-    settled = runtime.write(lambda s: settle_deliveries(s, programs, date, pool_of, now=now))
+        quota_of = dict(zip(plan["creator_id"].to_pylist(), plan["quota"].to_pylist(), strict=True))
+    directed = directed_shares(root, date, quota_of)
+    settled = runtime.write(
+        lambda s: settle_deliveries(s, programs, date, pool_of, directed=directed, now=now)
+    )
 
     members = load_members(runtime, date)
     curves = fit_curves(runtime, members, date)
     write_snapshot(root, CURVES, date, curves.to_arrow())
 
-    in_pools = np.bincount(assign_pools(programs, members), minlength=len(programs.pools))
+    member_pools = assign_pools(programs, members)
+    in_pools = np.bincount(member_pools, minlength=len(programs.pools))
 
     def fund(session: Session) -> tuple[Period, dict[str, int]]:
         period, budgets = ensure_budgets(session, programs, next_day, in_pools.tolist(), now=now)
@@ -83,16 +103,29 @@ def run(ctx: CycleContext) -> StepReport:
     period, budgets = runtime.write(fund)
     solved = not snapshot_path(root, ALLOCATION, period.starts_on).exists()
     if solved:
-        floors = runtime.write(lambda s: claim_traffic_floors(s, period.starts_on))
-        problem = period_problem(programs, members, curves, budgets, period.days, floors)
+
+        def claim(session: Session) -> RewardFloors:
+            claim_traffic_floors(session, period.starts_on)  # marks the enrolments honoured
+            return claim_reward_floors(
+                session, programs, period, members.creator_id, member_pools, now=now
+            )
+
+        floors = runtime.write(claim)
+        problem = period_problem(
+            programs, members, curves, with_claims(budgets, floors), period.days, floors.by_creator
+        )
         allocation = solve_allocation(ctx, problem)
         write_snapshot(
             root, ALLOCATION, period.starts_on, allocation_table(problem, members, allocation)
         )
     allocated = read_snapshot(root, ALLOCATION, period.starts_on)
     with runtime.sessions() as session:
-        delivered = delivered_by_creator(session, period.starts_on, date)
-    plan = day_plan(programs, allocated, delivered, budgets, period, next_day)
+        delivered = platform_delivered(
+            delivered_by_creator(session, period.starts_on, date),
+            directed_by_creator(session, period.starts_on, date),
+        )
+        funded = with_claims(budgets, claimed_floors(session, programs, period))
+    plan = day_plan(programs, allocated, delivered, funded, period, next_day)
     write_snapshot(root, PLAN, next_day, plan)
     unplannable = json.loads((allocated.schema.metadata or {}).get(b"unplannable", b"{}"))
     return StepReport(
@@ -109,6 +142,31 @@ def run(ctx: CycleContext) -> StepReport:
             for pool, impressions in sorted(unplannable.items())
         ),
     )
+
+
+def directed_shares(root: Path, day: dt.date, quota_of: dict[int, int]) -> dict[int, Directed]:
+    """The share of each creator's deliveries on ``day`` that the institution pools directed
+    (their quota in the day's directed plan over their whole quota that day)."""
+    if not snapshot_path(root, DIRECTED_PLAN, day).exists():
+        return {}
+    shares = {}
+    for row in read_snapshot(root, DIRECTED_PLAN, day).to_pylist():
+        creator, quota = int(row["creator_id"]), int(row["quota"])
+        if quota > 0 and creator in quota_of:
+            shares[creator] = Directed(
+                pool_account(int(row["institution_id"]), row["pool_starts_on"]),
+                quota / (quota + quota_of[creator]),
+            )
+    return shares
+
+
+def platform_delivered(
+    delivered: tuple[np.ndarray, np.ndarray], directed: dict[int, int]
+) -> tuple[np.ndarray, np.ndarray]:
+    """``delivered`` (creator ids, impressions) less what directed pools paid for."""
+    ids, amounts = delivered
+    less = np.array([directed.get(int(c), 0) for c in ids.tolist()], dtype=np.int64)
+    return ids, np.maximum(amounts - less, 0)
 
 
 def solve_allocation(ctx: CycleContext, problem: AllocationProblem) -> Allocation:

@@ -153,6 +153,28 @@ def write_tasks(
     return len(planned)
 
 
+def post_agent_task(session: Session, agent_user_id: int, *, now: dt.datetime) -> int:
+    """A brand's task that agent ``agent_user_id`` brought (advertiser 1 sponsors it, funding
+    it into its prepaid account), with the agent's commission per approved slot; its id."""
+    spec = TaskSpec(
+        kind="promotion",
+        title="Promote the brand's spring launch",
+        description="A brand's paid task brought by an institution's agent.",
+        starts_at=now - dt.timedelta(days=1),
+        ends_at=now + dt.timedelta(days=14),
+        slots=10,
+        reward_fen=8_000,
+        hashtag="springlaunch",
+        agent_commission_fen=1_200,
+    )
+    total = spec.slots * (spec.reward_fen + spec.agent_commission_fen)
+    deposit(session, 1, key=f"agent-task:{agent_user_id}", amount_fen=total, now=now)
+    view = create_task(
+        session, _SIM, spec, sponsor=("advertiser", 1), agent_id=agent_user_id, now=now
+    )
+    return view.id
+
+
 def _past_outcomes(
     session: Session,
     rng: np.random.Generator,

@@ -59,8 +59,13 @@ class Task(Base):
         CheckConstraint(
             "max_followers IS NULL OR max_followers >= min_followers", name="followers_ordered"
         ),
+        CheckConstraint(
+            "agent_commission_fen >= 0 AND (agent_commission_fen = 0 OR agent_id IS NOT NULL)",
+            name="agent_commission",
+        ),
         Index("ix_tasks_status_ends_at", "status", "ends_at"),
         Index("ix_tasks_sponsor", "sponsor_kind", "sponsor_id"),
+        Index("ix_tasks_agent_id", "agent_id"),
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
@@ -87,6 +92,10 @@ class Task(Base):
     created_by: Mapped[str] = mapped_column(String(120))
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
     ended_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime, default=None)
+    #: The institution agent who brought the task (a user with the ``agent`` role), paid
+    #: ``agent_commission_fen`` per approved slot from the task's escrow.
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    agent_commission_fen: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
 class TaskClaim(Base):

@@ -1,7 +1,8 @@
 """Sponsors' tasks: posted with every slot's reward reserved in the ledger, read back with
-their fill, and seen by whom they concern: operators every task, a sponsor its own, creators
-and institutions the open ones (during a new task's priority window only creators holding
-the ``priority_tasks`` right may accept it, :mod:`guanghe.tasks.claims`)."""
+their fill, and seen by whom they concern: operators every task, a sponsor its own, the
+institution agent who brought a brand's task the tasks it manages, creators and institutions
+the open ones (during a new task's priority window only creators holding the
+``priority_tasks`` right may accept it, :mod:`guanghe.tasks.claims`)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from guanghe.access import Principal
 from guanghe.errors import Forbidden, InvalidInput, NotFound
+from guanghe.institutions.agents import agent_institution
 from guanghe.monetize.parties import require_party
 from guanghe.pagination import Page, after_id, check_limit, page_of
 from guanghe.store import Task, TaskClaim
@@ -54,6 +56,7 @@ class TaskSpec:
     min_plays: int = 0
     plays_within_days: int = 7
     accept_hours: int = 72
+    agent_commission_fen: int = 0
 
     def __post_init__(self) -> None:
         problems = self._problems()
@@ -78,6 +81,8 @@ class TaskSpec:
             found.append(f"reward_fen is 0 to {MAX_REWARD_FEN}")
         if not 0 <= self.reward_impressions <= MAX_REWARD_IMPRESSIONS:
             found.append(f"reward_impressions is 0 to {MAX_REWARD_IMPRESSIONS}")
+        if not 0 <= self.agent_commission_fen <= MAX_REWARD_FEN:
+            found.append(f"agent_commission_fen is 0 to {MAX_REWARD_FEN}")
         if self.reward_fen + self.reward_impressions == 0:
             found.append("a task rewards reward_fen and / or reward_impressions")
         if unknown := set(self.stages) - set(STAGES):
@@ -133,6 +138,8 @@ class TaskView:
     submitted: int = 0
     ended_at: dt.datetime | None = None
     reserved_fen: int = field(default=0)
+    agent_id: int | None = None
+    agent_commission_fen: int = 0
 
     @property
     def free(self) -> int:
@@ -166,14 +173,23 @@ def create_task(
     spec: TaskSpec,
     *,
     sponsor: tuple[str, int] | None = None,
+    agent_id: int | None = None,
     now: dt.datetime,
 ) -> TaskView:
-    """Post ``spec`` and reserve ``slots x reward`` from the sponsor's budget, in the caller's
-    transaction: with too little budget, :class:`Conflict` and nothing written;
-    :class:`NotFound` for an advertiser sponsor that is not registered."""
+    """Post ``spec`` and reserve ``slots x (reward + agent commission)`` from the sponsor's
+    budget, in the caller's transaction: with too little budget, :class:`Conflict` and nothing
+    written; :class:`NotFound` for an advertiser sponsor that is not registered or an
+    ``agent_id`` that is no agent. Only operators name the agent who brought a brand's task
+    (:class:`Forbidden` otherwise); a commission needs an agent."""
     kind, sponsor_id = sponsor_of(principal, sponsor)
     if kind == "advertiser":
         require_party(session, kind, sponsor_id)
+    if agent_id is not None:
+        if principal.role != "operator":
+            raise Forbidden("only operators name the agent who brought a task")
+        agent_institution(session, agent_id)
+    elif spec.agent_commission_fen:
+        raise InvalidInput("an agent commission needs the agent_id who earns it")
     row = Task(
         sponsor_kind=kind,
         sponsor_id=sponsor_id,
@@ -197,6 +213,8 @@ def create_task(
         status="open",
         created_by=f"{principal.role}:{principal.user_id}",
         created_at=now,
+        agent_id=agent_id,
+        agent_commission_fen=spec.agent_commission_fen,
     )
     session.add(row)
     session.flush()
@@ -204,7 +222,7 @@ def create_task(
         session,
         row.id,
         (kind, sponsor_id),
-        rewards(spec.reward_fen, spec.reward_impressions),
+        rewards(spec.reward_fen, spec.reward_impressions, spec.agent_commission_fen),
         spec.slots,
         now=now,
     )
@@ -214,13 +232,13 @@ def create_task(
 def get_task(session: Session, principal: Principal, task_id: int, *, now: dt.datetime) -> TaskView:
     """One task as the caller may see it: :class:`NotFound` for no such task,
     :class:`Forbidden` for one the caller may not see (another sponsor's, or not open)."""
-    if principal.role not in ("operator", "advertiser", "creator", "institution"):
+    if principal.role not in ("operator", "advertiser", "creator", "institution", "agent"):
         raise Forbidden(f"the {principal.role} role has no tasks")
     row = session.get(Task, task_id)
     if row is None:
         raise NotFound(f"task {task_id} does not exist")
     if not _visible(principal, row, now):
-        raise Forbidden(f"task {task_id} is another sponsor's or not open")
+        raise Forbidden(f"task {task_id} is another sponsor's or agent's, or not open")
     return task_views(session, [row])[0]
 
 
@@ -234,13 +252,15 @@ def list_tasks(
     limit: int = 50,
 ) -> Page[TaskView]:
     """Tasks the caller may see, in id order a page at a time: operators every task,
-    sponsors their own, creators and institutions the open ones."""
+    sponsors their own, an agent those it brought, creators and institutions the open ones."""
     check_limit(limit)
     query: Select[Task] = select(Task).order_by(Task.id).limit(limit + 1)
     if principal.role == "advertiser":
         query = query.where(
             Task.sponsor_kind == "advertiser", Task.sponsor_id == principal.subject_id
         )
+    elif principal.role == "agent":
+        query = query.where(Task.agent_id == principal.user_id)
     elif principal.role in ("creator", "institution"):
         query = query.where(Task.status == "open", Task.ends_at > now)
     elif principal.role != "operator":
@@ -257,25 +277,13 @@ def list_tasks(
     return Page(task_views(session, page.items), page.next_cursor)
 
 
-def owned_task(session: Session, principal: Principal, task_id: int, *, lock: bool = False) -> Task:
-    """The task row if the caller sponsors it (operators: any); otherwise :class:`NotFound`
-    for another sponsor and :class:`Forbidden` for roles that sponsor nothing."""
-    if principal.role not in ("operator", "advertiser"):
-        raise Forbidden(f"the {principal.role} role sponsors no tasks")
-    row = session.get(Task, task_id, with_for_update=lock)
-    if row is None or (
-        principal.role == "advertiser"
-        and (row.sponsor_kind, row.sponsor_id) != ("advertiser", principal.subject_id)
-    ):
-        raise NotFound(f"task {task_id} does not exist")
-    return row
-
-
 def _visible(principal: Principal, row: Task, now: dt.datetime) -> bool:
     if principal.role == "operator":
         return True
     if principal.role == "advertiser":
         return (row.sponsor_kind, row.sponsor_id) == ("advertiser", principal.subject_id)
+    if principal.role == "agent":
+        return row.agent_id == principal.user_id
     return principal.role in ("creator", "institution") and row.status == "open"
 
 
@@ -320,7 +328,9 @@ def task_views(session: Session, rows: list[Task]) -> list[TaskView]:
                 approved=counts.get((r.id, "approved"), 0),
                 submitted=counts.get((r.id, "submitted"), 0) + counts.get((r.id, "checked"), 0),
                 ended_at=r.ended_at,
-                reserved_fen=r.slots * r.reward_fen,
+                reserved_fen=r.slots * (r.reward_fen + r.agent_commission_fen),
+                agent_id=r.agent_id,
+                agent_commission_fen=r.agent_commission_fen,
             )
         )
     return views

@@ -147,7 +147,11 @@ def end_tasks(session: Session, *, now: dt.datetime) -> tuple[int, int]:
         approved = {int(n) for n, s in states if s == "approved"}
         unused = [n for n in range(1, task.slots + 1) if n not in approved]
         voided += release_slots(
-            session, task.id, rewards(task.reward_fen, task.reward_impressions), unused, now=now
+            session,
+            task.id,
+            rewards(task.reward_fen, task.reward_impressions, task.agent_commission_fen),
+            unused,
+            now=now,
         )
         task.status, task.ended_at = "ended", now
         ended += 1

@@ -231,10 +231,11 @@ def review_submission(
         session,
         task_id=task.id,
         sponsor=(task.sponsor_kind, task.sponsor_id),
-        slot_rewards=rewards(task.reward_fen, task.reward_impressions),
+        slot_rewards=rewards(task.reward_fen, task.reward_impressions, task.agent_commission_fen),
         slot_no=row.slot_no,
         claim_id=row.id,
         creator_id=row.creator_id,
+        agent=None if task.agent_id is None else (task.agent_id, task.agent_commission_fen),
         day=now.date(),
         now=now,
     )
@@ -267,9 +268,10 @@ def list_submissions(
     cursor: str | None = None,
     limit: int = 50,
 ) -> Page[ClaimView]:
-    """A task's claims: operators and the task's sponsor see all; a creator only their own."""
+    """A task's claims: operators, the task's sponsor and the agent who brought it see all; a
+    creator only their own."""
     check_limit(limit)
-    if principal.role not in ("operator", "advertiser", "creator"):
+    if principal.role not in ("operator", "advertiser", "creator", "agent"):
         raise Forbidden(f"the {principal.role} role sees no task submissions")
     task = session.get(Task, task_id)
     if task is None:
@@ -285,6 +287,8 @@ def list_submissions(
         query = query.where(TaskClaim.creator_id == principal.subject_id)
     elif principal.role == "advertiser" and (task.sponsor_kind, task.sponsor_id) != sponsor:
         raise Forbidden(f"task {task_id} is not this advertiser's")
+    elif principal.role == "agent" and task.agent_id != principal.user_id:
+        raise Forbidden(f"task {task_id} is not one this agent brought")
     after = after_id(cursor)
     if after is not None:
         query = query.where(TaskClaim.id > after)

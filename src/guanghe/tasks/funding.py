@@ -3,9 +3,11 @@
 Creating a task reserves each slot's reward as its own *pending* transfer from the sponsor's
 budget account into the task's escrow account (``task:<id>``), one per unit rewarded.
 Approving a claim posts its slot's reservation and pays the escrowed amount to the creator
-(``task_reward``, source ``("task_claim", <claim id>)``: the store allows one per claim); a
-freed slot keeps its reservation for the next creator; when the task ends, every slot's
-reservation still pending is voided, releasing it to the sponsor.
+(``task_reward``, source ``("task_claim", <claim id>)``: the store allows one per claim) and,
+for a task an institution's agent brought, the agent's commission to the agent's earnings
+(``agent_commission``, reserved with the reward); a freed slot keeps its reservation for the
+next creator; when the task ends, every slot's reservation still pending is voided, releasing
+it to the sponsor.
 
 Sponsors' budget accounts: the platform's ``task_budget`` (CNY, never negative, funded by
 operators from ``task_funding``) and its traffic issuance for impressions; an advertiser's
@@ -20,6 +22,7 @@ from typing import Final
 from sqlalchemy.orm import Session
 
 from guanghe.errors import Conflict, InvalidInput
+from guanghe.institutions.agents import AGENT_COMMISSION_CODE, agent_earnings
 from guanghe.ledger import (
     AccountKey,
     TransferRequest,
@@ -31,6 +34,7 @@ from guanghe.ledger import (
 from guanghe.ledger.settlement import earnings
 from guanghe.monetize.accounts import prepaid
 from guanghe.traffic.budgets import ISSUANCE
+from guanghe.traffic.floors import reward_account
 
 #: Where operators' task money comes from (never limited: the platform's own funds).
 PLATFORM_FUNDING: Final = AccountKey("platform", 0, "task_funding", "CNY")
@@ -62,12 +66,16 @@ def creator_reward_account(creator_id: int, unit: str) -> AccountKey:
     """Where a creator's task rewards go: CNY earnings, or task-boost impressions."""
     if unit == "CNY":
         return earnings("creator", creator_id)
-    return AccountKey("creator", creator_id, "task_boost", "IMPRESSION")
+    return reward_account(creator_id, "task_boost")
 
 
-def rewards(reward_fen: int, reward_impressions: int) -> list[tuple[str, int]]:
-    """``(unit, amount)`` of each unit a slot rewards."""
-    return [(u, a) for u, a in (("CNY", reward_fen), ("IMPRESSION", reward_impressions)) if a]
+def rewards(
+    reward_fen: int, reward_impressions: int, agent_commission_fen: int = 0
+) -> list[tuple[str, int]]:
+    """``(unit, amount)`` of each unit a slot reserves: the creator's reward, and in CNY the
+    agent's commission with it."""
+    cash = reward_fen + agent_commission_fen
+    return [(u, a) for u, a in (("CNY", cash), ("IMPRESSION", reward_impressions)) if a]
 
 
 def _reserve_key(task_id: int, slot_no: int, unit: str) -> str:
@@ -156,22 +164,28 @@ def pay_slot(
     slot_no: int,
     claim_id: int,
     creator_id: int,
+    agent: tuple[int, int] | None = None,
     day: dt.date,
     now: dt.datetime,
 ) -> bool:
-    """Post slot ``slot_no``'s reservation and pay it to the creator, linked (all or none).
+    """Post slot ``slot_no``'s reservation and pay it to the creator, less the commission of
+    ``agent`` (``(agent user id, fen)``) paid to the agent, linked (all or none).
 
     Returns True if it paid now, False if this claim was paid before (a replay posts nothing).
     Raises :class:`Conflict` if the ledger refuses."""
     kind, sponsor_id = sponsor
+    agent_id, commission = agent if agent is not None else (0, 0)
     keys = [
         k
         for unit, _ in slot_rewards
         for k in (escrow(kind, sponsor_id, task_id, unit), creator_reward_account(creator_id, unit))
     ]
+    if commission:
+        keys.append(agent_earnings(agent_id))
     accounts = open_accounts(session, keys, now=now)
     requests: list[TransferRequest] = []
     for unit, amount in slot_rewards:
+        to_creator = amount - commission if unit == "CNY" else amount
         requests.append(
             TransferRequest(
                 f"task-slot-post:{claim_id}:{unit}",
@@ -181,17 +195,30 @@ def pay_slot(
                 amount=amount,
             )
         )
-        requests.append(
-            TransferRequest(
-                f"task-reward:{claim_id}:{unit}",
-                REWARD_CODE,
-                debit_account_id=accounts[escrow(kind, sponsor_id, task_id, unit)],
-                credit_account_id=accounts[creator_reward_account(creator_id, unit)],
-                amount=amount,
-                source=("task_claim", f"{claim_id}:{unit}"),
-                memo=f"task {task_id} slot {slot_no}",
+        if to_creator:
+            requests.append(
+                TransferRequest(
+                    f"task-reward:{claim_id}:{unit}",
+                    REWARD_CODE,
+                    debit_account_id=accounts[escrow(kind, sponsor_id, task_id, unit)],
+                    credit_account_id=accounts[creator_reward_account(creator_id, unit)],
+                    amount=to_creator,
+                    source=("task_claim", f"{claim_id}:{unit}"),
+                    memo=f"task {task_id} slot {slot_no}",
+                )
             )
-        )
+        if unit == "CNY" and commission:
+            requests.append(
+                TransferRequest(
+                    f"task-agent:{claim_id}",
+                    AGENT_COMMISSION_CODE,
+                    debit_account_id=accounts[escrow(kind, sponsor_id, task_id, unit)],
+                    credit_account_id=accounts[agent_earnings(agent_id)],
+                    amount=commission,
+                    source=("task_claim", f"{claim_id}:agent"),
+                    memo=f"task {task_id} slot {slot_no}: agent commission",
+                )
+            )
     results = post_transfers(
         session, requests, linked=True, batch=f"task:{task_id}", business_day=day, now=now
     )

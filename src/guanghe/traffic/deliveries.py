@@ -1,16 +1,20 @@
 """Delivered boosted impressions: recorded once per delivery id, summed for pacing, and
-settled daily into the ledger (pool budget to the creator's traffic-support account)."""
+settled daily into the ledger (pool budget to the creator's traffic-support account).
+
+Some of a creator's quota on a day may come from a pool someone else directs (an
+institution's Torch pool, see :data:`DIRECTED_PLAN`): that share of the day's deliveries is
+paid from the directed pool's account (code :data:`DIRECTED_CODE`)."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from guanghe.errors import Conflict
 from guanghe.ledger import (
@@ -22,10 +26,26 @@ from guanghe.ledger import (
     paid_sources,
     post_transfers,
 )
-from guanghe.store import BoostDelivery
+from guanghe.store import BoostDelivery, LedgerAccount, LedgerTransfer
 from guanghe.traffic.budgets import ISSUANCE, pool_account
 from guanghe.traffic.planning import IntArray
 from guanghe.traffic.programs import Programs
+
+#: The snapshot of a day's quotas from directed pools (institutions' Torch pools): columns
+#: ``creator_id``, ``institution_id``, ``pool_starts_on``, ``allocated``, ``delivered`` and
+#: ``quota``; the boost service adds its quotas to the day's plan.
+DIRECTED_PLAN = "directed_traffic_plan"
+#: Deliveries paid from a directed pool's account.
+DIRECTED_CODE = "directed_boost_delivery"
+
+
+@dataclass(frozen=True, slots=True)
+class Directed:
+    """A creator's directed quota on a day: ``share`` of their deliveries is paid from
+    ``account`` (as far as it holds impressions)."""
+
+    account: AccountKey
+    share: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,21 +133,42 @@ def delivered_by_creator(
     return ids, amounts
 
 
+def directed_by_creator(session: Session, first: dt.date, last: dt.date) -> dict[int, int]:
+    """Impressions each creator was delivered from directed pools over ``first..last``."""
+    creator = aliased(LedgerAccount)
+    rows = session.execute(
+        select(creator.owner_id, func.sum(LedgerTransfer.amount))
+        .join(creator, creator.id == LedgerTransfer.credit_account_id)
+        .where(
+            LedgerTransfer.code == DIRECTED_CODE,
+            LedgerTransfer.business_day >= first,
+            LedgerTransfer.business_day <= last,
+        )
+        .group_by(creator.owner_id)
+    )
+    return {int(c): int(total) for c, total in rows}
+
+
 def settle_deliveries(
     session: Session,
     programs: Programs,
     day: dt.date,
     pool_of: dict[int, str],
     *,
+    directed: Mapping[int, Directed] | None = None,
     now: dt.datetime,
 ) -> int:
-    """Post ``day``'s deliveries to the ledger, one transfer per creator (idempotent).
+    """Post ``day``'s deliveries to the ledger, one transfer per creator and paying account
+    (idempotent).
 
-    Each creator's impressions come from their pool's budget (``pool_of``, the day's plan);
-    whatever a pool cannot cover — over-delivery past its budget, bounded by what was in flight
-    when quotas ran out — comes from issuance under the code ``boost_overdelivery``. Creators
-    already settled for the day are skipped. Returns the number of transfers created.
+    A creator with a directed quota (``directed``) has that share of their impressions paid
+    from the directed pool's account, as far as it holds impressions; the rest come from their
+    pool's budget (``pool_of``, the day's plan); whatever a pool cannot cover — over-delivery
+    past its budget, bounded by what was in flight when quotas ran out — comes from issuance
+    under the code ``boost_overdelivery``. Creators already settled for the day are skipped.
+    Returns the number of transfers created.
     """
+    directed = directed or {}
     ids, amounts = delivered_by_creator(session, day, day)
     settled = paid_sources(session, "boost_delivery", id_prefix=f"{day}:")
     unsettled = np.array([f"{day}:{c}" not in settled for c in ids.tolist()], dtype=bool)
@@ -136,22 +177,48 @@ def settle_deliveries(
     creator_keys = {
         int(c): AccountKey("creator", int(c), "traffic_support", "IMPRESSION") for c in ids.tolist()
     }
+    directed_keys = {directed[c].account for c in ids.tolist() if c in directed}
     accounts = open_accounts(
         session,
-        [ISSUANCE, *(pool_account(programs, p) for p in pools), *creator_keys.values()],
+        [
+            ISSUANCE,
+            *(pool_account(programs, p) for p in pools),
+            *creator_keys.values(),
+            *directed_keys,
+        ],
         now=now,
     )
     available = {
         p: max(get_account(session, accounts[pool_account(programs, p)]).available, 0)
         for p in pools
     }
+    directed_left = {
+        key: max(get_account(session, accounts[key]).available, 0) for key in directed_keys
+    }
     requests = []
-    for creator, amount in zip(ids.tolist(), amounts.tolist(), strict=True):
+    for creator, delivered in zip(ids.tolist(), amounts.tolist(), strict=True):
         pool = pool_of.get(creator, programs.pool_names[-1])
-        covered = min(amount, available[pool])
-        available[pool] -= covered
         credit = accounts[creator_keys[creator]]
         source_id = f"{day}:{creator}"
+        amount = delivered
+        if creator in directed:
+            account = directed[creator].account
+            share = min(int(delivered * directed[creator].share), directed_left[account])
+            directed_left[account] -= share
+            amount = delivered - share
+            if share:
+                requests.append(
+                    TransferRequest(
+                        key=f"boost-directed:{source_id}",
+                        code=DIRECTED_CODE,
+                        debit_account_id=accounts[account],
+                        credit_account_id=credit,
+                        amount=share,
+                        source=("boost_delivery", source_id),
+                    )
+                )
+        covered = min(amount, available[pool])
+        available[pool] -= covered
         if covered:
             requests.append(
                 TransferRequest(

@@ -106,14 +106,15 @@ def period_problem(
     curves: ResponseCurves,
     budgets: dict[str, int],
     days: int,
-    incentive_floors: Mapping[int, int] | None = None,
+    reward_floors: Mapping[int, int] | None = None,
 ) -> AllocationProblem:
     """The allocation problem of a period of ``days`` days.
 
     ``curves`` must be aligned with ``members``. Pools without a budget get none.
-    ``incentive_floors`` are impressions incentive programmes rewarded creators with for this
-    period (:func:`guanghe.incentives.claim_traffic_floors`): such a creator's floor is at
-    least the reward, and their cap at least their floor. A pool's floors are scaled down to
+    ``reward_floors`` are boosted impressions tasks and incentive programmes rewarded creators
+    with, claimed for this period (:func:`guanghe.traffic.floors.claim_reward_floors`, which
+    also adds them to the pools' ``budgets``): such a creator's floor is at least the reward,
+    and their cap at least their floor. A pool's floors are scaled down to
     fit its budget, and a vertical's cap is at least its floors, so the problem is always
     feasible.
     """
@@ -122,8 +123,8 @@ def period_problem(
     pool_budgets = np.array([float(budgets.get(p.name, 0)) for p in specs])
     floor = np.array([float(p.min_daily_impressions * days) for p in specs])[pool]
     cap = np.array([float(p.max_daily_impressions * days) for p in specs])[pool]
-    if incentive_floors:
-        owed = np.array([incentive_floors.get(int(c), 0) for c in members.creator_id], float)
+    if reward_floors:
+        owed = np.array([reward_floors.get(int(c), 0) for c in members.creator_id], float)
         floor = np.maximum(floor, owed)
         cap = np.maximum(cap, floor)
     floor_total = np.bincount(pool, weights=floor, minlength=len(specs))

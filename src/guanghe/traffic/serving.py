@@ -20,6 +20,11 @@ Deliveries are stored first (idempotent on the delivery id) and counted after, s
 delivered impressions exceed the quota by at most what was decided while quota was left and
 delivered after it ran out: what was in flight.
 
+A creator's quota is their platform quota (``traffic_plan``) plus any quota from pools that
+institutions direct (``directed_traffic_plan`` of the same day, written later in the same
+cycle: the plan is read again when it appears, with the same rows, so the counters stay
+aligned); a directed quota of a creator the platform did not plan is not served.
+
 A plan is valid on its day only. Past it (the cycle did not plan the next day) the service
 says so: the plan's status is ``expired``, every weight 0, and :class:`ServingCounts` counts the
 calls; deliveries are booked to the day they happened, never to the plan's day.
@@ -46,9 +51,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from guanghe.errors import InvalidInput, Unavailable
-from guanghe.snapshots import latest_date, read_snapshot
+from guanghe.snapshots import latest_date, read_snapshot, snapshot_path
 from guanghe.store import BoostDelivery, Work, transaction
-from guanghe.traffic.deliveries import Delivery, record_deliveries
+from guanghe.traffic.deliveries import DIRECTED_PLAN, Delivery, record_deliveries
 
 _log = logging.getLogger(__name__)
 P = ParamSpec("P")
@@ -371,6 +376,7 @@ class BoostService:
         self._clock = clock
         self._lock = threading.Lock()
         self._plan: DayPlan | None = None
+        self._plan_directed = False  # whether the plan holds the day's directed quotas
         self._excluded = np.zeros(0, np.bool_)
         self._owner = np.full(0, -1, np.int64)  # creator of each work id, -1: unknown
         self._checked = -np.inf
@@ -415,7 +421,10 @@ class BoostService:
         self._excluded = mask
         self._load_owners(session)
         day = latest_date(self._snapshots, PLAN, self._clock().date())
-        if day is None or (self._plan is not None and self._plan.day == day):
+        if day is None:
+            return
+        directed = snapshot_path(self._snapshots, DIRECTED_PLAN, day).exists()
+        if self._plan is not None and (self._plan.day, self._plan_directed) == (day, directed):
             return
         table = read_snapshot(self._snapshots, PLAN, day)
         plan = DayPlan.from_arrays(
@@ -423,6 +432,10 @@ class BoostService:
             table["creator_id"].to_numpy().astype(np.int64),
             table["quota"].to_numpy().astype(np.int64),
         )
+        if directed:
+            extra = read_snapshot(self._snapshots, DIRECTED_PLAN, day)
+            at = plan.rows(extra["creator_id"].to_numpy().astype(np.int64))
+            np.add.at(plan.quota, at[at >= 0], extra["quota"].to_numpy()[at >= 0])
         rows = session.execute(
             select(BoostDelivery.creator_id, BoostDelivery.impressions).where(
                 BoostDelivery.day == day
@@ -435,7 +448,7 @@ class BoostService:
             summed = np.bincount(totals, weights=amounts).astype(np.int64)
             found = plan.rows(creators)
             self._counters.raise_to(plan, found[found >= 0], summed[found >= 0])
-        self._plan = plan
+        self._plan, self._plan_directed = plan, directed
 
     def _load_owners(self, session: Session) -> None:
         """Add the creator of every work newer than those known (a work keeps its creator)."""

@@ -10,6 +10,7 @@ from guanghe.web import (
     cycle,
     dashboard,
     hotspots,
+    institutions,
     monetize,
     notifications,
     originality,
@@ -31,4 +32,5 @@ router.include_router(traffic.router)
 router.include_router(originality.router)
 router.include_router(hotspots.router)
 router.include_router(tasks.router)
+router.include_router(institutions.router)
 router.include_router(notifications.router)

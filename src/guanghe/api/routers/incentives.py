@@ -8,6 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel, ConfigDict, Field, Strict
+from sqlalchemy.orm import Session
 
 from guanghe import incentives
 from guanghe.access import Principal
@@ -107,7 +108,7 @@ def list_programs(
 
 @router.put("/v1/incentives/programs/{name}")
 def put_program(
-    name: ProgrammeName, body: ProgrammeIn, principal: Operator, session: SessionDep
+    name: ProgrammeName, body: ProgrammeIn, principal: Operator, runtime: RuntimeDep
 ) -> ProgrammeOut:
     """Create or replace a programme (operators); its budget is funded to match. 409 when the
     budget would be under what it has already paid."""
@@ -115,9 +116,14 @@ def put_program(
         body.model_dump(mode="json") | {"name": name}, "body"
     )
     actor = f"{principal.role}:{principal.user_id}"
-    incentives.put_programme(session, programme, actor=actor, now=dt.datetime.now(dt.UTC))
-    views = incentives.list_programmes(session, principal, ())
-    return _out(next(v for v in views if v.programme.name == name))
+    now = dt.datetime.now(dt.UTC)
+
+    def put(session: Session) -> ProgrammeOut:
+        incentives.put_programme(session, programme, actor=actor, now=now)
+        views = incentives.list_programmes(session, principal, ())
+        return _out(next(v for v in views if v.programme.name == name))
+
+    return runtime.write(put)
 
 
 @router.get("/v1/creators/{creator_id}/incentives")

@@ -27,7 +27,7 @@ from guanghe.api.fields import (
 )
 from guanghe.errors import Forbidden, InvalidInput
 from guanghe.http.deps import PrincipalDep, SessionDep, get_runtime, require_role
-from guanghe.institutions import standing, support, torch
+from guanghe.institutions import overview, standing, support, torch
 from guanghe.institutions.pools import PoolRules
 from guanghe.pagination import MAX_PAGE, after_id, encode_cursor
 from guanghe.runtime import Runtime
@@ -338,6 +338,35 @@ def put_budgets(runtime: RuntimeDep, _: Operator, body: BudgetsIn) -> BudgetsOut
         starts_on=body.starts_on,
         ends_on=body.ends_on,
         budgets=[dataclasses.asdict(line) for line in written],
+    )
+
+
+class LevelOut(BaseModel):
+    level: str = Field(description="S, A, B, C, or unjudged")
+    institutions: int
+    creators: int
+    mean_metrics: dict[str, float] = Field(description="Means of the level metrics")
+    cash_budget_fen: int
+    cash_spent_fen: int
+    traffic_budget: int
+    traffic_delivered: int
+
+
+class LevelsOut(BaseModel):
+    day: dt.date
+    levels: list[LevelOut]
+
+
+@router.get("/v1/torch/levels")
+def get_levels(
+    session: SessionDep, principal: Operator, day: Annotated[Day | None, Query()] = None
+) -> LevelsOut:
+    """The programme by level on ``day`` (default today): institutions, creators, mean
+    results, and the Torch cash and traffic budgets with what was spent of them."""
+    found = overview.levels_overview(session, principal, day or _today().date())
+    return LevelsOut(
+        day=found.day,
+        levels=[LevelOut.model_validate(v, from_attributes=True) for v in found.levels],
     )
 
 

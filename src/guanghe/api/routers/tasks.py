@@ -1,6 +1,7 @@
 """``/v1/tasks``: the task center. Sponsors (operators for the platform, advertisers for
-themselves) post tasks; creators see their recommended tasks with ``why``, accept a slot and
-submit a work; operators review. Sponsors see only their tasks' submissions, creators only
+themselves) post tasks, operators naming the institution agent who brought a brand's task and
+its commission; creators see their recommended tasks with ``why``, accept a slot and submit a
+work; operators review. Sponsors and agents see only their tasks' submissions, creators only
 their own."""
 
 from __future__ import annotations
@@ -51,6 +52,15 @@ class TaskIn(BaseModel):
     reward_impressions: StrictInt = Field(default=0, ge=0, le=tasks.catalog.MAX_REWARD_IMPRESSIONS)
     slots: StrictInt = Field(ge=1, le=tasks.catalog.MAX_SLOTS)
     sponsor: SponsorIn | None = Field(default=None, description="Operators only: who sponsors")
+    agent_id: BodyId | None = Field(
+        default=None, description="Operators only: the agent user who brought the task"
+    )
+    agent_commission_fen: StrictInt = Field(
+        default=0,
+        ge=0,
+        le=tasks.catalog.MAX_REWARD_FEN,
+        description="Paid to the agent per approved slot (reserved with the reward)",
+    )
 
 
 class TaskOut(BaseModel):
@@ -81,6 +91,8 @@ class TaskOut(BaseModel):
     status: str
     created_at: dt.datetime
     ended_at: dt.datetime | None
+    agent_id: int | None
+    agent_commission_fen: int
 
 
 class TaskPage(BaseModel):
@@ -177,8 +189,11 @@ def create_task(runtime: RuntimeDep, principal: PrincipalDep, body: TaskIn) -> T
             reward_fen=body.reward_fen,
             reward_impressions=body.reward_impressions,
             slots=body.slots,
+            agent_commission_fen=body.agent_commission_fen,
         )
-        view = tasks.create_task(session, principal, spec, sponsor=sponsor, now=now)
+        view = tasks.create_task(
+            session, principal, spec, sponsor=sponsor, agent_id=body.agent_id, now=now
+        )
         return view, _names(session)
 
     view, names = runtime.write(post)
@@ -193,7 +208,8 @@ def list_tasks(
     cursor: Cursor = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
 ) -> TaskPage:
-    """Tasks the caller may see: operators all, an advertiser its own, creators open ones."""
+    """Tasks the caller may see: operators all, an advertiser its own, an agent those it
+    brought, creators open ones."""
     page = tasks.list_tasks(
         session, principal, status=status, now=dt.datetime.now(dt.UTC), cursor=cursor, limit=limit
     )
@@ -273,7 +289,8 @@ def list_submissions(
     cursor: Cursor = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
 ) -> SubmissionPage:
-    """A task's submissions: operators and the sponsor all of them, a creator their own."""
+    """A task's submissions: operators, the sponsor and the agent all of them, a creator
+    their own."""
     page = tasks.list_submissions(session, principal, task_id, cursor=cursor, limit=limit)
     return SubmissionPage(items=[_sub(c) for c in page.items], next_cursor=page.next_cursor)
 
