@@ -22,10 +22,9 @@ from guanghe.settings import Settings
 from guanghe.store import transaction
 from tests.conftest import insert_seed_platform
 from tests.live import serve
-from tests.web.test_dashboard_browser import BrowserTab, browser, sign_in, tab
+from tests.web.browser import BrowserTab, sign_in
 
 pytestmark = pytest.mark.browser
-__all__ = ["browser", "tab"]  # fixtures shared with the dashboard's browser tests
 
 NOW = dt.datetime.now(dt.UTC)
 TODAY = NOW.date()
