@@ -8,9 +8,9 @@ import datetime as dt
 from sqlalchemy import (
     CheckConstraint,
     Float,
-    Integer,
     ForeignKey,
     Index,
+    Integer,
     LargeBinary,
     SmallInteger,
     String,

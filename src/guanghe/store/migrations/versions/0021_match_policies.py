@@ -87,9 +87,7 @@ def upgrade() -> None:
     op.create_index(
         "ix_copy_matches_copy_work_id_ended_at", "copy_matches", ["copy_work_id", "ended_at"]
     )
-    op.create_index(
-        op.f("ix_copy_matches_original_work_id"), "copy_matches", ["original_work_id"]
-    )
+    op.create_index(op.f("ix_copy_matches_original_work_id"), "copy_matches", ["original_work_id"])
     op.create_index(
         op.f("ix_copy_matches_original_creator_id"), "copy_matches", ["original_creator_id"]
     )
