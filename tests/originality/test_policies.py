@@ -10,6 +10,7 @@ from collections.abc import Callable
 from fastapi.testclient import TestClient
 
 from guanghe import originality
+from guanghe.analytics import ecosystem_report, parse_period
 from guanghe.ledger import find_account, reconcile
 from guanghe.ledger.settlement import earnings
 from guanghe.pipelines.copy_earnings_step import settle_copy_earnings
@@ -28,6 +29,18 @@ def balance(runtime: Runtime, creator_id: int) -> int:
     with runtime.sessions() as session:
         account = find_account(session, earnings("creator", creator_id))
         return account.balance if account else 0
+
+
+def report_lines(runtime: Runtime, start: dt.date, end: dt.date) -> tuple[int, int, int]:
+    """The ecosystem report's matches, monetized matches and money redirected (net)."""
+    with runtime.sessions() as session:
+        report = ecosystem_report(session, runtime.event_log, parse_period(start, end))
+    values = {m.key: m.current.value for m in report.metrics}
+    return (
+        int(values["copy_matches"] or 0),
+        int(values["copies_monetized"] or 0),
+        int(values["copy_earnings_redirected_fen"] or 0),
+    )
 
 
 def copy_of(publish: Publish, seed: int) -> tuple[int, int]:
@@ -84,7 +97,7 @@ def test_monetize_moves_the_copys_earnings_and_a_won_dispute_moves_them_back(
     author, uploader = auth(token_for("creator", 1)), auth(token_for("creator", 2))
     operator = auth(token_for("operator"))
     match = client.get("/v1/originality/matches", headers=uploader).json()
-    assert len(match) == 1 and match[0]["copy_work_id"] == copy
+    assert [m["copy_work_id"] for m in match] == [copy]
     effective = dt.datetime.fromisoformat(match[0]["effective_at"])
     client.post(
         "/v1/originality/policies",
@@ -114,11 +127,11 @@ def test_monetize_moves_the_copys_earnings_and_a_won_dispute_moves_them_back(
     settle_day(runtime, day)
     assert (balance(runtime, 1), balance(runtime, 2)) == (0, 200 + 500 + 300 + 100)
 
-    report = settle_copy_earnings(runtime, now=noon + dt.timedelta(hours=12))
+    report = settle_copy_earnings(runtime, now=noon + dt.timedelta(hours=10))
     assert report.problems == ()
     assert report.counts["redirects_posted"] == 2
     assert (balance(runtime, 1), balance(runtime, 2)) == (800, 300)
-    again = settle_copy_earnings(runtime, now=noon + dt.timedelta(hours=13))
+    again = settle_copy_earnings(runtime, now=noon + dt.timedelta(hours=11))
     assert again.counts["redirects_posted"] == 0  # idempotent
     assert (balance(runtime, 1), balance(runtime, 2)) == (800, 300)
 
@@ -136,6 +149,7 @@ def test_monetize_moves_the_copys_earnings_and_a_won_dispute_moves_them_back(
     with runtime.sessions() as session:
         assert reconcile(session) == []
         assert originality.blocked_work_ids(session) == frozenset()  # monetized: it stays
+    assert report_lines(runtime, before.date(), day) == (1, 1, 800)
 
     # the uploader disputes and wins: the money goes back in the decision's transaction
     dispute = client.post(
@@ -159,6 +173,7 @@ def test_monetize_moves_the_copys_earnings_and_a_won_dispute_moves_them_back(
     # nothing more is redirected or returned under the ended match
     later = settle_copy_earnings(runtime, now=noon + dt.timedelta(days=1))
     assert (later.counts["redirects_posted"], later.counts["returns_posted"]) == (0, 0)
+    assert report_lines(runtime, before.date(), day) == (1, 1, 0)  # counted, net of returns
     attribution = client.get(f"/v1/originality/works/{copy}", headers=uploader).json()
     assert [d["verdict"] for d in attribution["decisions"]] == ["duplicate", "original"]
     with runtime.sessions() as session:

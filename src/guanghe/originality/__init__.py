@@ -36,10 +36,12 @@ from guanghe.originality.images import (
 from guanghe.originality.matches import (
     REDIRECT_CODE,
     RETURN_CODE,
+    MatchFigures,
     MatchView,
     Segment,
     get_match,
     list_matches,
+    match_figures,
     sync_match,
 )
 from guanghe.originality.policies import (
@@ -90,6 +92,7 @@ __all__ = [
     "DecodeSlots",
     "DecodedUpload",
     "FingerprintIndex",
+    "MatchFigures",
     "MatchView",
     "MonetizedMatch",
     "OriginalityCheck",
@@ -119,6 +122,7 @@ __all__ = [
     "get_match",
     "list_cases",
     "list_matches",
+    "match_figures",
     "monetized_matches",
     "parse_hashtags",
     "policies_in_force",

@@ -14,6 +14,7 @@ A picture match covers the whole copy. Video and audio matches carry their segme
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from dataclasses import dataclass
 
 from sqlalchemy import or_, select
@@ -21,7 +22,7 @@ from sqlalchemy.orm import Session, aliased
 
 from guanghe.access import Principal
 from guanghe.errors import Forbidden, NotFound
-from guanghe.ledger import source_amounts
+from guanghe.ledger import code_totals, source_amounts
 from guanghe.originality.policies import DEFAULT_POLICY, policies_in_force
 from guanghe.store import CopyMatch, OriginalityCase, OriginalityDecision, Work
 
@@ -245,3 +246,40 @@ def _per_match(amounts: dict[str, int]) -> dict[int, int]:
         match_id = int(source.split(":", 1)[0])
         totals[match_id] = totals.get(match_id, 0) + amount
     return totals
+
+
+@dataclass(frozen=True, slots=True)
+class MatchFigures:
+    """Matches that took effect in a period, by the policy now in force for them, and the
+    money moved for business days of the period (redirected, and returned after disputes)."""
+
+    matches: int
+    tracked: int
+    blocked: int
+    monetized: int
+    redirected_fen: int
+    returned_fen: int
+
+
+def match_figures(session: Session, start: dt.date, end: dt.date) -> MatchFigures:
+    """The :class:`MatchFigures` of the days ``start`` to ``end`` (inclusive, UTC)."""
+    since = dt.datetime.combine(start, dt.time(), tzinfo=dt.UTC)
+    until = dt.datetime.combine(end + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
+    originals = list(
+        session.scalars(
+            select(CopyMatch.original_work_id).where(
+                CopyMatch.effective_at >= since, CopyMatch.effective_at < until
+            )
+        )
+    )
+    policies = policies_in_force(session, set(originals))
+    counts = Counter(policies.get(o, DEFAULT_POLICY) for o in originals)
+    money = code_totals(session, (REDIRECT_CODE, RETURN_CODE), days=(start, end))
+    return MatchFigures(
+        matches=len(originals),
+        tracked=counts["track"],
+        blocked=counts["block"],
+        monetized=counts["monetize"],
+        redirected_fen=money.get(REDIRECT_CODE, 0),
+        returned_fen=money.get(RETURN_CODE, 0),
+    )
