@@ -66,7 +66,7 @@ class AuthorPolicies:
 def _check_policy(policy: str) -> Policy:
     if policy not in POLICIES:
         raise InvalidInput(f"policy: expected one of {', '.join(POLICIES)}, not {policy!r}")
-    return cast(Policy, policy)
+    return policy  # type narrowed by the membership test
 
 
 def choose_policy(
@@ -180,7 +180,9 @@ def blocked_work_ids(session: Session) -> frozenset[int]:
     ).all()
     policies = policies_in_force(session, {int(o) for _, o in copies if o is not None})
     return frozenset(
-        int(work) for work, original in copies if policies.get(int(original)) == "block"
+        int(work)
+        for work, original in copies
+        if original is not None and policies.get(int(original)) == "block"
     )
 
 

@@ -38,7 +38,8 @@ def settle_copy_earnings(runtime: Runtime, *, now: dt.datetime) -> StepReport:
     with runtime.sessions() as session:
         matches = originality.monetized_matches(session)
         lines = originality.copy_income(session, matches)
-        claims = claim_works(session, [_claim_id(line) for line in lines if _claim_id(line)])
+        claim_ids = [claim for line in lines if (claim := _claim_id(line)) is not None]
+        claims = claim_works(session, claim_ids)
     traced = _trace(runtime, lines, claims)
 
     def post(session: Session) -> tuple[list[TransferResult], list[TransferResult]]:
