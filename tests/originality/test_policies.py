@@ -138,7 +138,7 @@ def test_monetize_moves_the_copys_earnings_and_a_won_dispute_moves_them_back(
     # the uploader sees which work of whom, why, and the money moved
     seen = client.get(f"/v1/originality/matches/{match[0]['id']}", headers=uploader).json()
     assert (seen["original_work_id"], seen["original_creator_id"]) == (original, 1)
-    assert seen["policy"] == "monetize" and seen["redirected_fen"] == 800
+    assert (seen["policy"], seen["redirected_fen"]) == ("monetize", 800)
     assert "checked at publication" in seen["why"]
     assert (
         client.get(
