@@ -324,4 +324,4 @@ def claim_works(session: Session, claim_ids: Collection[int]) -> dict[int, int]:
             TaskClaim.id.in_(sorted(set(claim_ids))), TaskClaim.work_id.is_not(None)
         )
     )
-    return {int(claim): int(work) for claim, work in rows}
+    return {int(claim): int(work) for claim, work in rows if work is not None}
