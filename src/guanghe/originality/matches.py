@@ -105,11 +105,11 @@ def sync_match(
     if keep is not None or decision.verdict != "duplicate" or decision.original_work_id is None:
         session.flush()
         return keep
-    author = session.scalar(select(Work.creator_id).where(Work.id == decision.original_work_id))
+    author = session.get_one(Work, decision.original_work_id).creator_id
     match = CopyMatch(
         copy_work_id=decision.work_id,
         original_work_id=decision.original_work_id,
-        original_creator_id=int(author) if author is not None else 0,
+        original_creator_id=author,
         media=media,
         distance=distance,
         evidence=(evidence or decision.note)[:200],
