@@ -90,6 +90,69 @@ def _overlay(image: Image.Image, rng: np.random.Generator) -> Image.Image:
     return image
 
 
+def _mirror(image: Image.Image, _rng: np.random.Generator) -> Image.Image:
+    return image.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
+
+
+def _crop_20(image: Image.Image, rng: np.random.Generator) -> Image.Image:
+    """80 % of the width and of the height kept, at a random offset (not only centred)."""
+    width, height = image.size
+    left = round(width * rng.uniform(0.0, 0.2))
+    top = round(height * rng.uniform(0.0, 0.2))
+    return image.crop((left, top, left + round(width * 0.8), top + round(height * 0.8)))
+
+
+def _rotate(image: Image.Image, rng: np.random.Generator) -> Image.Image:
+    """Turned by 2-4 degrees either way, the corners left black (as a phone editor does)."""
+    angle = float(rng.uniform(2.0, 4.0) * rng.choice([-1, 1]))
+    return image.rotate(angle, resample=Image.Resampling.BICUBIC, fillcolor=(0, 0, 0))
+
+
+def _caption_band(image: Image.Image, rng: np.random.Generator) -> Image.Image:
+    """An opaque band across the middle (12 % of the height) with a caption on it."""
+    image = image.copy()
+    width, height = image.size
+    top = round(height * rng.uniform(0.40, 0.48))
+    band = round(height * 0.12)
+    draw = ImageDraw.Draw(image)
+    colour = tuple(int(v) for v in rng.integers(0, 60, 3))
+    draw.rectangle((0, top, width, top + band), fill=colour)
+    font = ImageFont.load_default(size=max(16, band // 2))
+    text = f"{rng.choice(WORDS).upper()} {rng.choice(WORDS)} {int(rng.integers(1, 99))}"
+    draw.text((width * 0.08, top + band * 0.2), text, fill=(255, 255, 255), font=font)
+    return image
+
+
+def _screen_recording(image: Image.Image, rng: np.random.Generator) -> Image.Image:
+    """The picture played on a landscape screen and recorded: pillarboxed on black at 1280 x
+    720, a little soft and darker, with a progress bar along the bottom, saved as JPEG q50."""
+    screen = Image.new("RGB", (1280, 720), (0, 0, 0))
+    height = 720 - 2 * int(rng.integers(0, 30))
+    width = round(image.width * height / image.height)
+    shown = image.resize((width, height), Image.Resampling.BILINEAR)
+    shown = ImageEnhance.Brightness(shown).enhance(float(rng.uniform(0.85, 0.95)))
+    screen.paste(shown, ((1280 - width) // 2, (720 - height) // 2))
+    draw = ImageDraw.Draw(screen)
+    progress = int(rng.uniform(0.1, 0.9) * 1200)
+    draw.rectangle((40, 700, 40 + progress, 704), fill=(230, 230, 230))
+    draw.rectangle((40 + progress, 700, 1240, 704), fill=(90, 90, 90))
+    soft = screen.resize((960, 540), Image.Resampling.BILINEAR).resize((1280, 720))
+    return _jpeg(soft, 50)
+
+
+def _several(image: Image.Image, rng: np.random.Generator) -> Image.Image:
+    """Mirrored, cropped (90 % kept at a random offset), a caption overlay, brightness -10 %
+    and JPEG q40, one after the other."""
+    width, height = image.size
+    left, top = round(width * rng.uniform(0, 0.1)), round(height * rng.uniform(0, 0.1))
+    edited = _mirror(image, rng).crop(
+        (left, top, left + round(width * 0.9), top + round(height * 0.9))
+    )
+    edited = _overlay(edited, rng)
+    edited = ImageEnhance.Brightness(edited).enhance(0.9)
+    return _jpeg(edited, 40)
+
+
 EDITS: dict[str, Edit] = {
     "resized 50%": lambda im, _: im.resize((im.width // 2, im.height // 2)),
     "JPEG q30": lambda im, _: _jpeg(im, 30),
@@ -97,6 +160,12 @@ EDITS: dict[str, Edit] = {
     "text overlay": _overlay,
     "brightness +20%": lambda im, _: ImageEnhance.Brightness(im).enhance(1.2),
     "brightness -20%": lambda im, _: ImageEnhance.Brightness(im).enhance(0.8),
+    "mirrored": _mirror,
+    "cropped 20%": _crop_20,
+    "rotated 2-4 deg": _rotate,
+    "caption band": _caption_band,
+    "screen recording": _screen_recording,
+    "several at once": _several,
 }
 
 

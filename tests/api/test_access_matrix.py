@@ -34,6 +34,7 @@ from typing import Any
 import pytest
 from fastapi.routing import iter_route_contexts
 from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
 
 from guanghe.access import Principal
 from guanghe.app import create_app
@@ -42,6 +43,7 @@ from guanghe.monetize import deposit, register_party
 from guanghe.notifications import notify
 from guanghe.pipelines import run_cycle
 from guanghe.runtime import Runtime
+from guanghe.store import CopyMatch
 from guanghe.tasks import TaskSpec, accept_task, check_submissions, create_task, submit_work
 from tests.api.test_incentives import BODY as PROGRAMME
 from tests.api.test_input_edges import CAMPAIGN, PRODUCT
@@ -371,6 +373,29 @@ MATRIX: list[Row] = [
         missing="403 404 403 403 403 403 403",
     ),
     row("GET", "/v1/originality/cases", none="200 200 403 403 403 403 403"),
+    row("GET", "/v1/originality/matches", none="200 200 403 403 403 403 403"),
+    row(
+        "GET",
+        "/v1/originality/matches/{match}",
+        own="200 200 403 403 403 403 403",
+        other="200 403 403 403 403 403 403",
+        missing="404 404 403 403 403 403 403",
+    ),
+    row(
+        "POST",
+        "/v1/originality/policies",
+        json=lambda ids, n: {"policy": "monetize", "work_id": ids["work"]},
+        own="403 201 403 403 403 403 403",
+        other="403 403 403 403 403 403 403",
+        missing="403 404 403 403 403 403 403",
+    ),
+    row(
+        "GET",
+        "/v1/originality/policies/{creator}",
+        own="200 200 403 403 403 403 403",
+        other="200 403 403 403 403 403 403",
+        missing="404 404 403 403 403 403 403",
+    ),
     row(
         "POST",
         "/v1/originality/cases/{case}/resolution",
@@ -654,6 +679,24 @@ MATRIX: list[Row] = [
     ),
     row(
         "POST",
+        "/dashboard/originality/policies",
+        anonymous=303,
+        form=lambda ids, n: {"policy": "monetize", "work_id": ids["work"]},
+        own="422 303 403 403 403 403 403",
+        other="422 422 403 403 403 403 403",
+        missing="422 422 403 403 403 403 403",
+    ),
+    row(
+        "POST",
+        "/dashboard/originality/disputes",
+        anonymous=303,
+        form=lambda ids, n: {"work_id": ids["work"], "statement": "mine"},
+        own="422 422 403 403 403 403 403",
+        other="422 422 403 403 403 403 403",
+        missing="422 422 403 403 403 403 403",
+    ),
+    row(
+        "POST",
         "/dashboard/originality/diagnosis",
         anonymous=303,
         files=True,
@@ -708,6 +751,7 @@ def _seed(runtime: Runtime, client: TestClient, token_for: Callable[..., str]) -
         filed = client.post("/v1/originality/claims", json=claim, headers=creator3)
         assert filed.status_code == 201, filed.text
         cases.append(filed.json()["id"])
+    matches = runtime.write(_seed_matches)
     tasks, submissions = _seed_tasks(runtime, (adv_a, adv_b))
     torch = _seed_torch(client, operator)
     notices = runtime.write(
@@ -734,6 +778,7 @@ def _seed(runtime: Runtime, client: TestClient, token_for: Callable[..., str]) -
             "other_account": prepaid[adv_b],
             "case": cases[0],
             "web_case": cases[1],
+            "match": matches[0],
             "token": spare,
             "task": tasks[0],
             "submission": submissions[0],
@@ -753,6 +798,7 @@ def _seed(runtime: Runtime, client: TestClient, token_for: Callable[..., str]) -
             "other_account": prepaid[adv_a],
             "case": cases[0],
             "web_case": cases[1],
+            "match": matches[1],
             "token": spare,
             "task": tasks[1],
             "submission": submissions[1],
@@ -777,6 +823,24 @@ def _seed(runtime: Runtime, client: TestClient, token_for: Callable[..., str]) -
         "agent": token_for("agent", 1),
     }
     return World(ids, tokens, feed.json()["token"])
+
+
+def _seed_matches(session: Session) -> list[int]:
+    """A match of creator 1's work 100 against creator 3's work 102, and one that concerns
+    only creator 3's works (102 against 108)."""
+    made = []
+    for copy, original in ((100, 102), (102, 108)):
+        match = CopyMatch(
+            copy_work_id=copy,
+            original_work_id=original,
+            original_creator_id=3,
+            evidence="seeded",
+            effective_at=NOW,
+        )
+        session.add(match)
+        session.flush()
+        made.append(match.id)
+    return made
 
 
 def _seed_torch(client: TestClient, operator: dict[str, str]) -> list[dict[str, int]]:
@@ -890,6 +954,7 @@ def _matrix_key(entry: Row) -> tuple[str, str]:
         "product",
         "account",
         "case",
+        "match",
         "token",
         "task",
         "submission",

@@ -226,3 +226,20 @@ def test_the_demo_agent_sees_the_brand_task_it_brought(
     assert [t.id for t in mine] == [task_id]
     assert (mine[0].sponsor_kind, mine[0].agent_commission_fen) == ("advertiser", 1_200)
     assert mine[0].reserved_fen == 10 * (8_000 + 1_200)
+
+
+def test_the_demo_copys_earnings_go_to_its_author_under_monetize(
+    demo: tuple[Runtime, PlatformSummary, list[DemoUpload]],
+) -> None:
+    runtime, _, uploads = demo
+    copy = uploads[0]
+    assert copy.verdict == "duplicate"
+    operator = Principal(user_id=0, role="operator", subject_id=None)
+    with runtime.sessions() as session:
+        (match,) = [
+            m for m in originality.list_matches(session, operator) if m.copy_work_id == copy.work_id
+        ]
+    assert match.policy == "monetize"
+    # 4 rows of 500 fen, the creator's 50 % share (less an institution's split, if any)
+    assert 0 < match.redirected_fen <= 1_000
+    assert match.dispute_status == "open"  # the copier's dispute waits for the operator

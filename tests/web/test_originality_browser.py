@@ -1,5 +1,6 @@
 """The originality pages in headless Chromium: an operator resolves a suspect copy and sees
-duplicates linked to their originals; an entitled creator diagnoses a draft."""
+duplicates linked to their originals; an entitled creator diagnoses a draft; an author
+monetizes copies of a work and the copy's uploader sees the match, why, and disputes it."""
 
 from __future__ import annotations
 
@@ -31,6 +32,7 @@ class Site:
     url: str
     operator: str
     creator: str
+    uploader: str
     original_id: int
     duplicate_id: int
     suspect_id: int
@@ -86,7 +88,8 @@ def _seed(runtime: Runtime) -> Site:
     with transaction(runtime.sessions) as session:
         _, operator = create_token(session, role="operator", subject_id=None, name="op", now=NOW)
         _, creator = create_token(session, role="creator", subject_id=1, name="c1", now=NOW)
-    return Site("", operator, creator, original, duplicate, suspect)
+        _, uploader = create_token(session, role="creator", subject_id=2, name="c2", now=NOW)
+    return Site("", operator, creator, uploader, original, duplicate, suspect)
 
 
 @pytest.fixture(scope="module")
@@ -99,6 +102,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
             url,
             seeded.operator,
             seeded.creator,
+            seeded.uploader,
             seeded.original_id,
             seeded.duplicate_id,
             seeded.suspect_id,
@@ -140,3 +144,29 @@ def test_entitled_creator_diagnoses_a_draft(site: Site, page: Page, tmp_path: Pa
     expect(page.locator("#duplicate-risk")).to_have_text("original")  # their own work
     expect(page.locator("#suggestions li").first).to_be_visible()
     expect(page.locator("#suggestions")).to_contain_text("characters")
+
+
+def test_author_sets_a_policy_and_the_uploader_sees_the_match_and_disputes(
+    site: Site, page: Page
+) -> None:
+    sign_in(page, site.url, site.creator)
+    page.goto(f"{site.url}/dashboard/originality")
+    form = page.locator("#policy-work-form")
+    form.locator("select[name=work_id]").select_option(str(site.original_id))
+    form.locator("select[name=policy]").select_option("monetize")
+    with page.expect_navigation():
+        form.locator("button[type=submit]").click()
+    expect(page.locator("#originality-message")).to_contain_text("monetize")
+    expect(form.locator("select[name=work_id]")).to_contain_text("now monetize")
+
+    sign_in(page, site.url, site.uploader)
+    page.goto(f"{site.url}/dashboard/originality")
+    row = page.locator("#matches tbody tr").filter(has_text="dumplings!!")
+    expect(row).to_contain_text(f"{site.original_id} · Grandma's dumplings")  # which, whose
+    expect(row.locator(".match-why")).to_contain_text("checked at publication")  # why
+    expect(row).to_contain_text("monetize")
+    row.locator("input[name=statement]").fill("I filmed this at my grandmother's")
+    with page.expect_navigation():
+        row.locator("button[type=submit]").click()
+    expect(page.locator("#originality-message")).to_contain_text("Dispute")
+    expect(page.locator("#matches tbody tr").filter(has_text="dumplings!!")).to_contain_text("open")

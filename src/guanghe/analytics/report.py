@@ -15,7 +15,7 @@ from typing import Final, Protocol
 from sqlalchemy import distinct, func, select
 from sqlalchemy.orm import Session
 
-from guanghe import ledger
+from guanghe import ledger, originality
 from guanghe.errors import InvalidInput
 from guanghe.events import EventLog
 from guanghe.store import Work, WorkOriginality
@@ -155,6 +155,19 @@ def ecosystem_report(
             "Original authors protected from re-uploads",
             lambda p: _protected_authors(session, p),
         ),
+        ("copy_matches", "Copies matched to an original", lambda p: _matches(session, p).matches),
+        ("copies_tracked", "Matched copies tracked", lambda p: _matches(session, p).tracked),
+        ("copies_blocked", "Matched copies blocked", lambda p: _matches(session, p).blocked),
+        (
+            "copies_monetized",
+            "Matched copies monetized for the original's author",
+            lambda p: _matches(session, p).monetized,
+        ),
+        (
+            "copy_earnings_redirected_fen",
+            "Copies' earnings paid to original authors, net of returns (fen)",
+            lambda p: _matches(session, p).redirected,
+        ),
         ("creators_earning", "Creators earning", source.creators_earning),
         ("total_earnings_fen", "Total earnings (fen)", source.total_earnings_fen),
         (
@@ -195,6 +208,28 @@ def _protected_authors(session: Session, period: Period) -> Figure:
         )
     )
     return Figure(int(session.execute(query).scalar_one()))
+
+
+@dataclass(frozen=True, slots=True)
+class _MatchLines:
+    matches: Figure
+    tracked: Figure
+    blocked: Figure
+    monetized: Figure
+    redirected: Figure
+
+
+def _matches(session: Session, period: Period) -> _MatchLines:
+    """Matches that took effect in the period by policy in force, and the money redirected
+    to original authors for the period's business days less what disputes returned."""
+    figures = originality.match_figures(session, period.start, period.end)
+    return _MatchLines(
+        Figure(figures.matches),
+        Figure(figures.tracked),
+        Figure(figures.blocked),
+        Figure(figures.monetized),
+        Figure(figures.redirected_fen - figures.returned_fen),
+    )
 
 
 def _continuous_authors(session: Session, period: Period) -> Figure:

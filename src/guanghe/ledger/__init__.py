@@ -21,7 +21,15 @@ from guanghe.ledger.history import (
     check_can_read,
     owner_filter,
 )
-from guanghe.ledger.income import creator_income, settled_days
+from guanghe.ledger.income import (
+    TRACEABLE_INCOME_CODES,
+    IncomeLine,
+    creator_income,
+    income_lines,
+    reversed_transfers,
+    settled_days,
+    source_amounts,
+)
 from guanghe.ledger.posting import post_batch, post_chain_batch
 from guanghe.ledger.reconcile import Discrepancy, reconcile
 from guanghe.ledger.statements import (
@@ -53,9 +61,11 @@ from guanghe.ledger.transfers import (
 )
 
 __all__ = [
+    "TRACEABLE_INCOME_CODES",
     "Account",
     "AccountKey",
     "Discrepancy",
+    "IncomeLine",
     "Limit",
     "Payout",
     "PayoutBatch",
@@ -74,6 +84,7 @@ __all__ = [
     "find_account",
     "find_accounts",
     "get_account",
+    "income_lines",
     "list_accounts",
     "lock_accounts",
     "monthly_statement",
@@ -91,7 +102,9 @@ __all__ = [
     "post_transfers",
     "purpose_totals",
     "reconcile",
+    "reversed_transfers",
     "settled_days",
+    "source_amounts",
     "statement_csv",
     "taken_keys",
     "top_owner",

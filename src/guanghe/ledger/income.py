@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Collection
+from dataclasses import dataclass
+from typing import Final
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, aliased
@@ -55,3 +58,116 @@ def creator_income(session: Session, days: set[dt.date]) -> dict[int, dict[str, 
         for creator_id, code, amount in rows:
             income[int(creator_id)][codes[code]] += sign * int(amount)
     return {creator: dict(sources) for creator, sources in income.items()}
+
+
+#: Income credited to a creator's CNY earnings that can be traced to one work, by code:
+#: the creator's share of an ad event, a posted order commission, a task reward.
+TRACEABLE_INCOME_CODES: Final = ("ad_revenue_share", "commission_post", "task_reward")
+#: Institution splits taken out of that income (same source as the income they split).
+SPLIT_CODES: Final = ("ad_institution_split", "commission_institution_split")
+
+
+@dataclass(frozen=True, slots=True)
+class IncomeLine:
+    """One income transfer to a creator's CNY earnings, with what the creator kept of it
+    (after the institution's split of the same source) and the business event it pays for
+    (``("event", id)`` or ``("task_claim", "<claim id>:CNY")``). ``reversed`` when it was
+    taken back (a commission refunded after the return window)."""
+
+    transfer_id: int
+    code: str
+    creator_id: int
+    amount: int
+    kept: int
+    source_kind: str
+    source_id: str
+    created_at: dt.datetime
+    reversed: bool
+
+
+def income_lines(session: Session, creator_ids: Collection[int]) -> list[IncomeLine]:
+    """Every traceable income transfer of ``creator_ids``, oldest first."""
+    if not creator_ids:
+        return []
+    t, account = LedgerTransfer, aliased(LedgerAccount)
+    pending, reversal = aliased(LedgerTransfer), aliased(LedgerTransfer)
+    rows = session.execute(
+        select(
+            t.id,
+            t.code,
+            account.owner_id,
+            t.amount,
+            func.coalesce(t.source_kind, pending.source_kind),
+            func.coalesce(t.source_id, pending.source_id),
+            t.created_at,
+            reversal.id,
+        )
+        .join(account, account.id == t.credit_account_id)
+        .outerjoin(pending, pending.id == t.pending_id)
+        .outerjoin(reversal, reversal.reversal_of == t.id)
+        .where(
+            t.code.in_(TRACEABLE_INCOME_CODES),
+            account.owner_kind == "creator",
+            account.owner_id.in_(sorted(set(creator_ids))),
+            account.purpose == "earnings",
+            account.unit == "CNY",
+        )
+        .order_by(t.id)
+    ).all()
+    splits = _splits_taken(session, {(str(r[4]), str(r[5])) for r in rows if r[4] is not None})
+    return [
+        IncomeLine(
+            transfer_id=int(tid),
+            code=str(code),
+            creator_id=int(owner),
+            amount=int(amount),
+            kept=int(amount) - splits.get((str(kind), str(source)), 0),
+            source_kind=str(kind),
+            source_id=str(source),
+            created_at=created_at,
+            reversed=reversed_by is not None,
+        )
+        for tid, code, owner, amount, kind, source, created_at, reversed_by in rows
+        if kind is not None
+    ]
+
+
+def _splits_taken(session: Session, sources: set[tuple[str, str]]) -> dict[tuple[str, str], int]:
+    """The institution splits paid out of the income of each ``(kind, id)`` source (only
+    event income is split)."""
+    if not sources:
+        return {}
+    t = LedgerTransfer
+    ids = sorted({source_id for kind, source_id in sources if kind == "event"})
+    taken: dict[tuple[str, str], int] = defaultdict(int)
+    for at in range(0, len(ids), 5_000):
+        rows = session.execute(
+            select(t.source_kind, t.source_id, func.sum(t.amount))
+            .where(
+                t.source_kind == "event",
+                t.source_id.in_(ids[at : at + 5_000]),
+                t.code.in_(SPLIT_CODES),
+            )
+            .group_by(t.source_kind, t.source_id)
+        )
+        for kind, source, amount in rows:
+            taken[(str(kind), str(source))] += int(amount)
+    return dict(taken)
+
+
+def source_amounts(session: Session, source_kind: str, code: str) -> dict[str, int]:
+    """The amount of each ``code`` transfer paying a ``source_kind`` source, by source id."""
+    t = LedgerTransfer
+    rows = session.execute(
+        select(t.source_id, t.amount).where(t.source_kind == source_kind, t.code == code)
+    )
+    return {str(source): int(amount) for source, amount in rows}
+
+
+def reversed_transfers(session: Session, transfer_ids: Collection[int]) -> set[int]:
+    """Those of ``transfer_ids`` that a reversal took back."""
+    if not transfer_ids:
+        return set()
+    t = LedgerTransfer
+    rows = session.scalars(select(t.reversal_of).where(t.reversal_of.in_(sorted(transfer_ids))))
+    return {int(r) for r in rows if r is not None}

@@ -7,6 +7,7 @@ Other capabilities read the ledger's tables only through these functions and tho
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -41,11 +42,15 @@ def code_totals(
     *,
     account_id: int | None = None,
     side: Side = "credit",
+    days: tuple[dt.date, dt.date] | None = None,
 ) -> dict[str, int]:
     """The amount moved under each of ``codes`` (codes never used are absent): over the whole
-    ledger, or only the transfers on ``side`` of ``account_id``."""
+    ledger, or only the transfers on ``side`` of ``account_id``; with ``days``, only the
+    transfers for business days from the first to the second (inclusive)."""
     t = LedgerTransfer
     query = select(t.code, func.sum(t.amount)).where(t.code.in_(sorted(codes))).group_by(t.code)
+    if days is not None:
+        query = query.where(t.business_day.between(*days))
     if account_id is not None:
         query = query.where(_side(side) == account_id)
     return {str(code): int(amount) for code, amount in session.execute(query)}

@@ -1,7 +1,8 @@
 """Original protection: fingerprints of works (PDQ hashes of cover and frames, MinHash of
 text), a multi-index-hashing search index, first-publisher attribution, and claims, disputes
-and reviews resolved by operators. Other capabilities exclude duplicates with
-:func:`duplicate_work_ids`.
+and reviews resolved by operators; match records and what happens to a copy (each original
+author's ``track`` / ``block`` / ``monetize`` policy). Other capabilities exclude blocked
+copies with :func:`blocked_work_ids`.
 """
 
 from guanghe.originality.attribution import OriginalityCheck, check_originality
@@ -32,6 +33,29 @@ from guanghe.originality.images import (
     decode_picture,
     decode_upload,
 )
+from guanghe.originality.matches import (
+    REDIRECT_CODE,
+    RETURN_CODE,
+    MatchFigures,
+    MatchView,
+    Segment,
+    get_match,
+    list_matches,
+    match_figures,
+    sync_match,
+)
+from guanghe.originality.policies import (
+    DEFAULT_POLICY,
+    POLICIES,
+    AuthorPolicies,
+    Policy,
+    PolicyChoiceView,
+    WorkPolicyView,
+    author_policies,
+    blocked_work_ids,
+    choose_policy,
+    policies_in_force,
+)
 from guanghe.originality.publishing import (
     PublishedWork,
     WorkDraft,
@@ -40,12 +64,27 @@ from guanghe.originality.publishing import (
     parse_hashtags,
     publish_work,
 )
+from guanghe.originality.redirects import (
+    MonetizedMatch,
+    TracedIncome,
+    copy_income,
+    monetized_matches,
+    post_redirects,
+    post_returns,
+    redirect_requests,
+    return_requests,
+)
 from guanghe.originality.registry import INDEX_FILE, FingerprintIndex
 
 __all__ = [
     "BACKFILL_BATCH",
+    "DEFAULT_POLICY",
     "INDEX_FILE",
+    "POLICIES",
+    "REDIRECT_CODE",
+    "RETURN_CODE",
     "AttributionView",
+    "AuthorPolicies",
     "BackfillBatch",
     "CaseView",
     "CopyView",
@@ -53,14 +92,26 @@ __all__ = [
     "DecodeSlots",
     "DecodedUpload",
     "FingerprintIndex",
+    "MatchFigures",
+    "MatchView",
+    "MonetizedMatch",
     "OriginalityCheck",
     "Picture",
+    "Policy",
+    "PolicyChoiceView",
     "PublishedWork",
+    "Segment",
+    "TracedIncome",
     "WorkDraft",
+    "WorkPolicyView",
+    "author_policies",
     "backfill_works",
+    "blocked_work_ids",
     "check_metadata",
     "check_originality",
     "check_uploader",
+    "choose_policy",
+    "copy_income",
     "count_unindexed",
     "decode_frames",
     "decode_picture",
@@ -68,11 +119,21 @@ __all__ = [
     "duplicate_work_ids",
     "file_claim",
     "file_dispute",
+    "get_match",
     "list_cases",
+    "list_matches",
+    "match_figures",
+    "monetized_matches",
     "parse_hashtags",
+    "policies_in_force",
+    "post_redirects",
+    "post_returns",
     "publish_work",
     "recent_copies",
+    "redirect_requests",
     "register_works",
     "resolve_case",
+    "return_requests",
+    "sync_match",
     "work_attribution",
 ]

@@ -32,6 +32,7 @@ from guanghe.originality.fingerprint import (
     text_signature,
     text_similarity,
 )
+from guanghe.originality.matches import sync_match
 from guanghe.originality.registry import FingerprintIndex
 from guanghe.store import (
     OriginalityCase,
@@ -254,7 +255,7 @@ def record_attribution(
     context: str = "checked at publication",
 ) -> None:
     """Store the check's verdict on ``work_id`` and log it (the note starts with
-    ``context``); a suspect opens a review case."""
+    ``context``); a duplicate opens a match in force from ``now``, a suspect a review case."""
     session.add(
         WorkOriginality(
             work_id=work_id,
@@ -267,15 +268,16 @@ def record_attribution(
             decided_at=now,
         )
     )
-    session.add(
-        OriginalityDecision(
-            work_id=work_id,
-            verdict=check.verdict,
-            original_work_id=check.original_work_id,
-            note=f"{context}: {check.evidence}",
-            decided_at=now,
-        )
+    decision = OriginalityDecision(
+        work_id=work_id,
+        verdict=check.verdict,
+        original_work_id=check.original_work_id,
+        note=f"{context}: {check.evidence}",
+        decided_at=now,
     )
+    session.add(decision)
+    session.flush()
+    sync_match(session, decision, distance=check.distance, evidence=check.evidence)
     if check.verdict == "suspect":
         session.add(
             OriginalityCase(

@@ -8,8 +8,10 @@
   the work is an original. Rejected: the verdict stands.
 
 Every resolution is logged in ``originality_decisions`` with the operator who made it; a
-case is resolved once. Works judged ``duplicate`` are excluded from traffic support,
-incentives and task rewards (:func:`duplicate_work_ids`).
+case is resolved once. A ``duplicate`` verdict opens a match with its original and any other
+verdict ends the work's match (:mod:`guanghe.originality.matches`); the original's author's
+policy says what happens to the copy (:mod:`guanghe.originality.policies`), and money a
+``monetize`` policy moved under a match a decision ends is returned in the same transaction.
 """
 
 from __future__ import annotations
@@ -24,7 +26,9 @@ from sqlalchemy.orm import Session
 from guanghe.access import Principal
 from guanghe.errors import Conflict, Forbidden, InvalidInput, NotFound
 from guanghe.notifications import NoticeDraft, notify_many
-from guanghe.store import OriginalityCase, OriginalityDecision, Work, WorkOriginality
+from guanghe.originality.matches import sync_match
+from guanghe.originality.redirects import post_returns
+from guanghe.store import CopyMatch, OriginalityCase, OriginalityDecision, Work, WorkOriginality
 
 Resolution = Literal["uphold", "reject"]
 MAX_STATEMENT: Final = 2_000
@@ -249,8 +253,21 @@ def resolve_case(
     case.status = "upheld" if upheld else "rejected"
     case.closed_at = now
     session.flush()
+    # Money a monetize policy moved under a match this decision ended goes back now (a
+    # return the ledger refuses is owed still, and retried by the cycle's copy_earnings step).
+    post_returns(session, now=now, match_ids=_matches_ended_by(session, case.id))
     _notify_decision(session, case, note, now=now)
     return _case_view(session, case)
+
+
+def _matches_ended_by(session: Session, case_id: int) -> list[int]:
+    return list(
+        session.scalars(
+            select(CopyMatch.id)
+            .join(OriginalityDecision, OriginalityDecision.id == CopyMatch.ended_by_decision_id)
+            .where(OriginalityDecision.case_id == case_id)
+        )
+    )
 
 
 def _notify_decision(
@@ -362,17 +379,18 @@ def _attribute(
     row.original_creator_id = original_creator
     row.evidence = f"decided by an operator in case {case_id}"
     row.decided_at = now
-    session.add(
-        OriginalityDecision(
-            work_id=work_id,
-            case_id=case_id,
-            verdict=verdict,
-            original_work_id=original_work_id,
-            decided_by_user_id=user_id,
-            note=note,
-            decided_at=now,
-        )
+    decision = OriginalityDecision(
+        work_id=work_id,
+        case_id=case_id,
+        verdict=verdict,
+        original_work_id=original_work_id,
+        decided_by_user_id=user_id,
+        note=note,
+        decided_at=now,
     )
+    session.add(decision)
+    session.flush()
+    sync_match(session, decision)
 
 
 def work_attribution(session: Session, principal: Principal, work_id: int) -> AttributionView:

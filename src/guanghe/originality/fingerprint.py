@@ -7,10 +7,12 @@ borders, overlays or mirrors. So an image is hashed several times:
   uniform border (``full``), its centre 80 % (``inner``) and its upper and lower 60 %
   (``upper``, ``lower``);
 * **query regions** (what a new upload is compared with): the same four, the mirror image of
-  the whole picture, and a 3 x 3 grid of crops at 8/9 of the picture's size. A copy cropped by
+  the whole picture, its centre 80 % turned back by 3 degrees either way, and a 3 x 3 grid of
+  crops at 8/9 of the picture's size, of the picture and of its mirror image. A copy cropped by
   up to 10 % at any offset contains the original's centre 80 %, and one grid crop lines up with
-  it to within about 3 % of its size; an overlay covering one end of the picture leaves the
-  other end's region intact.
+  it to within about 3 % of its size (mirrored or not); an overlay covering one end of the
+  picture leaves the other end's region intact; a copy turned by 2 to 4 degrees is within a
+  degree of one turned-back centre.
 
 PDQ hashes are 256 bits, compared by Hamming distance; a hash's *quality* (0-100) says how much
 gradient the picture has, and hashes of flat pictures (quality below :data:`MIN_QUALITY`) are
@@ -42,8 +44,12 @@ SHINGLE_CHARS: Final = 3
 _BORDER_TOLERANCE: Final = 6
 #: … and ends where the next line differs from it by this much on average.
 _BORDER_EDGE: Final = 24.0
-_MAX_BORDER_SHARE: Final = 0.3
-_MIRROR: Final = 5  # the left-right mirror in pdqhash.compute_dihedral's list of eight
+_MAX_BORDER_SHARE: Final = 0.4
+#: A border this dark (grey level) is a player's bars: see :func:`_border_depth`.
+_DARK: Final = 32
+_BORDER_SHARE: Final = 0.97
+#: The edge may be softened (resampled, re-encoded) over this many lines.
+_EDGE_LINES: Final = 3
 
 Codes = npt.NDArray[np.uint8]
 
@@ -89,14 +95,25 @@ def _pdq(image: Image.Image) -> tuple[Codes, int]:
 
 def _border_depth(lines: npt.NDArray[np.int16], limit: int) -> int:
     """How many leading ``lines`` (rows of a grey picture) form a uniform border: all within
-    the tolerance of the first line's colour, and followed by a clear edge."""
+    the tolerance of the first line's colour, and followed by a clear edge.
+
+    A dark border (a player's black bars, at most :data:`_DARK` grey) may be crossed by a thin
+    progress bar or a logo and its edge softened by the recording: there, nearly every pixel of
+    a line (:data:`_BORDER_SHARE`) is enough, and the edge may come within :data:`_EDGE_LINES`
+    lines."""
     colour = int(np.median(lines[0]))
+    dark = colour <= _DARK
+    close = np.abs(lines[:limit] - colour) <= _BORDER_TOLERANCE
+    border: npt.NDArray[np.bool_] = np.asarray(
+        close.mean(axis=1) >= _BORDER_SHARE if dark else close.all(axis=1)
+    )
     depth = 0
-    while depth < limit and np.abs(lines[depth] - colour).max() <= _BORDER_TOLERANCE:
+    while depth < limit and border[depth]:
         depth += 1
     if depth == 0 or depth >= limit:
         return 0
-    step = float(np.abs(lines[depth].astype(np.float32) - colour).mean())
+    ahead = lines[depth : depth + (_EDGE_LINES if dark else 1)].astype(np.float32)
+    step = float(np.abs(ahead - colour).mean(axis=1).max())
     return depth if step > _BORDER_EDGE else 0
 
 
@@ -129,11 +146,15 @@ class Region:
     fx: float
     fy: float
     mirrored: bool = False
+    #: Degrees the picture is turned (counter-clockwise) before the window is taken.
+    angle: float = 0.0
 
     def of(self, image: Image.Image) -> Image.Image:
         """This window of ``image``."""
         if self.mirrored:
             image = image.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
+        if self.angle:
+            image = image.rotate(self.angle, resample=Image.Resampling.BICUBIC)
         width, height = image.size
         w, h = max(1, round(width * self.scale_x)), max(1, round(height * self.scale_y))
         x, y = round((width - w) * self.fx), round((height - h) * self.fy)
@@ -151,11 +172,18 @@ INDEXED_REGIONS: Final = tuple(r.name for r in INDEXED)
 #: What an upload is searched with beyond :data:`INDEXED`.
 MIRROR: Final = Region("mirror", 1.0, 1.0, 0.5, 0.5, mirrored=True)
 GRID: Final = tuple(
-    Region(f"grid-{i}{j}", GRID_SCALE, GRID_SCALE, fx, fy)
+    Region(f"grid-{'mirror-' if mirrored else ''}{i}{j}", GRID_SCALE, GRID_SCALE, fx, fy, mirrored)
+    for mirrored in (False, True)
     for j, fy in enumerate((0.0, 0.5, 1.0))
     for i, fx in enumerate((0.0, 0.5, 1.0))
 )
-REGIONS: Final = {r.name: r for r in (*INDEXED, MIRROR, *GRID)}
+#: The centre of the upload turned back by :data:`TURN_DEGREES` either way: a copy turned by
+#: 2 to 4 degrees (and zoomed to hide the corners, or not) lines up with the stored centre.
+TURN_DEGREES: Final = 3.0
+TURNED: Final = tuple(
+    Region(f"turned{sign}", 0.8, 0.8, 0.5, 0.5, angle=sign * TURN_DEGREES) for sign in (-1, 1)
+)
+REGIONS: Final = {r.name: r for r in (*INDEXED, MIRROR, *TURNED, *GRID)}
 
 
 def fingerprint_image(image: Image.Image) -> ImageFingerprint:
@@ -166,15 +194,14 @@ def fingerprint_image(image: Image.Image) -> ImageFingerprint:
 
 
 def query_codes(image: Image.Image, *, with_grid: bool = True) -> QueryCodes:
-    """The hashes to search for a picture: its :data:`INDEXED` regions, its mirror image and
-    (when ``with_grid``) the :data:`GRID` of 8/9 crops."""
+    """The hashes to search for a picture: its :data:`INDEXED` regions, its mirror image, its
+    centre turned either way (:data:`TURNED`) and (when ``with_grid``) the :data:`GRID` of 8/9
+    crops of it and of its mirror image."""
     trimmed = trim_border(image)
     hashed = [_pdq(region.of(trimmed)) for region in INDEXED]
     codes = [code for code, _ in hashed]
-    dihedral, _ = pdqhash.compute_dihedral(_rgb_array(trimmed))
-    codes.append(np.packbits(np.asarray(dihedral[_MIRROR]).astype(np.uint8)))
-    extra = (MIRROR, *GRID) if with_grid else (MIRROR,)
-    codes.extend(_pdq(region.of(trimmed))[0] for region in extra[1:])
+    extra = (MIRROR, *TURNED, *GRID) if with_grid else (MIRROR, *TURNED)
+    codes.extend(_pdq(region.of(trimmed))[0] for region in extra)
     regions = (*INDEXED_REGIONS, *(r.name for r in extra))
     return QueryCodes(np.stack(codes), regions, hashed[0][1])
 

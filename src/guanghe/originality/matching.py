@@ -35,6 +35,7 @@ from guanghe.originality.fingerprint import (
     INDEXED_REGIONS,
     MIN_QUALITY,
     REGIONS,
+    TURNED,
     QueryCodes,
     trim_border,
 )
@@ -57,13 +58,15 @@ CHECKED_CANDIDATES: Final = 4
 #: Which stored window an upload's window can line up with in a re-upload: the same window;
 #: a grid crop with the stored centre; the whole upload, or its mirror image, with the stored
 #: whole or centre (a copy cropped by up to 10 % a side); the upload's centre with the stored
-#: whole (a copy in a frame). Other pairs, the upper part with the lower, say, would take a
+#: whole (a copy in a frame); the upload's centre turned back with the stored centre (a copy
+#: turned by a few degrees). Other pairs, the upper part with the lower, say, would take a
 #: crop of 40 % of the picture: they match only pictures that share a layout, and are not
 #: candidates.
 CORRESPONDING: Final = frozenset(
     {(name, name) for name in INDEXED_REGIONS}
     | {(grid.name, "inner") for grid in GRID}
     | {("full", "inner"), ("inner", "full"), ("mirror", "full"), ("mirror", "inner")}
+    | {(turned.name, "inner") for turned in TURNED}
 )
 
 #: ``tag = source * len(INDEXED) + region``: which picture of a work and which window.

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from guanghe.pipelines import (
     ad_spend_step,
+    copy_earnings_step,
     diagnosis_step,
     feature_step,
     growth_step,
@@ -57,6 +58,7 @@ CYCLE_STEPS: tuple[CycleStep, ...] = (
     CycleStep("ad_spend", ad_spend_step.run),
     CycleStep("hotspots", hotspots_step.run),
     CycleStep("settlement", settlement_step.run),
+    CycleStep("copy_earnings", copy_earnings_step.run),
     CycleStep("institutions", institutions_step.run),
     CycleStep("diagnosis", diagnosis_step.run),
 )

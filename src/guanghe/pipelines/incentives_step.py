@@ -3,7 +3,7 @@ date (needs the date's features and growth snapshots and the originality verdict
 
 For every programme running on date ``D`` (the programmes file copied into the store first,
 budgets funded): the eligible creators of ``D``'s window are enrolled with their personal
-target, every enrolment of the window is brought up to ``D`` from the event log (duplicates
+target, every enrolment of the window is brought up to ``D`` from the event log (blocked copies
 excluded), and every completed, unpaid window is paid once from the programme's budget. A
 reward the budget cannot pay is a problem of the report (not a money problem: the budget is
 the programme's rule), and is tried again on the next cycle.
@@ -33,7 +33,7 @@ from guanghe.incentives import (
     window_activity,
 )
 from guanghe.ledger import TransferStatus
-from guanghe.originality import duplicate_work_ids
+from guanghe.originality import blocked_work_ids
 from guanghe.pipelines.context import CycleContext
 from guanghe.pipelines.feature_step import SNAPSHOT as FEATURES
 from guanghe.pipelines.growth_step import SNAPSHOT as GROWTH
@@ -99,7 +99,7 @@ def run_programme(
     window = programme.programme.window_of(day)
     assert window is not None
     with ctx.runtime.sessions() as session:
-        duplicates = duplicate_work_ids(session)
+        duplicates = blocked_work_ids(session)
     activity = window_activity(plays, window[0], day, duplicates)
 
     def update(session: Session) -> ProgressReport:

@@ -18,7 +18,7 @@ import pyarrow as pa
 from sqlalchemy.orm import Session
 
 from guanghe.creators import load_rules, rules_path
-from guanghe.originality import duplicate_work_ids
+from guanghe.originality import blocked_work_ids
 from guanghe.pipelines.context import CycleContext
 from guanghe.pipelines.growth_step import SNAPSHOT as GROWTH
 from guanghe.pipelines.reports import StepReport
@@ -57,7 +57,7 @@ def run(ctx: CycleContext) -> StepReport:
         expired = expire_claims(session, now=ctx.now)
         checked = check_submissions(
             session,
-            duplicates=duplicate_work_ids(session),
+            duplicates=blocked_work_ids(session),
             plays=plays,
             today=ctx.date,
             now=ctx.now,

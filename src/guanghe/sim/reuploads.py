@@ -1,7 +1,9 @@
 """Demo re-uploads: other creators publish edited copies of existing covers (cropped,
 re-encoded, with a caption overlay) and a creator re-posts their own work — all through the
 publishing service, so the originality check runs on each — and a case about one of them
-waits for the operator. They happen at the end of the platform's timeline, not the wall
+waits for the operator. The first copy's original is monetized by its author and the copy
+earns ad revenue, which the cycle redirects to the author; upholding the copier's dispute
+returns it. They happen at the end of the platform's timeline, not the wall
 clock, so the report for the simulated period counts them."""
 
 from __future__ import annotations
@@ -13,17 +15,24 @@ from functools import partial
 from typing import Final
 
 import numpy as np
+import pyarrow as pa
 from PIL import Image, ImageDraw, ImageFont
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from guanghe import originality
 from guanghe.access import Principal, create_token
+from guanghe.events import EVENT_SCHEMA
+from guanghe.monetize import CampaignSpec, create_campaign, deposit, register_party
 from guanghe.runtime import Runtime
 from guanghe.store import Work
 
 #: The newest works the demo's re-uploads copy from, and whose creators re-upload them.
 RECENT_WORKS: Final = 2_000
+#: The monetized copy's ad revenue: rows of 100 impressions charged this much each.
+COPY_AD_ROWS: Final = 4
+COPY_AD_ROW_FEN: Final = 500
+COPY_AD_BUDGET_FEN: Final = 100_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,8 +120,62 @@ def publish_demo_reuploads(runtime: Runtime, *, seed: int) -> list[DemoUpload]:
                 )
             )
     if uploads:
+        monetize_copy(runtime, uploads[0], now=next(clock))
         _open_case(runtime, uploads[0], int(recent[0]), now=next(clock))
     return uploads
+
+
+def monetize_copy(runtime: Runtime, upload: DemoUpload, *, now: dt.datetime) -> None:
+    """When ``upload`` was judged a copy: its original's author monetizes copies of that work,
+    and the copy earns profile-ad revenue just after (a fresh advertiser's funded campaign
+    charged for impressions naming the copy), which the cycle settles to the copier and then
+    redirects to the author. The copier's dispute, upheld by an operator, returns it."""
+    if upload.verdict != "duplicate" or upload.original_work_id is None:
+        return
+    with runtime.sessions() as session:
+        author = session.get_one(Work, upload.original_work_id).creator_id
+        copier = session.get_one(Work, upload.work_id).creator_id
+
+    def choose_and_fund(session: Session) -> int:
+        principal, _ = create_token(
+            session, role="creator", subject_id=author, name="demo author", now=now
+        )
+        originality.choose_policy(
+            session, principal, policy="monetize", work_id=upload.original_work_id, now=now
+        )
+        operator, _ = create_token(
+            session, role="operator", subject_id=None, name="demo advertiser", now=now
+        )
+        advertiser = register_party(session, "advertiser", "Demo copy advertiser", now=now).id
+        deposit(session, advertiser, key="demo-copy", amount_fen=COPY_AD_BUDGET_FEN, now=now)
+        spec = CampaignSpec(
+            name="Demo copy campaign",
+            billing="cpm",
+            bid_fen=1_000,
+            budget_fen=COPY_AD_BUDGET_FEN,
+            starts_at=now - dt.timedelta(days=1),
+            ends_at=now + dt.timedelta(days=30),
+            creative_title="Demo ad",
+            creative_url="https://example.com/demo-ad",
+        )
+        return create_campaign(session, operator, advertiser, spec, now=now).id
+
+    campaign = runtime.write(choose_and_fund)
+    rows = [
+        dict.fromkeys(EVENT_SCHEMA.names)
+        | {
+            "event_id": f"demo-copy-ad-{upload.work_id}-{n}",
+            "type": "ad_impression",
+            "ts": now + dt.timedelta(microseconds=n),
+            "creator_id": copier,
+            "work_id": upload.work_id,
+            "count": 100,
+            "amount_fen": COPY_AD_ROW_FEN,
+            "campaign_id": campaign,
+        }
+        for n in range(COPY_AD_ROWS)
+    ]
+    runtime.event_log.append(pa.Table.from_pylist(rows, schema=EVENT_SCHEMA))
 
 
 def _open_case(runtime: Runtime, upload: DemoUpload, fallback: int, *, now: dt.datetime) -> None:

@@ -65,6 +65,9 @@ from guanghe.store.notification_tables import (
     NotificationSettings,
 )
 from guanghe.store.originality_tables import (
+    COPY_POLICIES,
+    CopyMatch,
+    CopyPolicyChoice,
     OriginalityCase,
     OriginalityDecision,
     WorkFingerprint,
@@ -76,6 +79,7 @@ from guanghe.store.traffic_tables import BoostDelivery, TrafficBudget
 
 __all__ = [
     "CONTRACT_STATUSES",
+    "COPY_POLICIES",
     "INCOME_SOURCES",
     "INSTITUTION_LEVELS",
     "NOTICE_KINDS",
@@ -93,6 +97,8 @@ __all__ = [
     "Campaign",
     "ContractEvent",
     "ContractSplit",
+    "CopyMatch",
+    "CopyPolicyChoice",
     "Creator",
     "CreatorMonetization",
     "CreatorTierHistory",

@@ -10,6 +10,7 @@ from sqlalchemy import (
     Float,
     ForeignKey,
     Index,
+    Integer,
     LargeBinary,
     SmallInteger,
     String,
@@ -20,6 +21,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 from guanghe.store.models import Base, Id, UtcDateTime
 
 VERDICTS = ("original", "duplicate", "suspect")
+MATCH_MEDIA = ("picture", "video", "audio")
+COPY_POLICIES = ("track", "block", "monetize")
 CASE_KINDS = ("review", "claim", "dispute")
 CASE_STATUSES = ("open", "upheld", "rejected")
 
@@ -117,10 +120,85 @@ class OriginalityDecision(Base):
     decided_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
 
 
+class CopyMatch(Base):
+    """One match of a copy against an original, in force from ``effective_at`` until it is
+    ended (``ended_at``: a won dispute, or the copy re-attributed to another original).
+
+    A picture match covers the whole copy (no segment). A video or audio match names the
+    segment of each work that matches (milliseconds) and ``copy_share_bp``, the share of the
+    copy it covers (basis points): what of the copy's earnings a ``monetize`` policy takes.
+    """
+
+    __tablename__ = "copy_matches"
+    __table_args__ = (
+        CheckConstraint("media IN ('picture', 'video', 'audio')", name="media_known"),
+        CheckConstraint(
+            "(copy_start_ms IS NULL) = (copy_end_ms IS NULL) "
+            "AND (copy_start_ms IS NULL OR 0 <= copy_start_ms AND copy_start_ms < copy_end_ms)",
+            name="copy_segment_ordered",
+        ),
+        CheckConstraint(
+            "(original_start_ms IS NULL) = (original_end_ms IS NULL) "
+            "AND (original_start_ms IS NULL "
+            "OR 0 <= original_start_ms AND original_start_ms < original_end_ms)",
+            name="original_segment_ordered",
+        ),
+        CheckConstraint(
+            "copy_share_bp IS NULL OR copy_share_bp BETWEEN 1 AND 10000", name="share_in_range"
+        ),
+        CheckConstraint("ended_at IS NULL OR ended_at >= effective_at", name="ends_after_start"),
+        Index("ix_copy_matches_copy_work_id_ended_at", "copy_work_id", "ended_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    copy_work_id: Mapped[int] = mapped_column(ForeignKey("works.id"))
+    original_work_id: Mapped[int] = mapped_column(ForeignKey("works.id"), index=True)
+    original_creator_id: Mapped[int] = mapped_column(ForeignKey("creators.id"), index=True)
+    media: Mapped[str] = mapped_column(String(10), default="picture")
+    copy_start_ms: Mapped[int | None] = mapped_column(Integer, default=None)
+    copy_end_ms: Mapped[int | None] = mapped_column(Integer, default=None)
+    original_start_ms: Mapped[int | None] = mapped_column(Integer, default=None)
+    original_end_ms: Mapped[int | None] = mapped_column(Integer, default=None)
+    copy_share_bp: Mapped[int | None] = mapped_column(SmallInteger, default=None)
+    distance: Mapped[int | None] = mapped_column(SmallInteger, default=None)
+    evidence: Mapped[str] = mapped_column(String(200), default="")
+    effective_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    decision_id: Mapped[int | None] = mapped_column(
+        ForeignKey("originality_decisions.id"), default=None
+    )
+    ended_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime, default=None)
+    ended_by_decision_id: Mapped[int | None] = mapped_column(
+        ForeignKey("originality_decisions.id"), default=None
+    )
+
+
+class CopyPolicyChoice(Base):
+    """An original author's choice of what happens to copies of one of their works
+    (``work_id``) or of all of them (``work_id`` null). Never updated: the newest choice
+    for a work, else the newest for all works, is in force."""
+
+    __tablename__ = "copy_policy_choices"
+    __table_args__ = (
+        CheckConstraint("policy IN ('track', 'block', 'monetize')", name="policy_known"),
+        Index("ix_copy_policy_choices_creator_id_work_id", "creator_id", "work_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    creator_id: Mapped[int] = mapped_column(ForeignKey("creators.id"))
+    work_id: Mapped[int | None] = mapped_column(ForeignKey("works.id"), default=None)
+    policy: Mapped[str] = mapped_column(String(10))
+    chosen_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    chosen_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+
+
 __all__ = [
     "CASE_KINDS",
     "CASE_STATUSES",
+    "COPY_POLICIES",
+    "MATCH_MEDIA",
     "VERDICTS",
+    "CopyMatch",
+    "CopyPolicyChoice",
     "OriginalityCase",
     "OriginalityDecision",
     "WorkFingerprint",

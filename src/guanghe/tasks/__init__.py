@@ -16,6 +16,7 @@ from guanghe.tasks.checks import Verdict, WorkFacts, check_submissions, end_task
 from guanghe.tasks.claims import (
     ClaimView,
     accept_task,
+    claim_works,
     creator_claims,
     expire_claims,
     list_submissions,
@@ -37,6 +38,7 @@ __all__ = [
     "accept_task",
     "budget_available",
     "check_submissions",
+    "claim_works",
     "create_task",
     "creator_claims",
     "creator_offers",

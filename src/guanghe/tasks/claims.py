@@ -9,7 +9,7 @@ partial unique indexes of ``task_claims`` refuse it again should the lock be ski
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
 from sqlalchemy import Select, select, update
@@ -317,3 +317,15 @@ def priority_holder(session: Session, rules: CreatorRules) -> PriorityCheck:
         return True
 
     return holds
+
+
+def claim_works(session: Session, claim_ids: Collection[int]) -> dict[int, int]:
+    """The work submitted for each of ``claim_ids`` (claims without one are absent)."""
+    if not claim_ids:
+        return {}
+    rows = session.execute(
+        select(TaskClaim.id, TaskClaim.work_id).where(
+            TaskClaim.id.in_(sorted(set(claim_ids))), TaskClaim.work_id.is_not(None)
+        )
+    )
+    return {int(claim): int(work) for claim, work in rows if work is not None}

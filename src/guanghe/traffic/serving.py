@@ -3,7 +3,7 @@ creator's remaining quota, and the delivered impressions that use the quota up.
 
 The weight multiplies the ranker's score of a candidate. It is 0 when the creator has no plan
 today, has used their quota, the work is not the creator's, or the work is excluded (a
-duplicate of another creator's original); otherwise it is the creator's remaining quota over
+copy its original's author blocks); otherwise it is the creator's remaining quota over
 what the plan expects to remain at this time of day, capped at :data:`MAX_WEIGHT`: a creator
 behind pace is pushed harder, one ahead of pace is held back.
 

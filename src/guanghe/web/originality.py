@@ -1,5 +1,7 @@
-"""``/dashboard/originality``: operators see copies and the case queue and resolve cases;
-creators see verdicts about their works, file claims and, when entitled, diagnose a draft."""
+"""``/dashboard/originality``: operators see copies, matches and the case queue and resolve
+cases; creators see the matches of their works (which original of whom, why, the policy in force,
+the money moved) and dispute them, choose what happens to copies of their own works, file
+claims and, when entitled, diagnose a draft."""
 
 from __future__ import annotations
 
@@ -30,6 +32,9 @@ def _context(request: Request, session: Session, principal: Principal) -> dict[s
         "closed_cases": originality.list_cases(session, principal, status="upheld")
         + originality.list_cases(session, principal, status="rejected"),
         "copies": originality.recent_copies(session, principal),
+        "matches": originality.list_matches(session, principal),
+        "policies": None,
+        "policy_names": originality.POLICIES,
         "message": request.query_params.get("message"),
         "error": None,
         "diagnosis": None,
@@ -37,6 +42,7 @@ def _context(request: Request, session: Session, principal: Principal) -> dict[s
         "requirement": None,
     }
     if principal.role == "creator" and principal.subject_id is not None:
+        context["policies"] = originality.author_policies(session, principal, principal.subject_id)
         rules = creators.load_rules(creators.rules_path(get_runtime(request).settings.data_dir))
         try:
             diagnosis.check_entitled(session, principal.subject_id, rules)
@@ -116,6 +122,51 @@ def claim(
     except GuangheError as exc:
         return _page(request, session, error=exc.detail)
     return RedirectResponse(f"{PAGE}?message=Claim+{case.id}+filed", status_code=303)
+
+
+@router.post(PAGE + "/policies")
+def choose_policy(
+    request: Request,
+    session: SessionDep,
+    policy: Annotated[str, Form()],
+    work_id: Annotated[int | None, Form(ge=1)] = None,
+) -> Response:
+    """An author chooses what happens to copies of one of their works, or of all of them."""
+    principal = signed_in(request, session)
+    if principal is None:
+        return to_login()
+    try:
+        originality.choose_policy(
+            session, principal, policy=policy, work_id=work_id, now=dt.datetime.now(dt.UTC)
+        )
+    except GuangheError as exc:
+        return _page(request, session, error=exc.detail)
+    target = f"work+{work_id}" if work_id else "all+your+works"
+    return RedirectResponse(f"{PAGE}?message=Copies+of+{target}:+{policy}", status_code=303)
+
+
+@router.post(PAGE + "/disputes")
+def dispute(
+    request: Request,
+    session: SessionDep,
+    work_id: Annotated[int, Form(ge=1)],
+    statement: Annotated[StorableText, Form(max_length=2_000)] = "",
+) -> Response:
+    """The uploader disputes the match of their work."""
+    principal = signed_in(request, session)
+    if principal is None:
+        return to_login()
+    try:
+        case = originality.file_dispute(
+            session,
+            principal,
+            work_id=work_id,
+            statement=statement,
+            now=dt.datetime.now(dt.UTC),
+        )
+    except GuangheError as exc:
+        return _page(request, session, error=exc.detail)
+    return RedirectResponse(f"{PAGE}?message=Dispute+{case.id}+filed", status_code=303)
 
 
 @router.post(PAGE + "/diagnosis")

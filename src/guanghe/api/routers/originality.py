@@ -1,4 +1,5 @@
-"""``/v1/originality``: attribution of works, claims, disputes and the operators' case queue."""
+"""``/v1/originality``: attribution of works, claims, disputes, the operators' case queue,
+matches and the original authors' copy policies."""
 
 from __future__ import annotations
 
@@ -135,3 +136,103 @@ def resolve_case(
         now=dt.datetime.now(dt.UTC),
     )
     return _case(view)
+
+
+class MatchOut(BaseModel):
+    id: int
+    copy_work_id: int
+    copy_creator_id: int
+    copy_title: str
+    original_work_id: int
+    original_creator_id: int
+    original_title: str
+    media: str
+    copy_start_ms: int | None
+    copy_end_ms: int | None
+    original_start_ms: int | None
+    original_end_ms: int | None
+    copy_share_bp: int | None
+    distance: int | None
+    evidence: str
+    why: str
+    effective_at: dt.datetime
+    ended_at: dt.datetime | None
+    in_force: bool
+    policy: str
+    redirected_fen: int
+    returned_fen: int
+    dispute_case_id: int | None
+    dispute_status: str | None
+
+
+class PolicyIn(BaseModel):
+    policy: Literal["track", "block", "monetize"]
+    work_id: BodyId | None = Field(
+        default=None, description="one of your works; absent: all your works"
+    )
+
+
+class PolicyChoiceOut(BaseModel):
+    id: int
+    creator_id: int
+    work_id: int | None
+    policy: str
+    chosen_by_user_id: int | None
+    chosen_at: dt.datetime
+
+
+class WorkPolicyOut(BaseModel):
+    work_id: int
+    title: str
+    policy: str
+    chosen_for_work: bool
+
+
+class AuthorPoliciesOut(BaseModel):
+    creator_id: int
+    all_works: str
+    works: list[WorkPolicyOut]
+    choices: list[PolicyChoiceOut]
+
+
+@router.get("/matches")
+def list_matches(
+    session: SessionDep,
+    principal: PrincipalDep,
+    in_force: Annotated[bool | None, Query()] = None,
+) -> list[MatchOut]:
+    """Operators: every match; creators: matches of their works and of copies of theirs,
+    with why, the policy in force and the money moved."""
+    views = originality.list_matches(session, principal, in_force=in_force)
+    return [MatchOut.model_validate(v, from_attributes=True) for v in views]
+
+
+@router.get("/matches/{match_id}")
+def get_match(session: SessionDep, principal: PrincipalDep, match_id: IdPath) -> MatchOut:
+    """One match: its copy's uploader, its original's author and operators."""
+    view = originality.get_match(session, principal, match_id)
+    return MatchOut.model_validate(view, from_attributes=True)
+
+
+@router.post("/policies", status_code=201)
+def choose_policy(
+    session: SessionDep, principal: PrincipalDep, choice: PolicyIn
+) -> PolicyChoiceOut:
+    """An author chooses what happens to copies of one of their works, or of all of them."""
+    view = originality.choose_policy(
+        session,
+        principal,
+        policy=choice.policy,
+        work_id=choice.work_id,
+        now=dt.datetime.now(dt.UTC),
+    )
+    return PolicyChoiceOut.model_validate(view, from_attributes=True)
+
+
+@router.get("/policies/{creator_id}")
+def author_policies(
+    session: SessionDep, principal: PrincipalDep, creator_id: IdPath
+) -> AuthorPoliciesOut:
+    """An author's policies: for all works, in force per work, and every choice made."""
+    view = originality.author_policies(session, principal, creator_id)
+    return AuthorPoliciesOut.model_validate(view, from_attributes=True)

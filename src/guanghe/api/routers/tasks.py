@@ -17,7 +17,7 @@ from guanghe import creators, tasks
 from guanghe.access import Principal
 from guanghe.api.fields import BodyId, Cursor, IdPath, Instant, StorableText, StrictInt
 from guanghe.http.deps import PrincipalDep, SessionDep, get_runtime, require_role
-from guanghe.originality import duplicate_work_ids
+from guanghe.originality import blocked_work_ids
 from guanghe.pagination import MAX_PAGE
 from guanghe.runtime import Runtime
 
@@ -313,7 +313,7 @@ def review(
             submission_id,
             body.decision,
             body.reason,
-            duplicates=duplicate_work_ids(s),
+            duplicates=blocked_work_ids(s),
             now=now,
         )
     )

@@ -18,7 +18,7 @@ from guanghe.access import Principal
 from guanghe.api.deps import require_role_cached
 from guanghe.api.fields import Day, IdPath, StorableText
 from guanghe.http.deps import PrincipalDep, SessionDep, get_runtime, require_role
-from guanghe.originality import duplicate_work_ids
+from guanghe.originality import blocked_work_ids
 from guanghe.runtime import Runtime
 from guanghe.traffic import views
 from guanghe.traffic.budgets import set_budget
@@ -45,7 +45,7 @@ def make_boost_service(runtime: Runtime) -> BoostService:
             runtime.settings.redis_url,
             timeout_seconds=runtime.settings.redis_timeout_ms / 1000,
         ),
-        excluded_works=duplicate_work_ids,
+        excluded_works=blocked_work_ids,
     )
 
 

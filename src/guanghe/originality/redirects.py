@@ -1,0 +1,206 @@
+"""Money under a ``monetize`` policy: a copy's earnings paid to its original's author.
+
+Income traced to the copy (the creator's share of an ad event naming the copy, the posted
+commission of an order naming it, a task reward for submitting it; what the copy's creator
+kept after their institution's split) and earned at or after the match's effective time is
+moved, once, from the copy creator's earnings to the original author's earnings:
+
+* ``copy_earnings_redirect``, key ``copy-redirect:<match id>:<income transfer id>``, source
+  ``("copy_match", "<match id>:<income transfer id>")``, the share of the copy the match
+  covers (all of it for a picture match);
+* ``copy_earnings_return``, key ``copy-return:<match id>:<income transfer id>``: the reversal
+  of a redirect, when its match ended (a won dispute, a re-attribution) or its income was taken
+  back (a commission refunded late).
+
+Keys derive from the match and the income, so running again posts nothing new. A redirect is
+never posted for a match that has ended, and a policy changed away from ``monetize`` stops
+new redirects without returning those made while the author asked for them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from guanghe.ledger import (
+    IncomeLine,
+    TransferRequest,
+    TransferResult,
+    income_lines,
+    open_accounts,
+    post_transfers,
+    reversed_transfers,
+    source_amounts,
+)
+from guanghe.ledger.settlement import earnings
+from guanghe.originality.matches import MATCH_SOURCE, REDIRECT_CODE, RETURN_CODE
+from guanghe.originality.policies import policies_in_force
+from guanghe.store import CopyMatch, Work
+
+
+@dataclass(frozen=True, slots=True)
+class MonetizedMatch:
+    """A match in force whose original's author monetizes its copies."""
+
+    match_id: int
+    copy_work_id: int
+    copy_creator_id: int
+    original_creator_id: int
+    effective_at: dt.datetime
+    copy_share_bp: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class TracedIncome:
+    """The work an income line was earned with, and when it was earned."""
+
+    work_id: int
+    earned_at: dt.datetime
+
+
+def monetized_matches(session: Session) -> list[MonetizedMatch]:
+    """Matches in force under a ``monetize`` policy, oldest first."""
+    rows = session.execute(
+        select(CopyMatch, Work.creator_id)
+        .join(Work, Work.id == CopyMatch.copy_work_id)
+        .where(CopyMatch.ended_at.is_(None))
+        .order_by(CopyMatch.id)
+    ).all()
+    policies = policies_in_force(session, {m.original_work_id for m, _ in rows})
+    return [
+        MonetizedMatch(
+            m.id,
+            m.copy_work_id,
+            int(creator),
+            m.original_creator_id,
+            m.effective_at,
+            m.copy_share_bp,
+        )
+        for m, creator in rows
+        if policies.get(m.original_work_id) == "monetize"
+    ]
+
+
+def copy_income(session: Session, matches: Sequence[MonetizedMatch]) -> list[IncomeLine]:
+    """The traceable income of the creators of ``matches``' copies."""
+    return income_lines(session, {m.copy_creator_id for m in matches})
+
+
+def redirect_requests(
+    matches: Sequence[MonetizedMatch],
+    lines: Sequence[IncomeLine],
+    traced: Mapping[int, TracedIncome],
+    redirected: Mapping[str, int],
+    accounts: Mapping[tuple[int, str], int],
+) -> list[TransferRequest]:
+    """The redirects still owed: each line traced to a monetized copy, earned at or after the
+    match's effective time, not taken back and not redirected yet. ``traced`` maps an income
+    transfer id to its work; ``redirected`` holds the sources already redirected;
+    ``accounts[(creator_id, "earnings")]`` is each creator's earnings account."""
+    by_copy: dict[int, list[MonetizedMatch]] = {}
+    for match in matches:
+        by_copy.setdefault(match.copy_work_id, []).append(match)
+    requests = []
+    for line in lines:
+        trace = traced.get(line.transfer_id)
+        if trace is None or line.reversed or line.kept <= 0:
+            continue
+        for match in by_copy.get(trace.work_id, []):
+            source = f"{match.match_id}:{line.transfer_id}"
+            if (
+                source in redirected
+                or trace.earned_at < match.effective_at
+                or match.copy_creator_id != line.creator_id
+                or match.original_creator_id == line.creator_id
+            ):
+                continue
+            share = match.copy_share_bp
+            amount = line.kept if share is None else line.kept * share // 10_000
+            if amount <= 0:
+                continue
+            requests.append(
+                TransferRequest(
+                    f"copy-redirect:{source}",
+                    REDIRECT_CODE,
+                    debit_account_id=accounts[(line.creator_id, "earnings")],
+                    credit_account_id=accounts[(match.original_creator_id, "earnings")],
+                    amount=amount,
+                    source=(MATCH_SOURCE, source),
+                    memo=f"{line.code} of work {trace.work_id}, a copy under match "
+                    f"{match.match_id}, paid to the original's author",
+                )
+            )
+    return requests
+
+
+def return_requests(
+    session: Session, *, match_ids: Sequence[int] | None = None
+) -> list[TransferRequest]:
+    """Returns owed: every redirect (of ``match_ids``, else of any match) whose match has
+    ended or whose income was taken back, and which is not returned yet."""
+    redirected = source_amounts(session, MATCH_SOURCE, REDIRECT_CODE)
+    returned = source_amounts(session, MATCH_SOURCE, RETURN_CODE)
+    open_sources = {s for s in redirected if s not in returned}
+    if match_ids is not None:
+        wanted = {str(m) for m in match_ids}
+        open_sources = {s for s in open_sources if s.split(":", 1)[0] in wanted}
+    if not open_sources:
+        return []
+    match_of = {s: int(s.split(":", 1)[0]) for s in open_sources}
+    ended = set(
+        session.scalars(
+            select(CopyMatch.id).where(
+                CopyMatch.id.in_(sorted(set(match_of.values()))), CopyMatch.ended_at.is_not(None)
+            )
+        )
+    )
+    income_taken_back = reversed_transfers(session, {int(s.split(":", 1)[1]) for s in open_sources})
+    return [
+        TransferRequest(
+            f"copy-return:{source}",
+            RETURN_CODE,
+            reverses_key=f"copy-redirect:{source}",
+            source=(MATCH_SOURCE, source),
+            memo=f"match {match_of[source]} "
+            + ("ended" if match_of[source] in ended else "income taken back"),
+        )
+        for source in sorted(open_sources)
+        if match_of[source] in ended or int(source.split(":", 1)[1]) in income_taken_back
+    ]
+
+
+def post_redirects(
+    session: Session,
+    matches: Sequence[MonetizedMatch],
+    lines: Sequence[IncomeLine],
+    traced: Mapping[int, TracedIncome],
+    *,
+    now: dt.datetime,
+) -> list[TransferResult]:
+    """Post the redirects owed (each stands alone: one refused — its payer already paid out —
+    does not hold back the others, and is tried again next time)."""
+    redirected = source_amounts(session, MATCH_SOURCE, REDIRECT_CODE)
+    creators = sorted(
+        {m.copy_creator_id for m in matches} | {m.original_creator_id for m in matches}
+    )
+    keys = {c: earnings("creator", c) for c in creators}
+    opened = open_accounts(session, list(keys.values()), now=now) if keys else {}
+    accounts = {(c, "earnings"): opened[key] for c, key in keys.items()}
+    requests = redirect_requests(matches, lines, traced, redirected, accounts)
+    if not requests:
+        return []
+    return post_transfers(session, requests, batch="copy-earnings", now=now)
+
+
+def post_returns(
+    session: Session, *, now: dt.datetime, match_ids: Sequence[int] | None = None
+) -> list[TransferResult]:
+    """Post the returns owed (of ``match_ids``, else of any match); each stands alone."""
+    requests = return_requests(session, match_ids=match_ids)
+    if not requests:
+        return []
+    return post_transfers(session, requests, batch="copy-earnings", now=now)
