@@ -38,6 +38,13 @@ from guanghe.store.ledger_tables import (
     LedgerAccount,
     LedgerTransfer,
 )
+from guanghe.store.media_tables import (
+    MATCH_KINDS,
+    AudioFingerprintRow,
+    MediaMatch,
+    SharedMusic,
+    VideoFingerprintRow,
+)
 from guanghe.store.models import (
     ApiToken,
     Base,
@@ -78,6 +85,7 @@ __all__ = [
     "CONTRACT_STATUSES",
     "INCOME_SOURCES",
     "INSTITUTION_LEVELS",
+    "MATCH_KINDS",
     "NOTICE_KINDS",
     "OUTBOUND_CHANNELS",
     "OWNER_KINDS",
@@ -85,6 +93,7 @@ __all__ = [
     "UNITS",
     "Advertiser",
     "ApiToken",
+    "AudioFingerprintRow",
     "AuthorNomination",
     "Base",
     "BoostDelivery",
@@ -105,6 +114,7 @@ __all__ = [
     "InstitutionLevel",
     "LedgerAccount",
     "LedgerTransfer",
+    "MediaMatch",
     "Merchant",
     "MonetizationConsent",
     "Notice",
@@ -115,6 +125,7 @@ __all__ = [
     "Product",
     "ProductPlacement",
     "SettledDay",
+    "SharedMusic",
     "Task",
     "TaskClaim",
     "TaskOffer",
@@ -124,6 +135,7 @@ __all__ = [
     "TrafficPreference",
     "User",
     "Vertical",
+    "VideoFingerprintRow",
     "Work",
     "WorkFingerprint",
     "WorkOriginality",
