@@ -1,5 +1,6 @@
 """Original protection: fingerprints of works (PDQ hashes of cover and frames, MinHash of
-text), a multi-index-hashing search index, first-publisher attribution, and claims, disputes
+text; PDQ frame hashes over time and Chromaprint sound items of videos, matched by segment),
+a multi-index-hashing search index, first-publisher attribution, and claims, disputes
 and reviews resolved by operators. Other capabilities exclude duplicates with
 :func:`duplicate_work_ids`.
 """
@@ -32,6 +33,20 @@ from guanghe.originality.images import (
     decode_picture,
     decode_upload,
 )
+from guanghe.originality.media import (
+    MediaFingerprint,
+    MediaIndex,
+    fingerprint_media,
+    fingerprint_upload,
+)
+from guanghe.originality.media_matches import (
+    MediaMatchView,
+    RootedMatch,
+    SharedMusicView,
+    list_shared_music,
+    mark_shared_music,
+    work_matches,
+)
 from guanghe.originality.publishing import (
     PublishedWork,
     WorkDraft,
@@ -41,6 +56,7 @@ from guanghe.originality.publishing import (
     publish_work,
 )
 from guanghe.originality.registry import INDEX_FILE, FingerprintIndex
+from guanghe.originality.segments import SegmentMatch
 
 __all__ = [
     "BACKFILL_BATCH",
@@ -53,9 +69,15 @@ __all__ = [
     "DecodeSlots",
     "DecodedUpload",
     "FingerprintIndex",
+    "MediaFingerprint",
+    "MediaIndex",
+    "MediaMatchView",
     "OriginalityCheck",
     "Picture",
     "PublishedWork",
+    "RootedMatch",
+    "SegmentMatch",
+    "SharedMusicView",
     "WorkDraft",
     "backfill_works",
     "check_metadata",
@@ -68,11 +90,16 @@ __all__ = [
     "duplicate_work_ids",
     "file_claim",
     "file_dispute",
+    "fingerprint_media",
+    "fingerprint_upload",
     "list_cases",
+    "list_shared_music",
+    "mark_shared_music",
     "parse_hashtags",
     "publish_work",
     "recent_copies",
     "register_works",
     "resolve_case",
     "work_attribution",
+    "work_matches",
 ]

@@ -153,12 +153,11 @@ class AudioIndex:
 
 def _popcount(values: npt.NDArray[np.uint32]) -> npt.NDArray[np.int64]:
     as_bytes = values.astype("<u4").view(np.uint8).reshape(-1, 4)
-    return np.unpackbits(as_bytes, axis=1).sum(axis=1).astype(np.int64)
+    counts: npt.NDArray[np.int64] = np.unpackbits(as_bytes, axis=1).sum(axis=1).astype(np.int64)
+    return counts
 
 
-def aligned_stretch(
-    query: Items, indexed: Items, offset: int, work_id: int
-) -> AudioSegment | None:
+def aligned_stretch(query: Items, indexed: Items, offset: int, work_id: int) -> AudioSegment | None:
     """The longest stretch where ``query[i]`` and ``indexed[i + offset]`` agree (see the
     module docstring), or None when shorter than :data:`MIN_ITEMS`."""
     start = max(0, -offset)

@@ -24,18 +24,20 @@ from dataclasses import dataclass, field
 from typing import Final
 
 import numpy as np
-import numpy.typing as npt
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from guanghe.originality import segments
 from guanghe.originality.audio import ITEM_S, ITEM_SPAN_S, AudioIndex, Items, fingerprint_audio
+from guanghe.originality.images import DecodeSlots
 from guanghe.originality.index import HammingIndex
 from guanghe.originality.segments import SegmentMatch
 from guanghe.originality.video import (
     DecodedVideo,
     VideoFingerprint,
     VideoQuery,
+    check_video_header,
+    decode_video,
     fingerprint_video,
     query_video,
     time_of_tag,
@@ -60,6 +62,14 @@ class MediaFingerprint:
     @property
     def duration_s(self) -> float:
         return self.video.duration_s
+
+
+def fingerprint_upload(data: bytes, slots: DecodeSlots, field: str = "video") -> MediaFingerprint:
+    """Check an uploaded video against every limit from its header, then decode and
+    fingerprint it in one of ``slots`` (see :func:`~guanghe.originality.video.decode_video`)."""
+    check_video_header(data, field)
+    with slots.turn():
+        return fingerprint_media(decode_video(data, field))
 
 
 def fingerprint_media(decoded: DecodedVideo) -> MediaFingerprint:
@@ -116,7 +126,9 @@ class MediaIndex:
             self.audio, self.audio_watermark = AudioIndex(), 0
         while self.audio_watermark < newest:
             rows = session.execute(
-                select(AudioFingerprintRow.id, AudioFingerprintRow.work_id, AudioFingerprintRow.items)
+                select(
+                    AudioFingerprintRow.id, AudioFingerprintRow.work_id, AudioFingerprintRow.items
+                )
                 .where(AudioFingerprintRow.id > self.audio_watermark)
                 .order_by(AudioFingerprintRow.id)
                 .limit(_CHUNK)
@@ -124,7 +136,9 @@ class MediaIndex:
             if not rows:
                 break
             for row in rows:
-                self.audio.add(int(row.work_id), np.frombuffer(row.items, dtype="<u4").astype(np.uint32))
+                self.audio.add(
+                    int(row.work_id), np.frombuffer(row.items, dtype="<u4").astype(np.uint32)
+                )
             self.audio_watermark = int(rows[-1].id)
 
 
@@ -231,9 +245,7 @@ def match_audio(
     return matches
 
 
-def match_media(
-    index: MediaIndex, media: MediaFingerprint, shared: set[int]
-) -> list[SegmentMatch]:
+def match_media(index: MediaIndex, media: MediaFingerprint, shared: set[int]) -> list[SegmentMatch]:
     """Picture and sound matches of an upload (picture first, then sound; longest first)."""
     return [
         *match_video(index.video, media.query),

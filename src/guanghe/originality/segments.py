@@ -3,11 +3,12 @@
 For video, the frame-hash hits between an upload and one indexed work are pairs of times
 ``(t_upload, t_indexed)``. A copy played at speed ``r`` and shifted by ``b`` puts them on the
 line ``t_indexed = r * t_upload + b``, ``r`` within :data:`SPEEDS`. :func:`align` finds that
-line by a Hough vote (for every speed of the grid, the window of offsets :data:`TOLERANCE_S` either
-side holding most distinct hit pairs; the best window of all speeds wins), refits it by least squares on its inliers, and keeps
-it when at least :data:`MIN_FRAMES` distinct upload frames and two distinct indexed frames lie
-on it. Scattered hits (frames that merely look alike: title cards, a plain scene) do not line
-up and are no match.
+line by a Hough vote (for every speed of the grid, the window of offsets
+:data:`TOLERANCE_S` either side holding most distinct hit pairs; the best window of all speeds
+wins), refits it by least squares on its inliers, and keeps it when at least
+:data:`MIN_FRAMES` distinct upload frames and two distinct indexed frames lie on it.
+Scattered hits (frames that merely look alike: title cards, a plain scene) do not line up and
+are no match.
 """
 
 from __future__ import annotations

@@ -164,11 +164,11 @@ def _check_size(width: int, height: int, duration: float, field: str) -> None:
             f"{field}: the video is {width} x {height}; at most {MAX_VIDEO_PIXELS:,} pixels a frame"
         )
     if min(width, height) < MIN_VIDEO_SIDE:
-        raise InvalidInput(f"{field}: the video is {width} x {height}; at least {MIN_VIDEO_SIDE} px")
-    if duration > MAX_VIDEO_SECONDS:
-        raise TooLarge(
-            f"{field}: the video lasts {duration:,.0f} s; at most {MAX_VIDEO_SECONDS} s are accepted"
+        raise InvalidInput(
+            f"{field}: the video is {width} x {height}; at least {MIN_VIDEO_SIDE} px"
         )
+    if duration > MAX_VIDEO_SECONDS:
+        raise TooLarge(f"{field}: the video lasts {duration:,.0f} s; at most {MAX_VIDEO_SECONDS} s")
 
 
 def decode_video(data: bytes, field: str = "video") -> DecodedVideo:
@@ -181,7 +181,7 @@ def decode_video(data: bytes, field: str = "video") -> DecodedVideo:
     chunks: list[npt.NDArray[np.int16]] = []
     try:
         with av.open(io.BytesIO(data), mode="r") as container:
-            streams = [container.streams.video[0]]
+            streams: list[av.VideoStream | av.AudioStream] = [container.streams.video[0]]
             if container.streams.audio:
                 streams.append(container.streams.audio[0])
             resampler = av.AudioResampler(format="s16", layout="mono", rate=AUDIO_RATE)
@@ -292,7 +292,10 @@ def fingerprint_video(video: DecodedVideo) -> VideoFingerprint:
             continue
         previous = full_code
         square_code, square_quality = _pdq(square)
-        for window, code, quality in ((0, full_code, full_quality), (1, square_code, square_quality)):
+        for window, code, quality in (
+            (0, full_code, full_quality),
+            (1, square_code, square_quality),
+        ):
             if quality >= MIN_QUALITY:
                 codes.append(code)
                 times.append(t)

@@ -129,7 +129,8 @@ def _scene(rng: np.random.Generator, width: int, height: int) -> Callable[[int],
             else:
                 mask = (np.abs(xx - x) <= radius) & (np.abs(yy - y) <= radius * 0.6)
             picture[mask] = colour
-        return np.clip(picture, 0, 255).astype(np.uint8)
+        clipped: Frame = np.clip(picture, 0, 255).astype(np.uint8)
+        return clipped
 
     return frame
 
@@ -172,19 +173,23 @@ def decode(data: bytes) -> Clip:
     """Every frame (RGB) and the mono sound of an MP4."""
     frames: list[Frame] = []
     chunks: list[Sound] = []
-    with av.open(io.BytesIO(data)) as container:
+    with av.open(io.BytesIO(data), mode="r") as container:
         stream = container.streams.video[0]
         fps = float(stream.average_rate or FPS)
         resampler = av.AudioResampler(format="flt", layout="mono", rate=SOUND_RATE)
         streams = [stream, *container.streams.audio[:1]]
         for frame in container.decode(*streams):
             if isinstance(frame, av.VideoFrame):
-                frames.append(frame.to_ndarray(format="rgb24"))
+                frames.append(np.asarray(frame.to_ndarray(format="rgb24"), dtype=np.uint8))
             elif isinstance(frame, av.AudioFrame):
-                chunks.extend(c.to_ndarray().reshape(-1) for c in resampler.resample(frame))
-        chunks.extend(c.to_ndarray().reshape(-1) for c in resampler.resample(None))
+                chunks.extend(_samples(c) for c in resampler.resample(frame))
+        chunks.extend(_samples(c) for c in resampler.resample(None))
     sound = np.concatenate(chunks).astype(np.float32) if chunks else np.zeros(0, np.float32)
     return Clip(frames, sound, fps)
+
+
+def _samples(chunk: av.AudioFrame) -> Sound:
+    return np.asarray(chunk.to_ndarray(), dtype=np.float32).reshape(-1)
 
 
 def edit_video(data: bytes, edit: Edit, seed: int = 0) -> bytes:
@@ -202,7 +207,13 @@ def edit_video(data: bytes, edit: Edit, seed: int = 0) -> bytes:
     if edit == "mirror":
         return encode(Clip([f[:, ::-1] for f in clip.frames], clip.sound, clip.fps))
     if edit == "crop-aspect":
-        return encode(Clip([_centre_crop(f, 4 / 3 if seed % 2 else 1.0) for f in clip.frames], clip.sound, clip.fps))
+        return encode(
+            Clip(
+                [_centre_crop(f, 4 / 3 if seed % 2 else 1.0) for f in clip.frames],
+                clip.sound,
+                clip.fps,
+            )
+        )
     if edit == "letterbox":
         return encode(Clip([_letterbox(f) for f in clip.frames], clip.sound, clip.fps))
     if edit == "screen-recording":
@@ -244,7 +255,8 @@ def _letterbox(frame: Frame) -> Frame:
 def _resize(frame: Frame, width: int, height: int) -> Frame:
     rows = (np.arange(height) * frame.shape[0] / height).astype(np.int64)
     cols = (np.arange(width) * frame.shape[1] / width).astype(np.int64)
-    return frame[rows][:, cols]
+    resized: Frame = frame[rows][:, cols]
+    return resized
 
 
 def _downscale(clip: Clip) -> Clip:
