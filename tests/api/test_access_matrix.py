@@ -365,6 +365,23 @@ MATRIX: list[Row] = [
         missing="403 404 403 403 403 403 403",
     ),
     row("GET", "/v1/originality/cases", none="200 200 403 403 403 403 403"),
+    # Segment matches: the work's creator (none yet) and operators; a creator whose works the
+    # work does not copy gets 403.
+    row(
+        "GET",
+        "/v1/originality/works/{work}/matches",
+        own="200 200 403 403 403 403 403",
+        other="200 403 403 403 403 403 403",
+        missing="404 404 403 403 403 403 403",
+    ),
+    row("GET", "/v1/originality/shared-music", none="200 200 403 403 403 403 403"),
+    row(
+        "POST",
+        "/v1/originality/shared-music",
+        json=lambda ids, n: {"work_id": ids["work"], "note": "library track"},
+        own="201 403 403 403 403 403 403",
+        missing="404 403 403 403 403 403 403",
+    ),
     row(
         "POST",
         "/v1/originality/cases/{case}/resolution",

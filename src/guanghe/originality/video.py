@@ -60,10 +60,11 @@ MIN_INDEX_S: Final = 0.5
 #: A frame within this many bits of the previous kept frame adds nothing to the index.
 REPEAT_DISTANCE: Final = 8
 _TRIM_PASSES: Final = 3
-#: Rows and columns whose grey level varies less than this over time (standard deviation,
-#: averaged along the line) are still; :func:`content_box` needs this many frames, and a box
-#: smaller than this share of the frame is not trusted.
-_STILL: Final = 4.0
+#: Grey-level spread (over time, and along a line) under which an edge line is a plain band;
+#: :func:`content_box` needs this many frames, and a box smaller than this share of the frame
+#: is not trusted.
+_STILL: Final = 8.0
+_GAP: Final = 2
 _MIN_BOX_FRAMES: Final = 8
 _MIN_BOX_SHARE: Final = 0.2
 #: ``pdqhash.compute_dihedral``'s list of eight: the original and the left-right mirror.
@@ -226,23 +227,44 @@ def _trimmed(picture: Image.Image) -> Image.Image:
 
 
 def content_box(frames: list[tuple[float, Image.Image]]) -> tuple[int, int, int, int] | None:
-    """The box ``(left, top, right, bottom)`` outside which every sampled frame stays still
-    (letterbox bars, a screen recording's desktop and toolbars), or None when the whole frame
-    changes or too little does to tell."""
+    """The box ``(left, top, right, bottom)`` inside the still, plain bands at the edges of
+    every sampled frame (letterbox bars, a screen recording's desktop and toolbars), or None
+    when there are none or too few frames to tell.
+
+    A row is such a band when its grey level varies over time (standard deviation) and along
+    the row (in the mean frame) by less than :data:`_STILL`; the picture is the longest run of
+    other rows, then the longest run of other columns within those rows."""
     if len(frames) < _MIN_BOX_FRAMES:
         return None
     gray = np.stack([np.asarray(p.convert("L"), dtype=np.float32) for _, p in frames])
-    motion = gray.std(axis=0)
-    rows = np.flatnonzero(motion.mean(axis=1) > _STILL)
-    cols = np.flatnonzero(motion.mean(axis=0) > _STILL)
-    if rows.size == 0 or cols.size == 0:
+    motion, mean = gray.std(axis=0), gray.mean(axis=0)
+    height, width = mean.shape
+    rows = _longest_run((motion.mean(axis=1) > _STILL) | (mean.std(axis=1) > _STILL))
+    if rows is None:
         return None
-    height, width = motion.shape
-    box = (int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1)
+    top, bottom = rows
+    band_motion, band_mean = motion[top:bottom], mean[top:bottom]
+    cols = _longest_run((band_motion.mean(axis=0) > _STILL) | (band_mean.std(axis=0) > _STILL))
+    if cols is None:
+        return None
+    box = (cols[0], top, cols[1], bottom)
     area = (box[2] - box[0]) * (box[3] - box[1])
     if area == width * height or area < _MIN_BOX_SHARE * width * height:
         return None
     return box
+
+
+def _longest_run(live: npt.NDArray[np.bool_]) -> tuple[int, int] | None:
+    """``[start, end)`` of the longest run of live lines (gaps of up to :data:`_GAP` lines
+    bridged); a lone live line in a band (a codec's ringing at its edge) is not the picture."""
+    lines = np.flatnonzero(live)
+    if lines.size == 0:
+        return None
+    breaks = np.flatnonzero(np.diff(lines) > _GAP + 1)
+    starts = np.r_[0, breaks + 1]
+    ends = np.r_[breaks, lines.size - 1]
+    longest = int(np.argmax(lines[ends] - lines[starts]))
+    return int(lines[starts[longest]]), int(lines[ends[longest]]) + 1
 
 
 def _windows(

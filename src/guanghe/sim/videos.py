@@ -18,6 +18,7 @@ from typing import Final, Literal
 import av
 import numpy as np
 import numpy.typing as npt
+from PIL import Image
 
 Frame = npt.NDArray[np.uint8]
 Sound = npt.NDArray[np.float32]
@@ -253,10 +254,8 @@ def _letterbox(frame: Frame) -> Frame:
 
 
 def _resize(frame: Frame, width: int, height: int) -> Frame:
-    rows = (np.arange(height) * frame.shape[0] / height).astype(np.int64)
-    cols = (np.arange(width) * frame.shape[1] / width).astype(np.int64)
-    resized: Frame = frame[rows][:, cols]
-    return resized
+    resized = Image.fromarray(frame).resize((width, height), Image.Resampling.BILINEAR)
+    return np.asarray(resized, dtype=np.uint8)
 
 
 def _downscale(clip: Clip) -> Clip:
@@ -266,7 +265,7 @@ def _downscale(clip: Clip) -> Clip:
 
 def _screen_recording(clip: Clip, rng: np.random.Generator) -> Clip:
     """The video played in a window: shrunk, on a plain desktop with a status bar and a
-    toolbar, a little brighter, with sensor noise, sampled at another frame rate."""
+    toolbar, a little brighter (another gamma), with noise, sampled at another frame rate."""
     height, width = clip.frames[0].shape[:2]
     inner_w, inner_h = int(width * 0.8), int(height * 0.8)
     canvas_w, canvas_h = width, int(height * 1.1)
@@ -276,13 +275,14 @@ def _screen_recording(clip: Clip, rng: np.random.Generator) -> Clip:
     left = (canvas_w - inner_w) // 2
     frames = []
     step = clip.fps / 10
+    gamma = rng.uniform(0.85, 0.95)
     for n in range(int(len(clip.frames) / step)):
         source = clip.frames[min(len(clip.frames) - 1, int(n * step))]
         canvas = np.empty((canvas_h, canvas_w, 3), dtype=np.float32)
         canvas[:] = desktop
         canvas[: max(2, canvas_h // 20)] = bar
         canvas[canvas_h - max(2, canvas_h // 16) :] = bar * 0.7
-        shown = _resize(source, inner_w, inner_h).astype(np.float32) * 1.08 + 6
+        shown = 255 * (_resize(source, inner_w, inner_h) / 255) ** gamma
         canvas[top : top + inner_h, left : left + inner_w] = shown
         canvas += rng.normal(0, 3, canvas.shape)
         frames.append(np.clip(canvas, 0, 255).astype(np.uint8))
