@@ -49,7 +49,8 @@ def test_decoded_video_has_timed_frames_and_sound(originals: list[bytes]) -> Non
     decoded = decode_video(originals[0])
     assert decoded.duration_s == pytest.approx(SECONDS, abs=0.2)
     times = [t for t, _ in decoded.frames]
-    assert times == sorted(times) and times[0] == 0.0
+    assert times == sorted(times)
+    assert times[0] == 0.0
     assert np.diff(times).min() >= video_module.MIN_SAMPLE_S - 1e-6
     assert decoded.audio.size == pytest.approx(SECONDS * video_module.AUDIO_RATE, rel=0.05)
     media = fingerprint_media(decoded)
