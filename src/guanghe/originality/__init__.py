@@ -57,6 +57,7 @@ from guanghe.originality.publishing import (
 )
 from guanghe.originality.registry import INDEX_FILE, FingerprintIndex
 from guanghe.originality.segments import SegmentMatch
+from guanghe.originality.video import decode_video
 
 __all__ = [
     "BACKFILL_BATCH",
@@ -87,6 +88,7 @@ __all__ = [
     "decode_frames",
     "decode_picture",
     "decode_upload",
+    "decode_video",
     "duplicate_work_ids",
     "file_claim",
     "file_dispute",

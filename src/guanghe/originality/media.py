@@ -9,7 +9,8 @@ sees works published by other processes.
 
 :func:`match_media` turns the hits into :class:`~guanghe.originality.segments.SegmentMatch`\\ es:
 
-* picture: every upload frame code is searched within :data:`VIDEO_RADIUS` bits; the hits per
+* picture: every upload frame code is searched within :data:`VIDEO_RADIUS` bits (by exact
+  16-bit keys); the hits per
   work are aligned in time (:func:`~guanghe.originality.segments.align`), which also gives the
   speed; the matched stretch runs from the first to the last aligned upload frame;
 * sound: the Chromaprint items are searched by segment; the stretches of the upload that repeat
@@ -44,7 +45,9 @@ from guanghe.originality.video import (
 )
 from guanghe.store import AudioFingerprintRow, SharedMusic, VideoFingerprintRow
 
-#: Frame hashes this close are a hit (found with one flipped key bit: every code within 31).
+#: Frame hashes this close are a hit. They are found by exact keys (every code within 15 bits,
+#: most within 31): a copy has many frames, and one probe per table keeps a check cheap in a
+#: large index (16 buckets a code, not 16 x 17).
 VIDEO_RADIUS: Final = 31
 #: An upload stretch covered this much by shared music is no match of another work's sound.
 SHARED_COVER: Final = 0.5
@@ -168,7 +171,7 @@ def match_video(index: HammingIndex, query: VideoQuery) -> list[SegmentMatch]:
     """Picture matches of an upload, one per indexed work, longest first."""
     if query.codes.shape[0] == 0 or index.size == 0:
         return []
-    hits = index.search(query.codes, np.full(query.codes.shape[0], VIDEO_RADIUS), nflip=1)
+    hits = index.search(query.codes, np.full(query.codes.shape[0], VIDEO_RADIUS), nflip=0)
     if hits.query.size == 0:
         return []
     matches = []

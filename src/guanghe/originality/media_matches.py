@@ -32,11 +32,19 @@ class RootedMatch:
     original_work_id: int
     original_creator_id: int
 
+    def describe(self) -> str:
+        """The match's line, naming the root when the matched work is a copy of it."""
+        line = self.match.describe()
+        if self.match.work_id != self.original_work_id:
+            line += f" (a copy of work {self.original_work_id})"
+        return line
+
 
 @dataclass(frozen=True, slots=True)
 class MediaMatchView:
     id: int
     work_id: int
+    matched_work_id: int
     original_work_id: int
     original_creator_id: int
     kind: str
@@ -63,8 +71,8 @@ class SharedMusicView:
 def rooted_copies(
     session: Session, matches: list[SegmentMatch], *, creator_id: int
 ) -> list[RootedMatch]:
-    """``matches`` of works whose root original is another creator's, strongest per root and
-    kind first."""
+    """``matches`` of works whose root original is another creator's: one per root and kind,
+    of the root itself when it matched (its timeline is the original's), else the strongest."""
     if not matches:
         return []
     matched = {m.work_id for m in matches}
@@ -82,16 +90,16 @@ def rooted_copies(
             select(Work.id, Work.creator_id).where(Work.id.in_(set(root_of.values())))
         ).all()
     )
-    seen: set[tuple[int, str]] = set()
-    copies = []
+    chosen: dict[tuple[int, str], RootedMatch] = {}
     for match in matches:
         root = root_of[match.work_id]
         owner = owners.get(root)
-        if owner is None or owner == creator_id or (root, match.kind) in seen:
+        if owner is None or owner == creator_id:
             continue
-        seen.add((root, match.kind))
-        copies.append(RootedMatch(match, root, int(owner)))
-    return copies
+        held = chosen.get((root, match.kind))
+        if held is None or (match.work_id == root and held.match.work_id != root):
+            chosen[(root, match.kind)] = RootedMatch(match, root, int(owner))
+    return list(chosen.values())
 
 
 def with_media_verdict(check: OriginalityCheck, copies: list[RootedMatch]) -> OriginalityCheck:
@@ -107,7 +115,7 @@ def with_media_verdict(check: OriginalityCheck, copies: list[RootedMatch]) -> Or
         original_creator_id=best.original_creator_id,
         distance=None,
         own_work_id=None,
-        evidence=best.match.describe()[:200],
+        evidence=best.describe()[:200],
     )
 
 
@@ -118,6 +126,7 @@ def record_matches(
     session.add_all(
         MediaMatch(
             work_id=work_id,
+            matched_work_id=c.match.work_id,
             original_work_id=c.original_work_id,
             original_creator_id=c.original_creator_id,
             kind=c.match.kind,
@@ -129,7 +138,7 @@ def record_matches(
             speed=c.match.speed,
             mirrored=c.match.mirrored,
             score=c.match.score,
-            evidence=c.match.describe()[:300],
+            evidence=c.describe()[:300],
             matched_at=now,
         )
         for c in copies
@@ -156,6 +165,7 @@ def _view(row: MediaMatch) -> MediaMatchView:
     return MediaMatchView(
         id=row.id,
         work_id=row.work_id,
+        matched_work_id=row.matched_work_id,
         original_work_id=row.original_work_id,
         original_creator_id=row.original_creator_id,
         kind=row.kind,

@@ -59,7 +59,8 @@ class SharedMusic(Base):
 
 
 class MediaMatch(Base):
-    """A stretch of ``work_id`` (the upload) repeating a stretch of ``original_work_id``, in
+    """A stretch of ``work_id`` (the upload) repeating a stretch of ``matched_work_id`` (whose
+    root original is ``original_work_id``: the same work, or the original it copies), in
     picture (``video``) or sound (``audio``), found when ``work_id`` was published."""
 
     __tablename__ = "media_matches"
@@ -74,6 +75,7 @@ class MediaMatch(Base):
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     work_id: Mapped[int] = mapped_column(ForeignKey("works.id"), index=True)
+    matched_work_id: Mapped[int] = mapped_column(ForeignKey("works.id"))
     original_work_id: Mapped[int] = mapped_column(ForeignKey("works.id"), index=True)
     original_creator_id: Mapped[int] = mapped_column(ForeignKey("creators.id"), index=True)
     kind: Mapped[str] = mapped_column(String(5))

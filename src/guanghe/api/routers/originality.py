@@ -70,6 +70,7 @@ class ResolutionIn(BaseModel):
 class MediaMatchOut(BaseModel):
     id: int
     work_id: int
+    matched_work_id: int
     original_work_id: int
     original_creator_id: int
     kind: str

@@ -78,6 +78,7 @@ class SegmentMatchOut(BaseModel):
     """A stretch of the upload repeating a stretch of another creator's work."""
 
     kind: str
+    matched_work_id: int
     original_work_id: int
     original_creator_id: int
     upload_start_s: float
@@ -100,6 +101,7 @@ def _published(work: originality.PublishedWork) -> PublishedWorkOut:
     matches = [
         SegmentMatchOut(
             kind=c.match.kind,
+            matched_work_id=c.match.work_id,
             original_work_id=c.original_work_id,
             original_creator_id=c.original_creator_id,
             upload_start_s=c.match.upload_start_s,
@@ -110,7 +112,7 @@ def _published(work: originality.PublishedWork) -> PublishedWorkOut:
             speed=c.match.speed,
             mirrored=c.match.mirrored,
             score=c.match.score,
-            evidence=c.match.describe(),
+            evidence=c.describe(),
         )
         for c in work.media_matches
     ]

@@ -65,6 +65,7 @@ def upgrade() -> None:
         "media_matches",
         sa.Column("id", ID, nullable=False),
         sa.Column("work_id", ID, nullable=False),
+        sa.Column("matched_work_id", ID, nullable=False),
         sa.Column("original_work_id", ID, nullable=False),
         sa.Column("original_creator_id", ID, nullable=False),
         sa.Column("kind", sa.String(length=5), nullable=False),
@@ -89,6 +90,11 @@ def upgrade() -> None:
         ),
         sa.ForeignKeyConstraint(
             ["work_id"], ["works.id"], name=op.f("fk_media_matches_work_id_works")
+        ),
+        sa.ForeignKeyConstraint(
+            ["matched_work_id"],
+            ["works.id"],
+            name=op.f("fk_media_matches_matched_work_id_works"),
         ),
         sa.ForeignKeyConstraint(
             ["original_work_id"],
