@@ -122,9 +122,7 @@ def _make(job: tuple[str, int, int]) -> tuple[str, int, Printed]:
     role, key, seed = job
     if role in ("original", "distinct", "fresh"):
         data = bench_scene(seed)
-    elif role == "library":
-        data = _with_sound(seed, videos.backing_track(424242, 9.0))
-    elif role == "shared":
+    elif role in ("library", "shared"):
         data = _with_sound(seed, videos.backing_track(424242, 9.0))
     elif role == "sound-only":
         data = videos.new_pictures(bench_scene(seed), bench_scene(seed + 500_000))
@@ -153,15 +151,14 @@ def quality(args: argparse.Namespace) -> None:
     started = time.perf_counter()
     with multiprocessing.get_context("spawn").Pool(os.cpu_count() or 1) as pool:
         made = pool.map(_make, jobs, chunksize=4)
-    print(f"generated and fingerprinted {len(made)} videos in {time.perf_counter() - started:.0f} s")
+    spent = time.perf_counter() - started
+    print(f"generated and fingerprinted {len(made)} videos in {spent:.0f} s")
     indexed_roles = {"original", "distinct", "library"}
     index = MediaIndex()
     stored: dict[int, Printed] = {}
     queries: list[tuple[str, int, Printed]] = []
     for role, key, printed in made:
-        if role == "shared" and key % 2 == 0:
-            role = "shared-indexed"
-        if role in indexed_roles or role == "shared-indexed":
+        if role in indexed_roles or (role == "shared" and key % 2 == 0):
             media = printed.media
             labels = np.full(media.video.codes.shape[0], key, dtype=np.int64)
             index.video.add(media.video.codes, labels, media.video.tags)
