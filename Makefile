@@ -6,7 +6,7 @@ TOOLS := .tools
 UV := $(TOOLS)/bin/uv
 RUN := $(UV) run --frozen
 
-.PHONY: setup demo chromium test test-fast fuzz lint typecheck bench-sim clean
+.PHONY: setup demo chromium chromaprint test test-fast fuzz lint typecheck bench-sim clean
 
 $(UV):
 	python3 -m venv $(TOOLS)
@@ -15,11 +15,14 @@ $(UV):
 setup: $(UV) ## Install the locked dependencies into .venv
 	$(UV) sync --frozen
 
-demo: setup ## Generate a demo platform if needed, run the cycle, serve on 127.0.0.1:8000
+demo: setup chromaprint ## Generate a demo platform if needed, run the cycle, serve on 127.0.0.1:8000
 	$(RUN) guanghe demo
 
 chromium: ## Headless Chromium for the dashboard tests (Debian packages)
 	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium chromium-driver)
+
+chromaprint: ## Chromaprint (libchromaprint1 and fpcalc) for the sound fingerprints of videos
+	@command -v fpcalc >/dev/null || (apt-get update -qq && apt-get install -y -qq libchromaprint-tools)
 
 lint: setup
 	$(RUN) ruff check src tests bench
@@ -28,10 +31,10 @@ lint: setup
 typecheck: setup
 	$(RUN) mypy
 
-test: setup chromium lint typecheck ## Lint, type check, and every test on SQLite and PostgreSQL
+test: setup chromium chromaprint lint typecheck ## Lint, type check, and every test on SQLite and PostgreSQL
 	$(RUN) pytest
 
-test-fast: setup ## The inner loop: every test but the slow, Spark, browser and crash ones
+test-fast: setup chromaprint ## The inner loop: every test but the slow, Spark, browser and crash ones
 	$(RUN) pytest -m "not slow and not spark and not browser and not crash"
 
 fuzz: setup ## Schemathesis over the live API, longer and with a random seed (FUZZ_EXAMPLES=200)

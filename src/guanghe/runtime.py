@@ -16,6 +16,7 @@ from guanghe.store import make_engine, session_factory, upgrade_schema, write_tr
 
 if TYPE_CHECKING:
     from guanghe.originality import FingerprintIndex
+    from guanghe.originality.media import MediaIndex
 
 T = TypeVar("T")
 
@@ -51,6 +52,14 @@ class Runtime:
         from guanghe.originality import INDEX_FILE, FingerprintIndex
 
         return FingerprintIndex((self.settings.data_dir / INDEX_FILE).resolve())
+
+    @cached_property
+    def media_index(self) -> MediaIndex:
+        """The deployment's video and sound index, made once per runtime (built from the store
+        on first search)."""
+        from guanghe.originality.media import MediaIndex
+
+        return MediaIndex()
 
     def close(self) -> None:
         """Release pooled database connections, if any were opened."""

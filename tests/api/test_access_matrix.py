@@ -381,6 +381,15 @@ MATRIX: list[Row] = [
         other="200 403 403 403 403 403 403",
         missing="404 404 403 403 403 403 403",
     ),
+    # Segment matches: the work's creator (none yet) and operators; a creator whose works the
+    # work does not copy gets 403.
+    row(
+        "GET",
+        "/v1/originality/works/{work}/matches",
+        own="200 200 403 403 403 403 403",
+        other="200 403 403 403 403 403 403",
+        missing="404 404 403 403 403 403 403",
+    ),
     row(
         "POST",
         "/v1/originality/policies",
@@ -395,6 +404,14 @@ MATRIX: list[Row] = [
         own="200 200 403 403 403 403 403",
         other="200 403 403 403 403 403 403",
         missing="404 404 403 403 403 403 403",
+    ),
+    row("GET", "/v1/originality/shared-music", none="200 200 403 403 403 403 403"),
+    row(
+        "POST",
+        "/v1/originality/shared-music",
+        json=lambda ids, n: {"work_id": ids["work"], "note": "library track"},
+        own="201 403 403 403 403 403 403",
+        missing="404 403 403 403 403 403 403",
     ),
     row(
         "POST",

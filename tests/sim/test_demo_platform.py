@@ -23,7 +23,7 @@ from guanghe.app import create_app
 from guanghe.ledger import find_account
 from guanghe.pipelines import run_cycle
 from guanghe.runtime import Runtime
-from guanghe.sim import PlatformSummary, generate_platform
+from guanghe.sim import PlatformSummary, generate_platform, videos
 from guanghe.sim.population import draw_population
 from guanghe.sim.reuploads import DemoUpload, publish_demo_reuploads
 from guanghe.sim.tasks import PROPENSITY_FILE, draw_truth, post_agent_task
@@ -86,6 +86,28 @@ def test_the_demo_re_uploads_happen_in_the_simulated_period_and_protect_their_au
     protected = {m.key: m for m in report.metrics}["protected_original_authors"]
     assert authors
     assert protected.current.value == len(authors)
+
+
+def test_the_demo_video_re_uploads_are_each_caught_and_linked_to_their_segment(
+    demo: tuple[Runtime, PlatformSummary, list[DemoUpload]],
+) -> None:
+    _, _, uploads = demo
+    by_kind = {u.kind: u for u in uploads}
+    original = by_kind["original video"]
+    assert original.verdict == "original"
+    copies = [k for k in by_kind if k.startswith("video re-upload")]
+    assert len(copies) == len(videos.EDITS)
+    for kind in [*copies, "new pictures over its sound"]:
+        upload = by_kind[kind]
+        assert (upload.verdict, upload.original_work_id) == ("duplicate", original.work_id), kind
+        assert upload.segments, kind
+        assert all(f"work {original.work_id}" in line for line in upload.segments)
+    assert [line.split()[0] for line in by_kind["new pictures over its sound"].segments] == [
+        "sound"
+    ]
+    shared = by_kind["video over shared music"]
+    assert shared.verdict == "original"
+    assert shared.segments == ()
 
 
 OPERATOR = Principal(0, "operator", None)

@@ -9,7 +9,9 @@ import typer
 from guanghe.cli.context import open_runtime
 from guanghe.cli.progress import stage_progress
 
-app = typer.Typer(help="Original protection: the fingerprint index.", no_args_is_help=True)
+app = typer.Typer(
+    help="Original protection: the fingerprint index and shared music.", no_args_is_help=True
+)
 
 
 @app.command("backfill")
@@ -37,3 +39,20 @@ def backfill() -> None:
             err=True,
         )
         raise typer.Exit(1)
+
+
+@app.command("mark-shared-music")
+def mark_shared_music(
+    work_id: int = typer.Argument(..., min=1, help="the work whose sound is shared music"),
+    note: str = typer.Option("", help="what the track is"),
+) -> None:
+    """Mark a work's sound as shared music: later uploads using it are not copies."""
+    from guanghe.access import Principal
+    from guanghe.originality import mark_shared_music as mark
+
+    operator = Principal(user_id=0, role="operator", subject_id=None)
+    with open_runtime() as runtime:
+        view = runtime.write(
+            lambda s: mark(s, operator, work_id, note=note, now=dt.datetime.now(dt.UTC))
+        )
+    typer.echo(f"work {view.work_id}'s sound is shared music since {view.marked_at:%Y-%m-%d %H:%M}")

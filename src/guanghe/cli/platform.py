@@ -113,6 +113,8 @@ def demo(
                 typer.echo(
                     f"published {upload.kind}: work {upload.work_id}, {upload.verdict}{copied}"
                 )
+                for segment in upload.segments:
+                    typer.echo(f"  {segment}")
         dates = runtime.event_log.dates()
         day = dt.date.fromisoformat(dates[-1]) if dates else dt.datetime.now(dt.UTC).date()
         runtime.write(lambda s: seed_torch_programme(s, day, now=dt.datetime.now(dt.UTC)))

@@ -39,6 +39,7 @@ def read_draft(
     frames: list[UploadFile],
     duration_s: int | None,
     vertical: str | None,
+    video: UploadFile | None = None,
 ) -> originality.WorkDraft:
     """Decode and validate an upload in one of ``slots``; :class:`InvalidInput` (or
     :class:`TooLarge`) names the bad field."""
@@ -47,6 +48,10 @@ def read_draft(
         for n, f in enumerate(frames)
     ]
     upload = originality.decode_upload(_read(cover, MAX_IMAGE_BYTES, "cover"), files, slots)
+    media = None
+    if video is not None:
+        media = originality.fingerprint_upload(_read(video, MAX_VIDEO_BYTES, "video"), slots)
+    video_s = round(media.duration_s) if media is not None else upload.video_s
     return originality.WorkDraft(
         creator_id=creator_id,
         title=title,
@@ -54,6 +59,7 @@ def read_draft(
         hashtags=originality.parse_hashtags(hashtags),
         cover=upload.cover,
         frames=tuple(upload.frames),
-        duration_s=duration_s or upload.video_s,
+        duration_s=duration_s or video_s,
         vertical=vertical or None,
+        media=media,
     )

@@ -1,6 +1,7 @@
 """Original protection: fingerprints of works (PDQ hashes of cover and frames, MinHash of
-text), a multi-index-hashing search index, first-publisher attribution, and claims, disputes
-and reviews resolved by operators; match records and what happens to a copy (each original
+text; PDQ frame hashes over time and Chromaprint sound items of videos, matched by segment),
+a multi-index-hashing search index, first-publisher attribution, and claims, disputes and
+reviews resolved by operators; match records and what happens to a copy (each original
 author's ``track`` / ``block`` / ``monetize`` policy). Other capabilities exclude blocked
 copies with :func:`blocked_work_ids`.
 """
@@ -44,6 +45,20 @@ from guanghe.originality.matches import (
     match_figures,
     sync_match,
 )
+from guanghe.originality.media import (
+    MediaFingerprint,
+    MediaIndex,
+    fingerprint_media,
+    fingerprint_upload,
+)
+from guanghe.originality.media_matches import (
+    MediaMatchView,
+    RootedMatch,
+    SharedMusicView,
+    list_shared_music,
+    mark_shared_music,
+    work_matches,
+)
 from guanghe.originality.policies import (
     DEFAULT_POLICY,
     POLICIES,
@@ -75,6 +90,8 @@ from guanghe.originality.redirects import (
     return_requests,
 )
 from guanghe.originality.registry import INDEX_FILE, FingerprintIndex
+from guanghe.originality.segments import SegmentMatch
+from guanghe.originality.video import decode_video
 
 __all__ = [
     "BACKFILL_BATCH",
@@ -94,13 +111,19 @@ __all__ = [
     "FingerprintIndex",
     "MatchFigures",
     "MatchView",
+    "MediaFingerprint",
+    "MediaIndex",
+    "MediaMatchView",
     "MonetizedMatch",
     "OriginalityCheck",
     "Picture",
     "Policy",
     "PolicyChoiceView",
     "PublishedWork",
+    "RootedMatch",
     "Segment",
+    "SegmentMatch",
+    "SharedMusicView",
     "TracedIncome",
     "WorkDraft",
     "WorkPolicyView",
@@ -116,12 +139,17 @@ __all__ = [
     "decode_frames",
     "decode_picture",
     "decode_upload",
+    "decode_video",
     "duplicate_work_ids",
     "file_claim",
     "file_dispute",
+    "fingerprint_media",
+    "fingerprint_upload",
     "get_match",
     "list_cases",
     "list_matches",
+    "list_shared_music",
+    "mark_shared_music",
     "match_figures",
     "monetized_matches",
     "parse_hashtags",
@@ -136,4 +164,5 @@ __all__ = [
     "return_requests",
     "sync_match",
     "work_attribution",
+    "work_matches",
 ]

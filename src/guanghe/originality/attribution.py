@@ -32,7 +32,7 @@ from guanghe.originality.fingerprint import (
     text_signature,
     text_similarity,
 )
-from guanghe.originality.matches import sync_match
+from guanghe.originality.matches import Segment, sync_match
 from guanghe.originality.registry import FingerprintIndex
 from guanghe.store import (
     OriginalityCase,
@@ -253,9 +253,12 @@ def record_attribution(
     *,
     now: dt.datetime,
     context: str = "checked at publication",
+    media: str = "picture",
+    segment: Segment | None = None,
 ) -> None:
     """Store the check's verdict on ``work_id`` and log it (the note starts with
-    ``context``); a duplicate opens a match in force from ``now``, a suspect a review case."""
+    ``context``); a duplicate opens a match in force from ``now`` (of ``media``, with the
+    ``segment`` of a video or sound match), a suspect a review case."""
     session.add(
         WorkOriginality(
             work_id=work_id,
@@ -277,7 +280,14 @@ def record_attribution(
     )
     session.add(decision)
     session.flush()
-    sync_match(session, decision, distance=check.distance, evidence=check.evidence)
+    sync_match(
+        session,
+        decision,
+        distance=check.distance,
+        evidence=check.evidence,
+        media=media,
+        segment=segment,
+    )
     if check.verdict == "suspect":
         session.add(
             OriginalityCase(

@@ -23,6 +23,21 @@ from guanghe.originality.attribution import (
     save_cover,
 )
 from guanghe.originality.images import Picture
+from guanghe.originality.media import (
+    MediaFingerprint,
+    MediaIndex,
+    match_media,
+    record_media,
+    shared_music_ids,
+)
+from guanghe.originality.media_matches import (
+    RootedMatch,
+    deciding_copy,
+    match_segment,
+    record_matches,
+    rooted_copies,
+    with_media_verdict,
+)
 from guanghe.originality.registry import FingerprintIndex
 from guanghe.store import Creator, Vertical, Work
 
@@ -37,8 +52,9 @@ _TAG: Final = re.compile(r"[^\s,，#]+")
 
 @dataclass(frozen=True, slots=True)
 class WorkDraft:
-    """What a creator uploads: metadata, the cover, and frames (pictures, or sampled from a
-    video, whose length is ``duration_s`` when known)."""
+    """What a creator uploads: metadata, the cover, frames (pictures, or sampled from a
+    video, whose length is ``duration_s`` when known) and the fingerprints of an uploaded
+    video (``media``), matched by segment in picture and sound."""
 
     creator_id: int
     title: str
@@ -48,6 +64,7 @@ class WorkDraft:
     frames: tuple[Image.Image, ...] = ()
     duration_s: int | None = None
     vertical: str | None = None
+    media: MediaFingerprint | None = None
 
     @property
     def text(self) -> str:
@@ -67,6 +84,7 @@ class PublishedWork:
     duration_s: int
     cover_path: str
     originality: OriginalityCheck
+    media_matches: tuple[RootedMatch, ...] = ()
 
 
 def parse_hashtags(text: str) -> tuple[str, ...]:
@@ -115,8 +133,10 @@ def publish_work(
     index: FingerprintIndex,
     covers_dir: Path,
     now: dt.datetime,
+    media_index: MediaIndex | None = None,
 ) -> PublishedWork:
-    """Check and publish ``draft`` at ``now``; the caller commits."""
+    """Check and publish ``draft`` at ``now``; the caller commits. A draft with a video
+    (``draft.media``) needs ``media_index``."""
     creator = check_uploader(session, principal, draft.creator_id)
     title, caption = check_metadata(draft.title, draft.caption)
     vertical_id, vertical = _vertical(session, creator, draft.vertical)
@@ -129,6 +149,15 @@ def publish_work(
         frames=draft.frames,
         text=draft.text,
     )
+    copies: list[RootedMatch] = []
+    deciding: RootedMatch | None = None
+    if draft.media is not None:
+        if media_index is None:
+            raise InvalidInput("video: this publisher has no video index")
+        matches = match_media(media_index.synced(session), draft.media, shared_music_ids(session))
+        copies = rooted_copies(session, matches, creator_id=creator.id)
+        deciding = deciding_copy(check, copies)
+        check = with_media_verdict(check, deciding)
     work = Work(
         creator_id=creator.id,
         published_at=now,
@@ -144,7 +173,17 @@ def publish_work(
     record_fingerprints(
         session, work.id, cover=draft.cover.image, frames=draft.frames, text=draft.text
     )
-    record_attribution(session, work.id, check, now=now)
+    if draft.media is not None:
+        record_media(session, work.id, draft.media)
+        record_matches(session, work.id, copies, now=now)
+    record_attribution(
+        session,
+        work.id,
+        check,
+        now=now,
+        media=deciding.match.kind if deciding else "picture",
+        segment=match_segment(deciding) if deciding else None,
+    )
     session.flush()
     return PublishedWork(
         id=work.id,
@@ -157,6 +196,7 @@ def publish_work(
         duration_s=work.duration_s,
         cover_path=work.cover_path,
         originality=check,
+        media_matches=tuple(copies),
     )
 
 

@@ -1,15 +1,18 @@
 """Demo re-uploads: other creators publish edited copies of existing covers (cropped,
-re-encoded, with a caption overlay) and a creator re-posts their own work — all through the
-publishing service, so the originality check runs on each — and a case about one of them
-waits for the operator. The first copy's original is monetized by its author and the copy
-earns ad revenue, which the cycle redirects to the author; upholding the copier's dispute
-returns it. They happen at the end of the platform's timeline, not the wall
+re-encoded, with a caption overlay) and a creator re-posts their own work; a creator publishes
+a video and others re-upload it with each edit of :data:`guanghe.sim.videos.EDITS` and with new
+pictures over its sound; a library track is marked as shared music and used by another video —
+all through the publishing service, so the originality check runs on each — and a case about
+one of them waits for the operator. The first copy's original is monetized by its author and
+the copy earns ad revenue, which the cycle redirects to the author; upholding the copier's
+dispute returns it. They happen at the end of the platform's timeline, not the wall
 clock, so the report for the simulated period counts them."""
 
 from __future__ import annotations
 
 import datetime as dt
 import io
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import partial
 from typing import Final
@@ -25,6 +28,7 @@ from guanghe.access import Principal, create_token
 from guanghe.events import EVENT_SCHEMA
 from guanghe.monetize import CampaignSpec, create_campaign, deposit, register_party
 from guanghe.runtime import Runtime
+from guanghe.sim import videos
 from guanghe.store import Work
 
 #: The newest works the demo's re-uploads copy from, and whose creators re-upload them.
@@ -35,12 +39,18 @@ COPY_AD_ROW_FEN: Final = 500
 COPY_AD_BUDGET_FEN: Final = 100_000
 
 
+#: Length of the demo's videos.
+VIDEO_SECONDS: Final = 6.0
+
+
 @dataclass(frozen=True, slots=True)
 class DemoUpload:
     kind: str
     work_id: int
     verdict: str
     original_work_id: int | None
+    #: The segment matches of a video upload, one line each.
+    segments: tuple[str, ...] = ()
 
 
 def _png(image: Image.Image) -> bytes:
@@ -89,7 +99,7 @@ def publish_demo_reuploads(runtime: Runtime, *, seed: int) -> list[DemoUpload]:
         creators = sorted(
             {int(c) for c in session.scalars(select(Work.creator_id).where(Work.id.in_(recent)))}
         )
-    clock = iter(newest + dt.timedelta(seconds=s) for s in range(1, 100))
+    clock = iter(newest + dt.timedelta(seconds=s) for s in range(1, 1000))
     principal, _ = runtime.write(
         lambda session: create_token(
             session, role="operator", subject_id=None, name="demo publisher", now=newest
@@ -122,6 +132,7 @@ def publish_demo_reuploads(runtime: Runtime, *, seed: int) -> list[DemoUpload]:
     if uploads:
         monetize_copy(runtime, uploads[0], now=next(clock))
         _open_case(runtime, uploads[0], int(recent[0]), now=next(clock))
+    uploads.extend(_publish_videos(runtime, principal, creators, rng, clock))
     return uploads
 
 
@@ -176,6 +187,95 @@ def monetize_copy(runtime: Runtime, upload: DemoUpload, *, now: dt.datetime) -> 
         for n in range(COPY_AD_ROWS)
     ]
     runtime.event_log.append(pa.Table.from_pylist(rows, schema=EVENT_SCHEMA))
+
+
+def _publish_videos(
+    runtime: Runtime,
+    principal: Principal,
+    creators: list[int],
+    rng: np.random.Generator,
+    clock: Iterator[dt.datetime],
+) -> list[DemoUpload]:
+    """An original video, a re-upload of it with each edit and one with new pictures over its
+    sound; a library track marked as shared music and a new video over it."""
+    author, *others = (
+        int(c) for c in rng.choice(creators, size=min(4, len(creators)), replace=False)
+    )
+    others = others or [author]
+    seed = int(rng.integers(0, 1_000_000))
+    source = videos.scene_video(seed, seconds=VIDEO_SECONDS)
+    publish = partial(_publish_video, runtime=runtime, principal=principal)
+    original = publish("original video", source, creator_id=author, now=next(clock))
+    uploads = [original]
+    for n, edit in enumerate(videos.EDITS):
+        copy = videos.edit_video(source, edit, seed=seed + n)
+        uploads.append(
+            publish(
+                f"video re-upload ({edit})",
+                copy,
+                creator_id=others[n % len(others)],
+                now=next(clock),
+            )
+        )
+    dubbed = videos.new_pictures(source, videos.scene_video(seed + 1, seconds=VIDEO_SECONDS))
+    uploads.append(
+        publish("new pictures over its sound", dubbed, creator_id=others[0], now=next(clock))
+    )
+    track = videos.backing_track(seed + 2, VIDEO_SECONDS)
+    library = publish(
+        "library track",
+        videos.scene_video(seed + 3, seconds=VIDEO_SECONDS, sound=track),
+        creator_id=others[-1],
+        now=next(clock),
+    )
+    marked_at = next(clock)
+    runtime.write(
+        lambda s: originality.mark_shared_music(
+            s, principal, library.work_id, note="demo library track", now=marked_at
+        )
+    )
+    uploads.append(library)
+    over_track = videos.scene_video(seed + 4, seconds=VIDEO_SECONDS, sound=track)
+    uploads.append(
+        publish("video over shared music", over_track, creator_id=author, now=next(clock))
+    )
+    return uploads
+
+
+def _publish_video(
+    kind: str,
+    data: bytes,
+    *,
+    runtime: Runtime,
+    principal: Principal,
+    creator_id: int,
+    now: dt.datetime,
+) -> DemoUpload:
+    media = originality.fingerprint_media(originality.decode_video(data))
+    cover = videos.decode(data).frames[0]
+    draft = originality.WorkDraft(
+        creator_id=creator_id,
+        title=f"Demo clip: {kind}",
+        caption="",
+        hashtags=(),
+        cover=originality.decode_picture(_png(Image.fromarray(cover)), "cover"),
+        duration_s=round(media.duration_s),
+        media=media,
+    )
+    published = runtime.write(
+        lambda session: originality.publish_work(
+            session,
+            principal,
+            draft,
+            index=runtime.fingerprint_index,
+            covers_dir=runtime.settings.covers_dir,
+            now=now,
+            media_index=runtime.media_index,
+        )
+    )
+    check = published.originality
+    segments = tuple(m.describe() for m in published.media_matches)
+    return DemoUpload(kind, published.id, check.verdict, check.original_work_id, segments)
 
 
 def _open_case(runtime: Runtime, upload: DemoUpload, fallback: int, *, now: dt.datetime) -> None:

@@ -38,6 +38,13 @@ from guanghe.store.ledger_tables import (
     LedgerAccount,
     LedgerTransfer,
 )
+from guanghe.store.media_tables import (
+    MATCH_KINDS,
+    AudioFingerprintRow,
+    MediaMatch,
+    SharedMusic,
+    VideoFingerprintRow,
+)
 from guanghe.store.models import (
     ApiToken,
     Base,
@@ -82,6 +89,7 @@ __all__ = [
     "COPY_POLICIES",
     "INCOME_SOURCES",
     "INSTITUTION_LEVELS",
+    "MATCH_KINDS",
     "NOTICE_KINDS",
     "OUTBOUND_CHANNELS",
     "OWNER_KINDS",
@@ -89,6 +97,7 @@ __all__ = [
     "UNITS",
     "Advertiser",
     "ApiToken",
+    "AudioFingerprintRow",
     "AuthorNomination",
     "Base",
     "BoostDelivery",
@@ -111,6 +120,7 @@ __all__ = [
     "InstitutionLevel",
     "LedgerAccount",
     "LedgerTransfer",
+    "MediaMatch",
     "Merchant",
     "MonetizationConsent",
     "Notice",
@@ -121,6 +131,7 @@ __all__ = [
     "Product",
     "ProductPlacement",
     "SettledDay",
+    "SharedMusic",
     "Task",
     "TaskClaim",
     "TaskOffer",
@@ -130,6 +141,7 @@ __all__ = [
     "TrafficPreference",
     "User",
     "Vertical",
+    "VideoFingerprintRow",
     "Work",
     "WorkFingerprint",
     "WorkOriginality",

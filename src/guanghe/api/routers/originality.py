@@ -68,6 +68,37 @@ class ResolutionIn(BaseModel):
     note: StorableText = Field(default="", max_length=2_000)
 
 
+class MediaMatchOut(BaseModel):
+    id: int
+    work_id: int
+    matched_work_id: int
+    original_work_id: int
+    original_creator_id: int
+    kind: str
+    upload_start_s: float
+    upload_end_s: float
+    original_start_s: float
+    original_end_s: float
+    upload_share: float
+    speed: float
+    mirrored: bool
+    score: float
+    evidence: str
+    matched_at: dt.datetime
+
+
+class SharedMusicIn(BaseModel):
+    work_id: BodyId = Field(description="the work whose sound is shared music")
+    note: StorableText = Field(default="", max_length=500)
+
+
+class SharedMusicOut(BaseModel):
+    work_id: int
+    note: str
+    marked_by_user_id: int | None
+    marked_at: dt.datetime
+
+
 def _case(view: originality.CaseView) -> CaseOut:
     return CaseOut.model_validate(view, from_attributes=True)
 
@@ -79,6 +110,39 @@ def get_attribution(
     """A work's verdict and every decision about it."""
     view = originality.work_attribution(session, principal, work_id)
     return AttributionOut.model_validate(view, from_attributes=True)
+
+
+@router.get("/works/{work_id}/matches")
+def get_matches(
+    session: SessionDep, principal: PrincipalDep, work_id: WorkId
+) -> list[MediaMatchOut]:
+    """Which stretches of a video repeat which stretches of other creators' works, in picture
+    or sound (the work's creator and operators; an original's creator sees the matches of
+    their own works)."""
+    return [
+        MediaMatchOut.model_validate(v, from_attributes=True)
+        for v in originality.work_matches(session, principal, work_id)
+    ]
+
+
+@router.get("/shared-music")
+def list_shared_music(session: SessionDep, principal: PrincipalDep) -> list[SharedMusicOut]:
+    """Works whose sound is shared music (using it is no copy)."""
+    return [
+        SharedMusicOut.model_validate(v, from_attributes=True)
+        for v in originality.list_shared_music(session, principal)
+    ]
+
+
+@router.post("/shared-music", status_code=201)
+def mark_shared_music(
+    session: SessionDep, principal: PrincipalDep, shared: SharedMusicIn
+) -> SharedMusicOut:
+    """Operators mark a work's sound as shared music: later uploads using it are no copies."""
+    view = originality.mark_shared_music(
+        session, principal, shared.work_id, note=shared.note, now=dt.datetime.now(dt.UTC)
+    )
+    return SharedMusicOut.model_validate(view, from_attributes=True)
 
 
 @router.post("/claims", status_code=201)

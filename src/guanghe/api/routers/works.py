@@ -74,8 +74,61 @@ class OriginalityOut(BaseModel):
     own_work_id: int | None
 
 
+class SegmentMatchOut(BaseModel):
+    """A stretch of the upload repeating a stretch of another creator's work."""
+
+    kind: str
+    matched_work_id: int
+    original_work_id: int
+    original_creator_id: int
+    upload_start_s: float
+    upload_end_s: float
+    original_start_s: float
+    original_end_s: float
+    upload_share: float
+    speed: float
+    mirrored: bool
+    score: float
+    evidence: str
+
+
 class PublishedWorkOut(WorkOut):
     originality: OriginalityOut
+    media_matches: list[SegmentMatchOut]
+
+
+def _published(work: originality.PublishedWork) -> PublishedWorkOut:
+    matches = [
+        SegmentMatchOut(
+            kind=c.match.kind,
+            matched_work_id=c.match.work_id,
+            original_work_id=c.original_work_id,
+            original_creator_id=c.original_creator_id,
+            upload_start_s=c.match.upload_start_s,
+            upload_end_s=c.match.upload_end_s,
+            original_start_s=c.match.original_start_s,
+            original_end_s=c.match.original_end_s,
+            upload_share=c.match.upload_share,
+            speed=c.match.speed,
+            mirrored=c.match.mirrored,
+            score=c.match.score,
+            evidence=c.describe(),
+        )
+        for c in work.media_matches
+    ]
+    return PublishedWorkOut(
+        id=work.id,
+        creator_id=work.creator_id,
+        published_at=work.published_at,
+        title=work.title,
+        caption=work.caption,
+        hashtags=work.hashtags,
+        vertical=work.vertical,
+        duration_s=work.duration_s,
+        cover_path=work.cover_path,
+        originality=OriginalityOut.model_validate(work.originality, from_attributes=True),
+        media_matches=matches,
+    )
 
 
 @router.post("", status_code=201)
@@ -96,19 +149,33 @@ def publish_work(
     ] = None,
     duration_s: Annotated[int | None, Form(ge=1, le=86_400)] = None,
     vertical: Annotated[StorableText | None, Form(max_length=40)] = None,
+    video: Annotated[
+        UploadFile | None,
+        File(description="the work's video (MP4, WebM, ...; at most 200 MiB, 10 min, 4K)"),
+    ] = None,
 ) -> PublishedWorkOut:
     """Publish a work: creators as themselves, operators for anyone. The response carries the
-    originality verdict (original, duplicate or suspect) and the matched original."""
+    originality verdict (original, duplicate or suspect), the matched original, and, for a
+    video, each stretch of it repeating another creator's work in picture or sound."""
     originality.check_uploader(session, principal, creator_id)
     draft = read_draft(
-        slots, creator_id, title, caption, hashtags, cover, frames or [], duration_s, vertical
+        slots,
+        creator_id,
+        title,
+        caption,
+        hashtags,
+        cover,
+        frames or [],
+        duration_s,
+        vertical,
+        video,
     )
     now = dt.datetime.now(dt.UTC)
     # The one write path (BEGIN IMMEDIATE on SQLite, retried on races): publishing reads the
     # index's new fingerprints and then writes, which a deferred transaction cannot do while
     # other requests write (SQLite refuses the upgrade: "database is locked", a 503).
     return runtime.write(
-        lambda s: PublishedWorkOut.model_validate(
+        lambda s: _published(
             originality.publish_work(
                 s,
                 principal,
@@ -116,7 +183,7 @@ def publish_work(
                 index=runtime.fingerprint_index,
                 covers_dir=runtime.settings.covers_dir,
                 now=now,
-            ),
-            from_attributes=True,
+                media_index=runtime.media_index,
+            )
         )
     )
