@@ -10,7 +10,9 @@ For cycle date ``D`` and the next day ``N = D + 1``:
    operators set none) and funded in the ledger;
 4. the period's allocation is solved once, on the first cycle that plans a day of it (snapshot
    ``traffic_allocation`` dated the period's first day), with the incentive programmes'
-   traffic rewards paid before the period as those creators' floors;
+   traffic rewards paid before the period as those creators' floors, and the programme's
+   ``exploration_share`` of every pool spent on a Thompson draw of the curves
+   (:mod:`guanghe.traffic.exploration`; the draw is seeded with the period's first day);
 5. ``N``'s pacing plan spreads each creator's undelivered allocation over the days left
    (snapshot ``traffic_plan`` of ``N``), which the boost service serves.
 """
@@ -38,6 +40,7 @@ from guanghe.store import Creator
 from guanghe.traffic import Allocation, AllocationProblem, solve_on_spark
 from guanghe.traffic.budgets import ensure_budgets, fund_pools
 from guanghe.traffic.deliveries import delivered_by_creator, settle_deliveries
+from guanghe.traffic.exploration import explore_and_exploit
 from guanghe.traffic.planning import (
     Members,
     Period,
@@ -85,7 +88,7 @@ def run(ctx: CycleContext) -> StepReport:
     if solved:
         floors = runtime.write(lambda s: claim_traffic_floors(s, period.starts_on))
         problem = period_problem(programs, members, curves, budgets, period.days, floors)
-        allocation = solve_allocation(ctx, problem)
+        allocation = solve_allocation(ctx, problem, curves, programs, period)
         write_snapshot(
             root, ALLOCATION, period.starts_on, allocation_table(problem, members, allocation)
         )
@@ -111,11 +114,22 @@ def run(ctx: CycleContext) -> StepReport:
     )
 
 
-def solve_allocation(ctx: CycleContext, problem: AllocationProblem) -> Allocation:
-    """The period's allocation: in process, or with ``--engine spark`` on the Spark cluster of
-    ``GUANGHE_SPARK_MASTER`` (the creators travel as Parquet under the scratch directory)."""
+def solve_allocation(
+    ctx: CycleContext,
+    problem: AllocationProblem,
+    curves: ResponseCurves,
+    programs: Programs,
+    period: Period,
+) -> Allocation:
+    """The period's allocation: in process (exploring the programme's ``exploration_share``),
+    or with ``--engine spark`` on the Spark cluster of ``GUANGHE_SPARK_MASTER`` (the creators
+    travel as Parquet under the scratch directory; no exploration there)."""
     if ctx.batch_engine != "spark":
-        return solve_period(problem)
+        share = programs.period.exploration_share
+        if share == 0.0:
+            return solve_period(problem)
+        rng = np.random.default_rng(period.starts_on.toordinal())
+        return explore_and_exploit(problem, curves, share, rng, days=period.days).allocation
     settings = ctx.runtime.settings
     session = spark_session(settings.spark_master)
     try:
