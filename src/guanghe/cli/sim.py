@@ -55,8 +55,8 @@ def advance(
     from rich.console import Console
     from rich.table import Table
 
-    from guanghe.sim.advance import advance as advance_platform
-    from guanghe.sim.advance import check_arguments
+    from guanghe.sim.forward import advance as advance_platform
+    from guanghe.sim.forward import check_arguments
 
     check_arguments(days, seed)
     with open_runtime() as runtime, stage_progress() as progress:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from guanghe.sim.advance import AdvanceResult, DayOutcome, advance
+    from guanghe.sim.forward import AdvanceResult, DayOutcome, advance
     from guanghe.sim.platform import DEFAULT_END_DATE, PlatformSummary, generate_platform
 
 __all__ = [
@@ -30,9 +30,9 @@ _ADVANCE = {"AdvanceResult", "DayOutcome", "advance"}
 
 def __getattr__(name: str) -> Any:
     if name in _ADVANCE:
-        from guanghe.sim import advance as module
+        from guanghe.sim import forward
 
-        return getattr(module, name)
+        return getattr(forward, name)
     if name in __all__:
         from guanghe.sim import platform
 
