@@ -149,3 +149,47 @@ def test_bad_input_and_no_platform(generated: Path, tmp_path: Path) -> None:
         pytest.raises(NotFound, match="no generated platform"),
     ):
         advance(runtime, 1, seed=1)
+
+
+def run_cli(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    from guanghe.cli.app import main
+
+    with pytest.raises(SystemExit) as exited:
+        main(argv)
+    out, err = capsys.readouterr()
+    code = exited.value.code
+    return (code if isinstance(code, int) else 1), out, err
+
+
+def test_cli_bad_input_is_one_line_and_non_zero(
+    generated: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("GUANGHE_DATA_DIR", str(tmp_path / "empty"))
+    monkeypatch.delenv("GUANGHE_DATABASE_URL", raising=False)
+    code, _, err = run_cli(["sim", "advance", "--days", "0"], capsys)
+    assert code == 2
+    assert err.strip().splitlines() == ["guanghe: error: days must be between 1 and 366, got 0"]
+    code, _, err = run_cli(["sim", "advance", "--days", "2"], capsys)
+    assert code == 3
+    assert len(err.strip().splitlines()) == 1
+    assert "no generated platform" in err
+
+
+@pytest.mark.slow
+def test_cli_advances_with_the_whole_cycle(
+    generated: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    data_dir = tmp_path / "cli"
+    shutil.copytree(generated, data_dir)
+    monkeypatch.setenv("GUANGHE_DATA_DIR", str(data_dir))
+    monkeypatch.delenv("GUANGHE_DATABASE_URL", raising=False)
+    code, out, _ = run_cli(["sim", "advance", "--days", "1", "--seed", "4"], capsys)
+    assert code == 0
+    assert "advanced 1 days" in out
+    assert "boosted impressions" in out.splitlines()[-1]
