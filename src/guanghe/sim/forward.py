@@ -32,6 +32,7 @@ attributed to their latest work); orders, ads and task outcomes are not simulate
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Final
@@ -82,6 +83,8 @@ class DayOutcome:
     unfollows: int
     events: int
     cycle: CycleRun | None
+    delivery_s: float  # wall time of the boost calls and deliveries
+    response_s: float  # wall time of drawing and writing the audience's answer
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,10 +136,20 @@ def advance(
     for k in range(days):
         day = last + dt.timedelta(days=k + 1)
         rng = np.random.default_rng(np.random.SeedSequence([seed, day.toordinal()]))
+        started = time.perf_counter()
         boosted, calls = _deliver_boosts(runtime, platform, day, seed, rounds)
+        delivered = time.perf_counter()
         outcome, follows = _answer(runtime, platform, rng, day, seed, boosted, calls)
+        answered = time.perf_counter()
         run = run_cycle(runtime, day, steps=steps, progress=_cycle_progress(report))
-        outcomes.append(_with_cycle(outcome, run))
+        outcomes.append(
+            replace(
+                outcome,
+                cycle=run,
+                delivery_s=round(delivered - started, 3),
+                response_s=round(answered - delivered, 3),
+            )
+        )
         boosted_days.append(boosted)
         follow_days.append(follows)
         report("days", k + 1, days)
@@ -161,10 +174,6 @@ def check_arguments(days: int, seed: int, rounds: int = BOOST_ROUNDS) -> None:
 
 def _cycle_progress(report: Progress) -> Callable[[str, int, int], None]:
     return lambda step, done, total: report("cycle", done, total)
-
-
-def _with_cycle(outcome: DayOutcome, run: CycleRun) -> DayOutcome:
-    return replace(outcome, cycle=run)
 
 
 @dataclass(slots=True)
@@ -341,6 +350,8 @@ def _answer(
         unfollows=int(unfollows.sum()),
         events=events,
         cycle=None,
+        delivery_s=0.0,
+        response_s=0.0,
     )
     return outcome, follows
 
