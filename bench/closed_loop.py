@@ -1,6 +1,7 @@
 """Closed-loop traffic support: follows the boosts buy, week by week, against the oracle.
 
-``python -m bench closed_loop [--creators N] [--history-days H] [--weeks W] [--seed S]``
+``python -m bench closed_loop [--creators N] [--history-days H] [--weeks W] [--seed S]
+[--jobs J]``
 
 Generates one platform (``H`` days of history, whose random boost programme is all the curve
 fits start from), copies it once per policy, and plays each copy forward ``7 * W`` days with
@@ -18,12 +19,16 @@ writes:
 
 The score is the follows the delivered boosts buy on the hidden curves (each creator-day's
 ``a * (1 - exp(-x / s))``), summed per week and cumulatively, as a share of the oracle's.
+With ``--jobs J`` up to ``J`` policies play at once, each in its own process (the policies'
+times then overlap).
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
+import multiprocessing
 import shutil
 import tempfile
 import time
@@ -42,7 +47,10 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--history-days", type=int, default=60)
     parser.add_argument("--weeks", type=int, default=8)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--jobs", type=int, default=1)
     args = parser.parse_args(argv)
+
+    from concurrent.futures import ProcessPoolExecutor
 
     from guanghe.runtime import Runtime
     from guanghe.settings import Settings
@@ -59,20 +67,20 @@ def main(argv: list[str]) -> int:
                 runtime, creators=args.creators, days=args.history_days, seed=args.seed
             )
         generate_s = time.perf_counter() - started
-        for policy in POLICIES:
-            data_dir = Path(scratch) / policy.replace(", ", "-")
-            shutil.copytree(template, data_dir)
-            if policy != "ours, exploring":
-                _write_programme(data_dir, exploration_share=0.0)
-            started = time.perf_counter()
-            with Runtime(Settings(data_dir=data_dir, database_url="")) as runtime:
-                result = _play(runtime, policy, args.weeks * 7, args.seed)
-            seconds[policy] = time.perf_counter() - started
-            expected = np.array([d.boost_follows_expected for d in result.days])
-            weekly[policy] = expected.reshape(args.weeks, 7).sum(axis=1).tolist()
-            realised[policy] = sum(d.follows for d in result.days)
-            shutil.rmtree(data_dir)
-            print(f"  {policy}: {seconds[policy]:.0f} s", flush=True)
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=args.jobs, mp_context=context) as pool:
+            jobs = {
+                policy: pool.submit(
+                    _run_policy, str(template), scratch, policy, args.weeks, args.seed
+                )
+                for policy in POLICIES
+            }
+            for policy, job in jobs.items():
+                outcome = json.loads(job.result())
+                weekly[policy] = outcome["weekly"]
+                realised[policy] = outcome["realised"]
+                seconds[policy] = outcome["seconds"]
+                print(f"  {policy}: {seconds[policy]:.0f} s", flush=True)
 
     oracle = np.array(weekly["oracle"])
     print(
@@ -98,6 +106,29 @@ def main(argv: list[str]) -> int:
             f"| {seconds[p]:.0f} |"
         )
     return 0
+
+
+def _run_policy(template: str, scratch: str, policy: str, weeks: int, seed: int) -> str:
+    """Play a copy of the template under ``policy``; its weekly figures as JSON."""
+    from guanghe.runtime import Runtime
+    from guanghe.settings import Settings
+
+    data_dir = Path(scratch) / policy.replace(", ", "-")
+    shutil.copytree(template, data_dir)
+    if policy != "ours, exploring":
+        _write_programme(data_dir, exploration_share=0.0)
+    started = time.perf_counter()
+    with Runtime(Settings(data_dir=data_dir, database_url="")) as runtime:
+        result = _play(runtime, policy, weeks * 7, seed)
+    expected = np.array([d.boost_follows_expected for d in result.days])
+    shutil.rmtree(data_dir)
+    return json.dumps(
+        {
+            "weekly": expected.reshape(weeks, 7).sum(axis=1).tolist(),
+            "realised": sum(d.follows for d in result.days),
+            "seconds": time.perf_counter() - started,
+        }
+    )
 
 
 def _write_programme(data_dir: Path, *, exploration_share: float) -> None:

@@ -35,6 +35,7 @@ import datetime as dt
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from functools import partial
 from typing import Final
 
 import numpy as np
@@ -291,7 +292,7 @@ def _deliver_boosts(
                 (f"adv-{seed}-{stamp}-{r}-{c}", c, w, x)
                 for c, w, x in zip(ids.tolist(), wids.tolist(), sizes.tolist(), strict=True)
             ]
-            statuses = runtime.write(lambda s, d=deliveries: service.record(s, d))
+            statuses = runtime.write(partial(service.record, deliveries=deliveries))
             recorded = np.array([s.status == "recorded" for s in statuses])
             np.add.at(delivered, ids[recorded] - 1, sizes[recorded])
     return delivered, calls
@@ -393,7 +394,7 @@ def _events(
     day_start = (dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC) - _EPOCH) // dt.timedelta(
         microseconds=1
     )
-    ts = day_start + (rng.random(m) * _DAY_US).astype(np.int64)
+    ts = day_start + np.asarray(rng.random(m) * _DAY_US, dtype=np.int64)
     work = platform.latest_work[index]
     has_work = np.concatenate(with_work) & (work > 0)
     exposure = np.concatenate(is_exposure)
