@@ -193,3 +193,19 @@ def test_cli_advances_with_the_whole_cycle(
     assert code == 0
     assert "advanced 1 days" in out
     assert "boosted impressions" in out.splitlines()[-1]
+
+
+def test_advances_on_either_store(runtime: Runtime) -> None:
+    """On SQLite and PostgreSQL: deliveries are stored, logged and settled into the ledger."""
+    generate_platform(runtime, creators=60, days=10, seed=2)
+    result = advance(runtime, 1, seed=1, steps=STEPS)
+    (day,) = result.days
+    with runtime.sessions() as session:
+        stored = session.scalar(
+            select(func.sum(BoostDelivery.impressions)).where(BoostDelivery.day == day.day)
+        )
+    assert day.boosted_impressions > 0
+    assert stored == day.boosted_impressions
+    assert day.cycle is not None
+    traffic = next(r for r in day.cycle.reports if r.step == "traffic")
+    assert traffic.counts["delivery_transfers"] > 0
