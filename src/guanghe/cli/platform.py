@@ -87,8 +87,13 @@ def demo(
     creators: Annotated[int, typer.Option(min=1, help="Creators if a platform is made.")] = 2_000,
     days: Annotated[int, typer.Option(min=1, max=3650, help="Days if a platform is made.")] = 30,
     seed: Annotated[int, typer.Option(help="Seed if a platform is made.")] = 7,
+    advance_days: Annotated[
+        int,
+        typer.Option(min=0, max=366, help="Days a new platform is played forward after its cycle."),
+    ] = 2,
 ) -> None:
-    """Make a demo platform if the store is empty, run the cycle, then serve it."""
+    """Make a demo platform if the store is empty, run the cycle, play a new platform forward
+    a few days (`sim advance`, the cycle between days), then serve it."""
     from guanghe.access import create_token
     from guanghe.app import create_app
     from guanghe.app import serve as serve_app
@@ -101,7 +106,8 @@ def demo(
     from guanghe.tasks import showcase_creator
 
     with open_runtime() as runtime:
-        if _creator_count(runtime) == 0:
+        made = _creator_count(runtime) == 0
+        if made:
             with stage_progress() as progress:
                 generate_platform(
                     runtime, creators=creators, days=days, seed=seed, progress=progress
@@ -125,6 +131,17 @@ def demo(
             f"payout {day}: {len(operations.payouts.payouts)} payees; "
             f"tier records written: {operations.tier_changes}"
         )
+        if made and advance_days:
+            from guanghe.sim import advance
+
+            with stage_progress() as progress:
+                played = advance(runtime, advance_days, seed=seed, progress=progress)
+            day = played.last_day
+            typer.echo(
+                f"advanced to {day}: "
+                f"{sum(d.boosted_impressions for d in played.days):,} boosted impressions "
+                f"delivered, {sum(d.follows for d in played.days):,} follows"
+            )
         with transaction(runtime.sessions) as session:
             _, token = create_token(
                 session,

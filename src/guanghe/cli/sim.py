@@ -40,3 +40,52 @@ def generate(
             f"{summary.works} works and {summary.events} events "
             f"from {summary.first_date} to {summary.last_date}"
         )
+
+
+@app.command("advance")
+def advance(
+    days: Annotated[int, typer.Option(help="Days to play forward (1..366).")] = 7,
+    seed: Annotated[
+        int, typer.Option(help="Random seed; same seed and decisions, same events.")
+    ] = 7,
+) -> None:
+    """Play the generated platform forward day by day, answering Guanghe's decisions (boosts
+    delivered through the boost path; follows, plays and churn from the hidden truth), with
+    the cycle run after each day."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from guanghe.sim.forward import advance as advance_platform
+    from guanghe.sim.forward import check_arguments
+
+    check_arguments(days, seed)
+    with open_runtime() as runtime, stage_progress() as progress:
+        result = advance_platform(runtime, days, seed=seed, progress=progress)
+    table = Table(title=f"advanced {len(result.days)} days")
+    for column in (
+        "day",
+        "boost calls",
+        "boosted creators",
+        "boosted impr.",
+        "follows",
+        "unfollows",
+        "events",
+    ):
+        table.add_column(column, justify="left" if column == "day" else "right")
+    for d in result.days:
+        table.add_row(
+            d.day.isoformat(),
+            f"{d.boost_calls:,}",
+            f"{d.boosted_creators:,}",
+            f"{d.boosted_impressions:,}",
+            f"{d.follows:,}",
+            f"{d.unfollows:,}",
+            f"{d.events:,}",
+        )
+    Console().print(table)
+    typer.echo(
+        f"advanced {result.first_day} to {result.last_day}: "
+        f"{sum(d.boosted_impressions for d in result.days):,} boosted impressions, "
+        f"{sum(d.follows for d in result.days):,} follows, "
+        f"{sum(d.events for d in result.days):,} events"
+    )

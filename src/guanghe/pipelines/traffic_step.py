@@ -14,7 +14,9 @@ For cycle date ``D`` and the next day ``N = D + 1``:
    ``traffic_allocation`` dated the period's first day), with the boosted impressions that
    tasks and incentive programmes rewarded creators with before the period claimed from the
    creators' reward accounts into their pools' accounts and made those creators' floors
-   (:mod:`guanghe.traffic.floors`; the pools' budgets grow by the claims);
+   (:mod:`guanghe.traffic.floors`; the pools' budgets grow by the claims), and the programme's
+   ``exploration_share`` of every pool spent on a Thompson draw of the curves
+   (:mod:`guanghe.traffic.exploration`; the draw is seeded with the period's first day);
 5. ``N``'s pacing plan spreads each creator's undelivered allocation over the days left
    (snapshot ``traffic_plan`` of ``N``; what directed pools delivered does not count against
    the platform's allocation), which the boost service serves with the directed quotas the
@@ -52,6 +54,7 @@ from guanghe.traffic.deliveries import (
     directed_by_creator,
     settle_deliveries,
 )
+from guanghe.traffic.exploration import explore_and_exploit
 from guanghe.traffic.floors import RewardFloors, claim_reward_floors, claimed_floors, with_claims
 from guanghe.traffic.planning import (
     Members,
@@ -114,7 +117,7 @@ def run(ctx: CycleContext) -> StepReport:
         problem = period_problem(
             programs, members, curves, with_claims(budgets, floors), period.days, floors.by_creator
         )
-        allocation = solve_allocation(ctx, problem)
+        allocation = solve_allocation(ctx, problem, curves, programs, period)
         write_snapshot(
             root, ALLOCATION, period.starts_on, allocation_table(problem, members, allocation)
         )
@@ -169,11 +172,22 @@ def platform_delivered(
     return ids, np.maximum(amounts - less, 0)
 
 
-def solve_allocation(ctx: CycleContext, problem: AllocationProblem) -> Allocation:
-    """The period's allocation: in process, or with ``--engine spark`` on the Spark cluster of
-    ``GUANGHE_SPARK_MASTER`` (the creators travel as Parquet under the scratch directory)."""
+def solve_allocation(
+    ctx: CycleContext,
+    problem: AllocationProblem,
+    curves: ResponseCurves,
+    programs: Programs,
+    period: Period,
+) -> Allocation:
+    """The period's allocation: in process (exploring the programme's ``exploration_share``),
+    or with ``--engine spark`` on the Spark cluster of ``GUANGHE_SPARK_MASTER`` (the creators
+    travel as Parquet under the scratch directory; no exploration there)."""
     if ctx.batch_engine != "spark":
-        return solve_period(problem)
+        share = programs.period.exploration_share
+        if share == 0.0:
+            return solve_period(problem)
+        rng = np.random.default_rng(period.starts_on.toordinal())
+        return explore_and_exploit(problem, curves, share, rng, days=period.days).allocation
     settings = ctx.runtime.settings
     session = spark_session(settings.spark_master)
     try:

@@ -28,6 +28,8 @@ class PeriodRules:
     days: Annotated[int, Field(ge=1, le=366)]
     daily_impressions_per_creator: Annotated[int, Field(ge=0)]
     max_vertical_share: Annotated[float, Field(gt=0, le=1)]
+    #: Share of every pool's budget spent exploring (:mod:`guanghe.traffic.exploration`).
+    exploration_share: Annotated[float, Field(ge=0, lt=1)] = 0.05
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,6 +16,11 @@ Per creator ``i`` and day ``d`` the follows are modelled as
 
 Creators without boosted days get the prior's mean: their cell's curve, moved by their own
 organic rate.
+
+Each curve also carries the spread of its posterior (a Laplace approximation at the mode:
+``log a`` from the Newton step's Fisher information plus the prior's precision, ``log s`` from
+the curvature of the profile posterior across the grid), which exploration samples from
+(:mod:`guanghe.traffic.exploration`).
 """
 
 from __future__ import annotations
@@ -50,7 +55,9 @@ class ResponseCurves:
 
     ``saturation`` (follows per day at most) and ``scale`` (impressions) define the curve;
     ``organic_rate`` is follows per organic exposure; ``boosted_days`` how many days of
-    evidence the creator's own curve has (0: the prior alone).
+    evidence the creator's own curve has (0: the prior alone). ``saturation_spread`` and
+    ``scale_spread`` are the posterior standard deviations of ``log a`` and ``log s`` (``None``
+    for curves given rather than fitted, such as the hidden ones).
     """
 
     creator_id: IntArray
@@ -58,22 +65,27 @@ class ResponseCurves:
     scale: FloatArray
     organic_rate: FloatArray
     boosted_days: IntArray
+    saturation_spread: FloatArray | None = None
+    scale_spread: FloatArray | None = None
 
     def expected_follows(self, impressions: FloatArray) -> FloatArray:
         """Expected extra follows per day from ``impressions`` boosted impressions per day."""
         return self.saturation * -np.expm1(-impressions / self.scale)
 
     def to_arrow(self) -> pa.Table:
-        """The curves as a table (``creator_id``, ``saturation``, ``scale``, …)."""
-        return pa.table(
-            {
-                "creator_id": self.creator_id,
-                "saturation": self.saturation,
-                "scale": self.scale,
-                "organic_rate": self.organic_rate,
-                "boosted_days": self.boosted_days,
-            }
-        )
+        """The curves as a table (``creator_id``, ``saturation``, ``scale``, …, and the
+        spreads when known)."""
+        columns = {
+            "creator_id": self.creator_id,
+            "saturation": self.saturation,
+            "scale": self.scale,
+            "organic_rate": self.organic_rate,
+            "boosted_days": self.boosted_days,
+        }
+        if self.saturation_spread is not None and self.scale_spread is not None:
+            columns["saturation_spread"] = self.saturation_spread
+            columns["scale_spread"] = self.scale_spread
+        return pa.table(columns)
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,19 +183,26 @@ def fit_response(
 
     # Pass 1: nearly flat prior, to learn the prior from the data-rich creators.
     flat = _Prior(np.full(n, np.log(5.0)), np.full(n, np.log(5_000.0)), 3.0, 3.0)
-    log_a, log_s = _posterior_mode(rows, flat, n)
+    mode = _posterior_mode(rows, flat, n)
     if pooling != "none":
-        prior = _learn_prior(log_a, log_s, z, cell, cells, days >= RICH_DAYS)
+        prior = _learn_prior(mode.log_a, mode.log_s, z, cell, cells, days >= RICH_DAYS)
         if pooling == "complete":
-            log_a, log_s = prior.mean_a, prior.mean_s
+            mode = _Mode(
+                prior.mean_a,
+                prior.mean_s,
+                np.full(n, prior.spread_a),
+                np.full(n, prior.spread_s),
+            )
         else:
-            log_a, log_s = _posterior_mode(rows, prior, n)
+            mode = _posterior_mode(rows, prior, n)
     return ResponseCurves(
         creator_id=creator_id.astype(np.int64),
-        saturation=np.exp(log_a),
-        scale=np.exp(log_s),
+        saturation=np.exp(mode.log_a),
+        scale=np.exp(mode.log_s),
         organic_rate=rate,
         boosted_days=days,
+        saturation_spread=mode.spread_a,
+        scale_spread=mode.spread_s,
     )
 
 
@@ -193,6 +212,16 @@ class _BoostRows:
     baseline: FloatArray
     boosted: FloatArray
     follows: FloatArray
+
+
+@dataclass(frozen=True, slots=True)
+class _Mode:
+    """Posterior modes of ``log a`` and ``log s`` per creator, with their Laplace spreads."""
+
+    log_a: FloatArray
+    log_s: FloatArray
+    spread_a: FloatArray
+    spread_s: FloatArray
 
 
 @dataclass(frozen=True, slots=True)
@@ -266,18 +295,21 @@ def _learn_prior(
     return _Prior(mean_a, mean_s, spread_a, spread_s)
 
 
-def _posterior_mode(rows: _BoostRows, prior: _Prior, n: int) -> tuple[FloatArray, FloatArray]:
+def _posterior_mode(rows: _BoostRows, prior: _Prior, n: int) -> _Mode:
     """Per creator, the mode of the posterior of ``(log a, log s)``: at each grid scale a few
     Newton steps on ``log a``; the best grid point, refined by a parabola through its
-    neighbours."""
+    neighbours. The spreads: ``log a``'s from its information at the best grid point,
+    ``log s``'s from the parabola's curvature (the prior's spread where the profile is flat
+    or the mode is at the grid's edge)."""
     grid = np.log(SCALE_GRID)
     best = np.full(n, -np.inf)
     best_k = np.zeros(n, np.int64)
     modes_a = np.empty((grid.shape[0], n))
+    infos = np.empty((grid.shape[0], n))
     scores = np.empty((grid.shape[0], n))
     for k, log_s in enumerate(grid):
         shape = -np.expm1(-rows.boosted / np.exp(log_s))
-        log_a = _mode_of_log_a(rows, shape, prior, n)
+        log_a, infos[k] = _mode_of_log_a(rows, shape, prior, n)
         mu = rows.baseline + np.exp(log_a[rows.creator]) * shape
         fit = np.bincount(
             rows.creator, weights=rows.follows * np.log(np.maximum(mu, 1e-12)) - mu, minlength=n
@@ -304,11 +336,21 @@ def _posterior_mode(rows: _BoostRows, prior: _Prior, n: int) -> tuple[FloatArray
     )
     step = np.clip(step, -0.5, 0.5)
     spacing = grid[1] - grid[0]
-    return modes_a[best_k, idx], grid[best_k] + step * spacing
+    # The profile score near its peak is -(d/spacing)^2 * (-curvature)/2, so the variance of
+    # log s is spacing^2 / -curvature; never wider than the prior.
+    variance_s = np.where(
+        inner & (curvature < 0), spacing**2 / np.where(curvature < 0, -curvature, 1.0), np.inf
+    )
+    spread_s = np.minimum(np.sqrt(variance_s), prior.spread_s)
+    spread_a = 1.0 / np.sqrt(infos[best_k, idx])
+    return _Mode(modes_a[best_k, idx], grid[best_k] + step * spacing, spread_a, spread_s)
 
 
-def _mode_of_log_a(rows: _BoostRows, shape: FloatArray, prior: _Prior, n: int) -> FloatArray:
-    """Newton's method on ``log a`` per creator, at a fixed scale (``shape`` = 1 - exp(-x/s))."""
+def _mode_of_log_a(
+    rows: _BoostRows, shape: FloatArray, prior: _Prior, n: int
+) -> tuple[FloatArray, FloatArray]:
+    """Newton's method on ``log a`` per creator, at a fixed scale (``shape`` = 1 - exp(-x/s));
+    returns the mode and the posterior precision (information) there."""
     log_a = prior.mean_a.copy()
     precision = 1.0 / prior.spread_a**2
     for _ in range(_NEWTON_STEPS):
@@ -323,7 +365,9 @@ def _mode_of_log_a(rows: _BoostRows, shape: FloatArray, prior: _Prior, n: int) -
         grad -= (log_a - prior.mean_a) * precision
         info += precision
         log_a = log_a + np.clip(grad / info, -2.0, 2.0)
-    return log_a
+    boost = np.exp(log_a)[rows.creator] * shape
+    info = _per_creator(rows.creator, boost * boost / np.maximum(rows.baseline + boost, 1e-12), n)
+    return log_a, info + precision
 
 
 def _per_creator(creator: IntArray, weights: FloatArray, n: int) -> FloatArray:

@@ -1,0 +1,80 @@
+"""``sim advance`` speed: wall time per advanced day, by phase, with the cycle between days.
+
+``python -m bench sim_advance [--creators N] [--history-days H] [--days D] [--seed S]
+[--steps all|traffic]``
+
+Generates a platform (not timed), then times :func:`guanghe.sim.advance` over ``D`` days: the
+first cycle (of the last generated day, which also catches up on the history), then per day
+the boost delivery (the simulated ranker's boost calls and recorded deliveries), the audience's
+answer (drawn, appended to the event log, follower counts updated) and each cycle step. With
+``--steps traffic`` only the steps the traffic decisions need run (features, growth,
+originality, traffic); ``all`` runs the whole cycle. Prints the median of each phase over the
+days and the whole-run projection ``first cycle + D' x median day`` for 56 days.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench sim_advance")
+    parser.add_argument("--creators", type=int, default=2_000)
+    parser.add_argument("--history-days", type=int, default=60)
+    parser.add_argument("--days", type=int, default=3)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--steps", choices=("all", "traffic"), default="all")
+    args = parser.parse_args(argv)
+
+    from guanghe.pipelines import CYCLE_STEPS
+    from guanghe.runtime import Runtime
+    from guanghe.settings import Settings
+    from guanghe.sim import advance, generate_platform
+
+    names = ("features", "growth", "originality", "traffic")
+    steps = CYCLE_STEPS if args.steps == "all" else tuple(s for s in CYCLE_STEPS if s.name in names)
+    with tempfile.TemporaryDirectory(prefix="guanghe-advance-") as data_dir:
+        with Runtime(Settings(data_dir=Path(data_dir), database_url="")) as runtime:
+            generate_platform(
+                runtime, creators=args.creators, days=args.history_days, seed=args.seed
+            )
+        with Runtime(Settings(data_dir=Path(data_dir), database_url="")) as runtime:
+            started = time.perf_counter()
+            result = advance(runtime, args.days, seed=args.seed, steps=steps)
+            total_s = time.perf_counter() - started
+
+    per_day = []
+    phases: dict[str, list[float]] = {"delivery": [], "answer": []}
+    for day in result.days:
+        assert day.cycle is not None
+        phases["delivery"].append(day.delivery_s)
+        phases["answer"].append(day.response_s)
+        for report in day.cycle.reports:
+            phases.setdefault(f"cycle: {report.step}", []).append(report.duration_s)
+        per_day.append(
+            day.delivery_s + day.response_s + sum(r.duration_s for r in day.cycle.reports)
+        )
+    first_cycle = total_s - sum(per_day)
+    median_day = statistics.median(per_day)
+    print(
+        f"# sim_advance: {args.creators:,} creators, {args.history_days} days of history, "
+        f"{args.days} days advanced, steps {args.steps}, seed {args.seed}\n"
+    )
+    print("| phase | median s per day |")
+    print("|---|---:|")
+    for name, values in phases.items():
+        print(f"| {name} | {statistics.median(values):.2f} |")
+    print(f"| **day** | **{median_day:.2f}** |")
+    boosted = statistics.median(d.boosted_impressions for d in result.days)
+    calls = statistics.median(d.boost_calls for d in result.days)
+    events = statistics.median(d.events for d in result.days)
+    print(
+        f"\nfirst cycle (catch-up) {first_cycle:.1f} s; per day: {calls:,.0f} boost calls, "
+        f"{boosted:,.0f} boosted impressions, {events:,.0f} events; whole run {total_s:.1f} s; "
+        f"56 days projected {first_cycle + 56 * median_day:,.0f} s"
+    )
+    return 0

@@ -1,0 +1,211 @@
+"""``advance``: the platform answers Guanghe's decisions, day by day, deterministically."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pytest
+from sqlalchemy import func, select
+
+from guanghe.errors import InvalidInput, NotFound
+from guanghe.pipelines import CYCLE_STEPS
+from guanghe.runtime import Runtime
+from guanghe.settings import Settings
+from guanghe.sim import AdvanceResult, advance, generate_platform
+from guanghe.snapshots import read_snapshot
+from guanghe.store import BoostDelivery, Creator
+
+STEPS = tuple(s for s in CYCLE_STEPS if s.name in ("features", "growth", "originality", "traffic"))
+CREATORS = 150
+HISTORY_DAYS = 14
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small generated platform's data directory (copied by each test that changes it)."""
+    data_dir = tmp_path_factory.mktemp("advance") / "template"
+    with Runtime(Settings(data_dir=data_dir, database_url="")) as runtime:
+        generate_platform(runtime, creators=CREATORS, days=HISTORY_DAYS, seed=5)
+    return data_dir
+
+
+def copied(generated: Path, tmp_path: Path, name: str) -> Runtime:
+    data_dir = tmp_path / name
+    shutil.copytree(generated, data_dir)
+    return Runtime(Settings(data_dir=data_dir, database_url=""))
+
+
+def advanced_events(runtime: Runtime, first: dt.date) -> pa.Table:
+    with runtime.event_log.connect() as con:
+        return con.sql(
+            "SELECT * EXCLUDE (date) FROM events WHERE CAST(ts AS DATE) >= ? ORDER BY event_id",
+            params=[first],
+        ).to_arrow_table()
+
+
+@pytest.fixture
+def played(
+    generated: Path, tmp_path: Path
+) -> Iterator[tuple[Runtime, AdvanceResult, dict[int, int]]]:
+    runtime = copied(generated, tmp_path, "played")
+    with runtime.sessions() as session:
+        before = dict(session.execute(select(Creator.id, Creator.follower_count)).all())
+    result = advance(runtime, 2, seed=3, steps=STEPS)
+    yield runtime, result, before
+    runtime.close()
+
+
+def test_boosts_are_delivered_through_the_boost_path_and_answered(
+    played: tuple[Runtime, AdvanceResult, dict[int, int]],
+) -> None:
+    runtime, result, _ = played
+    last_generated = result.first_day - dt.timedelta(days=1)
+    assert [d.day for d in result.days] == [
+        last_generated + dt.timedelta(days=1),
+        last_generated + dt.timedelta(days=2),
+    ]
+    for k, day in enumerate(result.days):
+        plan = read_snapshot(runtime.settings.snapshots_dir, "traffic_plan", day.day)
+        quota = dict(zip(plan["creator_id"].to_pylist(), plan["quota"].to_pylist(), strict=True))
+        with runtime.sessions() as session:
+            rows = session.execute(
+                select(BoostDelivery.creator_id, func.sum(BoostDelivery.impressions))
+                .where(BoostDelivery.day == day.day)
+                .group_by(BoostDelivery.creator_id)
+            ).all()
+        stored = dict(rows)
+        assert day.boosted_impressions > 0
+        assert sum(stored.values()) == day.boosted_impressions
+        boosted = result.boosted[k]
+        assert stored == {
+            int(c): int(x) for c, x in zip(result.creator_id, boosted, strict=True) if x > 0
+        }
+        # Only planned creators are served, and never much past their quota.
+        for creator, impressions in stored.items():
+            assert quota.get(creator, 0) > 0
+            assert impressions <= quota[creator] * 1.05 + 4
+        assert day.boost_calls > 0
+        assert day.cycle is not None
+        assert [r.step for r in day.cycle.reports] == [s.name for s in STEPS]
+    # The next day is planned, and the boost exposures logged match what was delivered.
+    events = advanced_events(runtime, result.first_day).to_pandas()
+    boosted_exposures = events[(events["type"] == "exposure") & (events["boosted"] == True)]  # noqa: E712
+    assert int(boosted_exposures["count"].sum()) == sum(d.boosted_impressions for d in result.days)
+    assert int(events.loc[events["type"] == "follow", "count"].sum()) == sum(
+        d.follows for d in result.days
+    )
+    assert (
+        read_snapshot(
+            runtime.settings.snapshots_dir, "traffic_plan", result.last_day + dt.timedelta(days=1)
+        ).num_rows
+        > 0
+    )
+
+
+def test_follower_counts_move_by_the_days_follows_and_unfollows(
+    played: tuple[Runtime, AdvanceResult, dict[int, int]],
+) -> None:
+    runtime, result, before = played
+    events = advanced_events(runtime, result.first_day).to_pandas()
+    follows = events[events["type"] == "follow"].groupby("creator_id")["count"].sum()
+    unfollows = events[events["type"] == "unfollow"].groupby("creator_id")["count"].sum()
+    net = follows.reindex(list(before), fill_value=0) - unfollows.reindex(
+        list(before), fill_value=0
+    )
+    with runtime.sessions() as session:
+        after = dict(session.execute(select(Creator.id, Creator.follower_count)).all())
+    assert {c: after[c] - before[c] for c in before} == {c: int(net[c]) for c in before}
+    assert np.array_equal(
+        np.sum(result.follows, axis=0), follows.reindex(list(before), fill_value=0).to_numpy()
+    )
+
+
+def test_same_seed_same_decisions_same_events(generated: Path, tmp_path: Path) -> None:
+    tables = []
+    for name, seed in (("one", 9), ("two", 9), ("other", 10)):
+        with copied(generated, tmp_path, name) as runtime:
+            result = advance(runtime, 1, seed=seed, steps=STEPS)
+            tables.append(advanced_events(runtime, result.first_day))
+    one, two, other = tables
+    assert one.num_rows > 0
+    assert one.equals(two)
+    assert not one.select(["count"]).equals(other.select(["count"]))
+
+
+def test_bad_input_and_no_platform(generated: Path, tmp_path: Path) -> None:
+    with copied(generated, tmp_path, "bad") as runtime:
+        for days in (0, -1, 367):
+            with pytest.raises(InvalidInput, match="days must be between 1 and 366"):
+                advance(runtime, days, seed=1)
+        with pytest.raises(InvalidInput, match="seed"):
+            advance(runtime, 1, seed=-1)
+    with (
+        Runtime(Settings(data_dir=tmp_path / "empty", database_url="")) as runtime,
+        pytest.raises(NotFound, match="no generated platform"),
+    ):
+        advance(runtime, 1, seed=1)
+
+
+def run_cli(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    from guanghe.cli.app import main
+
+    with pytest.raises(SystemExit) as exited:
+        main(argv)
+    out, err = capsys.readouterr()
+    code = exited.value.code
+    return (code if isinstance(code, int) else 1), out, err
+
+
+def test_cli_bad_input_is_one_line_and_non_zero(
+    generated: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("GUANGHE_DATA_DIR", str(tmp_path / "empty"))
+    monkeypatch.delenv("GUANGHE_DATABASE_URL", raising=False)
+    code, _, err = run_cli(["sim", "advance", "--days", "0"], capsys)
+    assert code == 2
+    assert err.strip().splitlines() == ["guanghe: error: days must be between 1 and 366, got 0"]
+    code, _, err = run_cli(["sim", "advance", "--days", "2"], capsys)
+    assert code == 3
+    assert len(err.strip().splitlines()) == 1
+    assert "no generated platform" in err
+
+
+@pytest.mark.slow
+def test_cli_advances_with_the_whole_cycle(
+    generated: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    data_dir = tmp_path / "cli"
+    shutil.copytree(generated, data_dir)
+    monkeypatch.setenv("GUANGHE_DATA_DIR", str(data_dir))
+    monkeypatch.delenv("GUANGHE_DATABASE_URL", raising=False)
+    code, out, _ = run_cli(["sim", "advance", "--days", "1", "--seed", "4"], capsys)
+    assert code == 0
+    assert "advanced 1 days" in out
+    assert "boosted impressions" in out.splitlines()[-1]
+
+
+def test_advances_on_either_store(runtime: Runtime) -> None:
+    """On SQLite and PostgreSQL: deliveries are stored, logged and settled into the ledger."""
+    generate_platform(runtime, creators=60, days=10, seed=2)
+    result = advance(runtime, 1, seed=1, steps=STEPS)
+    (day,) = result.days
+    with runtime.sessions() as session:
+        stored = session.scalar(
+            select(func.sum(BoostDelivery.impressions)).where(BoostDelivery.day == day.day)
+        )
+    assert day.boosted_impressions > 0
+    assert stored == day.boosted_impressions
+    assert day.cycle is not None
+    traffic = next(r for r in day.cycle.reports if r.step == "traffic")
+    assert traffic.counts["delivery_transfers"] > 0
