@@ -10,7 +10,8 @@ For cycle date ``D`` and the next day ``N = D + 1``:
    operators set none) and funded in the ledger;
 4. the period's allocation is solved once, on the first cycle that plans a day of it (snapshot
    ``traffic_allocation`` dated the period's first day), with the incentive programmes'
-   traffic rewards paid before the period as those creators' floors;
+   traffic rewards paid before the period as those creators' floors, and the policy of each
+   experiment running on that day applied to its treated creators (their arms recorded);
 5. ``N``'s pacing plan spreads each creator's undelivered allocation over the days left
    (snapshot ``traffic_plan`` of ``N``), which the boost service serves.
 """
@@ -27,6 +28,7 @@ import pyarrow.compute as pc
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from guanghe.experiments import TreatedCreators, treated_creators
 from guanghe.incentives import claim_traffic_floors
 from guanghe.pipelines.context import CycleContext
 from guanghe.pipelines.engines import spark_session
@@ -39,6 +41,8 @@ from guanghe.traffic import Allocation, AllocationProblem, solve_on_spark
 from guanghe.traffic.budgets import ensure_budgets, fund_pools
 from guanghe.traffic.deliveries import delivered_by_creator, settle_deliveries
 from guanghe.traffic.planning import (
+    ArmPolicy,
+    Arms,
     Members,
     Period,
     allocation_table,
@@ -84,7 +88,12 @@ def run(ctx: CycleContext) -> StepReport:
     solved = not snapshot_path(root, ALLOCATION, period.starts_on).exists()
     if solved:
         floors = runtime.write(lambda s: claim_traffic_floors(s, period.starts_on))
-        problem = period_problem(programs, members, curves, budgets, period.days, floors)
+        experiments = runtime.write(
+            lambda s: treated_creators(s, members.creator_id, period.starts_on)
+        )
+        problem = period_problem(
+            programs, members, curves, budgets, period.days, floors, traffic_arms(experiments)
+        )
         allocation = solve_allocation(ctx, problem)
         write_snapshot(
             root, ALLOCATION, period.starts_on, allocation_table(problem, members, allocation)
@@ -107,6 +116,22 @@ def run(ctx: CycleContext) -> StepReport:
         tuple(
             Problem("pool", pool, f"{impressions:,} budgeted impressions have no member to go to")
             for pool, impressions in sorted(unplannable.items())
+        ),
+    )
+
+
+def traffic_arms(treated: TreatedCreators) -> Arms:
+    """The running experiments' treatment arms as the allocation reads them."""
+    return Arms(
+        arm=treated.arm,
+        policies=tuple(
+            ArmPolicy(
+                name=e.key,
+                pool_weights=e.policy.pool_weights,
+                pool_shares=e.policy.pool_shares,
+                exploration_share=e.policy.exploration_share,
+            )
+            for e in treated.experiments
         ),
     )
 
