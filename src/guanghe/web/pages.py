@@ -9,6 +9,7 @@ from fastapi import APIRouter
 from guanghe.web import (
     cycle,
     dashboard,
+    experiments,
     hotspots,
     monetize,
     notifications,
@@ -32,3 +33,4 @@ router.include_router(originality.router)
 router.include_router(hotspots.router)
 router.include_router(tasks.router)
 router.include_router(notifications.router)
+router.include_router(experiments.router)
