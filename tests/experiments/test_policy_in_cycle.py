@@ -25,9 +25,7 @@ def test_treated_creators_get_their_policy_in_the_cycle(runtime: Runtime) -> Non
     summary = generate_platform(runtime, creators=400, days=30, seed=5)
     day = summary.last_date
     plan_day = day + dt.timedelta(days=1)
-    policy = ExperimentPolicy(
-        pool_shares=dict.fromkeys(POOLS, 2.0), product_ranking="commission"
-    )
+    policy = ExperimentPolicy(pool_shares=dict.fromkeys(POOLS, 2.0), product_ranking="commission")
     spec = ExperimentSpec(
         key="double",
         title="Double traffic",
