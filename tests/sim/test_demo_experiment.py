@@ -17,7 +17,8 @@ def test_the_demo_experiment_is_applied_and_reported(tmp_path: Path) -> None:
     summary = generate_platform(runtime, creators=200, days=14, seed=7)
     first, last = summary.first_date, summary.last_date
     experiment = start_demo_experiment(runtime, first, last)
-    assert experiment is not None and experiment.key == DEMO_KEY
+    assert experiment is not None
+    assert experiment.key == DEMO_KEY
     assert experiment.treatment_creators + experiment.control_creators == 200
     assert start_demo_experiment(runtime, first, last) is None  # once
     run_demo_operations(runtime, first, last)
