@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from typing import Any
 
 import numpy as np
 import pytest
@@ -28,7 +29,7 @@ NOW = dt.datetime(2026, 11, 28, 12, tzinfo=dt.UTC)
 POOLS = ("new_creator", "high_quality", "institution", "general")
 
 
-def spec(key: str = "weights-1", **changes: object) -> ExperimentSpec:
+def spec(key: str = "weights-1", **changes: Any) -> ExperimentSpec:
     base = ExperimentSpec(
         key=key,
         title="Favour novices",
@@ -38,7 +39,7 @@ def spec(key: str = "weights-1", **changes: object) -> ExperimentSpec:
         starts_on=dt.date(2026, 11, 29),
         ends_on=dt.date(2026, 12, 12),
     )
-    return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
+    return dataclasses.replace(base, **changes)
 
 
 def test_creating_records_every_creators_arm(runtime: Runtime, seed_platform: SeedPlatform) -> None:
@@ -75,7 +76,7 @@ def test_creating_records_every_creators_arm(runtime: Runtime, seed_platform: Se
     ],
 )
 def test_bad_specs_are_refused_before_any_write(
-    runtime: Runtime, seed_platform: SeedPlatform, changes: dict[str, object], message: str
+    runtime: Runtime, seed_platform: SeedPlatform, changes: dict[str, Any], message: str
 ) -> None:
     with pytest.raises(InvalidInput, match=message):
         runtime.write(

@@ -87,7 +87,7 @@ def test_why_names_the_limit_that_bound() -> None:
     m, c = members(N), curves(N)
     problem = period_problem(PROGRAMS, m, c, budgets, DAYS, arms=arms)
     rows = allocation_table(problem, m, solve_period(problem)).to_pylist()
-    bounds = {}
+    bounds: dict[str, object] = {}
     for row in rows:
         why = allocation_why(row, DAYS, row["pool"], operator=True)
         bounds.setdefault(why.bound, (row, why))
