@@ -5,7 +5,9 @@
 Generates a platform into a temporary data directory, runs the cycle's feature and growth steps
 for its last day, and prints the Spearman rank correlation of the score with the hidden latent
 quality, side by side with the naive proxies an operator would otherwise use (follower count,
-and follows gained over the last 28 days), overall and per stage.
+and follows gained over the last 28 days), overall and per stage; then each signal's estimate
+behind the score (``rank_<signal>``), and whether the score beats follower count overall and
+within every stage.
 """
 
 from __future__ import annotations
@@ -63,8 +65,16 @@ def main(argv: list[str]) -> int:
         f"quality_score: {args.creators:,} creators x {args.days} days, seed {args.seed}; "
         f"features + growth steps {cycle_s:.1f} s"
     )
+    peers |= {f"  signal: {c.removeprefix('rank_')}": c for c in growth if c.startswith("rank_")}
     stages = sorted(frame["stage"].unique())
     print(f"{'signal':<30}{'all':>8}" + "".join(f"{s:>10}" for s in stages))
+    counts = [len(frame)] + [int((frame["stage"] == s).sum()) for s in stages]
+    print(f"{'creators':<30}{counts[0]:>8,}" + "".join(f"{c:>10,}" for c in counts[1:]))
+    wins = []
+    for scope in ["all", *stages]:
+        part = frame if scope == "all" else frame[frame["stage"] == scope]
+        score = _spearman(part["quality"], part["latent_quality"])
+        wins.append(score > _spearman(part["followers_final"], part["latent_quality"]))
     for label, column in peers.items():
         cells = [_spearman(frame[column], frame["latent_quality"])]
         for stage in stages:
@@ -74,4 +84,6 @@ def main(argv: list[str]) -> int:
             f"{label:<30}"
             + "".join(f"{c:>8.3f}" if i == 0 else f"{c:>10.3f}" for i, c in enumerate(cells))
         )
+    verdict = "beats" if all(wins) else "does not beat"
+    print(f"the quality score {verdict} follower count overall and within every stage")
     return 0

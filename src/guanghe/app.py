@@ -29,6 +29,7 @@ from guanghe.api.routers import (
     creators,
     cycle,
     diagnosis,
+    experiments,
     growth,
     health,
     hotspots,
@@ -111,6 +112,7 @@ def create_app(runtime: Runtime) -> FastAPI:
         tokens.router,
         notifications.router,
         hotspots.router,
+        experiments.router,
     ):
         app.include_router(router)
     app.include_router(web_router)

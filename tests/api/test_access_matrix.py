@@ -181,6 +181,23 @@ def _budgets(ids: dict[str, int], n: int) -> dict[str, Any]:
     }
 
 
+def _experiment(ids: dict[str, int], n: int) -> dict[str, Any]:
+    return EXPERIMENT | {"key": f"matrix-{n}"}
+
+
+#: An experiment over the sample events' last days (so that it has a report).
+EXPERIMENT: dict[str, Any] = {
+    "key": "matrix",
+    "title": "Favour novices",
+    "policy": {"pool_weights": {"new_creator": 1.5}, "product_ranking": "commission"},
+    "treatment_share": 0.5,
+    "starts_on": "2026-11-20",
+    "ends_on": "2026-12-31",
+}
+#: Experiments: operators only; a creator never sees an experiment's internals.
+EXPERIMENT_OBJECT = {"own": OPERATOR_ONLY, "missing": "404 403 403 403 403 403 403"}
+
+
 def _event(ids: dict[str, int], n: int) -> dict[str, Any]:
     return {
         "title": f"event {n}",
@@ -492,6 +509,10 @@ MATRIX: list[Row] = [
         **CREATOR_PRIVATE,
     ),
     row("GET", "/v1/notifications/dead-letters", none=OPERATOR_ONLY),
+    row("POST", "/v1/experiments", json=_experiment, none="201 403 403 403 403 403 403"),
+    row("GET", "/v1/experiments", none=OPERATOR_ONLY),
+    row("GET", "/v1/experiments/{experiment}", **EXPERIMENT_OBJECT),
+    row("GET", "/v1/experiments/{experiment}/report", **EXPERIMENT_OBJECT),
     # Notice ids with no dead delivery: the operator's 404, refused to everyone else.
     row(
         "POST",
@@ -651,6 +672,8 @@ MATRIX: list[Row] = [
         none="403 303 403 403 403 403 403",
     ),
     row("GET", "/dashboard/dead-letters", anonymous=303, none=OPERATOR_ONLY),
+    row("GET", "/dashboard/experiments", anonymous=303, none=OPERATOR_ONLY),
+    row("GET", "/dashboard/experiments/{experiment}", anonymous=303, **EXPERIMENT_OBJECT),
     row(
         "POST",
         "/dashboard/dead-letters/{notice}/replay",
@@ -771,6 +794,8 @@ def _seed(runtime: Runtime, client: TestClient, token_for: Callable[..., str]) -
     matches = runtime.write(_seed_matches)
     tasks, submissions = _seed_tasks(runtime, (adv_a, adv_b))
     torch = _seed_torch(client, operator)
+    experiment = client.post("/v1/experiments", json=EXPERIMENT, headers=operator)
+    assert experiment.status_code == 201, experiment.text
     notices = runtime.write(
         lambda s: [notify(s, c, "payout", "Paid", "", {}, f"matrix-{c}", now=NOW) for c in (1, 3)]
     )
@@ -802,6 +827,7 @@ def _seed(runtime: Runtime, client: TestClient, token_for: Callable[..., str]) -
             "institution": 1,
             "other_institution": 2,
             "notice": notices[0],
+            "experiment": experiment.json()["id"],
         }
         | torch[0],
         "other": {
@@ -822,6 +848,7 @@ def _seed(runtime: Runtime, client: TestClient, token_for: Callable[..., str]) -
             "institution": 2,
             "other_institution": 1,
             "notice": notices[1],
+            "experiment": experiment.json()["id"],
         }
         | torch[1],
     }
@@ -979,6 +1006,7 @@ def _matrix_key(entry: Row) -> tuple[str, str]:
         "contract",
         "notice",
         "nomination",
+        "experiment",
     ):
         path = path.replace("{" + name + "}", "{" + name + "_id}")
     path = path.replace("{offer}", "{contract_id}")

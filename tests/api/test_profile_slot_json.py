@@ -33,6 +33,7 @@ _products = st.builds(
     category=_text,
     price_fen=st.integers(min_value=0, max_value=2**53),
     commission_bp=st.integers(min_value=0, max_value=10_000),
+    why=_text,
 )
 _slots = st.builds(
     ProfileSlot,
@@ -61,7 +62,7 @@ def test_the_hand_written_json_is_the_models_own(slot: ProfileSlot) -> None:
 
 
 AD = AdPlacement(7, 3, "cpc", '春季新品 "限时"', "https://a.example/x?y=1", None, 1_250, 40)
-CARD = ProductCard(1, 9, "茶具\n套装", "家居", 12_900, 1_500)
+CARD = ProductCard(1, 9, "茶具\n套装", "家居", 12_900, 1_500, "Shown 1st because…")
 NOON = dt.datetime(2026, 5, 1, 12, 0, tzinfo=dt.UTC)
 
 

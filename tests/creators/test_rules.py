@@ -27,17 +27,17 @@ def test_default_rules_load_with_cumulative_rights() -> None:
         (
             "min_quality = 55.0",
             "min_quality = 155.0",
-            r"line 84: tiers\.2\.min_quality: .*less than or equal to 100",
+            r"line 89: tiers\.2\.min_quality: .*less than or equal to 100",
         ),
         (
             "min_followers = 500_000",
             "min_followers = -1",
             r"line 15: stages\.mature\.min_followers",
         ),
-        ('rights = ["pre_diagnosis"]', 'rights = ["nope"]', r"line 86: .*unknown right 'nope'"),
-        ("[pool]", "[pool]\nbogus = 1", r"line 34: pool\.bogus: Unexpected"),
+        ('rights = ["pre_diagnosis"]', 'rights = ["nope"]', r"line 91: .*unknown right 'nope'"),
+        ("[pool]", "[pool]\nbogus = 1", r"line 39: pool\.bogus: Unexpected"),
         (
-            "engagement_rate = 0.35",
+            "engagement_rate = 0.45",
             "engagement_rate = 'a'",
             r"quality\.weights\.engagement_rate: .*valid number",
         ),
@@ -59,10 +59,10 @@ def test_broken_toml_and_missing_file(tmp_path: Path) -> None:
         load_rules(tmp_path / "absent.toml")
     with pytest.raises(InvalidInput, match="at least one weight must be positive"):
         parse_rules(
-            DEFAULT.replace("0.35", "0.0")
-            .replace("0.30", "0.0")
+            DEFAULT.replace("0.45", "0.0")
+            .replace("0.05", "0.0")
             .replace("0.20", "0.0")
-            .replace("0.15", "0.0"),
+            .replace("0.10", "0.0"),
             "rules.toml",
         )
 

@@ -144,6 +144,7 @@ def test_paused_campaigns_and_products_out_of_stock_leave_the_page(
     slot = client.get("/v1/profile-slots/4", headers=ranker).json()
     assert slot["ad"]["campaign_id"] == campaign["id"]
     assert [p["product_id"] for p in slot["products"]] == [product["id"]]
+    assert slot["products"][0]["why"].startswith("Shown 1st because it matches")
 
     paused = client.patch(
         f"/v1/campaigns/{campaign['id']}",

@@ -46,6 +46,8 @@ def test_the_step_expires_offers_and_reruns_the_same(
         assert s.scalar(select(func.count()).select_from(TaskClaim)) == 1
     assert why["model"] == "prior"
     assert "slot price" in str(why["rule"])
+    assert str(why["sentence"]).startswith("Suggested because")
+    assert 0 < float(str(why["p_accept"])) <= 1
 
 
 def test_no_open_task_means_no_offers(platform: Runtime) -> None:

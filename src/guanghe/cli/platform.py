@@ -100,6 +100,7 @@ def demo(
     from guanghe.monetize import showcase_subjects
     from guanghe.sim import generate_platform
     from guanghe.sim.demo_cycle import run_demo_operations
+    from guanghe.sim.demo_experiment import start_demo_experiment
     from guanghe.sim.tasks import post_agent_task
     from guanghe.sim.torch_programme import seed_torch_programme
     from guanghe.store import transaction
@@ -125,6 +126,13 @@ def demo(
         day = dt.date.fromisoformat(dates[-1]) if dates else dt.datetime.now(dt.UTC).date()
         runtime.write(lambda s: seed_torch_programme(s, day, now=dt.datetime.now(dt.UTC)))
         first = dt.date.fromisoformat(dates[0]) if dates else day
+        experiment = start_demo_experiment(runtime, first, day)  # before the cycles it changes
+        if experiment is not None:
+            typer.echo(
+                f"experiment {experiment.id} ({experiment.key}): "
+                f"{experiment.treatment_creators} treated, {experiment.control_creators} control; "
+                f"report at /dashboard/experiments/{experiment.id}"
+            )
         operations = run_demo_operations(runtime, first, day)  # settles the earlier days too
         paid = operations.paid_creators
         typer.echo(

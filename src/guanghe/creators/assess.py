@@ -39,21 +39,17 @@ ASSESSMENT_COLUMNS: Final = (
 
 def assess_creators(features: pa.Table, rules: CreatorRules) -> pa.Table:
     """One row per creator of ``features`` (a ``creator_features`` snapshot): stage, quality
-    (0..100), pool membership, tier, the values tiers are judged on, and each quality signal's
-    rank within the vertical (0..1).
+    (0..100, :func:`quality_scores`), pool membership, tier, the values tiers are judged on,
+    and each quality signal's rank within the vertical (0..1).
 
     Complexity O(n log n) in creators (the ranks).
     """
     cols = {name: features[name].to_numpy(zero_copy_only=False) for name in features.column_names}
     stage = assign_stages(cols, rules)
-    ranks = signal_ranks(cols, rules)
-    weights = np.array([getattr(rules.quality.weights, s) for s in QUALITY_SIGNALS])
-    stacked = (
-        np.column_stack([ranks[s] for s in QUALITY_SIGNALS])
-        if len(cols["creator_id"])
-        else (np.zeros((0, len(QUALITY_SIGNALS))))
-    )
-    quality = np.round(100.0 * stacked @ weights / weights.sum(), 2)
+    estimates = signal_estimates(cols, rules)
+    vertical = pd.Series(cols["vertical_id"])
+    ranks = {signal: _rank_within(vertical, value) for signal, value in estimates.items()}
+    quality = quality_scores(cols, rules, estimates)
     window = rules.quality.window_days
     in_pool = (
         (quality >= rules.pool.min_quality)
@@ -97,39 +93,126 @@ def assign_stages(
     return stage.astype(str)
 
 
-def signal_ranks(
+def quality_scores(
+    cols: dict[str, npt.NDArray[np.generic]],
+    rules: CreatorRules,
+    estimates: dict[str, Floats] | None = None,
+) -> Floats:
+    """Quality per creator, 0..100: the weighted mean of the signals' standardised estimates
+    (:func:`signal_estimates`, computed unless given), ranked within the creator's
+    vertical."""
+    estimates = signal_estimates(cols, rules) if estimates is None else estimates
+    weights = {s: getattr(rules.quality.weights, s) for s in QUALITY_SIGNALS}
+    total = sum(weights.values())
+    n = len(cols["creator_id"])
+    combined = np.zeros(n)
+    for signal, weight in weights.items():
+        combined += weight * estimates[signal] / total
+    rank = _rank_within(pd.Series(cols["vertical_id"]), combined)
+    return np.asarray(np.round(100.0 * rank, 2), dtype=np.float64)
+
+
+def signal_estimates(
     cols: dict[str, npt.NDArray[np.generic]], rules: CreatorRules
 ) -> dict[str, Floats]:
-    """Each quality signal per creator, ranked within its vertical to ``(0, 1)``.
+    """Each quality signal's empirical-Bayes estimate per creator, standardised (mean 0 and
+    unit spread of the estimates' prior), higher meaning better.
 
-    Rates are shrunk toward the vertical's pooled rate: ``(x + k p_v) / (n + k)`` with
-    ``k = prior_weight``. Consistency is active days over the window's days.
+    Every signal is a count over a count (:data:`SIGNAL_COUNTS`): engagements per play,
+    plays and follows per exposure, publishing days per window day, and fans kept per
+    follower-day (``retention``, from unfollows). Creators whose short window
+    (``window_days``) holds fewer than ``prior_weight`` of the denominator are read over the
+    long window (``long_window_days``). On the logit scale each observed rate is the true
+    rate plus sampling noise of known variance; the true rates are drawn around a prior mean
+    that is a weighted least-squares fit on what is observable for every creator (vertical,
+    log followers, log tenure), with a between-creator variance estimated by the method of
+    moments. The estimate is the posterior mean: the observed rate where the evidence is
+    strong, the prior's prediction where there is little or none.
+
+    Complexity O(n) per signal plus a least-squares fit of ``n x (verticals + 3)``.
     """
-    w = rules.quality.window_days
-    k = rules.quality.prior_weight
-    vertical = pd.Series(cols["vertical_id"])
-    values: dict[str, Floats] = {}
-    for signal, (num_stem, den_stem) in RATE_SIGNALS.items():
-        num = np.asarray(cols[f"{num_stem}_{w}d"], dtype=np.float64)
-        den = np.asarray(cols[f"{den_stem}_{w}d"], dtype=np.float64)
-        sums = pd.DataFrame({"v": vertical, "num": num, "den": den}).groupby("v").transform("sum")
-        pooled = np.divide(
-            sums["num"].to_numpy(),
-            sums["den"].to_numpy(),
-            out=np.zeros(len(num)),
-            where=sums["den"].to_numpy() > 0,
-        )
-        with np.errstate(invalid="ignore", divide="ignore"):
-            shrunk = np.where(den + k > 0, (num + k * pooled) / (den + k), 0.0)
-        values[signal] = shrunk
-    values["consistency"] = np.asarray(cols[f"active_days_{w}d"], dtype=np.float64) / w
-    ranks: dict[str, Floats] = {}
-    for signal, value in values.items():
-        frame = pd.DataFrame({"v": vertical, "x": value})
-        rank = frame.groupby("v")["x"].rank(method="average").to_numpy(dtype=np.float64)
-        count = frame.groupby("v")["x"].transform("count").to_numpy(dtype=np.float64)
-        ranks[signal] = (rank - 0.5) / np.maximum(count, 1.0)
-    return ranks
+    short, long = rules.quality.window_days, rules.quality.long_window_days
+    thin = float(rules.quality.prior_weight)
+    design = _prior_design(cols)
+    followers = np.asarray(cols["follower_count"], dtype=np.float64)
+    estimates: dict[str, Floats] = {}
+    for signal in QUALITY_SIGNALS:
+        num_s, den_s = _signal_counts(cols, signal, short, followers)
+        num_l, den_l = _signal_counts(cols, signal, long, followers)
+        use_long = den_s < thin
+        num = np.where(use_long, num_l, num_s)
+        den = np.where(use_long, den_l, den_s)
+        if signal == "retention":  # unfollows per follower-day: fewer is better
+            num = den - np.minimum(num, den)
+        estimates[signal] = _posterior(num, den, design)
+    return estimates
+
+
+#: Each signal's (numerator, denominator) feature stems; ``retention`` and ``consistency``
+#: are built from the window's days (see :func:`_signal_counts`).
+SIGNAL_COUNTS: Final = {
+    **RATE_SIGNALS,
+    "consistency": ("active_days", "window days"),
+    "retention": ("unfollows", "follower-days"),
+}
+
+
+def _signal_counts(
+    cols: dict[str, npt.NDArray[np.generic]], signal: str, window: int, followers: Floats
+) -> tuple[Floats, Floats]:
+    num_stem, den_stem = SIGNAL_COUNTS[signal]
+    num = np.asarray(cols[f"{num_stem}_{window}d"], dtype=np.float64)
+    if signal == "consistency":
+        return num, np.full(num.shape, float(window))
+    if signal == "retention":
+        return num, followers * window
+    return num, np.asarray(cols[f"{den_stem}_{window}d"], dtype=np.float64)
+
+
+def _prior_design(cols: dict[str, npt.NDArray[np.generic]]) -> Floats:
+    """The prior's regressors: one indicator per vertical, log followers, log tenure and
+    their product."""
+    vertical = np.asarray(cols["vertical_id"])
+    _, code = np.unique(vertical, return_inverse=True)
+    dummies = np.eye(int(code.max(initial=-1)) + 1)[code]
+    log_followers = np.log1p(np.asarray(cols["follower_count"], dtype=np.float64))
+    log_tenure = np.log1p(np.maximum(np.asarray(cols["tenure_days"], dtype=np.float64), 0.0))
+    return np.column_stack([dummies, log_followers, log_tenure, log_followers * log_tenure])
+
+
+def _posterior(num: Floats, den: Floats, design: Floats) -> Floats:
+    """Posterior mean of each creator's logit rate, standardised; see
+    :func:`signal_estimates`."""
+    n = num.shape[0]
+    seen = den > 0
+    if not seen.any():
+        return np.zeros(n)
+    p = (num + 0.5) / (den + 1.0)
+    logit = np.log(p / (1.0 - p))
+    noise = np.full(n, np.inf)
+    noise[seen] = 1.0 / ((den[seen] + 1.0) * p[seen] * (1.0 - p[seen]))
+    between = max(float(np.var(logit[seen])), 1e-6)
+    beta = np.zeros(design.shape[1])
+    for _ in range(3):  # weights depend on the variance, the variance on the fit
+        w = np.sqrt(1.0 / (between + noise[seen]))
+        beta = np.linalg.lstsq(design[seen] * w[:, None], logit[seen] * w, rcond=None)[0]
+        residual = logit[seen] - design[seen] @ beta
+        weight = 1.0 / (between + noise[seen]) ** 2
+        excess = float(np.sum(weight * (residual**2 - noise[seen])) / np.sum(weight))
+        between = max(excess, 1e-6)
+    prior = design @ beta
+    shrink = np.where(seen, between / (between + noise), 0.0)
+    estimate = prior + shrink * (logit - np.where(seen, prior, 0.0))
+    spread = np.sqrt(float(np.var(prior)) + between)
+    return np.asarray((estimate - float(np.mean(prior))) / spread, dtype=np.float64)
+
+
+def _rank_within(vertical: pd.Series, value: Floats) -> Floats:
+    """``value`` ranked within each vertical to ``(0, 1)``, ties averaged."""
+    frame = pd.DataFrame({"v": vertical, "x": value})
+    rank = frame.groupby("v")["x"].rank(method="average").to_numpy(dtype=np.float64)
+    count = frame.groupby("v")["x"].transform("count").to_numpy(dtype=np.float64)
+    return np.asarray((rank - 0.5) / np.maximum(count, 1.0), dtype=np.float64)
 
 
 def tier_checks(values: dict[str, npt.NDArray[np.generic]], tier: Tier) -> dict[str, Bools]:

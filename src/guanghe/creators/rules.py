@@ -18,7 +18,13 @@ from guanghe.toml_models import parse_toml_model, read_toml_file, where
 from guanghe.vocabulary import STAGES
 
 DEFAULT_RULES: Final = Path(__file__).with_name("rules.toml")
-QUALITY_SIGNALS: Final = ("engagement_rate", "follow_rate", "play_rate", "consistency")
+QUALITY_SIGNALS: Final = (
+    "engagement_rate",
+    "follow_rate",
+    "play_rate",
+    "consistency",
+    "retention",
+)
 TIER_REQUIREMENTS: Final = (
     "min_followers",
     "min_quality",
@@ -55,6 +61,7 @@ class QualityWeights:
     follow_rate: float = Field(default=0.0, ge=0)
     play_rate: float = Field(default=0.0, ge=0)
     consistency: float = Field(default=0.0, ge=0)
+    retention: float = Field(default=0.0, ge=0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +69,9 @@ class QualityRules:
     __pydantic_config__: ClassVar[ConfigDict] = _FORBID
     weights: QualityWeights
     window_days: Literal[7, 28, 90] = 28
+    #: Creators with less than ``prior_weight`` of a signal's denominator in ``window_days``
+    #: are read over this longer window.
+    long_window_days: Literal[7, 28, 90] = 90
     prior_weight: float = Field(default=500.0, ge=0)
 
 

@@ -119,6 +119,7 @@ _ASYNC_COMMIT = text("SET LOCAL synchronous_commit TO OFF")
 _PRODUCTS = (
     select(
         ProductPlacement.rank,
+        ProductPlacement.score,
         Product.id,
         Product.title,
         Product.category,
@@ -197,6 +198,8 @@ class ProductCard:
     category: str
     price_fen: int
     commission_bp: int
+    #: Why it is shown: a sentence with the match score, price and commission.
+    why: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -323,6 +326,31 @@ def _commit(session: Session, campaign_id: int, price_millifen: int, cap_millife
 def _products(session: Session, creator_id: int, limit: int) -> tuple[ProductCard, ...]:
     rows = session.execute(_PRODUCTS, {"creator_id": creator_id, "limit": limit})
     return tuple(
-        ProductCard(rank, pid, title, category, price, commission)
-        for rank, (_, pid, title, category, price, commission) in enumerate(rows, start=1)
+        ProductCard(
+            rank,
+            pid,
+            title,
+            category,
+            price,
+            commission,
+            product_why(rank, category, price, commission, float(score)),
+        )
+        for rank, (_, score, pid, title, category, price, commission) in enumerate(rows, 1)
     )
+
+
+def product_why(rank: int, category: str, price_fen: int, commission_bp: int, score: float) -> str:
+    """Why a matched product is shown, in a sentence with its figures."""
+    commission_fen = price_fen * commission_bp // 10_000
+    return (
+        f"Shown {_ordinal(rank)} because it matches what you publish and sells to your "
+        f"vertical's audience ({category}; match score {score:.3g}, from relevance to your "
+        f"works x commission x past orders in the category), and each sale at "
+        f"{price_fen / 100:,.2f} yuan pays {commission_fen / 100:,.2f} yuan commission "
+        f"({commission_bp / 100:g}%)."
+    )
+
+
+def _ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"

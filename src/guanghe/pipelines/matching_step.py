@@ -20,6 +20,7 @@ import pyarrow as pa
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from guanghe.experiments import treated_creators
 from guanghe.monetize.estimates import EstimateInputs, EstimateResult, estimate_earnings
 from guanghe.monetize.matching import (
     ProductMatcher,
@@ -58,7 +59,9 @@ MATCHES_SCHEMA: Final = pa.schema(
 
 def run(ctx: CycleContext) -> StepReport:
     """Match products and estimate earnings as of the cycle's date."""
-    matches = match_products(ctx.runtime, ctx.date)
+    matches, reranked = rank_for_experiments(
+        ctx.runtime, match_products(ctx.runtime, ctx.date), ctx.date
+    )
     write_snapshot(ctx.snapshots, SNAPSHOT, ctx.date, matches)
     creators, estimates = _estimate(ctx.runtime, ctx.date)
 
@@ -77,7 +80,12 @@ def run(ctx: CycleContext) -> StepReport:
     matched = len(set(matches["creator_id"].to_pylist()))
     return StepReport(
         "matching",
-        {"placements": matches.num_rows, "creators_matched": matched, "estimates": len(creators)},
+        {
+            "placements": matches.num_rows,
+            "creators_matched": matched,
+            "creators_ranked_by_experiment": reranked,
+            "estimates": len(creators),
+        },
     )
 
 
@@ -134,6 +142,40 @@ def match_products(runtime: Runtime, date: dt.date) -> pa.Table:
         },
         schema=MATCHES_SCHEMA,
     )
+
+
+def rank_for_experiments(
+    runtime: Runtime, matches: pa.Table, date: dt.date
+) -> tuple[pa.Table, int]:
+    """``matches`` with the products of every creator treated by a running experiment whose
+    policy ranks products by ``commission`` re-ordered by commission per sale (ties keep the
+    match order); and how many creators that was."""
+    creator = matches["creator_id"].to_numpy().astype(np.int64)
+    ids = np.unique(creator)
+    treated = runtime.write(lambda s: treated_creators(s, ids, date))
+    by_commission = [e.policy.product_ranking == "commission" for e in treated.experiments]
+    chosen = ids[[arm >= 0 and by_commission[arm] for arm in treated.arm.tolist()]]
+    if chosen.shape[0] == 0:
+        return matches, 0
+    with runtime.sessions() as session:
+        per_sale = dict(
+            session.execute(
+                select(Product.id, Product.price_fen * Product.commission_bp / 10_000.0)
+            ).all()
+        )
+    product = matches["product_id"].to_numpy().astype(np.int64)
+    rank = matches["rank"].to_numpy().astype(np.int64)
+    commission = np.array([float(per_sale.get(p, 0.0)) for p in product.tolist()])
+    key = np.where(np.isin(creator, chosen), -commission, 0.0)
+    order = np.lexsort((rank, key, creator))
+    sorted_creator = creator[order]
+    starts = np.flatnonzero(np.r_[True, sorted_creator[1:] != sorted_creator[:-1]])
+    counts = np.diff(np.r_[starts, sorted_creator.shape[0]])
+    new_rank = np.arange(order.shape[0]) - np.repeat(starts, counts) + 1
+    reordered = matches.take(pa.array(order)).set_column(
+        1, "rank", pa.array(new_rank.astype(np.int64))
+    )
+    return reordered, int(chosen.shape[0])
 
 
 def _creator_texts(session: Session, creator_ids: list[int]) -> dict[int, str]:

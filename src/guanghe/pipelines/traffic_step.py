@@ -16,7 +16,9 @@ For cycle date ``D`` and the next day ``N = D + 1``:
    creators' reward accounts into their pools' accounts and made those creators' floors
    (:mod:`guanghe.traffic.floors`; the pools' budgets grow by the claims), and the programme's
    ``exploration_share`` of every pool spent on a Thompson draw of the curves
-   (:mod:`guanghe.traffic.exploration`; the draw is seeded with the period's first day);
+   (:mod:`guanghe.traffic.exploration`; the draw is seeded with the period's first day), and
+   the policy of each experiment running on that day applied to its treated creators (their
+   arms recorded);
 5. ``N``'s pacing plan spreads each creator's undelivered allocation over the days left
    (snapshot ``traffic_plan`` of ``N``; what directed pools delivered does not count against
    the platform's allocation), which the boost service serves with the directed quotas the
@@ -36,6 +38,7 @@ import pyarrow.compute as pc
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from guanghe.experiments import TreatedCreators, treated_creators
 from guanghe.incentives import claim_traffic_floors
 from guanghe.institutions.support import pool_account
 from guanghe.pipelines.context import CycleContext
@@ -57,6 +60,8 @@ from guanghe.traffic.deliveries import (
 from guanghe.traffic.exploration import explore_and_exploit
 from guanghe.traffic.floors import RewardFloors, claim_reward_floors, claimed_floors, with_claims
 from guanghe.traffic.planning import (
+    ArmPolicy,
+    Arms,
     Members,
     Period,
     allocation_table,
@@ -114,8 +119,17 @@ def run(ctx: CycleContext) -> StepReport:
             )
 
         floors = runtime.write(claim)
+        experiments = runtime.write(
+            lambda s: treated_creators(s, members.creator_id, period.starts_on)
+        )
         problem = period_problem(
-            programs, members, curves, with_claims(budgets, floors), period.days, floors.by_creator
+            programs,
+            members,
+            curves,
+            with_claims(budgets, floors),
+            period.days,
+            floors.by_creator,
+            traffic_arms(experiments),
         )
         allocation = solve_allocation(ctx, problem, curves, programs, period)
         write_snapshot(
@@ -170,6 +184,22 @@ def platform_delivered(
     ids, amounts = delivered
     less = np.array([directed.get(int(c), 0) for c in ids.tolist()], dtype=np.int64)
     return ids, np.maximum(amounts - less, 0)
+
+
+def traffic_arms(treated: TreatedCreators) -> Arms:
+    """The running experiments' treatment arms as the allocation reads them."""
+    return Arms(
+        arm=treated.arm,
+        policies=tuple(
+            ArmPolicy(
+                name=e.key,
+                pool_weights=e.policy.pool_weights,
+                pool_shares=e.policy.pool_shares,
+                exploration_share=e.policy.exploration_share,
+            )
+            for e in treated.experiments
+        ),
+    )
 
 
 def solve_allocation(

@@ -11,6 +11,7 @@ from guanghe.store.engine import (
     write_transaction,
     writer_engine,
 )
+from guanghe.store.experiment_tables import ARMS, Experiment, ExperimentAssignment
 from guanghe.store.hotspot_tables import (
     CalendarEvent,
     CalendarFeedToken,
@@ -85,6 +86,7 @@ from guanghe.store.task_tables import Task, TaskClaim, TaskOffer
 from guanghe.store.traffic_tables import BoostDelivery, TrafficBudget
 
 __all__ = [
+    "ARMS",
     "CONTRACT_STATUSES",
     "COPY_POLICIES",
     "INCOME_SOURCES",
@@ -112,6 +114,8 @@ __all__ = [
     "CreatorMonetization",
     "CreatorTierHistory",
     "EarningsEstimate",
+    "Experiment",
+    "ExperimentAssignment",
     "Hotspot",
     "IncentiveEnrolment",
     "IncentiveProgram",

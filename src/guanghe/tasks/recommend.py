@@ -192,6 +192,7 @@ def recommend(
             solved.price,
             bool(novice[ci[p]]),
             reserved,
+            (float(p_accept[p]), float(p_complete[p]), float(value[p])),
         )
         for p in pairs.tolist()
     ]
@@ -233,13 +234,32 @@ def _why(
     price: FloatArray,
     novice: bool,
     reserved: IntArray,
+    predicted: tuple[float, float, float],
 ) -> dict[str, Any]:
     rules = [f"slot price {price[j]:.2f} fen"]
     if creators.priority[i]:
         rules.append("priority_tasks right: value raised in the assignment")
     if novice and reserved[j] > 0:
         rules.append("novice reserve: a share of this task's offers is kept for novices")
+    accept, complete, value = predicted
+    stage, kind = STAGES[int(creators.stage[i])], KINDS[int(tasks.kind[j])]
+    where = "in your vertical" if x[2] > 0.5 else "open to your vertical"
+    extra = ""
+    if creators.priority[i]:
+        extra = " Your priority-tasks right counts in your favour."
+    elif novice and reserved[j] > 0:
+        extra = " Some of its offers are kept for novices like you."
+    sentence = (
+        f"Suggested because this {kind} task is {where} and fits a {stage} creator: creators "
+        f"like you accept about {accept:.0%} of such offers and complete {complete:.0%}, so it "
+        f"is worth about {value / 100:,.2f} yuan to you, more than the other tasks left for "
+        f"its slots.{extra}"
+    )
     return {
+        "sentence": sentence,
+        "p_accept": round(accept, 4),
+        "p_complete": round(complete, 4),
+        "expected_value_fen": round(value, 2),
         "features": {
             "stage": STAGES[int(creators.stage[i])],
             "kind": KINDS[int(tasks.kind[j])],

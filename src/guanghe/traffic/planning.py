@@ -60,6 +60,31 @@ class Members:
     quality: FloatArray  # the growth assessment's quality score, 0..1
 
 
+@dataclass(frozen=True, slots=True)
+class ArmPolicy:
+    """What an experiment's treatment arm changes in the allocation (see
+    :class:`guanghe.experiments.ExperimentPolicy`): factors by pool name on the value of a
+    follow and on the arm's head-count share of the pool's budget, and the share of the arm's
+    budget spread over its creators whose curve has no boosted evidence."""
+
+    name: str
+    pool_weights: Mapping[str, float]
+    pool_shares: Mapping[str, float]
+    exploration_share: float
+
+
+@dataclass(frozen=True, slots=True)
+class Arms:
+    """Experiment arms of the members: ``arm[i]`` indexes ``policies`` (-1: no treatment)."""
+
+    arm: IntArray
+    policies: tuple[ArmPolicy, ...]
+
+
+#: Separates a pool's name from a treatment arm's in the problem's pool names.
+ARM_SEPARATOR = "@"
+
+
 def assign_pools(programs: Programs, members: Members) -> IntArray:
     """Each creator's pool index: the first pool whose rule the creator meets."""
     pool = np.full(members.creator_id.shape[0], -1, np.int64)
@@ -107,6 +132,7 @@ def period_problem(
     budgets: dict[str, int],
     days: int,
     reward_floors: Mapping[int, int] | None = None,
+    arms: Arms | None = None,
 ) -> AllocationProblem:
     """The allocation problem of a period of ``days`` days.
 
@@ -117,17 +143,30 @@ def period_problem(
     and their cap at least their floor. A pool's floors are scaled down to
     fit its budget, and a vertical's cap is at least its floors, so the problem is always
     feasible.
+
+    With ``arms``, each treatment arm is a pool of its own within every programme pool
+    (named ``<pool>@<arm>``): its budget is its head-count share of the pool's budget times
+    the policy's ``pool_shares`` factor, the untreated members share the rest, so a policy
+    moves no impressions between arms except by its share; treated members' follows are
+    valued by ``pool_weights``, and ``exploration_share`` of the arm's budget raises the
+    floors of its members without boosted evidence evenly (within their caps).
     """
     pool = assign_pools(programs, members)
     specs = programs.pools
     pool_budgets = np.array([float(budgets.get(p.name, 0)) for p in specs])
     floor = np.array([float(p.min_daily_impressions * days) for p in specs])[pool]
     cap = np.array([float(p.max_daily_impressions * days) for p in specs])[pool]
+    weight = np.array([p.weight for p in specs])[pool]
+    pool_names = programs.pool_names
     if reward_floors:
         owed = np.array([reward_floors.get(int(c), 0) for c in members.creator_id], float)
         floor = np.maximum(floor, owed)
         cap = np.maximum(cap, floor)
-    floor_total = np.bincount(pool, weights=floor, minlength=len(specs))
+    if arms is not None and arms.policies:
+        pool, pool_names, pool_budgets, weight, floor = split_arms(
+            arms, pool, pool_names, pool_budgets, weight, floor, cap, curves.boosted_days
+        )
+    floor_total = np.bincount(pool, weights=floor, minlength=len(pool_names))
     fits = np.where(
         floor_total > 0, np.minimum(1.0, pool_budgets / np.maximum(floor_total, 1.0)), 1.0
     )
@@ -139,16 +178,62 @@ def period_problem(
         creator_id=members.creator_id.astype(np.int64),
         pool=pool,
         group=group.astype(np.int64),
-        weight=np.array([p.weight for p in specs])[pool],
+        weight=weight,
         saturation=curves.saturation * days,
         scale=curves.scale * days,
         floor=floor,
         cap=cap,
-        pool_names=programs.pool_names,
+        pool_names=pool_names,
         pool_budgets=pool_budgets,
         group_names=tuple(str(v) for v in groups.tolist()),
         group_caps=group_caps,
     )
+
+
+def split_arms(
+    arms: Arms,
+    pool: IntArray,
+    pool_names: tuple[str, ...],
+    pool_budgets: FloatArray,
+    weight: FloatArray,
+    floor: FloatArray,
+    cap: FloatArray,
+    boosted_days: IntArray,
+) -> tuple[IntArray, tuple[str, ...], FloatArray, FloatArray, FloatArray]:
+    """Pools split by treatment arm (see :func:`period_problem`): the new pool per member,
+    the pool names and budgets, and the members' weights and floors."""
+    n_pools, n_arms = len(pool_names), len(arms.policies)
+    column = arms.arm + 1  # 0: untreated
+    split = pool * (n_arms + 1) + column
+    count = np.bincount(split, minlength=n_pools * (n_arms + 1)).reshape(n_pools, n_arms + 1)
+    members = np.maximum(count.sum(axis=1), 1)
+    budget = np.zeros((n_pools, n_arms + 1))
+    weight = weight.copy()
+    floor = floor.copy()
+    for a, policy in enumerate(arms.policies, start=1):
+        factor = np.array([policy.pool_shares.get(name, 1.0) for name in pool_names])
+        budget[:, a] = pool_budgets * count[:, a] / members * factor
+        mine = column == a
+        weights = np.array([policy.pool_weights.get(name, 1.0) for name in pool_names])
+        weight[mine] *= weights[pool[mine]]
+    treated_total = budget[:, 1:].sum(axis=1)
+    over = treated_total > pool_budgets
+    budget[over, 1:] *= (pool_budgets[over] / np.maximum(treated_total[over], 1.0))[:, None]
+    budget[:, 0] = np.maximum(pool_budgets - budget[:, 1:].sum(axis=1), 0.0)
+    budget = np.floor(budget)
+    for a, policy in enumerate(arms.policies, start=1):
+        unknown = (column == a) & (boosted_days == 0)
+        if policy.exploration_share <= 0 or not unknown.any():
+            continue
+        per_pool = policy.exploration_share * budget[:, a]
+        spread = per_pool / np.maximum(np.bincount(pool[unknown], minlength=n_pools), 1)
+        floor[unknown] = np.maximum(floor[unknown], np.minimum(cap[unknown], spread[pool[unknown]]))
+    names = tuple(
+        name if a == 0 else f"{name}{ARM_SEPARATOR}{arms.policies[a - 1].name}"
+        for name in pool_names
+        for a in range(n_arms + 1)
+    )
+    return split.astype(np.int64), names, budget.reshape(-1), weight, np.floor(floor)
 
 
 def solve_period(problem: AllocationProblem) -> Allocation:
@@ -159,7 +244,10 @@ def solve_period(problem: AllocationProblem) -> Allocation:
 def allocation_table(
     problem: AllocationProblem, members: Members, allocation: Allocation
 ) -> pa.Table:
-    """One row per creator: pool, vertical, stage, impressions and expected follows.
+    """One row per creator: pool, experiment arm (``""``: none), vertical, stage, impressions
+    and expected follows, and what explains them: the period curve (``saturation``,
+    ``scale``), the follow's ``weight``, ``floor`` and ``cap``, and the prices of the
+    creator's pool (``pool_price``) and vertical cap (``group_price``) at the optimum.
 
     The metadata hold the solve's figures and ``unplannable``: JSON ``{pool: impressions}`` of
     the budget of every pool that has one and no member (:func:`unplannable_budgets`).
@@ -171,14 +259,24 @@ def allocation_table(
         "max_violation": repr(allocation.max_violation),
         "unplannable": json.dumps(unplannable_budgets(problem)),
     }  # no solve time: a snapshot holds only what a re-run of its date reproduces
+    names = [name.partition(ARM_SEPARATOR) for name in problem.pool_names]
+    pool = problem.pool.tolist()
     return pa.table(
         {
             "creator_id": problem.creator_id,
-            "pool": pa.array([problem.pool_names[k] for k in problem.pool.tolist()], pa.string()),
+            "pool": pa.array([names[k][0] for k in pool], pa.string()),
+            "arm": pa.array([names[k][2] for k in pool], pa.string()),
             "vertical_id": members.vertical_id.astype(np.int64),
             "stage": pa.array(members.stage.tolist(), pa.string()),
             "impressions": allocation.impressions,
             "expected_follows": expected,
+            "saturation": problem.saturation,
+            "scale": problem.scale,
+            "weight": problem.weight,
+            "floor": problem.floor,
+            "cap": problem.cap,
+            "pool_price": allocation.pool_prices[problem.pool],
+            "group_price": allocation.group_prices[problem.group],
         }
     ).replace_schema_metadata(metadata)
 

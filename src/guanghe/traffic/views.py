@@ -17,6 +17,8 @@ from guanghe.creators.catalog import get_creator
 from guanghe.errors import InvalidInput, NotFound
 from guanghe.snapshots import latest_date, read_snapshot, snapshot_path
 from guanghe.store import BoostDelivery, Vertical
+from guanghe.traffic.programs import Programs
+from guanghe.traffic.why import AllocationWhy, allocation_why
 
 PLAN: Final = "traffic_plan"
 ALLOCATION: Final = "traffic_allocation"
@@ -63,6 +65,9 @@ class CreatorTraffic:
     expected_follows: float
     period_starts_on: dt.date
     period_ends_on: dt.date
+    #: Why this allocation (None when the creator is not supported, or for a plan solved
+    #: before allocations kept their explanation).
+    why: AllocationWhy | None = None
 
 
 def plan_day(snapshots: Path, day: dt.date | None) -> dt.date:
@@ -134,9 +139,15 @@ def plan_summary(
 
 
 def creator_traffic(
-    session: Session, principal: Principal, snapshots: Path, creator_id: int, day: dt.date | None
+    session: Session,
+    principal: Principal,
+    snapshots: Path,
+    creator_id: int,
+    day: dt.date | None,
+    programs: Programs | None = None,
 ) -> CreatorTraffic:
-    """``creator_id``'s support on ``day`` (default: the newest plan), for ``principal``."""
+    """``creator_id``'s support on ``day`` (default: the newest plan), for ``principal``, with
+    why (the pools' titles from ``programs``; their names without)."""
     get_creator(session, principal, creator_id)
     day = plan_day(snapshots, day)
     plan = read_snapshot(snapshots, PLAN, day, creator_id=creator_id)
@@ -148,6 +159,20 @@ def creator_traffic(
         )
     )
     row = rows[0] if rows else {}
+    starts_on = dt.date.fromisoformat(meta[b"period_starts_on"].decode())
+    ends_on = dt.date.fromisoformat(meta[b"period_ends_on"].decode())
+    why = None
+    if row:
+        allocated = read_snapshot(snapshots, ALLOCATION, starts_on, creator_id=creator_id)
+        found = allocated.to_pylist()
+        if found and "pool_price" in found[0]:
+            titles = {p.name: p.title for p in programs.pools} if programs else {}
+            why = allocation_why(
+                found[0],
+                (ends_on - starts_on).days + 1,
+                titles.get(str(row["pool"]), str(row["pool"])),
+                operator=principal.role == "operator",
+            )
     return CreatorTraffic(
         creator_id=creator_id,
         day=day,
@@ -157,6 +182,7 @@ def creator_traffic(
         quota=int(row.get("quota", 0)),
         delivered_today=int(today or 0),
         expected_follows=float(row.get("expected_follows", 0.0)),
-        period_starts_on=dt.date.fromisoformat(meta[b"period_starts_on"].decode()),
-        period_ends_on=dt.date.fromisoformat(meta[b"period_ends_on"].decode()),
+        period_starts_on=starts_on,
+        period_ends_on=ends_on,
+        why=why,
     )

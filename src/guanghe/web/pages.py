@@ -9,6 +9,7 @@ from fastapi import APIRouter
 from guanghe.web import (
     cycle,
     dashboard,
+    experiments,
     hotspots,
     institutions,
     monetize,
@@ -34,3 +35,4 @@ router.include_router(hotspots.router)
 router.include_router(tasks.router)
 router.include_router(institutions.router)
 router.include_router(notifications.router)
+router.include_router(experiments.router)

@@ -12,6 +12,7 @@ from guanghe.errors import Forbidden, GuangheError
 from guanghe.http.deps import SessionDep, get_runtime
 from guanghe.http.statuses import status_of
 from guanghe.traffic import views
+from guanghe.traffic.programs import load_programs, programs_path
 from guanghe.web.signin import signed_in, to_login
 from guanghe.web.templating import templates
 
@@ -43,7 +44,10 @@ def traffic_page(
             if subject is None:
                 context["error"] = "Choose a creator: /dashboard/traffic?creator=ID"
                 return templates.TemplateResponse(request, "traffic.html", context, 422)
-            context["mine"] = views.creator_traffic(session, principal, snapshots, subject, None)
+            programs = load_programs(programs_path(get_runtime(request).settings.data_dir))
+            context["mine"] = views.creator_traffic(
+                session, principal, snapshots, subject, None, programs
+            )
     except GuangheError as exc:
         context["error"] = exc.detail
         return templates.TemplateResponse(request, "traffic.html", context, status_of(exc))

@@ -52,6 +52,7 @@ class ProductOut(BaseModel):
     category: str
     price_fen: int
     commission_bp: int
+    why: str = Field(description="Why this product is shown, with its figures")
 
 
 class ProfileSlotOut(BaseModel):
@@ -162,6 +163,7 @@ def _slot_fields(slot: monetize.ProfileSlot) -> dict[str, Any]:
                 "category": p.category,
                 "price_fen": p.price_fen,
                 "commission_bp": p.commission_bp,
+                "why": p.why,
             }
             for p in slot.products
         ],

@@ -247,6 +247,23 @@ def get_plan(
     )
 
 
+class AllocationWhyOut(BaseModel):
+    sentence: str
+    allocated_per_day: float
+    saturation_follows: float = Field(description="Estimated curve: follows a day at most")
+    scale_impressions: float = Field(description="Estimated curve: impressions scale")
+    expected_follows_per_day: float
+    marginal_follows_per_1000: float = Field(description="At the allocation")
+    pool_price_per_1000: float = Field(description="The pool's dual price, in weighted follows")
+    vertical_price_per_1000: float = Field(description="The vertical cap's dual price")
+    floor_per_day: float
+    cap_per_day: float
+    bound: str = Field(
+        description="floor, cap, vertical cap, pool budget, curve saturated or priced out"
+    )
+    weight: float | None = Field(description="Operators: the value of one follow in the pool")
+
+
 class CreatorTrafficOut(BaseModel):
     creator_id: int
     day: dt.date
@@ -258,6 +275,10 @@ class CreatorTrafficOut(BaseModel):
     expected_follows: float
     period_starts_on: dt.date
     period_ends_on: dt.date
+    why: AllocationWhyOut | None = Field(
+        description="Why this allocation: a sentence and the figures behind it (null when the "
+        "creator is not supported this period)"
+    )
 
 
 @router.get("/v1/creators/{creator_id}/traffic")
@@ -270,7 +291,8 @@ def get_creator_traffic(
 ) -> CreatorTrafficOut:
     """A creator's traffic support: creators see their own, institutions their creators',
     operators everyone's."""
+    programs = load_programs(programs_path(runtime.settings.data_dir))
     view = views.creator_traffic(
-        session, principal, runtime.settings.snapshots_dir, creator_id, day
+        session, principal, runtime.settings.snapshots_dir, creator_id, day, programs
     )
-    return CreatorTrafficOut(**asdict(view))
+    return CreatorTrafficOut.model_validate(view, from_attributes=True)
