@@ -106,9 +106,11 @@ def test_video_copies_are_linked_to_their_segment(
     for copy, medium in ((mirrored, "video"), (sound_copy, "audio")):
         match = matches[copy["id"]]
         assert (match.original_work_id, match.media) == (original["id"], medium)
-        assert match.copy_start_ms is not None and match.copy_end_ms is not None
+        assert match.copy_start_ms is not None
+        assert match.copy_end_ms is not None
         assert 0 <= match.copy_start_ms < match.copy_end_ms
-        assert match.copy_share_bp is not None and 0 < match.copy_share_bp <= 10_000
+        assert match.copy_share_bp is not None
+        assert 0 < match.copy_share_bp <= 10_000
 
 
 def test_own_repost_of_a_video_is_not_a_copy(
