@@ -158,6 +158,36 @@ def usage(
 
 
 @njit(cache=True, nogil=True)
+def whole_bounds(
+    floor: FloatArray,
+    cap: FloatArray,
+    pool: IntArray,
+    group: IntArray,
+    n_pools: int,
+    n_groups: int,
+) -> tuple[IntArray, IntArray, IntArray, IntArray, int]:
+    """Whole floors ``ceil(floor)`` and caps ``floor(cap)``, the whole floors' sum per pool and
+    group, and the first creator whose whole floor exceeds its whole cap (``-1``: none); one
+    pass."""
+    n = floor.shape[0]
+    low = np.empty(n, np.int64)
+    high = np.empty(n, np.int64)
+    need_pool = np.zeros(n_pools, np.int64)
+    need_group = np.zeros(n_groups, np.int64)
+    bad = -1
+    for i in range(n):
+        lo = np.int64(math.ceil(floor[i]))
+        hi = np.int64(math.floor(cap[i]))
+        low[i] = lo
+        high[i] = hi
+        need_pool[pool[i]] += lo
+        need_group[group[i]] += lo
+        if lo > hi and bad < 0:
+            bad = i
+    return low, high, need_pool, need_group, bad
+
+
+@njit(cache=True, nogil=True)
 def first_repeat(ids: IntArray, low: int, span: int) -> int:
     """Index of the first id seen before (``-1``: none); every id lies in ``[low, low + span)``.
     One pass with a bitmap of ``span`` bytes."""

@@ -12,7 +12,7 @@ from guanghe.errors import InvalidInput
 from guanghe.traffic import _kernels
 from guanghe.traffic.dual import CellLayout, CellOracle, solve_dual
 from guanghe.traffic.problem import AllocationProblem
-from guanghe.traffic.rounding import check_whole_feasible, round_allocation, whole_limits
+from guanghe.traffic.rounding import round_allocation, whole_bounds, whole_limits
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -151,11 +151,9 @@ def check_feasible(problem: AllocationProblem) -> None:
 def whole_impressions(problem: AllocationProblem, x: FloatArray, wa: FloatArray) -> IntArray:
     """Round the fractional optimum ``x`` to whole impressions (see :mod:`.rounding`)."""
     p = problem
-    low = np.ceil(p.floor).astype(np.int64)
-    high = np.floor(p.cap).astype(np.int64)
     limits = whole_limits(p.pool_budgets, p.group_caps)
-    membership = (p.pool, p.group)
-    check_whole_feasible(low, high, p.creator_id, membership, limits, (p.pool_names, p.group_names))
+    names = (p.pool_names, p.group_names)
+    low, high = whole_bounds(p.floor, p.cap, p.creator_id, (p.pool, p.group), limits, names)
     return round_allocation(x, p.pool, p.group, (low, high), limits, (wa, p.scale))
 
 

@@ -88,16 +88,45 @@ def check_whole_feasible(
 ) -> None:
     """Raise :class:`InvalidInput` if whole floors cannot fit a cap, budget or group cap."""
     bad = np.flatnonzero(low > high)
-    if bad.size:
+    needs = (
+        np.bincount(membership[0], low, limits[0].size),
+        np.bincount(membership[1], low, limits[1].size),
+    )
+    _check_needs(int(bad[0]) if bad.size else -1, creator_id, needs, limits, names)
+
+
+def whole_bounds(
+    floor: FloatArray,
+    cap: FloatArray,
+    creator_id: IntArray,
+    membership: tuple[IntArray, IntArray],
+    limits: tuple[IntArray, IntArray],
+    names: tuple[tuple[str, ...], tuple[str, ...]],
+) -> tuple[IntArray, IntArray]:
+    """Whole floors and caps in one pass, checked as :func:`check_whole_feasible` does."""
+    low, high, need_pool, need_group, bad = _kernels.whole_bounds(
+        floor, cap, membership[0], membership[1], limits[0].size, limits[1].size
+    )
+    _check_needs(bad, creator_id, (need_pool, need_group), limits, names)
+    return low, high
+
+
+def _check_needs(
+    bad: int,
+    creator_id: IntArray,
+    needs: tuple[NDArray[np.float64] | IntArray, NDArray[np.float64] | IntArray],
+    limits: tuple[IntArray, IntArray],
+    names: tuple[tuple[str, ...], tuple[str, ...]],
+) -> None:
+    if bad >= 0:
         raise InvalidInput(
-            f"creator {int(creator_id[bad[0]])} has no whole number of impressions between "
+            f"creator {int(creator_id[bad])} has no whole number of impressions between "
             "its floor and cap"
         )
-    for kind, codes, limit, labels in (
-        ("pool", membership[0], limits[0], names[0]),
-        ("group", membership[1], limits[1], names[1]),
+    for kind, need, limit, labels in (
+        ("pool", needs[0], limits[0], names[0]),
+        ("group", needs[1], limits[1], names[1]),
     ):
-        need = np.bincount(codes, low, limit.size)
         over = np.flatnonzero(need > limit)
         if over.size:
             k = over[0]
