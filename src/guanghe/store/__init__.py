@@ -38,6 +38,15 @@ from guanghe.store.ledger_tables import (
     LedgerAccount,
     LedgerTransfer,
 )
+from guanghe.store.live_tables import (
+    Course,
+    Lesson,
+    LessonCompletion,
+    LiveQuestion,
+    LiveQuestionVote,
+    LiveRsvp,
+    LiveSession,
+)
 from guanghe.store.models import (
     ApiToken,
     Base,
@@ -95,6 +104,7 @@ __all__ = [
     "ContractSplit",
     "Creator",
     "CreatorMonetization",
+    "Course",
     "CreatorTierHistory",
     "EarningsEstimate",
     "Hotspot",
@@ -105,6 +115,12 @@ __all__ = [
     "InstitutionLevel",
     "LedgerAccount",
     "LedgerTransfer",
+    "Lesson",
+    "LessonCompletion",
+    "LiveQuestion",
+    "LiveQuestionVote",
+    "LiveRsvp",
+    "LiveSession",
     "Merchant",
     "MonetizationConsent",
     "Notice",
