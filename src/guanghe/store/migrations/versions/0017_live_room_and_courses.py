@@ -76,9 +76,7 @@ def upgrade() -> None:
         _fk("live_questions", "creator_id", "creators"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_live_questions")),
     )
-    op.create_index(
-        "ix_live_questions_session_id_votes", "live_questions", ["session_id", "votes"]
-    )
+    op.create_index("ix_live_questions_session_id_votes", "live_questions", ["session_id", "votes"])
     op.create_table(
         "live_question_votes",
         sa.Column("question_id", ID, nullable=False),
