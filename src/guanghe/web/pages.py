@@ -10,6 +10,7 @@ from guanghe.web import (
     cycle,
     dashboard,
     hotspots,
+    live,
     monetize,
     notifications,
     originality,
@@ -32,3 +33,4 @@ router.include_router(originality.router)
 router.include_router(hotspots.router)
 router.include_router(tasks.router)
 router.include_router(notifications.router)
+router.include_router(live.router)
