@@ -323,7 +323,7 @@ def _check_spec(spec: CourseSpec) -> None:
 
 
 def _courses(session: Session, rows: Sequence[Course], creator_id: int | None) -> list[CourseView]:
-    slugs = dict(session.execute(select(Vertical.id, Vertical.slug)).tuples())
+    slugs = {int(i): str(slug) for i, slug in session.execute(select(Vertical.id, Vertical.slug))}
     lessons = _lessons(
         session,
         list(
@@ -351,11 +351,12 @@ def _courses(session: Session, rows: Sequence[Course], creator_id: int | None) -
 
 def _lessons(session: Session, rows: Sequence[Lesson], creator_id: int | None) -> list[LessonView]:
     ids = [r.id for r in rows]
-    titles = dict(
-        session.execute(
+    titles = {
+        int(i): str(title)
+        for i, title in session.execute(
             select(Course.id, Course.title).where(Course.id.in_({r.course_id for r in rows}))
-        ).tuples()
-    )
+        )
+    }
     done: set[int] = set()
     if creator_id is not None and ids:
         done = set(

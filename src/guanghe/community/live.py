@@ -456,14 +456,15 @@ def _question(session: Session, question_id: int) -> QuestionView:
 def _views(
     session: Session, rows: Sequence[LiveSession], now: dt.datetime
 ) -> list[LiveSessionView]:
-    hosts = dict(
-        session.execute(
+    hosts = {
+        int(i): str(name)
+        for i, name in session.execute(
             select(Creator.id, Creator.display_name).where(
                 Creator.id.in_({r.host_creator_id for r in rows})
             )
-        ).tuples()
-    )
-    slugs = dict(session.execute(select(Vertical.id, Vertical.slug)).tuples())
+        )
+    }
+    slugs = {int(i): str(slug) for i, slug in session.execute(select(Vertical.id, Vertical.slug))}
     return [
         LiveSessionView(
             id=r.id,
