@@ -357,6 +357,8 @@ def mark_answered(
 ) -> QuestionView:
     """The host (or an operator) marks a question answered, with an optional short answer
     (again: the answer is replaced, the time kept)."""
+    if principal.role not in ("operator", "creator"):
+        raise Forbidden("only the session's host or an operator marks questions answered")
     row = _session_row(session, session_id)
     host = principal.role == "creator" and principal.subject_id == row.host_creator_id
     if principal.role != "operator" and not host:
