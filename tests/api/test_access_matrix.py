@@ -62,7 +62,8 @@ class Row:
 
     ``path`` names objects as ``{creator}``, ``{work}``, ``{advertiser}``... filled from the
     scope's ids; ``json``/``form`` build the body from those ids and a fresh number;
-    ``query`` values may name ``{feed_token}``; ``upload`` is a file field and its bytes."""
+    ``query`` values may name ``{feed_token}`` and the scope's ids; ``upload`` is a file
+    field and its bytes."""
 
     method: str
     path: str
@@ -635,7 +636,7 @@ MATRIX: list[Row] = [
     ),
     row("GET", "/v1/courses", none="200 200 200 403 403 403 200"),
     row("POST", "/v1/courses", json=_course, none="201 403 403 403 403 403 403"),
-    row("GET", "/v1/courses/recommended?creator_id={creator}", **CREATOR_OBJECT),
+    row("GET", "/v1/courses/recommended", query={"creator_id": "{creator}"}, **CREATOR_OBJECT),
     row(
         "GET",
         "/v1/courses/{course}",
@@ -1044,7 +1045,7 @@ def _matrix_key(entry: Row) -> tuple[str, str]:
         "lesson",
     ):
         path = path.replace("{" + name + "}", "{" + name + "_id}")
-    path = path.replace("{offer}", "{contract_id}").split("?")[0]
+    path = path.replace("{offer}", "{contract_id}")
     path = path.replace("{live}", "{session_id}").replace("{past_live}", "{session_id}")
     path = path.replace("{web_case}", "{case_id}").replace("/2026-11", "/{month}")
     path = path.replace("/programs/matrix", "/programs/{name}")
@@ -1071,7 +1072,7 @@ def _call(
     client.cookies.clear()
     if token and "Authorization" not in headers:
         client.cookies.set(SESSION_COOKIE, token)
-    params = {k: v.format(feed_token=feed) for k, v in entry.query.items()}
+    params = {k: v.format(feed_token=feed, **ids) for k, v in entry.query.items()}
     kwargs: dict[str, Any] = {"headers": headers, "params": params, "follow_redirects": False}
     if entry.json:
         kwargs["json"] = entry.json(ids, n)
