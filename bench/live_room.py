@@ -58,7 +58,7 @@ def main(argv: list[str]) -> int:
         f"{'fan-out':<12}{'connected':>10}{'all seen p50 ms':>17}{'all seen p99 ms':>17}"
         f"{'each p50 ms':>13}{'each p99 ms':>13}"
     )
-    for name, redis_url in (("in process", ""), ("Redis", args.redis_url)):
+    for name, redis_url in (("Redis", args.redis_url), ("in process", "")):
         figures = run_peer(args.clients, args.votes, redis_url)
         print(
             f"{name:<12}{figures['connected']:>10,}{figures['all_p50']:>17.1f}"
@@ -131,6 +131,9 @@ def run_peer(clients: int, votes: int, redis_url: str) -> dict[str, float]:
             base = f"http://127.0.0.1:{port}"
             wait_until_ready(base, server, data_dir / "server.log")
             return asyncio.run(_measure(base, live_id, question_id, reader, voters, clients))
+        except (TimeoutError, AssertionError):
+            print((data_dir / "server.log").read_text()[-20000:], file=sys.stderr)
+            raise
         finally:
             server.terminate()
             server.wait(timeout=30)
@@ -149,22 +152,28 @@ async def _measure(
     async with aiohttp.ClientSession(timeout=timeout, connector=connector) as http:
 
         async def follow(i: int) -> None:
+            """Follow the stream as a browser does: reconnect when it ends (``resync``)."""
             headers = {"Authorization": f"Bearer {reader}"}
-            async with http.get(url, headers=headers) as reply:
-                event = ""
-                async for raw in reply.content:
-                    line = raw.decode().rstrip("\n")
-                    if line.startswith("event: "):
-                        event = line[7:]
-                    elif line.startswith("data: "):
-                        if event == "snapshot":
-                            ready.release()
-                        elif event == "question":
-                            seen[i][json.loads(line[6:])["votes"]] = time.perf_counter()
+            snapshots = 0
+            while True:
+                async with http.get(url, headers=headers) as reply:
+                    event = ""
+                    async for raw in reply.content:
+                        line = raw.decode().rstrip("\n")
+                        if line.startswith("event: "):
+                            event = line[7:]
+                        elif line.startswith("data: "):
+                            if event == "snapshot":
+                                snapshots += 1
+                                if snapshots == 1:
+                                    ready.release()
+                            elif event == "question":
+                                seen[i][json.loads(line[6:])["votes"]] = time.perf_counter()
+                await asyncio.sleep(1)
 
         streams = [asyncio.create_task(follow(i)) for i in range(clients)]
         for _ in range(clients):
-            await asyncio.wait_for(ready.acquire(), timeout=120)
+            await asyncio.wait_for(ready.acquire(), timeout=60)
         all_seen, each = [], []
         for count, token in enumerate(voters, start=1):
             sent = time.perf_counter()

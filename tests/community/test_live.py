@@ -4,6 +4,7 @@ answers by the host, the roles, and the windows in which questions and votes are
 from __future__ import annotations
 
 import datetime as dt
+from functools import partial
 
 import pytest
 from sqlalchemy import func, select
@@ -48,7 +49,7 @@ def test_rsvps_stop_at_capacity_and_count_once(
 ) -> None:
     sid = schedule(runtime, starts_in=dt.timedelta(days=3), capacity=2)
     for n in (1, 4, 1):
-        runtime.write(lambda s, n=n: community.rsvp(s, creator(n), sid, now=NOW))
+        runtime.write(partial(community.rsvp, principal=creator(n), session_id=sid, now=NOW))
     with pytest.raises(Conflict, match="full"):
         runtime.write(lambda s: community.rsvp(s, creator(5), sid, now=NOW))
     left = runtime.write(lambda s: community.cancel_rsvp(s, creator(4), sid, now=NOW))
@@ -79,7 +80,11 @@ def test_one_vote_per_creator_and_the_host_answers(
     first = runtime.write(lambda s: community.ask_question(s, creator(1), sid, "Covers?", now=NOW))
     second = runtime.write(lambda s: community.ask_question(s, creator(4), sid, "Length?", now=NOW))
     for n in (1, 4, 4, 5):
-        runtime.write(lambda s, n=n: community.vote(s, creator(n), sid, second.id, now=NOW))
+        runtime.write(
+            partial(
+                community.vote, principal=creator(n), session_id=sid, question_id=second.id, now=NOW
+            )
+        )
     with transaction(runtime.sessions) as session:
         listed = community.list_questions(session, creator(1), sid)
         assert [(q.id, q.votes) for q in listed] == [(second.id, 3), (first.id, 0)]

@@ -122,7 +122,7 @@ def _vote_seen_elsewhere(
     assert voted.json()["votes"] == 1
     reader.join(timeout=30)
     seen = [data for event, data in events.queue if event == "question"]
-    assert all(q["votes"] == 1 for q in seen)  # type: ignore[index]
+    assert all(q["votes"] == 1 for q in seen)
     return bool(seen)
 
 

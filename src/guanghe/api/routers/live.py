@@ -287,6 +287,15 @@ async def live_events(
             return community.list_questions(session, principal, session_id)
 
     async def frames() -> AsyncIterator[str]:
+        try:
+            async for frame in follow():
+                yield frame
+        except (TimeoutError, OSError, RedisError) as exc:  # the feed could not subscribe
+            _log.warning("live feed subscription failed for session %s: %s", session_id, exc)
+            yield f"retry: {RETRY_MS}\n\n"
+            yield community.sse_frame("resync", {"session_id": session_id})
+
+    async def follow() -> AsyncIterator[str]:
         async with request.app.state.live_feed.subscribe(session_id) as page:
             questions = await run_in_threadpool(snapshot)
             yield f"retry: {RETRY_MS}\n\n"
