@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import datetime as dt
 import json
 import os
@@ -41,6 +42,8 @@ from guanghe.settings import Settings
 from guanghe.store import Creator, Vertical, transaction
 
 OPERATOR = Principal(user_id=0, role="operator", subject_id=None)
+#: Pages that open at once.
+CONNECT_BATCH = 50
 
 
 def main(argv: list[str]) -> int:
@@ -145,35 +148,44 @@ async def _measure(
     import aiohttp
 
     seen: list[dict[int, float]] = [{} for _ in range(clients)]
-    ready = asyncio.Semaphore(0)
+    snapshotted: set[int] = set()
     url = f"{base}/v1/live/sessions/{live_id}/events"
+    headers = {"Authorization": f"Bearer {reader}"}
     timeout = aiohttp.ClientTimeout(total=None, sock_read=None)
     connector = aiohttp.TCPConnector(limit=0)
     async with aiohttp.ClientSession(timeout=timeout, connector=connector) as http:
 
+        async def read(i: int) -> None:
+            async with http.get(url, headers=headers) as reply:
+                event = ""
+                async for raw in reply.content:
+                    line = raw.decode().rstrip("\n")
+                    if line.startswith("event: "):
+                        event = line[7:]
+                    elif line.startswith("data: "):
+                        if event == "snapshot":
+                            snapshotted.add(i)
+                        elif event == "question":
+                            seen[i][json.loads(line[6:])["votes"]] = time.perf_counter()
+
         async def follow(i: int) -> None:
-            """Follow the stream as a browser does: reconnect when it ends (``resync``)."""
-            headers = {"Authorization": f"Bearer {reader}"}
-            snapshots = 0
+            """Follow the stream as a browser does: reconnect a second after it ends (a
+            ``resync``) or the connection fails."""
             while True:
-                async with http.get(url, headers=headers) as reply:
-                    event = ""
-                    async for raw in reply.content:
-                        line = raw.decode().rstrip("\n")
-                        if line.startswith("event: "):
-                            event = line[7:]
-                        elif line.startswith("data: "):
-                            if event == "snapshot":
-                                snapshots += 1
-                                if snapshots == 1:
-                                    ready.release()
-                            elif event == "question":
-                                seen[i][json.loads(line[6:])["votes"]] = time.perf_counter()
+                with contextlib.suppress(aiohttp.ClientError):
+                    await read(i)
                 await asyncio.sleep(1)
 
-        streams = [asyncio.create_task(follow(i)) for i in range(clients)]
-        for _ in range(clients):
-            await asyncio.wait_for(ready.acquire(), timeout=60)
+        # Pages open in batches, each waiting for its snapshots (a thousand connects in the
+        # same millisecond overflow the listen backlog; browsers do not arrive that way).
+        streams: list[asyncio.Task[None]] = []
+        for first in range(0, clients, CONNECT_BATCH):
+            batch = range(first, min(clients, first + CONNECT_BATCH))
+            streams.extend(asyncio.create_task(follow(i)) for i in batch)
+            deadline = time.perf_counter() + 300
+            while not snapshotted.issuperset(batch):
+                assert time.perf_counter() < deadline, f"{len(snapshotted)} of {clients} open"
+                await asyncio.sleep(0.05)
         all_seen, each = [], []
         for count, token in enumerate(voters, start=1):
             sent = time.perf_counter()
