@@ -142,3 +142,18 @@ def test_roles_and_bad_input_change_nothing(runtime: Runtime, seed_platform: See
 
         assert session.scalar(select(func.count()).select_from(LiveSession)) == 1
         assert session.scalar(select(func.count()).select_from(LiveQuestion)) == 0
+
+
+def test_the_cycle_step_writes_the_due_reminders(
+    runtime: Runtime, seed_platform: SeedPlatform
+) -> None:
+    from guanghe.pipelines import live_reminders_step
+    from guanghe.pipelines.context import CycleContext
+
+    sid = schedule(runtime, starts_in=dt.timedelta(days=3))
+    runtime.write(lambda s: community.rsvp(s, creator(4), sid, now=NOW))
+    day = (NOW + dt.timedelta(days=2)).date()
+    for _ in range(2):
+        report = live_reminders_step.run(CycleContext.for_date(runtime, day))
+        assert report.counts == {"rsvps_reminded": 1}
+    assert reminders(runtime) == [(4, f"live:{sid}:reminder")]
