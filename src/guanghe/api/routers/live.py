@@ -7,6 +7,7 @@ import asyncio
 import dataclasses
 import datetime as dt
 import logging
+import time
 from collections.abc import AsyncIterator, Callable
 from typing import Annotated, Final, Literal, TypeVar
 
@@ -33,6 +34,9 @@ T = TypeVar("T")
 KEEPALIVE_S: Final = 15.0
 #: How long a browser waits before reconnecting a dropped stream.
 RETRY_MS: Final = 2_000
+#: A stream is closed (``resync``) after this long and the browser reconnects: what the
+#: caller may see is checked again (a revoked token stops), and no connection lives forever.
+MAX_STREAM_S: Final = 300.0
 _log = logging.getLogger(__name__)
 
 Url = Annotated[str, Field(max_length=500, pattern=r"^https?://\S+$")]
@@ -271,7 +275,7 @@ async def live_events(
     """Server-Sent Events for an open page: a ``snapshot`` of every question, then a
     ``question`` event each time one is asked, voted or answered (from any server process);
     ``ended`` when the session is over (the stream closes), ``resync`` when this page fell
-    behind (reconnect for a fresh snapshot)."""
+    behind or the stream is five minutes old (it closes; reconnect for a fresh snapshot)."""
     runtime: Runtime = request.app.state.runtime
     token = credentials.credentials if credentials else request.cookies.get(SESSION_COOKIE)
 
@@ -300,13 +304,15 @@ async def live_events(
             questions = await run_in_threadpool(snapshot)
             yield f"retry: {RETRY_MS}\n\n"
             yield community.sse_frame("snapshot", [dataclasses.asdict(q) for q in questions])
+            recycle_at = time.monotonic() + MAX_STREAM_S
             while live.state in ("upcoming", "live"):
-                if page.behind:
+                if page.behind or time.monotonic() >= recycle_at:
                     yield community.sse_frame("resync", {"session_id": session_id})
                     return
                 left = (live.ends_at - _now()).total_seconds()
                 if left <= 0:
                     break
+                left = min(left, recycle_at - time.monotonic())
                 try:
                     async with asyncio.timeout(min(KEEPALIVE_S, left)):
                         frame = await page.frames.get()
