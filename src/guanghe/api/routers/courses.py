@@ -122,7 +122,10 @@ def create_course(runtime: RuntimeDep, principal: PrincipalDep, body: CourseIn) 
     return _course(runtime.write(lambda s: community.create_course(s, principal, spec, now=now)))
 
 
-@router.get("/v1/courses/recommended")
+@router.get(
+    "/v1/courses/recommended",
+    responses={404: {"description": "No such creator, or no growth assessment of it yet"}},
+)
 def recommended(
     session: SessionDep,
     principal: PrincipalDep,
