@@ -13,12 +13,15 @@ from fastapi import FastAPI
 
 
 @contextmanager
-def serve(app: FastAPI) -> Iterator[str]:
-    """Serve ``app`` on a free local port; yields its base URL."""
+def serve(app: FastAPI, *, lifespan: bool = False) -> Iterator[str]:
+    """Serve ``app`` on a free local port; yields its base URL. With ``lifespan`` the app's
+    start-up and shutdown run too (what it opened is closed on the server's loop)."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+    server = uvicorn.Server(
+        uvicorn.Config(app, log_level="warning", lifespan="on" if lifespan else "off")
+    )
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 15

@@ -26,6 +26,7 @@ from guanghe.api.platform_metrics import PlatformCollector
 from guanghe.api.problems import document_problems, install_problem_handlers
 from guanghe.api.routers import (
     campaigns,
+    courses,
     creators,
     cycle,
     diagnosis,
@@ -36,6 +37,7 @@ from guanghe.api.routers import (
     incentives,
     institutions,
     ledger,
+    live,
     monetize,
     notifications,
     originality,
@@ -47,6 +49,7 @@ from guanghe.api.routers import (
     traffic,
     works,
 )
+from guanghe.community import make_live_feed
 from guanghe.http.deps import refuse_foreign_writes
 from guanghe.monetize.slots import CampaignCache
 from guanghe.originality import DecodeSlots
@@ -65,6 +68,7 @@ def create_app(runtime: Runtime) -> FastAPI:
         async with notice_delivery(runtime):
             yield
         await limits.close()
+        await app.state.live_feed.close()
 
     app = FastAPI(
         lifespan=lifespan,
@@ -79,6 +83,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.state.principal_cache = {}
     app.state.boost_service = traffic.make_boost_service(runtime)
     app.state.campaign_cache = CampaignCache()
+    app.state.live_feed = make_live_feed(settings.redis_url)
     app.state.metrics = ServerMetrics(CollectorRegistry())
     app.state.metrics.registry.register(PlatformCollector(runtime))
     app.add_middleware(BodyLimit)  # inside the observer: a 413 has a request id and a metric
@@ -113,6 +118,8 @@ def create_app(runtime: Runtime) -> FastAPI:
         notifications.router,
         hotspots.router,
         experiments.router,
+        live.router,
+        courses.router,
     ):
         app.include_router(router)
     app.include_router(web_router)

@@ -36,6 +36,7 @@ from fastapi.routing import iter_route_contexts
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
+from guanghe import community
 from guanghe.access import Principal
 from guanghe.app import create_app
 from guanghe.http.deps import SESSION_COOKIE
@@ -63,7 +64,8 @@ class Row:
 
     ``path`` names objects as ``{creator}``, ``{work}``, ``{advertiser}``... filled from the
     scope's ids; ``json``/``form`` build the body from those ids and a fresh number;
-    ``query`` values may name ``{feed_token}``; ``upload`` is a file field and its bytes."""
+    ``query`` values may name ``{feed_token}`` and the scope's ids; ``upload`` is a file
+    field and its bytes."""
 
     method: str
     path: str
@@ -217,6 +219,26 @@ def _task(ids: dict[str, int], n: int) -> dict[str, Any]:
         "reward_fen": 100,
         "slots": 1,
         "sponsor": {"kind": "advertiser", "id": ids["advertiser"]},
+    }
+
+
+def _live_session(ids: dict[str, int], n: int) -> dict[str, Any]:
+    starts = dt.datetime.now(dt.UTC) + dt.timedelta(days=1, minutes=n)
+    return {
+        "topic": f"Session {n}",
+        "host_creator_id": ids["creator"],
+        "starts_at": starts.isoformat(),
+        "ends_at": (starts + dt.timedelta(hours=1)).isoformat(),
+        "capacity": 10,
+    }
+
+
+def _course(ids: dict[str, int], n: int) -> dict[str, Any]:
+    return {
+        "slug": f"course-{n}",
+        "title": "Covers",
+        "stage": "novice",
+        "lessons": [{"title": "Cover basics", "minutes": 5, "addresses": "play_rate"}],
     }
 
 
@@ -621,6 +643,83 @@ MATRIX: list[Row] = [
         other="200 403 403 403 403 403 403",
         missing="404 404 403 403 403 403 403",
     ),
+    # The live room and teaching resources: operators manage, creators act as themselves,
+    # institutions and agents read. ``live`` starts within the hour (hosted by creator 1),
+    # ``past_live`` is over (its event stream sends its snapshot and ends).
+    row("GET", "/v1/live/sessions", none="200 200 200 403 403 403 200"),
+    row("POST", "/v1/live/sessions", json=_live_session, none="201 403 403 403 403 403 403"),
+    row(
+        "GET",
+        "/v1/live/sessions/{live}",
+        own="200 200 200 403 403 403 200",
+        missing="404 404 404 403 403 403 404",
+    ),
+    row(
+        "PATCH",
+        "/v1/live/sessions/{live}",
+        json=lambda ids, n: {"cancelled": False},
+        own=OPERATOR_ONLY,
+        missing="404 403 403 403 403 403 403",
+    ),
+    row(
+        "PUT",
+        "/v1/live/sessions/{live}/rsvp",
+        own="403 200 403 403 403 403 403",
+        missing="403 404 403 403 403 403 403",
+    ),
+    row(
+        "DELETE",
+        "/v1/live/sessions/{live}/rsvp",
+        own="403 200 403 403 403 403 403",
+        missing="403 404 403 403 403 403 403",
+    ),
+    row(
+        "GET",
+        "/v1/live/sessions/{live}/questions",
+        own="200 200 200 403 403 403 200",
+        missing="404 404 404 403 403 403 404",
+    ),
+    row(
+        "POST",
+        "/v1/live/sessions/{live}/questions",
+        json=lambda ids, n: {"body": f"question {n}"},
+        own="403 201 403 403 403 403 403",
+        missing="403 404 403 403 403 403 403",
+    ),
+    row(
+        "PUT",
+        "/v1/live/sessions/{live}/questions/{question}/vote",
+        own="403 200 403 403 403 403 403",
+        missing="403 404 403 403 403 403 403",
+    ),
+    row(
+        "POST",
+        "/v1/live/sessions/{live}/questions/{question}/answer",
+        json=lambda ids, n: {"answer": ""},
+        own="200 200 403 403 403 403 403",
+        missing="404 404 403 403 403 403 403",
+    ),
+    row(
+        "GET",
+        "/v1/live/sessions/{past_live}/events",
+        own="200 200 200 403 403 403 200",
+        missing="404 404 404 403 403 403 404",
+    ),
+    row("GET", "/v1/courses", none="200 200 200 403 403 403 200"),
+    row("POST", "/v1/courses", json=_course, none="201 403 403 403 403 403 403"),
+    row("GET", "/v1/courses/recommended", query={"creator_id": "{creator}"}, **CREATOR_OBJECT),
+    row(
+        "GET",
+        "/v1/courses/{course}",
+        own="200 200 200 403 403 403 200",
+        missing="404 404 404 403 403 403 404",
+    ),
+    row(
+        "PUT",
+        "/v1/courses/{course}/lessons/{lesson}/completion",
+        own="403 200 403 403 403 403 403",
+        missing="403 404 403 403 403 403 403",
+    ),
     # The dashboard: a browser without a session is sent to the sign-in form.
     row("GET", "/", anonymous=303, none="303 303 303 303 303 303 303"),
     row("GET", "/login", anonymous=200, none=ALL_OK),
@@ -690,6 +789,15 @@ MATRIX: list[Row] = [
     ),
     row("GET", "/dashboard/originality", anonymous=303, none="200 200 403 403 403 403 403"),
     row("GET", "/dashboard/hotspots", anonymous=303, none="200 200 200 403 403 403 403"),
+    row("GET", "/dashboard/live", anonymous=303, none="200 200 200 403 403 403 200"),
+    row(
+        "GET",
+        "/dashboard/live/{live}",
+        anonymous=303,
+        own="200 200 200 403 403 403 200",
+        missing="404 404 404 403 403 403 404",
+    ),
+    row("GET", "/dashboard/courses", anonymous=303, none="200 200 200 403 403 403 200"),
     row(
         "POST",
         "/dashboard/authorisations/profile_ads",
@@ -803,6 +911,7 @@ def _seed(runtime: Runtime, client: TestClient, token_for: Callable[..., str]) -
     assert feed.status_code == 201, feed.text
     programme = client.put("/v1/incentives/programs/matrix", json=PROGRAMME, headers=operator)
     assert programme.status_code == 200, programme.text
+    live = _seed_live(runtime)
     token_for("ranker")  # a spare token, the newest yet, for the revocation row to revoke
     listed = client.get("/v1/tokens", params={"limit": 1000}, headers=operator).json()
     spare = max(t["id"] for t in listed["items"])
@@ -829,7 +938,8 @@ def _seed(runtime: Runtime, client: TestClient, token_for: Callable[..., str]) -
             "notice": notices[0],
             "experiment": experiment.json()["id"],
         }
-        | torch[0],
+        | torch[0]
+        | live,
         "other": {
             "creator": 3,
             "work": 102,
@@ -850,7 +960,8 @@ def _seed(runtime: Runtime, client: TestClient, token_for: Callable[..., str]) -
             "notice": notices[1],
             "experiment": experiment.json()["id"],
         }
-        | torch[1],
+        | torch[1]
+        | live,
     }
     ids["missing"] = dict.fromkeys(ids["own"], MISSING) | {
         "other_account": prepaid[adv_a],
@@ -885,6 +996,47 @@ def _seed_matches(session: Session) -> list[int]:
         session.flush()
         made.append(match.id)
     return made
+
+
+def _seed_live(runtime: Runtime) -> dict[str, int]:
+    """A live session starting within the hour hosted by creator 1 with a question of creator
+    3's, a session that is over, and a course with a lesson: the ids as ``live``,
+    ``question``, ``past_live``, ``course`` and ``lesson``."""
+    now = dt.datetime.now(dt.UTC)
+    operator = Principal(user_id=0, role="operator", subject_id=None)
+    creator3 = Principal(user_id=0, role="creator", subject_id=3)
+
+    def seed(session: Any) -> dict[str, int]:
+        made = {}
+        for name, starts in (
+            ("live", now + dt.timedelta(minutes=30)),
+            ("past_live", now - dt.timedelta(days=1)),
+        ):
+            spec = community.LiveSessionSpec(
+                topic=name,
+                host_creator_id=1,
+                starts_at=starts,
+                ends_at=starts + dt.timedelta(hours=1),
+                capacity=100,
+            )
+            made[name] = community.schedule_session(
+                session, operator, spec, now=starts - dt.timedelta(days=2)
+            ).id
+        made["question"] = community.ask_question(
+            session, creator3, made["live"], "How?", now=now
+        ).id
+        lesson = community.LessonSpec(title="Titles", minutes=5, addresses="play_rate")
+        course = community.create_course(
+            session,
+            operator,
+            community.CourseSpec("matrix", "Matrix", "novice", (lesson,)),
+            now=now,
+        )
+        made["course"] = course.id
+        made["lesson"] = course.lessons[0].id
+        return made
+
+    return runtime.write(seed)
 
 
 def _seed_torch(client: TestClient, operator: dict[str, str]) -> list[dict[str, int]]:
@@ -1007,9 +1159,13 @@ def _matrix_key(entry: Row) -> tuple[str, str]:
         "notice",
         "nomination",
         "experiment",
+        "question",
+        "course",
+        "lesson",
     ):
         path = path.replace("{" + name + "}", "{" + name + "_id}")
     path = path.replace("{offer}", "{contract_id}")
+    path = path.replace("{live}", "{session_id}").replace("{past_live}", "{session_id}")
     path = path.replace("{web_case}", "{case_id}").replace("/2026-11", "/{month}")
     path = path.replace("/programs/matrix", "/programs/{name}")
     for kind in ("profile_ads",):
@@ -1035,7 +1191,7 @@ def _call(
     client.cookies.clear()
     if token and "Authorization" not in headers:
         client.cookies.set(SESSION_COOKIE, token)
-    params = {k: v.format(feed_token=feed) for k, v in entry.query.items()}
+    params = {k: v.format(feed_token=feed, **ids) for k, v in entry.query.items()}
     kwargs: dict[str, Any] = {"headers": headers, "params": params, "follow_redirects": False}
     if entry.json:
         kwargs["json"] = entry.json(ids, n)

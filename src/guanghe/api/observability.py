@@ -156,7 +156,8 @@ class RateLimits:
 class RequestObserver:
     """ASGI middleware: request id, access log line, latency histogram, rate limits, and a
     deadline: a request not answered within ``timeout_s`` gets a 503 problem (its work may
-    still finish in its thread: a write retried with the same idempotency key is safe)."""
+    still finish in its thread: a write retried with the same idempotency key is safe). A
+    Server-Sent Events stream has the deadline until it starts, none after."""
 
     def __init__(
         self, app: ASGIApp, metrics: ServerMetrics, limits: RateLimits, timeout_s: float
@@ -178,11 +179,15 @@ class RequestObserver:
         status = 500
         answering = False
 
+        deadline: asyncio.Timeout | None = None
+
         async def send_with_id(message: Message) -> None:
             nonlocal status, answering
             if message["type"] == "http.response.start":
                 answering = True
                 status = message["status"]
+                if deadline is not None and _is_event_stream(message):
+                    deadline.reschedule(None)  # a live stream lasts as long as its page
                 message["headers"] = [
                     *message.get("headers", []),
                     (REQUEST_ID_HEADER.encode(), request_id.encode()),
@@ -196,7 +201,7 @@ class RequestObserver:
                 await _too_many_requests(scope, receive, send_with_id, wait)
             else:
                 try:
-                    async with asyncio.timeout(self.timeout_s):
+                    async with asyncio.timeout(self.timeout_s) as deadline:
                         await self.app(scope, receive, send_with_id)
                 except TimeoutError:
                     if answering:  # a response under way cannot be replaced: cut it
@@ -225,6 +230,14 @@ class RequestObserver:
             self.metrics.limit_unavailable.inc()
             _log.warning("rate-limit counters unavailable: %s", exc or type(exc).__name__)
             return None
+
+
+def _is_event_stream(start: Message) -> bool:
+    """Whether a response start opens a Server-Sent Events stream."""
+    return any(
+        name.lower() == b"content-type" and value.startswith(b"text/event-stream")
+        for name, value in start.get("headers", [])
+    )
 
 
 def _credential(headers: dict[bytes, bytes]) -> str | None:

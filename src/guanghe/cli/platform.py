@@ -101,6 +101,7 @@ def demo(
     from guanghe.sim import generate_platform
     from guanghe.sim.demo_cycle import run_demo_operations
     from guanghe.sim.demo_experiment import start_demo_experiment
+    from guanghe.sim.live_room import seed_live_room
     from guanghe.sim.tasks import post_agent_task
     from guanghe.sim.torch_programme import seed_torch_programme
     from guanghe.store import transaction
@@ -125,6 +126,8 @@ def demo(
         dates = runtime.event_log.dates()
         day = dt.date.fromisoformat(dates[-1]) if dates else dt.datetime.now(dt.UTC).date()
         runtime.write(lambda s: seed_torch_programme(s, day, now=dt.datetime.now(dt.UTC)))
+        courses, sessions = runtime.write(lambda s: seed_live_room(s, now=dt.datetime.now(dt.UTC)))
+        typer.echo(f"live room: {sessions} sessions, {courses} courses written")
         first = dt.date.fromisoformat(dates[0]) if dates else day
         experiment = start_demo_experiment(runtime, first, day)  # before the cycles it changes
         if experiment is not None:

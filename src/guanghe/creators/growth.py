@@ -5,7 +5,7 @@ many creators hold each tier."""
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from guanghe.access import Principal
 from guanghe.creators.assess import requirement_values
 from guanghe.creators.catalog import get_creator
-from guanghe.creators.rules import CreatorRules, TeachingResource, Tier
+from guanghe.creators.rules import QUALITY_SIGNALS, CreatorRules, TeachingResource, Tier
 from guanghe.errors import Forbidden, NotFound
 from guanghe.institutions.torch import is_influential_author
 from guanghe.snapshots import latest_date, read_snapshot
@@ -80,6 +80,8 @@ class GrowthView:
     teaching: tuple[TeachingResource, ...]
     history: tuple[TierChange, ...]
     badges: tuple[str, ...] = ()  # e.g. ``influential_author`` (the Torch programme)
+    #: Each quality signal's rank within the creator's vertical (0..1, higher is better).
+    signal_ranks: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,6 +151,7 @@ def creator_growth(
         teaching=tuple(t for t in rules.teaching if t.stage == row["stage"]),
         history=_history(session, creator_id),
         badges=("influential_author",) if is_influential_author(session, creator_id, as_of) else (),
+        signal_ranks={s: float(row[f"rank_{s}"]) for s in QUALITY_SIGNALS if f"rank_{s}" in row},
     )
 
 

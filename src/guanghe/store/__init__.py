@@ -39,6 +39,15 @@ from guanghe.store.ledger_tables import (
     LedgerAccount,
     LedgerTransfer,
 )
+from guanghe.store.live_tables import (
+    Course,
+    Lesson,
+    LessonCompletion,
+    LiveQuestion,
+    LiveQuestionVote,
+    LiveRsvp,
+    LiveSession,
+)
 from guanghe.store.media_tables import (
     MATCH_KINDS,
     AudioFingerprintRow,
@@ -110,6 +119,7 @@ __all__ = [
     "ContractSplit",
     "CopyMatch",
     "CopyPolicyChoice",
+    "Course",
     "Creator",
     "CreatorMonetization",
     "CreatorTierHistory",
@@ -124,6 +134,12 @@ __all__ = [
     "InstitutionLevel",
     "LedgerAccount",
     "LedgerTransfer",
+    "Lesson",
+    "LessonCompletion",
+    "LiveQuestion",
+    "LiveQuestionVote",
+    "LiveRsvp",
+    "LiveSession",
     "MediaMatch",
     "Merchant",
     "MonetizationConsent",

@@ -9,7 +9,7 @@ from typing import Any, Final
 from fastapi import Request
 from sqlalchemy.orm import Session
 
-from guanghe import creators
+from guanghe import community, creators
 from guanghe.access import Principal
 from guanghe.errors import NotFound
 from guanghe.http.deps import get_runtime
@@ -25,7 +25,8 @@ REQUIREMENT_LABELS: Final = {
 
 
 def creator_context(request: Request, session: Session, principal: Principal) -> dict[str, Any]:
-    """``growth``: the signed-in creator's growth view, ``None`` before their first assessment."""
+    """``growth``: the signed-in creator's growth view, ``None`` before their first assessment;
+    ``next_tier_lessons``: the lessons addressing what the next tier still needs."""
     assert principal.subject_id is not None
     data_dir = _data_dir(request)
     try:
@@ -38,7 +39,12 @@ def creator_context(request: Request, session: Session, principal: Principal) ->
         )
     except NotFound:
         growth = None
-    return {"growth": growth, "requirement_labels": REQUIREMENT_LABELS}
+    lessons = () if growth is None else community.lessons_toward_next_tier(session, growth)
+    return {
+        "growth": growth,
+        "requirement_labels": REQUIREMENT_LABELS,
+        "next_tier_lessons": lessons,
+    }
 
 
 def operator_context(request: Request, principal: Principal) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from guanghe.web import (
     experiments,
     hotspots,
     institutions,
+    live,
     monetize,
     notifications,
     originality,
@@ -36,3 +37,4 @@ router.include_router(tasks.router)
 router.include_router(institutions.router)
 router.include_router(notifications.router)
 router.include_router(experiments.router)
+router.include_router(live.router)

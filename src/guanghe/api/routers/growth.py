@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, Depends
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
-from guanghe import creators
+from guanghe import community, creators
 from guanghe.api.fields import IdPath
 from guanghe.http.deps import PrincipalDep, SessionDep, get_runtime
 from guanghe.runtime import Runtime
@@ -52,6 +53,16 @@ class TierChangeOut(BaseModel):
     quality: float
 
 
+class NextTierLessonOut(BaseModel):
+    course_id: int
+    lesson_id: int
+    course: str
+    title: str
+    minutes: int
+    addresses: str
+    score: float = Field(description="the creator's standing on that rule, 0 (weakest) to 1")
+
+
 class GrowthOut(BaseModel):
     creator_id: int
     as_of: dt.date
@@ -65,6 +76,12 @@ class GrowthOut(BaseModel):
     teaching: list[TeachingOut]
     history: list[TierChangeOut]
     badges: list[str]
+    signal_ranks: dict[str, float] = Field(
+        description="each quality signal's rank within the creator's vertical, 0..1"
+    )
+    next_tier_lessons: list[NextTierLessonOut] = Field(
+        description="lessons addressing what the next tier still needs, weakest rule first"
+    )
 
 
 @router.get("/{creator_id}/growth")
@@ -84,4 +101,17 @@ def get_growth(
         snapshots=runtime.settings.snapshots_dir,
         rules=creators.load_rules(creators.rules_path(data_dir)),
     )
-    return GrowthOut.model_validate(view, from_attributes=True)
+    lessons = [
+        NextTierLessonOut(
+            course_id=r.lesson.course_id,
+            lesson_id=r.lesson.id,
+            course=r.lesson.course,
+            title=r.lesson.title,
+            minutes=r.lesson.minutes,
+            addresses=r.gap.rule,
+            score=r.gap.score,
+        )
+        for r in community.lessons_toward_next_tier(session, view)
+        if r.gap is not None
+    ]
+    return GrowthOut.model_validate(dataclasses.asdict(view) | {"next_tier_lessons": lessons})
