@@ -1,5 +1,18 @@
 """Relational store: typed tables, engines, sessions and Alembic migrations."""
 
+from guanghe.store.community_tables import (
+    MODERATION_ACTIONS,
+    REACTION_KINDS,
+    SEARCH_INDEX_DDL,
+    SEARCH_INDEX_NAMES,
+    CommunityBoard,
+    CommunityPost,
+    CommunityReaction,
+    CommunityReport,
+    CommunitySuspension,
+    CommunityThread,
+    ModerationEntry,
+)
 from guanghe.store.creator_tables import CreatorTierHistory
 from guanghe.store.engine import (
     make_engine,
@@ -78,9 +91,13 @@ __all__ = [
     "CONTRACT_STATUSES",
     "INCOME_SOURCES",
     "INSTITUTION_LEVELS",
+    "MODERATION_ACTIONS",
     "NOTICE_KINDS",
     "OUTBOUND_CHANNELS",
     "OWNER_KINDS",
+    "REACTION_KINDS",
+    "SEARCH_INDEX_DDL",
+    "SEARCH_INDEX_NAMES",
     "TRANSFER_KINDS",
     "UNITS",
     "Advertiser",
@@ -91,6 +108,12 @@ __all__ = [
     "CalendarEvent",
     "CalendarFeedToken",
     "Campaign",
+    "CommunityBoard",
+    "CommunityPost",
+    "CommunityReaction",
+    "CommunityReport",
+    "CommunitySuspension",
+    "CommunityThread",
     "ContractEvent",
     "ContractSplit",
     "Creator",
@@ -106,6 +129,7 @@ __all__ = [
     "LedgerAccount",
     "LedgerTransfer",
     "Merchant",
+    "ModerationEntry",
     "MonetizationConsent",
     "Notice",
     "NoticeDelivery",
