@@ -89,6 +89,7 @@ class CommunityThread(Base):
         CheckConstraint("(creator_id IS NULL) <> (operator_id IS NULL)", name="one_author"),
         CheckConstraint("post_count >= 0", name="post_count_non_negative"),
         Index("ix_community_threads_board_id_last_post_at", "board_id", "last_post_at"),
+        Index("ix_community_threads_creator_id_created_at", "creator_id", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)

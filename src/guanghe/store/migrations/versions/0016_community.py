@@ -129,6 +129,12 @@ def upgrade() -> None:
         ["board_id", "last_post_at"],
         unique=False,
     )
+    op.create_index(
+        "ix_community_threads_creator_id_created_at",
+        "community_threads",
+        ["creator_id", "created_at"],
+        unique=False,
+    )
     op.create_table(
         "community_posts",
         sa.Column("id", ID, nullable=False),
@@ -278,6 +284,7 @@ def downgrade() -> None:
     op.drop_index("ix_community_posts_thread_id_id", table_name="community_posts")
     op.drop_index("ix_community_posts_creator_id_created_at", table_name="community_posts")
     op.drop_table("community_posts")
+    op.drop_index("ix_community_threads_creator_id_created_at", table_name="community_threads")
     op.drop_index("ix_community_threads_board_id_last_post_at", table_name="community_threads")
     op.drop_table("community_threads")
     op.drop_index("ix_community_suspensions_creator_id_ends_at", table_name="community_suspensions")
