@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from guanghe import creators
 from guanghe.access import Principal
 from guanghe.community.members import check_reader
-from guanghe.errors import NotFound
+from guanghe.errors import InvalidInput, NotFound
 from guanghe.pagination import Page, after_id, check_limit, decode_cursor, page_of
 from guanghe.store import CommunityBoard, CommunityPost, CommunityReaction, CommunityThread
 
@@ -84,9 +84,14 @@ def list_threads(
         query = query.where(CommunityThread.hidden.is_(False))
     if cursor is not None:
         at, last_id = decode_cursor(cursor, 2)
+        try:
+            moment = dt.datetime.fromisoformat(str(at))
+        except ValueError as exc:
+            raise InvalidInput("cursor is malformed") from exc
+        if moment.tzinfo is None:
+            raise InvalidInput("cursor is malformed")
         query = query.where(
-            tuple_(CommunityThread.last_post_at, CommunityThread.id)
-            < (dt.datetime.fromisoformat(str(at)), last_id)
+            tuple_(CommunityThread.last_post_at, CommunityThread.id) < (moment, last_id)
         )
     rows = (
         session.execute(
