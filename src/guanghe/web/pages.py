@@ -7,6 +7,7 @@ from pathlib import Path
 from fastapi import APIRouter
 
 from guanghe.web import (
+    community,
     cycle,
     dashboard,
     hotspots,
@@ -32,3 +33,4 @@ router.include_router(originality.router)
 router.include_router(hotspots.router)
 router.include_router(tasks.router)
 router.include_router(notifications.router)
+router.include_router(community.router)
