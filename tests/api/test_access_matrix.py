@@ -921,8 +921,9 @@ def _seed(runtime: Runtime, client: TestClient, token_for: Callable[..., str]) -
 
 
 def _seed_community(runtime: Runtime) -> dict[str, int]:
-    """A board with a thread of creator 3's, its reply and two reports of the reply (by
-    creators 2 and 4): ``board``, ``thread``, ``post``, ``report`` and ``web_report``."""
+    """A board with a thread of creator 3's and its reply; creator 2 reports the reply and
+    creator 4 the opening post: ``board``, ``thread``, ``post`` (the reply), ``report`` and
+    ``web_report``."""
     operator = Principal(user_id=0, role="operator", subject_id=None)
     tiers = ("starter", "rising", "star", "elite")
 
@@ -930,7 +931,7 @@ def _seed_community(runtime: Runtime) -> dict[str, int]:
         spec = community.BoardSpec("matrix", "Matrix board")
         board = community.create_board(session, operator, spec, now=NOW).id
         writer = Principal(user_id=0, role="creator", subject_id=3)
-        thread, _ = community.open_thread(
+        thread, opening = community.open_thread(
             session, writer, board, "饺子", "饺子 body", tier_order=tiers, now=NOW
         )
         post = community.add_post(
@@ -938,9 +939,9 @@ def _seed_community(runtime: Runtime) -> dict[str, int]:
         )
         reports = [
             community.report_post(
-                session, Principal(0, "creator", c), post.id, "matrix", now=NOW
+                session, Principal(0, "creator", c), reported, "matrix", now=NOW
             ).id
-            for c in (2, 4)
+            for c, reported in ((2, post.id), (4, opening.id))
         ]
         return {
             "board": board,
