@@ -142,7 +142,11 @@ def check_may_post(
     posts = (
         session.execute(
             select(CommunityPost.created_at)
-            .where(CommunityPost.creator_id == member.creator_id, CommunityPost.created_at > hour)
+            .where(
+                CommunityPost.creator_id == member.creator_id,
+                CommunityPost.created_at > hour,
+                CommunityPost.created_at <= now,
+            )
             .order_by(CommunityPost.created_at)
         )
         .scalars()
