@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from functools import partial
 
 import pytest
 from sqlalchemy import func, select
@@ -93,8 +94,13 @@ def test_a_suspended_creator_cannot_post_until_the_period_ends(
     for moment in (NOW, NOW + dt.timedelta(hours=47)):
         with pytest.raises(Forbidden, match=r"suspended .* repeated spam"):
             runtime.write(
-                lambda s, m=moment: community.add_post(
-                    s, creator(2), forum.thread_id, "hi", tier_order=TIERS, now=m
+                partial(
+                    community.add_post,
+                    principal=creator(2),
+                    thread_id=forum.thread_id,
+                    body="hi",
+                    tier_order=TIERS,
+                    now=moment,
                 )
             )
     later = NOW + dt.timedelta(hours=48)

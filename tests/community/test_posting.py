@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -107,8 +109,12 @@ def test_a_failed_post_leaves_no_mention_behind(runtime: Runtime, forum: Communi
 def test_reactions_count_once_per_creator_and_kind(runtime: Runtime, forum: Community) -> None:
     for who in (2, 3, 2):
         counts = runtime.write(
-            lambda s, who=who: community.react(
-                s, creator(who), forum.opening_post_id, "like", now=NOW
+            partial(
+                community.react,
+                principal=creator(who),
+                post_id=forum.opening_post_id,
+                kind="like",
+                now=NOW,
             )
         )
     assert counts == {"like": 2}
@@ -149,8 +155,13 @@ def test_who_may_write(runtime: Runtime, forum: Community) -> None:
         someone = Principal(user_id=50, role=role, subject_id=1)
         with pytest.raises(Forbidden):
             runtime.write(
-                lambda s, p=someone: community.add_post(
-                    s, p, forum.thread_id, "hi", tier_order=TIERS, now=NOW
+                partial(
+                    community.add_post,
+                    principal=someone,
+                    thread_id=forum.thread_id,
+                    body="hi",
+                    tier_order=TIERS,
+                    now=NOW,
                 )
             )
     with pytest.raises(Forbidden, match="official"):

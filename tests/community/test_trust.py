@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from functools import partial
 
 import pytest
 from sqlalchemy import update
@@ -53,11 +54,11 @@ def test_posts_over_the_hourly_limit_are_refused_with_a_retry_time(
     limit = community.LEVELS[1].posts_per_hour  # creator 2 is a member
     for n in range(limit):
         runtime.write(
-            lambda s, n=n: community.add_post(
-                s,
-                creator(2),
-                forum.thread_id,
-                f"post {n}",
+            partial(
+                community.add_post,
+                principal=creator(2),
+                thread_id=forum.thread_id,
+                body=f"post {n}",
                 tier_order=TIERS,
                 now=NOW + dt.timedelta(minutes=n),
             )
@@ -86,8 +87,14 @@ def test_threads_over_the_daily_limit_are_refused(runtime: Runtime, forum: Commu
     limit = community.LEVELS[1].threads_per_day
     for n in range(limit):
         runtime.write(
-            lambda s, n=n: community.open_thread(
-                s, creator(2), forum.board_id, f"t{n}", "body", tier_order=TIERS, now=NOW
+            partial(
+                community.open_thread,
+                principal=creator(2),
+                board_id=forum.board_id,
+                title=f"t{n}",
+                body="body",
+                tier_order=TIERS,
+                now=NOW,
             )
         )
     with pytest.raises(TooManyRequests, match="threads a day"):

@@ -124,7 +124,9 @@ def search_posts(
     return page_of(hits, limit, lambda h: [h.post_id])
 
 
-def _matching(session: Session, terms: tuple[str, ...]) -> Select[tuple[object, ...]]:
+def _matching(
+    session: Session, terms: tuple[str, ...]
+) -> Select[int, int, int | None, bool, str, dt.datetime, str, str]:
     """Visible posts holding every term, by the dialect's index."""
     statement = (
         select(

@@ -206,5 +206,7 @@ class ModerationEntry(Base):
 
 for _dialect, _statement in SEARCH_INDEX_DDL.items():
     event.listen(
-        CommunityPost.__table__, "after_create", DDL(_statement).execute_if(dialect=_dialect)
+        CommunityPost.__table__,
+        "after_create",
+        DDL(_statement).execute_if(dialect=_dialect),  # type: ignore[no-untyped-call]
     )
