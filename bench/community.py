@@ -168,9 +168,12 @@ def _load(base: str, token: str, args: argparse.Namespace, path: Any) -> list[tu
     total, warmup = int(args.rate * args.seconds), int(args.rate * args.warmup)
 
     async def send(session: Any, i: int) -> int:
-        async with session.get(path(i)) as response:
-            await response.read()
-            return int(response.status)
+        try:
+            async with session.get(path(i)) as response:
+                await response.read()
+                return int(response.status)
+        except TimeoutError:  # counted, as status 0, with the time it took
+            return 0
 
     return open_loop(
         base,

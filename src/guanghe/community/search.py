@@ -10,8 +10,10 @@ NFKC-normalised, into a space-separated ``search_tokens`` column. The dialect in
   database itself.
 
 :func:`search_posts` segments the query the same way (precise mode) and asks for posts
-holding every term, newest first; hidden posts and posts of hidden threads are left out in
-the same query, so hiding takes effect at once.
+holding every term, newest first; hidden posts and posts of hidden threads are left out by the
+same query, so hiding takes effect at once. On SQLite the FTS5 table streams matches newest
+first in batches (a common word costs no more than a rare one); on PostgreSQL the GIN index
+gives every match and the newest are kept.
 """
 
 from __future__ import annotations
@@ -24,22 +26,28 @@ from dataclasses import dataclass
 from typing import Final
 
 import jieba
-from sqlalchemy import Select, func, literal_column, select, text
+from sqlalchemy import Row, Select, func, literal_column, select, text
 from sqlalchemy.orm import Session
 
 from guanghe import creators
 from guanghe.access import Principal
+from guanghe.bounds import MAX_INT63
 from guanghe.community.members import check_reader
 from guanghe.community.threads import author_name
 from guanghe.errors import InvalidInput
 from guanghe.pagination import Page, after_id, check_limit, page_of
 from guanghe.store import CommunityBoard, CommunityPost, CommunityThread
+from guanghe.text import check_text
 
 jieba.setLogLevel(logging.WARNING)
 
+#: Longest query, in characters.
+MAX_QUERY_CHARS: Final = 200
 #: Most terms a query may hold.
 MAX_QUERY_TERMS: Final = 12
 SNIPPET_CHARS: Final = 160
+#: Fewest candidates one FTS5 round fetches.
+_FTS_BATCH: Final = 100
 _WORD: Final = re.compile(r"\w", re.UNICODE)
 
 
@@ -99,14 +107,20 @@ def search_posts(
     """Visible posts holding every word of ``query``, newest first."""
     check_reader(principal)
     check_limit(limit)
-    terms = query_terms(query)
-    statement = _matching(session, terms)
+    terms = query_terms(check_text(query, field="q", max_chars=MAX_QUERY_CHARS))
+    statement = _visible()
     if board_slug is not None:
         statement = statement.where(CommunityBoard.slug == board_slug)
-    after = after_id(cursor)
-    if after is not None:
-        statement = statement.where(CommunityPost.id < after)
-    rows = session.execute(statement.order_by(CommunityPost.id.desc()).limit(limit + 1)).all()
+    before = after_id(cursor)
+    if session.get_bind().dialect.name == "sqlite":
+        rows = _newest_by_fts5(session, statement, terms, before, limit + 1)
+    else:
+        if before is not None:
+            statement = statement.where(CommunityPost.id < before)
+        vector = func.to_tsvector(literal_column("'simple'"), CommunityPost.search_tokens)
+        wanted = func.plainto_tsquery(literal_column("'simple'"), " ".join(terms))
+        statement = statement.where(vector.op("@@")(wanted))
+        rows = list(session.execute(statement.order_by(CommunityPost.id.desc()).limit(limit + 1)))
     names = creators.handles_of(session, {r.creator_id for r in rows if r.creator_id})
     hits = [
         SearchHit(
@@ -124,11 +138,9 @@ def search_posts(
     return page_of(hits, limit, lambda h: [h.post_id])
 
 
-def _matching(
-    session: Session, terms: tuple[str, ...]
-) -> Select[int, int, int | None, bool, str, dt.datetime, str, str]:
-    """Visible posts holding every term, by the dialect's index."""
-    statement = (
+def _visible() -> Select[int, int, int | None, bool, str, dt.datetime, str, str]:
+    """Visible posts (not hidden, in a thread not hidden) with what a hit shows."""
+    return (
         select(
             CommunityPost.id,
             CommunityPost.thread_id,
@@ -143,15 +155,43 @@ def _matching(
         .join(CommunityBoard, CommunityBoard.id == CommunityThread.board_id)
         .where(CommunityPost.hidden.is_(False), CommunityThread.hidden.is_(False))
     )
-    if session.get_bind().dialect.name == "sqlite":
-        phrase = " ".join('"' + t.replace('"', '""') + '"' for t in terms)
-        matching = text(
-            "SELECT rowid FROM community_post_search WHERE community_post_search MATCH :match"
-        ).bindparams(match=phrase)
-        return statement.where(CommunityPost.id.in_(matching.columns(literal_column("rowid"))))
-    vector = func.to_tsvector(literal_column("'simple'"), CommunityPost.search_tokens)
-    wanted = func.plainto_tsquery(literal_column("'simple'"), " ".join(terms))
-    return statement.where(vector.op("@@")(wanted))
+
+
+def _newest_by_fts5(
+    session: Session,
+    visible: Select[int, int, int | None, bool, str, dt.datetime, str, str],
+    terms: tuple[str, ...],
+    before: int | None,
+    wanted: int,
+) -> list[Row[int, int, int | None, bool, str, dt.datetime, str, str]]:
+    """The ``wanted`` newest visible posts matching every term, below post ``before``.
+
+    FTS5 streams matching rowids newest first (``ORDER BY rowid DESC``) without collecting
+    every match, so a common word costs no more than a rare one: batches of candidates are
+    fetched and filtered to visible posts until enough are found or the matches run out."""
+    phrase = " ".join('"' + t.replace('"', '""') + '"' for t in terms)
+    batch = max(4 * wanted, _FTS_BATCH)
+    found: list[Row[int, int, int | None, bool, str, dt.datetime, str, str]] = []
+    while len(found) < wanted:
+        candidates = [
+            int(r)
+            for r in session.execute(
+                text(
+                    "SELECT rowid FROM community_post_search WHERE community_post_search MATCH "
+                    ":match AND rowid < :before ORDER BY rowid DESC LIMIT :batch"
+                ),
+                {"match": phrase, "before": before or MAX_INT63, "batch": batch},
+            ).scalars()
+        ]
+        if candidates:
+            shown = session.execute(
+                visible.where(CommunityPost.id.in_(candidates)).order_by(CommunityPost.id.desc())
+            ).all()
+            found.extend(shown[: wanted - len(found)])
+        if len(candidates) < batch:
+            break
+        before = candidates[-1]
+    return found
 
 
 def _snippet(markdown: str) -> str:
