@@ -9,7 +9,7 @@ threads of 1 to 40 posts; bodies are drawn from a few hundred Chinese and Englis
 rendered and segmented once each (:func:`guanghe.community.render_markdown`,
 :func:`guanghe.community.index_tokens`), and bulk-inserted with the search index built after
 the load (the FTS5 table on SQLite; on PostgreSQL the GIN index is dropped for the load and
-made again). Then starts ``guanghe serve`` in a subprocess and sends, on an open-loop schedule
+made again, then the tables vacuumed and analysed). Then starts ``guanghe serve`` in a subprocess and sends, on an open-loop schedule
 of ``--rate`` requests per second, first ``GET /v1/community/threads/{id}`` for random
 threads, then ``GET /v1/community/search?q=...`` for words of the texts (common and rare),
 measuring each after ``--warmup`` seconds at the rate. Latency is measured from each request's
@@ -310,7 +310,10 @@ def _fill(runtime: Any, rng: np.random.Generator, posts: int) -> int:
             )
         else:
             connection.execute(text(SEARCH_INDEX_DDL["postgresql"]))
-            connection.execute(text("ANALYZE"))
+    if dialect == "postgresql":
+        # vacuum now, or autovacuum of the freshly loaded tables runs during the measurement
+        with runtime.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as bare:
+            bare.execute(text("VACUUM (ANALYZE)"))
     sync_id_sequences(runtime.engine)
     return len(sizes)
 
