@@ -9,10 +9,11 @@ threads of 1 to 40 posts; bodies are drawn from a few hundred Chinese and Englis
 rendered and segmented once each (:func:`guanghe.community.render_markdown`,
 :func:`guanghe.community.index_tokens`), and bulk-inserted with the search index built after
 the load (the FTS5 table on SQLite; on PostgreSQL the GIN index is dropped for the load and
-made again, then the tables vacuumed and analysed). Then starts ``guanghe serve`` in a subprocess and sends, on an open-loop schedule
-of ``--rate`` requests per second, first ``GET /v1/community/threads/{id}`` for random
-threads, then ``GET /v1/community/search?q=...`` for words of the texts (common and rare),
-measuring each after ``--warmup`` seconds at the rate. Latency is measured from each request's
+made again, then the tables vacuumed and analysed). Then starts ``guanghe serve`` in a
+subprocess and sends, on an open-loop schedule of ``--rate`` requests per second, first
+``GET /v1/community/threads/{id}`` for random threads, then
+``GET /v1/community/search?q=...`` for words of the texts (common and rare), measuring each
+after ``--warmup`` seconds at the rate. Latency is measured from each request's
 scheduled time (no coordinated omission). Prints p50/p90/p99/max per request kind side by side.
 """
 
