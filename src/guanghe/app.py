@@ -26,6 +26,7 @@ from guanghe.api.platform_metrics import PlatformCollector
 from guanghe.api.problems import document_problems, install_problem_handlers
 from guanghe.api.routers import (
     campaigns,
+    community,
     courses,
     creators,
     cycle,
@@ -120,6 +121,7 @@ def create_app(runtime: Runtime) -> FastAPI:
         experiments.router,
         live.router,
         courses.router,
+        community.router,
     ):
         app.include_router(router)
     app.include_router(web_router)

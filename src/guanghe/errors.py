@@ -10,6 +10,7 @@
     ├── Conflict            (conflict)          an id reused with different content
     ├── Unauthenticated     (unauthenticated)   missing or unknown credentials
     ├── Forbidden           (forbidden)         known caller, not allowed
+    ├── TooManyRequests     (too-many-requests) over a per-account limit (community posting)
     └── Unavailable         (unavailable)       a required server cannot be reached
 
 The API maps these once to RFC 9457 problem+json; the CLI maps them once to a line on stderr
@@ -85,6 +86,18 @@ class Forbidden(GuangheError):
 
     code = "forbidden"
     title = "Forbidden"
+
+
+class TooManyRequests(GuangheError):
+    """The caller is over a per-account limit; ``retry_after_seconds`` says when trying again
+    makes sense."""
+
+    code = "too-many-requests"
+    title = "Too many requests"
+
+    def __init__(self, detail: str, *, retry_after_seconds: int) -> None:
+        super().__init__(detail)
+        self.retry_after_seconds = retry_after_seconds
 
 
 class Unavailable(GuangheError):

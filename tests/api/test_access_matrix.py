@@ -242,6 +242,25 @@ def _course(ids: dict[str, int], n: int) -> dict[str, Any]:
     }
 
 
+#: The creator community: its readers, and the objects (boards, threads, posts) all share.
+COMMUNITY_READ = "200 200 200 403 403 403 200"
+COMMUNITY_OBJECT = {"own": COMMUNITY_READ, "missing": "404 404 404 403 403 403 404"}
+COMMUNITY_WRITE = {"own": "201 201 403 403 403 403 403", "missing": "404 404 403 403 403 403 403"}
+COMMUNITY_MODERATE = {"own": OPERATOR_ONLY, "missing": "404 403 403 403 403 403 403"}
+COMMUNITY_WEB_MODERATE = {
+    "own": "303 403 403 403 403 403 403",
+    "missing": "404 403 403 403 403 403 403",
+}
+
+
+def _board(ids: dict[str, int], n: int) -> dict[str, Any]:
+    return {"slug": f"matrix-{n}", "title": f"Board {n}"}
+
+
+def _reason(ids: dict[str, int], n: int) -> dict[str, Any]:
+    return {"reason": f"matrix {n}"}
+
+
 MATRIX: list[Row] = [
     row("GET", "/healthz", anonymous=200, none=ALL_OK),
     row("GET", "/readyz", anonymous=200, none=ALL_OK),
@@ -720,6 +739,55 @@ MATRIX: list[Row] = [
         own="403 200 403 403 403 403 403",
         missing="403 404 403 403 403 403 403",
     ),
+    # The community: operators, creators, institutions and agents read; creators post as
+    # themselves, operators as the platform; creators react and report; operators moderate.
+    row("GET", "/v1/community/boards", none=COMMUNITY_READ),
+    row("POST", "/v1/community/boards", json=_board, none="201 403 403 403 403 403 403"),
+    row("GET", "/v1/community/boards/{board}/threads", **COMMUNITY_OBJECT),
+    row(
+        "POST",
+        "/v1/community/boards/{board}/threads",
+        json=lambda ids, n: {"title": f"thread {n}", "body": "body"},
+        **COMMUNITY_WRITE,
+    ),
+    row("GET", "/v1/community/threads/{thread}", **COMMUNITY_OBJECT),
+    row(
+        "POST",
+        "/v1/community/threads/{thread}/posts",
+        json=lambda ids, n: {"body": f"post {n}"},
+        **COMMUNITY_WRITE,
+    ),
+    row(
+        "POST",
+        "/v1/community/posts/{post}/reactions",
+        json=lambda ids, n: {"kind": "like"},
+        own="403 200 403 403 403 403 403",
+        missing="403 404 403 403 403 403 403",
+    ),
+    row(
+        "POST",
+        "/v1/community/posts/{post}/reports",
+        json=_reason,
+        own="403 201 403 403 403 403 403",
+        missing="403 404 403 403 403 403 403",
+    ),
+    row("GET", "/v1/community/search", query={"q": "饺子"}, none=COMMUNITY_READ),
+    row("GET", "/v1/community/reports", none=OPERATOR_ONLY),
+    row("POST", "/v1/community/reports/{report}/dismiss", json=_reason, **COMMUNITY_MODERATE),
+    row("POST", "/v1/community/posts/{post}/hide", json=_reason, **COMMUNITY_MODERATE),
+    row("POST", "/v1/community/posts/{post}/restore", json=_reason, **COMMUNITY_MODERATE),
+    row("POST", "/v1/community/threads/{thread}/lock", json=_reason, **COMMUNITY_MODERATE),
+    row("POST", "/v1/community/threads/{thread}/unlock", json=_reason, **COMMUNITY_MODERATE),
+    # Creator 3 (tenant B), so that creator 1 may still post in the dashboard's rows.
+    row(
+        "POST",
+        "/v1/community/members/{creator}/suspensions",
+        json=lambda ids, n: {"hours": 1, "reason": "matrix"},
+        other="201 403 403 403 403 403 403",
+        missing="404 403 403 403 403 403 403",
+    ),
+    row("GET", "/v1/community/members/{creator}", **CREATOR_OBJECT),
+    row("GET", "/v1/community/moderation-log", none=OPERATOR_ONLY),
     # The dashboard: a browser without a session is sent to the sign-in form.
     row("GET", "/", anonymous=303, none="303 303 303 303 303 303 303"),
     row("GET", "/login", anonymous=200, none=ALL_OK),
@@ -851,6 +919,84 @@ MATRIX: list[Row] = [
         form=lambda ids, n: {"title": "draft"},
         none="422 422 403 403 403 403 403",
     ),
+    row("GET", "/dashboard/community", anonymous=303, none=COMMUNITY_READ),
+    row(
+        "GET",
+        "/dashboard/community",
+        anonymous=303,
+        query={"q": "饺子"},
+        none=COMMUNITY_READ,
+    ),
+    row("GET", "/dashboard/community/boards/{board}", anonymous=303, **COMMUNITY_OBJECT),
+    row(
+        "POST",
+        "/dashboard/community/boards/{board}/threads",
+        anonymous=303,
+        form=lambda ids, n: {"title": f"web thread {n}", "body": "body"},
+        own="303 303 403 403 403 403 403",
+        missing="404 404 403 403 403 403 403",
+    ),
+    row("GET", "/dashboard/community/threads/{thread}", anonymous=303, **COMMUNITY_OBJECT),
+    row(
+        "POST",
+        "/dashboard/community/threads/{thread}/posts",
+        anonymous=303,
+        form=lambda ids, n: {"body": f"web post {n}"},
+        own="303 303 403 403 403 403 403",
+        missing="404 404 403 403 403 403 403",
+    ),
+    row(
+        "POST",
+        "/dashboard/community/posts/{post}/report",
+        anonymous=303,
+        form=_reason,
+        own="403 303 403 403 403 403 403",
+        missing="403 404 403 403 403 403 403",
+    ),
+    row(
+        "POST",
+        "/dashboard/community/posts/{post}/hide",
+        anonymous=303,
+        form=_reason,
+        **COMMUNITY_WEB_MODERATE,
+    ),
+    row(
+        "POST",
+        "/dashboard/community/posts/{post}/restore",
+        anonymous=303,
+        form=_reason,
+        **COMMUNITY_WEB_MODERATE,
+    ),
+    row(
+        "POST",
+        "/dashboard/community/threads/{thread}/lock",
+        anonymous=303,
+        form=lambda ids, n: {"reason": "matrix", "locked": "true"},
+        **COMMUNITY_WEB_MODERATE,
+    ),
+    row(
+        "POST",
+        "/dashboard/community/threads/{thread}/lock",
+        anonymous=303,
+        form=lambda ids, n: {"reason": "matrix", "locked": "false"},
+        **COMMUNITY_WEB_MODERATE,
+    ),
+    row(
+        "POST",
+        "/dashboard/community/reports/{web_report}/dismiss",
+        anonymous=303,
+        form=_reason,
+        **COMMUNITY_WEB_MODERATE,
+    ),
+    row("GET", "/dashboard/community/moderation", anonymous=303, none=OPERATOR_ONLY),
+    # Creator 5, whom no other row has post.
+    row(
+        "POST",
+        "/dashboard/community/suspensions",
+        anonymous=303,
+        form=lambda ids, n: {"creator_id": "5", "hours": "1", "reason": "matrix"},
+        none="303 403 403 403 403 403 403",
+    ),
 ]
 
 
@@ -901,6 +1047,7 @@ def _seed(runtime: Runtime, client: TestClient, token_for: Callable[..., str]) -
         cases.append(filed.json()["id"])
     matches = runtime.write(_seed_matches)
     tasks, submissions = _seed_tasks(runtime, (adv_a, adv_b))
+    forum = _seed_community(runtime)
     torch = _seed_torch(client, operator)
     experiment = client.post("/v1/experiments", json=EXPERIMENT, headers=operator)
     assert experiment.status_code == 201, experiment.text
@@ -939,7 +1086,8 @@ def _seed(runtime: Runtime, client: TestClient, token_for: Callable[..., str]) -
             "experiment": experiment.json()["id"],
         }
         | torch[0]
-        | live,
+        | live
+        | forum,
         "other": {
             "creator": 3,
             "work": 102,
@@ -961,7 +1109,8 @@ def _seed(runtime: Runtime, client: TestClient, token_for: Callable[..., str]) -
             "experiment": experiment.json()["id"],
         }
         | torch[1]
-        | live,
+        | live
+        | forum,
     }
     ids["missing"] = dict.fromkeys(ids["own"], MISSING) | {
         "other_account": prepaid[adv_a],
@@ -1037,6 +1186,40 @@ def _seed_live(runtime: Runtime) -> dict[str, int]:
         return made
 
     return runtime.write(seed)
+
+
+def _seed_community(runtime: Runtime) -> dict[str, int]:
+    """A board with a thread of creator 3's and its reply; creator 2 reports the reply and
+    creator 4 the opening post: ``board``, ``thread``, ``post`` (the reply), ``report`` and
+    ``web_report``."""
+    operator = Principal(user_id=0, role="operator", subject_id=None)
+    tiers = ("starter", "rising", "star", "elite")
+
+    def open_forum(session: Any) -> dict[str, int]:
+        spec = community.BoardSpec("matrix", "Matrix board")
+        board = community.create_board(session, operator, spec, now=NOW).id
+        writer = Principal(user_id=0, role="creator", subject_id=3)
+        thread, opening = community.open_thread(
+            session, writer, board, "饺子", "饺子 body", tier_order=tiers, now=NOW
+        )
+        post = community.add_post(
+            session, writer, thread.id, "饺子 reply", tier_order=tiers, now=NOW
+        )
+        reports = [
+            community.report_post(
+                session, Principal(0, "creator", c), reported, "matrix", now=NOW
+            ).id
+            for c, reported in ((2, post.id), (4, opening.id))
+        ]
+        return {
+            "board": board,
+            "thread": thread.id,
+            "post": post.id,
+            "report": reports[0],
+            "web_report": reports[1],
+        }
+
+    return runtime.write(open_forum)
 
 
 def _seed_torch(client: TestClient, operator: dict[str, str]) -> list[dict[str, int]]:
@@ -1162,10 +1345,15 @@ def _matrix_key(entry: Row) -> tuple[str, str]:
         "question",
         "course",
         "lesson",
+        "board",
+        "thread",
+        "post",
+        "report",
     ):
         path = path.replace("{" + name + "}", "{" + name + "_id}")
     path = path.replace("{offer}", "{contract_id}")
     path = path.replace("{live}", "{session_id}").replace("{past_live}", "{session_id}")
+    path = path.replace("{web_report}", "{report_id}")
     path = path.replace("{web_case}", "{case_id}").replace("/2026-11", "/{month}")
     path = path.replace("/programs/matrix", "/programs/{name}")
     for kind in ("profile_ads",):

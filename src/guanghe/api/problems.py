@@ -118,7 +118,10 @@ def problem(
 async def _guanghe_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, errors.GuangheError)
     response = problem(status_of(exc), exc.code, exc.title, exc.detail, request.url.path)
-    if isinstance(exc, errors.Unavailable) and exc.retry_after_seconds is not None:
+    if (
+        isinstance(exc, errors.Unavailable | errors.TooManyRequests)
+        and exc.retry_after_seconds is not None
+    ):
         response.headers["Retry-After"] = str(exc.retry_after_seconds)
     return response
 

@@ -27,6 +27,7 @@ EXIT_CODES: dict[type[errors.GuangheError], int] = {
     errors.Conflict: 4,
     errors.Unauthenticated: 5,
     errors.Forbidden: 5,
+    errors.TooManyRequests: 7,
     errors.Unavailable: 6,
 }
 

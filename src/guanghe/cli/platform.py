@@ -97,8 +97,11 @@ def demo(
     from guanghe.access import create_token
     from guanghe.app import create_app
     from guanghe.app import serve as serve_app
+    from guanghe.creators import load_rules, rules_path
     from guanghe.monetize import showcase_subjects
+    from guanghe.pipelines import business_day_end
     from guanghe.sim import generate_platform
+    from guanghe.sim.community import seed_community
     from guanghe.sim.demo_cycle import run_demo_operations
     from guanghe.sim.demo_experiment import start_demo_experiment
     from guanghe.sim.live_room import seed_live_room
@@ -137,6 +140,19 @@ def demo(
                 f"report at /dashboard/experiments/{experiment.id}"
             )
         operations = run_demo_operations(runtime, first, day)  # settles the earlier days too
+        rules = load_rules(rules_path(runtime.settings.data_dir))
+        forum = runtime.write(
+            lambda s: seed_community(
+                s,
+                tier_order=tuple(t.name for t in rules.tiers),
+                seed=seed,
+                now=business_day_end(day),
+            )
+        )
+        typer.echo(
+            f"community: {forum.boards} boards, {forum.threads} threads, {forum.posts} posts "
+            "(/dashboard/community)"
+        )
         paid = operations.paid_creators
         typer.echo(
             f"payout {day}: {len(operations.payouts.payouts)} payees; "

@@ -1,6 +1,12 @@
-"""The creator community: the live room (sessions, RSVPs, questions and votes, pushed live to
-open pages) and teaching resources by stage (courses, lessons, recommendations, completion)."""
+"""The creator community: boards by vertical and topic, threads, posts, replies and
+reactions; Markdown rendered safely; mentions that notify; official answers by operators;
+search that works for Chinese text; trust levels with anti-flood limits; moderation (reports,
+hiding, locking, suspensions, an append-only log); the live room (sessions, RSVPs, questions
+and votes, pushed live to open pages); and teaching resources by stage (courses, lessons,
+recommendations, completion). See ``docs/community.md`` and ``docs/live_and_courses.md``.
+"""
 
+from guanghe.community.boards import BoardSpec, BoardView, create_board, get_board, list_boards
 from guanghe.community.courses import (
     GROWTH_RULES,
     CourseSpec,
@@ -28,7 +34,6 @@ from guanghe.community.live import (
     ask_question,
     cancel_rsvp,
     change_session,
-    check_reader,
     get_session,
     is_attending,
     list_questions,
@@ -48,10 +53,46 @@ from guanghe.community.live_feed import (
     make_live_feed,
     sse_frame,
 )
+from guanghe.community.markup import mentioned_handles, render_markdown
+from guanghe.community.members import (
+    READERS,
+    WRITERS,
+    check_member,
+    check_operator,
+    check_reader,
+)
+from guanghe.community.moderation import (
+    ModerationView,
+    ReportView,
+    dismiss_report,
+    hide_post,
+    list_reports,
+    lock_thread,
+    moderation_log,
+    report_post,
+    restore_post,
+    suspend_member,
+)
+from guanghe.community.posts import add_post, open_thread, react
+from guanghe.community.search import SearchHit, index_tokens, query_terms, search_posts
+from guanghe.community.threads import PostView, ThreadPage, ThreadView, list_threads, thread_page
+from guanghe.community.trust import (
+    LEVELS,
+    MemberTrust,
+    Suspension,
+    TrustLevel,
+    active_suspension,
+    member_trust,
+)
 
 __all__ = [
     "GROWTH_RULES",
+    "LEVELS",
+    "READERS",
     "REMINDER_LEAD",
+    "WRITERS",
+    "BoardSpec",
+    "BoardView",
     "CourseSpec",
     "CourseView",
     "Gap",
@@ -61,34 +102,68 @@ __all__ = [
     "LiveSessionSpec",
     "LiveSessionView",
     "LocalLiveFeed",
+    "MemberTrust",
+    "ModerationView",
+    "PostView",
     "QuestionView",
     "Recommendation",
     "Recommendations",
     "RedisLiveFeed",
+    "ReportView",
     "RsvpView",
+    "SearchHit",
     "Subscription",
+    "Suspension",
+    "ThreadPage",
+    "ThreadView",
+    "TrustLevel",
+    "active_suspension",
+    "add_post",
     "ask_question",
     "cancel_rsvp",
     "change_session",
+    "check_member",
+    "check_operator",
     "check_reader",
     "complete_lesson",
+    "create_board",
     "create_course",
+    "dismiss_report",
+    "get_board",
     "get_course",
     "get_session",
     "growth_gaps",
+    "hide_post",
+    "index_tokens",
     "is_attending",
     "lessons_toward_next_tier",
+    "list_boards",
     "list_courses",
     "list_questions",
+    "list_reports",
     "list_sessions",
+    "list_threads",
+    "lock_thread",
     "make_live_feed",
     "mark_answered",
+    "member_trust",
+    "mentioned_handles",
+    "moderation_log",
+    "open_thread",
+    "query_terms",
+    "react",
     "recommend_lessons",
+    "render_markdown",
+    "report_post",
+    "restore_post",
     "rsvp",
     "schedule_session",
+    "search_posts",
     "send_due_reminders",
     "sse_frame",
     "state_of",
+    "suspend_member",
+    "thread_page",
     "vote",
     "votes_of",
 ]

@@ -26,6 +26,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from guanghe.access import Principal
+from guanghe.community.members import check_reader
 from guanghe.creators import GrowthView, vertical_ids
 from guanghe.creators.rules import QUALITY_SIGNALS, TIER_REQUIREMENTS
 from guanghe.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -35,7 +36,6 @@ from guanghe.vocabulary import STAGES
 
 #: The growth rules a lesson may address.
 GROWTH_RULES: Final = (*TIER_REQUIREMENTS, *QUALITY_SIGNALS)
-READERS: Final = frozenset({"operator", "creator", "institution", "agent"})
 MAX_LESSONS: Final = 50
 _SLUG: Final = re.compile(r"[a-z0-9][a-z0-9-]{0,79}")
 MAX_LESSON_BODY_CHARS: Final = 20_000
@@ -166,7 +166,7 @@ def list_courses(
     vertical: str | None = None,
 ) -> list[CourseView]:
     """Courses (of a stage; of a vertical or for every vertical), by stage then id."""
-    _check_reader(principal)
+    check_reader(principal)
     query = select(Course)
     if stage is not None:
         if stage not in STAGES:
@@ -182,7 +182,7 @@ def list_courses(
 
 def get_course(session: Session, principal: Principal, course_id: int) -> CourseView:
     """One course with its lessons (a creator sees which they completed)."""
-    _check_reader(principal)
+    check_reader(principal)
     course = session.get(Course, course_id)
     if course is None:
         raise NotFound(f"course {course_id} does not exist")
@@ -287,11 +287,6 @@ def _open_lessons(session: Session, creator_id: int, *, stages: Sequence[str]) -
         .order_by(Course.id, Lesson.position)
     )
     return _lessons(session, list(rows), creator_id)
-
-
-def _check_reader(principal: Principal) -> None:
-    if principal.role not in READERS:
-        raise Forbidden(f"the {principal.role} role cannot see teaching resources")
 
 
 def _viewer(principal: Principal) -> int | None:

@@ -28,6 +28,7 @@ from sqlalchemy import Select, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from guanghe.access import Principal
+from guanghe.community.members import check_reader
 from guanghe.creators import vertical_ids
 from guanghe.errors import Conflict, Forbidden, InvalidInput, NotFound
 from guanghe.notifications import NoticeDraft, notify_many
@@ -50,7 +51,6 @@ MAX_ANSWER_CHARS: Final = 2_000
 MAX_CAPACITY: Final = 100_000
 MAX_SESSION_LENGTH: Final = dt.timedelta(hours=12)
 #: Roles that may read sessions and their questions.
-READERS: Final = frozenset({"operator", "creator", "institution", "agent"})
 
 When = Literal["upcoming", "past"]
 
@@ -122,12 +122,6 @@ def state_of(row: LiveSession, now: dt.datetime) -> str:
     if now < row.starts_at:
         return "upcoming"
     return "live" if now < row.ends_at else "over"
-
-
-def check_reader(principal: Principal) -> None:
-    """:class:`Forbidden` unless ``principal`` may read the live room."""
-    if principal.role not in READERS:
-        raise Forbidden(f"the {principal.role} role cannot see the live room")
 
 
 def schedule_session(

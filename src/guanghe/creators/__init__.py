@@ -14,6 +14,7 @@ from guanghe.creators.catalog import (
     list_creators,
     list_works,
 )
+from guanghe.creators.directory import Standing, handles_of, ids_by_handle, standing_of
 from guanghe.creators.growth import GrowthView, TierCounts, creator_growth, tier_counts
 from guanghe.creators.referents import StoreReferents
 from guanghe.creators.rights import check_right
@@ -30,6 +31,7 @@ __all__ = [
     "CreatorView",
     "GrowthView",
     "Page",
+    "Standing",
     "StoreReferents",
     "TierCounts",
     "VerticalView",
@@ -42,6 +44,8 @@ __all__ = [
     "creator_scope",
     "get_creator",
     "get_work",
+    "handles_of",
+    "ids_by_handle",
     "list_creators",
     "list_verticals",
     "list_works",
@@ -49,6 +53,7 @@ __all__ = [
     "parse_rules",
     "record_assessment",
     "rules_path",
+    "standing_of",
     "tier_counts",
     "vertical_ids",
     "works_published",

@@ -13,6 +13,7 @@ STATUS_OF: dict[type[errors.GuangheError], int] = {
     errors.Conflict: 409,
     errors.Unauthenticated: 401,
     errors.Forbidden: 403,
+    errors.TooManyRequests: 429,
     errors.Unavailable: 503,
 }
 

@@ -1,5 +1,18 @@
 """Relational store: typed tables, engines, sessions and Alembic migrations."""
 
+from guanghe.store.community_tables import (
+    MODERATION_ACTIONS,
+    REACTION_KINDS,
+    SEARCH_INDEX_DDL,
+    SEARCH_INDEX_NAMES,
+    CommunityBoard,
+    CommunityPost,
+    CommunityReaction,
+    CommunityReport,
+    CommunitySuspension,
+    CommunityThread,
+    ModerationEntry,
+)
 from guanghe.store.creator_tables import CreatorTierHistory
 from guanghe.store.engine import (
     make_engine,
@@ -101,9 +114,13 @@ __all__ = [
     "INCOME_SOURCES",
     "INSTITUTION_LEVELS",
     "MATCH_KINDS",
+    "MODERATION_ACTIONS",
     "NOTICE_KINDS",
     "OUTBOUND_CHANNELS",
     "OWNER_KINDS",
+    "REACTION_KINDS",
+    "SEARCH_INDEX_DDL",
+    "SEARCH_INDEX_NAMES",
     "TRANSFER_KINDS",
     "UNITS",
     "Advertiser",
@@ -115,6 +132,12 @@ __all__ = [
     "CalendarEvent",
     "CalendarFeedToken",
     "Campaign",
+    "CommunityBoard",
+    "CommunityPost",
+    "CommunityReaction",
+    "CommunityReport",
+    "CommunitySuspension",
+    "CommunityThread",
     "ContractEvent",
     "ContractSplit",
     "CopyMatch",
@@ -142,6 +165,7 @@ __all__ = [
     "LiveSession",
     "MediaMatch",
     "Merchant",
+    "ModerationEntry",
     "MonetizationConsent",
     "Notice",
     "NoticeDelivery",

@@ -32,6 +32,7 @@ NOTICE_KINDS = (
     "tier_change",
     "contract_proposal",
     "live_reminder",
+    "community_mention",
 )
 #: Channels a notice leaves by (the in-app inbox is the notice row itself).
 OUTBOUND_CHANNELS = ("webhook", "email")

@@ -38,6 +38,7 @@ KIND_LABELS: Final = {
     "tier_change": "Growth tier change",
     "contract_proposal": "Contract proposal",
     "live_reminder": "Live-room reminder",
+    "community_mention": "Mention in the community",
 }
 TimeOfDay = Annotated[str, Form(pattern="^([01][0-9]|2[0-3]):[0-5][0-9]$")]
 

@@ -7,6 +7,7 @@ from pathlib import Path
 from fastapi import APIRouter
 
 from guanghe.web import (
+    community,
     cycle,
     dashboard,
     experiments,
@@ -38,3 +39,4 @@ router.include_router(institutions.router)
 router.include_router(notifications.router)
 router.include_router(experiments.router)
 router.include_router(live.router)
+router.include_router(community.router)

@@ -2,7 +2,7 @@
 courses, lessons and lesson completions.
 
 Revision ID: 0017
-Revises: 0014
+Revises: 0019
 Create Date: 2026-12-05
 """
 

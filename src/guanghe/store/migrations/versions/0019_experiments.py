@@ -1,7 +1,7 @@
 """Experiments: operators' experiments and each creator's recorded arm.
 
 Revision ID: 0019
-Revises: 0014
+Revises: 0020
 Create Date: 2026-12-05
 """
 

@@ -1,7 +1,7 @@
 """Video and sound fingerprints of works, shared music, and segment matches.
 
 Revision ID: 0020
-Revises: 0014
+Revises: 0021
 Create Date: 2026-12-05
 """
 

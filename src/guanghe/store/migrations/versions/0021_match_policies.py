@@ -2,7 +2,7 @@
 original authors' policy choices; the duplicates judged so far become matches in force.
 
 Revision ID: 0021
-Revises: 0014
+Revises: 0022
 Create Date: 2026-12-05
 """
 
