@@ -10,6 +10,7 @@ import pytest
 
 from guanghe import community, creators
 from guanghe.access import Principal
+from guanghe.community.courses import RULE_LABELS
 from guanghe.errors import Conflict, Forbidden, InvalidInput, NotFound
 from guanghe.runtime import Runtime
 from guanghe.sim.live_room import seed_live_room
@@ -19,7 +20,13 @@ from tests.web.growth_sample import write_growth_snapshot
 
 NOW = dt.datetime(2026, 12, 1, 12, tzinfo=dt.UTC)
 OPERATOR = Principal(user_id=1, role="operator", subject_id=None)
-RANKS = {"engagement_rate": 0.7, "follow_rate": 0.5, "play_rate": 0.6, "consistency": 0.4}
+RANKS = {
+    "engagement_rate": 0.7,
+    "follow_rate": 0.5,
+    "play_rate": 0.6,
+    "consistency": 0.4,
+    "retention": 0.8,
+}
 
 
 def growth_of(runtime: Runtime, creator_id: int) -> creators.GrowthView:
@@ -49,6 +56,11 @@ def demo(runtime: Runtime, seed_platform: SeedPlatform) -> Runtime:
         ranks={1: RANKS, 4: RANKS | {"play_rate": 0.1}},
     )
     return runtime
+
+
+def test_every_growth_rule_has_a_label() -> None:
+    """A rule the growth assessment gains (a quality signal, a tier requirement) is named."""
+    assert set(community.GROWTH_RULES) <= set(RULE_LABELS)
 
 
 def test_the_weakest_rule_comes_first(demo: Runtime) -> None:

@@ -27,7 +27,13 @@ pytestmark = pytest.mark.browser
 
 CHROMIUM = "/usr/bin/chromium"
 OPERATOR = Principal(user_id=1, role="operator", subject_id=None)
-RANKS = {"engagement_rate": 0.7, "follow_rate": 0.5, "play_rate": 0.6, "consistency": 0.4}
+RANKS = {
+    "engagement_rate": 0.7,
+    "follow_rate": 0.5,
+    "play_rate": 0.6,
+    "consistency": 0.4,
+    "retention": 0.8,
+}
 
 
 @dataclass(frozen=True)

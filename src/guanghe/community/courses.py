@@ -50,6 +50,7 @@ RULE_LABELS: Final = {
     "follow_rate": "follows per exposure",
     "play_rate": "plays per exposure (titles, covers, length)",
     "consistency": "publishing consistency",
+    "retention": "followers kept (few unfollows)",
 }
 
 
