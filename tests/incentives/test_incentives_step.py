@@ -14,7 +14,7 @@ from guanghe.ledger import reconcile
 from guanghe.pipelines import CycleContext, feature_step, growth_step, incentives_step
 from guanghe.runtime import Runtime
 from guanghe.sim import generate_platform
-from guanghe.store import IncentiveEnrolment
+from guanghe.store import IncentiveEnrolment, Notice
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -37,6 +37,10 @@ def test_the_step_enrols_tracks_and_pays_once(
         assert reconcile(session) == []
         paid = session.scalar(select(func.count()).where(IncentiveEnrolment.paid_on.is_not(None)))
     assert paid == first.counts["paid"]
+    with runtime.sessions() as session:
+        notices = session.scalars(select(Notice.data).where(Notice.kind == "reward")).all()
+    rewarded = [data for data in notices if "programme" in data]  # not the simulated tasks'
+    assert len(rewarded) == paid  # one notice per paid target, none again on the re-run
     targets = {row.target_plays for row in rows}
     assert len(targets) > 10  # personal, not one number for everyone
     assert all(row.completed_on is not None for row in rows if row.paid_on is not None)

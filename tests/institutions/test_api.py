@@ -174,6 +174,10 @@ def test_budgets_preferences_rewards_and_support(
     )
     past = client.post(rewards, json={**reward, "key": "r2"}, headers=auth("institution", 1))
     assert past.status_code == 409  # 600 + 600 > 1,000
+    inbox = client.get("/v1/creators/1/inbox", headers=auth("creator", 1)).json()["items"]
+    told = [n for n in inbox if n["kind"] == "reward"]
+    assert len(told) == 1  # once, though the reward was posted twice
+    assert "6.00 CNY" in told[0]["subject"]
     nominated = client.post(
         "/v1/institutions/1/nominations",
         json={"creator_id": 2, "starts_on": TODAY.isoformat()},

@@ -20,7 +20,7 @@ from guanghe.institutions import (
     propose_contract,
 )
 from guanghe.runtime import Runtime
-from guanghe.store import transaction
+from guanghe.store import Notice, transaction
 from guanghe.store.engine import alembic_config
 from tests.seed import SeedPlatform
 
@@ -59,6 +59,16 @@ def propose(
 def accept(runtime: Runtime, contract_id: int, who: Principal) -> None:
     with transaction(runtime.sessions) as session:
         accept_contract(session, who, contract_id, now=NOW)
+
+
+def test_the_creator_is_told_of_a_proposal_once(
+    runtime: Runtime, seed_platform: SeedPlatform
+) -> None:
+    contract = propose(runtime, 1, 1)
+    with runtime.sessions() as session:
+        (notice,) = session.scalars(sa.select(Notice).where(Notice.kind == "contract_proposal"))
+    assert (notice.creator_id, notice.data["contract_id"]) == (1, contract)
+    assert "ads 20 %" in notice.body
 
 
 def test_an_overlapping_exclusive_contract_is_a_conflict_naming_it(

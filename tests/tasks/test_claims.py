@@ -16,7 +16,7 @@ from guanghe.access import Principal
 from guanghe.errors import Conflict, Forbidden, GuangheError
 from guanghe.ledger import find_account
 from guanghe.runtime import Runtime
-from guanghe.store import LedgerTransfer, TaskClaim
+from guanghe.store import LedgerTransfer, Notice, TaskClaim
 from guanghe.tasks import (
     TaskView,
     accept_task,
@@ -206,6 +206,12 @@ def test_approving_pays_exactly_once(platform: Runtime, post_task: Callable[...,
     assert boosted is not None
     assert boosted.balance == 1_000
     assert paid == 2  # one per unit
+    with platform.sessions() as s:
+        notices = s.scalars(select(Notice).where(Notice.kind == "reward")).all()
+    assert [(n.creator_id, n.data["amount_fen"], n.data["impressions"]) for n in notices] == [
+        (7, 5_000, 1_000)
+    ]
+    assert "50.00 CNY" in notices[0].body
 
 
 def test_a_duplicate_is_never_approved_and_a_rejection_frees_the_slot(

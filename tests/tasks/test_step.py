@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from guanghe.pipelines import tasks_step
 from guanghe.pipelines.context import CycleContext
 from guanghe.runtime import Runtime
-from guanghe.store import TaskClaim, TaskOffer
+from guanghe.store import Notice, TaskClaim, TaskOffer
 from guanghe.tasks import TaskView
 from tests.tasks.conftest import NOW
 from tests.tasks.test_claims import _accept
@@ -39,8 +39,14 @@ def test_the_step_expires_offers_and_reruns_the_same(
         per_creator[creator] = per_creator.get(creator, 0) + 1
     assert max(per_creator.values()) <= 3
     assert (5, 1, 1) not in first  # a creator who held a slot of a task is not offered it again
+    with platform.sessions() as s:
+        told = s.execute(select(Notice.creator_id, Notice.data).where(Notice.kind == "task")).all()
+    assert {c for c, _ in told} == set(per_creator)  # each creator hears of their best task
     tasks_step.run(ctx)
     assert _offers(platform) == first
+    with platform.sessions() as s:
+        again = s.scalar(select(func.count()).select_from(Notice).where(Notice.kind == "task"))
+    assert again == len(told)  # the same best task is not announced twice
     with platform.sessions() as s:
         why = s.scalars(select(TaskOffer.why).limit(1)).one()
         assert s.scalar(select(func.count()).select_from(TaskClaim)) == 1

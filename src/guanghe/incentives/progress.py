@@ -32,6 +32,7 @@ from guanghe.ledger import (
     post_transfers,
 )
 from guanghe.ledger.settlement import earnings
+from guanghe.notifications import NoticeDraft, notify_many
 from guanghe.store import IncentiveEnrolment, Work
 from guanghe.traffic.floors import reward_account
 
@@ -268,6 +269,33 @@ def pay_reward(
         return TransferStatus(failed)
     row.reward_fen, row.reward_impressions, row.paid_on = reward.cash_fen, reward.impressions, day
     session.flush()
+    paid = " and ".join(
+        part
+        for part in (
+            f"{reward.cash_fen / 100:.2f} CNY to your earnings" if reward.cash_fen else "",
+            f"{reward.impressions:,} boosted impressions" if reward.impressions else "",
+        )
+        if part
+    )
+    notify_many(
+        session,
+        [
+            NoticeDraft(
+                row.creator_id,
+                "reward",
+                f"{stored.programme.title}: target reached",
+                f"You reached your target for the window from {row.window_starts_on}: {paid}.",
+                dedupe_key=key,
+                data={
+                    "programme": stored.programme.name,
+                    "window_starts_on": row.window_starts_on.isoformat(),
+                    "amount_fen": reward.cash_fen,
+                    "impressions": reward.impressions,
+                },
+            )
+        ],
+        now=now,
+    )
     return TransferStatus.CREATED
 
 

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from guanghe.access import Principal
 from guanghe.errors import Conflict, Forbidden, InvalidInput, NotFound
+from guanghe.notifications import NoticeDraft, notify_many
 from guanghe.store import (
     INCOME_SOURCES,
     ContractEvent,
@@ -186,6 +187,25 @@ def propose_contract(
     )
     _check_no_overlap(session, contract)
     _record(session, contract.id, "proposed", principal, valid_from, now)
+    institution = session.get_one(Institution, institution_id)
+    shares = ", ".join(f"{source} {bp / 100:g} %" for source, bp in sorted(splits.items()))
+    notify_many(
+        session,
+        [
+            NoticeDraft(
+                creator_id,
+                "contract_proposal",
+                f"{institution.name} proposes a contract",
+                f"{institution.name} proposes a contract from {valid_from}"
+                + (f" to {valid_to}" if valid_to else "")
+                + f"; its shares of your income: {shares or 'none'}. Accept or decline it on "
+                "your contracts page.",
+                dedupe_key=f"contract:{contract.id}",
+                data={"contract_id": contract.id, "institution_id": institution_id},
+            )
+        ],
+        now=now,
+    )
     return contract
 
 

@@ -27,6 +27,7 @@ from guanghe.ledger import (
     post_transfers,
 )
 from guanghe.ledger.settlement import earnings
+from guanghe.notifications import NoticeDraft, notify_many
 from guanghe.store import (
     INSTITUTION_LEVELS,
     AuthorNomination,
@@ -287,6 +288,21 @@ def reward_creator(
     status = results[-1].status
     if not results[-1].ok:
         raise Conflict(f"reward refused by the ledger: {status} (the period's cash is spent)")
+    notify_many(
+        session,
+        [
+            NoticeDraft(
+                creator_id,
+                "reward",
+                f"A Torch reward of {amount_fen / 100:.2f} CNY",
+                f"Your institution rewarded you {amount_fen / 100:.2f} CNY from its Torch "
+                "budget; it is in your earnings.",
+                dedupe_key=f"torch-reward:{institution_id}:{key}",
+                data={"institution_id": institution_id, "amount_fen": amount_fen},
+            )
+        ],
+        now=now,
+    )
     return str(status)
 
 

@@ -103,7 +103,7 @@ def recommend_offers(runtime: Runtime, date: dt.date, now: dt.datetime) -> tuple
     accept, complete = fit_models(outcomes, np.random.default_rng(date.toordinal()))
     offers = recommend(creators, tasks, taken, accept, complete, OfferRules())
     write_snapshot(snapshots, SNAPSHOT, date, _table(offers))
-    runtime.write(lambda s: replace_offers(s, date, offers))
+    runtime.write(lambda s: replace_offers(s, date, offers, now=now))
     return offers, accept.source
 
 

@@ -33,6 +33,7 @@ from guanghe.ledger import (
 )
 from guanghe.ledger.settlement import earnings
 from guanghe.monetize.accounts import prepaid
+from guanghe.notifications import NoticeDraft, notify_many
 from guanghe.traffic.budgets import ISSUANCE
 from guanghe.traffic.floors import reward_account
 
@@ -225,7 +226,40 @@ def pay_slot(
     failed = [r for r in results if not r.ok and r.status is not TransferStatus.LINKED_EVENT_FAILED]
     if failed:
         raise Conflict(f"claim {claim_id} not paid: {failed[0].status.replace('_', ' ')}")
-    return any(r.status is TransferStatus.CREATED for r in results)
+    paid = any(r.status is TransferStatus.CREATED for r in results)
+    if paid:
+        rewards = dict(slot_rewards)
+        cash = rewards.get("CNY", 0) - commission
+        impressions = rewards.get("IMPRESSION", 0)
+        notify_many(
+            session,
+            [
+                NoticeDraft(
+                    creator_id,
+                    "reward",
+                    f"Task {task_id}: your reward is paid",
+                    f"Your submission to task {task_id} was approved: "
+                    + " and ".join(
+                        part
+                        for part in (
+                            f"{cash / 100:.2f} CNY to your earnings" if cash else "",
+                            f"{impressions:,} boosted impressions" if impressions else "",
+                        )
+                        if part
+                    )
+                    + ".",
+                    dedupe_key=f"task-reward:{claim_id}",
+                    data={
+                        "task_id": task_id,
+                        "claim_id": claim_id,
+                        "amount_fen": cash,
+                        "impressions": impressions,
+                    },
+                )
+            ],
+            now=now,
+        )
+    return paid
 
 
 def release_slots(

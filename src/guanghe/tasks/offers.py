@@ -13,6 +13,7 @@ from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from guanghe.access import Principal
+from guanghe.notifications import NoticeDraft, notify_many
 from guanghe.store import Creator, Task, TaskClaim, TaskOffer
 from guanghe.store.task_tables import HOLDING_STATUSES
 from guanghe.tasks.catalog import TaskView, task_views
@@ -159,9 +160,10 @@ def fit_models(outcomes: Outcomes, rng: np.random.Generator) -> tuple[OutcomeMod
     return accept, complete
 
 
-def replace_offers(session: Session, day: dt.date, offers: Offers) -> int:
+def replace_offers(session: Session, day: dt.date, offers: Offers, *, now: dt.datetime) -> int:
     """Write ``day``'s offers (replacing any written for it before; ``why.x`` keeps the
-    features each was made on, to learn from). Returns how many."""
+    features each was made on, to learn from) and tell each creator of their best new one.
+    Returns how many."""
     session.execute(delete(TaskOffer).where(TaskOffer.offered_on == day))
     rows = [
         {
@@ -178,7 +180,44 @@ def replace_offers(session: Session, day: dt.date, offers: Offers) -> int:
     ]
     for start in range(0, len(rows), 5_000):
         session.execute(insert(TaskOffer), rows[start : start + 5_000])
+    _notify_best_offers(session, day, offers, now=now)
     return len(rows)
+
+
+def _notify_best_offers(
+    session: Session, day: dt.date, offers: Offers, *, now: dt.datetime
+) -> None:
+    """Tell each creator of their best-ranked offer, once per task: a task stays the best
+    for days without a second notice, and a new best task brings one."""
+    best: dict[int, int] = {}
+    for n in np.argsort(offers.rank, kind="stable").tolist():
+        best.setdefault(int(offers.creator_id[n]), n)
+    if not best:
+        return
+    task_ids = {int(offers.task_id[n]) for n in best.values()}
+    titles = {
+        int(task_id): str(title)
+        for task_id, title in session.execute(
+            select(Task.id, Task.title).where(Task.id.in_(task_ids))
+        )
+    }
+    notify_many(
+        session,
+        [
+            NoticeDraft(
+                creator,
+                "task",
+                f"A task for you: {titles[int(offers.task_id[n])]}",
+                f"Task {int(offers.task_id[n])} suits you best among today's tasks "
+                f"(expected reward {float(offers.value_fen[n]) / 100:.2f} CNY); see the task "
+                "center for why and to accept it.",
+                dedupe_key=f"task-offer:{int(offers.task_id[n])}",
+                data={"task_id": int(offers.task_id[n]), "offered_on": day.isoformat()},
+            )
+            for creator, n in best.items()
+        ],
+        now=now,
+    )
 
 
 @dataclass(frozen=True, slots=True)
