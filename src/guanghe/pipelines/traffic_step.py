@@ -209,19 +209,29 @@ def solve_allocation(
     programs: Programs,
     period: Period,
 ) -> Allocation:
-    """The period's allocation: in process (exploring the programme's ``exploration_share``),
-    or with ``--engine spark`` on the Spark cluster of ``GUANGHE_SPARK_MASTER`` (the creators
-    travel as Parquet under the scratch directory; no exploration there)."""
+    """The period's allocation with the programme's ``exploration_share`` spent on a Thompson
+    draw of the curves (seeded with the period's first day): each solve in process, or with
+    ``--engine spark`` on the Spark cluster of ``GUANGHE_SPARK_MASTER`` (the creators travel
+    as Parquet under the scratch directory)."""
+    share = programs.period.exploration_share
+    rng = np.random.default_rng(period.starts_on.toordinal())
     if ctx.batch_engine != "spark":
-        share = programs.period.exploration_share
         if share == 0.0:
             return solve_period(problem)
-        rng = np.random.default_rng(period.starts_on.toordinal())
         return explore_and_exploit(problem, curves, share, rng, days=period.days).allocation
     settings = ctx.runtime.settings
     session = spark_session(settings.spark_master)
     try:
-        return solve_on_spark(problem, session, settings.scratch_dir)
+
+        def on_spark(part: AllocationProblem) -> Allocation:
+            return solve_on_spark(part, session, settings.scratch_dir)
+
+        if share == 0.0:
+            return on_spark(problem)
+        explored = explore_and_exploit(
+            problem, curves, share, rng, days=period.days, solve=on_spark
+        )
+        return explored.allocation
     finally:
         session.stop()
 

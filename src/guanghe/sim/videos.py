@@ -144,10 +144,14 @@ def encode(clip: Clip, *, bit_rate: int | None = None) -> bytes:
     with av.open(out, mode="w", format="mp4") as container:
         video = container.add_stream("libx264", rate=round(clip.fps))
         video.width, video.height, video.pix_fmt = width, height, "yuv420p"
+        # One encoder thread: x264's rate control with frame threads made the low-bitrate copy
+        # differ from run to run on a busy machine (a test's copy went unmatched).
+        options = {"threads": "1"}
         if bit_rate is not None:
             video.bit_rate = bit_rate
         else:
-            video.options = {"crf": "23", "preset": "veryfast"}
+            options |= {"crf": "23", "preset": "veryfast"}
+        video.options = options
         audio = container.add_stream("aac", rate=SOUND_RATE) if clip.sound.size else None
         if audio is not None:
             audio.layout = "mono"

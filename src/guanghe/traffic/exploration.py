@@ -21,6 +21,7 @@ re-run plans the same period.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 
 import numpy as np
 from numpy.typing import NDArray
@@ -68,9 +69,11 @@ def explore_and_exploit(
     rng: np.random.Generator,
     *,
     days: int,
+    solve: Callable[[AllocationProblem], Allocation] | None = None,
 ) -> ExploredAllocation:
     """Solve ``problem`` (a period of ``days`` days on ``curves``, aligned) with ``share`` of
-    every budget spent on a Thompson draw of the curves (see the module's description).
+    every budget spent on a Thompson draw of the curves (see the module's description); each
+    of the two solves by ``solve`` (in process by default, or on a Spark cluster).
 
     ``share`` 0 is the plain solve. Raises :class:`InvalidInput` for a share outside ``[0, 1)``
     or curves not aligned with the problem.
@@ -79,7 +82,7 @@ def explore_and_exploit(
         raise InvalidInput(f"exploration share must be in [0, 1), got {share}")
     if not np.array_equal(curves.creator_id, problem.creator_id):
         raise InvalidInput("the curves are not aligned with the problem's creators")
-    solver = TrafficAllocator()
+    solve = solve or TrafficAllocator().solve
     n_pools = len(problem.pool_names)
     exploit_budgets = np.floor(problem.pool_budgets * (1.0 - share))
     floor_total = np.bincount(problem.pool, weights=problem.floor, minlength=n_pools)
@@ -88,7 +91,7 @@ def explore_and_exploit(
     )
     floor = np.floor(problem.floor * fits[problem.pool])
     group_floor = np.bincount(problem.group, weights=floor, minlength=len(problem.group_names))
-    exploit = solver.solve(
+    exploit = solve(
         dataclasses.replace(
             problem,
             floor=floor,
@@ -103,7 +106,7 @@ def explore_and_exploit(
     days_factor = float(days)
     spent = np.bincount(problem.pool, weights=x, minlength=n_pools)
     group_spent = np.bincount(problem.group, weights=x, minlength=len(problem.group_names))
-    explore = solver.solve(
+    explore = solve(
         dataclasses.replace(
             problem,
             saturation=saturation * days_factor,
