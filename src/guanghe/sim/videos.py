@@ -146,7 +146,7 @@ def encode(clip: Clip, *, bit_rate: int | None = None) -> bytes:
         video.width, video.height, video.pix_fmt = width, height, "yuv420p"
         # One encoder thread: x264's rate control with frame threads made the low-bitrate copy
         # differ from run to run on a busy machine (a test's copy went unmatched).
-        options = {"threads": "1"}
+        options: dict[str, object] = {"threads": "1"}
         if bit_rate is not None:
             video.bit_rate = bit_rate
         else:
