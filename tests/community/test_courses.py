@@ -4,6 +4,7 @@ and the demo's courses and sessions."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import pytest
@@ -66,10 +67,11 @@ def test_every_growth_rule_has_a_label() -> None:
 def test_the_weakest_rule_comes_first(demo: Runtime) -> None:
     short_of_works, few_plays = growth_of(demo, 1), growth_of(demo, 4)
     gaps = community.growth_gaps(short_of_works)
-    assert [(g.rule, g.score) for g in gaps[:3]] == [
+    # Signals at or above the vertical's median (follow_rate 0.5 and up) are no gaps.
+    assert [(g.rule, g.score) for g in gaps] == [
         ("min_works_28d", 0.25),
         ("consistency", 0.4),
-        ("follow_rate", 0.5),
+        ("min_followers", 0.9),
     ]
     with transaction(demo.sessions) as session:
         first = community.recommend_lessons(session, short_of_works).lessons[0]
@@ -84,6 +86,23 @@ def test_the_weakest_rule_comes_first(demo: Runtime) -> None:
             "Length: long enough to land, short enough to finish",
         ]
         assert all(r.lesson.course == "Your first 30 days" for r in other.lessons)
+
+
+def test_a_creator_strong_on_every_signal_has_no_weakest_signal(demo: Runtime) -> None:
+    """A creator ranked 99/100 on a quality signal is not told it is their weakest rule; what
+    the next tier still needs remains a gap."""
+    few_plays = growth_of(demo, 4)
+    strong = dataclasses.replace(
+        few_plays, signal_ranks=dict.fromkeys(few_plays.signal_ranks, 0.99)
+    )
+    assert few_plays.signal_ranks
+    assert community.growth_gaps(few_plays)
+    unmet = {
+        r.name
+        for r in (strong.next_tier.requirements if strong.next_tier else ())
+        if not r.met and r.name != "min_quality"
+    }
+    assert {g.rule for g in community.growth_gaps(strong)} == unmet
 
 
 def test_a_completed_lesson_leaves_the_recommendations(demo: Runtime) -> None:

@@ -7,8 +7,10 @@ A lesson may say which growth rule it ``addresses``: a requirement of a tier
 (``play_rate``, ``engagement_rate``...). A creator's gaps (:func:`growth_gaps`) score each rule
 from 0 (weakest) to 1: an unmet requirement of the next tier by the share of it reached, a
 quality signal by its rank within the creator's vertical (the quality requirement itself is
-the weighted mean of those ranks, so the signals stand for it). The weakest rule is the gap
-with the lowest score; recommendations put the lessons addressing it first.
+the weighted mean of those ranks, so the signals stand for it). A signal is a gap only where the
+creator ranks in the lower half of their vertical (below :data:`SIGNAL_GAP_RANK`): a creator
+strong on every signal, with nothing unmet, has no weakest rule. The weakest rule is the gap with
+the lowest score; recommendations put the lessons addressing it first.
 
 Operators add courses; creators complete lessons as themselves; operators, creators,
 institutions and agents read.
@@ -37,6 +39,7 @@ from guanghe.vocabulary import STAGES
 #: The growth rules a lesson may address.
 GROWTH_RULES: Final = (*TIER_REQUIREMENTS, *QUALITY_SIGNALS)
 MAX_LESSONS: Final = 50
+SIGNAL_GAP_RANK: Final = 0.5  # a quality signal ranked below the vertical's median is a gap
 _SLUG: Final = re.compile(r"[a-z0-9][a-z0-9-]{0,79}")
 MAX_LESSON_BODY_CHARS: Final = 20_000
 #: What each rule is about, as a creator reads it.
@@ -209,7 +212,7 @@ def complete_lesson(
 
 def growth_gaps(growth: GrowthView) -> tuple[Gap, ...]:
     """The creator's gaps, weakest first: each unmet requirement of the next tier (the share
-    reached) and each quality signal (its rank in the vertical)."""
+    reached) and each quality signal on which they rank in the lower half of their vertical."""
     gaps: list[Gap] = []
     if growth.next_tier is not None:
         for requirement in growth.next_tier.requirements:
@@ -220,7 +223,8 @@ def growth_gaps(growth: GrowthView) -> tuple[Gap, ...]:
                     Gap(requirement.name, RULE_LABELS[requirement.name], requirement.progress)
                 )
     for signal, rank in growth.signal_ranks.items():
-        gaps.append(Gap(signal, RULE_LABELS[signal], rank))
+        if rank < SIGNAL_GAP_RANK:
+            gaps.append(Gap(signal, RULE_LABELS[signal], rank))
     return tuple(sorted(gaps, key=lambda g: (g.score, GROWTH_RULES.index(g.rule))))
 
 
