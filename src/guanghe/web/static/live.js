@@ -1,6 +1,7 @@
-// The live room: follows the session's Server-Sent Events (votes, new and answered questions
-// move without reloading) and sends RSVPs, questions, votes and answers to the API; on the
-// courses page, marks lessons completed.
+// The live room: operators schedule sessions from the sessions page; the room follows the
+// session's Server-Sent Events (votes, new and answered questions move without reloading) and
+// sends RSVPs, questions, votes and answers to the API; on the courses page, marks lessons
+// completed.
 (function () {
   "use strict";
 
@@ -124,9 +125,32 @@
     }
   }
 
+  function schedule(form) {
+    function value(id) { return document.getElementById(id).value.trim(); }
+    form.addEventListener("submit", function (e) {
+      e.preventDefault();
+      var status = document.getElementById("schedule-status");
+      status.textContent = "";
+      var verticals = value("schedule-verticals").split(",").map(function (v) { return v.trim(); });
+      call("POST", "/v1/live/sessions", {
+        topic: value("schedule-topic"),
+        description: value("schedule-description"),
+        host_creator_id: Number(value("schedule-host")),
+        verticals: verticals.filter(function (v) { return v !== ""; }),
+        starts_at: value("schedule-starts") + ":00Z",
+        ends_at: value("schedule-ends") + ":00Z",
+        capacity: Number(value("schedule-capacity")),
+      }).then(function (s) {
+        window.location.assign("/dashboard/live/" + s.id);
+      }).catch(function (err) { status.textContent = err.message; });
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     var section = document.getElementById("live-room");
     if (section) { room(section); }
+    var form = document.getElementById("schedule-form");
+    if (form) { schedule(form); }
     document.querySelectorAll("button.complete").forEach(function (button) {
       button.addEventListener("click", function () {
         call("PUT", "/v1/courses/" + button.dataset.course + "/lessons/" + button.dataset.lesson + "/completion").then(function () {
