@@ -17,6 +17,12 @@ writes:
 - **uniform**: each pool's budget split evenly over its members;
 - **proportional**: each pool's budget split in proportion to followers.
 
+Every policy faces the same delivery constraint: a creator without a boostable work (no work,
+or only duplicates) gets nothing — the traffic step's planning gives ours and the oracle's
+solver cap 0 for them, and uniform and proportional split only over the others — so every
+policy's planned quota is deliverable and the oracle is an upper bound on the hidden curves.
+The run also prints each policy's impressions planned and delivered.
+
 The score is the follows the delivered boosts buy on the hidden curves (each creator-day's
 ``a * (1 - exp(-x / s))``), summed per week and cumulatively, as a share of the oracle's.
 With ``--jobs J`` up to ``J`` policies play at once, each in its own process (the policies'
@@ -58,6 +64,8 @@ def main(argv: list[str]) -> int:
 
     weekly: dict[str, list[float]] = {}
     realised: dict[str, int] = {}
+    planned: dict[str, int] = {}
+    delivered: dict[str, int] = {}
     seconds: dict[str, float] = {}
     with tempfile.TemporaryDirectory(prefix="guanghe-closed-loop-") as scratch:
         template = Path(scratch) / "template"
@@ -79,6 +87,8 @@ def main(argv: list[str]) -> int:
                 outcome = json.loads(job.result())
                 weekly[policy] = outcome["weekly"]
                 realised[policy] = outcome["realised"]
+                planned[policy] = outcome["planned"]
+                delivered[policy] = outcome["delivered"]
                 seconds[policy] = outcome["seconds"]
                 print(f"  {policy}: {seconds[policy]:.0f} s", flush=True)
 
@@ -97,13 +107,16 @@ def main(argv: list[str]) -> int:
         ]
         print(f"| {week + 1} | " + " | ".join(cells) + " |")
     print()
-    print("| policy | boost follows (hidden curves) | share of oracle | all follows drawn | s |")
-    print("|---|---:|---:|---:|---:|")
+    print(
+        "| policy | boost follows (hidden curves) | share of oracle | all follows drawn "
+        "| impressions planned | delivered | s |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|")
     for p in POLICIES:
         total = float(np.sum(weekly[p]))
         print(
             f"| {p} | {total:,.0f} | {total / oracle.sum():.1%} | {realised[p]:,} "
-            f"| {seconds[p]:.0f} |"
+            f"| {planned[p]:,} | {delivered[p]:,} | {seconds[p]:.0f} |"
         )
     return 0
 
@@ -120,15 +133,26 @@ def _run_policy(template: str, scratch: str, policy: str, weeks: int, seed: int)
     started = time.perf_counter()
     with Runtime(Settings(data_dir=data_dir, database_url="")) as runtime:
         result = _play(runtime, policy, weeks * 7, seed)
+        planned = sum(_planned(runtime, d.day) for d in result.days)
     expected = np.array([d.boost_follows_expected for d in result.days])
     shutil.rmtree(data_dir)
     return json.dumps(
         {
             "weekly": expected.reshape(weeks, 7).sum(axis=1).tolist(),
             "realised": sum(d.follows for d in result.days),
+            "planned": planned,
+            "delivered": sum(d.boosted_impressions for d in result.days),
             "seconds": time.perf_counter() - started,
         }
     )
+
+
+def _planned(runtime: Any, day: dt.date) -> int:
+    """The impressions the traffic plan of ``day`` planned (its quotas' sum)."""
+    from guanghe.snapshots import read_snapshot
+
+    plan = read_snapshot(runtime.settings.snapshots_dir, "traffic_plan", day)
+    return int(plan["quota"].to_numpy().sum())
 
 
 def _write_programme(data_dir: Path, *, exploration_share: float) -> None:
@@ -215,10 +239,15 @@ def _replace_allocation(ctx: Any, policy: str) -> None:
             if policy == "uniform"
             else followers.to_numpy().astype(np.float64) + 1.0
         )
+        # The same delivery constraint as ours and the oracle: no share for a creator without
+        # a boostable work (the feed could not deliver it).
+        weight = weight * allocated["boostable"].to_numpy(zero_copy_only=False).astype(bool)
         impressions = np.zeros(ids.shape[0], np.int64)
         for name, budget in budgets.items():
             mask = pool == name
-            impressions[mask] = np.floor(budget * weight[mask] / weight[mask].sum())
+            total = weight[mask].sum()
+            if total > 0:
+                impressions[mask] = np.floor(budget * weight[mask] / total)
     table = allocated.set_column(
         allocated.schema.get_field_index("impressions"),
         "impressions",

@@ -18,11 +18,14 @@ report's estimator (``guanghe.experiments.estimate_effect``, CUPED with the pre-
 follows) gives the interval; the plain difference of means is shown beside it, and an A/A run
 (no injected effect) counts false alarms.
 
-The issue asks for this on the closed loop (``guanghe sim advance``, being built on its own
-branch): there, each repetition would create the experiment through
-``guanghe.experiments.create_experiment`` with a ``pool_shares`` policy, play the platform
-forward with ``guanghe.sim.advance`` and take follows per creator from its
-``AdvanceResult.follows``; the true effect from ``AdvanceResult.boosted`` on the hidden curves.
+``--closed-loop`` runs the experiments on the closed loop instead (:func:`closed_loop`): the
+platform is generated once; each repetition copies it, creates the experiment through
+``guanghe.experiments.create_experiment`` (a ``pool_shares`` policy: treated creators get
+``--pool-share`` times their head-count share of every pool's budget, the control the rest),
+plays it forward ``--post-days`` days with ``guanghe.sim.advance`` (the cycle's ``features``,
+``growth`` and ``traffic`` steps between days, so the traffic step solves the period's
+allocation with the experiment's arms), and reads the interval from the report
+(``guanghe.experiments.experiment_report``, the ``follows`` metric, as the API gives it).
 """
 
 from __future__ import annotations
@@ -45,7 +48,12 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--effect-impressions", type=float, default=2_000.0)
     parser.add_argument("--share", type=float, default=0.5)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--closed-loop", action="store_true")
+    parser.add_argument("--pool-share", type=float, default=1.5)
+    parser.add_argument("--jobs", type=int, default=1)
     args = parser.parse_args(argv)
+    if args.closed_loop:
+        return closed_loop(args)
 
     from guanghe.experiments import creator_metrics, estimate_effect, treated
     from guanghe.runtime import Runtime
@@ -137,3 +145,185 @@ def _organic_exposures(
         ).to_arrow_table()
     found = dict(zip(table["creator_id"].to_pylist(), table["n"].to_pylist(), strict=True))
     return np.array([float(found.get(int(c), 0) or 0) for c in ids.tolist()])
+
+
+def closed_loop(args: argparse.Namespace) -> int:
+    """Coverage of the report's interval over experiments played on the closed loop.
+
+    The true effect of a repetition is the average over all its creators of what being treated
+    rather than control changes in their expected follows over the post-period, on the hidden
+    truth: organic follows do not depend on the arm, so it is the difference of the hidden
+    boost curve ``a (1 - exp(-x / s))`` at the creator's daily boost in either arm. A creator's
+    boost in their own arm is their period allocation (``traffic_allocation``) over the
+    period's days; in the other arm it is what the same solver gives them at that arm's price
+    (the allocation's optimality condition: ``x = S ln(w A / (S q))`` on their fitted period
+    curve ``A, S``, at the other arm's pool price plus their vertical's price ``q``, within
+    their floor, scaled as the other arm's floors are, and their cap). Exploration is off in
+    these runs (``exploration_share = 0``) so that the allocation is the solver's optimum.
+    """
+    import shutil
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+    from multiprocessing import get_context
+
+    from guanghe.runtime import Runtime
+    from guanghe.settings import Settings
+    from guanghe.sim import generate_platform
+
+    with tempfile.TemporaryDirectory(prefix="guanghe-coverage-loop-") as scratch:
+        template = Path(scratch) / "template"
+        started = time.perf_counter()
+        with Runtime(Settings(data_dir=template, database_url="")) as runtime:
+            generate_platform(runtime, creators=args.creators, days=args.days, seed=args.seed)
+        programme = template / "traffic.toml"
+        from guanghe.traffic.programs import DEFAULT_PROGRAMS
+
+        text = DEFAULT_PROGRAMS.read_text()
+        programme.write_text(text.replace("exploration_share = 0.05", "exploration_share = 0.0"))
+        generate_s = time.perf_counter() - started
+        print(
+            f"experiment_coverage --closed-loop: {args.creators:,} creators, {args.days} days "
+            f"generated in {generate_s:.0f} s; {args.reps} experiments of {args.post_days} "
+            f"days, {args.share:.0%} treated with pool_shares x{args.pool_share:g}",
+            flush=True,
+        )
+        print("| rep | true effect | estimate | CUPED interval | covered | plain interval | s |")
+        print("|---:|---:|---:|---|---|---|---:|", flush=True)
+        found = []
+        with ProcessPoolExecutor(args.jobs, mp_context=get_context("spawn")) as pool:
+            jobs = {
+                pool.submit(_loop_rep, str(template), scratch, rep, args): rep
+                for rep in range(args.reps)
+            }
+            for job in as_completed(jobs):
+                t, e, low, high, ulow, uhigh, secs = job.result()
+                found.append((t, e, low, high, ulow, uhigh, secs))
+                print(
+                    f"| {jobs[job]} | {t:.2f} | {e:.2f} | {low:.2f} to {high:.2f} | "
+                    f"{'yes' if low <= t <= high else 'no'} | {ulow:.2f} to {uhigh:.2f} "
+                    f"| {secs:.0f} |",
+                    flush=True,
+                )
+        shutil.rmtree(template)
+    truth = np.array([f[0] for f in found])
+    print()
+    print("| interval | coverage | mean width | mean true effect | width / effect | said changed |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for name, lo, hi in (("CUPED", 2, 3), ("plain", 4, 5)):
+        lows = np.array([f[lo] for f in found])
+        highs = np.array([f[hi] for f in found])
+        covered = np.mean((lows <= truth) & (truth <= highs))
+        width = float(np.mean(highs - lows))
+        changed = np.mean((lows > 0) | (highs < 0))
+        print(
+            f"| {name} | {covered:.0%} | {width:.2f} | {truth.mean():.2f} | "
+            f"{width / truth.mean():.2f} | {changed:.0%} |"
+        )
+    return 0
+
+
+def _loop_rep(
+    template: str, scratch: str, rep: int, args: argparse.Namespace
+) -> tuple[float, float, float, float, float, float, float]:
+    """One closed-loop experiment: (true effect, estimate, CUPED interval, plain interval,
+    seconds), effects in follows per creator over the post-period."""
+    import shutil
+
+    from guanghe.experiments import (
+        ExperimentPolicy,
+        ExperimentSpec,
+        create_experiment,
+        experiment_report,
+    )
+    from guanghe.pipelines import CYCLE_STEPS
+    from guanghe.runtime import Runtime
+    from guanghe.settings import Settings
+    from guanghe.sim import advance
+    from guanghe.sim.truth import load_ground_truth
+    from guanghe.snapshots import read_snapshot
+    from guanghe.traffic.programs import load_programs, programs_path
+
+    started = time.perf_counter()
+    data_dir = Path(scratch) / f"rep-{rep}"
+    shutil.copytree(template, data_dir)
+    with Runtime(Settings(data_dir=data_dir, database_url="")) as runtime:
+        runtime.init()
+        last = dt.date.fromisoformat(runtime.event_log.dates()[-1])
+        programs = load_programs(programs_path(data_dir))
+        first = last + dt.timedelta(days=1)
+        spec = ExperimentSpec(
+            key=f"loop-{args.seed}-{rep}",
+            title=f"closed-loop coverage {rep}",
+            hypothesis="a larger share of every pool buys treated creators more follows",
+            policy=ExperimentPolicy(
+                pool_shares=dict.fromkeys(programs.pool_names, args.pool_share)
+            ),
+            treatment_share=args.share,
+            starts_on=first,
+            ends_on=first + dt.timedelta(days=args.post_days - 1),
+        )
+        now = dt.datetime.combine(last, dt.time(12), tzinfo=dt.UTC)
+        experiment = runtime.write(
+            lambda s: create_experiment(s, spec, pools=programs.pool_names, actor="bench", now=now)
+        )
+        steps = tuple(s for s in CYCLE_STEPS if s.name in ("features", "growth", "traffic"))
+        advance(runtime, args.post_days, seed=args.seed * 1_000 + rep, steps=steps)
+        with runtime.sessions() as session:
+            report = experiment_report(session, runtime.event_log, experiment.id)
+        follows = next(m.effect for m in report.metrics if m.metric == "follows")
+        allocation = read_snapshot(runtime.settings.snapshots_dir, "traffic_allocation", first)
+        truth = load_ground_truth(runtime.settings).to_pandas().set_index("creator_id")
+        period_days = programs.period.days
+    shutil.rmtree(data_dir)
+    true_effect = _true_effect(allocation, truth, spec.key, args.post_days, period_days)
+    return (
+        true_effect,
+        follows.effect,
+        follows.ci_low,
+        follows.ci_high,
+        follows.unadjusted_ci_low,
+        follows.unadjusted_ci_high,
+        time.perf_counter() - started,
+    )
+
+
+def _true_effect(
+    allocation: object, truth: object, arm_name: str, post_days: int, period_days: int
+) -> float:
+    """The average over the allocation's creators of treated minus control expected follows
+    over ``post_days`` days on the hidden curves (see :func:`closed_loop`)."""
+    import pandas as pd
+    import pyarrow as pa
+
+    assert isinstance(allocation, pa.Table)
+    assert isinstance(truth, pd.DataFrame)
+    t = allocation.to_pandas()
+    treated = (t["arm"] == arm_name).to_numpy()
+    price = t["pool_price"].to_numpy()
+    floor = t["floor"].to_numpy()
+    other_price = np.zeros(len(t))
+    floor_ratio = np.ones(len(t))
+    for pool in t["pool"].unique():
+        here = (t["pool"] == pool).to_numpy()
+        for mine, other in ((here & treated, here & ~treated), (here & ~treated, here & treated)):
+            if not mine.any() or not other.any():
+                other_price[mine] = price[mine]
+                continue
+            other_price[mine] = float(np.median(price[other]))
+            own_floor, other_floor = np.median(floor[mine]), np.median(floor[other])
+            floor_ratio[mine] = other_floor / own_floor if own_floor > 0 else 1.0
+    q = other_price + t["group_price"].to_numpy()
+    sat, scale, w = t["saturation"].to_numpy(), t["scale"].to_numpy(), t["weight"].to_numpy()
+    cap = t["cap"].to_numpy()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = w * sat / (scale * q)
+        interior = np.where(ratio > 1.0, scale * np.log(ratio), 0.0)
+    other_x = np.where(q > 0, interior, cap)
+    other_x = np.clip(other_x, np.minimum(floor * floor_ratio, cap), cap)
+    own_x = t["impressions"].to_numpy().astype(np.float64)
+    x_treated = np.where(treated, own_x, other_x) / period_days
+    x_control = np.where(treated, other_x, own_x) / period_days
+    ids = t["creator_id"].to_numpy()
+    a = truth.loc[ids, "response_a"].to_numpy()
+    s = truth.loc[ids, "response_s"].to_numpy()
+    gain = a * (np.expm1(-x_control / s) - np.expm1(-x_treated / s))
+    return float(post_days * gain.mean())

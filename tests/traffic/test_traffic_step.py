@@ -17,7 +17,7 @@ from guanghe.pipelines.cycle import run_cycle
 from guanghe.runtime import Runtime
 from guanghe.sim import generate_platform
 from guanghe.snapshots import read_snapshot
-from guanghe.store import Work, transaction
+from guanghe.store import TrafficBudget, Work, transaction
 from guanghe.traffic.floors import claimed_floors
 from guanghe.traffic.planning import Period, default_budgets
 from guanghe.traffic.programs import DEFAULT_PROGRAMS, load_programs
@@ -38,7 +38,10 @@ def test_cycle_plans_serves_settles_and_paces(
     assert float(meta[b"duality_gap"]) < 1e-6
     plan = read_snapshot(root, "traffic_plan", plan_day).to_pandas()
     assert len(plan) == 400
-    assert (plan["quota"] > 0).all()
+    boostable = allocation["boostable"].to_numpy(zero_copy_only=False)
+    assert boostable.any()
+    # Every creator with a work to boost gets quota; those without get none.
+    assert ((plan["quota"] > 0).to_numpy() == boostable).all()
 
     client = TestClient(create_app(runtime))
     operator = {"Authorization": f"Bearer {token_for('operator')}"}
@@ -54,7 +57,7 @@ def test_cycle_plans_serves_settles_and_paces(
     with runtime.sessions() as session:
         period = Period(plan_day, plan_day + dt.timedelta(days=6))
         claimed = claimed_floors(session, programs, period).by_pool.get("new_creator", 0)
-    members = plan.groupby("pool").size()
+    members = plan[boostable].groupby("pool").size()
     counts = [int(members.get(name, 0)) for name in programs.pool_names]
     expected = default_budgets(programs, 400, 7, counts)
     assert budgets["new_creator"] <= expected["new_creator"] + claimed
@@ -160,3 +163,86 @@ def test_no_events_no_curves_still_plans(runtime: Runtime) -> None:
     run_cycle(runtime, day)
     plan = read_snapshot(runtime.settings.snapshots_dir, "traffic_plan", day + dt.timedelta(days=1))
     assert np.all(plan["quota"].to_numpy() >= 0)
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_creators_without_a_boostable_work_get_no_quota(
+    runtime: Runtime, token_for: Callable[..., str]
+) -> None:
+    """A creator with no work, or only works judged duplicates, cannot be delivered a boost:
+    the plan gives them nothing (the reason in the step's report and in their ``why``) and
+    their pool's budget goes to the creators who can use it."""
+    from guanghe.pipelines import CYCLE_STEPS
+    from guanghe.store import Creator, WorkOriginality
+    from tests.conftest import NOW, insert_seed_platform
+
+    insert_seed_platform(runtime)
+    with transaction(runtime.sessions) as session:
+        session.add(
+            Creator(
+                id=7,
+                handle="creator7",
+                display_name="Creator 7",
+                vertical_id=1,
+                joined_on=dt.date(2024, 1, 7),
+                follower_count=40,
+                stage="novice",
+            )
+        )
+        copied = session.scalars(select(Work.id).where(Work.creator_id == 6)).all()
+        session.add_all(
+            WorkOriginality(
+                work_id=w,
+                verdict="duplicate",
+                original_work_id=100,
+                original_creator_id=1,
+                decided_at=NOW,
+            )
+            for w in copied
+        )
+    day = dt.date(2026, 11, 28)
+    steps = tuple(s for s in CYCLE_STEPS if s.name in ("features", "growth", "traffic"))
+    run = run_cycle(runtime, day, steps=steps)
+    root = runtime.settings.snapshots_dir
+    plan = read_snapshot(root, "traffic_plan", day + dt.timedelta(days=1)).to_pandas()
+    plan = plan.set_index("creator_id")
+    assert {6, 7} <= set(plan.index)
+    assert plan.loc[[6, 7], "allocated"].tolist() == [0, 0]
+    assert plan.loc[[6, 7], "quota"].tolist() == [0, 0]
+    boostable = plan.drop(index=[6, 7])
+    assert (boostable["quota"] > 0).all()
+    # Every pool's budget is planned to creators who can be delivered it.
+    allocation = read_snapshot(root, "traffic_allocation", day + dt.timedelta(days=1))
+    table = allocation.to_pandas().set_index("creator_id")
+    assert table.loc[[6, 7], "boostable"].tolist() == [False, False]
+    assert table["boostable"].drop(index=[6, 7]).all()
+    with runtime.sessions() as session:
+        budgets = dict(
+            session.execute(
+                select(TrafficBudget.pool, TrafficBudget.impressions).where(
+                    TrafficBudget.starts_on == day + dt.timedelta(days=1)
+                )
+            ).all()
+        )
+    # A pool spends its budget, or everyone in it who can be delivered a boost is held by
+    # their cap or their vertical's.
+    for pool, rows in table.groupby("pool"):
+        usable = rows[rows["boostable"]]
+        held = bool(
+            ((usable["impressions"] >= usable["cap"] - 1) | (usable["group_price"] > 0)).all()
+        )
+        assert rows["impressions"].sum() >= budgets[pool] - 1_000 or held, pool
+
+    traffic = next(r for r in run.reports if r.step == "traffic")
+    assert traffic.counts["creators_without_boostable_work"] == 2
+    assert any(
+        p.kind == "creators" and "no boostable work" in p.reason and "6, 7" in p.reason
+        for p in traffic.problems
+    )
+    client = TestClient(create_app(runtime))
+    mine = client.get(
+        "/v1/creators/7/traffic", headers={"Authorization": f"Bearer {token_for('creator', 7)}"}
+    ).json()
+    assert mine["quota"] == 0
+    assert mine["why"]["bound"] == "no boostable work"
+    assert "no work the feed can boost" in mine["why"]["sentence"]

@@ -47,7 +47,7 @@ from guanghe.pipelines.growth_step import SNAPSHOT as GROWTH
 from guanghe.pipelines.reports import Problem, StepReport
 from guanghe.runtime import Runtime
 from guanghe.snapshots import read_snapshot, snapshot_path, write_snapshot
-from guanghe.store import Creator
+from guanghe.store import Creator, Work, WorkOriginality
 from guanghe.traffic import Allocation, AllocationProblem, solve_on_spark
 from guanghe.traffic.budgets import ensure_budgets, fund_pools
 from guanghe.traffic.deliveries import (
@@ -101,7 +101,8 @@ def run(ctx: CycleContext) -> StepReport:
     write_snapshot(root, CURVES, date, curves.to_arrow())
 
     member_pools = assign_pools(programs, members)
-    in_pools = np.bincount(member_pools, minlength=len(programs.pools))
+    boostable = members.boostable_mask()
+    in_pools = np.bincount(member_pools[boostable], minlength=len(programs.pools))
 
     def fund(session: Session) -> tuple[Period, dict[str, int]]:
         period, budgets = ensure_budgets(session, programs, next_day, in_pools.tolist(), now=now)
@@ -153,10 +154,29 @@ def run(ctx: CycleContext) -> StepReport:
             "allocation_solved": int(solved),
             "creators_planned": plan.num_rows,
             "impressions_planned": int(pc.sum(plan["quota"]).as_py() or 0),
+            "creators_without_boostable_work": int((~boostable).sum()),
         },
         tuple(
             Problem("pool", pool, f"{impressions:,} budgeted impressions have no member to go to")
             for pool, impressions in sorted(unplannable.items())
+        )
+        + unboostable_problems(members),
+    )
+
+
+def unboostable_problems(members: Members) -> tuple[Problem, ...]:
+    """One line for the creators planned no boost because they have no boostable work."""
+    without = members.creator_id[~members.boostable_mask()]
+    if without.shape[0] == 0:
+        return ()
+    shown = ", ".join(str(c) for c in without[:5].tolist())
+    more = f" and {without.shape[0] - 5:,} more" if without.shape[0] > 5 else ""
+    return (
+        Problem(
+            "creators",
+            f"{without.shape[0]:,}",
+            f"no quota: no boostable work (none published, or all judged duplicates): "
+            f"creators {shown}{more}",
         ),
     )
 
@@ -237,7 +257,8 @@ def solve_allocation(
 
 
 def load_members(runtime: Runtime, date: dt.date) -> Members:
-    """The creators assessed on ``date`` with what places them in pools and groups."""
+    """The creators assessed on ``date`` with what places them in pools and groups, and whether
+    each has a boostable work (:func:`boostable_creators`)."""
     growth = read_snapshot(runtime.settings.snapshots_dir, GROWTH, date)
     creator_id = growth["creator_id"].to_numpy().astype(np.int64)
     with runtime.sessions() as session:
@@ -245,6 +266,7 @@ def load_members(runtime: Runtime, date: dt.date) -> Members:
             session.scalars(select(Creator.id).where(Creator.institution_id.is_not(None))).all(),
             dtype=np.int64,
         )
+        boostable = boostable_creators(session)
     return Members(
         creator_id=creator_id,
         vertical_id=growth["vertical_id"].to_numpy().astype(np.int64),
@@ -252,7 +274,17 @@ def load_members(runtime: Runtime, date: dt.date) -> Members:
         high_quality=growth["in_pool"].to_numpy(zero_copy_only=False).astype(bool),
         signed=np.isin(creator_id, signed_ids),
         quality=growth["quality"].to_numpy(zero_copy_only=False).astype(np.float64),
+        boostable=np.isin(creator_id, boostable),
     )
+
+
+def boostable_creators(session: Session) -> np.ndarray:
+    """Ids of the creators with a work the feed can boost: one that is not judged a duplicate
+    (:func:`guanghe.originality.duplicate_work_ids`). The boost service weighs a creator's
+    works, so a creator with none gets no delivery whatever their quota."""
+    duplicates = select(WorkOriginality.work_id).where(WorkOriginality.verdict == "duplicate")
+    ids = session.scalars(select(Work.creator_id).where(Work.id.not_in(duplicates)).distinct())
+    return np.array(sorted(ids.all()), dtype=np.int64)
 
 
 def fit_curves(runtime: Runtime, members: Members, date: dt.date) -> ResponseCurves:

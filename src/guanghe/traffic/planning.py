@@ -58,6 +58,15 @@ class Members:
     high_quality: BoolArray
     signed: BoolArray  # signed to an institution
     quality: FloatArray  # the growth assessment's quality score, 0..1
+    #: Whether the creator has a work the feed can boost (``None``: everyone has). A creator
+    #: without one gets no floor, cap or quota: impressions planned for them cannot be delivered.
+    boostable: BoolArray | None = None
+
+    def boostable_mask(self) -> BoolArray:
+        """:attr:`boostable`, all true when not given."""
+        if self.boostable is None:
+            return np.ones(self.creator_id.shape[0], dtype=np.bool_)
+        return np.asarray(self.boostable, dtype=np.bool_)
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,7 +151,8 @@ def period_problem(
     also adds them to the pools' ``budgets``): such a creator's floor is at least the reward,
     and their cap at least their floor. A pool's floors are scaled down to
     fit its budget, and a vertical's cap is at least its floors, so the problem is always
-    feasible.
+    feasible. Members without a boostable work (:attr:`Members.boostable`) get floor and cap
+    0, so their pool's budget goes to those who can use it.
 
     With ``arms``, each treatment arm is a pool of its own within every programme pool
     (named ``<pool>@<arm>``): its budget is its head-count share of the pool's budget times
@@ -162,6 +172,9 @@ def period_problem(
         owed = np.array([reward_floors.get(int(c), 0) for c in members.creator_id], float)
         floor = np.maximum(floor, owed)
         cap = np.maximum(cap, floor)
+    unboostable = ~members.boostable_mask()
+    floor[unboostable] = 0.0
+    cap[unboostable] = 0.0
     if arms is not None and arms.policies:
         pool, pool_names, pool_budgets, weight, floor = split_arms(
             arms, pool, pool_names, pool_budgets, weight, floor, cap, curves.boosted_days
@@ -244,10 +257,11 @@ def solve_period(problem: AllocationProblem) -> Allocation:
 def allocation_table(
     problem: AllocationProblem, members: Members, allocation: Allocation
 ) -> pa.Table:
-    """One row per creator: pool, experiment arm (``""``: none), vertical, stage, impressions
-    and expected follows, and what explains them: the period curve (``saturation``,
-    ``scale``), the follow's ``weight``, ``floor`` and ``cap``, and the prices of the
-    creator's pool (``pool_price``) and vertical cap (``group_price``) at the optimum.
+    """One row per creator: pool, experiment arm (``""``: none), vertical, stage, whether the
+    creator has a boostable work (``boostable``), impressions and expected follows, and what
+    explains them: the period curve (``saturation``, ``scale``), the follow's ``weight``,
+    ``floor`` and ``cap``, and the prices of the creator's pool (``pool_price``) and vertical
+    cap (``group_price``) at the optimum.
 
     The metadata hold the solve's figures and ``unplannable``: JSON ``{pool: impressions}`` of
     the budget of every pool that has one and no member (:func:`unplannable_budgets`).
@@ -268,6 +282,7 @@ def allocation_table(
             "arm": pa.array([names[k][2] for k in pool], pa.string()),
             "vertical_id": members.vertical_id.astype(np.int64),
             "stage": pa.array(members.stage.tolist(), pa.string()),
+            "boostable": members.boostable_mask(),
             "impressions": allocation.impressions,
             "expected_follows": expected,
             "saturation": problem.saturation,

@@ -14,7 +14,15 @@ import math
 from dataclasses import dataclass
 from typing import Any, Final, Literal
 
-Bound = Literal["floor", "cap", "vertical cap", "pool budget", "curve saturated", "priced out"]
+Bound = Literal[
+    "floor",
+    "cap",
+    "vertical cap",
+    "pool budget",
+    "curve saturated",
+    "priced out",
+    "no boostable work",
+]
 #: Relative slack under which an allocation counts as at its floor or cap.
 _AT_LIMIT: Final = 1e-6
 
@@ -60,7 +68,9 @@ def allocation_why(
     at_floor = floor > 0 and x <= floor * (1 + _AT_LIMIT)
     at_cap = x >= cap * (1 - _AT_LIMIT)
     bound: Bound
-    if at_floor and weight * marginal <= price:
+    if not row.get("boostable", True):
+        bound = "no boostable work"
+    elif at_floor and weight * marginal <= price:
         bound = "floor"
     elif at_cap:
         bound = "cap"
@@ -98,6 +108,12 @@ def allocation_why(
             f"You get no boosted impressions from the {pool_title} pool this period: your "
             f"first 1,000 would bring about {marginal:.2f} follows, less than the pool's price "
             f"of {price:.2f} per 1,000."
+        ),
+        "no boostable work": (
+            f"You get no boosted impressions from the {pool_title} pool this period: you have "
+            "no work the feed can boost (none published, or all judged duplicates), so the "
+            "pool's traffic goes to creators who can use it. Publish an original work to be "
+            "planned from the next period."
         ),
     }[bound]
     return AllocationWhy(

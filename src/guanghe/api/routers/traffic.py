@@ -259,7 +259,10 @@ class AllocationWhyOut(BaseModel):
     floor_per_day: float
     cap_per_day: float
     bound: str = Field(
-        description="floor, cap, vertical cap, pool budget, curve saturated or priced out"
+        description=(
+            "floor, cap, vertical cap, pool budget, curve saturated, priced out or no "
+            "boostable work"
+        )
     )
     weight: float | None = Field(description="Operators: the value of one follow in the pool")
 
