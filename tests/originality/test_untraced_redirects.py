@@ -8,8 +8,11 @@ import datetime as dt
 from collections.abc import Callable
 
 from fastapi.testclient import TestClient
+from hypothesis import given
+from hypothesis import strategies as st
 
-from guanghe.ledger import reconcile
+from guanghe.ledger import IncomeLine, reconcile
+from guanghe.originality import DayPlays, MonetizedMatch, TracedIncome, untraced_requests
 from guanghe.pipelines.copy_earnings_step import settle_copy_earnings
 from guanghe.pipelines.settlement_step import settle_day
 from guanghe.runtime import Runtime
@@ -115,3 +118,56 @@ def test_a_day_without_plays_moves_no_untraced_income(
     assert report.counts["income_untraced"] == 1
     assert report.counts["untraced_redirects_posted"] == 0
     assert (balance(runtime, 1), balance(runtime, 2)) == (0, 100)
+
+
+T0 = dt.datetime(2026, 12, 1, 9, tzinfo=dt.UTC)
+COPIER, AUTHOR = 2, 1
+ACCOUNTS = {(c, "earnings"): 100 + c for c in (COPIER, AUTHOR)}
+
+
+def _line(transfer_id: int, kept: int, day: dt.date, *, taken_back: bool = False) -> IncomeLine:
+    return IncomeLine(
+        transfer_id=transfer_id,
+        code="incentive_cash",
+        creator_id=COPIER,
+        amount=kept,
+        kept=kept,
+        source_kind="",
+        source_id="",
+        created_at=dt.datetime.combine(day, dt.time(23), tzinfo=dt.UTC),
+        reversed=taken_back,
+        business_day=day,
+    )
+
+
+@given(
+    kept=st.integers(1, 10**9),
+    copy_plays=st.integers(0, 10**6),
+    other_plays=st.integers(0, 10**6),
+    share=st.none() | st.integers(1, 10_000),
+)
+def test_the_untraced_rule_is_the_play_share_rounded_down_and_never_more_than_kept(
+    kept: int, copy_plays: int, other_plays: int, share: int | None
+) -> None:
+    match = MonetizedMatch(7, 50, COPIER, AUTHOR, T0, share)
+    day = T0.date() + dt.timedelta(days=1)
+    plays = {(7, day): DayPlays(copy_plays, copy_plays + other_plays)}
+    requests = untraced_requests([match], [_line(1, kept, day)], {}, plays, {}, ACCOUNTS)
+    total = copy_plays + other_plays
+    expected = 0 if total == 0 else kept * copy_plays * (share or 10_000) // (total * 10_000)
+    assert sum(r.amount or 0 for r in requests) == expected <= kept
+    assert all(r.key == "copy-redirect:7:1" for r in requests)
+    # traced lines, lines taken back, days before the effective day and redirected ones: never
+    assert not untraced_requests(
+        [match], [_line(1, kept, day)], {1: TracedIncome(50, T0)}, plays, {}, ACCOUNTS
+    )
+    assert not untraced_requests(
+        [match], [_line(1, kept, day, taken_back=True)], {}, plays, {}, ACCOUNTS
+    )
+    early = T0.date() - dt.timedelta(days=1)
+    assert not untraced_requests(
+        [match], [_line(1, kept, early)], {}, {(7, early): plays[(7, day)]}, {}, ACCOUNTS
+    )
+    assert not untraced_requests(
+        [match], [_line(1, kept, day)], {}, plays, {"7:1": expected}, ACCOUNTS
+    )
