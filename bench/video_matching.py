@@ -2,7 +2,8 @@
 throughput, and check latency against a large index.
 
 ``uv run --group bench python -m bench video_matching [--originals N] [--distinct N]
-[--fresh N] [--shared N] [--index-videos N] [--hashes N] [--upload-seconds S] [--seed S]``
+[--fresh N] [--shared N] [--index-videos N] [--hashes N] [--upload-seconds S] [--checks N]
+[--skip-quality] [--skip-index] [--skip-legacy] [--scan-checks N] [--scan-codes N] [--seed S]``
 
 Quality: videos from this benchmark's own generator (moving stripes, discs and text over a
 noisy gradient, 4 to 7 s, landscape or portrait, 15 or 24 fps, each with a melody; not the
@@ -18,8 +19,13 @@ of the upload's frames have a stored frame of it within the threshold), at its b
 (most recall with at most 0.1 % of unrelated queries matched).
 
 Speed: seconds of video fingerprinted per second of one process (decode, frame hashes, query
-codes, Chromaprint), and the p50 / p99 latency of the picture check of a ``--upload-seconds``
-upload against an index of ``--index-videos`` videos x ``--hashes`` random 256-bit codes.
+codes, Chromaprint), and the p50 / p99 latency (wall and CPU) of the picture check of a
+``--upload-seconds`` upload against an index of ``--index-videos`` videos x ``--hashes`` random
+256-bit codes, half the uploads random and half a copy of an indexed video (each code 2-12 bits
+off). Peers on the same codes and uploads: the 16 x 16-bit ``HammingIndex`` (the video index
+before ``FrameIndex``; its search, ``--skip-legacy`` leaves it out), the 8 x 32-bit
+``FrameIndex`` (the whole check), and a linear scan of every code for ``--scan-codes`` query
+codes of ``--scan-checks`` uploads; the answers within the guaranteed 15 bits are compared.
 """
 
 from __future__ import annotations
@@ -249,51 +255,151 @@ def quality(args: argparse.Namespace) -> None:
     )
 
 
-def index_scale(args: argparse.Namespace) -> None:
-    from guanghe.originality.index import HammingIndex
-    from guanghe.originality.media import VIDEO_RADIUS, match_video
+def _check_queries(
+    rng: np.random.Generator, words: npt.NDArray[np.uint64], args: argparse.Namespace, n: int
+) -> list[Any]:
+    """The uploads of the index check: every other one random (no match), the others a copy of
+    an indexed video (its codes in order, each with 2 to 12 flipped bits, so the check finds,
+    aligns and reports it)."""
     from guanghe.originality.video import VideoQuery, sample_interval
+
+    interval = sample_interval(args.upload_seconds)
+    frames = int(args.upload_seconds / interval)
+    uploads = []
+    for c in range(args.checks + 1):
+        if c % 2 == 0:
+            codes = rng.integers(0, 256, (frames * 4, 32), dtype=np.uint8)
+        else:
+            video = int(rng.integers(0, n // args.hashes))
+            rows = video * args.hashes + (np.arange(frames * 4) * args.hashes // (frames * 4))
+            codes = words[rows].copy().view(np.uint8).reshape(-1, 32)
+            for row, flips in zip(codes, rng.integers(2, 13, frames * 4), strict=True):
+                for bit in rng.choice(256, int(flips), replace=False):
+                    row[bit // 8] ^= np.uint8(1 << (bit % 8))
+        times = np.repeat(np.arange(frames) * interval, 4)
+        uploads.append(
+            VideoQuery(
+                codes,
+                times,
+                np.tile(np.array([0, 0, 1, 1], dtype=np.int16), frames),
+                np.tile(np.array([False, True, False, True]), frames),
+                args.upload_seconds,
+                interval,
+            )
+        )
+    return uploads
+
+
+def _answer(hits: Any) -> set[tuple[int, int, int, int]]:
+    return set(
+        zip(
+            hits.query.tolist(),
+            hits.label.tolist(),
+            hits.tag.tolist(),
+            hits.distance.tolist(),
+            strict=True,
+        )
+    )
+
+
+def _ms(values: list[float], q: float) -> str:
+    return f"{np.percentile(values, q) * 1000:,.1f}"
+
+
+def index_scale(args: argparse.Namespace) -> None:
+    """Peers on the same codes and the same uploads: the 16 x 16-bit multi-index hashing index
+    (``HammingIndex``, the video index until 2026-12-05), the 8 x 32-bit frame index
+    (``FrameIndex``, now), and a linear scan of every code for a few query codes per check."""
+    from guanghe.originality.frame_index import FrameIndex
+    from guanghe.originality.index import HammingIndex
+    from guanghe.originality.media import (
+        VIDEO_EXACT_RADIUS,
+        VIDEO_NFLIP,
+        VIDEO_RADIUS,
+        match_video,
+    )
 
     rng = np.random.default_rng(args.seed)
     n = args.index_videos * args.hashes
-    started = time.perf_counter()
-    # Filled in place, as HammingIndex.load does, so that the codes are held once (96 bytes a
-    # code with the tables) rather than copied on the way in.
-    index = HammingIndex()
-    index.words_ = rng.integers(0, 2**64 - 1, (n, 4), dtype=np.uint64, endpoint=True)
-    index.labels_ = np.arange(n, dtype=np.int64) // args.hashes
-    index.tags_ = ((np.arange(n) % args.hashes) * 2).astype(np.int16)
-    index.size = n
-    index.fold()
-    build = time.perf_counter() - started
+    words = rng.integers(0, 2**64 - 1, (n, 4), dtype=np.uint64, endpoint=True)
+    labels = np.arange(n, dtype=np.int64) // args.hashes
+    tags = ((np.arange(n) % args.hashes) * 2).astype(np.int16)
+    uploads = _check_queries(rng, words, args, n)
+    exact = [np.full(u.codes.shape[0], VIDEO_EXACT_RADIUS) for u in uploads]
+    wide = [np.full(u.codes.shape[0], VIDEO_RADIUS) for u in uploads]
+    answers: dict[str, list[set[tuple[int, int, int, int]]]] = {}
     print(
-        f"index: {args.index_videos:,} videos x {args.hashes} codes = {n:,} codes, built in "
-        f"{build:.0f} s ({args.index_videos / build:,.0f} videos/s), "
-        f"{index.size * 96 / 2**30:.1f} GiB"
+        f"index: {args.index_videos:,} videos x {args.hashes} random codes = {n:,} codes; "
+        f"{len(uploads) - 1} checks of a {args.upload_seconds:.0f} s upload "
+        f"({uploads[0].codes.shape[0]} codes), half of them copies of an indexed video"
     )
-    interval = sample_interval(args.upload_seconds)
-    frames = int(args.upload_seconds / interval)
-    latencies = []
-    for _ in range(args.checks + 1):
-        codes = rng.integers(0, 256, (frames * 4, 32), dtype=np.uint8)
-        times = np.repeat(np.arange(frames) * interval, 4)
-        query = VideoQuery(
-            codes,
-            times,
-            np.tile(np.array([0, 0, 1, 1], dtype=np.int16), frames),
-            np.tile(np.array([False, True, False, True]), frames),
-            args.upload_seconds,
-            interval,
+    print()
+    print("| peer: what is timed | build s | GiB | p50 ms | p99 ms | CPU p50 ms | CPU p99 ms |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+
+    def run(name: str, index: Any, nflip: int, check: bool) -> None:
+        # Filled in place, as load does, so that the codes are held once.
+        index.words_, index.labels_, index.tags_, index.size = words, labels, tags, n
+        cpu, started = time.process_time(), time.perf_counter()
+        index.fold() if isinstance(index, HammingIndex) else index.compact()
+        build = time.perf_counter() - started
+        build_cpu = time.process_time() - cpu
+        if isinstance(index, HammingIndex):
+            size = n * (32 + 8 + 2 + 16 * 4) + index._offsets.nbytes
+        else:
+            size = index.nbytes
+        walls, cpus, found = [], [], []
+        for k, upload in enumerate(uploads):
+            begun, cpu = time.perf_counter(), time.process_time()
+            if check:  # the whole check: search within 31 bits, then temporal alignment
+                match_video(index, upload)
+            else:  # the search of the check (the alignment after it is the same code)
+                index.search(upload.codes, wide[k], nflip=nflip)
+            walls.append(time.perf_counter() - begun)
+            cpus.append(time.process_time() - cpu)
+            found.append(_answer(index.search(upload.codes, exact[k], nflip=nflip)))
+        answers[name] = found[1:]  # the first compiled the search kernels
+        walls, cpus = walls[1:], cpus[1:]
+        print(
+            f"| {name}: {'check' if check else 'search'} | {build:,.0f} (CPU {build_cpu:,.0f}) | "
+            f"{size / 2**30:.1f} | {_ms(walls, 50)} | {_ms(walls, 99)} | {_ms(cpus, 50)} | "
+            f"{_ms(cpus, 99)} |"
         )
+
+    if not args.skip_legacy:
+        run("HammingIndex 16 x 16-bit keys, exact keys (until now)", HammingIndex(), 0, False)
+    new = FrameIndex()
+    run(f"FrameIndex 8 x 32-bit keys, <= {VIDEO_NFLIP} flipped bit (now)", new, VIDEO_NFLIP, True)
+    # The reference: a linear scan of every code for a few query codes of some checks.
+    scan_times, agree = [], 0
+    sample = min(args.scan_codes, uploads[0].codes.shape[0])
+    for k in range(1, min(len(uploads), args.scan_checks + 1)):
+        pick = rng.choice(uploads[k].codes.shape[0], sample, replace=False)
         begun = time.perf_counter()
-        match_video(index, query)
-        latencies.append(time.perf_counter() - begun)
-    latencies = latencies[1:]  # the first compiled the search kernels
+        scanned = new.scan(uploads[k].codes[pick], np.full(sample, VIDEO_EXACT_RADIUS))
+        scan_times.append(time.perf_counter() - begun)
+        reference = {(int(pick[q]), *rest) for q, *rest in _answer(scanned)}
+        mine = {hit for hit in answers[next(iter(answers))][k - 1] if hit[0] in set(pick.tolist())}
+        agree += reference == mine and all(
+            {h for h in found[k - 1] if h[0] in set(pick.tolist())} == reference
+            for found in answers.values()
+        )
+    print()
+    names = list(answers)
+    same = all(answers[name] == answers[names[0]] for name in names)
+    pairs = sum(len(a) for a in answers[names[0]])
     print(
-        f"picture check of a {args.upload_seconds:.0f} s upload ({frames * 4} codes, radius "
-        f"{VIDEO_RADIUS}, exact keys): p50 {np.percentile(latencies, 50) * 1000:.1f} ms, "
-        f"p99 {np.percentile(latencies, 99) * 1000:.1f} ms over {len(latencies)} checks"
+        f"answers within {VIDEO_EXACT_RADIUS} bits (the guaranteed radius of both indexes): "
+        f"{'identical' if same else 'DIFFERENT'} across {', '.join(names)} "
+        f"({pairs:,} (query code, indexed code) pairs over {len(answers[names[0]])} checks)"
     )
+    if scan_times:
+        whole = float(np.mean(scan_times)) / sample * uploads[0].codes.shape[0]
+        print(
+            f"linear scan of all {n:,} codes for {sample} query codes: "
+            f"{np.mean(scan_times):.2f} s a time (so {whole:,.0f} s for a whole check); "
+            f"same answers as the indexes in {agree} of {len(scan_times)} checks"
+        )
 
 
 def main(argv: list[str]) -> int:
@@ -309,6 +415,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--skip-quality", action="store_true")
     parser.add_argument("--skip-index", action="store_true")
+    parser.add_argument("--skip-legacy", action="store_true")
+    parser.add_argument("--scan-checks", type=int, default=3)
+    parser.add_argument("--scan-codes", type=int, default=8)
     args = parser.parse_args(argv)
     if not args.skip_quality:
         quality(args)

@@ -83,10 +83,17 @@ class IncomeLine:
     source_id: str
     created_at: dt.datetime
     reversed: bool
+    business_day: dt.date | None = None
 
 
-def income_lines(session: Session, creator_ids: Collection[int]) -> list[IncomeLine]:
-    """Every traceable income transfer of ``creator_ids``, oldest first."""
+def income_lines(
+    session: Session,
+    creator_ids: Collection[int],
+    codes: Collection[str] = TRACEABLE_INCOME_CODES,
+) -> list[IncomeLine]:
+    """Every income transfer of ``creator_ids`` with one of ``codes`` (by default the
+    traceable ones), oldest first. A line of a code outside :data:`TRACEABLE_INCOME_CODES`
+    without a source has ``source_kind == source_id == ""``."""
     if not creator_ids:
         return []
     t, account = LedgerTransfer, aliased(LedgerAccount)
@@ -101,12 +108,13 @@ def income_lines(session: Session, creator_ids: Collection[int]) -> list[IncomeL
             func.coalesce(t.source_id, pending.source_id),
             t.created_at,
             reversal.id,
+            t.business_day,
         )
         .join(account, account.id == t.credit_account_id)
         .outerjoin(pending, pending.id == t.pending_id)
         .outerjoin(reversal, reversal.reversal_of == t.id)
         .where(
-            t.code.in_(TRACEABLE_INCOME_CODES),
+            t.code.in_(sorted(set(codes))),
             account.owner_kind == "creator",
             account.owner_id.in_(sorted(set(creator_ids))),
             account.purpose == "earnings",
@@ -122,13 +130,14 @@ def income_lines(session: Session, creator_ids: Collection[int]) -> list[IncomeL
             creator_id=int(owner),
             amount=int(amount),
             kept=int(amount) - splits.get((str(kind), str(source)), 0),
-            source_kind=str(kind),
-            source_id=str(source),
+            source_kind="" if kind is None else str(kind),
+            source_id="" if source is None else str(source),
             created_at=created_at,
             reversed=reversed_by is not None,
+            business_day=business_day,
         )
-        for tid, code, owner, amount, kind, source, created_at, reversed_by in rows
-        if kind is not None
+        for tid, code, owner, amount, kind, source, created_at, reversed_by, business_day in rows
+        if kind is not None or code not in TRACEABLE_INCOME_CODES
     ]
 
 

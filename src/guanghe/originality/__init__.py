@@ -80,6 +80,7 @@ from guanghe.originality.publishing import (
     publish_work,
 )
 from guanghe.originality.redirects import (
+    DayPlays,
     MonetizedMatch,
     TracedIncome,
     copy_income,
@@ -88,6 +89,7 @@ from guanghe.originality.redirects import (
     post_returns,
     redirect_requests,
     return_requests,
+    untraced_requests,
 )
 from guanghe.originality.registry import INDEX_FILE, FingerprintIndex
 from guanghe.originality.segments import SegmentMatch
@@ -105,6 +107,7 @@ __all__ = [
     "BackfillBatch",
     "CaseView",
     "CopyView",
+    "DayPlays",
     "DecisionView",
     "DecodeSlots",
     "DecodedUpload",
@@ -163,6 +166,7 @@ __all__ = [
     "resolve_case",
     "return_requests",
     "sync_match",
+    "untraced_requests",
     "work_attribution",
     "work_matches",
 ]

@@ -1,7 +1,7 @@
 """Segment matching of uploaded videos, in picture and in sound, against every indexed video.
 
 :class:`MediaIndex` is the deployment's index of video frame hashes (a
-:class:`~guanghe.originality.index.HammingIndex`, label the work, tag the frame's time and
+:class:`~guanghe.originality.frame_index.FrameIndex`, label the work, tag the frame's time and
 window) and of sound (:class:`~guanghe.originality.audio.AudioIndex`), kept in memory per
 runtime and brought up to date from the ``video_fingerprints`` and ``audio_fingerprints`` rows
 added since (``id`` above its watermarks) before every search, so it grows as works arrive and
@@ -9,8 +9,9 @@ sees works published by other processes.
 
 :func:`match_media` turns the hits into :class:`~guanghe.originality.segments.SegmentMatch`\\ es:
 
-* picture: every upload frame code is searched within :data:`VIDEO_RADIUS` bits (by exact
-  16-bit keys); the hits per
+* picture: every upload frame code is searched within :data:`VIDEO_RADIUS` bits (every code
+  within :data:`VIDEO_EXACT_RADIUS` bits, and those farther with a 32-bit substring within one
+  bit of the query's); the hits per
   work are aligned in time (:func:`~guanghe.originality.segments.align`), which also gives the
   speed; the matched stretch runs from the first to the last aligned upload frame;
 * sound: the Chromaprint items are searched by segment; the stretches of the upload that repeat
@@ -30,8 +31,8 @@ from sqlalchemy.orm import Session
 
 from guanghe.originality import segments
 from guanghe.originality.audio import ITEM_S, ITEM_SPAN_S, AudioIndex, Items, fingerprint_audio
+from guanghe.originality.frame_index import GUARANTEED_RADIUS, FrameIndex
 from guanghe.originality.images import DecodeSlots
-from guanghe.originality.index import HammingIndex
 from guanghe.originality.segments import SegmentMatch
 from guanghe.originality.video import (
     DecodedVideo,
@@ -45,10 +46,14 @@ from guanghe.originality.video import (
 )
 from guanghe.store import AudioFingerprintRow, SharedMusic, VideoFingerprintRow
 
-#: Frame hashes this close are a hit. They are found by exact keys (every code within 15 bits,
-#: most within 31): a copy has many frames, and one probe per table keeps a check cheap in a
-#: large index (16 buckets a code, not 16 x 17).
+#: Frame hashes this close are a hit. They are found through eight 32-bit keys probed with up to
+#: one flipped bit (:data:`VIDEO_NFLIP`): every code within :data:`VIDEO_EXACT_RADIUS` bits,
+#: exactly as a linear scan, and most within 31. A copy has many frames, and eight tables of
+#: 32-bit keys keep a check's cost (8 x 25 buckets of ``n / 2**32`` codes a query code) flat as
+#: the index grows.
 VIDEO_RADIUS: Final = 31
+VIDEO_NFLIP: Final = 1
+VIDEO_EXACT_RADIUS: Final = GUARANTEED_RADIUS[VIDEO_NFLIP]
 #: An upload stretch covered this much by shared music is no match of another work's sound.
 SHARED_COVER: Final = 0.5
 _CHUNK: Final = 5_000
@@ -86,7 +91,7 @@ def fingerprint_media(decoded: DecodedVideo) -> MediaFingerprint:
 class MediaIndex:
     """The video and sound index of one store (in memory; rebuilt from the tables on start)."""
 
-    video: HammingIndex = field(default_factory=HammingIndex)
+    video: FrameIndex = field(default_factory=FrameIndex)
     audio: AudioIndex = field(default_factory=AudioIndex)
     video_watermark: int = 0
     audio_watermark: int = 0
@@ -102,7 +107,7 @@ class MediaIndex:
     def _catch_up_video(self, session: Session) -> None:
         newest = int(session.scalar(select(func.max(VideoFingerprintRow.id))) or 0)
         if newest < self.video_watermark:
-            self.video, self.video_watermark = HammingIndex(), 0
+            self.video, self.video_watermark = FrameIndex(), 0
         while self.video_watermark < newest:
             rows = session.execute(
                 select(
@@ -120,8 +125,11 @@ class MediaIndex:
             for row in rows:
                 codes = np.frombuffer(row.codes, dtype=np.uint8).reshape(-1, 32)
                 tags = np.frombuffer(row.tags, dtype="<i2").astype(np.int16)
-                self.video.add(codes, np.full(tags.size, row.work_id, dtype=np.int64), tags)
+                labels = np.full(tags.size, row.work_id, dtype=np.int64)
+                self.video.add(codes, labels, tags, seal=False)
             self.video_watermark = int(rows[-1].id)
+        # one sort for a bulk catch-up (the start of a process), a small segment otherwise
+        self.video.settle()
 
     def _catch_up_audio(self, session: Session) -> None:
         newest = int(session.scalar(select(func.max(AudioFingerprintRow.id))) or 0)
@@ -167,11 +175,11 @@ def record_media(session: Session, work_id: int, media: MediaFingerprint) -> Non
         session.add(AudioFingerprintRow(work_id=work_id, items=media.audio.astype("<u4").tobytes()))
 
 
-def match_video(index: HammingIndex, query: VideoQuery) -> list[SegmentMatch]:
+def match_video(index: FrameIndex, query: VideoQuery) -> list[SegmentMatch]:
     """Picture matches of an upload, one per indexed work, longest first."""
     if query.codes.shape[0] == 0 or index.size == 0:
         return []
-    hits = index.search(query.codes, np.full(query.codes.shape[0], VIDEO_RADIUS), nflip=0)
+    hits = index.search(query.codes, np.full(query.codes.shape[0], VIDEO_RADIUS), nflip=VIDEO_NFLIP)
     if hits.query.size == 0:
         return []
     matches = []

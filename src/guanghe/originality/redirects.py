@@ -8,6 +8,14 @@ moved, once, from the copy creator's earnings to the original author's earnings:
 * ``copy_earnings_redirect``, key ``copy-redirect:<match id>:<income transfer id>``, source
   ``("copy_match", "<match id>:<income transfer id>")``, the share of the copy the match
   covers (all of it for a picture match);
+* the same ``copy_earnings_redirect`` for the copy creator's income **not traced to any work**
+  (profile-page ad shares, a commission credited to the creator, incentive and Torch rewards,
+  income whose event names no work): each such line is apportioned by the copy's share of that
+  creator's plays on the line's business day — ``kept x copy plays / creator plays`` (rounded
+  down; times the match's share of the copy, as above), counting the copy's plays from the
+  match's effective time and the creator's plays of every work that day. A day without plays
+  of the creator's works moves nothing; a line of a business day before the effective day is
+  not touched. Same key and source as a traced redirect (the income transfer id is unique);
 * ``copy_earnings_return``, key ``copy-return:<match id>:<income transfer id>``: the reversal
   of a redirect, when its match ended (a won dispute, a re-attribution) or its income was taken
   back (a commission refunded late).
@@ -36,7 +44,7 @@ from guanghe.ledger import (
     reversed_transfers,
     source_amounts,
 )
-from guanghe.ledger.settlement import earnings
+from guanghe.ledger.settlement import INCOME_CODES, earnings
 from guanghe.originality.matches import MATCH_SOURCE, REDIRECT_CODE, RETURN_CODE
 from guanghe.originality.policies import policies_in_force
 from guanghe.store import CopyMatch, Work
@@ -85,9 +93,79 @@ def monetized_matches(session: Session) -> list[MonetizedMatch]:
     ]
 
 
+@dataclass(frozen=True, slots=True)
+class DayPlays:
+    """Plays on one day: of a match's copy (from the match's effective time) and of every work
+    of the copy's creator."""
+
+    copy: int
+    creator: int
+
+
 def copy_income(session: Session, matches: Sequence[MonetizedMatch]) -> list[IncomeLine]:
-    """The traceable income of the creators of ``matches``' copies."""
-    return income_lines(session, {m.copy_creator_id for m in matches})
+    """The income of the creators of ``matches``' copies (every income code: lines that cannot
+    be traced to a work are apportioned by plays, see :func:`untraced_requests`)."""
+    return income_lines(session, {m.copy_creator_id for m in matches}, codes=tuple(INCOME_CODES))
+
+
+def untraced_lines(
+    lines: Sequence[IncomeLine], traced: Mapping[int, TracedIncome]
+) -> list[IncomeLine]:
+    """The lines not traced to a work, kept and not taken back."""
+    return [
+        line
+        for line in lines
+        if line.transfer_id not in traced and not line.reversed and line.kept > 0
+    ]
+
+
+def untraced_requests(
+    matches: Sequence[MonetizedMatch],
+    lines: Sequence[IncomeLine],
+    traced: Mapping[int, TracedIncome],
+    plays: Mapping[tuple[int, dt.date], DayPlays],
+    redirected: Mapping[str, int],
+    accounts: Mapping[tuple[int, str], int],
+) -> list[TransferRequest]:
+    """The redirects still owed of income not traced to a work: each line of a monetized copy's
+    creator, of a business day on or after the match's effective day, apportioned by
+    ``plays[(match id, business day)]`` (see the module docstring)."""
+    by_creator: dict[int, list[MonetizedMatch]] = {}
+    for match in matches:
+        by_creator.setdefault(match.copy_creator_id, []).append(match)
+    requests = []
+    for line in untraced_lines(lines, traced):
+        day = line.business_day or line.created_at.date()
+        for match in by_creator.get(line.creator_id, []):
+            source = f"{match.match_id}:{line.transfer_id}"
+            if (
+                source in redirected
+                or day < match.effective_at.date()
+                or match.original_creator_id == line.creator_id
+            ):
+                continue
+            counted = plays.get((match.match_id, day))
+            if counted is None or counted.creator <= 0 or counted.copy <= 0:
+                continue
+            share = 10_000 if match.copy_share_bp is None else match.copy_share_bp
+            amount = line.kept * min(counted.copy, counted.creator) * share
+            amount //= counted.creator * 10_000
+            if amount <= 0:
+                continue
+            requests.append(
+                TransferRequest(
+                    f"copy-redirect:{source}",
+                    REDIRECT_CODE,
+                    debit_account_id=accounts[(line.creator_id, "earnings")],
+                    credit_account_id=accounts[(match.original_creator_id, "earnings")],
+                    amount=amount,
+                    source=(MATCH_SOURCE, source),
+                    memo=f"{line.code} of {day.isoformat()} not traced to a work: the copy "
+                    f"{match.copy_work_id} had {counted.copy} of its creator's "
+                    f"{counted.creator} plays (match {match.match_id})",
+                )
+            )
+    return requests
 
 
 def redirect_requests(
@@ -180,9 +258,11 @@ def post_redirects(
     traced: Mapping[int, TracedIncome],
     *,
     now: dt.datetime,
-) -> list[TransferResult]:
-    """Post the redirects owed (each stands alone: one refused — its payer already paid out —
-    does not hold back the others, and is tried again next time)."""
+    plays: Mapping[tuple[int, dt.date], DayPlays] | None = None,
+) -> list[tuple[TransferRequest, TransferResult]]:
+    """Post the redirects owed, traced and (with ``plays``) untraced, each with its result
+    (each stands alone: one refused — its payer already paid out — does not hold back the
+    others, and is tried again next time)."""
     redirected = source_amounts(session, MATCH_SOURCE, REDIRECT_CODE)
     creators = sorted(
         {m.copy_creator_id for m in matches} | {m.original_creator_id for m in matches}
@@ -191,9 +271,12 @@ def post_redirects(
     opened = open_accounts(session, list(keys.values()), now=now) if keys else {}
     accounts = {(c, "earnings"): opened[key] for c, key in keys.items()}
     requests = redirect_requests(matches, lines, traced, redirected, accounts)
+    if plays is not None:
+        requests += untraced_requests(matches, lines, traced, plays, redirected, accounts)
     if not requests:
         return []
-    return post_transfers(session, requests, batch="copy-earnings", now=now)
+    results = post_transfers(session, requests, batch="copy-earnings", now=now)
+    return list(zip(requests, results, strict=True))
 
 
 def post_returns(
