@@ -1,7 +1,7 @@
 """``sim advance`` speed: wall time per advanced day, by phase, with the cycle between days.
 
 ``python -m bench sim_advance [--creators N] [--history-days H] [--days D] [--seed S]
-[--steps all|traffic]``
+[--steps all|traffic] [--platform DIR]``
 
 Generates a platform (not timed), then times :func:`guanghe.sim.advance` over ``D`` days: the
 first cycle (of the last generated day, which also catches up on the history), then per day
@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import resource
+import shutil
 import statistics
 import tempfile
 import time
@@ -30,6 +31,12 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--days", type=int, default=3)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--steps", choices=("all", "traffic"), default="all")
+    parser.add_argument(
+        "--platform",
+        type=Path,
+        default=None,
+        help="a generated data directory to copy instead of generating one",
+    )
     args = parser.parse_args(argv)
 
     from guanghe.pipelines import CYCLE_STEPS
@@ -40,10 +47,13 @@ def main(argv: list[str]) -> int:
     names = ("features", "growth", "originality", "traffic")
     steps = CYCLE_STEPS if args.steps == "all" else tuple(s for s in CYCLE_STEPS if s.name in names)
     with tempfile.TemporaryDirectory(prefix="guanghe-advance-") as data_dir:
-        with Runtime(Settings(data_dir=Path(data_dir), database_url="")) as runtime:
-            generate_platform(
-                runtime, creators=args.creators, days=args.history_days, seed=args.seed
-            )
+        if args.platform is not None:
+            shutil.copytree(args.platform, data_dir, dirs_exist_ok=True)
+        else:
+            with Runtime(Settings(data_dir=Path(data_dir), database_url="")) as runtime:
+                generate_platform(
+                    runtime, creators=args.creators, days=args.history_days, seed=args.seed
+                )
         with Runtime(Settings(data_dir=Path(data_dir), database_url="")) as runtime:
             started, started_cpu = time.perf_counter(), time.process_time()
             result = advance(runtime, args.days, seed=args.seed, steps=steps)

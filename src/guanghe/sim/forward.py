@@ -2,22 +2,26 @@
 
 Each advanced day ``D`` (the day after the event log's last day, then the next, …):
 
-1. **Boost delivery through the boost path.** A :class:`~guanghe.traffic.serving.BoostService`
-   over the store and snapshots (the plan of ``D`` the cycle wrote, the originality
-   exclusions, in-process quota counters) is asked for weights the way the feed ranker asks
-   ``/v1/boost``: every creator's latest work is a candidate, in batches of
+1. **Boost delivery through the boost path.** One :class:`~guanghe.traffic.serving.BoostService`
+   for the run, over the store and snapshots (the plan of ``D`` the cycle wrote, the
+   originality exclusions, in-process quota counters, its clock set to each round), is asked
+   for weights the way the feed ranker asks ``/v1/boost``: every creator's latest work
+   (published before ``D``) is a candidate, in batches of
    :data:`~guanghe.traffic.serving.MAX_CANDIDATES`, in :data:`BOOST_ROUNDS` rounds spread over
-   the day (the service's clock at each round's start). A candidate with weight ``w > 0`` gets
-   ``round(w * quota / rounds)`` boosted impressions in that round — the feed has the boost
-   inventory to pace any plan; the weight alone decides who is pushed, held back or skipped —
-   and the deliveries are recorded through :meth:`BoostService.record` (stored, counted against
-   the quota, settled into the ledger by the next cycle's traffic step).
-2. **The audience answers from the hidden truth** (:mod:`guanghe.sim.truth`): organic
-   exposures of each creator's latest work at the reach the creator's publishing habit, works'
-   appeal, quality and followers give; plays, likes, comments and shares of all exposures;
-   follows ``Poisson(organic * organic_follow_rate + a * (1 - exp(-boosted / s)))`` on the
-   creator's hidden curve; unfollows at the hidden churn rate.
-3. The day's events are appended to the event log (event ids ``adv-<seed>-<YYYYMMDD>-<n>``),
+   the day. A candidate with weight ``w > 0`` gets ``round(w * quota / rounds)`` boosted
+   impressions in that round — the feed has the boost inventory to pace any plan; the weight
+   alone decides who is pushed, held back or skipped (a blocked copy gets weight 0) — and the
+   round's deliveries are recorded through :meth:`BoostService.record` in one store transaction
+   (stored, counted against the quota, settled into the ledger by the next cycle's traffic
+   step).
+2. **Creators publish** new works from their hidden habit (stored, added to the works' truth,
+   boost candidates from the next day).
+3. **The audience answers from the hidden truth** (:mod:`guanghe.sim.truth`): organic
+   exposures of each work of the last :data:`~guanghe.sim.audience.ACTIVE_DAYS` days as the
+   generator draws them; plays, likes, comments and shares of all exposures; follows
+   ``Poisson(organic * organic_follow_rate + a * (1 - exp(-boosted / s)))`` on the creator's
+   hidden curve; unfollows at the hidden churn rate.
+4. The day's events are appended to the event log (event ids ``adv-<seed>-<YYYYMMDD>-<n>``),
    creators' follower counts are updated in the store, and **the cycle runs for ``D``**
    (planning ``D + 1``).
 
@@ -25,8 +29,8 @@ Before the first advanced day, the cycle of the log's last day runs when that da
 ``traffic_plan`` for the next day yet. Deterministic: the same seed and the same store give the
 same events (each day's random stream is ``SeedSequence([seed, D.toordinal()])``).
 
-Advanced days publish no new works (creators' reach keeps the level their habit gives,
-attributed to their latest work); orders, ads and task outcomes are not simulated on them.
+Profile-slot ads and products (orders, ad impressions and clicks) and task outcomes are not
+simulated on advanced days yet.
 """
 
 from __future__ import annotations
