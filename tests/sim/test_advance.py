@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from guanghe.errors import InvalidInput, NotFound
 from guanghe.pipelines import CYCLE_STEPS
@@ -19,7 +19,14 @@ from guanghe.settings import Settings
 from guanghe.sim import AdvanceResult, advance, generate_platform
 from guanghe.sim.truth import load_work_truth
 from guanghe.snapshots import read_snapshot
-from guanghe.store import BoostDelivery, Creator, Work, WorkOriginality
+from guanghe.store import (
+    BoostDelivery,
+    Creator,
+    CreatorMonetization,
+    ProductPlacement,
+    Work,
+    WorkOriginality,
+)
 
 STEPS = tuple(s for s in CYCLE_STEPS if s.name in ("features", "growth", "originality", "traffic"))
 CREATORS = 150
@@ -285,3 +292,40 @@ def test_blocked_copies_get_no_boost(generated: Path, tmp_path: Path) -> None:
         delivered = dict(zip(second.creator_id.tolist(), second.boosted[0].tolist(), strict=True))
         assert all(delivered[c] == 0 for c in blocked)
         assert any(delivered[c] > 0 for c in latest if c not in blocked)
+
+
+def test_orders_come_only_from_products_the_profile_slot_shows(
+    generated: Path, tmp_path: Path
+) -> None:
+    """Profile visitors buy the products the slot shows: switching a creator's product display
+    off leaves them no orders, while creators still showing products get some."""
+    matched = tuple(s for s in CYCLE_STEPS if s.name in {*(t.name for t in STEPS), "matching"})
+    with copied(generated, tmp_path, "orders") as runtime:
+        advance(runtime, 1, seed=6, steps=matched)  # the matching step places products
+        with runtime.sessions() as session:
+            shown = session.execute(
+                select(ProductPlacement.creator_id, ProductPlacement.product_id)
+                .join(
+                    CreatorMonetization,
+                    CreatorMonetization.creator_id == ProductPlacement.creator_id,
+                )
+                .where(CreatorMonetization.product_display)
+            ).all()
+        creators = sorted({c for c, _ in shown})
+        assert len(creators) >= 10
+        hidden = set(creators[::2])
+        runtime.write(
+            lambda s: s.execute(
+                update(CreatorMonetization)
+                .where(CreatorMonetization.creator_id.in_(hidden))
+                .values(product_display=False)
+            )
+        )
+        result = advance(runtime, 2, seed=6, steps=STEPS)
+        events = advanced_events(runtime, result.first_day).to_pandas()
+        orders = events[events["type"] == "order"]
+        assert len(orders) == sum(d.orders for d in result.days) > 0
+        pairs = set(zip(orders["creator_id"], orders["product_id"], strict=True))
+        assert pairs <= set(shown)
+        assert not set(orders["creator_id"]) & hidden
+        assert (orders["amount_fen"] > 0).all()

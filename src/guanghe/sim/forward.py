@@ -29,8 +29,8 @@ Before the first advanced day, the cycle of the log's last day runs when that da
 ``traffic_plan`` for the next day yet. Deterministic: the same seed and the same store give the
 same events (each day's random stream is ``SeedSequence([seed, D.toordinal()])``).
 
-Profile-slot ads and products (orders, ad impressions and clicks) and task outcomes are not
-simulated on advanced days yet.
+5. **Profile visits buy what the profile slot shows** (:func:`_profile_orders`). Profile-slot
+   ads (impressions, clicks) and task outcomes are not simulated on advanced days yet.
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import partial
+from pathlib import Path
 from typing import Final
 
 import numpy as np
@@ -52,11 +53,13 @@ from sqlalchemy.orm import Session
 
 from guanghe.errors import InvalidInput, NotFound
 from guanghe.events.schema import EVENT_SCHEMA
+from guanghe.monetize.slots import decide_profile_slot
 from guanghe.originality import duplicate_work_ids
 from guanghe.pipelines import CYCLE_STEPS, CycleRun, CycleStep, run_cycle
 from guanghe.runtime import Runtime
 from guanghe.sim.audience import ACTIVE_DAYS, AGE_DECAY, VERTICAL_REACH
 from guanghe.sim.content import write_texts
+from guanghe.sim.monetize import AFFINITY_FILE, MARKET_FILE, purchase_probability
 from guanghe.sim.population import VERTICAL_POPULARITY
 from guanghe.sim.truth import PLATFORM_FILE, WORKS_FILE, load_ground_truth, load_work_truth
 from guanghe.snapshots import snapshot_path
@@ -94,6 +97,7 @@ class DayOutcome:
     delivery_s: float  # wall time of the boost calls and deliveries
     response_s: float  # wall time of drawing and writing the audience's answer
     works_published: int = 0
+    orders: int = 0  # orders of products the profile slots showed
     delivery_cpu_s: float = 0.0  # CPU time (this process) of the boost calls and deliveries
     response_cpu_s: float = 0.0  # … of the audience's answer
     cycle_cpu_s: float = 0.0  # … of the cycle run after the day
@@ -218,6 +222,9 @@ class _Platform:
     active_vertical: Ints
     active_day: Ints  # publication day (ordinal)
     active_appeal: Floats
+    #: The market's hidden truth: product category index and appeal (by product id - 1) and
+    #: the verticals' affinity per category; None for a platform generated without one.
+    market: tuple[Ints, Floats, Floats] | None = None
 
     @classmethod
     def load(cls, runtime: Runtime) -> _Platform:
@@ -290,7 +297,24 @@ class _Platform:
                 active < appeal_of.shape[0]
             ],
             active_appeal=appeal_of[known],
+            market=_market_truth(settings.ground_truth_dir),
         )
+
+
+def _market_truth(directory: Path) -> tuple[Ints, Floats, Floats] | None:
+    if not (directory / MARKET_FILE).exists() or not (directory / AFFINITY_FILE).exists():
+        return None
+    market = pq.read_table(directory / MARKET_FILE)
+    affinity = pq.read_table(directory / AFFINITY_FILE)
+    if not np.array_equal(
+        market["product_id"].to_numpy(), np.arange(1, market.num_rows + 1, dtype=np.int64)
+    ):
+        return None
+    return (
+        market["category"].to_numpy().astype(np.int64),
+        market["appeal"].to_numpy().astype(np.float64),
+        np.column_stack([c.to_numpy() for c in affinity.columns]).astype(np.float64),
+    )
 
 
 def _as_utc(moment: dt.datetime) -> dt.datetime:
@@ -505,7 +529,8 @@ def _answer(
             ("unfollow", everyone, none, unfollows, None),
         ],
     )
-    events = runtime.event_log.append(table)
+    orders = _profile_orders(runtime, p, rng, day, f"adv-{seed}-{day.strftime('%Y%m%d')}-", plays)
+    events = runtime.event_log.append(pa.concat_tables([table, orders]))
     p.followers = p.followers + follows - unfollows
     changed = np.flatnonzero((follows - unfollows) != 0)
     runtime.write(lambda s: _update_followers(s, p.creator_id[changed], p.followers[changed]))
@@ -524,8 +549,83 @@ def _answer(
         delivery_s=0.0,
         response_s=0.0,
         works_published=published,
+        orders=orders.num_rows,
     )
     return outcome, follows
+
+
+def _profile_orders(
+    runtime: Runtime,
+    platform: _Platform,
+    rng: np.random.Generator,
+    day: dt.date,
+    prefix: str,
+    plays: Ints,
+) -> pa.Table:
+    """Profile visits (3 % of plays, as the generator draws them) see the products the profile
+    slot decides to show (:func:`~guanghe.monetize.slots.decide_profile_slot`, a preview: one
+    decision per visited creator and day, committing nothing); each shown product is bought
+    ``Poisson(visits x p)`` times, ``p`` the hidden purchase probability
+    (:func:`~guanghe.sim.monetize.purchase_probability`: the vertical's affinity for the
+    product's category, its appeal, its price). A creator whose slot shows no product gets no
+    order from it. One ``order`` event per order."""
+    p = platform
+    visits = rng.binomial(plays, 0.03)
+    visited = np.flatnonzero(visits > 0)
+    noon = dt.datetime.combine(day, dt.time(12), tzinfo=dt.UTC)
+    creator: list[int] = []
+    product: list[int] = []
+    price: list[int] = []
+    commission: list[int] = []
+    rate: list[float] = []
+    if p.market is not None and visited.shape[0]:
+        category, appeal, affinity = p.market
+        with runtime.sessions() as session:
+            for i in visited.tolist():
+                slot = decide_profile_slot(session, i + 1, now=noon, preview=True)
+                for card in slot.products:
+                    if card.product_id > category.shape[0]:
+                        continue
+                    k = card.product_id - 1
+                    creator.append(i)
+                    product.append(card.product_id)
+                    price.append(card.price_fen)
+                    commission.append(card.price_fen * card.commission_bp // 10_000)
+                    rate.append(
+                        float(
+                            purchase_probability(
+                                affinity,
+                                appeal[k : k + 1],
+                                category[k : k + 1],
+                                np.array([card.price_fen], np.int64),
+                                p.vertical[i : i + 1],
+                            )[0, 0]
+                        )
+                    )
+    shown = np.array(creator, np.int64)
+    orders = rng.poisson(visits[shown] * np.array(rate, np.float64)).astype(np.int64)
+    buyer = np.repeat(shown, orders)
+    m = buyer.shape[0]
+    day_start = (dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC) - _EPOCH) // dt.timedelta(
+        microseconds=1
+    )
+    ts = day_start + np.asarray(rng.random(m) * _DAY_US, dtype=np.int64)
+    numbers = pc.cast(pa.array(np.arange(m, dtype=np.int64)), pa.string())
+    columns = {
+        "event_id": pc.binary_join_element_wise(f"{prefix}o", numbers, ""),
+        "type": pa.array(["order"] * m, pa.string()),
+        "ts": pa.array(ts, pa.timestamp("us", tz="UTC")),
+        "creator_id": pa.array(p.creator_id[buyer]),
+        "work_id": pa.nulls(m, pa.int64()),
+        "count": pa.array(np.ones(m, np.int64)),
+        "boosted": pa.nulls(m, pa.bool_()),
+        "amount_fen": pa.array(np.repeat(np.array(price, np.int64), orders)),
+        "campaign_id": pa.nulls(m, pa.int64()),
+        "product_id": pa.array(np.repeat(np.array(product, np.int64), orders)),
+        "commission_fen": pa.array(np.repeat(np.array(commission, np.int64), orders)),
+        "ref_event_id": pa.nulls(m, pa.string()),
+    }
+    return pa.table(columns, schema=EVENT_SCHEMA)
 
 
 def _update_followers(session: Session, creator_id: Ints, followers: Ints) -> int:
