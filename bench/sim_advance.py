@@ -1,7 +1,7 @@
 """``sim advance`` speed: wall time per advanced day, by phase, with the cycle between days.
 
 ``python -m bench sim_advance [--creators N] [--history-days H] [--days D] [--seed S]
-[--steps all|traffic]``
+[--steps all|traffic] [--platform DIR]``
 
 Generates a platform (not timed), then times :func:`guanghe.sim.advance` over ``D`` days: the
 first cycle (of the last generated day, which also catches up on the history), then per day
@@ -9,12 +9,15 @@ the boost delivery (the simulated ranker's boost calls and recorded deliveries),
 answer (drawn, appended to the event log, follower counts updated) and each cycle step. With
 ``--steps traffic`` only the steps the traffic decisions need run (features, growth,
 originality, traffic); ``all`` runs the whole cycle. Prints the median of each phase over the
-days and the whole-run projection ``first cycle + D' x median day`` for 56 days.
+days (wall and CPU time of this process) and the whole-run projection ``first cycle + 56 x
+median day``, with the peak resident memory.
 """
 
 from __future__ import annotations
 
 import argparse
+import resource
+import shutil
 import statistics
 import tempfile
 import time
@@ -28,6 +31,12 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--days", type=int, default=3)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--steps", choices=("all", "traffic"), default="all")
+    parser.add_argument(
+        "--platform",
+        type=Path,
+        default=None,
+        help="a generated data directory to copy instead of generating one",
+    )
     args = parser.parse_args(argv)
 
     from guanghe.pipelines import CYCLE_STEPS
@@ -38,21 +47,32 @@ def main(argv: list[str]) -> int:
     names = ("features", "growth", "originality", "traffic")
     steps = CYCLE_STEPS if args.steps == "all" else tuple(s for s in CYCLE_STEPS if s.name in names)
     with tempfile.TemporaryDirectory(prefix="guanghe-advance-") as data_dir:
+        if args.platform is not None:
+            shutil.copytree(args.platform, data_dir, dirs_exist_ok=True)
+        else:
+            with Runtime(Settings(data_dir=Path(data_dir), database_url="")) as runtime:
+                generate_platform(
+                    runtime, creators=args.creators, days=args.history_days, seed=args.seed
+                )
         with Runtime(Settings(data_dir=Path(data_dir), database_url="")) as runtime:
-            generate_platform(
-                runtime, creators=args.creators, days=args.history_days, seed=args.seed
-            )
-        with Runtime(Settings(data_dir=Path(data_dir), database_url="")) as runtime:
-            started = time.perf_counter()
+            started, started_cpu = time.perf_counter(), time.process_time()
             result = advance(runtime, args.days, seed=args.seed, steps=steps)
             total_s = time.perf_counter() - started
+            total_cpu_s = time.process_time() - started_cpu
+    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
     per_day = []
     phases: dict[str, list[float]] = {"delivery": [], "answer": []}
+    cpu: dict[str, list[float]] = {"delivery": [], "answer": [], "cycle": []}
+    cpu_days: list[float] = []
     for day in result.days:
         assert day.cycle is not None
         phases["delivery"].append(day.delivery_s)
         phases["answer"].append(day.response_s)
+        cpu["delivery"].append(day.delivery_cpu_s)
+        cpu["answer"].append(day.response_cpu_s)
+        cpu["cycle"].append(day.cycle_cpu_s)
+        cpu_days.append(day.delivery_cpu_s + day.response_cpu_s + day.cycle_cpu_s)
         for report in day.cycle.reports:
             phases.setdefault(f"cycle: {report.step}", []).append(report.duration_s)
         per_day.append(
@@ -64,17 +84,24 @@ def main(argv: list[str]) -> int:
         f"# sim_advance: {args.creators:,} creators, {args.history_days} days of history, "
         f"{args.days} days advanced, steps {args.steps}, seed {args.seed}\n"
     )
-    print("| phase | median s per day |")
-    print("|---|---:|")
+    print("| phase | median wall s per day | median CPU s per day |")
+    print("|---|---:|---:|")
     for name, values in phases.items():
-        print(f"| {name} | {statistics.median(values):.2f} |")
-    print(f"| **day** | **{median_day:.2f}** |")
+        spent = f"{statistics.median(cpu[name]):.2f}" if name in cpu else ""
+        print(f"| {name} | {statistics.median(values):.2f} | {spent} |")
+    print(f"| cycle (all steps) | | {statistics.median(cpu['cycle']):.2f} |")
+    print(f"| **day** | **{median_day:.2f}** | **{statistics.median(cpu_days):.2f}** |")
+    first_cpu = total_cpu_s - sum(cpu_days)
     boosted = statistics.median(d.boosted_impressions for d in result.days)
     calls = statistics.median(d.boost_calls for d in result.days)
     events = statistics.median(d.events for d in result.days)
+    works = statistics.median(d.works_published for d in result.days)
     print(
-        f"\nfirst cycle (catch-up) {first_cycle:.1f} s; per day: {calls:,.0f} boost calls, "
-        f"{boosted:,.0f} boosted impressions, {events:,.0f} events; whole run {total_s:.1f} s; "
-        f"56 days projected {first_cycle + 56 * median_day:,.0f} s"
+        f"\nfirst cycle (catch-up, numba compilation included) {first_cycle:.1f} s wall, "
+        f"{first_cpu:.1f} s CPU; per day: {calls:,.0f} boost calls, "
+        f"{boosted:,.0f} boosted impressions, {works:,.0f} works published, {events:,.0f} "
+        f"events; whole run {total_s:.1f} s wall, {total_cpu_s:.1f} s CPU, peak RSS "
+        f"{peak_mib:,.0f} MiB; 56 days projected {first_cycle + 56 * median_day:,.0f} s wall, "
+        f"{first_cpu + 56 * statistics.median(cpu_days):,.0f} s CPU"
     )
     return 0

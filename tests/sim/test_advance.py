@@ -10,15 +10,23 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from guanghe.errors import InvalidInput, NotFound
 from guanghe.pipelines import CYCLE_STEPS
 from guanghe.runtime import Runtime
 from guanghe.settings import Settings
 from guanghe.sim import AdvanceResult, advance, generate_platform
+from guanghe.sim.truth import load_work_truth
 from guanghe.snapshots import read_snapshot
-from guanghe.store import BoostDelivery, Creator
+from guanghe.store import (
+    BoostDelivery,
+    Creator,
+    CreatorMonetization,
+    ProductPlacement,
+    Work,
+    WorkOriginality,
+)
 
 STEPS = tuple(s for s in CYCLE_STEPS if s.name in ("features", "growth", "originality", "traffic"))
 CREATORS = 150
@@ -209,3 +217,115 @@ def test_advances_on_either_store(runtime: Runtime) -> None:
     assert day.cycle is not None
     traffic = next(r for r in day.cycle.reports if r.step == "traffic")
     assert traffic.counts["delivery_transfers"] > 0
+
+
+def test_creators_publish_new_works_that_are_boosted_and_watched(
+    played: tuple[Runtime, AdvanceResult, dict[int, int]],
+) -> None:
+    """Works drawn from the publishing habit are stored, added to the truth, watched the day
+    they appear and, as their creators' latest works, boosted the next day."""
+    runtime, result, _ = played
+    first = dt.datetime.combine(result.first_day, dt.time(), tzinfo=dt.UTC)
+    with runtime.sessions() as session:
+        new = session.execute(
+            select(Work.id, Work.creator_id, Work.published_at).where(Work.published_at >= first)
+        ).all()
+        before = session.scalar(select(func.max(Work.id)).where(Work.published_at < first))
+    assert len(new) == sum(d.works_published for d in result.days) > 0
+    assert min(r[0] for r in new) > (before or 0)
+    truth = load_work_truth(runtime.settings)
+    known = dict(zip(truth["work_id"].to_pylist(), truth["creator_id"].to_pylist(), strict=True))
+    assert all(known[r[0]] == r[1] for r in new)
+    events = advanced_events(runtime, result.first_day).to_pandas()
+    new_ids = {r[0] for r in new}
+    organic = events[(events["type"] == "exposure") & (events["boosted"] == False)]  # noqa: E712
+    assert organic["work_id"].isin(new_ids).any()
+    day_one = {r[0] for r in new if _utc(r[2]).date() == result.first_day}
+    boosted = events[(events["type"] == "exposure") & (events["boosted"] == True)]  # noqa: E712
+    second = boosted[boosted["ts"].dt.date == result.last_day]
+    assert second["work_id"].isin(day_one).any()
+    # Works published on the second day are not yet boosted: candidates are the works of the
+    # day before.
+    day_two = new_ids - day_one
+    assert not second["work_id"].isin(day_two).any()
+
+
+def _utc(moment: dt.datetime) -> dt.datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+def test_blocked_copies_get_no_boost(generated: Path, tmp_path: Path) -> None:
+    """A creator whose latest work is judged a duplicate of another creator's original gets
+    no boosted impressions for it; the others still do."""
+    with copied(generated, tmp_path, "blocked") as runtime:
+        first = advance(runtime, 1, seed=2, steps=STEPS)
+        boosted = first.creator_id[first.boosted[0] > 0]
+        assert boosted.shape[0] >= 4
+        with runtime.sessions() as session:
+            latest = dict(
+                session.execute(
+                    select(Work.creator_id, func.max(Work.id))
+                    .where(Work.creator_id.in_(boosted.tolist()))
+                    .group_by(Work.creator_id)
+                ).all()
+            )
+            original = session.scalar(select(Work.id).where(Work.creator_id.not_in(latest)))
+            owner = session.scalar(select(Work.creator_id).where(Work.id == original))
+        blocked = sorted(latest)[::2]
+        now = dt.datetime.combine(first.last_day, dt.time(23), tzinfo=dt.UTC)
+        # The originality step judged them originals; the verdict changes to a duplicate.
+        runtime.write(
+            lambda s: [
+                s.merge(
+                    WorkOriginality(
+                        work_id=latest[c],
+                        verdict="duplicate",
+                        original_work_id=original,
+                        original_creator_id=owner,
+                        decided_at=now,
+                    )
+                )
+                for c in blocked
+            ]
+        )
+        second = advance(runtime, 1, seed=2, steps=STEPS)
+        delivered = dict(zip(second.creator_id.tolist(), second.boosted[0].tolist(), strict=True))
+        assert all(delivered[c] == 0 for c in blocked)
+        assert any(delivered[c] > 0 for c in latest if c not in blocked)
+
+
+def test_orders_come_only_from_products_the_profile_slot_shows(
+    generated: Path, tmp_path: Path
+) -> None:
+    """Profile visitors buy the products the slot shows: switching a creator's product display
+    off leaves them no orders, while creators still showing products get some."""
+    matched = tuple(s for s in CYCLE_STEPS if s.name in {*(t.name for t in STEPS), "matching"})
+    with copied(generated, tmp_path, "orders") as runtime:
+        advance(runtime, 1, seed=6, steps=matched)  # the matching step places products
+        with runtime.sessions() as session:
+            shown = session.execute(
+                select(ProductPlacement.creator_id, ProductPlacement.product_id)
+                .join(
+                    CreatorMonetization,
+                    CreatorMonetization.creator_id == ProductPlacement.creator_id,
+                )
+                .where(CreatorMonetization.product_display)
+            ).all()
+        creators = sorted({c for c, _ in shown})
+        assert len(creators) >= 10
+        hidden = set(creators[::2])
+        runtime.write(
+            lambda s: s.execute(
+                update(CreatorMonetization)
+                .where(CreatorMonetization.creator_id.in_(hidden))
+                .values(product_display=False)
+            )
+        )
+        result = advance(runtime, 2, seed=6, steps=STEPS)
+        events = advanced_events(runtime, result.first_day).to_pandas()
+        orders = events[events["type"] == "order"]
+        assert len(orders) == sum(d.orders for d in result.days) > 0
+        pairs = set(zip(orders["creator_id"], orders["product_id"], strict=True))
+        assert pairs <= set(shown)
+        assert not set(orders["creator_id"]) & hidden
+        assert (orders["amount_fen"] > 0).all()

@@ -2,22 +2,26 @@
 
 Each advanced day ``D`` (the day after the event log's last day, then the next, …):
 
-1. **Boost delivery through the boost path.** A :class:`~guanghe.traffic.serving.BoostService`
-   over the store and snapshots (the plan of ``D`` the cycle wrote, the originality
-   exclusions, in-process quota counters) is asked for weights the way the feed ranker asks
-   ``/v1/boost``: every creator's latest work is a candidate, in batches of
+1. **Boost delivery through the boost path.** One :class:`~guanghe.traffic.serving.BoostService`
+   for the run, over the store and snapshots (the plan of ``D`` the cycle wrote, the
+   originality exclusions, in-process quota counters, its clock set to each round), is asked
+   for weights the way the feed ranker asks ``/v1/boost``: every creator's latest work
+   (published before ``D``) is a candidate, in batches of
    :data:`~guanghe.traffic.serving.MAX_CANDIDATES`, in :data:`BOOST_ROUNDS` rounds spread over
-   the day (the service's clock at each round's start). A candidate with weight ``w > 0`` gets
-   ``round(w * quota / rounds)`` boosted impressions in that round — the feed has the boost
-   inventory to pace any plan; the weight alone decides who is pushed, held back or skipped —
-   and the deliveries are recorded through :meth:`BoostService.record` (stored, counted against
-   the quota, settled into the ledger by the next cycle's traffic step).
-2. **The audience answers from the hidden truth** (:mod:`guanghe.sim.truth`): organic
-   exposures of each creator's latest work at the reach the creator's publishing habit, works'
-   appeal, quality and followers give; plays, likes, comments and shares of all exposures;
-   follows ``Poisson(organic * organic_follow_rate + a * (1 - exp(-boosted / s)))`` on the
-   creator's hidden curve; unfollows at the hidden churn rate.
-3. The day's events are appended to the event log (event ids ``adv-<seed>-<YYYYMMDD>-<n>``),
+   the day. A candidate with weight ``w > 0`` gets ``round(w * quota / rounds)`` boosted
+   impressions in that round — the feed has the boost inventory to pace any plan; the weight
+   alone decides who is pushed, held back or skipped (a blocked copy gets weight 0) — and the
+   round's deliveries are recorded through :meth:`BoostService.record` in one store transaction
+   (stored, counted against the quota, settled into the ledger by the next cycle's traffic
+   step).
+2. **Creators publish** new works from their hidden habit (stored, added to the works' truth,
+   boost candidates from the next day).
+3. **The audience answers from the hidden truth** (:mod:`guanghe.sim.truth`): organic
+   exposures of each work of the last :data:`~guanghe.sim.audience.ACTIVE_DAYS` days as the
+   generator draws them; plays, likes, comments and shares of all exposures; follows
+   ``Poisson(organic * organic_follow_rate + a * (1 - exp(-boosted / s)))`` on the creator's
+   hidden curve; unfollows at the hidden churn rate.
+4. The day's events are appended to the event log (event ids ``adv-<seed>-<YYYYMMDD>-<n>``),
    creators' follower counts are updated in the store, and **the cycle runs for ``D``**
    (planning ``D + 1``).
 
@@ -25,8 +29,8 @@ Before the first advanced day, the cycle of the log's last day runs when that da
 ``traffic_plan`` for the next day yet. Deterministic: the same seed and the same store give the
 same events (each day's random stream is ``SeedSequence([seed, D.toordinal()])``).
 
-Advanced days publish no new works (creators' reach keeps the level their habit gives,
-attributed to their latest work); orders, ads and task outcomes are not simulated on them.
+5. **Profile visits buy what the profile slot shows** (:func:`_profile_orders`). Profile-slot
+   ads (impressions, clicks) and task outcomes are not simulated on advanced days yet.
 """
 
 from __future__ import annotations
@@ -36,24 +40,30 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import partial
+from pathlib import Path
 from typing import Final
 
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
-from sqlalchemy import select, update
+import pyarrow.parquet as pq
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from guanghe.errors import InvalidInput, NotFound
 from guanghe.events.schema import EVENT_SCHEMA
+from guanghe.monetize.slots import decide_profile_slot
 from guanghe.originality import duplicate_work_ids
 from guanghe.pipelines import CYCLE_STEPS, CycleRun, CycleStep, run_cycle
 from guanghe.runtime import Runtime
-from guanghe.sim.audience import AGE_DECAY, VERTICAL_REACH
-from guanghe.sim.truth import PLATFORM_FILE, load_ground_truth, load_work_truth
+from guanghe.sim.audience import ACTIVE_DAYS, AGE_DECAY, VERTICAL_REACH
+from guanghe.sim.content import write_texts
+from guanghe.sim.monetize import AFFINITY_FILE, MARKET_FILE, purchase_probability
+from guanghe.sim.population import VERTICAL_POPULARITY
+from guanghe.sim.truth import PLATFORM_FILE, WORKS_FILE, load_ground_truth, load_work_truth
 from guanghe.snapshots import snapshot_path
-from guanghe.store import Creator
+from guanghe.store import Creator, Work
 from guanghe.traffic.serving import MAX_CANDIDATES, BoostService, InProcessCounters
 
 Ints = npt.NDArray[np.int64]
@@ -86,6 +96,11 @@ class DayOutcome:
     cycle: CycleRun | None
     delivery_s: float  # wall time of the boost calls and deliveries
     response_s: float  # wall time of drawing and writing the audience's answer
+    works_published: int = 0
+    orders: int = 0  # orders of products the profile slots showed
+    delivery_cpu_s: float = 0.0  # CPU time (this process) of the boost calls and deliveries
+    response_cpu_s: float = 0.0  # … of the audience's answer
+    cycle_cpu_s: float = 0.0  # … of the cycle run after the day
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,17 +146,18 @@ def advance(
         runtime.settings.snapshots_dir, _PLAN, last + dt.timedelta(days=1)
     ).exists():
         run_cycle(runtime, last, steps=steps, progress=_cycle_progress(report))
+    feed = _Feed(runtime)
     outcomes: list[DayOutcome] = []
     boosted_days: list[Ints] = []
     follow_days: list[Ints] = []
     for k in range(days):
         day = last + dt.timedelta(days=k + 1)
         rng = np.random.default_rng(np.random.SeedSequence([seed, day.toordinal()]))
-        started = time.perf_counter()
-        boosted, calls = _deliver_boosts(runtime, platform, day, seed, rounds)
-        delivered = time.perf_counter()
-        outcome, follows = _answer(runtime, platform, rng, day, seed, boosted, calls)
-        answered = time.perf_counter()
+        started, started_cpu = time.perf_counter(), time.process_time()
+        boosted, boosted_work, calls = _deliver_boosts(runtime, feed, platform, day, seed, rounds)
+        delivered, delivered_cpu = time.perf_counter(), time.process_time()
+        outcome, follows = _answer(runtime, platform, rng, day, seed, boosted, boosted_work, calls)
+        answered, answered_cpu = time.perf_counter(), time.process_time()
         run = run_cycle(runtime, day, steps=steps, progress=_cycle_progress(report))
         outcomes.append(
             replace(
@@ -149,6 +165,9 @@ def advance(
                 cycle=run,
                 delivery_s=round(delivered - started, 3),
                 response_s=round(answered - delivered, 3),
+                delivery_cpu_s=round(delivered_cpu - started_cpu, 3),
+                response_cpu_s=round(answered_cpu - delivered_cpu, 3),
+                cycle_cpu_s=round(time.process_time() - answered_cpu, 3),
             )
         )
         boosted_days.append(boosted)
@@ -180,19 +199,32 @@ def _cycle_progress(report: Progress) -> Callable[[str, int, int], None]:
 @dataclass(slots=True)
 class _Platform:
     """The hidden truth and the current state the advanced days need, per creator (index
-    ``i`` is creator id ``i + 1``)."""
+    ``i`` is creator id ``i + 1``), and the works still drawing an audience (published in the
+    last :data:`ACTIVE_DAYS` days)."""
 
     last_day: dt.date
     creator_id: Ints
     followers: Ints
     latest_work: Ints  # work id, 0: the creator has no work
-    reach: Floats  # expected organic exposures per day per (40 + 0.12 * followers)
+    vertical: Ints
     quality: Floats
     appeal: Floats  # mean appeal of the creator's works
+    works: Floats  # number of the creator's works
     response_a: Floats
     response_s: Floats
     organic_follow_rate: Floats
     churn_rate: Floats
+    publish_rate: Floats
+    publish_consistency: Floats
+    next_work_id: int
+    active_work: Ints  # work ids of the works published in the last ACTIVE_DAYS days
+    active_owner: Ints  # their creators' indices
+    active_vertical: Ints
+    active_day: Ints  # publication day (ordinal)
+    active_appeal: Floats
+    #: The market's hidden truth: product category index and appeal (by product id - 1) and
+    #: the verticals' affinity per category; None for a platform generated without one.
+    market: tuple[Ints, Floats, Floats] | None = None
 
     @classmethod
     def load(cls, runtime: Runtime) -> _Platform:
@@ -204,6 +236,7 @@ class _Platform:
         dates = runtime.event_log.dates()
         if not dates:
             raise NotFound(f"the event log at {runtime.event_log.root} has no events")
+        last_day = dt.date.fromisoformat(dates[-1])
         truth = load_ground_truth(settings)
         works = load_work_truth(settings)
         n = truth.num_rows
@@ -216,86 +249,228 @@ class _Platform:
             raise InvalidInput("the ground truth's creators are not numbered 1..n")
         owner = works["creator_id"].to_numpy().astype(np.int64) - 1
         work_id = works["work_id"].to_numpy().astype(np.int64)
+        work_appeal = works["appeal"].to_numpy().astype(np.float64)
         latest = np.zeros(n, np.int64)
         np.maximum.at(latest, owner, work_id)
         counts = np.bincount(owner, minlength=n).astype(np.float64)
-        appeal_sum = np.bincount(owner, weights=works["appeal"].to_numpy(), minlength=n)
+        appeal_sum = np.bincount(owner, weights=work_appeal, minlength=n)
         appeal = np.where(counts > 0, appeal_sum / np.maximum(counts, 1.0), 0.0)
-        quality = column("latent_quality")
-        vertical = truth["vertical_id"].to_numpy().astype(np.int64)
-        reach = (
-            VERTICAL_REACH[vertical - 1]
-            * appeal
-            * (0.3 + 1.4 * quality)
-            * column("publish_rate")
-            * float(AGE_DECAY.sum())
+        appeal_of = np.zeros(int(work_id.max(initial=0)) + 1)
+        appeal_of[work_id] = work_appeal
+        since = dt.datetime.combine(
+            last_day - dt.timedelta(days=ACTIVE_DAYS - 2), dt.time(), tzinfo=dt.UTC
         )
         with runtime.sessions() as session:
             rows = session.execute(select(Creator.id, Creator.follower_count)).all()
+            recent = session.execute(
+                select(Work.id, Work.creator_id, Work.vertical_id, Work.published_at)
+                .where(Work.published_at >= since)
+                .order_by(Work.id)
+            ).all()
+            top = session.scalar(select(func.max(Work.id))) or 0
         followers = np.zeros(n, np.int64)
         ids = np.array([r[0] for r in rows], np.int64)
         followers[ids - 1] = np.array([r[1] for r in rows], np.int64)
+        active = np.array([r[0] for r in recent], np.int64)
+        known = active[active < appeal_of.shape[0]]
         return cls(
-            last_day=dt.date.fromisoformat(dates[-1]),
+            last_day=last_day,
             creator_id=creator_id,
             followers=followers,
             latest_work=latest,
-            reach=np.where(latest > 0, reach, 0.0),
-            quality=quality,
+            vertical=truth["vertical_id"].to_numpy().astype(np.int64),
+            quality=column("latent_quality"),
             appeal=appeal,
+            works=counts,
             response_a=column("response_a"),
             response_s=column("response_s"),
             organic_follow_rate=column("organic_follow_rate"),
             churn_rate=column("churn_rate"),
+            publish_rate=column("publish_rate"),
+            publish_consistency=column("publish_consistency"),
+            next_work_id=max(int(top), int(work_id.max(initial=0))) + 1,
+            active_work=known,
+            active_owner=np.array([r[1] for r in recent], np.int64)[active < appeal_of.shape[0]]
+            - 1,
+            active_vertical=np.array([r[2] for r in recent], np.int64)[active < appeal_of.shape[0]],
+            active_day=np.array([_as_utc(r[3]).date().toordinal() for r in recent], np.int64)[
+                active < appeal_of.shape[0]
+            ],
+            active_appeal=appeal_of[known],
+            market=_market_truth(settings.ground_truth_dir),
+        )
+
+
+def _market_truth(directory: Path) -> tuple[Ints, Floats, Floats] | None:
+    if not (directory / MARKET_FILE).exists() or not (directory / AFFINITY_FILE).exists():
+        return None
+    market = pq.read_table(directory / MARKET_FILE)
+    affinity = pq.read_table(directory / AFFINITY_FILE)
+    if not np.array_equal(
+        market["product_id"].to_numpy(), np.arange(1, market.num_rows + 1, dtype=np.int64)
+    ):
+        return None
+    return (
+        market["category"].to_numpy().astype(np.int64),
+        market["appeal"].to_numpy().astype(np.float64),
+        np.column_stack([c.to_numpy() for c in affinity.columns]).astype(np.float64),
+    )
+
+
+def _as_utc(moment: dt.datetime) -> dt.datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
+
+
+class _Feed:
+    """The simulated feed ranker's side of the boost path: one :class:`BoostService` for the
+    whole run (its clock set by the days and rounds played), so the works' owners and the
+    exclusions are read incrementally rather than again each day."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.moment = _EPOCH
+        self.service = BoostService(
+            runtime.settings.snapshots_dir,
+            runtime.sessions,
+            InProcessCounters(),
+            excluded_works=duplicate_work_ids,
+            clock=lambda: self.moment,
         )
 
 
 def _deliver_boosts(
-    runtime: Runtime, platform: _Platform, day: dt.date, seed: int, rounds: int
-) -> tuple[Ints, int]:
+    runtime: Runtime, feed: _Feed, platform: _Platform, day: dt.date, seed: int, rounds: int
+) -> tuple[Ints, Ints, int]:
     """Simulate the feed ranker's boost calls over ``day``; returns the boosted impressions
-    recorded per creator (aligned with the platform's creators) and the calls made."""
+    recorded per creator (aligned with the platform's creators), the work boosted and the calls
+    made.
+
+    Each round asks the service for the weights of every candidate, :data:`MAX_CANDIDATES` per
+    call (the ranker's batches), then records the round's deliveries through
+    :meth:`BoostService.record` — the same checks, storage and quota counting as
+    ``POST /v1/boost/deliveries``, :data:`MAX_CANDIDATES` per call — in one store transaction
+    for the round (the deliveries of one round are disjoint by creator, so recording them after
+    the round's calls changes no weight)."""
     start = dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC)
-    moment = [start]
-    service = BoostService(
-        runtime.settings.snapshots_dir,
-        runtime.sessions,
-        InProcessCounters(),
-        excluded_works=duplicate_work_ids,
-        clock=lambda: moment[0],
-    )
+    service = feed.service
     n = platform.creator_id.shape[0]
     delivered = np.zeros(n, np.int64)
+    boosted_work = platform.latest_work.copy()
     candidates = np.flatnonzero(platform.latest_work > 0)
     creators = platform.creator_id[candidates]
     works = platform.latest_work[candidates]
     stamp = day.strftime("%Y%m%d")
     calls = 0
     for r in range(rounds):
-        moment[0] = start + dt.timedelta(seconds=86_400 * r / rounds + 1)
+        feed.moment = start + dt.timedelta(seconds=86_400 * r / rounds + 1)
         plan = service.plan()
         if plan is None or plan.day != day:
             break
         quota = np.zeros(creators.shape[0], np.int64)
         rows = plan.rows(creators)
         quota[rows >= 0] = plan.quota[rows[rows >= 0]]
+        amounts = np.zeros(creators.shape[0], np.int64)
         for at in range(0, creators.shape[0], MAX_CANDIDATES):
             batch = slice(at, at + MAX_CANDIDATES)
             weights = service.weights(creators[batch], works[batch])
             calls += 1
-            amounts = np.rint(weights * quota[batch] / rounds).astype(np.int64)
-            served = np.flatnonzero(amounts > 0)
-            if served.shape[0] == 0:
-                continue
-            ids, wids, sizes = creators[batch][served], works[batch][served], amounts[served]
-            deliveries = [
-                (f"adv-{seed}-{stamp}-{r}-{c}", c, w, x)
-                for c, w, x in zip(ids.tolist(), wids.tolist(), sizes.tolist(), strict=True)
-            ]
-            statuses = runtime.write(partial(service.record, deliveries=deliveries))
-            recorded = np.array([s.status == "recorded" for s in statuses])
-            np.add.at(delivered, ids[recorded] - 1, sizes[recorded])
-    return delivered, calls
+            amounts[batch] = np.rint(weights * quota[batch] / rounds).astype(np.int64)
+        served = np.flatnonzero(amounts > 0)
+        if served.shape[0] == 0:
+            continue
+        ids, wids, sizes = creators[served], works[served], amounts[served]
+        deliveries = [
+            (f"adv-{seed}-{stamp}-{r}-{c}", c, w, x)
+            for c, w, x in zip(ids.tolist(), wids.tolist(), sizes.tolist(), strict=True)
+        ]
+        statuses = runtime.write(partial(_record, service, deliveries))
+        recorded = np.array([s == "recorded" for s in statuses], np.bool_)
+        np.add.at(delivered, ids[recorded] - 1, sizes[recorded])
+    return delivered, boosted_work, calls
+
+
+def _record(
+    service: BoostService, deliveries: list[tuple[str, int, int, int]], session: Session
+) -> list[str]:
+    """Record ``deliveries`` in ``session`` through the service, a ranker's batch per call."""
+    statuses: list[str] = []
+    for at in range(0, len(deliveries), MAX_CANDIDATES):
+        reports = service.record(session, deliveries[at : at + MAX_CANDIDATES])
+        statuses += [report.status for report in reports]
+    return statuses
+
+
+def _publish(runtime: Runtime, platform: _Platform, rng: np.random.Generator, day: dt.date) -> int:
+    """Draw the works creators publish on ``day`` from their hidden publishing habit (the
+    generator's: ``Poisson(rate x Gamma(consistency))``, 90 % in the creator's own vertical,
+    a hidden appeal drawn as the generator draws it), store them (one bulk insert), add them to
+    the works' truth and make them the creators' latest works (boosted from the next day).
+    Returns the number published."""
+    p = platform
+    n = p.creator_id.shape[0]
+    shape = np.maximum(p.publish_consistency, 1e-6)
+    counts = rng.poisson(p.publish_rate * rng.gamma(shape, 1.0 / shape))
+    owner = np.repeat(np.arange(n, dtype=np.int64), counts)
+    w = owner.shape[0]
+    offsets = np.sort(rng.integers(0, _DAY_US, size=w))
+    owner = owner[rng.permutation(w)]
+    other = 1 + rng.choice(16, size=w, p=VERTICAL_POPULARITY / VERTICAL_POPULARITY.sum())
+    vertical = np.where(rng.random(w) < 0.9, p.vertical[owner], other).astype(np.int64)
+    duration = np.clip(np.round(np.exp(rng.normal(np.log(35.0), 0.8, size=w))), 7, 600)
+    appeal = np.exp(rng.normal(-0.5, 1.0, size=w))
+    title, caption, hashtags = write_texts(rng, vertical)
+    work_id = p.next_work_id + np.arange(w, dtype=np.int64)
+    if w:
+        start = dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC)
+        rows = [
+            {
+                "id": i,
+                "creator_id": c + 1,
+                "published_at": start + dt.timedelta(microseconds=o),
+                "title": t,
+                "caption": cap,
+                "hashtags": tags,
+                "vertical_id": v,
+                "duration_s": d,
+            }
+            for i, c, o, t, cap, tags, v, d in zip(
+                work_id.tolist(),
+                owner.tolist(),
+                offsets.tolist(),
+                title,
+                caption,
+                hashtags,
+                vertical.tolist(),
+                duration.astype(np.int64).tolist(),
+                strict=True,
+            )
+        ]
+        runtime.write(lambda session: session.execute(insert(Work), rows))
+        _append_work_truth(runtime, work_id, owner + 1, appeal)
+    p.next_work_id += w
+    np.maximum.at(p.latest_work, owner, work_id)
+    total = p.appeal * p.works + np.bincount(owner, weights=appeal, minlength=n)
+    p.works = p.works + np.bincount(owner, minlength=n)
+    p.appeal = np.where(p.works > 0, total / np.maximum(p.works, 1.0), 0.0)
+    keep = p.active_day > day.toordinal() - ACTIVE_DAYS
+    p.active_work = np.concatenate([p.active_work[keep], work_id])
+    p.active_owner = np.concatenate([p.active_owner[keep], owner])
+    p.active_vertical = np.concatenate([p.active_vertical[keep], vertical])
+    p.active_day = np.concatenate([p.active_day[keep], np.full(w, day.toordinal(), np.int64)])
+    p.active_appeal = np.concatenate([p.active_appeal[keep], appeal])
+    return w
+
+
+def _append_work_truth(runtime: Runtime, work_id: Ints, creator_id: Ints, appeal: Floats) -> None:
+    path = runtime.settings.ground_truth_dir / WORKS_FILE
+    old = pq.read_table(path)
+    new = pa.table(
+        {
+            "work_id": pa.array(work_id),
+            "creator_id": pa.array(creator_id),
+            "appeal": pa.array(appeal),
+        }
+    ).cast(old.schema)
+    pq.write_table(pa.concat_tables([old, new]), path)
 
 
 def _answer(
@@ -305,11 +480,27 @@ def _answer(
     day: dt.date,
     seed: int,
     boosted: Ints,
+    boosted_work: Ints,
     calls: int,
 ) -> tuple[DayOutcome, Ints]:
-    """Draw the day's audience response, append its events and update follower counts."""
+    """Draw the day's new works and audience response, append its events and update follower
+    counts. Organic exposures per active work as the generator draws them (vertical reach,
+    followers, the work's appeal, the creator's quality, the work's age); engagement, follows
+    and churn per creator."""
     p = platform
-    organic = rng.poisson(p.reach * (40.0 + 0.12 * p.followers)).astype(np.int64)
+    published = _publish(runtime, p, rng, day)
+    age = day.toordinal() - p.active_day
+    owner = p.active_owner
+    reach = (
+        VERTICAL_REACH[p.active_vertical - 1]
+        * (40.0 + 0.12 * p.followers[owner])
+        * p.active_appeal
+        * (0.3 + 1.4 * p.quality[owner])
+        * AGE_DECAY[np.clip(age, 0, ACTIVE_DAYS - 1)]
+    )
+    organic_by_work = rng.poisson(reach).astype(np.int64)
+    n = p.creator_id.shape[0]
+    organic = np.bincount(owner, weights=organic_by_work, minlength=n).astype(np.int64)
     exposures = organic + boosted
     play_rate = np.clip((0.2 + 0.5 * p.quality) * np.sqrt(np.minimum(p.appeal, 4.0)), 0, 0.95)
     plays = rng.binomial(exposures, play_rate)
@@ -319,23 +510,27 @@ def _answer(
     boost_mean = p.response_a * -np.expm1(-boosted / p.response_s)
     follows = rng.poisson(organic * p.organic_follow_rate + boost_mean).astype(np.int64)
     unfollows = np.minimum(rng.poisson(p.followers * p.churn_rate), p.followers + follows)
+    everyone = np.arange(n, dtype=np.int64)
+    latest = p.latest_work
+    none = np.zeros(n, np.int64)
     table = _events(
         rng,
         day,
         f"adv-{seed}-{day.strftime('%Y%m%d')}-",
         p,
         [
-            ("exposure", organic, False),
-            ("exposure", boosted, True),
-            ("play", plays, None),
-            ("like", likes, None),
-            ("comment", comments, None),
-            ("share", shares, None),
-            ("follow", follows, None),
-            ("unfollow", unfollows, None),
+            ("exposure", owner, p.active_work, organic_by_work, False),
+            ("exposure", everyone, boosted_work, boosted, True),
+            ("play", everyone, latest, plays, None),
+            ("like", everyone, latest, likes, None),
+            ("comment", everyone, latest, comments, None),
+            ("share", everyone, latest, shares, None),
+            ("follow", everyone, none, follows, None),
+            ("unfollow", everyone, none, unfollows, None),
         ],
     )
-    events = runtime.event_log.append(table)
+    orders = _profile_orders(runtime, p, rng, day, f"adv-{seed}-{day.strftime('%Y%m%d')}-", plays)
+    events = runtime.event_log.append(pa.concat_tables([table, orders]))
     p.followers = p.followers + follows - unfollows
     changed = np.flatnonzero((follows - unfollows) != 0)
     runtime.write(lambda s: _update_followers(s, p.creator_id[changed], p.followers[changed]))
@@ -353,8 +548,84 @@ def _answer(
         cycle=None,
         delivery_s=0.0,
         response_s=0.0,
+        works_published=published,
+        orders=orders.num_rows,
     )
     return outcome, follows
+
+
+def _profile_orders(
+    runtime: Runtime,
+    platform: _Platform,
+    rng: np.random.Generator,
+    day: dt.date,
+    prefix: str,
+    plays: Ints,
+) -> pa.Table:
+    """Profile visits (3 % of plays, as the generator draws them) see the products the profile
+    slot decides to show (:func:`~guanghe.monetize.slots.decide_profile_slot`, a preview: one
+    decision per visited creator and day, committing nothing); each shown product is bought
+    ``Poisson(visits x p)`` times, ``p`` the hidden purchase probability
+    (:func:`~guanghe.sim.monetize.purchase_probability`: the vertical's affinity for the
+    product's category, its appeal, its price). A creator whose slot shows no product gets no
+    order from it. One ``order`` event per order."""
+    p = platform
+    visits = rng.binomial(plays, 0.03)
+    visited = np.flatnonzero(visits > 0)
+    noon = dt.datetime.combine(day, dt.time(12), tzinfo=dt.UTC)
+    creator: list[int] = []
+    product: list[int] = []
+    price: list[int] = []
+    commission: list[int] = []
+    rate: list[float] = []
+    if p.market is not None and visited.shape[0]:
+        category, appeal, affinity = p.market
+        with runtime.sessions() as session:
+            for i in visited.tolist():
+                slot = decide_profile_slot(session, i + 1, now=noon, preview=True)
+                for card in slot.products:
+                    if card.product_id > category.shape[0]:
+                        continue
+                    k = card.product_id - 1
+                    creator.append(i)
+                    product.append(card.product_id)
+                    price.append(card.price_fen)
+                    commission.append(card.price_fen * card.commission_bp // 10_000)
+                    rate.append(
+                        float(
+                            purchase_probability(
+                                affinity,
+                                appeal[k : k + 1],
+                                category[k : k + 1],
+                                np.array([card.price_fen], np.int64),
+                                p.vertical[i : i + 1],
+                            )[0, 0]
+                        )
+                    )
+    shown = np.array(creator, np.int64)
+    orders = rng.poisson(visits[shown] * np.array(rate, np.float64)).astype(np.int64)
+    buyer = np.repeat(shown, orders)
+    m = buyer.shape[0]
+    day_start = (dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC) - _EPOCH) // dt.timedelta(
+        microseconds=1
+    )
+    ts = day_start + np.asarray(rng.random(m) * _DAY_US, dtype=np.int64)
+    numbers = pc.cast(pa.array(np.arange(m, dtype=np.int64)), pa.string())
+    columns = {
+        "event_id": pc.binary_join_element_wise(f"{prefix}o", numbers, ""),
+        "type": pa.array(["order"] * m, pa.string()),
+        "ts": pa.array(ts, pa.timestamp("us", tz="UTC")),
+        "creator_id": pa.array(p.creator_id[buyer]),
+        "work_id": pa.nulls(m, pa.int64()),
+        "count": pa.array(np.ones(m, np.int64)),
+        "boosted": pa.nulls(m, pa.bool_()),
+        "amount_fen": pa.array(np.repeat(np.array(price, np.int64), orders)),
+        "campaign_id": pa.nulls(m, pa.int64()),
+        "product_id": pa.array(np.repeat(np.array(product, np.int64), orders)),
+        "commission_fen": pa.array(np.repeat(np.array(commission, np.int64), orders)),
+        "ref_event_id": pa.nulls(m, pa.string()),
+    }
+    return pa.table(columns, schema=EVENT_SCHEMA)
 
 
 def _update_followers(session: Session, creator_id: Ints, followers: Ints) -> int:
@@ -372,31 +643,31 @@ def _events(
     day: dt.date,
     prefix: str,
     platform: _Platform,
-    blocks: list[tuple[str, Ints, bool | None]],
+    blocks: list[tuple[str, Ints, Ints, Ints, bool | None]],
 ) -> pa.Table:
-    """One :data:`EVENT_SCHEMA` row per creator and block with a positive count."""
+    """One :data:`EVENT_SCHEMA` row per block entry with a positive count; a block is
+    ``(type, creator index, work id (0: none), count, boosted (None: not an exposure))``."""
     kinds: list[str] = []
     creator: list[Ints] = []
+    works: list[Ints] = []
     count: list[Ints] = []
     boosted: list[npt.NDArray[np.bool_]] = []
     is_exposure: list[npt.NDArray[np.bool_]] = []
-    with_work: list[npt.NDArray[np.bool_]] = []
-    for kind, counts, flag in blocks:
+    for kind, index, work_id, counts, flag in blocks:
         keep = np.flatnonzero(counts > 0)
         kinds += [kind] * keep.shape[0]
-        creator.append(keep)
+        creator.append(index[keep])
+        works.append(work_id[keep])
         count.append(counts[keep])
         boosted.append(np.full(keep.shape[0], bool(flag)))
         is_exposure.append(np.full(keep.shape[0], flag is not None))
-        with_work.append(np.full(keep.shape[0], kind not in ("follow", "unfollow")))
     index = np.concatenate(creator)
     m = index.shape[0]
     day_start = (dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC) - _EPOCH) // dt.timedelta(
         microseconds=1
     )
     ts = day_start + np.asarray(rng.random(m) * _DAY_US, dtype=np.int64)
-    work = platform.latest_work[index]
-    has_work = np.concatenate(with_work) & (work > 0)
+    work = np.concatenate(works)
     exposure = np.concatenate(is_exposure)
     numbers = pc.cast(pa.array(np.arange(m, dtype=np.int64)), pa.string())
     columns = {
@@ -404,7 +675,7 @@ def _events(
         "type": pa.array(kinds, pa.string()),
         "ts": pa.array(ts, pa.timestamp("us", tz="UTC")),
         "creator_id": pa.array(platform.creator_id[index]),
-        "work_id": pa.array(work, mask=~has_work),
+        "work_id": pa.array(work, mask=work <= 0),
         "count": pa.array(np.concatenate(count).astype(np.int64)),
         "boosted": pa.array(np.concatenate(boosted), mask=~exposure),
         "amount_fen": pa.nulls(m, pa.int64()),

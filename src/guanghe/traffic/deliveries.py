@@ -70,23 +70,24 @@ def record_deliveries(
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = (
         insert(BoostDelivery)
-        .values(
-            [
-                {
-                    "delivery_id": d.delivery_id,
-                    "day": d.day,
-                    "creator_id": d.creator_id,
-                    "work_id": d.work_id,
-                    "impressions": d.impressions,
-                    "recorded_at": now,
-                }
-                for d in deliveries
-            ]
-        )
         .on_conflict_do_nothing(index_elements=["delivery_id"])
         .returning(BoostDelivery.delivery_id)
     )
-    new = set(session.scalars(statement).all())
+    rows = [
+        {
+            "delivery_id": d.delivery_id,
+            "day": d.day,
+            "creator_id": d.creator_id,
+            "work_id": d.work_id,
+            "impressions": d.impressions,
+            "recorded_at": now,
+        }
+        for d in deliveries
+    ]
+    # One statement compiled once and executed over all rows (SQLAlchemy batches them into
+    # multi-row INSERTs with RETURNING, "insertmanyvalues"): building one VALUES clause of
+    # thousands of bound parameters cost far more than the insert itself.
+    new = set(session.connection().execute(statement, rows).scalars().all())
     old_ids = [d.delivery_id for d in deliveries if d.delivery_id not in new]
     old = {
         row.delivery_id: row
