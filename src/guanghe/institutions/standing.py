@@ -7,7 +7,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from guanghe.access import Principal
@@ -75,9 +75,14 @@ def sync_affiliations(session: Session, day: dt.date) -> int:
             )
         ):
             if current != wanted[creator_id]:
-                changes.append({"id": creator_id, "institution_id": wanted[creator_id]})
+                changes.append({"creator": creator_id, "institution": wanted[creator_id]})
     if changes:  # one executemany by primary key, not an ORM object per creator
-        session.execute(update(Creator), changes)
+        session.connection().execute(
+            update(Creator)
+            .where(Creator.id == bindparam("creator"))
+            .values(institution_id=bindparam("institution")),
+            changes,
+        )
     session.flush()
     return len(changes)
 
