@@ -7,7 +7,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from guanghe.access import Principal
@@ -65,18 +65,26 @@ def sync_affiliations(session: Session, day: dt.date) -> int:
             )
         )
     ) - set(now_with)
-    changed = 0
     wanted = now_with | dict.fromkeys(ended, None)
     ids = sorted(wanted)
+    changes: list[dict[str, int | None]] = []
     for start in range(0, len(ids), 5_000):
-        for creator in session.scalars(
-            select(Creator).where(Creator.id.in_(ids[start : start + 5_000]))
+        for creator_id, current in session.execute(
+            select(Creator.id, Creator.institution_id).where(
+                Creator.id.in_(ids[start : start + 5_000])
+            )
         ):
-            if creator.institution_id != wanted[creator.id]:
-                creator.institution_id = wanted[creator.id]
-                changed += 1
+            if current != wanted[creator_id]:
+                changes.append({"creator": creator_id, "institution": wanted[creator_id]})
+    if changes:  # one executemany by primary key, not an ORM object per creator
+        session.connection().execute(
+            update(Creator)
+            .where(Creator.id == bindparam("creator"))
+            .values(institution_id=bindparam("institution")),
+            changes,
+        )
     session.flush()
-    return changed
+    return len(changes)
 
 
 def duplicates_by_creator(session: Session, first: dt.datetime, end: dt.datetime) -> dict[int, int]:
