@@ -355,3 +355,33 @@ def test_many_pools_in_one_call_as_apart() -> None:
     """500 institutions' pools in one call took 65 times the 500 calls (issue 18): the dual's
     dense cell-by-price matrix grew with pools x groups x prices."""
     assert_same_as_apart(independent_pieces(np.random.default_rng(18), 300))
+
+
+def test_a_zero_price_over_its_budget_is_raised() -> None:
+    """Found by the many-pools test: pool b's price stayed at zero with its creator of a steep
+    curve at its cap of 10,000 (the budget is 135), and the solve stopped after 6,410 passes
+    73 times over budget: at zero the price's Newton step sees no curvature, and any
+    representable price moves that creator by thousands (the log-space polish now raises it)."""
+    p = AllocationProblem(
+        creator_id=np.arange(9, dtype=np.int64),
+        pool=np.array([0, 1, 0, 1, 0, 1, 0, 1, 0]),
+        group=np.array([0, 0, 1, 1, 0, 0, 1, 1, 0]),
+        weight=np.array(
+            [1.79942, 0.0, 1.16702, 2.14975, 1.51847, 2.31564, 1.51478, 2.85636, 0.99975]
+        ),
+        saturation=np.array(
+            [90.3417, 7.5802, 23.0872, 26.4594, 79.7935, 19.7375, 10.0708, 28.7031, 4.3369]
+        ),
+        scale=np.array(
+            [30.9300, 24.2958, 36.0714, 2.66636, 33.9026, 3.65917, 35.0853, 59.3668, 10.3351]
+        ),
+        floor=np.array([0.0, 0.0, 18.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]),
+        cap=np.array([10000.0, 10000.0, 10018.0, 10000.0, 18.0, 10000.0, 32.0, 10000.0, 18.0]),
+        pool_names=("a", "b"),
+        pool_budgets=np.array([144.0, 135.0]),
+        group_names=("open", "capped"),
+        group_caps=np.array([np.inf, 27.0]),
+    )
+    r = TrafficAllocator().solve(p)
+    assert_optimal(p, r)
+    assert r.iterations <= 400

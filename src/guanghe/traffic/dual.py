@@ -119,6 +119,8 @@ def solve_dual(
 #: end the first iterations as stalled.
 STALLED_STEP = 2.0**-12
 STALLED_ITERATIONS = 3
+#: ... as do this many iterations in a row that do not halve the residual.
+STALLED_PROGRESS = 8
 #: Most projected Newton iterations on a model (each is cheap; the model is only a start) ...
 MODEL_ITERATIONS = 30
 #: ... and the residual it must reach for its prices to be the start (a sample's own error
@@ -137,7 +139,8 @@ def _projected_newton(
     stall_after: int = 0,
 ) -> tuple[FloatArray, float, int, float, bool]:
     """Projected Newton from ``y`` with an Armijo search along the projection arc; with
-    ``stall_after``, stop once that many steps in a row were cut below :data:`STALLED_STEP`.
+    ``stall_after``, stop once that many steps in a row were cut below :data:`STALLED_STEP`
+    or :data:`STALLED_PROGRESS` iterations in a row did not halve the residual.
 
     Returns the prices, the dual objective there, the oracle calls made, the residual and
     whether it stalled (or ran out of iterations) short of ``tol``.
@@ -146,9 +149,15 @@ def _projected_newton(
     calls = 1
     residual = _kernels.projected_residual(y, grad, rhs)
     crawling = 0
+    reference, since = residual, 0
     for _ in range(max_iter):
         if residual <= tol:
             break
+        if residual <= 0.5 * reference:
+            reference, since = residual, 0
+        since += 1
+        if stall_after > 0 and since > STALLED_PROGRESS:
+            return y, value, calls, residual, True
         step = _kernels.newton_step(hess, grad, y, scale)
         accepted = False
         alpha = 1.0
@@ -189,16 +198,23 @@ def _evaluate(
 def _log_polish(
     oracle: CellOracle, a: FloatArray, rhs: FloatArray, y: FloatArray, tol: float, max_iter: int
 ) -> tuple[FloatArray, int]:
-    """Each positive price whose constraint is slack, solved alone by a safeguarded Newton on
-    its logarithm (the others held): where a price must fall many orders of magnitude (a
+    """Each positive price whose constraint is slack, and each zero price whose constraint is
+    overfull (from the largest price), solved alone by a safeguarded Newton on its logarithm
+    (the others held): where a price must fall many orders of magnitude (a
     cell whose creators able to move respond to a nearly flat curve), steps in the price
     itself shrink it by halves, steps in its logarithm get there in a few passes."""
     y = y.copy()
     total = oracle(a @ y)[0]
     calls = 1
-    slack = (y > 0) & (a.T @ total < rhs - tol * np.maximum(rhs, 1.0))
-    for i in np.flatnonzero(slack):
-        t, low, high = float(np.log(y[i])), -np.inf, np.inf
+    used = a.T @ total
+    slack = (y > 0) & (used < rhs - tol * np.maximum(rhs, 1.0))
+    # a zero price whose constraint is overfull: at zero its creators sit at their caps, and
+    # any representable price may already move them by thousands (a steep curve's caps),
+    # which steps in the price itself cannot find (they see no curvature at zero)
+    overfull = (y == 0) & (used > rhs + tol * np.maximum(rhs, 1.0))
+    level = float(np.log(y.max())) if (y > 0).any() else 0.0
+    for i in np.flatnonzero(slack | overfull):
+        t, low, high = (float(np.log(y[i])) if y[i] > 0 else level), -np.inf, np.inf
         for _ in range(max_iter):
             y[i] = np.exp(t)
             price = a @ y
