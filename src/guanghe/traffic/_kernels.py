@@ -396,6 +396,8 @@ def newton_step(hess: FloatArray, grad: FloatArray, y: FloatArray, scale: float)
     for r in range(k):
         j = free[r]
         step[j] = solved[r]
+        if y[j] > 0 and solved[r] < 0:
+            continue  # a fall is taken in log price: any size is a positive price
         limit = 4.0 * max(y[j], scale)
         if abs(solved[r]) * shrink > limit:
             shrink = limit / abs(solved[r])
@@ -410,11 +412,18 @@ def pool_blocks(
 
     Union-find over the pools and the capped groups, one pass over the creators (a creator
     of an uncapped group joins nothing: that group has no price). Returns the block of each
-    pool, numbered ``0..blocks-1`` in order of each block's first pool, and ``blocks``.
+    pool, numbered ``0..blocks-1`` in order of each block's first pool, and ``blocks``; the
+    pass stops as soon as every pool is in one block (the platform's pools share vertical caps
+    within their first creators).
     """
     n_groups = capped.shape[0]
     parent = np.arange(n_pools + n_groups)
+    has_pool = np.zeros(n_pools + n_groups, np.bool_)
+    has_pool[:n_pools] = True
+    apart = n_pools  # blocks holding a pool: at one, the rest of the pass cannot split them
     for i in range(pool.shape[0]):
+        if apart == 1:
+            return np.zeros(n_pools, np.int64), 1
         g = group[i]
         if not capped[g]:
             continue
@@ -427,10 +436,14 @@ def pool_blocks(
             parent[b] = parent[parent[b]]
             b = parent[b]
         if a != b:
+            if has_pool[a] and has_pool[b]:
+                apart -= 1
             if a < b:
                 parent[b] = a
+                has_pool[a] |= has_pool[b]
             else:
                 parent[a] = b
+                has_pool[b] |= has_pool[a]
     label = np.full(n_pools, -1, np.int64)
     root_label = np.full(n_pools + n_groups, -1, np.int64)
     blocks = 0
