@@ -62,7 +62,7 @@ def main(argv: list[str]) -> int:
         return in_store(args.institutions, args.creators, args.seed)
 
     from guanghe.institutions.levels import assign_levels, institution_metrics, load_level_rules
-    from guanghe.institutions.pools import PoolMembers, PoolRules, pool_problem, solve_pools
+    from guanghe.institutions.pools import PoolMembers, PoolRules, members_of, pool_problem
     from guanghe.traffic import TrafficAllocator
 
     rng = np.random.default_rng(args.seed)
@@ -105,7 +105,11 @@ def main(argv: list[str]) -> int:
     together = TrafficAllocator().solve(pool_problem(members, budgets, rules, 7)).impressions
     one_call = time.perf_counter() - started
     started = time.perf_counter()
-    separate = solve_pools(members, budgets, rules, 7)
+    separate = np.zeros_like(together)
+    for institution_id, budget in budgets.items():
+        one = pool_problem(members_of(members, institution_id), {institution_id: budget}, rules, 7)
+        mask = members.institution_id == institution_id
+        separate[mask] = TrafficAllocator().solve(one).impressions
     many_calls = time.perf_counter() - started
     print(f"pools: {k} institutions x {p} creators")
     print(f"  one call          {one_call:8.3f} s")

@@ -62,9 +62,10 @@ MAX_PASSES = 24
 
 @pytest.mark.xfail(
     strict=True,
-    reason="not yet robust: on some shapes (a price that must fall by orders of magnitude, "
-    "tight caps of small groups) the dual's projected Newton takes 40 to 2,000 passes before "
-    "its log-space polish; see docs/benchmarks.md, traffic_solve",
+    reason="not yet robust: prices that fall in log space and zero prices raised from an "
+    "overfull constraint brought a sample of 60 shapes from 17 over 24 passes (up to 3,659) and "
+    "3 unconverged to 6 over 24 (up to 2,102) and 1 unconverged (violation 6e-4); tight caps of "
+    "small groups still defeat the projected Newton; see docs/benchmarks.md, traffic_solve",
 )
 @settings(max_examples=60, deadline=None, derandomize=True)
 @given(shaped_problems())
@@ -266,3 +267,122 @@ def test_a_repeated_creator_id_is_found_whatever_the_ids_span(
     ids: list[int], repeated: int | None
 ) -> None:
     assert _repeated_id(np.array(ids, np.int64)) == repeated
+
+
+def independent_pieces(rng: np.random.Generator, pieces: int) -> list[AllocationProblem]:
+    """Problems of one or two pools each (two pools share their capped group), every pool
+    and group with members: group 0 uncapped, group 1 capped."""
+    out = []
+    for _ in range(pieces):
+        n_pools = int(rng.integers(1, 3))
+        n = int(rng.integers(4, 60))
+        pool = np.arange(n) % n_pools
+        group = (np.arange(n) // n_pools) % 2
+        floor = np.where(rng.random(n) < 0.2, np.round(rng.uniform(0, 20, n)), 0.0)
+        cap = floor + np.where(rng.random(n) < 0.4, np.round(rng.uniform(0, 60, n)), 1e4)
+        need_g = np.bincount(group, floor, 2)
+        out.append(
+            AllocationProblem(
+                creator_id=np.arange(n, dtype=np.int64),
+                pool=pool.astype(np.int64),
+                group=group.astype(np.int64),
+                weight=np.where(rng.random(n) < 0.1, 0.0, rng.uniform(0.1, 3.0, n)),
+                saturation=rng.pareto(1.5, n) * 50 + rng.uniform(0, 5, n),
+                scale=rng.lognormal(3, 1, n),
+                floor=floor,
+                cap=cap,
+                pool_names=tuple(f"pool{k}" for k in range(n_pools)),
+                pool_budgets=np.bincount(pool, floor, n_pools)
+                + np.round(rng.uniform(0, 40 * n / n_pools, n_pools)),
+                group_names=("open", "capped"),
+                group_caps=np.array([np.inf, need_g[1] + np.round(rng.uniform(0, 30 * n))]),
+            )
+        )
+    return out
+
+
+def together(pieces: list[AllocationProblem]) -> AllocationProblem:
+    """One problem of all ``pieces``: their pools and capped groups apart, one uncapped group
+    shared by all (it has no price: it joins nothing) and an empty pool with a budget."""
+    offsets = np.cumsum([0] + [len(q.pool_names) for q in pieces])
+    sizes = np.cumsum([0] + [q.n_creators for q in pieces])
+    pools = offsets[-1]
+
+    def joined(name: str) -> np.ndarray:
+        return np.concatenate([getattr(q, name) for q in pieces])
+
+    return AllocationProblem(
+        creator_id=np.arange(sizes[-1], dtype=np.int64),
+        pool=np.concatenate([q.pool + offsets[k] for k, q in enumerate(pieces)]),
+        group=np.concatenate([np.where(q.group == 0, 0, k + 1) for k, q in enumerate(pieces)]),
+        weight=joined("weight"),
+        saturation=joined("saturation"),
+        scale=joined("scale"),
+        floor=joined("floor"),
+        cap=joined("cap"),
+        pool_names=tuple(f"pool{k}" for k in range(pools + 1)),
+        pool_budgets=np.append(joined("pool_budgets"), 100.0),
+        group_names=("open", *(f"capped{k}" for k in range(len(pieces)))),
+        group_caps=np.array([np.inf, *(q.group_caps[1] for q in pieces)]),
+    )
+
+
+def assert_same_as_apart(pieces: list[AllocationProblem]) -> None:
+    whole = together(pieces)
+    r = TrafficAllocator().solve(whole)
+    apart = [TrafficAllocator().solve(q) for q in pieces]
+    assert np.array_equal(r.impressions, np.concatenate([a.impressions for a in apart]))
+    assert np.array_equal(r.relaxed, np.concatenate([a.relaxed for a in apart]))
+    assert np.array_equal(r.pool_prices[:-1], np.concatenate([a.pool_prices for a in apart]))
+    assert r.pool_prices[-1] == 0.0  # the empty pool's budget binds nothing
+    assert np.array_equal(r.group_prices[1:], [a.group_prices[1] for a in apart])
+    # passes over the creators: the most any piece alone takes, not more with more pools
+    assert r.iterations == max(a.iterations for a in apart)
+    assert r.objective == pytest.approx(sum(a.objective for a in apart), rel=1e-12)
+    assert r.dual_objective == pytest.approx(sum(a.dual_objective for a in apart), rel=1e-12)
+    # as optimal as the pieces (whether each is, the tests above judge)
+    assert r.max_violation == max(a.max_violation for a in apart)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(2, 12))
+def test_independent_pools_solve_in_one_call_as_apart(seed: int, pieces: int) -> None:
+    """Pools that share no capped group are independent: one call allocates exactly what a
+    call per piece does, in as many passes as the slowest piece."""
+    assert_same_as_apart(independent_pieces(np.random.default_rng(seed), pieces))
+
+
+def test_many_pools_in_one_call_as_apart() -> None:
+    """500 institutions' pools in one call took 65 times the 500 calls (issue 18): the dual's
+    dense cell-by-price matrix grew with pools x groups x prices."""
+    assert_same_as_apart(independent_pieces(np.random.default_rng(18), 300))
+
+
+def test_a_zero_price_over_its_budget_is_raised() -> None:
+    """Found by the many-pools test: pool b's price stayed at zero with its creator of a steep
+    curve at its cap of 10,000 (the budget is 135), and the solve stopped after 6,410 passes
+    73 times over budget: at zero the price's Newton step sees no curvature, and any
+    representable price moves that creator by thousands (the log-space polish now raises it)."""
+    p = AllocationProblem(
+        creator_id=np.arange(9, dtype=np.int64),
+        pool=np.array([0, 1, 0, 1, 0, 1, 0, 1, 0]),
+        group=np.array([0, 0, 1, 1, 0, 0, 1, 1, 0]),
+        weight=np.array(
+            [1.79942, 0.0, 1.16702, 2.14975, 1.51847, 2.31564, 1.51478, 2.85636, 0.99975]
+        ),
+        saturation=np.array(
+            [90.3417, 7.5802, 23.0872, 26.4594, 79.7935, 19.7375, 10.0708, 28.7031, 4.3369]
+        ),
+        scale=np.array(
+            [30.9300, 24.2958, 36.0714, 2.66636, 33.9026, 3.65917, 35.0853, 59.3668, 10.3351]
+        ),
+        floor=np.array([0.0, 0.0, 18.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]),
+        cap=np.array([10000.0, 10000.0, 10018.0, 10000.0, 18.0, 10000.0, 32.0, 10000.0, 18.0]),
+        pool_names=("a", "b"),
+        pool_budgets=np.array([144.0, 135.0]),
+        group_names=("open", "capped"),
+        group_caps=np.array([np.inf, 27.0]),
+    )
+    r = TrafficAllocator().solve(p)
+    assert_optimal(p, r)
+    assert r.iterations <= 400

@@ -396,7 +396,108 @@ def newton_step(hess: FloatArray, grad: FloatArray, y: FloatArray, scale: float)
     for r in range(k):
         j = free[r]
         step[j] = solved[r]
+        if y[j] > 0 and solved[r] < 0:
+            continue  # a fall is taken in log price: any size is a positive price
         limit = 4.0 * max(y[j], scale)
         if abs(solved[r]) * shrink > limit:
             shrink = limit / abs(solved[r])
     return step * shrink
+
+
+@njit(cache=True, nogil=True)
+def pool_blocks(
+    pool: IntArray, group: IntArray, capped: NDArray[np.bool_], n_pools: int
+) -> tuple[IntArray, int]:
+    """The independent blocks of a problem: pools joined by a capped group they share.
+
+    Union-find over the pools and the capped groups, one pass over the creators (a creator
+    of an uncapped group joins nothing: that group has no price). Returns the block of each
+    pool, numbered ``0..blocks-1`` in order of each block's first pool, and ``blocks``; the
+    pass stops as soon as every pool is in one block (the platform's pools share vertical caps
+    within their first creators).
+    """
+    n_groups = capped.shape[0]
+    parent = np.arange(n_pools + n_groups)
+    has_pool = np.zeros(n_pools + n_groups, np.bool_)
+    has_pool[:n_pools] = True
+    apart = n_pools  # blocks holding a pool: at one, the rest of the pass cannot split them
+    for i in range(pool.shape[0]):
+        if apart == 1:
+            return np.zeros(n_pools, np.int64), 1
+        g = group[i]
+        if not capped[g]:
+            continue
+        a = pool[i]
+        while parent[a] != a:
+            parent[a] = parent[parent[a]]
+            a = parent[a]
+        b = n_pools + g
+        while parent[b] != b:
+            parent[b] = parent[parent[b]]
+            b = parent[b]
+        if a != b:
+            if has_pool[a] and has_pool[b]:
+                apart -= 1
+            if a < b:
+                parent[b] = a
+                has_pool[a] |= has_pool[b]
+            else:
+                parent[a] = b
+                has_pool[b] |= has_pool[a]
+    label = np.full(n_pools, -1, np.int64)
+    root_label = np.full(n_pools + n_groups, -1, np.int64)
+    blocks = 0
+    for k in range(n_pools):
+        r = k
+        while parent[r] != r:
+            r = parent[r]
+        if root_label[r] < 0:
+            root_label[r] = blocks
+            blocks += 1
+        label[k] = root_label[r]
+    return label, blocks
+
+
+@njit(cache=True, nogil=True)
+def block_rows(
+    pool: IntArray, group: IntArray, block: IntArray, blocks: int, n_groups: int
+) -> tuple[IntArray, IntArray, IntArray, IntArray]:
+    """The creators of each block, in their order, and the groups each block's creators
+    are in, in order of first appearance: a counting sort, two passes.
+
+    Returns ``rows`` and ``row_start`` (block ``b``'s creators are
+    ``rows[row_start[b]:row_start[b + 1]]``), and ``groups`` and ``group_start`` likewise.
+    """
+    n = pool.shape[0]
+    count = np.zeros(blocks + 1, np.int64)
+    for i in range(n):
+        count[block[pool[i]] + 1] += 1
+    for b in range(blocks):
+        count[b + 1] += count[b]
+    row_start = count.copy()
+    rows = np.empty(n, np.int64)
+    for i in range(n):
+        b = block[pool[i]]
+        rows[count[b]] = i
+        count[b] += 1
+    seen = np.full(n_groups, -1, np.int64)
+    n_pairs = 0
+    for b in range(blocks):
+        for j in range(row_start[b], row_start[b + 1]):
+            g = group[rows[j]]
+            if seen[g] != b:
+                seen[g] = b
+                n_pairs += 1
+    groups = np.empty(n_pairs, np.int64)
+    group_start = np.zeros(blocks + 1, np.int64)
+    seen[:] = -1
+    at = 0
+    for b in range(blocks):
+        for j in range(row_start[b], row_start[b + 1]):
+            g = group[rows[j]]
+            if seen[g] != b:
+                seen[g] = b
+                groups[at] = g
+                at += 1
+        group_start[b + 1] = at
+    return rows, row_start, groups, group_start

@@ -70,7 +70,9 @@ def solve_dual(
 ) -> DualSolution:
     """Minimise the dual over prices ``>= 0``.
 
-    Projected Newton with an Armijo search along the projection arc solves for all prices.
+    Projected Newton with an Armijo search along the projection arc solves for all prices; a
+    positive price the step lowers falls along its logarithm (it may fall many orders of
+    magnitude in one step; where the step would cross zero, zero is tried too).
     ``start_log_price`` (shape ``(n_pools,)``) is a first guess of each pool's log price.
     With a ``model`` (a cheap stand-in for the oracle: the same sums over a sample of the
     creators), projected Newton first solves the model from that guess, and its prices start
@@ -92,10 +94,10 @@ def solve_dual(
         if residual <= MODEL_TOL:  # not so when, say, the sample's floors overfill a cap
             start = (y, scale, 0)
     y, scale, calls = start or _pool_start(oracle, a, layout, start_log_price, max_iter)
-    y, value, more, _, stalled = _projected_newton(
+    y, value, more, residual, _ = _projected_newton(
         oracle, a, rhs, y, scale, tol, max_iter, STALLED_ITERATIONS
     )
-    if stalled:  # perhaps a price must fall by orders of magnitude
+    if residual > tol:  # stalled or no step helped: perhaps a price must move many e-folds
         polished, polish = _log_polish(oracle, a, rhs, y, tol, max_iter)
         again = _projected_newton(oracle, a, rhs, polished, scale, tol, max_iter)
         more += polish + again[2]
@@ -119,6 +121,12 @@ def solve_dual(
 #: end the first iterations as stalled.
 STALLED_STEP = 2.0**-12
 STALLED_ITERATIONS = 3
+#: ... as do this many iterations in a row that do not halve the residual.
+STALLED_PROGRESS = 8
+#: Most a price falls in one Newton step, in log price ...
+MAX_LOG_FALL = 60.0
+#: ... and a price that falls below this is zero (its curvature slope / price would overflow).
+MIN_PRICE = 1e-200
 #: Most projected Newton iterations on a model (each is cheap; the model is only a start) ...
 MODEL_ITERATIONS = 30
 #: ... and the residual it must reach for its prices to be the start (a sample's own error
@@ -137,7 +145,8 @@ def _projected_newton(
     stall_after: int = 0,
 ) -> tuple[FloatArray, float, int, float, bool]:
     """Projected Newton from ``y`` with an Armijo search along the projection arc; with
-    ``stall_after``, stop once that many steps in a row were cut below :data:`STALLED_STEP`.
+    ``stall_after``, stop once that many steps in a row were cut below :data:`STALLED_STEP`
+    or :data:`STALLED_PROGRESS` iterations in a row did not halve the residual.
 
     Returns the prices, the dual objective there, the oracle calls made, the residual and
     whether it stalled (or ran out of iterations) short of ``tol``.
@@ -146,26 +155,49 @@ def _projected_newton(
     calls = 1
     residual = _kernels.projected_residual(y, grad, rhs)
     crawling = 0
+    reference, since = residual, 0
     for _ in range(max_iter):
         if residual <= tol:
             break
-        step = _kernels.newton_step(hess, grad, y, scale)
+        if residual <= 0.5 * reference:
+            reference, since = residual, 0
+        since += 1
+        if stall_after > 0 and since > STALLED_PROGRESS:
+            return y, value, calls, residual, True
+        try:
+            step = _kernels.newton_step(hess, grad, y, scale)
+        except np.linalg.LinAlgError:  # curvatures too far apart: each price on its own
+            step = _kernels.newton_step(np.diag(np.diag(hess)), grad, y, scale)
+        falls = (y > 0) & (step < 0)
+        # at most e^-MAX_LOG_FALL a step, lest a curvature slope / price overflow
+        rate = np.maximum(np.divide(step, y, out=np.zeros_like(y), where=falls), -MAX_LOG_FALL)
         accepted = False
         alpha = 1.0
         # the value sums terms as large as y @ rhs: changes below its rounding are noise
         noise = 1e-12 * (abs(value) + float(y @ rhs) + 1.0)
+        # where the step would take a price below zero, its projection (zero) is tried too
+        crosses = bool((falls & (y + step <= 0)).any())
         for _ in range(50):
-            trial = np.maximum(y + alpha * step, 0.0)
-            if not (trial != y).any():
-                break
-            t_value, t_grad, t_hess = _evaluate(oracle, a, rhs, trial)
-            calls += 1
-            decrease = t_value <= value + 1e-4 * float(grad @ (trial - y))
-            flat = abs(t_value - value) <= noise
-            t_residual = _kernels.projected_residual(trial, t_grad, rhs)
-            if decrease or (flat and t_residual < residual):
-                y, value, grad, hess, residual = trial, t_value, t_grad, t_hess, t_residual
-                accepted = True
+            # a positive price falls along its logarithm (Newton in log price, as the
+            # creators respond to ln q): it may fall many orders of magnitude in one step
+            along_log = np.where(falls, y * np.exp(alpha * rate), np.maximum(y + alpha * step, 0.0))
+            along_log[along_log < MIN_PRICE] = 0.0
+            trials = [along_log]
+            if crosses:
+                trials.append(np.maximum(y + alpha * step, 0.0))
+            for trial in trials:
+                if not (trial != y).any():
+                    continue
+                t_value, t_grad, t_hess = _evaluate(oracle, a, rhs, trial)
+                calls += 1
+                decrease = t_value <= value + 1e-4 * float(grad @ (trial - y))
+                flat = abs(t_value - value) <= noise
+                t_residual = _kernels.projected_residual(trial, t_grad, rhs)
+                if decrease or (flat and t_residual < residual):
+                    y, value, grad, hess, residual = trial, t_value, t_grad, t_hess, t_residual
+                    accepted = True
+                    break
+            if accepted or not any((trial != y).any() for trial in trials):
                 break
             alpha *= 0.5
         crawling = crawling + 1 if alpha < STALLED_STEP else 0
@@ -189,16 +221,23 @@ def _evaluate(
 def _log_polish(
     oracle: CellOracle, a: FloatArray, rhs: FloatArray, y: FloatArray, tol: float, max_iter: int
 ) -> tuple[FloatArray, int]:
-    """Each positive price whose constraint is slack, solved alone by a safeguarded Newton on
-    its logarithm (the others held): where a price must fall many orders of magnitude (a
+    """Each positive price whose constraint is slack, and each zero price whose constraint is
+    overfull (from the largest price), solved alone by a safeguarded Newton on its logarithm
+    (the others held): where a price must fall many orders of magnitude (a
     cell whose creators able to move respond to a nearly flat curve), steps in the price
     itself shrink it by halves, steps in its logarithm get there in a few passes."""
     y = y.copy()
     total = oracle(a @ y)[0]
     calls = 1
-    slack = (y > 0) & (a.T @ total < rhs - tol * np.maximum(rhs, 1.0))
-    for i in np.flatnonzero(slack):
-        t, low, high = float(np.log(y[i])), -np.inf, np.inf
+    used = a.T @ total
+    slack = (y > 0) & (used < rhs - tol * np.maximum(rhs, 1.0))
+    # a zero price whose constraint is overfull: at zero its creators sit at their caps, and
+    # any representable price may already move them by thousands (a steep curve's caps),
+    # which steps in the price itself cannot find (they see no curvature at zero)
+    overfull = (y == 0) & (used > rhs + tol * np.maximum(rhs, 1.0))
+    level = float(np.log(y.max())) if (y > 0).any() else 0.0
+    for i in np.flatnonzero(slack | overfull):
+        t, low, high = (float(np.log(y[i])) if y[i] > 0 else level), -np.inf, np.inf
         for _ in range(max_iter):
             y[i] = np.exp(t)
             price = a @ y
