@@ -146,9 +146,9 @@ class SlotAssignment:
             if bound - best_value <= self.tol * abs(bound):
                 break
             grad = (np.bincount(t[chosen], minlength=n_tasks) - capacity).astype(float)
-            open_grad = (
-                np.bincount(t[chosen & non_novice], minlength=n_tasks) - open_cap
-            ).astype(float)
+            open_grad = (np.bincount(t[chosen & non_novice], minlength=n_tasks) - open_cap).astype(
+                float
+            )
             grad[(price <= 0) & (grad < 0)] = 0.0
             open_grad[(open_price <= 0) & (open_grad < 0)] = 0.0
             norm = float(grad @ grad + open_grad @ open_grad)
@@ -224,7 +224,9 @@ class SlotAssignment:
         return chosen
 
 
-def _clearing_prices(t: IntArray, v: FloatArray, valid: BoolArray, capacity: IntArray) -> FloatArray:
+def _clearing_prices(
+    t: IntArray, v: FloatArray, valid: BoolArray, capacity: IntArray
+) -> FloatArray:
     """Per task, the ``(c_j + 1)``-th largest value among its candidates (0 when it has no
     more candidates than capacity): the warm start of the prices."""
     n_tasks = capacity.shape[0]
