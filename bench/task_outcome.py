@@ -29,6 +29,7 @@ and completed tasks per 1,000 offers.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import time
 from collections.abc import Callable
@@ -55,6 +56,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--k", type=int, default=3)
     parser.add_argument("--draws", type=int, default=3)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--overbooking", type=float, default=None, help="OfferRules.overbooking")
+    parser.add_argument("--fill-z", type=float, default=None, help="OfferRules.fill_z")
     args = parser.parse_args(argv)
 
     from guanghe.sim.population import draw_population
@@ -144,7 +147,12 @@ def main(argv: list[str]) -> int:
         return ci[keep], tj[keep]
 
     def ours() -> OfferTable:
-        offers = recommend(creators, tasks, set(), accept_model, complete_model, OfferRules(k))
+        rules = OfferRules(k)
+        if args.overbooking is not None:
+            rules = dataclasses.replace(rules, overbooking=args.overbooking)
+        if args.fill_z is not None:
+            rules = dataclasses.replace(rules, fill_z=args.fill_z)
+        offers = recommend(creators, tasks, set(), accept_model, complete_model, rules)
         return offers.creator_id - 1, offers.task_id - 1
 
     policies: dict[str, Callable[[], OfferTable]] = {

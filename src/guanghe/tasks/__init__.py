@@ -25,12 +25,13 @@ from guanghe.tasks.claims import (
     submit_work,
 )
 from guanghe.tasks.funding import budget_available, fund_platform_tasks
-from guanghe.tasks.offers import OfferView, creator_offers, showcase_creator
+from guanghe.tasks.offers import OfferView, TaskNoticePolicy, creator_offers, showcase_creator
 
 __all__ = [
     "PRIORITY_HOURS",
     "ClaimView",
     "OfferView",
+    "TaskNoticePolicy",
     "TaskSpec",
     "TaskView",
     "Verdict",

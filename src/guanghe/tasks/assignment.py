@@ -10,15 +10,24 @@ none) with a predicted value each. The linear programme
 
 separates over creators once task ``j`` carries a price ``lambda_j`` (and ``mu_j`` on its open
 part, paid by non-novices only): each creator takes its ``K`` best positive reduced values
-``v_ij - lambda_j - mu_j [i not novice]``. Prices follow projected subgradient steps on the
-over- or under-demand, scaled by the values, then a vectorised repair makes the selection
-feasible (each task keeps its best-priced demand within its limits) and fills spare capacity
-in a few greedy rounds. Like :mod:`guanghe.traffic.allocation`, an engine with the
-scikit-learn contract: nothing happens in ``__init__``, :meth:`SlotAssignment.solve` checks
-and solves, learned state ends in ``_``.
+``v_ij - lambda_j - mu_j [i not novice]``, and
 
-Cost: ``O(n_creators * L)`` per price iteration (``argpartition`` along rows) plus one sort
-of the selected pairs per repair round.
+    D(lambda, mu) = sum_i (its K best positive reduced values) + sum_j lambda_j c_j
+                    + sum_j mu_j (c_j - r_j)
+
+bounds the optimum from above. Prices start warm, ``lambda_j`` at the ``(c_j + 1)``-th largest
+candidate value of task ``j`` (what clears it if every candidate wanted it), then follow
+projected subgradient steps of Polyak's size ``theta (D - P) / |g|^2`` towards the best
+feasible value ``P`` found so far (``theta`` halves when the bound stops improving). Every few
+iterations and at the end a primal repair turns the prices into a feasible selection (each
+task keeps its best-priced demand within its limits, then greedy rounds fill spare capacity:
+the augmentation pass); the best is kept. It stops on the duality-gap certificate
+``(D - P) / D <= tol``, so a returned value is proved within ``gap`` of the optimum. Like
+:mod:`guanghe.traffic.allocation`, an engine with the scikit-learn contract: nothing happens
+in ``__init__``, :meth:`SlotAssignment.solve` checks and solves, learned state ends in ``_``.
+
+Cost: one sort of all candidates for the warm start, ``O(n_creators * L)`` per price iteration
+(``argpartition`` along rows) plus one sort of the selected pairs per repair.
 """
 
 from __future__ import annotations
@@ -38,13 +47,16 @@ BoolArray = NDArray[np.bool_]
 @dataclass(frozen=True, slots=True)
 class AssignmentResult:
     """``chosen`` ``(n_creators, L)``: the offers made; ``price`` per task (``lambda``),
-    ``open_price`` (``mu``); the value of the offers and the iterations run."""
+    ``open_price`` (``mu``) of the best bound; the value of the offers, the iterations run,
+    the upper bound ``dual_bound`` on the optimum and ``gap`` = ``1 - value / dual_bound``."""
 
     chosen: BoolArray
     price: FloatArray
     open_price: FloatArray
     value: float
     iterations: int
+    dual_bound: float
+    gap: float
 
 
 class SlotAssignment:
@@ -55,15 +67,31 @@ class SlotAssignment:
     max_per_creator : int
         ``K``, the most open offers a creator gets.
     max_iter : int
-        Price iterations.
+        Most price iterations.
     step : float
-        First step size, as a fraction of the mean candidate value; it decays as ``1/sqrt(t)``.
+        Polyak's ``theta``, the first fraction of the estimated distance to the optimum
+        stepped; it halves after ``PATIENCE`` iterations without a better bound.
+    tol : float
+        Stop once the duality gap ``(D - P) / D`` is at most this.
+    repair_every : int
+        Iterations between primal repairs (one also runs at the end).
     """
 
-    def __init__(self, max_per_creator: int = 3, max_iter: int = 60, step: float = 0.5) -> None:
+    PATIENCE = 5
+
+    def __init__(
+        self,
+        max_per_creator: int = 3,
+        max_iter: int = 60,
+        step: float = 1.0,
+        tol: float = 0.001,
+        repair_every: int = 10,
+    ) -> None:
         self.max_per_creator = max_per_creator
         self.max_iter = max_iter
         self.step = step
+        self.tol = tol
+        self.repair_every = repair_every
 
     def solve(
         self,
@@ -75,40 +103,83 @@ class SlotAssignment:
     ) -> AssignmentResult:
         """Solve for ``task``/``value`` ``(n_creators, L)``, ``novice`` ``(n_creators,)``,
         ``capacity`` and ``reserved`` (novice-only part of it) ``(n_tasks,)``."""
-        if self.max_per_creator < 1 or self.max_iter < 1 or self.step <= 0:
-            raise InvalidInput("max_per_creator and max_iter are >= 1, step > 0")
+        if (
+            self.max_per_creator < 1
+            or self.max_iter < 1
+            or self.step <= 0
+            or self.tol < 0
+            or self.repair_every < 1
+        ):
+            raise InvalidInput(
+                "max_per_creator, max_iter and repair_every are >= 1, step > 0, tol >= 0"
+            )
         _check_shapes(task, value, novice, capacity, reserved)
         n_tasks = capacity.shape[0]
         valid = task >= 0
         t = np.where(valid, task, 0)
         v = np.where(valid, value, 0.0)
         open_cap = capacity - reserved
-        scale = float(v[valid].mean()) if valid.any() else 1.0
-        price = np.zeros(n_tasks)
-        open_price = np.zeros(n_tasks)
         non_novice = ~novice[:, None]
-        iterations = 0
+        price = _clearing_prices(t, v, valid, capacity)
+        open_price = np.zeros(n_tasks)
+        best_price, best_open = price, open_price
+        best_chosen = np.zeros_like(valid)
+        best_value, bound = 0.0, np.inf
+        theta, stale, iterations = self.step, 0, 0
         for it in range(self.max_iter):
             iterations = it + 1
-            chosen = self._pick(v - price[t] - open_price[t] * non_novice, valid)
-            demand = np.bincount(t[chosen], minlength=n_tasks)
-            open_demand = np.bincount(t[chosen & non_novice], minlength=n_tasks)
-            eta = self.step * scale / np.sqrt(it + 1.0)
-            over = (demand - capacity) / np.maximum(capacity, 1)
-            open_over = (open_demand - open_cap) / np.maximum(open_cap, 1)
-            price = np.maximum(price + eta * over, 0.0)
-            open_price = np.maximum(open_price + eta * open_over, 0.0)
-            if (
-                not (over > 0).any()
-                and not (open_over > 0).any()
-                and not ((price > 0) & (over < 0)).any()
-            ):
+            reduced = v - price[t] - open_price[t] * non_novice
+            chosen = self._pick(reduced, valid)
+            dual = float(
+                reduced[chosen].sum() + price @ capacity + open_price @ open_cap.astype(float)
+            )
+            if dual < bound:
+                bound, best_price, best_open, stale = dual, price, open_price, 0
+            else:
+                stale += 1
+                if stale >= self.PATIENCE:
+                    theta, stale = theta / 2, 0
+            if it % self.repair_every == 0 or it == self.max_iter - 1:
+                repaired = self._repair(chosen, reduced, valid, t, v, novice, capacity, open_cap)
+                if float(v[repaired].sum()) > best_value:
+                    best_chosen, best_value = repaired, float(v[repaired].sum())
+            if bound - best_value <= self.tol * abs(bound):
                 break
-        reduced = v - price[t] - open_price[t] * non_novice
-        chosen = self._pick(reduced, valid)
-        chosen = _within_limits(chosen, t, reduced, novice, capacity, open_cap)
-        chosen = self._fill(chosen, valid, t, v, novice, capacity, open_cap)
-        return AssignmentResult(chosen, price, open_price, float(v[chosen].sum()), iterations)
+            grad = (np.bincount(t[chosen], minlength=n_tasks) - capacity).astype(float)
+            open_grad = (np.bincount(t[chosen & non_novice], minlength=n_tasks) - open_cap).astype(
+                float
+            )
+            grad[(price <= 0) & (grad < 0)] = 0.0
+            open_grad[(open_price <= 0) & (open_grad < 0)] = 0.0
+            norm = float(grad @ grad + open_grad @ open_grad)
+            if norm == 0.0:
+                # The prices' own selection is feasible and complementary: optimal.
+                repaired = self._repair(chosen, reduced, valid, t, v, novice, capacity, open_cap)
+                if float(v[repaired].sum()) >= best_value:
+                    best_chosen, best_value = repaired, float(v[repaired].sum())
+                break
+            eta = theta * max(bound - best_value, 1e-12 * max(abs(bound), 1.0)) / norm
+            price = np.maximum(price + eta * grad, 0.0)
+            open_price = np.maximum(open_price + eta * open_grad, 0.0)
+        gap = 1.0 - best_value / bound if bound > 0 else 0.0
+        return AssignmentResult(
+            best_chosen, best_price, best_open, best_value, iterations, bound, max(gap, 0.0)
+        )
+
+    def _repair(
+        self,
+        chosen: BoolArray,
+        reduced: FloatArray,
+        valid: BoolArray,
+        t: IntArray,
+        v: FloatArray,
+        novice: BoolArray,
+        capacity: IntArray,
+        open_cap: IntArray,
+    ) -> BoolArray:
+        """The prices' selection made feasible, then spare capacity filled."""
+        kept = _within_limits(chosen, t, reduced, novice, capacity, open_cap)
+        return self._fill(kept, valid, t, v, novice, capacity, open_cap)
 
     def _pick(self, reduced: FloatArray, valid: BoolArray) -> BoolArray:
         """Each creator's ``K`` best positive reduced values."""
@@ -151,6 +222,23 @@ class SlotAssignment:
                 break
             chosen = chosen | kept
         return chosen
+
+
+def _clearing_prices(
+    t: IntArray, v: FloatArray, valid: BoolArray, capacity: IntArray
+) -> FloatArray:
+    """Per task, the ``(c_j + 1)``-th largest value among its candidates (0 when it has no
+    more candidates than capacity): the warm start of the prices."""
+    n_tasks = capacity.shape[0]
+    tasks, values = t[valid], v[valid]
+    order = np.lexsort((-values, tasks))
+    tasks, values = tasks[order], values[order]
+    counts = np.bincount(tasks, minlength=n_tasks)
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    over = counts > capacity
+    price = np.zeros(n_tasks)
+    price[over] = np.maximum(values[(starts + capacity)[over]], 0.0)
+    return price
 
 
 def _within_limits(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 import numpy as np
 import pyarrow as pa
@@ -13,8 +13,9 @@ from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from guanghe.access import Principal
+from guanghe.errors import InvalidInput
 from guanghe.notifications import NoticeDraft, notify_many
-from guanghe.store import Creator, Task, TaskClaim, TaskOffer
+from guanghe.store import Creator, Notice, Task, TaskClaim, TaskOffer
 from guanghe.store.task_tables import HOLDING_STATUSES
 from guanghe.tasks.catalog import TaskView, task_views
 from guanghe.tasks.claims import check_acts_for_creator
@@ -160,10 +161,38 @@ def fit_models(outcomes: Outcomes, rng: np.random.Generator) -> tuple[OutcomeMod
     return accept, complete
 
 
-def replace_offers(session: Session, day: dt.date, offers: Offers, *, now: dt.datetime) -> int:
+@dataclass(frozen=True, slots=True)
+class TaskNoticePolicy:
+    """When a creator hears of a task (a setting of the offers step).
+
+    A creator's best-ranked offer brings a task-offer notice only when the task was never
+    announced to them, no task-offer notice reached them within ``every``, and either their
+    last announced task is no longer among their offers (it is new) or the new one's expected
+    value is at least ``1 + min_gain`` times the last announced one's (materially better).
+    """
+
+    every: dt.timedelta = dt.timedelta(days=3)
+    min_gain: float = 0.25
+
+    def __post_init__(self) -> None:
+        if self.every < dt.timedelta(0) or not 0.0 <= self.min_gain <= 100.0:
+            raise InvalidInput("every is not negative and min_gain is 0 to 100")
+
+
+NOTICE_KEY_PREFIX: Final = "task-offer:"
+
+
+def replace_offers(
+    session: Session,
+    day: dt.date,
+    offers: Offers,
+    *,
+    now: dt.datetime,
+    notices: TaskNoticePolicy | None = None,
+) -> int:
     """Write ``day``'s offers (replacing any written for it before; ``why.x`` keeps the
-    features each was made on, to learn from) and tell each creator of their best new one.
-    Returns how many."""
+    features each was made on, to learn from) and tell creators of a new best task as
+    ``notices`` allows (:class:`TaskNoticePolicy`). Returns how many offers."""
     session.execute(delete(TaskOffer).where(TaskOffer.offered_on == day))
     rows = [
         {
@@ -180,21 +209,84 @@ def replace_offers(session: Session, day: dt.date, offers: Offers, *, now: dt.da
     ]
     for start in range(0, len(rows), 5_000):
         session.execute(insert(TaskOffer), rows[start : start + 5_000])
-    _notify_best_offers(session, day, offers, now=now)
+    _notify_best_offers(session, day, offers, now=now, policy=notices or TaskNoticePolicy())
     return len(rows)
 
 
+@dataclass(slots=True)
+class _Announced:
+    """A creator's task-offer notices: the tasks announced, and the latest one."""
+
+    tasks: set[int]
+    last_at: dt.datetime
+    last_task: int
+    last_value_fen: float
+
+
+def _announced(session: Session, creators: list[int]) -> dict[int, _Announced]:
+    found: dict[int, _Announced] = {}
+    for start in range(0, len(creators), 5_000):
+        rows = session.execute(
+            select(Notice.creator_id, Notice.created_at, Notice.data)
+            .where(
+                Notice.kind == "task",
+                Notice.dedupe_key.startswith(NOTICE_KEY_PREFIX),
+                Notice.creator_id.in_(creators[start : start + 5_000]),
+            )
+            .order_by(Notice.creator_id, Notice.created_at, Notice.id)
+        )
+        for creator, created_at, data in rows:
+            facts = data or {}
+            task_id = int(facts.get("task_id", 0))
+            at = created_at if created_at.tzinfo else created_at.replace(tzinfo=dt.UTC)
+            value = float(facts.get("value_fen", 0.0))
+            known = found.get(int(creator))
+            if known is None:
+                found[int(creator)] = _Announced({task_id}, at, task_id, value)
+            else:
+                known.tasks.add(task_id)
+                known.last_at, known.last_task, known.last_value_fen = at, task_id, value
+    return found
+
+
 def _notify_best_offers(
-    session: Session, day: dt.date, offers: Offers, *, now: dt.datetime
+    session: Session,
+    day: dt.date,
+    offers: Offers,
+    *,
+    now: dt.datetime,
+    policy: TaskNoticePolicy,
 ) -> None:
-    """Tell each creator of their best-ranked offer, once per task: a task stays the best
-    for days without a second notice, and a new best task brings one."""
+    """Tell creators of a new best task as ``policy`` allows: never twice of one task (the
+    notice's dedupe key), at most one task-offer notice per ``policy.every``, and only for a
+    task that is new (the last announced one is no longer offered) or materially better.
+    Re-running a day writes nothing more."""
     best: dict[int, int] = {}
+    offered: dict[int, set[int]] = {}
     for n in np.argsort(offers.rank, kind="stable").tolist():
-        best.setdefault(int(offers.creator_id[n]), n)
+        creator = int(offers.creator_id[n])
+        best.setdefault(creator, n)
+        offered.setdefault(creator, set()).add(int(offers.task_id[n]))
     if not best:
         return
-    task_ids = {int(offers.task_id[n]) for n in best.values()}
+    announced = _announced(session, sorted(best))
+    chosen: dict[int, int] = {}
+    for creator, n in best.items():
+        task_id, value = int(offers.task_id[n]), float(offers.value_fen[n])
+        before = announced.get(creator)
+        if before is not None and (
+            task_id in before.tasks
+            or now - before.last_at < policy.every
+            or (
+                before.last_task in offered[creator]
+                and value < (1.0 + policy.min_gain) * before.last_value_fen
+            )
+        ):
+            continue
+        chosen[creator] = n
+    if not chosen:
+        return
+    task_ids = {int(offers.task_id[n]) for n in chosen.values()}
     titles = {
         int(task_id): str(title)
         for task_id, title in session.execute(
@@ -211,10 +303,14 @@ def _notify_best_offers(
                 f"Task {int(offers.task_id[n])} suits you best among today's tasks "
                 f"(expected reward {float(offers.value_fen[n]) / 100:.2f} CNY); see the task "
                 "center for why and to accept it.",
-                dedupe_key=f"task-offer:{int(offers.task_id[n])}",
-                data={"task_id": int(offers.task_id[n]), "offered_on": day.isoformat()},
+                dedupe_key=f"{NOTICE_KEY_PREFIX}{int(offers.task_id[n])}",
+                data={
+                    "task_id": int(offers.task_id[n]),
+                    "offered_on": day.isoformat(),
+                    "value_fen": round(float(offers.value_fen[n]), 2),
+                },
             )
-            for creator, n in best.items()
+            for creator, n in chosen.items()
         ],
         now=now,
     )

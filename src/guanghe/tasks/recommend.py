@@ -3,9 +3,15 @@ creator, ``P(accept) x P(complete) x reward``, assigned under the slot limits.
 
 Candidates: for each open task with free slots, the creators meeting its requirements who
 hold no claim on it (during its priority window, only creators holding ``priority_tasks``);
-each creator keeps its ``candidates`` best. A task may be offered to ``free / mean P(accept)``
-creators (the offers it takes to fill its free slots), ``novice_share`` of them reserved for
-novices; a creator gets at most ``max_per_creator``. Holders of ``priority_tasks`` have their
+each creator keeps its ``candidates`` best. A task is offered to enough creators that their
+expected acceptances fill its free slots with a margin (an acceptance holds a slot until its
+deadline, so an unfilled slot is a completion lost): the target is
+``free x overbooking + fill_z x sqrt(free)`` acceptances, counted on the offers actually made
+(``P(accept)`` of each); capacities start at ``target / mean P(accept)`` of the task's
+candidates and grow, over a few re-solves, for tasks whose offers fall short, up to
+``max_offers_per_slot`` per slot. ``novice_share`` of a task's offers is reserved for novices;
+a creator gets at most ``max_per_creator``. Values rank offers by ``P(accept) x P(complete) x
+reward``, so the slots go to likely completers. Holders of ``priority_tasks`` have their
 values raised by ``priority_boost`` in the assignment. Each offer's ``why`` names the features,
 the model (learned or prior) and the rule that placed it.
 """
@@ -19,7 +25,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from guanghe.errors import InvalidInput
-from guanghe.tasks.assignment import SlotAssignment
+from guanghe.tasks.assignment import AssignmentResult, SlotAssignment
 from guanghe.tasks.propensity import KINDS, OutcomeModel, feature_rows
 from guanghe.vocabulary import STAGES
 
@@ -39,8 +45,15 @@ class OfferRules:
     candidates: int = 20
     priority_boost: float = 0.2
     max_offers_per_slot: int = 20
+    overbooking: float = 1.25
+    fill_z: float = 1.65
+    fill_rounds: int = 3
 
     def __post_init__(self) -> None:
+        if not 1.0 <= self.overbooking <= 5.0 or not 0.0 <= self.fill_z <= 5.0:
+            raise InvalidInput("overbooking is 1 to 5 and fill_z 0 to 5")
+        if not 0 <= self.fill_rounds <= 10 or not 1 <= self.max_offers_per_slot <= 1_000:
+            raise InvalidInput("fill_rounds is 0 to 10 and max_offers_per_slot 1 to 1,000")
         if not 1 <= self.max_per_creator <= 50 or not 1 <= self.candidates <= 200:
             raise InvalidInput("max_per_creator is 1 to 50 and candidates 1 to 200")
         if not 0.0 <= self.novice_share <= 1.0 or not 0.0 <= self.priority_boost <= 10.0:
@@ -161,20 +174,17 @@ def recommend(
     reward = tasks.reward_fen[tj] + IMPRESSION_VALUE_FEN * tasks.reward_impressions[tj]
     value = p_accept * p_complete * reward
     boosted = value * np.where(creators.priority[ci], 1.0 + rules.priority_boost, 1.0)
-    layout = _dense(ci, boosted, creators.ids.shape[0], rules.candidates)
+    layout = _dense(
+        ci,
+        _candidate_key(tj, boosted, p_accept, tasks.free, rules),
+        len(creators.ids),
+        rules.candidates,
+    )
     pair_at = np.where(layout >= 0, layout, 0)
     task = np.where(layout >= 0, tj[pair_at], -1)
     score = np.where(layout >= 0, boosted[pair_at], 0.0)
-    mean_accept = np.bincount(tj, p_accept, tasks.ids.shape[0]) / np.maximum(
-        np.bincount(tj, minlength=tasks.ids.shape[0]), 1
-    )
-    capacity = np.minimum(
-        np.ceil(tasks.free / np.maximum(mean_accept, 1e-3)),
-        tasks.free * rules.max_offers_per_slot,
-    ).astype(np.int64)
-    reserved = np.floor(capacity * rules.novice_share).astype(np.int64)
     novice = creators.stage == STAGES.index("novice")
-    solved = SlotAssignment(rules.max_per_creator).solve(task, score, novice, capacity, reserved)
+    solved, reserved = _fill_slots(tasks, task, score, p_accept[pair_at], novice, rules)
     rows, cols = np.nonzero(solved.chosen)
     pairs = layout[rows, cols]
     order = np.lexsort((-score[rows, cols], rows))
@@ -205,6 +215,66 @@ def recommend(
         value_fen=value[pairs],
         why=why,
     )
+
+
+def _candidate_key(
+    tj: IntArray, value: FloatArray, accept: FloatArray, free: IntArray, rules: OfferRules
+) -> FloatArray:
+    """Which pairs a creator keeps among its ``candidates``: first those where the creator is
+    among the task's best-valued creators that filling its slots could need (twice its
+    fill target in offers), then the rest, each by value. Without this, tasks paying less than
+    the best open ones would be in nobody's list and keep their slots empty."""
+    n_tasks = free.shape[0]
+    order = np.lexsort((-value, tj))
+    sorted_tj = tj[order]
+    rank = np.empty(tj.shape[0], dtype=np.int64)
+    rank[order] = np.arange(tj.shape[0]) - np.searchsorted(sorted_tj, sorted_tj, side="left")
+    eligible = np.bincount(tj, minlength=n_tasks)
+    mean_accept = np.bincount(tj, accept, n_tasks) / np.maximum(eligible, 1)
+    target = free * rules.overbooking + rules.fill_z * np.sqrt(free)
+    needed = np.minimum(
+        2.0 * target / np.maximum(mean_accept, 1e-3), free * rules.max_offers_per_slot
+    )
+    top = value.max() + 1.0 if value.shape[0] else 1.0
+    return value + np.where(rank < needed[tj], top, 0.0)
+
+
+def _fill_slots(
+    tasks: TaskFrame,
+    task: IntArray,
+    score: FloatArray,
+    accept: FloatArray,
+    novice: BoolArray,
+    rules: OfferRules,
+) -> tuple[AssignmentResult, IntArray]:
+    """The assignment with offer capacities grown until each task's offers are expected to
+    fill its free slots (see the module); returns it and the novice reserve per task."""
+    n_tasks = tasks.ids.shape[0]
+    valid = task >= 0
+    t = np.where(valid, task, 0)
+    candidates = np.bincount(t[valid], minlength=n_tasks)
+    mean_accept = np.bincount(t[valid], accept[valid], n_tasks) / np.maximum(candidates, 1)
+    free = tasks.free.astype(np.float64)
+    target = free * rules.overbooking + rules.fill_z * np.sqrt(free)
+    most = np.minimum(tasks.free * rules.max_offers_per_slot, candidates)
+    capacity = np.minimum(np.ceil(target / np.maximum(mean_accept, 1e-3)), most).astype(np.int64)
+    solver = SlotAssignment(rules.max_per_creator)
+    for attempt in range(rules.fill_rounds + 1):
+        reserved = np.floor(capacity * rules.novice_share).astype(np.int64)
+        solved = solver.solve(task, score, novice, capacity, reserved)
+        if attempt == rules.fill_rounds:
+            break
+        made = np.bincount(t[solved.chosen], minlength=n_tasks)
+        expected = np.bincount(t[solved.chosen], accept[solved.chosen], n_tasks)
+        # Short of the target while every offer it could make was made: offer more.
+        short = (expected < target) & (made >= capacity) & (capacity < most)
+        if not short.any():
+            break
+        grown = np.ceil(capacity * target / np.maximum(expected, 1e-9 * target + 1e-12))
+        capacity = np.where(
+            short, np.minimum(np.maximum(grown, capacity + 1), most), capacity
+        ).astype(np.int64)
+    return solved, reserved
 
 
 def _no_offers() -> Offers:
