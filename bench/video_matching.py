@@ -174,7 +174,7 @@ def quality(args: argparse.Namespace) -> None:
         made = []
         for done, item in enumerate(pool.imap_unordered(_make, jobs, chunksize=8), 1):
             made.append(item)
-            if done % 500 == 0:
+            if done % max(25, len(jobs) // 40) == 0:
                 spent = time.perf_counter() - started
                 print(f"  {done:,} of {len(jobs):,} videos in {spent:.0f} s", flush=True)
         made.sort(key=lambda item: (item[0], item[1]))
