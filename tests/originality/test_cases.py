@@ -65,8 +65,15 @@ def test_claim_upheld_makes_the_work_a_duplicate_and_keeps_every_decision(
         inbox = client.get(
             f"/v1/creators/{creator}/inbox", headers=auth(token_for("creator", creator))
         ).json()["items"]
-        assert [(n["kind"], n["data"]["case_id"], n["data"]["status"]) for n in inbox] == [
+        decisions = [n for n in inbox if "case_id" in n["data"]]
+        assert [(n["kind"], n["data"]["case_id"], n["data"]["status"]) for n in decisions] == [
             ("originality_decision", case["id"], "upheld")
+        ]
+        # and of the copy match the decision opened: the author as original, the copier as
+        # uploader (with the dispute path)
+        opened = [n for n in inbox if "match_id" in n["data"]]
+        assert [(n["data"]["role"], n["data"]["copy_work_id"]) for n in opened] == [
+            ("original" if creator == 1 else "uploader", theirs)
         ]
 
     # the copier disputes; the operator agrees it is original after all

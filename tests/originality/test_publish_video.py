@@ -14,7 +14,13 @@ from sqlalchemy import select
 from guanghe.originality import video as video_module
 from guanghe.runtime import Runtime
 from guanghe.sim import videos
-from guanghe.store import AudioFingerprintRow, CopyMatch, MediaMatch, VideoFingerprintRow
+from guanghe.store import (
+    AudioFingerprintRow,
+    CopyMatch,
+    MediaMatch,
+    Notice,
+    VideoFingerprintRow,
+)
 from tests.originality.pictures import encode, picture
 
 SIZE = (160, 90)
@@ -103,7 +109,7 @@ def test_video_copies_are_linked_to_their_segment(
             m.copy_work_id: m
             for m in session.scalars(select(CopyMatch).where(CopyMatch.ended_at.is_(None)))
         }
-    for copy, medium in ((mirrored, "video"), (sound_copy, "audio")):
+    for copy, medium, uploader in ((mirrored, "video", 2), (sound_copy, "audio", 3)):
         match = matches[copy["id"]]
         assert (match.original_work_id, match.media) == (original["id"], medium)
         assert match.copy_start_ms is not None
@@ -111,6 +117,23 @@ def test_video_copies_are_linked_to_their_segment(
         assert 0 <= match.copy_start_ms < match.copy_end_ms
         assert match.copy_share_bp is not None
         assert 0 < match.copy_share_bp <= 10_000
+        # the author and the uploader were told which stretch matched whom
+        with runtime.sessions() as session:
+            notices = {
+                n.data["role"]: n
+                for n in session.scalars(
+                    select(Notice).where(Notice.dedupe_key.like(f"copy-match:{match.id}:%"))
+                )
+            }
+            assert {k: n.creator_id for k, n in notices.items()} == {
+                "original": 1,
+                "uploader": uploader,
+            }
+            for notice in notices.values():
+                assert notice.data["media"] == medium
+                assert notice.data["copy_start_ms"] == match.copy_start_ms
+                assert f"{match.copy_start_ms / 1000:.1f} s" in notice.body
+            assert "/v1/originality/disputes" in notices["uploader"].body
 
 
 def test_own_repost_of_a_video_is_not_a_copy(

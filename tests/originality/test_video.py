@@ -60,20 +60,7 @@ def test_decoded_video_has_timed_frames_and_sound(originals: list[bytes]) -> Non
     assert media.audio.size > 0
 
 
-#: Open defect (issue 22): whether the low-bitrate copy matches depends on the process's
-#: PYTHONHASHSEED (it fails under some seeds, e.g. 2), so something in decoding or
-#: fingerprinting a video iterates a hashed container; not strict until that is found.
-FLAKY_EDITS = {
-    "low-bitrate": pytest.mark.xfail(
-        reason="the low-bitrate copy's match depends on PYTHONHASHSEED (open defect)",
-        strict=False,
-    )
-}
-
-
-@pytest.mark.parametrize(
-    "edit", [pytest.param(e, marks=FLAKY_EDITS.get(e, ())) for e in videos.EDITS]
-)
+@pytest.mark.parametrize("edit", videos.EDITS)
 def test_each_edit_matches_its_original_in_picture(
     originals: list[bytes], index: MediaIndex, edit: videos.Edit
 ) -> None:
@@ -89,6 +76,22 @@ def test_each_edit_matches_its_original_in_picture(
     expected_speed = {"speed-0.8": 0.8, "speed-1.25": 1.25}.get(edit, 1.0)
     assert match.speed == pytest.approx(expected_speed, abs=0.05)
     assert match.mirrored == (edit == "mirror")
+
+
+def test_a_frame_hashes_alike_at_any_resolution(originals: list[bytes]) -> None:
+    """Issue 22: the low-bitrate copy (half the width and height, 80 x 44) went unmatched
+    because PDQ stretched its short side to 64 lines and hashed it ~40 bits away; every
+    window is now resized to one square before hashing."""
+    decoded = decode_video(originals[1])
+    distances = []
+    for _, picture in decoded.frames[::4]:
+        small = picture.resize((picture.width // 2, picture.height // 2 - 1))
+        full, _ = video_module._pdq(picture)
+        shrunk, _ = video_module._pdq(small)
+        distances.append(video_module._distance(full, shrunk))
+    # before the fix: median 18 bits, worst 20; after: 2 and 8
+    assert float(np.median(distances)) <= 8
+    assert max(distances) <= 16
 
 
 def test_a_trimmed_copy_is_linked_to_the_stretch_it_kept(

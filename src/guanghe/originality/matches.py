@@ -9,6 +9,11 @@ in force; money a ``monetize`` policy redirected under a match that ended is ret
 
 A picture match covers the whole copy. Video and audio matches carry their segments
 (:class:`Segment`): what of the copy, from where to where, matches what of the original.
+
+Opening a match notifies, in the same transaction (:func:`guanghe.notifications.notify_many`,
+kind ``originality_decision``), the original's author and the copy's uploader: which work and
+which stretch matched whose, and for the uploader the dispute path. The keys
+``copy-match:<match id>:original`` and ``copy-match:<match id>:uploader`` make it once each.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from sqlalchemy.orm import Session, aliased
 from guanghe.access import Principal
 from guanghe.errors import Forbidden, NotFound
 from guanghe.ledger import code_totals, source_amounts
+from guanghe.notifications import NoticeDraft, notify_many
 from guanghe.originality.policies import DEFAULT_POLICY, policies_in_force
 from guanghe.store import CopyMatch, OriginalityCase, OriginalityDecision, Work
 
@@ -123,7 +129,72 @@ def sync_match(
         match.copy_share_bp = segment.copy_share_bp
     session.add(match)
     session.flush()
+    _notify_opened(session, match, now=decision.decided_at)
     return match
+
+
+def _stretch(match: CopyMatch) -> str:
+    """What of the copy matches what of the original, in words."""
+    if match.copy_start_ms is None or match.copy_end_ms is None:
+        return (
+            f"the {match.media} of work {match.copy_work_id} matches work {match.original_work_id}"
+        )
+    share = f" ({match.copy_share_bp / 100:.0f} % of it)" if match.copy_share_bp is not None else ""
+    line = (
+        f"the {match.media} of work {match.copy_work_id} from "
+        f"{match.copy_start_ms / 1000:.1f} s to {match.copy_end_ms / 1000:.1f} s{share} "
+        f"matches work {match.original_work_id}"
+    )
+    if match.original_start_ms is not None and match.original_end_ms is not None:
+        line += (
+            f" from {match.original_start_ms / 1000:.1f} s to {match.original_end_ms / 1000:.1f} s"
+        )
+    return line
+
+
+def _notify_opened(session: Session, match: CopyMatch, *, now: dt.datetime) -> None:
+    """Tell the original's author and the copy's uploader of a match just opened (see the
+    module docstring)."""
+    uploader = session.get_one(Work, match.copy_work_id).creator_id
+    stretch = _stretch(match)
+    evidence = f" Evidence: {match.evidence}." if match.evidence else ""
+    data = {
+        "match_id": match.id,
+        "copy_work_id": match.copy_work_id,
+        "original_work_id": match.original_work_id,
+        "original_creator_id": match.original_creator_id,
+        "uploader_creator_id": uploader,
+        "media": match.media,
+        "copy_start_ms": match.copy_start_ms,
+        "copy_end_ms": match.copy_end_ms,
+        "original_start_ms": match.original_start_ms,
+        "original_end_ms": match.original_end_ms,
+        "copy_share_bp": match.copy_share_bp,
+    }
+    drafts = [
+        NoticeDraft(
+            match.original_creator_id,
+            "originality_decision",
+            f"Work {match.original_work_id} was copied by work {match.copy_work_id}",
+            f"A copy of your work was found: {stretch} (uploaded by creator {uploader})."
+            f"{evidence} Your match policy applies to it while the match is in force.",
+            dedupe_key=f"copy-match:{match.id}:original",
+            data={**data, "role": "original"},
+        ),
+        NoticeDraft(
+            uploader,
+            "originality_decision",
+            f"Work {match.copy_work_id} matches work {match.original_work_id}",
+            f"Your upload repeats another creator's work: {stretch} (work of creator "
+            f"{match.original_creator_id}).{evidence} If the work is yours or you may use "
+            f"it, dispute the verdict: POST /v1/originality/disputes "
+            f'{{"work_id": {match.copy_work_id}, "statement": "..."}}; an operator decides, '
+            "and a won dispute ends the match.",
+            dedupe_key=f"copy-match:{match.id}:uploader",
+            data={**data, "role": "uploader", "dispute_path": "POST /v1/originality/disputes"},
+        ),
+    ]
+    notify_many(session, drafts, now=now)
 
 
 def list_matches(

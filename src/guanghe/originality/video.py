@@ -10,16 +10,16 @@ side by the decoder), and the sound is resampled to mono :data:`AUDIO_RATE` Hz f
 Each sampled frame, after removing what stays still around the picture over the whole video
 (letterbox bars, the desktop and toolbars of a screen recording: :func:`content_box`) and then
 any uniform border (:func:`~guanghe.originality.fingerprint.trim_border` applied until nothing
-changes), is PDQ-hashed twice: the whole picture (``full``) and its centred square
-(``square``). A copy cropped to another aspect ratio (16:9 to 4:3 or 1:1, 9:16 to 1:1) keeps
-the original's centred square, which is also the centred square of the copy. The stored
-fingerprint (:class:`VideoFingerprint`) keeps one frame every :func:`index_interval` seconds
-(about :data:`INDEXED_FRAMES` per video, frames with too little detail left out, a frame that
-repeats the previous kept one skipped); the query (:class:`VideoQuery`) keeps every sampled
-frame and adds the mirror image of both windows (PDQ's dihedral transform, at no extra cost),
-so a mirrored copy matches. The query is denser than the index so that a copy played at
-another speed still has a frame near each stored one: temporal alignment is done by
-:mod:`guanghe.originality.segments`.
+changes), is PDQ-hashed twice, each window resized to :data:`PDQ_SIDE` square first: the whole
+picture (``full``) and its centred square (``square``). A copy cropped to another aspect ratio
+(16:9 to 4:3 or 1:1, 9:16 to 1:1) keeps the original's centred square, which is also the
+centred square of the copy. The stored fingerprint (:class:`VideoFingerprint`) keeps one frame
+every :func:`index_interval` seconds (about :data:`INDEXED_FRAMES` per video, frames with too
+little detail left out, a frame that repeats the previous kept one skipped); the query
+(:class:`VideoQuery`) keeps every sampled frame and adds the mirror image of both windows
+(PDQ's dihedral transform, at no extra cost), so a mirrored copy matches. The query is denser
+than the index so that a copy played at another speed still has a frame near each stored one:
+temporal alignment is done by :mod:`guanghe.originality.segments`.
 
 This is the scheme of Meta's vPDQ (PDQ per sampled frame, with timestamps, matched frame by
 frame) with windows and a mirror added for the edits re-uploaders make.
@@ -48,6 +48,9 @@ MAX_VIDEO_PIXELS: Final = 3840 * 2160
 MIN_VIDEO_SIDE: Final = 32
 #: Frames are decoded at most this large on their longest side (PDQ works on 64 x 64).
 HASH_SIDE: Final = 256
+#: Every window is resized to this square before PDQ (its own working size): see
+#: :func:`_hash_input`.
+PDQ_SIDE: Final = 64
 #: Sound is decoded as mono 16-bit samples at this rate (Chromaprint's own working rate).
 AUDIO_RATE: Final = 11_025
 #: Frames a stored fingerprint keeps for a video of :data:`MAX_VIDEO_SECONDS` / 6 or longer.
@@ -276,16 +279,29 @@ def _windows(
     return trimmed, trimmed.crop((x, y, x + side, y + side))
 
 
+def _hash_input(picture: Image.Image) -> npt.NDArray[np.uint8]:
+    """``picture`` resized to :data:`PDQ_SIDE` square, as RGB.
+
+    PDQ's own Jarosz filter shrinks a picture to 64 x 64 well but stretches one with a side
+    under 64 poorly: a copy re-encoded at a quarter of the pixels (80 x 44 for a 160 x 90
+    original) hashed 40 bits from its original's frames (half of them past
+    :data:`~guanghe.originality.media.VIDEO_RADIUS`), against about 27 once both go through
+    the same resize first. Every window is therefore brought to one size by Pillow before
+    hashing, so the hash no longer depends on the upload's resolution."""
+    resized = picture.convert("RGB").resize((PDQ_SIDE, PDQ_SIDE), Image.Resampling.BILINEAR)
+    return np.asarray(resized, dtype=np.uint8)
+
+
 def _dihedral(picture: Image.Image) -> tuple[Codes, Codes, int]:
     """PDQ of ``picture`` and of its mirror image, and the quality."""
-    hashes, quality = pdqhash.compute_dihedral(np.asarray(picture.convert("RGB"), dtype=np.uint8))
+    hashes, quality = pdqhash.compute_dihedral(_hash_input(picture))
     original = np.packbits(np.asarray(hashes[_ORIGINAL]).astype(np.uint8))
     mirror = np.packbits(np.asarray(hashes[_MIRROR]).astype(np.uint8))
     return original, mirror, int(quality)
 
 
 def _pdq(picture: Image.Image) -> tuple[Codes, int]:
-    bits, quality = pdqhash.compute(np.asarray(picture.convert("RGB"), dtype=np.uint8))
+    bits, quality = pdqhash.compute(_hash_input(picture))
     return np.packbits(np.asarray(bits).astype(np.uint8)), int(quality)
 
 
