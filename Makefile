@@ -5,6 +5,10 @@ UV_VERSION := 0.13.9
 TOOLS := .tools
 UV := $(TOOLS)/bin/uv
 RUN := $(UV) run --frozen
+# Test processes (pytest-xdist): one per core by default; TEST_JOBS=0 runs in this process.
+# --dist loadgroup keeps each xdist_group (the Spark tests) on one worker.
+TEST_JOBS ?= auto
+PYTEST := $(RUN) pytest -n $(TEST_JOBS) --dist loadgroup
 
 .PHONY: setup demo chromium chromaprint test test-fast fuzz lint typecheck bench-sim clean
 
@@ -32,10 +36,10 @@ typecheck: setup
 	$(RUN) mypy
 
 test: setup chromium chromaprint lint typecheck ## Lint, type check, and every test on SQLite and PostgreSQL
-	$(RUN) pytest
+	$(PYTEST) --durations=25
 
 test-fast: setup chromaprint ## The inner loop: every test but the slow, Spark, browser and crash ones
-	$(RUN) pytest -m "not slow and not spark and not browser and not crash"
+	$(PYTEST) -m "not slow and not spark and not browser and not crash"
 
 fuzz: setup ## Schemathesis over the live API, longer and with a random seed (FUZZ_EXAMPLES=200)
 	GUANGHE_FUZZ_EXAMPLES=$(or $(FUZZ_EXAMPLES),200) HYPOTHESIS_PROFILE=explore \

@@ -180,9 +180,14 @@ def insert_seed_platform(runtime: Runtime) -> SeedPlatform:
     )
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups off the items
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark every test that uses the ``spark`` fixture ``spark`` (``make test-fast`` leaves
-    them out), so that no new one can forget it."""
+    them out), so that no new one can forget it; and put every Spark test in one xdist group,
+    so that under ``pytest -n`` one worker starts the JVMs (a local session is 2 GB and
+    seconds to start) and the other runs everything else meanwhile."""
     for item in items:
         if "spark" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.spark)
+        if item.get_closest_marker("spark") is not None:
+            item.add_marker(pytest.mark.xdist_group("spark"))

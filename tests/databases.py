@@ -8,10 +8,15 @@ and is afterwards emptied back to the template's rows and sequence positions and
 next test, which is about ten times cheaper than building a schema.
 ``tests/store/test_test_databases.py`` checks that a copy, new or recycled, equals a fresh
 migration.
+
+Under ``pytest -n`` every xdist worker is a session of its own: it migrates its own SQLite file
+(under its own temporary directory) and its own template schema, and names its schemas after
+the worker (``t_gw0_…``), so that workers share only the server.
 """
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import uuid
 from collections.abc import Callable, Iterator
@@ -38,6 +43,10 @@ def migrated_sqlite_file(path: Path) -> Path:
     finally:
         connection.close()
     return path
+
+
+#: The pytest-xdist worker running this session ("gw0", "gw1", ...), "main" without xdist.
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
 
 
 def schema_url(server_url: str, schema: str) -> str:
@@ -78,7 +87,7 @@ class PostgresSchemas:
     def record(cls, server_url: str) -> PostgresSchemas:
         """Migrate a template schema, recording what the driver executed."""
         engine = sa.create_engine(server_url)
-        template = f"template_{uuid.uuid4().hex[:16]}"
+        template = f"template_{WORKER}_{uuid.uuid4().hex[:16]}"
         with engine.begin() as connection:
             connection.exec_driver_sql(f'CREATE SCHEMA "{template}"')
         migrating = make_engine(schema_url(server_url, template))
@@ -107,7 +116,7 @@ class PostgresSchemas:
         """A schema at the newest migration that no test is using."""
         if self.free:
             return self.free.pop()
-        schema = f"t_{uuid.uuid4().hex[:16]}"
+        schema = f"t_{WORKER}_{uuid.uuid4().hex[:16]}"
         self.made.append(schema)
         with self._on(schema, create=True) as connection:
             cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]

@@ -103,7 +103,9 @@ def _explore(operation: Any, mode: GenerationMode, roles: dict[str, dict[str, st
 def test_every_operation_answers_as_documented(
     live_url: str, role_headers: dict[str, dict[str, str]]
 ) -> None:
-    schema = schemathesis.openapi.from_url(f"{live_url}/openapi.json")
+    # The app builds its OpenAPI document on the first request: seconds on a busy machine,
+    # past the loader's default 10-second read timeout.
+    schema = schemathesis.openapi.from_url(f"{live_url}/openapi.json", timeout=120)
     failures: list[str] = []
     operations = 0
     for result in schema.get_all_operations():

@@ -10,6 +10,7 @@ import json
 import queue
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 
@@ -17,6 +18,7 @@ import httpx
 import pytest
 
 from guanghe.app import create_app
+from guanghe.community import live_feed
 from guanghe.runtime import Runtime
 from tests.live import serve
 from tests.seed import SeedPlatform
@@ -130,7 +132,13 @@ def test_a_vote_reaches_a_page_on_another_server_through_redis(
     servers: Servers,
     token_for: Callable[..., str],
     seed_platform: SeedPlatform,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    # Channels of this test's own: Redis pub/sub ignores the database number, and another
+    # test running at once (``pytest -n``) publishes for the same session ids.
+    monkeypatch.setattr(
+        live_feed, "CHANNEL_PREFIX", f"{live_feed.CHANNEL_PREFIX}{uuid.uuid4().hex}:"
+    )
     assert _vote_seen_elsewhere(servers, token_for, REDIS)
 
 

@@ -7,10 +7,12 @@ import asyncio
 import dataclasses
 import time
 import uuid
+from collections.abc import Iterator
 
 import pytest
 
 from guanghe.notifications import run_delivery
+from guanghe.notifications import worker as delivery_worker
 from guanghe.runtime import Runtime
 from tests.notifications.conftest import send_tasks, setup_for, subscribe
 from tests.notifications.receivers import WebhookReceiver
@@ -21,22 +23,30 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture
-def broker() -> str:
-    """The local RabbitMQ, failing (not skipping) when unreachable; the queue emptied."""
+def broker(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """The local RabbitMQ, failing (not skipping) when unreachable. The relay and consumers
+    use a durable queue of this test's own (the product's name with a unique suffix, deleted
+    afterwards), so that tests running at once (``pytest -n``) do not take each other's
+    messages."""
     import aio_pika
 
-    async def purge() -> None:
+    queue_name = f"{delivery_worker.QUEUE}.test-{uuid.uuid4().hex[:12]}"
+    monkeypatch.setattr(delivery_worker, "QUEUE", queue_name)
+
+    async def declare(delete: bool) -> None:
         connection = await aio_pika.connect(BROKER_URL)
         async with connection:
             channel = await connection.channel()
-            queue = await channel.declare_queue("guanghe.notice_deliveries", durable=True)
-            await queue.purge()
+            queue = await channel.declare_queue(queue_name, durable=True)
+            if delete:
+                await queue.delete(if_unused=False, if_empty=False)
 
     try:
-        asyncio.run(purge())
+        asyncio.run(declare(delete=False))
     except OSError as exc:
         pytest.fail(f"RabbitMQ is not reachable at {BROKER_URL}: {exc}")
-    return BROKER_URL
+    yield BROKER_URL
+    asyncio.run(declare(delete=True))
 
 
 def test_relay_and_consumers_deliver_every_notice(
@@ -79,7 +89,7 @@ def test_a_stale_message_is_acknowledged_and_not_sent(
             channel = await connection.channel()
             body = f'{{"ids": [1], "token": "{uuid.uuid4().hex}"}}'.encode()
             await channel.default_exchange.publish(
-                aio_pika.Message(body), routing_key="guanghe.notice_deliveries"
+                aio_pika.Message(body), routing_key=delivery_worker.QUEUE
             )
         stop = asyncio.Event()
         worker = asyncio.create_task(run_delivery(setup, stop, relay=False, consume=True))
