@@ -100,12 +100,12 @@ def main(argv: list[str]) -> int:
         ids = candidates.creator_id[mask]
         if ids.shape[0] == 0:
             continue
-        baseline = np.array([activity.baseline.get(int(c), 0) for c in ids], np.int64)
+        history = activity.histories(ids)
         realised = np.array([activity.plays.get(int(c), 0) for c in ids], np.float64)
         headroom = 0.2 + 0.8 * truth.loc[ids, "latent_quality"].to_numpy()
         reachable = realised * (1.0 + headroom)
         personal = personal_targets(
-            baseline, candidates.stage[mask], programme.rules.targets, WINDOW_DAYS
+            history, candidates.stage[mask], programme.rules.targets, WINDOW_DAYS
         )
         budget = args.reward_fen * (ids.shape[0] // 2)
         schemes = {
