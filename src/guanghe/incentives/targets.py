@@ -58,11 +58,15 @@ def eligible(rule: Eligibility, candidates: Candidates, vertical_ids: Sequence[i
 #: Days per block of the baseline: the baseline's days are cut into weeks, the unit of its
 #: level, trend and spread.
 BLOCK_DAYS: Final = 7
+#: The quantile of the detrended weeks that sets the level: the lower quartile, because plays
+#: come in bursts (a week with a new work, then weeks of decay), so a typical week is below
+#: the median of a burst and the weeks after it.
+LEVEL_QUANTILE: Final = 0.25
 #: Share of the baseline's weekly trend carried past its last week into the window.
 TREND_WEIGHT: Final = 0.5
 #: How much a creator's own spread (the median absolute deviation of their weeks from the
 #: trend line, relative to the level) adds to the stage's uplift, and its cap.
-SPREAD_WEIGHT: Final = 1.0
+SPREAD_WEIGHT: Final = 0.5
 MAX_SPREAD: Final = 1.0
 
 
@@ -83,12 +87,13 @@ def robust_baseline(history: IntArray, window_days: int) -> Baseline:
     """The robust baseline of each row of ``history`` for a window of ``window_days`` days.
 
     ``history`` has shape ``(n, BASELINE_DAYS)``: each creator's plays per day, oldest first.
-    The days are summed into ``BASELINE_DAYS // BLOCK_DAYS`` weeks; the Theil-Sen line
-    through them (the median of pairwise slopes, the median intercept) gives the level at the
-    last week, and :data:`TREND_WEIGHT` of the slope is carried on to the window's middle:
-    one viral week neither sets nor, with the medians, skews it, and a creator on the rise is
-    expected to keep rising. The level is never negative. ``spread`` is the median absolute
-    residual of the weeks from the line over the larger of the level and the mean week.
+    The days are summed into ``BASELINE_DAYS // BLOCK_DAYS`` weeks; the Theil-Sen slope (the
+    median of pairwise slopes) detrends them, the :data:`LEVEL_QUANTILE` of the detrended
+    weeks is the level at the first week, carried by the slope to the last week, and
+    :data:`TREND_WEIGHT` of the slope on to the window's middle: one viral week neither sets
+    nor skews it, and a creator on the rise is expected to keep rising. The level is never
+    negative. ``spread`` is the median absolute deviation of the detrended weeks over the
+    larger of the level and the mean week.
     O(n). :class:`InvalidInput` if ``history`` is not ``(n, BASELINE_DAYS)``.
     """
     if history.ndim != 2 or history.shape[1] != BASELINE_DAYS:
@@ -98,12 +103,13 @@ def robust_baseline(history: IntArray, window_days: int) -> Baseline:
     at = np.arange(blocks, dtype=np.float64)
     first, second = np.triu_indices(blocks, 1)
     slope = np.median((weeks[:, second] - weeks[:, first]) / (second - first), axis=1)
-    intercept = np.median(weeks - slope[:, None] * at, axis=1)
+    detrended = weeks - slope[:, None] * at
+    intercept = np.quantile(detrended, LEVEL_QUANTILE, axis=1)
     last = intercept + slope * (blocks - 1)
     # The window's middle, in weeks after the middle of the baseline's last week.
     ahead = (BLOCK_DAYS / 2 + window_days / 2) / BLOCK_DAYS
     level = np.maximum(last + TREND_WEIGHT * slope * ahead, 0.0)
-    residual = np.median(np.abs(weeks - (intercept[:, None] + slope[:, None] * at)), axis=1)
+    residual = np.median(np.abs(detrended - np.median(detrended, axis=1)[:, None]), axis=1)
     scale = np.maximum(np.maximum(level, weeks.mean(axis=1)), 1.0)
     spread = np.minimum(residual / scale, MAX_SPREAD)
     return Baseline(plays=level * (window_days / BLOCK_DAYS), spread=spread)
