@@ -1,10 +1,12 @@
 """Who a programme enrols and the plays target each creator is set: pure NumPy, no store.
 
-A creator's target is personal: their own plays over the :data:`~guanghe.incentives.
-programmes.BASELINE_DAYS` days before the window, scaled to the window's length and raised by
-their stage's uplift, then floored and capped per stage. A creator with a large audience is
-asked for more than one starting out, and everybody is asked for the same *relative* effort
-(within the stage's bounds), which is what makes the target reachable with effort.
+A creator's target is personal: their robust pace over the :data:`~guanghe.incentives.
+programmes.BASELINE_DAYS` days before the window (a trend-adjusted lower quartile of their
+weeks, so that one viral week does not set it), scaled to the window's length and raised by
+their stage's uplift, more for a creator whose weeks swing widely, then floored and capped per
+stage. A creator with a large audience is asked for more than one starting out, and everybody
+is asked for an effort relative to their own pace and swings, which is what makes the target
+reachable with effort and not by luck.
 """
 
 from __future__ import annotations
