@@ -10,14 +10,18 @@ of higher latent quality gains more from more and better work). Each scheme pays
 every creator who reaches their target, in order, until the same total budget (``R`` for half
 the eligible creators) runs out. Peers, side by side, per default programme:
 
-- **personal**: our targets (baseline raised by the stage's uplift, floored and capped);
+- **personal**: our targets (``guanghe.incentives.personal_targets``: the trend-adjusted
+  median of the creator's four baseline weeks, raised by the stage's uplift scaled up by the
+  creator's own week-to-week spread, floored and capped per stage);
 - **fixed (mean)**: everyone gets the mean personal target (the same total ask);
 - **fixed (median)**: everyone gets the median personal target.
 
-Columns: eligible creators, share who reach their target, creators paid, *effort per 10,000
-fen* (paid creators who needed the effort, i.e. whose realised plays fell short of the target,
-per 10,000 fen of the budget: what the money bought), and *deadweight*: the share of payments
-to creators who would have reached the target with no effort.
+Columns: eligible creators, share who reach their target, creators paid (and per 10,000 fen
+of the budget: the budget is the same for every scheme, so more paid is more creators reached
+per fen), *effort per 10,000 fen* (paid creators who needed the effort, i.e. whose realised
+plays fell short of the target, per 10,000 fen of the budget: what the money bought), and
+*deadweight*: the share of payments to creators who would have reached the target with no
+effort.
 """
 
 from __future__ import annotations
@@ -91,7 +95,7 @@ def main(argv: list[str]) -> int:
     )
     header = (
         f"{'programme':<26} {'scheme':<16} {'eligible':>8} {'reach':>7} {'paid':>6} "
-        f"{'effort/10k fen':>14} {'deadweight':>10}"
+        f"{'paid/10k fen':>12} {'effort/10k fen':>14} {'deadweight':>10}"
     )
     print(header)
     print("-" * len(header))
@@ -100,12 +104,12 @@ def main(argv: list[str]) -> int:
         ids = candidates.creator_id[mask]
         if ids.shape[0] == 0:
             continue
-        baseline = np.array([activity.baseline.get(int(c), 0) for c in ids], np.int64)
+        history = activity.histories(ids)
         realised = np.array([activity.plays.get(int(c), 0) for c in ids], np.float64)
         headroom = 0.2 + 0.8 * truth.loc[ids, "latent_quality"].to_numpy()
         reachable = realised * (1.0 + headroom)
         personal = personal_targets(
-            baseline, candidates.stage[mask], programme.rules.targets, WINDOW_DAYS
+            history, candidates.stage[mask], programme.rules.targets, WINDOW_DAYS
         )
         budget = args.reward_fen * (ids.shape[0] // 2)
         schemes = {
@@ -123,6 +127,6 @@ def main(argv: list[str]) -> int:
             per_10k = float((~free).sum()) / budget * 10_000 if budget else 0.0
             print(
                 f"{programme.name:<26} {scheme:<16} {ids.shape[0]:>8} {reach.mean():>7.1%} "
-                f"{paid:>6} {per_10k:>14.3f} {deadweight:>10.1%}"
+                f"{paid:>6} {paid / budget * 10_000:>12.3f} {per_10k:>14.3f} {deadweight:>10.1%}"
             )
     return 0

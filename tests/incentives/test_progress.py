@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 
+import numpy as np
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -84,6 +85,9 @@ def test_window_plays_leave_out_duplicates_and_days_outside() -> None:
     activity = window_activity(plays, WINDOW_START, DAY, {106})
     assert dict(activity.baseline) == {1: 560}
     assert dict(activity.plays) == {1: 40}
+    # Day by day too: the baseline's days run from 28 days before the window, oldest first.
+    assert activity.history[1].tolist() == [0] * 25 + [560, 0, 0]
+    assert activity.histories(np.array([1, 2], np.int64)).sum(axis=1).tolist() == [560, 0]
 
 
 def test_a_duplicate_work_never_completes_an_incentive(

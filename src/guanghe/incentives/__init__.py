@@ -39,7 +39,15 @@ from guanghe.incentives.registry import (
     stored_programmes,
     sync_programmes,
 )
-from guanghe.incentives.targets import Candidates, eligible, fixed_target, personal_targets
+from guanghe.incentives.targets import (
+    Baseline,
+    Candidates,
+    eligible,
+    fixed_target,
+    flat_history,
+    personal_targets,
+    robust_baseline,
+)
 from guanghe.incentives.views import (
     CompletionRow,
     CreatorIncentive,
@@ -53,6 +61,7 @@ __all__ = [
     "BASELINE_DAYS",
     "DEFAULT_PROGRAMMES",
     "Amounts",
+    "Baseline",
     "Candidates",
     "CompletionRow",
     "CreatorIncentive",
@@ -73,6 +82,7 @@ __all__ = [
     "eligible",
     "enrol_and_update",
     "fixed_target",
+    "flat_history",
     "list_programmes",
     "load_programmes",
     "parse_programmes",
@@ -83,6 +93,7 @@ __all__ = [
     "programmes_path",
     "put_programme",
     "reward_key",
+    "robust_baseline",
     "settle_rewards",
     "stored_programme",
     "stored_programmes",

@@ -24,7 +24,13 @@ from sqlalchemy.orm import Session
 
 from guanghe.incentives.programmes import BASELINE_DAYS, Programme
 from guanghe.incentives.registry import StoredProgramme, budget_account
-from guanghe.incentives.targets import Candidates, eligible, personal_targets
+from guanghe.incentives.targets import (
+    Candidates,
+    IntArray,
+    eligible,
+    flat_history,
+    personal_targets,
+)
 from guanghe.ledger import (
     TransferRequest,
     TransferStatus,
@@ -43,10 +49,24 @@ TRAFFIC_CODE = "incentive_traffic"
 
 @dataclass(frozen=True, slots=True)
 class WindowActivity:
-    """Per creator: plays before the window (baseline) and in it on works that count."""
+    """Per creator: plays before the window (``baseline``, with ``history`` their plays per
+    day of the :data:`BASELINE_DAYS` days, oldest first) and in it on works that count. A
+    creator with a baseline but no history is taken to have spread it evenly."""
 
     baseline: Mapping[int, int]
     plays: Mapping[int, int]
+    history: Mapping[int, IntArray] = field(default_factory=dict)
+
+    def histories(self, creator_ids: IntArray) -> IntArray:
+        """The baseline days of ``creator_ids``, shape ``(n, BASELINE_DAYS)`` (zeros for a
+        creator without plays)."""
+        ids = creator_ids.tolist()
+        result = flat_history(np.array([self.baseline.get(c, 0) for c in ids], np.int64))
+        for i, creator_id in enumerate(ids):
+            days = self.history.get(creator_id)
+            if days is not None:
+                result[i] = days
+        return result
 
 
 @dataclass(slots=True)
@@ -83,11 +103,14 @@ def window_activity(
     original = ~np.isin(work, np.fromiter(duplicates, np.int64, len(duplicates)))
     before = (day_of >= np.datetime64(first)) & (day_of <= np.datetime64(last))
     within = (day_of >= np.datetime64(window_starts_on)) & (day_of <= np.datetime64(day))
+    counted = before & original
+    offset = (day_of[counted] - np.datetime64(first)).astype(np.int64)
     return WindowActivity(
-        baseline=_sum_by(creator[before & original], count[before & original]),
+        baseline=_sum_by(creator[counted], count[counted]),
         plays=_sum_by(
             creator[within & original & (work > 0)], count[within & original & (work > 0)]
         ),
+        history=_days_by(creator[counted], offset, count[counted]),
     )
 
 
@@ -145,9 +168,10 @@ def enrol_and_update(
     joining = eligible(programme.eligibility, candidates, tuple(vertical_ids))
     joining &= ~np.isin(candidates.creator_id, np.fromiter(rows, np.int64, len(rows)))
     ids = candidates.creator_id[joining]
-    baseline = np.array([activity.baseline.get(int(c), 0) for c in ids], np.int64)
+    history = activity.histories(ids)
+    baseline = history.sum(axis=1)
     targets = personal_targets(
-        baseline, candidates.stage[joining], programme.rules.targets, programme.window_days
+        history, candidates.stage[joining], programme.rules.targets, programme.window_days
     )
     for i, creator_id in enumerate(ids.tolist()):
         row = IncentiveEnrolment(
@@ -305,3 +329,13 @@ def _sum_by(keys: np.ndarray, values: np.ndarray) -> dict[int, int]:
     unique, inverse = np.unique(keys, return_inverse=True)
     sums = np.bincount(inverse, weights=values.astype(np.float64))
     return {int(k): int(v) for k, v in zip(unique.tolist(), sums.tolist(), strict=True)}
+
+
+def _days_by(keys: np.ndarray, days: np.ndarray, values: np.ndarray) -> dict[int, IntArray]:
+    """Per key, the sum of ``values`` on each of the :data:`BASELINE_DAYS` ``days``."""
+    if keys.shape[0] == 0:
+        return {}
+    unique, inverse = np.unique(keys, return_inverse=True)
+    grid = np.zeros((unique.shape[0], BASELINE_DAYS), np.int64)
+    np.add.at(grid, (inverse, days), values.astype(np.int64))
+    return {int(k): grid[i] for i, k in enumerate(unique.tolist())}
