@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from sqlalchemy import func, select, update
 
@@ -17,16 +18,23 @@ from guanghe.pipelines import CYCLE_STEPS
 from guanghe.runtime import Runtime
 from guanghe.settings import Settings
 from guanghe.sim import AdvanceResult, advance, generate_platform
+from guanghe.sim.tasks import PROPENSITY_FILE
 from guanghe.sim.truth import load_work_truth
+from guanghe.sim.uptake import INTENTS_FILE
 from guanghe.snapshots import read_snapshot
 from guanghe.store import (
     BoostDelivery,
+    Campaign,
     Creator,
     CreatorMonetization,
     ProductPlacement,
+    Task,
+    TaskClaim,
+    TaskOffer,
     Work,
     WorkOriginality,
 )
+from guanghe.tasks import normal_tag
 
 STEPS = tuple(s for s in CYCLE_STEPS if s.name in ("features", "growth", "originality", "traffic"))
 CREATORS = 150
@@ -329,3 +337,157 @@ def test_orders_come_only_from_products_the_profile_slot_shows(
         assert pairs <= set(shown)
         assert not set(orders["creator_id"]) & hidden
         assert (orders["amount_fen"] > 0).all()
+
+
+def test_the_ad_the_profile_slot_shows_is_seen_clicked_and_charged(
+    generated: Path, tmp_path: Path
+) -> None:
+    """Visitors of a profile whose slot shows an ad see it (impressions, clicks of the
+    campaign the slot chose) and the cycle's ad_spend step charges exactly what the events
+    say; switching a creator's profile ads off leaves them no ad event."""
+    charged = tuple(s for s in CYCLE_STEPS if s.name in {*(t.name for t in STEPS), "ad_spend"})
+    with copied(generated, tmp_path, "ads") as runtime:
+        with runtime.sessions() as session:
+            reserved_before = dict(
+                session.execute(select(Campaign.id, Campaign.reserved_millifen)).all()
+            )
+        first = advance(runtime, 1, seed=6, steps=charged)
+        events = advanced_events(runtime, first.first_day).to_pandas()
+        impressions = events[events["type"] == "ad_impression"]
+        (day,) = first.days
+        assert int(impressions["count"].sum()) == day.ad_impressions > 0
+        assert int(events.loc[events["type"] == "ad_click", "count"].sum()) == day.ad_clicks
+        assert impressions["campaign_id"].notna().all()
+        assert day.ad_charged_fen == int(
+            events.loc[events["type"].isin(["ad_impression", "ad_click"]), "amount_fen"].sum()
+        )
+        assert day.ad_charged_fen > 0
+        assert day.cycle is not None
+        spend = next(r for r in day.cycle.reports if r.step == "ad_spend")
+        assert spend.counts["spent_fen"] == day.ad_charged_fen
+        assert spend.counts["transfers_created"] > 0
+        # The campaigns' committed spend moved by what they served, never past a budget.
+        with runtime.sessions() as session:
+            rows = session.execute(
+                select(Campaign.id, Campaign.reserved_millifen, Campaign.budget_fen)
+            ).all()
+        served = impressions.groupby("campaign_id")["count"].sum()
+        for campaign_id, reserved, budget in rows:
+            assert reserved <= budget * 1_000
+            assert (reserved > reserved_before[campaign_id]) == (campaign_id in served.index)
+        # A creator whose slot shows no ad gets no ad event; the others still do.
+        creators = sorted({int(c) for c in impressions["creator_id"]})
+        assert len(creators) >= 4
+        hidden = set(creators[::2])
+        runtime.write(
+            lambda s: s.execute(
+                update(CreatorMonetization)
+                .where(CreatorMonetization.creator_id.in_(hidden))
+                .values(profile_ads=False)
+            )
+        )
+        second = advance(runtime, 2, seed=6, steps=STEPS)
+        later = advanced_events(runtime, second.first_day).to_pandas()
+        ads = later[later["type"].isin(["ad_impression", "ad_click"])]
+        assert not set(ads["creator_id"]) & hidden
+        assert (
+            int(ads.loc[ads["type"] == "ad_impression", "count"].sum())
+            == sum(d.ad_impressions for d in second.days)
+            > 0
+        )
+
+
+def _propensity_one(runtime: Runtime) -> None:
+    """Every creator accepts every in-vertical offer and completes every accepted task."""
+    path = runtime.settings.ground_truth_dir / PROPENSITY_FILE
+    table = pq.read_table(path)
+    ones = pa.array(np.ones(table.num_rows))
+    table = table.set_column(table.schema.get_field_index("p_accept"), "p_accept", ones)
+    table = table.set_column(table.schema.get_field_index("p_complete"), "p_complete", ones)
+    pq.write_table(table, path)
+
+
+def test_a_creator_with_no_offer_never_accepts(generated: Path, tmp_path: Path) -> None:
+    """Without the tasks step nobody is offered anything, so even creators certain to accept
+    an offer take no task."""
+    with copied(generated, tmp_path, "no-offers") as runtime:
+        _propensity_one(runtime)
+        with runtime.sessions() as session:
+            claims = session.scalar(select(func.count()).select_from(TaskClaim))
+            open_tasks = session.scalar(select(func.count(Task.id)).where(Task.status == "open"))
+            assert (open_tasks or 0) > 0
+        result = advance(runtime, 2, seed=4, steps=STEPS)
+        assert all(
+            d.tasks_accepted == d.tasks_refused == d.tasks_submitted == 0 for d in result.days
+        )
+        with runtime.sessions() as session:
+            assert session.scalar(select(func.count()).select_from(TaskClaim)) == claims
+
+
+def test_offered_creators_certain_to_accept_accept_submit_and_are_checked(
+    generated: Path, tmp_path: Path
+) -> None:
+    """With propensities of 1, the offers the tasks step made the day before are accepted
+    through the accept path (only offered pairs, within the slots), every acceptance is
+    completed by a published work carrying the task's hashtag and submitted before its
+    deadline once its hidden moment comes, and the cycle checks it."""
+    steps = tuple(s for s in CYCLE_STEPS if s.name in ("features", "growth", "tasks"))
+    with copied(generated, tmp_path, "tasks") as runtime:
+        _propensity_one(runtime)
+        result = advance(runtime, 4, seed=4, steps=steps)
+        start = dt.datetime.combine(result.first_day, dt.time(), tzinfo=dt.UTC)
+        with runtime.sessions() as session:
+            offered = {
+                (o.offered_on, o.creator_id, o.task_id)
+                for o in session.scalars(
+                    select(TaskOffer).where(
+                        TaskOffer.offered_on >= start.date() - dt.timedelta(days=1)
+                    )
+                )
+            }
+            claims = session.scalars(
+                select(TaskClaim).where(TaskClaim.accepted_at >= start).order_by(TaskClaim.id)
+            ).all()
+            tasks = {t.id: t for t in session.scalars(select(Task))}
+            works = {
+                w.id: w
+                for w in session.scalars(
+                    select(Work).where(Work.id.in_([c.work_id for c in claims if c.work_id]))
+                )
+            }
+            slots_held = session.execute(
+                select(TaskClaim.task_id, func.count())
+                .where(TaskClaim.status.in_(("accepted", "submitted", "checked", "approved")))
+                .group_by(TaskClaim.task_id)
+            ).all()
+        assert len(claims) == sum(d.tasks_accepted for d in result.days) > 0
+        for claim in claims:
+            accepted_on = _utc(claim.accepted_at).date()
+            assert (accepted_on - dt.timedelta(days=1), claim.creator_id, claim.task_id) in offered
+        assert all(n <= tasks[t].slots for t, n in slots_held)
+        # Every claim whose hidden moment to submit fell within the days played is submitted.
+        intents = pq.read_table(runtime.settings.ground_truth_dir / INTENTS_FILE).to_pylist()
+        end = start + dt.timedelta(days=len(result.days))
+        due = {int(i["claim_id"]) for i in intents if i["complete"] and i["submit_at"] < end}
+        assert {c.id for c in claims} <= {int(i["claim_id"]) for i in intents}
+        submitted = [c for c in claims if c.id in due]
+        assert submitted
+        for claim in submitted:
+            assert claim.status in ("submitted", "checked", "approved", "rejected"), claim.reason
+            assert claim.work_id is not None
+            work = works[claim.work_id]
+            task = tasks[claim.task_id]
+            assert work.creator_id == claim.creator_id
+            assert _utc(claim.accepted_at) <= _utc(work.published_at) < _utc(claim.deadline_at)
+            assert claim.submitted_at is not None
+            assert _utc(claim.submitted_at) < _utc(claim.deadline_at)
+            if task.hashtag is not None:
+                assert task.hashtag in {normal_tag(t) for t in work.hashtags}
+        assert sum(d.tasks_submitted for d in result.days) == sum(
+            c.work_id is not None for c in claims
+        )
+        # The cycle judged the submissions whose plays are in (or those that failed at once).
+        assert any(c.status != "submitted" for c in claims if c.work_id is not None)
+        assert sum(d.tasks_approved for d in result.days) == sum(
+            c.status == "approved" for c in claims
+        )

@@ -29,8 +29,16 @@ Before the first advanced day, the cycle of the log's last day runs when that da
 ``traffic_plan`` for the next day yet. Deterministic: the same seed and the same store give the
 same events (each day's random stream is ``SeedSequence([seed, D.toordinal()])``).
 
-5. **Profile visits buy what the profile slot shows** (:func:`_profile_orders`). Profile-slot
-   ads (impressions, clicks) and task outcomes are not simulated on advanced days yet.
+5. **Profile visits see what the profile slot shows** (:func:`_profile_traffic`): they buy its
+   products and see its ad (impressions, clicks at the hidden click probability, charged by
+   the cycle's ``ad_spend`` step; :mod:`guanghe.sim.uptake`).
+6. **Creators take up the task center's offers** (:func:`~guanghe.sim.uptake.take_up_tasks`):
+   the offers of the day before are accepted at the hidden acceptance probability through the
+   real accept path; accepted claims are completed at the hidden completion probability by a
+   published work carrying the task's hashtag, submitted through the real submit path, checked
+   by the cycle and approved by the simulated operator the next morning (paid in the ledger).
+   Incentive programmes need nothing more: the cycle enrols creators and computes progress
+   from the event log.
 """
 
 from __future__ import annotations
@@ -53,7 +61,7 @@ from sqlalchemy.orm import Session
 
 from guanghe.errors import InvalidInput, NotFound
 from guanghe.events.schema import EVENT_SCHEMA
-from guanghe.monetize.slots import decide_profile_slot
+from guanghe.monetize.slots import AdPlacement, decide_profile_slot
 from guanghe.originality import duplicate_work_ids
 from guanghe.pipelines import CYCLE_STEPS, CycleRun, CycleStep, run_cycle
 from guanghe.runtime import Runtime
@@ -62,6 +70,15 @@ from guanghe.sim.content import write_texts
 from guanghe.sim.monetize import AFFINITY_FILE, MARKET_FILE, purchase_probability
 from guanghe.sim.population import VERTICAL_POPULARITY
 from guanghe.sim.truth import PLATFORM_FILE, WORKS_FILE, load_ground_truth, load_work_truth
+from guanghe.sim.uptake import (
+    AdDay,
+    TaskDay,
+    TaskTruth,
+    TaskWork,
+    profile_ads,
+    submit_task_works,
+    take_up_tasks,
+)
 from guanghe.snapshots import snapshot_path
 from guanghe.store import Creator, Work
 from guanghe.traffic.serving import MAX_CANDIDATES, BoostService, InProcessCounters
@@ -101,6 +118,13 @@ class DayOutcome:
     delivery_cpu_s: float = 0.0  # CPU time (this process) of the boost calls and deliveries
     response_cpu_s: float = 0.0  # … of the audience's answer
     cycle_cpu_s: float = 0.0  # … of the cycle run after the day
+    ad_impressions: int = 0  # impressions of the ads the profile slots showed
+    ad_clicks: int = 0
+    ad_charged_fen: int = 0  # what the ad events charge (the next cycle's ad_spend step)
+    tasks_approved: int = 0  # checked submissions the simulated operator approved (paid)
+    tasks_accepted: int = 0  # offers accepted through the accept path
+    tasks_refused: int = 0  # acceptances the platform refused (no slot, priority, requirements)
+    tasks_submitted: int = 0  # task works published and submitted
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,6 +249,8 @@ class _Platform:
     #: The market's hidden truth: product category index and appeal (by product id - 1) and
     #: the verticals' affinity per category; None for a platform generated without one.
     market: tuple[Ints, Floats, Floats] | None = None
+    #: The hidden task propensities; None for a platform generated without a task center.
+    tasks: TaskTruth | None = None
 
     @classmethod
     def load(cls, runtime: Runtime) -> _Platform:
@@ -298,6 +324,7 @@ class _Platform:
             ],
             active_appeal=appeal_of[known],
             market=_market_truth(settings.ground_truth_dir),
+            tasks=TaskTruth.load(settings.ground_truth_dir, n),
         )
 
 
@@ -415,9 +442,52 @@ def _publish(runtime: Runtime, platform: _Platform, rng: np.random.Generator, da
     owner = owner[rng.permutation(w)]
     other = 1 + rng.choice(16, size=w, p=VERTICAL_POPULARITY / VERTICAL_POPULARITY.sum())
     vertical = np.where(rng.random(w) < 0.9, p.vertical[owner], other).astype(np.int64)
-    duration = np.clip(np.round(np.exp(rng.normal(np.log(35.0), 0.8, size=w))), 7, 600)
-    appeal = np.exp(rng.normal(-0.5, 1.0, size=w))
-    title, caption, hashtags = write_texts(rng, vertical)
+    _add_works(runtime, p, rng, day, owner, offsets, vertical, [None] * w)
+    return w
+
+
+def _publish_task_works(
+    runtime: Runtime,
+    platform: _Platform,
+    rng: np.random.Generator,
+    day: dt.date,
+    due: tuple[TaskWork, ...],
+) -> Ints:
+    """Publish the task works due on ``day`` (in the creator's vertical, at the intended
+    moment, carrying the task's hashtag); returns their work ids, aligned with ``due``."""
+    owner = np.array([w.creator_id - 1 for w in due], np.int64)
+    start = dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC)
+    offsets = np.array([(w.at - start) // dt.timedelta(microseconds=1) for w in due], np.int64)
+    tags = [w.hashtag for w in due]
+    return _add_works(runtime, platform, rng, day, owner, offsets, platform.vertical[owner], tags)
+
+
+def _add_works(
+    runtime: Runtime,
+    platform: _Platform,
+    rng: np.random.Generator,
+    day: dt.date,
+    owner: Ints,
+    offsets: Ints,
+    vertical: Ints,
+    required_tags: list[str | None],
+) -> Ints:
+    """Store works of ``owner`` (creator indices) published ``offsets`` microseconds into
+    ``day`` (a duration, hidden appeal and texts drawn as the generator draws them, the
+    required hashtag added where one is given), add them to the works' truth and to the
+    works drawing an audience; returns their ids."""
+    p = platform
+    n = p.creator_id.shape[0]
+    w = owner.shape[0]
+    duration = np.asarray(
+        np.clip(np.round(np.exp(rng.normal(np.log(35.0), 0.8, size=w))), 7, 600), np.float64
+    )
+    appeal: Floats = np.exp(rng.normal(-0.5, 1.0, size=w))
+    title, caption, drawn_tags = write_texts(rng, vertical)
+    hashtags = [
+        tags if tag is None or tag in tags else [*tags[:4], tag]
+        for tags, tag in zip(drawn_tags, required_tags, strict=True)
+    ]
     work_id = p.next_work_id + np.arange(w, dtype=np.int64)
     if w:
         start = dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC)
@@ -440,7 +510,7 @@ def _publish(runtime: Runtime, platform: _Platform, rng: np.random.Generator, da
                 caption,
                 hashtags,
                 vertical.tolist(),
-                duration.astype(np.int64).tolist(),
+                np.asarray(duration, np.int64).tolist(),
                 strict=True,
             )
         ]
@@ -457,7 +527,7 @@ def _publish(runtime: Runtime, platform: _Platform, rng: np.random.Generator, da
     p.active_vertical = np.concatenate([p.active_vertical[keep], vertical])
     p.active_day = np.concatenate([p.active_day[keep], np.full(w, day.toordinal(), np.int64)])
     p.active_appeal = np.concatenate([p.active_appeal[keep], appeal])
-    return w
+    return work_id
 
 
 def _append_work_truth(runtime: Runtime, work_id: Ints, creator_id: Ints, appeal: Floats) -> None:
@@ -489,6 +559,13 @@ def _answer(
     and churn per creator."""
     p = platform
     published = _publish(runtime, p, rng, day)
+    tasks = (
+        take_up_tasks(runtime, p.tasks, p.vertical, rng, day)
+        if p.tasks is not None
+        else TaskDay(0, 0, 0, ())
+    )
+    task_works = _publish_task_works(runtime, p, rng, day, tasks.due)
+    submitted = submit_task_works(runtime, tasks.due, task_works)
     age = day.toordinal() - p.active_day
     owner = p.active_owner
     reach = (
@@ -529,8 +606,10 @@ def _answer(
             ("unfollow", everyone, none, unfollows, None),
         ],
     )
-    orders = _profile_orders(runtime, p, rng, day, f"adv-{seed}-{day.strftime('%Y%m%d')}-", plays)
-    events = runtime.event_log.append(pa.concat_tables([table, orders]))
+    orders, ads = _profile_traffic(
+        runtime, p, rng, day, f"adv-{seed}-{day.strftime('%Y%m%d')}-", plays
+    )
+    events = runtime.event_log.append(pa.concat_tables([table, orders, ads.events]))
     p.followers = p.followers + follows - unfollows
     changed = np.flatnonzero((follows - unfollows) != 0)
     runtime.write(lambda s: _update_followers(s, p.creator_id[changed], p.followers[changed]))
@@ -548,27 +627,36 @@ def _answer(
         cycle=None,
         delivery_s=0.0,
         response_s=0.0,
-        works_published=published,
+        works_published=published + int(task_works.shape[0]),
         orders=orders.num_rows,
+        ad_impressions=ads.impressions,
+        ad_clicks=ads.clicks,
+        ad_charged_fen=ads.charged_fen,
+        tasks_approved=tasks.approved,
+        tasks_accepted=tasks.accepted,
+        tasks_refused=tasks.refused,
+        tasks_submitted=submitted,
     )
     return outcome, follows
 
 
-def _profile_orders(
+def _profile_traffic(
     runtime: Runtime,
     platform: _Platform,
     rng: np.random.Generator,
     day: dt.date,
     prefix: str,
     plays: Ints,
-) -> pa.Table:
-    """Profile visits (3 % of plays, as the generator draws them) see the products the profile
-    slot decides to show (:func:`~guanghe.monetize.slots.decide_profile_slot`, a preview: one
-    decision per visited creator and day, committing nothing); each shown product is bought
+) -> tuple[pa.Table, AdDay]:
+    """Profile visits (3 % of plays, as the generator draws them) see what the profile slot
+    decides to show (:func:`~guanghe.monetize.slots.decide_profile_slot`, a preview: one
+    decision per visited creator and day, committing nothing): the products, each bought
     ``Poisson(visits x p)`` times, ``p`` the hidden purchase probability
     (:func:`~guanghe.sim.monetize.purchase_probability`: the vertical's affinity for the
-    product's category, its appeal, its price). A creator whose slot shows no product gets no
-    order from it. One ``order`` event per order."""
+    product's category, its appeal, its price), one ``order`` event per order; and the ad,
+    which every visit sees (:func:`~guanghe.sim.uptake.profile_ads`: impressions, clicks at the
+    hidden click probability, charges within the campaign's budget and pacing). A creator whose
+    slot shows no product gets no order from it, one whose slot shows no ad no ad event."""
     p = platform
     visits = rng.binomial(plays, 0.03)
     visited = np.flatnonzero(visits > 0)
@@ -578,30 +666,33 @@ def _profile_orders(
     price: list[int] = []
     commission: list[int] = []
     rate: list[float] = []
-    if p.market is not None and visited.shape[0]:
-        category, appeal, affinity = p.market
-        with runtime.sessions() as session:
-            for i in visited.tolist():
-                slot = decide_profile_slot(session, i + 1, now=noon, preview=True)
-                for card in slot.products:
-                    if card.product_id > category.shape[0]:
-                        continue
-                    k = card.product_id - 1
-                    creator.append(i)
-                    product.append(card.product_id)
-                    price.append(card.price_fen)
-                    commission.append(card.price_fen * card.commission_bp // 10_000)
-                    rate.append(
-                        float(
-                            purchase_probability(
-                                affinity,
-                                appeal[k : k + 1],
-                                category[k : k + 1],
-                                np.array([card.price_fen], np.int64),
-                                p.vertical[i : i + 1],
-                            )[0, 0]
-                        )
+    ads: list[AdPlacement | None] = []
+    with runtime.sessions() as session:
+        for i in visited.tolist():
+            slot = decide_profile_slot(session, i + 1, now=noon, preview=True)
+            ads.append(slot.ad)
+            if p.market is None:
+                continue
+            category, appeal, affinity = p.market
+            for card in slot.products:
+                if card.product_id > category.shape[0]:
+                    continue
+                k = card.product_id - 1
+                creator.append(i)
+                product.append(card.product_id)
+                price.append(card.price_fen)
+                commission.append(card.price_fen * card.commission_bp // 10_000)
+                rate.append(
+                    float(
+                        purchase_probability(
+                            affinity,
+                            appeal[k : k + 1],
+                            category[k : k + 1],
+                            np.array([card.price_fen], np.int64),
+                            p.vertical[i : i + 1],
+                        )[0, 0]
                     )
+                )
     shown = np.array(creator, np.int64)
     orders = rng.poisson(visits[shown] * np.array(rate, np.float64)).astype(np.int64)
     buyer = np.repeat(shown, orders)
@@ -625,7 +716,17 @@ def _profile_orders(
         "commission_fen": pa.array(np.repeat(np.array(commission, np.int64), orders)),
         "ref_event_id": pa.nulls(m, pa.string()),
     }
-    return pa.table(columns, schema=EVENT_SCHEMA)
+    ad_day = profile_ads(
+        runtime,
+        rng,
+        day,
+        prefix,
+        p.creator_id[visited],
+        p.quality[visited],
+        visits[visited],
+        ads,
+    )
+    return pa.table(columns, schema=EVENT_SCHEMA), ad_day
 
 
 def _update_followers(session: Session, creator_id: Ints, followers: Ints) -> int:
