@@ -125,8 +125,12 @@ def token_for(runtime: Runtime) -> Callable[..., str]:
 
 
 @pytest.fixture
-def seed_platform(runtime: Runtime) -> SeedPlatform:
-    """Two institutions, six creators over three verticals and all stages, 20 works."""
+def seed_platform(request: pytest.FixtureRequest, runtime: Runtime) -> SeedPlatform:
+    """Two institutions, six creators over three verticals and all stages, 20 works (in a
+    test that asks for ``cycled_platform`` too: that, the platform after the cycle)."""
+    if "cycled_platform" in request.fixturenames:
+        platform: SeedPlatform = request.getfixturevalue("cycled_platform")
+        return platform
     return insert_seed_platform(runtime)
 
 
@@ -159,8 +163,9 @@ def cycled_platform(
     ``runtime``: the cycle runs once per backend per session (per xdist worker), on a store
     that each test then copies (SQLite: its file; PostgreSQL: its rows and sequence positions,
     into the test's schema) with its data dir (event log, snapshots, indexes). A test may
-    write: it writes to its copy. Request it before any fixture that opens the store (the
-    app's client): it replaces the test's database."""
+    write: it writes to its copy. It replaces the test's database, so it comes before any
+    fixture that opens the store: those that need a platform ask for ``seed_platform``, which
+    in a test asking for ``cycled_platform`` is this one."""
     url = runtime.settings.database_url
     backend = "sqlite" if url.startswith("sqlite") else "postgresql"
     if backend not in cycled_stores:
@@ -170,7 +175,7 @@ def cycled_platform(
     if backend == "sqlite":
         path = Path(url.removeprefix("sqlite:///"))
         if path.with_name(path.name + "-wal").exists():
-            pytest.fail("cycled_platform replaces the database: request it before the client")
+            pytest.fail("cycled_platform replaces the database: it comes before any other use")
         shutil.copyfile(store.database, path)
     else:
         schemas: PostgresSchemas = request.getfixturevalue("postgres_schemas")

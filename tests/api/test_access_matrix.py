@@ -1291,9 +1291,8 @@ def _seed_tasks(runtime: Runtime, advertisers: tuple[int, int]) -> tuple[list[in
 
 
 @pytest.fixture
-def client(runtime: Runtime) -> Iterator[TestClient]:
-    """The app with rate limits too generous to interfere with a few hundred requests, over
-    the test's store (a test asks for its platform first)."""
+def client(runtime: Runtime, seed_platform: SeedPlatform) -> Iterator[TestClient]:
+    """The app with rate limits too generous to interfere with a few hundred requests."""
     generous = runtime.settings.model_copy(
         update={"rate_limit": "100000/second", "anonymous_rate_limit": "100000/second"}
     )

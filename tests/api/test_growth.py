@@ -14,8 +14,7 @@ from tests.seed import SeedPlatform
 
 
 @pytest.fixture
-def client(runtime: Runtime) -> Iterator[TestClient]:
-    """The app over the test's store (each test asks for the platform it needs first)."""
+def client(runtime: Runtime, seed_platform: SeedPlatform) -> Iterator[TestClient]:
     with TestClient(create_app(runtime), raise_server_exceptions=False) as test_client:
         yield test_client
 
@@ -25,7 +24,7 @@ def auth(token: str) -> dict[str, str]:
 
 
 def test_growth_before_any_cycle_is_a_clear_404(
-    seed_platform: SeedPlatform, client: TestClient, token_for: Callable[..., str]
+    client: TestClient, token_for: Callable[..., str]
 ) -> None:
     response = client.get("/v1/creators/1/growth", headers=auth(token_for("operator")))
     assert response.status_code == 404
