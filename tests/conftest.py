@@ -18,7 +18,6 @@ import sqlalchemy as sa
 from hypothesis import settings
 
 from guanghe.access import create_token
-from guanghe.pipelines import run_cycle
 from guanghe.runtime import Runtime
 from guanghe.settings import Settings
 from guanghe.store import Creator, Institution, Work, transaction
@@ -188,6 +187,8 @@ def _build_cycled_store(
     request: pytest.FixtureRequest, backend: str, tmp_path_factory: pytest.TempPathFactory
 ) -> CycledStore:
     """Insert the seed platform and the sample events into a new store and run the cycle."""
+    from guanghe.pipelines import run_cycle  # here: a session without the cycle imports none of it
+
     root = tmp_path_factory.mktemp(f"cycled_{backend}")
     if backend == "sqlite":
         database = str(root / "guanghe.db")
