@@ -7,8 +7,10 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shutil
+import sqlite3
 import uuid
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -19,7 +21,8 @@ from guanghe.access import create_token
 from guanghe.runtime import Runtime
 from guanghe.settings import Settings
 from guanghe.store import Creator, Institution, Work, transaction
-from tests.databases import PostgresSchemas, migrated_sqlite_file, schema_url
+from tests.databases import PostgresSchemas, migrated_sqlite_file, schema_of, schema_url
+from tests.pipelines.sample import AS_OF, log_sample_events
 from tests.seed import SeedPlatform
 
 # Property tests draw the same examples on every run, so a red build can be rerun and
@@ -121,9 +124,92 @@ def token_for(runtime: Runtime) -> Callable[..., str]:
 
 
 @pytest.fixture
-def seed_platform(runtime: Runtime) -> SeedPlatform:
-    """Two institutions, six creators over three verticals and all stages, 20 works."""
+def seed_platform(request: pytest.FixtureRequest, runtime: Runtime) -> SeedPlatform:
+    """Two institutions, six creators over three verticals and all stages, 20 works (in a
+    test that asks for ``cycled_platform`` too: that, the platform after the cycle)."""
+    if "cycled_platform" in request.fixturenames:
+        platform: SeedPlatform = request.getfixturevalue("cycled_platform")
+        return platform
     return insert_seed_platform(runtime)
+
+
+@dataclass(frozen=True)
+class CycledStore:
+    """A store built once per backend per session for tests to copy: its database (a SQLite
+    file or a PostgreSQL schema of the session's pool), its data dir and what it holds."""
+
+    database: str
+    data_dir: Path
+    platform: SeedPlatform
+
+
+@pytest.fixture(scope="session")
+def cycled_stores() -> dict[str, CycledStore]:
+    """The session's cycled stores by backend, each built on first use (see
+    :func:`cycled_platform`)."""
+    return {}
+
+
+@pytest.fixture
+def cycled_platform(
+    request: pytest.FixtureRequest,
+    runtime: Runtime,
+    cycled_stores: dict[str, CycledStore],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> SeedPlatform:
+    """The seed platform (:func:`seed_platform`) with the sample events
+    (``tests/pipelines/sample.py``) and the daily cycle run for ``AS_OF``, in the test's own
+    ``runtime``: the cycle runs once per backend per session (per xdist worker), on a store
+    that each test then copies (SQLite: its file; PostgreSQL: its rows and sequence positions,
+    into the test's schema) with its data dir (event log, snapshots, indexes). A test may
+    write: it writes to its copy. It replaces the test's database, so it comes before any
+    fixture that opens the store: those that need a platform ask for ``seed_platform``, which
+    in a test asking for ``cycled_platform`` is this one."""
+    url = runtime.settings.database_url
+    backend = "sqlite" if url.startswith("sqlite") else "postgresql"
+    if backend not in cycled_stores:
+        cycled_stores[backend] = _build_cycled_store(request, backend, tmp_path_factory)
+    store = cycled_stores[backend]
+    runtime.close()
+    if backend == "sqlite":
+        path = Path(url.removeprefix("sqlite:///"))
+        if path.with_name(path.name + "-wal").exists():
+            pytest.fail("cycled_platform replaces the database: it comes before any other use")
+        shutil.copyfile(store.database, path)
+    else:
+        schemas: PostgresSchemas = request.getfixturevalue("postgres_schemas")
+        schemas.copy_rows(schema_of(url), store.database)
+    shutil.copytree(store.data_dir, runtime.settings.data_dir, dirs_exist_ok=True)
+    return store.platform
+
+
+def _build_cycled_store(
+    request: pytest.FixtureRequest, backend: str, tmp_path_factory: pytest.TempPathFactory
+) -> CycledStore:
+    """Insert the seed platform and the sample events into a new store and run the cycle."""
+    from guanghe.pipelines import run_cycle  # here: a session without the cycle imports none of it
+
+    root = tmp_path_factory.mktemp(f"cycled_{backend}")
+    if backend == "sqlite":
+        database = str(root / "guanghe.db")
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), database)
+        url = f"sqlite:///{database}"
+    else:
+        schemas: PostgresSchemas = request.getfixturevalue("postgres_schemas")
+        database = schemas.take()  # kept for the session: dropped with the pool
+        url = schema_url(POSTGRES_URL, database)
+    with Runtime(Settings(data_dir=root / "data", database_url=url)) as built:
+        built.settings.data_dir.mkdir(parents=True)
+        platform = insert_seed_platform(built)
+        log_sample_events(built)
+        run_cycle(built, AS_OF)
+    if backend == "sqlite":  # the file alone holds the store, for copies
+        connection = sqlite3.connect(database)
+        try:
+            connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        finally:
+            connection.close()
+    return CycledStore(database, root / "data", platform)
 
 
 def insert_seed_platform(runtime: Runtime) -> SeedPlatform:

@@ -54,6 +54,11 @@ def schema_url(server_url: str, schema: str) -> str:
     return f"{server_url}?options=-csearch_path%3D{schema}"
 
 
+def schema_of(url: str) -> str:
+    """The schema of a :func:`schema_url`."""
+    return url.rpartition("search_path%3D")[2]
+
+
 @dataclass(frozen=True)
 class Statement:
     """One statement as the driver received it: ``many`` for ``executemany``; ``parameters``
@@ -139,20 +144,30 @@ class PostgresSchemas:
                 != self.tables
             ):
                 return
-            connection.exec_driver_sql("SET LOCAL session_replication_role = replica")
-            connection.exec_driver_sql("SET LOCAL lock_timeout = '10s'")
-            for table in self.tables:
-                connection.exec_driver_sql(f'DELETE FROM "{table}"')
-            for table in self.seeded:
-                connection.exec_driver_sql(
-                    f'INSERT INTO "{table}" SELECT * FROM "{self.template}"."{table}"'
-                )
-            for name in self.sequences:
-                connection.exec_driver_sql(
-                    f"SELECT setval('\"{name}\"', last_value, is_called) "
-                    f'FROM "{self.template}"."{name}"'
-                )
+            self._refill(connection, self.template, self.seeded)
         self.free.append(schema)
+
+    def copy_rows(self, schema: str, source: str) -> None:
+        """Make the rows and sequence positions of ``schema`` (one of :meth:`take`'s) those of
+        ``source``, another schema of this pool that a fixture filled once per session: how a
+        test starts from a store built for many (see ``cycled_platform`` in
+        ``tests/conftest.py``). :meth:`give_back` empties it as usual afterwards."""
+        with self._on(schema) as connection:
+            self._refill(connection, source, self.tables)
+
+    def _refill(self, connection: sa.Connection, source: str, tables: tuple[str, ...]) -> None:
+        """Empty every table of the current schema, then copy ``tables`` and every sequence's
+        position from ``source`` (triggers and foreign keys off, as the rows are consistent)."""
+        connection.exec_driver_sql("SET LOCAL session_replication_role = replica")
+        connection.exec_driver_sql("SET LOCAL lock_timeout = '10s'")
+        for table in self.tables:
+            connection.exec_driver_sql(f'DELETE FROM "{table}"')
+        for table in tables:
+            connection.exec_driver_sql(f'INSERT INTO "{table}" SELECT * FROM "{source}"."{table}"')
+        for name in self.sequences:
+            connection.exec_driver_sql(
+                f'SELECT setval(\'"{name}"\', last_value, is_called) FROM "{source}"."{name}"'
+            )
 
     def drop_all(self) -> None:
         """Drop every schema made, the template too, and release the engine."""

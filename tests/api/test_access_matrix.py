@@ -42,14 +42,13 @@ from guanghe.app import create_app
 from guanghe.http.deps import SESSION_COOKIE
 from guanghe.monetize import deposit, register_party
 from guanghe.notifications import notify
-from guanghe.pipelines import run_cycle
 from guanghe.runtime import Runtime
 from guanghe.store import CopyMatch
 from guanghe.tasks import TaskSpec, accept_task, check_submissions, create_task, submit_work
 from tests.api.test_incentives import BODY as PROGRAMME
 from tests.api.test_input_edges import CAMPAIGN, PRODUCT
 from tests.originality.pictures import encode, picture
-from tests.pipelines.sample import AS_OF, log_sample_events
+from tests.pipelines.sample import AS_OF
 from tests.seed import SeedPlatform
 
 ROLES = ("operator", "creator", "institution", "advertiser", "merchant", "ranker", "agent")
@@ -1010,8 +1009,8 @@ class World:
 
 
 def _seed(runtime: Runtime, client: TestClient, token_for: Callable[..., str]) -> World:
-    log_sample_events(runtime)
-    run_cycle(runtime, AS_OF)
+    """Tenants' objects on the cycled platform (the seed platform, the sample events and the
+    cycle for their last day: ``cycled_platform``)."""
 
     def register(session: Any) -> list[int]:
         made = []
@@ -1392,7 +1391,12 @@ def _call(
     return client.request(entry.method, path, **kwargs).status_code
 
 
-def test_access_matrix(runtime: Runtime, client: TestClient, token_for: Callable[..., str]) -> None:
+def test_access_matrix(
+    cycled_platform: SeedPlatform,
+    runtime: Runtime,
+    client: TestClient,
+    token_for: Callable[..., str],
+) -> None:
     world = _seed(runtime, client, token_for)
     counter = itertools.count()
     wrong: list[str] = []

@@ -8,9 +8,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from guanghe.app import create_app
-from guanghe.pipelines import run_cycle
 from guanghe.runtime import Runtime
-from tests.pipelines.sample import AS_OF, log_sample_events
+from tests.pipelines.sample import AS_OF
 from tests.seed import SeedPlatform
 
 
@@ -33,10 +32,8 @@ def test_growth_before_any_cycle_is_a_clear_404(
 
 
 def test_growth_views_and_errors(
-    client: TestClient, runtime: Runtime, token_for: Callable[..., str]
+    cycled_platform: SeedPlatform, client: TestClient, token_for: Callable[..., str]
 ) -> None:
-    log_sample_events(runtime)
-    run_cycle(runtime, AS_OF)
     own = client.get("/v1/creators/3/growth", headers=auth(token_for("creator", 3)))
     assert own.status_code == 200, own.text
     body = own.json()

@@ -1,6 +1,7 @@
 """The per-test databases (``tests/databases.py``) equal a database migrated from nothing:
 the copied SQLite file, a PostgreSQL schema replaying the recorded migration, and one
-recycled after a test wrote to it."""
+recycled after a test wrote to it; a copy of the cycled platform (``cycled_platform``) equals
+the store it was copied from, and what a test writes to it stays in it."""
 
 from __future__ import annotations
 
@@ -15,8 +16,9 @@ from guanghe.access import create_token
 from guanghe.runtime import Runtime
 from guanghe.settings import Settings
 from guanghe.store import make_engine, transaction, upgrade_schema
-from tests.conftest import POSTGRES_URL, insert_seed_platform
+from tests.conftest import POSTGRES_URL, CycledStore, insert_seed_platform
 from tests.databases import PostgresSchemas, schema_url
+from tests.seed import SeedPlatform
 
 
 def state(url: str) -> dict[str, Any]:
@@ -107,3 +109,31 @@ def test_a_recycled_postgres_schema_equals_a_fresh_migration(
         assert state(url) == fresh
     finally:
         postgres_schemas.give_back(schema)
+
+
+def files(root: Path) -> dict[str, bytes]:
+    """Every file under ``root`` by its relative path, with its bytes."""
+    return {str(p.relative_to(root)): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+
+def test_a_cycled_copy_equals_the_cycled_store_and_keeps_its_writes_to_itself(
+    cycled_platform: SeedPlatform, runtime: Runtime, cycled_stores: dict[str, CycledStore]
+) -> None:
+    url = runtime.settings.database_url
+    store = cycled_stores["sqlite" if url.startswith("sqlite") else "postgresql"]
+    store_url = (
+        f"sqlite:///{store.database}"
+        if url.startswith("sqlite")
+        else schema_url(POSTGRES_URL, store.database)
+    )
+    built = state(store_url)
+    assert files(store.data_dir / "snapshots")  # the cycle ran
+    assert state(url) == built
+    assert files(runtime.settings.data_dir) == files(store.data_dir)
+    with transaction(runtime.sessions) as session:
+        create_token(
+            session, role="operator", subject_id=None, name="t", now=dt.datetime.now(dt.UTC)
+        )
+    runtime.close()
+    assert state(url) != built
+    assert state(store_url) == built
