@@ -8,6 +8,9 @@ RUN := $(UV) run --frozen
 # Test processes (pytest-xdist): one per core by default; TEST_JOBS=0 runs in this process.
 # --dist loadgroup keeps each xdist_group (the Spark tests) on one worker.
 TEST_JOBS ?= auto
+# Each test process compiles every module and pytest's assertion rewrites: let them write the
+# bytecode caches (the environment may forbid it) so that the workers and later runs reuse them.
+unexport PYTHONDONTWRITEBYTECODE
 PYTEST := $(RUN) pytest -n $(TEST_JOBS) --dist loadgroup
 
 .PHONY: setup demo chromium chromaprint test test-fast fuzz lint typecheck bench-sim clean

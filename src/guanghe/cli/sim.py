@@ -69,6 +69,11 @@ def advance(
         "boosted impr.",
         "follows",
         "unfollows",
+        "new works",
+        "orders",
+        "ad impr.",
+        "ad fen",
+        "tasks acc./sub./paid",
         "events",
     ):
         table.add_column(column, justify="left" if column == "day" else "right")
@@ -80,6 +85,11 @@ def advance(
             f"{d.boosted_impressions:,}",
             f"{d.follows:,}",
             f"{d.unfollows:,}",
+            f"{d.works_published:,}",
+            f"{d.orders:,}",
+            f"{d.ad_impressions:,}",
+            f"{d.ad_charged_fen:,}",
+            f"{d.tasks_accepted:,}/{d.tasks_submitted:,}/{d.tasks_approved:,}",
             f"{d.events:,}",
         )
     Console().print(table)
