@@ -86,8 +86,8 @@ def tag_of(source: str, region: int) -> int:
     """The index tag of region number ``region`` (in :data:`INDEXED`) of a ``source`` picture.
 
     The first four windows keep the tags they were stored with (``source * 4 + region``: 0-7);
-    the windows added later follow (``8 + source * 4 + region - 4``), so stored rows need no
-    change."""
+    the windows added later follow (``8 + source * n + region - 4``, ``n`` of them: 8 and 9
+    for ``uncaptioned``), so stored rows need no change."""
     kind = SOURCES.index(source)
     if region < _FIRST_WINDOWS:
         return kind * _FIRST_WINDOWS + region
