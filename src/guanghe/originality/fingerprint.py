@@ -15,8 +15,8 @@ borders, overlays or mirrors. So an image is hashed several times:
   leaves the other end's region intact; a caption band across the middle (within 40-60 % of
   the height) is cut out of ``uncaptioned`` on both sides; a copy turned by 2 to 4 degrees is
   within a degree of one turned-back centre. PDQ does not survive a window that is off by
-  more than about half a percent (a centre-60 % window shifted by 0.5 % of the picture moved
-  24-38 bits, by 1 % 44-66, on four test pictures), so a crop at an arbitrary offset lines up
+  half a percent or more (a centre-60 % window shifted by 0.5 % of the picture both ways
+  moved 24-38 bits, by 1 % 44-66, on four pictures), so a crop at an arbitrary offset lines up
   with no grid window.
 
 PDQ hashes are 256 bits, compared by Hamming distance; a hash's *quality* (0-100) says how much
