@@ -56,6 +56,37 @@ def edits(image: Image.Image) -> dict[str, Image.Image]:
     }
 
 
+def hard_edits(image: Image.Image) -> dict[str, Image.Image]:
+    """The harder edits of issue 22: 80 % kept at an offset, an opaque caption
+    band across the middle, and several edits at once (mirrored, 90 % kept at an offset, a
+    caption overlaid across it, darker, JPEG q40)."""
+    width, height = image.size
+
+    def crop(share: float, fx: float, fy: float, source: Image.Image = image) -> Image.Image:
+        w, h = round(width * share), round(height * share)
+        x, y = round((width - w) * fx), round((height - h) * fy)
+        return source.crop((x, y, x + w, y + h))
+
+    banded = image.copy()
+    draw = ImageDraw.Draw(banded)
+    top, band = round(height * 0.45), round(height * 0.12)
+    draw.rectangle((0, top, width, top + band), fill=(20, 20, 30))
+    draw.text((width * 0.1, top + band * 0.3), "LOOK AT THIS 42", fill=(255, 255, 255))
+    several = crop(0.9, 0.3, 0.7, image.transpose(Image.Transpose.FLIP_LEFT_RIGHT))
+    ImageDraw.Draw(several).rectangle(
+        (several.width * 0.05, several.height * 0.3, several.width * 0.6, several.height * 0.36),
+        fill=(255, 255, 255),
+        outline=(0, 0, 0),
+        width=3,
+    )
+    several = ImageEnhance.Brightness(several).enhance(0.9)
+    return {
+        "cropped-20-offset": crop(0.8, 0.35, 0.65),
+        "caption-band": banded,
+        "several": Image.open(io.BytesIO(encode(several, "JPEG", quality=40))).convert("RGB"),
+    }
+
+
 def video(frames: list[Image.Image], fps: int = 5) -> bytes:
     """An MP4 (H.264 if available, else MPEG-4) of ``frames``, encoded with PyAV."""
     import av

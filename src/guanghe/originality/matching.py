@@ -30,6 +30,7 @@ import numpy as np
 from PIL import Image
 
 from guanghe.originality.fingerprint import (
+    ALIGNED,
     GRID,
     INDEXED,
     INDEXED_REGIONS,
@@ -59,9 +60,10 @@ CHECKED_CANDIDATES: Final = 4
 #: a grid crop with the stored centre; the whole upload, or its mirror image, with the stored
 #: whole or centre (a copy cropped by up to 10 % a side); the upload's centre with the stored
 #: whole (a copy in a frame); the upload's centre turned back with the stored centre (a copy
-#: turned by a few degrees). Other pairs, the upper part with the lower, say, would take a
-#: crop of 40 % of the picture: they match only pictures that share a layout, and are not
-#: candidates.
+#: turned by a few degrees); the upload without its middle band with the stored picture
+#: without it (a caption band across the middle), as every window with its own. Other pairs,
+#: the upper part with the lower, say, would take a crop of 40 % of the picture: they match
+#: only pictures that share a layout, and are not candidates.
 CORRESPONDING: Final = frozenset(
     {(name, name) for name in INDEXED_REGIONS}
     | {(grid.name, "inner") for grid in GRID}
@@ -69,8 +71,11 @@ CORRESPONDING: Final = frozenset(
     | {(turned.name, "inner") for turned in TURNED}
 )
 
-#: ``tag = source * len(INDEXED) + region``: which picture of a work and which window.
+#: Which picture of a work a code comes from: see :func:`tag_of`.
 SOURCES: Final = ("cover", "frame")
+#: Windows stored before issue 22; their tags are ``source * 4 + region``.
+_FIRST_WINDOWS: Final = 4
+_LATER_WINDOWS: Final = len(INDEXED) - _FIRST_WINDOWS
 
 Evidence = Literal["verified", "close"]
 #: Loads the stored cover of a work (None when it has none or it cannot be read).
@@ -78,8 +83,24 @@ PictureSource = Callable[[int], Image.Image | None]
 
 
 def tag_of(source: str, region: int) -> int:
-    """The index tag of region number ``region`` of a ``source`` picture."""
-    return SOURCES.index(source) * len(INDEXED) + region
+    """The index tag of region number ``region`` (in :data:`INDEXED`) of a ``source`` picture.
+
+    The first four windows keep the tags they were stored with (``source * 4 + region``: 0-7);
+    the windows added later follow (``8 + source * n + region - 4``, ``n`` of them: 8 and 9
+    for ``uncaptioned``), so stored rows need no change."""
+    kind = SOURCES.index(source)
+    if region < _FIRST_WINDOWS:
+        return kind * _FIRST_WINDOWS + region
+    return len(SOURCES) * _FIRST_WINDOWS + kind * _LATER_WINDOWS + region - _FIRST_WINDOWS
+
+
+def source_region(tag: int) -> tuple[int, int]:
+    """``(source, region)`` numbers of an index tag: the inverse of :func:`tag_of`."""
+    later = tag - len(SOURCES) * _FIRST_WINDOWS
+    if later < 0:
+        return divmod(tag, _FIRST_WINDOWS)
+    kind, region = divmod(later, _LATER_WINDOWS)
+    return kind, _FIRST_WINDOWS + region
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,7 +125,7 @@ class Match:
 
 def candidates(index: HammingIndex, query: QueryCodes) -> list[Candidate]:
     """The nearest :data:`CORRESPONDING` code pair per indexed work, nearest first."""
-    grid = np.array([name.startswith("grid") for name in query.regions])
+    grid = np.array([name in ALIGNED for name in query.regions])
     wide, aligned = np.flatnonzero(~grid), np.flatnonzero(grid)
     hits = [
         (wide, index.search(query.codes[wide], np.full(wide.size, WIDE_RADIUS), nflip=1)),
@@ -119,7 +140,7 @@ def candidates(index: HammingIndex, query: QueryCodes) -> list[Candidate]:
             found.distance.tolist(),
             strict=True,
         ):
-            source, region = divmod(int(tag), len(INDEXED))
+            source, region = source_region(int(tag))
             if (query.regions[q], INDEXED[region].name) not in CORRESPONDING:
                 continue
             held = best.get(label)
