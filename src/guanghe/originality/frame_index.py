@@ -21,8 +21,6 @@ plus ``8 x 4 x 2**24`` bytes (512 MiB) of directory per large segment.
 
 from __future__ import annotations
 
-import os
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
@@ -32,7 +30,7 @@ import numpy.typing as npt
 
 from guanghe.errors import InvalidInput
 from guanghe.originality import _frame_kernels as kernels
-from guanghe.originality.index import Hits, _grow
+from guanghe.originality.index import Hits, _grow, load_codes, save_codes
 
 CODE_BYTES: Final = 32
 #: The tail is sealed into a segment when it holds more codes than this.
@@ -215,38 +213,14 @@ class FrameIndex:
 
     def save(self, path: Path, *, watermark: int) -> None:
         """Write the codes to ``path`` atomically, with ``watermark`` (the newest source row)."""
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-        try:
-            with tmp.open("wb") as handle:
-                np.savez(
-                    handle,
-                    words=self.words_[: self.size],
-                    labels=self.labels_[: self.size],
-                    tags=self.tags_[: self.size],
-                    watermark=np.array([watermark], dtype=np.int64),
-                )
-                handle.flush()
-                os.fsync(handle.fileno())
-            tmp.replace(path)
-        finally:
-            tmp.unlink(missing_ok=True)
+        save_codes(path, self, watermark=watermark)
 
     @classmethod
     def load(cls, path: Path) -> tuple[FrameIndex, int]:
         """The index saved at ``path`` (compacted) and its watermark; :class:`InvalidInput` if
         unreadable."""
-        try:
-            with np.load(path) as data:
-                words, labels, tags = data["words"], data["labels"], data["tags"]
-                watermark = int(data["watermark"][0])
-        except (OSError, KeyError, ValueError) as exc:
-            raise InvalidInput(f"cannot read the frame index {path}: {exc}") from exc
         index = cls()
-        index.words_ = np.ascontiguousarray(words, dtype=np.uint64)
-        index.labels_ = np.ascontiguousarray(labels, dtype=np.int64)
-        index.tags_ = np.ascontiguousarray(tags, dtype=np.int16)
-        index.size = int(words.shape[0])
+        watermark = load_codes(path, index, what="frame index")
         index.compact()
         return index, watermark
 

@@ -14,7 +14,7 @@ import os
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final, TypeVar
+from typing import Final, Protocol, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -134,39 +134,61 @@ class HammingIndex:
 
     def save(self, path: Path, *, watermark: int) -> None:
         """Write the codes to ``path`` atomically, with ``watermark`` (the newest source row)."""
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-        try:
-            with tmp.open("wb") as handle:
-                np.savez(
-                    handle,
-                    words=self.words_[: self.size],
-                    labels=self.labels_[: self.size],
-                    tags=self.tags_[: self.size],
-                    watermark=np.array([watermark], dtype=np.int64),
-                )
-                handle.flush()
-                os.fsync(handle.fileno())
-            tmp.replace(path)
-        finally:
-            tmp.unlink(missing_ok=True)
+        save_codes(path, self, watermark=watermark)
 
     @classmethod
     def load(cls, path: Path) -> tuple[HammingIndex, int]:
         """The index saved at ``path`` and its watermark; :class:`InvalidInput` if unreadable."""
-        try:
-            with np.load(path) as data:
-                words, labels, tags = data["words"], data["labels"], data["tags"]
-                watermark = int(data["watermark"][0])
-        except (OSError, KeyError, ValueError) as exc:
-            raise InvalidInput(f"cannot read the fingerprint index {path}: {exc}") from exc
         index = cls()
-        index.words_ = np.ascontiguousarray(words, dtype=np.uint64)
-        index.labels_ = np.ascontiguousarray(labels, dtype=np.int64)
-        index.tags_ = np.ascontiguousarray(tags, dtype=np.int16)
-        index.size = int(words.shape[0])
+        watermark = load_codes(path, index, what="fingerprint index")
         index.fold()
         return index, watermark
+
+
+class _Codes(Protocol):
+    """What :func:`save_codes` and :func:`load_codes` read and fill: the first ``size`` rows of
+    the codes (four 64-bit words each), their labels and tags."""
+
+    words_: npt.NDArray[np.uint64]
+    labels_: npt.NDArray[np.int64]
+    tags_: npt.NDArray[np.int16]
+    size: int
+
+
+def save_codes(path: Path, codes: _Codes, *, watermark: int) -> None:
+    """Write ``codes`` to ``path`` atomically, with ``watermark`` (the newest source row)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    try:
+        with tmp.open("wb") as handle:
+            np.savez(
+                handle,
+                words=codes.words_[: codes.size],
+                labels=codes.labels_[: codes.size],
+                tags=codes.tags_[: codes.size],
+                watermark=np.array([watermark], dtype=np.int64),
+            )
+            handle.flush()
+            os.fsync(handle.fileno())
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def load_codes(path: Path, codes: _Codes, *, what: str) -> int:
+    """Fill ``codes`` from the file :func:`save_codes` wrote and return its watermark;
+    :class:`InvalidInput` naming ``what`` if unreadable."""
+    try:
+        with np.load(path) as data:
+            words, labels, tags = data["words"], data["labels"], data["tags"]
+            watermark = int(data["watermark"][0])
+    except (OSError, KeyError, ValueError) as exc:
+        raise InvalidInput(f"cannot read the {what} {path}: {exc}") from exc
+    codes.words_ = np.ascontiguousarray(words, dtype=np.uint64)
+    codes.labels_ = np.ascontiguousarray(labels, dtype=np.int64)
+    codes.tags_ = np.ascontiguousarray(tags, dtype=np.int16)
+    codes.size = int(words.shape[0])
+    return watermark
 
 
 def _grow(array: Array, capacity: int) -> Array:
