@@ -153,13 +153,12 @@ def untraced_requests(
             if amount <= 0:
                 continue
             requests.append(
-                TransferRequest(
-                    f"copy-redirect:{source}",
-                    REDIRECT_CODE,
-                    debit_account_id=accounts[(line.creator_id, "earnings")],
-                    credit_account_id=accounts[(match.original_creator_id, "earnings")],
-                    amount=amount,
-                    source=(MATCH_SOURCE, source),
+                _redirect(
+                    source,
+                    line,
+                    match,
+                    accounts,
+                    amount,
                     memo=f"{line.code} of {day.isoformat()} not traced to a work: the copy "
                     f"{match.copy_work_id} had {counted.copy} of its creator's "
                     f"{counted.creator} plays (match {match.match_id})",
@@ -201,18 +200,39 @@ def redirect_requests(
             if amount <= 0:
                 continue
             requests.append(
-                TransferRequest(
-                    f"copy-redirect:{source}",
-                    REDIRECT_CODE,
-                    debit_account_id=accounts[(line.creator_id, "earnings")],
-                    credit_account_id=accounts[(match.original_creator_id, "earnings")],
-                    amount=amount,
-                    source=(MATCH_SOURCE, source),
+                _redirect(
+                    source,
+                    line,
+                    match,
+                    accounts,
+                    amount,
                     memo=f"{line.code} of work {trace.work_id}, a copy under match "
                     f"{match.match_id}, paid to the original's author",
                 )
             )
     return requests
+
+
+def _redirect(
+    source: str,
+    line: IncomeLine,
+    match: MonetizedMatch,
+    accounts: Mapping[tuple[int, str], int],
+    amount: int,
+    *,
+    memo: str,
+) -> TransferRequest:
+    """``amount`` of the copier's income ``line`` moved to the original's author under
+    ``match``, keyed by ``source`` (match and income transfer) so it posts once."""
+    return TransferRequest(
+        f"copy-redirect:{source}",
+        REDIRECT_CODE,
+        debit_account_id=accounts[(line.creator_id, "earnings")],
+        credit_account_id=accounts[(match.original_creator_id, "earnings")],
+        amount=amount,
+        source=(MATCH_SOURCE, source),
+        memo=memo,
+    )
 
 
 def return_requests(
