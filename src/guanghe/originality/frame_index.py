@@ -30,7 +30,7 @@ import numpy.typing as npt
 
 from guanghe.errors import InvalidInput
 from guanghe.originality import _frame_kernels as kernels
-from guanghe.originality.index import Hits, _grow, load_codes, save_codes
+from guanghe.originality.index import Hits, append_codes, load_codes, save_codes
 
 CODE_BYTES: Final = 32
 #: The tail is sealed into a segment when it holds more codes than this.
@@ -123,22 +123,7 @@ class FrameIndex:
     ) -> None:
         """Append ``codes`` ``(k, 32)`` with their ``labels`` and ``tags`` ``(k,)``; with
         ``seal=False`` the tail may grow past :data:`TAIL` (a bulk load, then :meth:`settle`)."""
-        codes = np.ascontiguousarray(codes, dtype=np.uint8)
-        if codes.ndim != 2 or codes.shape[1] != CODE_BYTES:
-            raise InvalidInput(f"codes must be (k, {CODE_BYTES}) bytes, not {codes.shape}")
-        k = codes.shape[0]
-        if labels.shape != (k,) or tags.shape != (k,):
-            raise InvalidInput("codes, labels and tags must have the same length")
-        needed = self.size + k
-        if needed > self.words_.shape[0]:
-            capacity = max(needed, 2 * self.words_.shape[0], 1024)
-            self.words_ = _grow(self.words_, capacity)
-            self.labels_ = _grow(self.labels_, capacity)
-            self.tags_ = _grow(self.tags_, capacity)
-        self.words_[self.size : needed] = codes.view("<u8").reshape(k, 4)
-        self.labels_[self.size : needed] = labels
-        self.tags_[self.size : needed] = tags
-        self.size = needed
+        append_codes(self, codes, labels, tags)
         if seal and self.size - self.sealed > TAIL:
             self.seal()
 

@@ -82,22 +82,7 @@ class HammingIndex:
         tags: npt.NDArray[np.int16],
     ) -> None:
         """Append ``codes`` ``(k, 32)`` with their ``labels`` and ``tags`` ``(k,)``."""
-        codes = np.ascontiguousarray(codes, dtype=np.uint8)
-        if codes.ndim != 2 or codes.shape[1] != CODE_BYTES:
-            raise InvalidInput(f"codes must be (k, {CODE_BYTES}) bytes, not {codes.shape}")
-        k = codes.shape[0]
-        if labels.shape != (k,) or tags.shape != (k,):
-            raise InvalidInput("codes, labels and tags must have the same length")
-        needed = self.size + k
-        if needed > self.words_.shape[0]:
-            capacity = max(needed, 2 * self.words_.shape[0], 1024)
-            self.words_ = _grow(self.words_, capacity)
-            self.labels_ = _grow(self.labels_, capacity)
-            self.tags_ = _grow(self.tags_, capacity)
-        self.words_[self.size : needed] = codes.view("<u8").reshape(k, 4)
-        self.labels_[self.size : needed] = labels
-        self.tags_[self.size : needed] = tags
-        self.size = needed
+        append_codes(self, codes, labels, tags)
         if self.size - self._sorted > max(MIN_TAIL, self._sorted // 8):
             self.fold()
 
@@ -153,6 +138,32 @@ class _Codes(Protocol):
     labels_: npt.NDArray[np.int64]
     tags_: npt.NDArray[np.int16]
     size: int
+
+
+def append_codes(
+    into: _Codes,
+    codes: npt.NDArray[np.uint8],
+    labels: npt.NDArray[np.int64],
+    tags: npt.NDArray[np.int16],
+) -> None:
+    """Append ``codes`` ``(k, 32)`` with their ``labels`` and ``tags`` ``(k,)`` to ``into``,
+    growing its arrays geometrically; :class:`InvalidInput` on mismatched shapes."""
+    codes = np.ascontiguousarray(codes, dtype=np.uint8)
+    if codes.ndim != 2 or codes.shape[1] != CODE_BYTES:
+        raise InvalidInput(f"codes must be (k, {CODE_BYTES}) bytes, not {codes.shape}")
+    k = codes.shape[0]
+    if labels.shape != (k,) or tags.shape != (k,):
+        raise InvalidInput("codes, labels and tags must have the same length")
+    needed = into.size + k
+    if needed > into.words_.shape[0]:
+        capacity = max(needed, 2 * into.words_.shape[0], 1024)
+        into.words_ = _grow(into.words_, capacity)
+        into.labels_ = _grow(into.labels_, capacity)
+        into.tags_ = _grow(into.tags_, capacity)
+    into.words_[into.size : needed] = codes.view("<u8").reshape(k, 4)
+    into.labels_[into.size : needed] = labels
+    into.tags_[into.size : needed] = tags
+    into.size = needed
 
 
 def save_codes(path: Path, codes: _Codes, *, watermark: int) -> None:
