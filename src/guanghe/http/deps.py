@@ -49,14 +49,19 @@ def get_runtime(request: Request) -> Runtime:
 
 
 def get_session(runtime: Annotated[Runtime, Depends(get_runtime)]) -> Iterator[Session]:
-    """One transaction per request, committed when the handler returns without error."""
+    """One transaction per request, committed when the handler returns without error and
+    before the response is sent (``scope="function"``): a client never hears of a write that
+    did not commit, and the page a redirect leads to reads it."""
     with transaction(runtime.sessions) as session:
         yield session
 
 
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+
+
 def get_principal(
     request: Request,
-    session: Annotated[Session, Depends(get_session)],
+    session: SessionDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Principal:
     """The caller, from the bearer token or the dashboard's session cookie."""
@@ -75,5 +80,4 @@ def require_role(*roles: str) -> object:
     return Depends(check)
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
