@@ -4,7 +4,7 @@ unconstrained top-k.
 ``python -m bench task_outcome [--creators N] [--tasks T] [--slot-share S] [--k K]
 [--draws D] [--seed S]``
 
-The world: the synthetic platform's creators (:func:`guanghe.sim.population.draw_population`)
+The world (:func:`guanghe.sim.task_market.draw_task_market`): the synthetic platform's creators
 and their hidden propensities to accept an in-vertical offer of each task kind and to complete
 an accepted task (:func:`guanghe.sim.tasks.draw_truth`; an off-vertical offer is accepted
 ``OFF_VERTICAL`` times as often). ``T`` open tasks of random kinds, most restricted to one
@@ -33,13 +33,9 @@ import dataclasses
 import os
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import NDArray
-
-if TYPE_CHECKING:
-    from guanghe.tasks.recommend import TaskFrame
 
 IntArray = NDArray[np.int64]
 FloatArray = NDArray[np.float64]
@@ -60,72 +56,23 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--fill-z", type=float, default=None, help="OfferRules.fill_z")
     args = parser.parse_args(argv)
 
-    from guanghe.sim.population import draw_population
-    from guanghe.sim.tasks import OFF_VERTICAL, draw_truth
-    from guanghe.tasks.propensity import KINDS, OutcomeModel
-    from guanghe.tasks.recommend import (
-        CreatorFrame,
-        OfferRules,
-        TaskFrame,
-        eligible_pairs,
-        pair_features,
-        recommend,
-    )
+    from guanghe.sim.task_market import draw_task_market, play_period
+    from guanghe.tasks.propensity import OutcomeModel
+    from guanghe.tasks.recommend import OfferRules, eligible_pairs, pair_features, recommend
 
     started = time.perf_counter()
     rng = np.random.default_rng(args.seed)
-    population = draw_population(rng, args.creators, 60)
-    truth = draw_truth(rng, population)
     n, t = args.creators, args.tasks
-    creators = CreatorFrame(
-        ids=np.arange(1, n + 1, dtype=np.int64),
-        vertical=population.vertical_id.astype(np.int64),
-        followers=population.followers_initial.astype(np.int64),
-        stage=population.stage_initial.astype(np.int64),
-        quality=100.0 * population.quality,
-        works_28d=rng.poisson(4, n).astype(np.int64),
-        priority=np.zeros(n, dtype=bool),
-    )
-    verticals = np.unique(creators.vertical)
-    restricted = rng.random(t) < 0.7
-    slots = rng.multinomial(int(args.slot_share * n), rng.dirichlet(np.ones(t))) + 1
-    tasks = TaskFrame(
-        ids=np.arange(1, t + 1, dtype=np.int64),
-        kind=rng.integers(0, len(KINDS), t).astype(np.int64),
-        verticals=[
-            frozenset({int(rng.choice(verticals))}) if r else frozenset() for r in restricted
-        ],
-        stages=[frozenset() for _ in range(t)],
-        min_followers=np.zeros(t, dtype=np.int64),
-        max_followers=np.full(t, 2**62, dtype=np.int64),
-        reward_fen=(rng.gamma(2.0, 3_000.0, t)).astype(np.int64) + 100,
-        reward_impressions=np.zeros(t, dtype=np.int64),
-        min_plays=np.zeros(t, dtype=np.int64),
-        free=slots.astype(np.int64),
-        in_priority=np.zeros(t, dtype=bool),
-    )
+    market = draw_task_market(rng, creators=n, tasks=t, slot_share=args.slot_share)
+    creators, tasks = market.creators, market.tasks
     ci, tj = eligible_pairs(creators, tasks, set())
-
-    def fits(i: IntArray, j: IntArray) -> NDArray[np.bool_]:
-        pairs = zip(i.tolist(), j.tolist(), strict=True)
-        return np.array(
-            [
-                not tasks.verticals[b] or int(creators.vertical[a]) in tasks.verticals[b]
-                for a, b in pairs
-            ],
-            dtype=bool,
-        )
-
-    def p_accept(i: IntArray, j: IntArray) -> FloatArray:
-        base = truth.accept[i, tasks.kind[j]]
-        return np.where(fits(i, j), base, OFF_VERTICAL * base)
 
     # Warm-up: random eligible offers; models learn, popularity is counted.
     warm_size = min(ci.shape[0], WARM_UP_OFFERS_PER_CREATOR * n)
     warm = rng.choice(ci.shape[0], size=warm_size, replace=False)
     wi, wj = ci[warm], tj[warm]
-    accepted = rng.random(warm.shape[0]) < p_accept(wi, wj)
-    completed = rng.random(warm.shape[0]) < truth.complete[wi, tasks.kind[wj]]
+    accepted = rng.random(warm.shape[0]) < market.p_accept(wi, wj)
+    completed = rng.random(warm.shape[0]) < market.p_complete(wi, wj)
     x = pair_features(creators, tasks, wi, wj)
     accept_model = OutcomeModel("accept").fit(x, accepted, rng)
     complete_model = OutcomeModel("complete").fit(x[accepted], completed[accepted], rng)
@@ -164,9 +111,10 @@ def main(argv: list[str]) -> int:
         "random": lambda: per_creator_best(np.asarray(rng.random(tj.shape[0]), np.float64)),
     }
     print(
-        f"# {n:,} creators, {t} tasks, {int(slots.sum()):,} slots, K={k}, {args.draws} draws, "
+        f"# {n:,} creators, {t} tasks, {int(tasks.free.sum()):,} slots, K={k}, {args.draws} draws, "
         f"models {accept_model.source}/{complete_model.source}, "
-        f"{int(restricted.sum())} tasks for one vertical, {ci.shape[0]:,} eligible pairs, "
+        f"{sum(1 for v in tasks.verticals if v)} tasks for one vertical, "
+        f"{ci.shape[0]:,} eligible pairs, "
         f"load {os.getloadavg()[0]:.1f}"
     )
     print(
@@ -180,50 +128,16 @@ def main(argv: list[str]) -> int:
         # Each creator's offers best first: as the policy ordered them per creator.
         order = np.argsort(creator, kind="stable")
         creator, task = creator[order], task[order]
-        p_a = p_accept(creator, task)
-        p_c = truth.complete[creator, tasks.kind[task]]
-        figures = np.array(
-            [
-                _period(np.random.default_rng(args.seed + d), creator, task, p_a, p_c, tasks)
-                for d in range(args.draws)
-            ]
-        ).mean(axis=0)
-        away, taken, done, earned = figures
+        periods = [
+            play_period(np.random.default_rng(args.seed + d), market, creator, task)
+            for d in range(args.draws)
+        ]
+        away, taken, done, earned = np.mean(
+            [(p.turned_away, p.slots_taken, p.completed, p.earned_fen) for p in periods], axis=0
+        )
         print(
             f"{name:>13} {creator.shape[0]:9,} {away:12,.0f} {taken:12,.0f} {done:10,.0f} "
             f"{earned:14,.0f} {1_000 * done / max(creator.shape[0], 1):14.1f} {seconds:7.2f}"
         )
     print(f"# {time.perf_counter() - started:.1f} s in all, load {os.getloadavg()[0]:.1f}")
     return 0
-
-
-def _period(
-    rng: np.random.Generator,
-    creator: IntArray,
-    task: IntArray,
-    p_accept: FloatArray,
-    p_complete: FloatArray,
-    tasks: TaskFrame,
-) -> tuple[int, int, int, int]:
-    """One period: creators in a random order take their offers best first while slots last.
-    Returns (acceptances turned away, slots taken, completed, earnings in fen)."""
-    free = tasks.free.copy()
-    reward = tasks.reward_fen
-    accepts = rng.random(creator.shape[0]) < p_accept
-    completes = rng.random(creator.shape[0]) < p_complete
-    turn = rng.permutation(int(creator.max()) + 1 if creator.shape[0] else 0)[creator]
-    order = np.lexsort((np.arange(creator.shape[0]), turn))
-    away = taken = done = earned = 0
-    for position in order.tolist():
-        if not accepts[position]:
-            continue
-        j = int(task[position])
-        if free[j] <= 0:
-            away += 1
-            continue
-        free[j] -= 1
-        taken += 1
-        if completes[position]:
-            done += 1
-            earned += int(reward[j])
-    return away, taken, done, earned
