@@ -34,7 +34,7 @@ class AllocationWhy:
     ``saturation_follows`` and ``scale_impressions`` are the estimated daily curve
     ``a (1 - exp(-x / s))``; marginal follows and prices are per 1,000 impressions; the price
     is in weighted follows (``weight`` is the value of one follow of this creator in the
-    pool, given only to operators).
+    pool, given only to operators); the sentence states prices in the creator's own follows.
     """
 
     sentence: str
@@ -64,6 +64,10 @@ def allocation_why(
     pool_price = float(row["pool_price"]) * 1000.0
     vertical_price = float(row["group_price"]) * 1000.0
     price = pool_price + vertical_price
+    # The sentence states prices in the creator's own follows, the unit of their marginal:
+    # prices are in weighted follows, and one of this creator's follows is worth ``weight``.
+    own = 1.0 / weight if weight > 0 else 1.0
+    threshold = price * own
     floor, cap = float(row["floor"]) / k, float(row["cap"]) / k
     at_floor = floor > 0 and x <= floor * (1 + _AT_LIMIT)
     at_cap = x >= cap * (1 - _AT_LIMIT)
@@ -86,18 +90,18 @@ def allocation_why(
     sentence = {
         "floor": (
             f"You get the pool's guaranteed minimum, {figures}: its floor binds (at your "
-            f"curve {value}, less than the {price:.2f} the pool's traffic earns elsewhere)."
+            f"curve {value}, less than the {threshold:.2f} the pool's traffic earns elsewhere)."
         ),
         "cap": (
             f"You get the most the pool gives one creator, {figures}: its cap binds ({value}, "
-            f"more than the pool's price of {price:.2f} per 1,000)."
+            f"more than the pool's price of {threshold:.2f} per 1,000)."
         ),
         "vertical cap": (
-            f"You get {figures}: {value}, which is the pool's price of {price:.2f} per 1,000 "
-            f"including {vertical_price:.2f} for your vertical's cap, which binds."
+            f"You get {figures}: {value}, which is the pool's price of {threshold:.2f} per 1,000 "
+            f"including {vertical_price * own:.2f} for your vertical's cap, which binds."
         ),
         "pool budget": (
-            f"You get {figures}: {value}, which is the pool's price of {price:.2f} per 1,000; "
+            f"You get {figures}: {value}, which is the pool's price of {threshold:.2f} per 1,000; "
             "more impressions are worth more to other creators while the budget binds."
         ),
         "curve saturated": (
@@ -107,7 +111,7 @@ def allocation_why(
         "priced out": (
             f"You get no boosted impressions from the {pool_title} pool this period: your "
             f"first 1,000 would bring about {marginal:.2f} follows, less than the pool's price "
-            f"of {price:.2f} per 1,000."
+            f"of {threshold:.2f} per 1,000."
         ),
         "no boostable work": (
             f"You get no boosted impressions from the {pool_title} pool this period: you have "
