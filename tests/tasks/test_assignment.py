@@ -115,3 +115,16 @@ def test_bad_shapes_are_refused() -> None:
             np.ones(1, dtype=np.int64),
             np.zeros(1, dtype=np.int64),
         )
+
+
+@pytest.mark.parametrize("tasks", [0, 2])
+def test_no_candidate_positions_make_no_offers(tasks: int) -> None:
+    result = SlotAssignment().solve(
+        np.full((3, 2), -1, dtype=np.int64),
+        np.zeros((3, 2)),
+        np.zeros(3, dtype=bool),
+        np.ones(tasks, dtype=np.int64),
+        np.zeros(tasks, dtype=np.int64),
+    )
+    assert not result.chosen.any()
+    assert (result.value, result.gap) == (0.0, 0.0)

@@ -3,12 +3,21 @@ as many tasks (and earn creators at least as much) as random offers, within ever
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
+import pytest
 from numpy.typing import NDArray
 
 from guanghe.sim.task_market import TaskMarket, draw_task_market, play_period
 from guanghe.tasks.propensity import OutcomeModel
-from guanghe.tasks.recommend import OfferRules, eligible_pairs, pair_features, recommend
+from guanghe.tasks.recommend import (
+    OfferRules,
+    _fill_slots,
+    eligible_pairs,
+    pair_features,
+    recommend,
+)
 from guanghe.vocabulary import STAGES
 
 IntArray = NDArray[np.int64]
@@ -80,3 +89,28 @@ def test_offers_cover_every_task_that_has_slots_and_candidates() -> None:
     assert covered.mean() >= 0.95, (offered[~covered], tasks.free[~covered], eligible[~covered])
     slots_offered = np.minimum(offered, tasks.free).sum()
     assert slots_offered >= 0.95 * np.minimum(tasks.free, eligible).sum()
+
+
+@pytest.mark.parametrize("novice_share", [0.0, 0.02, 0.5])
+def test_a_task_with_few_novice_candidates_still_gets_offers_to_fill_its_slots(
+    novice_share: float,
+) -> None:
+    # 200 candidates alike (acceptance 0.3) for one task of 4 slots: its offers must be
+    # expected to fill them, whether or not any candidate is a novice to take the reserve.
+    n, free = 200, 4
+    tasks = dataclasses.replace(
+        draw_task_market(np.random.default_rng(5), creators=n, tasks=1, slot_share=0.0).tasks,
+        free=np.array([free], dtype=np.int64),
+    )
+    novice = np.arange(n) < int(n * novice_share)
+    rules = OfferRules()
+    solved, _ = _fill_slots(
+        tasks,
+        np.zeros((n, 1), dtype=np.int64),
+        np.linspace(10.0, 1.0, n).reshape(n, 1),
+        np.full((n, 1), 0.3),
+        novice,
+        rules,
+    )
+    target = free * rules.overbooking + rules.fill_z * np.sqrt(free)
+    assert 0.3 * solved.chosen.sum() >= target

@@ -116,6 +116,9 @@ class SlotAssignment:
         _check_shapes(task, value, novice, capacity, reserved)
         n_tasks = capacity.shape[0]
         valid = task >= 0
+        if not valid.any():  # nothing to offer (perhaps no task at all)
+            zeros = np.zeros(n_tasks)
+            return AssignmentResult(np.zeros_like(valid), zeros, zeros, 0.0, 0, 0.0, 0.0)
         t = np.where(valid, task, 0)
         v = np.where(valid, value, 0.0)
         open_cap = capacity - reserved

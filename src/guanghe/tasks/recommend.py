@@ -253,6 +253,7 @@ def _fill_slots(
     valid = task >= 0
     t = np.where(valid, task, 0)
     candidates = np.bincount(t[valid], minlength=n_tasks)
+    novice_candidates = np.bincount(t[valid & novice[:, None]], minlength=n_tasks)
     mean_accept = np.bincount(t[valid], accept[valid], n_tasks) / np.maximum(candidates, 1)
     free = tasks.free.astype(np.float64)
     target = free * rules.overbooking + rules.fill_z * np.sqrt(free)
@@ -260,14 +261,20 @@ def _fill_slots(
     capacity = np.minimum(np.ceil(target / np.maximum(mean_accept, 1e-3)), most).astype(np.int64)
     solver = SlotAssignment(rules.max_per_creator)
     for attempt in range(rules.fill_rounds + 1):
-        reserved = np.floor(capacity * rules.novice_share).astype(np.int64)
+        # The reserve holds no more places than the task has novice candidates.
+        reserved = np.minimum(np.floor(capacity * rules.novice_share), novice_candidates)
+        reserved = reserved.astype(np.int64)
         solved = solver.solve(task, score, novice, capacity, reserved)
         if attempt == rules.fill_rounds:
             break
         made = np.bincount(t[solved.chosen], minlength=n_tasks)
+        made_open = np.bincount(t[solved.chosen & ~novice[:, None]], minlength=n_tasks)
         expected = np.bincount(t[solved.chosen], accept[solved.chosen], n_tasks)
-        # Short of the target while every offer it could make was made: offer more.
-        short = (expected < target) & (made >= capacity) & (capacity < most)
+        # Short of the target while a limit stopped its offers (all of its capacity made, or
+        # all of the part open to non-novices while novices left the reserve unused): offer
+        # more.
+        limited = (made >= capacity) | (made_open >= capacity - reserved)
+        short = (expected < target) & limited & (capacity < most)
         if not short.any():
             break
         grown = np.ceil(capacity * target / np.maximum(expected, 1e-9 * target + 1e-12))
