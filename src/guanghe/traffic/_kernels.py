@@ -22,7 +22,11 @@ IntArray = NDArray[np.int64]
 def prepare(
     weight: FloatArray, saturation: FloatArray, scale: FloatArray, lo: FloatArray, hi: FloatArray
 ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
-    """``(ln c, w * a, f(lo), f(hi))`` per creator in one pass; ``ln c = -inf`` where ``c = 0``."""
+    """``(ln c, w * a, f(lo), f(hi))`` per creator in one pass; ``ln c = -inf`` where ``c = 0``.
+
+    ``f`` at no impressions is 0 and at more than :data:`SATURATED` scales is ``w * a`` (the
+    value ``expm1`` rounds to there), both without calling ``expm1``.
+    """
     n = weight.shape[0]
     lc = np.empty(n)
     wa = np.empty(n)
@@ -32,9 +36,40 @@ def prepare(
         gain = weight[i] * saturation[i]
         wa[i] = gain
         lc[i] = math.log(gain / scale[i]) if gain > 0 else -math.inf
-        f_lo[i] = -gain * math.expm1(-lo[i] / scale[i])
-        f_hi[i] = -gain * math.expm1(-hi[i] / scale[i])
+        f_lo[i] = _gain(gain, lo[i] / scale[i])
+        f_hi[i] = _gain(gain, hi[i] / scale[i])
     return lc, wa, f_lo, f_hi
+
+
+#: Scales of impressions past which ``1 - exp(-x / s)`` is 1 in double precision
+#: (``exp(-40)`` is 4e-18, below half the spacing of doubles at 1).
+SATURATED = 40.0
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _gain(gain: float, units: float) -> float:
+    """``gain * (1 - exp(-units))``, bit for bit, skipping ``expm1`` where it is 0 or 1."""
+    if units == 0.0:
+        return 0.0
+    if units > SATURATED:
+        return gain
+    return -gain * math.expm1(-units)
+
+
+@njit(cache=True, nogil=True)
+def pool_log_gains(pool: IntArray, lc: FloatArray, n_pools: int) -> FloatArray:
+    """Per pool the mean of its creators' finite ``ln c`` (0 where none), in one pass."""
+    count = np.zeros(n_pools)
+    total = np.zeros(n_pools)
+    for i in range(lc.shape[0]):
+        if lc[i] > -math.inf:
+            count[pool[i]] += 1.0
+            total[pool[i]] += lc[i]
+    mean = np.zeros(n_pools)
+    for k in range(n_pools):
+        if count[k] > 0:
+            mean[k] = total[k] / count[k]
+    return mean
 
 
 @njit(cache=True, nogil=True)
@@ -90,9 +125,12 @@ def recover(
     lo: FloatArray,
     hi: FloatArray,
     wa: FloatArray,
+    f_lo: FloatArray,
+    f_hi: FloatArray,
     price: FloatArray,
 ) -> tuple[FloatArray, float]:
-    """The primal ``x`` at the cells' prices and its objective, in one pass."""
+    """The primal ``x`` at the cells' prices and its objective, in one pass (a creator at its
+    floor or cap gains ``f_lo`` or ``f_hi``, computed once by :func:`prepare`)."""
     n = lc.shape[0]
     x = np.empty(n)
     log_price = np.empty(price.shape[0])
@@ -104,8 +142,15 @@ def recover(
             x[i] = lo[i]
             continue
         t = scale[i] * (lc[i] - log_price[cell[i]])
-        x[i] = min(max(t, lo[i]), hi[i])
-        objective += -wa[i] * math.expm1(-x[i] / scale[i])
+        if t >= hi[i]:
+            x[i] = hi[i]
+            objective += f_hi[i]
+        elif t <= lo[i]:
+            x[i] = lo[i]
+            objective += f_lo[i]
+        else:
+            x[i] = t
+            objective += -wa[i] * math.expm1(-t / scale[i])
     return x, objective
 
 

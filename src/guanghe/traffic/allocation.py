@@ -101,12 +101,14 @@ class TrafficAllocator:
         dual = solve_dual(
             cell_oracle(cell, columns),
             layout,
-            start_log_price=_start(p.pool, lc, layout.n_pools),
+            start_log_price=_kernels.pool_log_gains(p.pool, lc, layout.n_pools),
             tol=self.tol,
             max_iter=self.max_iter,
             model=sampled_oracle(cell, columns, layout),
         )
-        x, objective = _kernels.recover(cell, lc, p.scale, p.floor, p.cap, wa, dual.cell_price)
+        x, objective = _kernels.recover(
+            cell, lc, p.scale, p.floor, p.cap, wa, f_lo, f_hi, dual.cell_price
+        )
         impressions = whole_impressions(p, x, wa)
         rounded = _kernels.whole_objective(impressions, wa, p.scale)
         gap = (dual.dual_objective - objective) / max(abs(dual.dual_objective), 1e-300)
@@ -220,18 +222,19 @@ def _join(problem: AllocationProblem, solved: list[tuple[Block, Allocation]]) ->
 def load_kernels() -> None:
     """Load every compiled kernel into this process (Numba caches them on disk; a machine's
     first call compiles them) by solving a tiny problem that runs each one, so that a timed
-    solve does not pay for it: about 0.5 s, once per process."""
+    solve does not pay for it: about 0.5 s, once per process. Its two pools share no capped
+    group, so the split into independent blocks runs too."""
     tiny = AllocationProblem(
         creator_id=np.array([4, 1, 3, 2], np.int64),
-        pool=np.zeros(4, np.int64),
+        pool=np.array([0, 0, 1, 1], np.int64),
         group=np.array([0, 0, 1, 1], np.int64),
         weight=np.ones(4),
         saturation=np.array([10.0, 20.0, 30.0, 0.0]),
         scale=np.array([3.0, 5.0, 7.0, 1.0]),
         floor=np.array([0.0, 1.0, 0.0, 0.0]),
         cap=np.full(4, 10.0),
-        pool_names=("pool",),
-        pool_budgets=np.array([10.0]),
+        pool_names=("pool", "other"),
+        pool_budgets=np.array([10.0, 10.0]),
         group_names=("a", "b"),
         group_caps=np.array([6.5, 2.5]),
     )
@@ -316,11 +319,3 @@ def sampled_oracle(
         return total * ratio, slope * ratio, conj * ratio
 
     return model
-
-
-def _start(pool: IntArray, lc: FloatArray, n_pools: int) -> FloatArray:
-    """A first log price per pool: the mean log marginal gain at zero of its creators."""
-    finite = np.isfinite(lc)
-    counts = np.bincount(pool[finite], minlength=n_pools)
-    sums = np.bincount(pool[finite], lc[finite], minlength=n_pools)
-    return np.where(counts > 0, sums / np.maximum(counts, 1), 0.0)

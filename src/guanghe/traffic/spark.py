@@ -351,7 +351,15 @@ def _recover_fn(price: FloatArray) -> Any:
         for b in batches:
             c = {name: b.column(name).to_numpy() for name in b.schema.names}
             x, _ = _kernels.recover(
-                c["cell"], c["lc"], c["scale"], c["lo"], c["hi"], c["wa"], price
+                c["cell"],
+                c["lc"],
+                c["scale"],
+                c["lo"],
+                c["hi"],
+                c["wa"],
+                c["f_lo"],
+                c["f_hi"],
+                price,
             )
             columns = [
                 np.full(b.num_rows, part, dtype=np.int64),
