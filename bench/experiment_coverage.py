@@ -24,8 +24,12 @@ platform is generated once; each repetition copies it, creates the experiment th
 ``--pool-share`` times their head-count share of every pool's budget, the control the rest),
 plays it forward ``--post-days`` days with ``guanghe.sim.advance`` (the cycle's ``features``,
 ``growth`` and ``traffic`` steps between days, so the traffic step solves the period's
-allocation with the experiment's arms), and reads the interval from the report
-(``guanghe.experiments.experiment_report``, the ``follows`` metric, as the API gives it).
+allocation with the experiment's arms), and reads the intervals from the report
+(``guanghe.experiments.experiment_report``, as the API gives them): ``follows`` and
+``follows_per_1k_followers`` (post-stratified CUPED with 28 pre-period days), beside the
+report's previous estimator recomputed from the log (CUPED on ``follows`` with as many
+pre-period days as analysed) and the plain differences. ``--save FILE`` appends each
+repetition as a JSON line.
 """
 
 from __future__ import annotations
