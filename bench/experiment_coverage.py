@@ -24,16 +24,22 @@ platform is generated once; each repetition copies it, creates the experiment th
 ``--pool-share`` times their head-count share of every pool's budget, the control the rest),
 plays it forward ``--post-days`` days with ``guanghe.sim.advance`` (the cycle's ``features``,
 ``growth`` and ``traffic`` steps between days, so the traffic step solves the period's
-allocation with the experiment's arms), and reads the interval from the report
-(``guanghe.experiments.experiment_report``, the ``follows`` metric, as the API gives it).
+allocation with the experiment's arms), and reads the intervals from the report
+(``guanghe.experiments.experiment_report``, as the API gives them): ``follows`` and
+``follows_per_1k_followers`` (post-stratified CUPED with 28 pre-period days), beside the
+report's previous estimator recomputed from the log (CUPED on ``follows`` with as many
+pre-period days as analysed) and the plain differences. ``--save FILE`` appends each
+repetition as a JSON line.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -51,6 +57,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--closed-loop", action="store_true")
     parser.add_argument("--pool-share", type=float, default=1.5)
     parser.add_argument("--jobs", type=int, default=1)
+    parser.add_argument("--save", type=Path, help="closed loop: also write each rep as JSON lines")
     args = parser.parse_args(argv)
     if args.closed_loop:
         return closed_loop(args)
@@ -186,54 +193,110 @@ def closed_loop(args: argparse.Namespace) -> int:
             f"days, {args.share:.0%} treated with pool_shares x{args.pool_share:g}",
             flush=True,
         )
-        print("| rep | true effect | estimate | CUPED interval | covered | plain interval | s |")
-        print("|---:|---:|---:|---|---|---|---:|", flush=True)
-        found = []
+        print("| rep | metric | true effect | old interval | new interval | s |")
+        print("|---:|---|---:|---|---|---:|", flush=True)
+        found: list[_LoopRep] = []
         with ProcessPoolExecutor(args.jobs, mp_context=get_context("spawn")) as pool:
             jobs = {
                 pool.submit(_loop_rep, str(template), scratch, rep, args): rep
                 for rep in range(args.reps)
             }
             for job in as_completed(jobs):
-                t, e, low, high, ulow, uhigh, secs = job.result()
-                found.append((t, e, low, high, ulow, uhigh, secs))
-                print(
-                    f"| {jobs[job]} | {t:.2f} | {e:.2f} | {low:.2f} to {high:.2f} | "
-                    f"{'yes' if low <= t <= high else 'no'} | {ulow:.2f} to {uhigh:.2f} "
-                    f"| {secs:.0f} |",
-                    flush=True,
-                )
+                rep = job.result()
+                found.append(rep)
+                if args.save is not None:
+                    with args.save.open("a") as out:
+                        out.write(json.dumps(_as_json(jobs[job], rep)) + "\n")
+                for metric, truth in (
+                    ("follows", rep.truth),
+                    ("follows_per_1k_followers", rep.truth_per_1k),
+                ):
+                    old = rep.intervals.get((metric, "old"))
+                    new = rep.intervals[(metric, "new")]
+                    print(
+                        f"| {jobs[job]} | {metric} | {truth:.2f} | "
+                        f"{_words(old) if old else '-'} | {_words(new)} | {rep.seconds:.0f} |",
+                        flush=True,
+                    )
         shutil.rmtree(template)
-    truth = np.array([f[0] for f in found])
     print()
-    print("| interval | coverage | mean width | mean true effect | width / effect | said changed |")
-    print("|---|---:|---:|---:|---:|---:|")
-    for name, lo, hi in (("CUPED", 2, 3), ("plain", 4, 5)):
-        lows = np.array([f[lo] for f in found])
-        highs = np.array([f[hi] for f in found])
-        covered = np.mean((lows <= truth) & (truth <= highs))
+    print(
+        "| metric | interval | coverage | coverage (planned truth) | mean width "
+        "| mean true effect | width / effect | said changed | said increase |"
+    )
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
+    for (metric, which), label in _INTERVALS.items():
+        raw = metric == "follows"
+        truths = np.array([r.truth if raw else r.truth_per_1k for r in found])
+        planned = np.array([r.planned_truth if raw else r.planned_truth_per_1k for r in found])
+        lows = np.array([r.intervals[(metric, which)][1] for r in found])
+        highs = np.array([r.intervals[(metric, which)][2] for r in found])
         width = float(np.mean(highs - lows))
-        changed = np.mean((lows > 0) | (highs < 0))
         print(
-            f"| {name} | {covered:.0%} | {width:.2f} | {truth.mean():.2f} | "
-            f"{width / truth.mean():.2f} | {changed:.0%} |"
+            f"| {metric} | {label} | {np.mean((lows <= truths) & (truths <= highs)):.0%} | "
+            f"{np.mean((lows <= planned) & (planned <= highs)):.0%} | {width:,.2f} | "
+            f"{truths.mean():,.2f} | {width / truths.mean():,.2f} | "
+            f"{np.mean((lows > 0) | (highs < 0)):.0%} | {np.mean(lows > 0):.0%} |"
         )
     return 0
 
 
-def _loop_rep(
-    template: str, scratch: str, rep: int, args: argparse.Namespace
-) -> tuple[float, float, float, float, float, float, float]:
-    """One closed-loop experiment: (true effect, estimate, CUPED interval, plain interval,
-    seconds), effects in follows per creator over the post-period."""
+#: (metric, interval) → how the summary names it. "old": the report's estimator before
+#: post-stratification and the 28-day pre-period (CUPED with as many pre-period days as
+#: analysed); "new": the report's; "plain": the difference of means.
+_INTERVALS: dict[tuple[str, str], str] = {
+    ("follows", "old"): "old: CUPED, pre-period = analysed days",
+    ("follows", "plain"): "plain difference",
+    ("follows", "new"): "new: post-stratified CUPED, 28-day pre-period",
+    ("follows_per_1k_followers", "plain"): "plain difference",
+    ("follows_per_1k_followers", "new"): "new: post-stratified CUPED, 28-day pre-period",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class _LoopRep:
+    """One closed-loop experiment: the true effects (per creator over the post-period, on the
+    raw and the normalised metric) and each interval as ``(estimate, low, high)``."""
+
+    truth: float
+    truth_per_1k: float
+    planned_truth: float
+    planned_truth_per_1k: float
+    intervals: dict[tuple[str, str], tuple[float, float, float]]
+    seconds: float
+
+
+def _as_json(index: int, rep: _LoopRep) -> dict[str, object]:
+    return {
+        "rep": index,
+        "truth": rep.truth,
+        "truth_per_1k": rep.truth_per_1k,
+        "planned_truth": rep.planned_truth,
+        "planned_truth_per_1k": rep.planned_truth_per_1k,
+        "intervals": {f"{m}/{w}": list(v) for (m, w), v in rep.intervals.items()},
+        "seconds": rep.seconds,
+    }
+
+
+def _words(interval: tuple[float, float, float]) -> str:
+    return f"{interval[1]:,.2f} to {interval[2]:,.2f}"
+
+
+def _loop_rep(template: str, scratch: str, rep: int, args: argparse.Namespace) -> _LoopRep:
+    """One closed-loop experiment, read from the report (new) and from the event log with the
+    report's previous estimator (old)."""
     import shutil
 
     from guanghe.experiments import (
         ExperimentPolicy,
         ExperimentSpec,
+        assignments,
         create_experiment,
+        creator_metrics,
+        estimate_effect,
         experiment_report,
     )
+    from guanghe.experiments.report import MIN_FOLLOWERS_COUNTED, followers_at_start
     from guanghe.pipelines import CYCLE_STEPS
     from guanghe.runtime import Runtime
     from guanghe.settings import Settings
@@ -267,30 +330,90 @@ def _loop_rep(
         )
         steps = tuple(s for s in CYCLE_STEPS if s.name in ("features", "growth", "traffic"))
         advance(runtime, args.post_days, seed=args.seed * 1_000 + rep, steps=steps)
+        end = spec.ends_on
+        log = runtime.event_log
         with runtime.sessions() as session:
-            report = experiment_report(session, runtime.event_log, experiment.id)
-        follows = next(m.effect for m in report.metrics if m.metric == "follows")
+            report = experiment_report(session, log, experiment.id)
+            ids, arm = assignments(session, experiment.id)
+            followers = followers_at_start(session, log, ids, first, end)
+        old_pre_first = last - dt.timedelta(days=min(args.post_days, 28) - 1)
+        post = creator_metrics(log, ids, first, end)["follows"]
+        old_pre = creator_metrics(log, ids, old_pre_first, last)["follows"]
+        old = estimate_effect(post, old_pre * (args.post_days / min(args.post_days, 28)), arm)
         allocation = read_snapshot(runtime.settings.snapshots_dir, "traffic_allocation", first)
         truth = load_ground_truth(runtime.settings).to_pandas().set_index("creator_id")
-        period_days = programs.period.days
+        delivered = _daily_boosted(runtime, ids, first, args.post_days)
+        planned, gain = _true_gains(
+            allocation, truth, spec.key, programs.period.days, ids, delivered
+        )
     shutil.rmtree(data_dir)
-    true_effect = _true_effect(allocation, truth, spec.key, args.post_days, period_days)
-    return (
-        true_effect,
-        follows.effect,
-        follows.ci_low,
-        follows.ci_high,
-        follows.unadjusted_ci_low,
-        follows.unadjusted_ci_high,
-        time.perf_counter() - started,
+    metrics = {m.metric: m.effect for m in report.metrics}
+    raw, per_1k = metrics["follows"], metrics["follows_per_1k_followers"]
+    weight = 1_000.0 / np.maximum(followers, MIN_FOLLOWERS_COUNTED)
+    return _LoopRep(
+        truth=float(gain.mean()),
+        truth_per_1k=float(np.mean(weight * gain)),
+        planned_truth=float(planned.mean()),
+        planned_truth_per_1k=float(np.mean(weight * planned)),
+        intervals={
+            ("follows", "old"): (old.effect, old.ci_low, old.ci_high),
+            ("follows", "plain"): (
+                raw.unadjusted_effect,
+                raw.unadjusted_ci_low,
+                raw.unadjusted_ci_high,
+            ),
+            ("follows", "new"): (raw.effect, raw.ci_low, raw.ci_high),
+            ("follows_per_1k_followers", "plain"): (
+                per_1k.unadjusted_effect,
+                per_1k.unadjusted_ci_low,
+                per_1k.unadjusted_ci_high,
+            ),
+            ("follows_per_1k_followers", "new"): (per_1k.effect, per_1k.ci_low, per_1k.ci_high),
+        },
+        seconds=time.perf_counter() - started,
     )
 
 
-def _true_effect(
-    allocation: object, truth: object, arm_name: str, post_days: int, period_days: int
-) -> float:
-    """The average over the allocation's creators of treated minus control expected follows
-    over ``post_days`` days on the hidden curves (see :func:`closed_loop`)."""
+def _daily_boosted(runtime: object, ids: np.ndarray, first: dt.date, days: int) -> np.ndarray:
+    """Boosted impressions delivered per creator of ``ids`` (sorted) and day from ``first``:
+    shape ``(len(ids), days)``."""
+    from guanghe.runtime import Runtime
+
+    assert isinstance(runtime, Runtime)
+    with runtime.event_log.connect() as con:
+        table = con.sql(
+            "SELECT creator_id, CAST(ts AS DATE) - CAST(? AS DATE) AS day, sum(count) AS n "
+            "FROM events WHERE type = 'exposure' AND boosted AND CAST(ts AS DATE) BETWEEN ? AND ? "
+            "GROUP BY ALL",
+            params=[first, first, first + dt.timedelta(days=days - 1)],
+        ).to_arrow_table()
+    out = np.zeros((ids.shape[0], days))
+    rows = np.searchsorted(ids, table["creator_id"].to_numpy().astype(np.int64))
+    day = table["day"].to_numpy().astype(np.int64)
+    found = (rows < ids.shape[0]) & (
+        ids[np.minimum(rows, ids.shape[0] - 1)] == table["creator_id"].to_numpy()
+    )
+    np.add.at(out, (rows[found], day[found]), table["n"].to_numpy().astype(np.float64)[found])
+    return out
+
+
+def _true_gains(
+    allocation: object,
+    truth: object,
+    arm_name: str,
+    period_days: int,
+    ids: np.ndarray,
+    delivered: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per creator of ``ids`` (sorted), treated minus control expected follows over the
+    post-period on the hidden curves (see :func:`closed_loop`), ``(as planned, as delivered)``;
+    a creator without an allocation row gains nothing from either arm.
+
+    As planned: each arm's period allocation spread evenly over the period's days. As
+    delivered: the creator's own arm as ``delivered`` (boosted impressions per creator and
+    day, ``(len(ids), post_days)``), the other arm's allocation at that arm's delivery that day
+    (its delivered impressions over its planned ones): the boost path does not deliver all
+    of a plan, and what it does not deliver buys nothing."""
     import pandas as pd
     import pyarrow as pa
 
@@ -320,10 +443,26 @@ def _true_effect(
     other_x = np.where(q > 0, interior, cap)
     other_x = np.clip(other_x, np.minimum(floor * floor_ratio, cap), cap)
     own_x = t["impressions"].to_numpy().astype(np.float64)
-    x_treated = np.where(treated, own_x, other_x) / period_days
-    x_control = np.where(treated, other_x, own_x) / period_days
-    ids = t["creator_id"].to_numpy()
-    a = truth.loc[ids, "response_a"].to_numpy()
-    s = truth.loc[ids, "response_s"].to_numpy()
-    gain = a * (np.expm1(-x_control / s) - np.expm1(-x_treated / s))
-    return float(post_days * gain.mean())
+    row_ids = t["creator_id"].to_numpy().astype(np.int64)
+    at = np.searchsorted(ids, row_ids)
+    a = truth.loc[row_ids, "response_a"].to_numpy()[:, None]
+    s = truth.loc[row_ids, "response_s"].to_numpy()[:, None]
+    days = delivered.shape[1]
+    planned_path = np.repeat(own_x[:, None] / period_days, days, axis=1)
+    other_planned = np.repeat(other_x[:, None] / period_days, days, axis=1)
+    creator_planned = np.bincount(at, weights=own_x, minlength=ids.shape[0])[at]
+    share = np.divide(own_x, creator_planned, out=np.zeros_like(own_x), where=creator_planned > 0)
+    own_path = delivered[at] * share[:, None]
+    rate = np.ones((2, days))  # each arm's delivered share of its plan, by day
+    for k, arm in enumerate((treated, ~treated)):
+        plan = planned_path[arm].sum(axis=0)
+        rate[k] = np.divide(own_path[arm].sum(axis=0), plan, out=rate[k], where=plan > 0)
+    other_delivered = other_planned * np.where(treated[:, None], rate[1], rate[0])
+
+    def gain(own: np.ndarray, other: np.ndarray) -> np.ndarray:
+        x_treated = np.where(treated[:, None], own, other)
+        x_control = np.where(treated[:, None], other, own)
+        row_gain = (a * (np.expm1(-x_control / s) - np.expm1(-x_treated / s))).sum(axis=1)
+        return np.bincount(at, weights=row_gain, minlength=ids.shape[0])
+
+    return gain(planned_path, other_planned), gain(own_path, other_delivered)

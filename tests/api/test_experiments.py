@@ -46,10 +46,16 @@ def test_operators_define_experiments_and_read_their_reports(
         "boosted_impressions",
         "orders",
         "gmv_fen",
+        "follows_per_1k_followers",
     }
+    assert out["pre_from"] == "2026-10-23"  # 28 days before the start
+    assert out["strata_by"].startswith("follower size at the start")
+    assert "per 1,000 followers" in metrics["follows_per_1k_followers"]["definition"]
     for m in metrics.values():  # six creators cannot tell anything
         assert m["verdict"] == "too small to tell"
         assert m["sentence"].startswith("Too small to tell")
+        assert m["estimator"] == "cuped"  # too few for a second stratum
+        assert m["strata"] == 1
     early = client.get(
         f"/v1/experiments/{body['id']}/report", params={"as_of": "2026-11-01"}, headers=operator
     )

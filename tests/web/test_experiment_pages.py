@@ -42,6 +42,8 @@ def test_operators_read_the_list_and_a_report(
     assert report.status_code == 200
     assert 'id="experiment-metrics"' in report.text
     assert "too small to tell" in report.text
+    assert "post-stratified by follower size at the start" in report.text
+    assert "follows per 1k followers" in report.text
     assert client.get("/dashboard/experiments/987654").status_code == 404
 
     client.cookies.clear()

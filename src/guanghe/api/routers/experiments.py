@@ -80,7 +80,9 @@ class MetricOut(BaseModel):
     treatment_creators: int
     control_mean: float
     treatment_mean: float
-    effect: float = Field(description="Treatment minus control per creator, CUPED-adjusted")
+    effect: float = Field(
+        description="Treatment minus control per creator, CUPED-adjusted (see estimator)"
+    )
     relative_effect: float | None
     ci_low: float
     ci_high: float
@@ -91,6 +93,11 @@ class MetricOut(BaseModel):
     variance_reduction: float = Field(description="Share of variance the pre-period removed")
     verdict: str = Field(description="increase, decrease, no detectable change, too small to tell")
     sentence: str
+    definition: str = Field(description="What the metric measures, per creator")
+    estimator: str = Field(
+        description="cuped, or post-stratified cuped (by follower size at the start)"
+    )
+    strata: int = Field(description="Follower-size strata combined (1: none)")
 
 
 class ReportOut(BaseModel):
@@ -99,6 +106,7 @@ class ReportOut(BaseModel):
     analysed_to: dt.date
     pre_from: dt.date
     pre_to: dt.date
+    strata_by: str = Field(description="What the estimates are post-stratified by")
     metrics: list[MetricOut]
 
 
@@ -174,8 +182,8 @@ def get_report(
     as_of: Annotated[Day | None, Query(description="Last day analysed")] = None,
 ) -> ReportOut:
     """Each metric's effect with its interval, CUPED-adjusted with the days before the
-    experiment, and whether the sample can tell (operators). 404 before its first day of
-    events."""
+    experiment and post-stratified by follower size, and whether the sample can tell
+    (operators). 404 before its first day of events."""
     report = experiments.experiment_report(session, runtime.event_log, experiment_id, as_of=as_of)
     return ReportOut(
         experiment=experiment_out(report.experiment, dt.datetime.now(dt.UTC).date()),
@@ -183,6 +191,7 @@ def get_report(
         analysed_to=report.analysed_to,
         pre_from=report.pre_from,
         pre_to=report.pre_to,
+        strata_by=report.strata_by,
         metrics=[
             MetricOut(
                 metric=m.metric,
@@ -203,9 +212,12 @@ def get_report(
                         "unadjusted_ci_high",
                         "variance_reduction",
                         "verdict",
+                        "estimator",
+                        "strata",
                     )
                 },
                 sentence=m.sentence,
+                definition=m.definition,
             )
             for m in report.metrics
         ],
