@@ -259,6 +259,39 @@ def record_attribution(
     """Store the check's verdict on ``work_id`` and log it (the note starts with
     ``context``); a duplicate opens a match in force from ``now`` (of ``media``, with the
     ``segment`` of a video or sound match), a suspect a review case."""
+    decision = add_verdict(session, work_id, check, now=now, context=context)
+    session.flush()
+    sync_match(
+        session,
+        decision,
+        distance=check.distance,
+        evidence=check.evidence,
+        media=media,
+        segment=segment,
+    )
+    if check.verdict == "suspect":
+        session.add(
+            OriginalityCase(
+                kind="review",
+                work_id=work_id,
+                claimed_original_work_id=check.original_work_id,
+                statement=f"possible copy of work {check.original_work_id}: {check.evidence}",
+                opened_at=now,
+            )
+        )
+
+
+def add_verdict(
+    session: Session,
+    work_id: int,
+    check: OriginalityCheck,
+    *,
+    now: dt.datetime,
+    context: str,
+) -> OriginalityDecision:
+    """Add (unflushed) the verdict row and the logged decision of :func:`record_attribution`,
+    nothing else: alone, only for an ``original`` verdict on a work with no match in force,
+    where there is no match to open or end."""
     session.add(
         WorkOriginality(
             work_id=work_id,
@@ -279,25 +312,7 @@ def record_attribution(
         decided_at=now,
     )
     session.add(decision)
-    session.flush()
-    sync_match(
-        session,
-        decision,
-        distance=check.distance,
-        evidence=check.evidence,
-        media=media,
-        segment=segment,
-    )
-    if check.verdict == "suspect":
-        session.add(
-            OriginalityCase(
-                kind="review",
-                work_id=work_id,
-                claimed_original_work_id=check.original_work_id,
-                statement=f"possible copy of work {check.original_work_id}: {check.evidence}",
-                opened_at=now,
-            )
-        )
+    return decision
 
 
 def save_cover(covers_dir: Path, work_id: int, data: bytes, extension: str) -> str:

@@ -27,12 +27,13 @@ from sqlalchemy.orm import Session
 
 from guanghe.originality.attribution import (
     OriginalityCheck,
+    add_verdict,
     check_originality,
     record_attribution,
     record_fingerprints,
 )
 from guanghe.originality.registry import FingerprintIndex
-from guanghe.store import Work, WorkOriginality
+from guanghe.store import CopyMatch, Work, WorkOriginality
 
 #: Works checked per batch (one transaction each, so a long backfill resumes where it stopped).
 BACKFILL_BATCH: Final = 200
@@ -146,12 +147,25 @@ def register_works(session: Session, covers_dir: Path, work_ids: list[int]) -> i
     ).all()
     registered = 0
     check = OriginalityCheck("original", None, None, None, None, "registered from the catalogue")
+    # A work with a match in force has it ended by its new verdict; the others (all of them,
+    # ordinarily) need no match sync, so their rows are flushed once for the whole batch.
+    matched = set(
+        session.scalars(
+            select(CopyMatch.copy_work_id).where(
+                CopyMatch.copy_work_id.in_([row.id for row in rows]),
+                CopyMatch.ended_at.is_(None),
+            )
+        )
+    )
     for work_id, published_at, relpath, title, caption, hashtags in rows:
         cover = _load_cover(covers_dir, work_id, str(relpath))
         if cover is None:
             continue
         record_fingerprints(session, work_id, cover=cover, text=_text(title, caption, hashtags))
-        record_attribution(session, work_id, check, now=published_at, context="registered")
+        if work_id in matched:
+            record_attribution(session, work_id, check, now=published_at, context="registered")
+        else:
+            add_verdict(session, work_id, check, now=published_at, context="registered")
         registered += 1
     session.flush()
     return registered
