@@ -115,20 +115,30 @@ def _downsample(luma: NDArray[np.float32]) -> NDArray[np.float32]:
         return np.ascontiguousarray(luma)
     along_rows = (cols + 128 - 1) // 128
     along_cols = (rows + 128 - 1) // 128
+    source_rows = np.empty(64, dtype=np.int64)
+    source_cols = np.empty(64, dtype=np.int64)
+    for i in range(64):
+        source_rows[i] = int(((i + 0.5) * rows) / 64)
+        source_cols[i] = int(((i + 0.5) * cols) / 64)
     blurred = luma
-    for _ in range(_JAROSZ_PASSES):
+    for rep in range(_JAROSZ_PASSES):
         # Along the rows: down the columns of the transposed picture.
         transposed = np.ascontiguousarray(blurred.T)
         filtered = np.empty_like(transposed)
         _box_along_cols(transposed, filtered, along_rows)
-        upright = np.ascontiguousarray(filtered.T)
+        if rep == _JAROSZ_PASSES - 1:
+            # The last pass down the columns, only for the 64 columns decimation keeps (each
+            # column's sums are its own).
+            upright = np.empty((rows, 64), dtype=np.float32)
+            for j in range(64):
+                upright[:, j] = filtered[source_cols[j]]
+        else:
+            upright = np.ascontiguousarray(filtered.T)
         blurred = np.empty_like(upright)
         _box_along_cols(upright, blurred, along_cols)
     small = np.empty((64, 64), dtype=np.float32)
     for i in range(64):
-        source_i = int(((i + 0.5) * rows) / 64)
-        for j in range(64):
-            small[i, j] = blurred[source_i, int(((j + 0.5) * cols) / 64)]
+        small[i] = blurred[source_rows[i]]
     return small
 
 
