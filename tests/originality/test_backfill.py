@@ -13,9 +13,10 @@ from sqlalchemy.orm import Session
 from guanghe import originality
 from guanghe.cli.app import main
 from guanghe.originality.attribution import save_cover
+from guanghe.originality.fingerprint import INDEXED
 from guanghe.pipelines.context import CycleContext
 from guanghe.runtime import Runtime
-from guanghe.store import Work, WorkOriginality
+from guanghe.store import CopyMatch, OriginalityDecision, Work, WorkFingerprint, WorkOriginality
 from tests.originality.pictures import edits, encode, picture
 from tests.seed import SeedPlatform
 
@@ -110,3 +111,51 @@ def test_backfill_command_reports_and_the_cycle_step_indexes(
     copy = imported_work(runtime, b, encode(picture(82)), T0 + dt.timedelta(hours=1))
     originality_step.run(CycleContext.for_date(runtime, T0.date()))
     assert verdict(runtime, copy) == ("duplicate", first)
+
+
+def test_register_works_attributes_originals_and_ends_a_match_in_force(
+    runtime: Runtime, seed_platform: SeedPlatform
+) -> None:
+    """Registered works get their fingerprints, an ``original`` verdict and a logged decision
+    at their publication time; one with a match in force (a copy verdict since overturned
+    outside the store) has that match ended by the registration's decision."""
+    a, b = seed_platform.creator_ids[:2]
+    first = imported_work(runtime, a, encode(picture(90)), T0)
+    second = imported_work(runtime, b, encode(picture(91)), T0 + dt.timedelta(hours=1))
+    third = imported_work(runtime, b, encode(picture(92)), T0 + dt.timedelta(hours=2))
+
+    def open_match(session: Session) -> None:
+        session.add(
+            CopyMatch(
+                copy_work_id=third,
+                original_work_id=first,
+                original_creator_id=a,
+                evidence="imported",
+                effective_at=T0,
+            )
+        )
+
+    runtime.write(open_match)
+    ids = [third, first, second]
+    covers = runtime.settings.covers_dir
+    registered = runtime.write(partial(originality.register_works, covers_dir=covers, work_ids=ids))
+    assert registered == 3
+    with runtime.sessions() as session:
+        decisions = session.execute(
+            select(OriginalityDecision.work_id, OriginalityDecision.note, OriginalityDecision.id)
+            .where(OriginalityDecision.work_id.in_(ids))
+            .order_by(OriginalityDecision.id)
+        ).all()
+        assert [(w, note) for w, note, _ in decisions] == [
+            (w, "registered: registered from the catalogue") for w in (first, second, third)
+        ]
+        for work_id in ids:
+            assert session.get_one(WorkOriginality, work_id).verdict == "original"
+            tags = session.scalars(
+                select(WorkFingerprint.tag).where(WorkFingerprint.work_id == work_id)
+            )
+            assert len(list(tags)) == len(INDEXED)
+        match = session.scalars(select(CopyMatch).where(CopyMatch.copy_work_id == third)).one()
+        assert match.ended_by_decision_id == decisions[-1].id
+        assert match.ended_at is not None
+    assert runtime.write(partial(originality.register_works, covers_dir=covers, work_ids=ids)) == 0

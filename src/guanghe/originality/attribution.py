@@ -18,7 +18,7 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final, Literal
+from typing import Any, Final, Literal
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
@@ -218,6 +218,42 @@ def _cover_loader(session: Session, covers_dir: Path) -> matching.PictureSource:
     return load
 
 
+@dataclass(frozen=True, slots=True)
+class FingerprintValues:
+    """The column values of a work's fingerprint rows and of its text signature row."""
+
+    fingerprints: list[dict[str, Any]]
+    signature: dict[str, Any] | None
+
+
+def fingerprint_values(
+    work_id: int,
+    *,
+    cover: Image.Image,
+    frames: Iterable[Image.Image] = (),
+    text: str = "",
+) -> FingerprintValues:
+    """The rows :func:`record_fingerprints` stores, as column values (for a bulk insert)."""
+    rows = []
+    for source, pictures in (("cover", [cover]), ("frame", list(frames))):
+        for picture in pictures:
+            fingerprint = fingerprint_image(picture)
+            for region, code in enumerate(fingerprint.codes):
+                rows.append(
+                    {
+                        "work_id": work_id,
+                        "tag": matching.tag_of(source, region),
+                        "pdq": code.tobytes(),
+                        "quality": fingerprint.quality,
+                    }
+                )
+    signature = text_signature(text)
+    return FingerprintValues(
+        rows,
+        None if signature is None else {"work_id": work_id, "minhash": signature.tobytes()},
+    )
+
+
 def record_fingerprints(
     session: Session,
     work_id: int,
@@ -227,23 +263,10 @@ def record_fingerprints(
     text: str = "",
 ) -> None:
     """Store the hashes of a work's cover and frames and its text signature."""
-    rows = []
-    for source, pictures in (("cover", [cover]), ("frame", list(frames))):
-        for picture in pictures:
-            fingerprint = fingerprint_image(picture)
-            for region, code in enumerate(fingerprint.codes):
-                rows.append(
-                    WorkFingerprint(
-                        work_id=work_id,
-                        tag=matching.tag_of(source, region),
-                        pdq=code.tobytes(),
-                        quality=fingerprint.quality,
-                    )
-                )
-    session.add_all(rows)
-    signature = text_signature(text)
-    if signature is not None:
-        session.add(WorkTextSignature(work_id=work_id, minhash=signature.tobytes()))
+    values = fingerprint_values(work_id, cover=cover, frames=frames, text=text)
+    session.add_all(WorkFingerprint(**row) for row in values.fingerprints)
+    if values.signature is not None:
+        session.add(WorkTextSignature(**values.signature))
 
 
 def record_attribution(
@@ -259,26 +282,7 @@ def record_attribution(
     """Store the check's verdict on ``work_id`` and log it (the note starts with
     ``context``); a duplicate opens a match in force from ``now`` (of ``media``, with the
     ``segment`` of a video or sound match), a suspect a review case."""
-    session.add(
-        WorkOriginality(
-            work_id=work_id,
-            verdict=check.verdict,
-            original_work_id=check.original_work_id,
-            original_creator_id=check.original_creator_id,
-            distance=check.distance,
-            text_similarity=check.text_similarity,
-            evidence=check.evidence,
-            decided_at=now,
-        )
-    )
-    decision = OriginalityDecision(
-        work_id=work_id,
-        verdict=check.verdict,
-        original_work_id=check.original_work_id,
-        note=f"{context}: {check.evidence}",
-        decided_at=now,
-    )
-    session.add(decision)
+    decision = add_verdict(session, work_id, check, now=now, context=context)
     session.flush()
     sync_match(
         session,
@@ -298,6 +302,49 @@ def record_attribution(
                 opened_at=now,
             )
         )
+
+
+def add_verdict(
+    session: Session,
+    work_id: int,
+    check: OriginalityCheck,
+    *,
+    now: dt.datetime,
+    context: str,
+) -> OriginalityDecision:
+    """Add (unflushed) the verdict row and the logged decision of :func:`record_attribution`,
+    nothing else: alone, only for an ``original`` verdict on a work with no match in force,
+    where there is no match to open or end."""
+    verdict, logged = verdict_values(work_id, check, now=now, context=context)
+    session.add(WorkOriginality(**verdict))
+    decision = OriginalityDecision(**logged)
+    session.add(decision)
+    return decision
+
+
+def verdict_values(
+    work_id: int, check: OriginalityCheck, *, now: dt.datetime, context: str
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The column values of :func:`add_verdict`'s verdict row and decision (for a bulk
+    insert, with the same restriction)."""
+    verdict = {
+        "work_id": work_id,
+        "verdict": check.verdict,
+        "original_work_id": check.original_work_id,
+        "original_creator_id": check.original_creator_id,
+        "distance": check.distance,
+        "text_similarity": check.text_similarity,
+        "evidence": check.evidence,
+        "decided_at": now,
+    }
+    decision = {
+        "work_id": work_id,
+        "verdict": check.verdict,
+        "original_work_id": check.original_work_id,
+        "note": f"{context}: {check.evidence}",
+        "decided_at": now,
+    }
+    return verdict, decision
 
 
 def save_cover(covers_dir: Path, work_id: int, data: bytes, extension: str) -> str:

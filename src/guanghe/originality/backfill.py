@@ -17,22 +17,31 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 from PIL import Image, UnidentifiedImageError
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import func, insert, select, tuple_
 from sqlalchemy.orm import Session
 
 from guanghe.originality.attribution import (
     OriginalityCheck,
     check_originality,
+    fingerprint_values,
     record_attribution,
     record_fingerprints,
+    verdict_values,
 )
 from guanghe.originality.registry import FingerprintIndex
-from guanghe.store import Work, WorkOriginality
+from guanghe.store import (
+    CopyMatch,
+    OriginalityDecision,
+    Work,
+    WorkFingerprint,
+    WorkOriginality,
+    WorkTextSignature,
+)
 
 #: Works checked per batch (one transaction each, so a long backfill resumes where it stopped).
 BACKFILL_BATCH: Final = 200
@@ -130,6 +139,28 @@ def backfill_works(
     return BackfillBatch(checked, duplicates, suspects, tuple(unreadable), last)
 
 
+@dataclass
+class _PendingRows:
+    """Column values of registered works' rows, not yet inserted."""
+
+    fingerprints: list[dict[str, Any]] = field(default_factory=list)
+    signatures: list[dict[str, Any]] = field(default_factory=list)
+    verdicts: list[dict[str, Any]] = field(default_factory=list)
+    decisions: list[dict[str, Any]] = field(default_factory=list)
+
+    def insert(self, session: Session) -> None:
+        """Insert the pending rows (one executemany per table) and forget them."""
+        for model, rows in (
+            (WorkFingerprint, self.fingerprints),
+            (WorkTextSignature, self.signatures),
+            (WorkOriginality, self.verdicts),
+            (OriginalityDecision, self.decisions),
+        ):
+            if rows:
+                session.execute(insert(model), rows)
+                rows.clear()
+
+
 def register_works(session: Session, covers_dir: Path, work_ids: list[int]) -> int:
     """Fingerprint works known to be originals (the synthetic platform's, a trusted
     catalogue), attributed as originals at their publication time, in publication order;
@@ -146,12 +177,37 @@ def register_works(session: Session, covers_dir: Path, work_ids: list[int]) -> i
     ).all()
     registered = 0
     check = OriginalityCheck("original", None, None, None, None, "registered from the catalogue")
+    # A work with a match in force has it ended by its new verdict (record_attribution); the
+    # others (all of them, ordinarily) need no match sync, so their rows are inserted in bulk,
+    # in the same order as one at a time.
+    matched = set(
+        session.scalars(
+            select(CopyMatch.copy_work_id).where(
+                CopyMatch.copy_work_id.in_([row.id for row in rows]),
+                CopyMatch.ended_at.is_(None),
+            )
+        )
+    )
+    pending = _PendingRows()
     for work_id, published_at, relpath, title, caption, hashtags in rows:
         cover = _load_cover(covers_dir, work_id, str(relpath))
         if cover is None:
             continue
-        record_fingerprints(session, work_id, cover=cover, text=_text(title, caption, hashtags))
-        record_attribution(session, work_id, check, now=published_at, context="registered")
+        text = _text(title, caption, hashtags)
+        if work_id in matched:
+            pending.insert(session)
+            record_fingerprints(session, work_id, cover=cover, text=text)
+            record_attribution(session, work_id, check, now=published_at, context="registered")
+        else:
+            values = fingerprint_values(work_id, cover=cover, text=text)
+            pending.fingerprints.extend(values.fingerprints)
+            pending.signatures.extend([] if values.signature is None else [values.signature])
+            verdict, decision = verdict_values(
+                work_id, check, now=published_at, context="registered"
+            )
+            pending.verdicts.append(verdict)
+            pending.decisions.append(decision)
         registered += 1
+    pending.insert(session)
     session.flush()
     return registered

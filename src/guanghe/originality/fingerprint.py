@@ -33,9 +33,10 @@ from typing import Final
 
 import numpy as np
 import numpy.typing as npt
-import pdqhash
 from datasketch import MinHash
 from PIL import Image
+
+from guanghe.originality._pdq_kernels import luma, pdq_hash, pdq_hash_luma
 
 CODE_BYTES: Final = 32
 #: Below this PDQ quality a hash alone is no evidence (Meta's recommended floor).
@@ -96,8 +97,24 @@ def _rgb_array(image: Image.Image) -> npt.NDArray[np.uint8]:
 
 
 def _pdq(image: Image.Image) -> tuple[Codes, int]:
-    bits, quality = pdqhash.compute(_rgb_array(image))
-    return np.packbits(bits.astype(np.uint8)), int(quality)
+    return pdq_hash(_rgb_array(image))
+
+
+def _hash_regions(image: Image.Image, regions: tuple[Region, ...]) -> list[tuple[Codes, int]]:
+    """The PDQ hash and quality of each of ``regions`` of ``image``.
+
+    An RGB picture that needs no shrinking (its windows need none either) has its luma
+    computed once and each window hashed from a view of it; the luma is per pixel, so this is
+    the hash of the cropped, mirrored or cut picture to the bit. A turned window, a larger
+    picture (each window is shrunk by Pillow after it is cut) and other modes (a palette
+    picture's windows are cut before the palette is applied) go through Pillow."""
+    if image.mode != "RGB" or max(image.size) > HASH_SIDE:
+        return [_pdq(region.of(image)) for region in regions]
+    picture_luma = luma(np.asarray(image, dtype=np.uint8))
+    return [
+        _pdq(region.of(image)) if region.angle else pdq_hash_luma(region.window(picture_luma))
+        for region in regions
+    ]
 
 
 def _border_depth(lines: npt.NDArray[np.int16], limit: int) -> int:
@@ -158,23 +175,47 @@ class Region:
     #: Rows cut out of the window (from, to: shares of its height), the rest joined.
     cut: tuple[float, float] | None = None
 
+    def _box(self, width: int, height: int) -> tuple[int, int, int, int]:
+        """``(x, y, w, h)`` of the window in a (mirrored) picture of this size."""
+        w, h = max(1, round(width * self.scale_x)), max(1, round(height * self.scale_y))
+        return round((width - w) * self.fx), round((height - h) * self.fy), w, h
+
+    def _cut_rows(self, h: int) -> tuple[int, int]:
+        assert self.cut is not None
+        return round(h * self.cut[0]), round(h * self.cut[1])
+
     def of(self, image: Image.Image) -> Image.Image:
         """This window of ``image``."""
         if self.mirrored:
             image = image.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
         if self.angle:
             image = image.rotate(self.angle, resample=Image.Resampling.BICUBIC)
-        width, height = image.size
-        w, h = max(1, round(width * self.scale_x)), max(1, round(height * self.scale_y))
-        x, y = round((width - w) * self.fx), round((height - h) * self.fy)
+        x, y, w, h = self._box(*image.size)
         window = image.crop((x, y, x + w, y + h))
         if self.cut is None:
             return window
-        start, end = round(h * self.cut[0]), round(h * self.cut[1])
+        start, end = self._cut_rows(h)
         joined = Image.new(window.mode, (w, max(1, h - (end - start))))
         joined.paste(window.crop((0, 0, w, start)), (0, 0))
         joined.paste(window.crop((0, end, w, h)), (0, start))
         return joined
+
+    def window(self, plane: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+        """This window of a picture's per-pixel ``plane`` ``(H, W)`` (a view where it can be):
+        the same pixels as :meth:`of` takes, for a window that is not turned."""
+        assert not self.angle, "a turned window resamples the picture: use of()"
+        if self.mirrored:
+            plane = plane[:, ::-1]
+        height, width = plane.shape
+        x, y, w, h = self._box(width, height)
+        window = plane[y : y + h, x : x + w]
+        if self.cut is None:
+            return window
+        start, end = self._cut_rows(h)
+        if h - (end - start) <= 0:
+            # Pillow's joined picture keeps one row of its black background.
+            return np.zeros((1, w), dtype=plane.dtype)
+        return np.concatenate([window[:start], window[end:]])
 
 
 #: What a published picture stores, in this order (the first four from the start, the others
@@ -208,8 +249,7 @@ REGIONS: Final = {r.name: r for r in (*INDEXED, MIRROR, *TURNED, *GRID)}
 
 def fingerprint_image(image: Image.Image) -> ImageFingerprint:
     """The stored hashes of a picture: one per :data:`INDEXED` region."""
-    trimmed = trim_border(image)
-    hashed = [_pdq(region.of(trimmed)) for region in INDEXED]
+    hashed = _hash_regions(trim_border(image), INDEXED)
     return ImageFingerprint(np.stack([code for code, _ in hashed]), hashed[0][1])
 
 
@@ -217,13 +257,10 @@ def query_codes(image: Image.Image, *, with_grid: bool = True) -> QueryCodes:
     """The hashes to search for a picture: its :data:`INDEXED` regions, its mirror image, its
     centre turned either way (:data:`TURNED`) and (when ``with_grid``) the :data:`GRID` of 8/9
     crops of it and of its mirror image."""
-    trimmed = trim_border(image)
-    hashed = [_pdq(region.of(trimmed)) for region in INDEXED]
-    codes = [code for code, _ in hashed]
     extra = (MIRROR, *TURNED, *GRID) if with_grid else (MIRROR, *TURNED)
-    codes.extend(_pdq(region.of(trimmed))[0] for region in extra)
+    hashed = _hash_regions(trim_border(image), (*INDEXED, *extra))
     regions = (*INDEXED_REGIONS, *(r.name for r in extra))
-    return QueryCodes(np.stack(codes), regions, hashed[0][1])
+    return QueryCodes(np.stack([code for code, _ in hashed]), regions, hashed[0][1])
 
 
 def hamming(a: Codes, b: Codes) -> int:

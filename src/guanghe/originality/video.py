@@ -38,6 +38,7 @@ import pdqhash
 from PIL import Image
 
 from guanghe.errors import InvalidInput, TooLarge
+from guanghe.originality._pdq_kernels import pdq_hash
 from guanghe.originality.fingerprint import MIN_QUALITY, trim_border
 
 MAX_VIDEO_BYTES: Final = 200 * 1024 * 1024
@@ -301,8 +302,7 @@ def _dihedral(picture: Image.Image) -> tuple[Codes, Codes, int]:
 
 
 def _pdq(picture: Image.Image) -> tuple[Codes, int]:
-    bits, quality = pdqhash.compute(_hash_input(picture))
-    return np.packbits(np.asarray(bits).astype(np.uint8)), int(quality)
+    return pdq_hash(_hash_input(picture))
 
 
 def _distance(a: Codes, b: Codes) -> int:
