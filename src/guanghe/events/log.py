@@ -85,6 +85,21 @@ class EventLog:
             con.execute(f"CREATE VIEW events AS SELECT * FROM {logged}")
         return con
 
+    @contextmanager
+    def reading(
+        self, con: duckdb.DuckDBPyConnection | None = None
+    ) -> Iterator[duckdb.DuckDBPyConnection]:
+        """``con``, a caller's :meth:`connect` reused over many reads (a connection costs
+        milliseconds of CPU), or else a connection of its own, closed after the block."""
+        if con is not None:
+            yield con
+            return
+        own = self.connect()
+        try:
+            yield own
+        finally:
+            own.close()
+
     def quarantine_files(self) -> list[Path]:
         """The tombstone files (:data:`TOMBSTONE_SCHEMA`), oldest first: each names events a
         reader of the log must leave out."""

@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+import duckdb
 from sqlalchemy import select
 
 from guanghe.events import unprocessable_event_id
@@ -45,9 +46,11 @@ def run(ctx: CycleContext) -> StepReport:
     """Cycle step: charge the ad events of every day the cycle settles (see
     :func:`~guanghe.pipelines.settled_days.days_to_settle`), oldest first, so that a campaign
     ended on an earlier day is refunded only after that day's charges."""
-    results = [
-        charge_day(ctx.runtime, day, now=ctx.now) for day in days_to_settle(ctx.runtime, ctx.date)
-    ]
+    with ctx.runtime.event_log.reading() as con:
+        results = [
+            charge_day(ctx.runtime, day, now=ctx.now, con=con)
+            for day in days_to_settle(ctx.runtime, ctx.date)
+        ]
     return StepReport(
         "ad_spend",
         {
@@ -61,12 +64,19 @@ def run(ctx: CycleContext) -> StepReport:
     )
 
 
-def charge_day(runtime: Runtime, day: dt.date, *, now: dt.datetime | None = None) -> AdSpendResult:
+def charge_day(
+    runtime: Runtime,
+    day: dt.date,
+    *,
+    now: dt.datetime | None = None,
+    con: duckdb.DuckDBPyConnection | None = None,
+) -> AdSpendResult:
     """Post the day's ad-spend transfers (idempotent), then refund the campaigns ended by the
     day; unknown campaigns and charges past a budget are reported in ``problems``. Writes carry
-    ``now`` (by default the end of ``day``)."""
+    ``now`` (by default the end of ``day``); ``con``, an event log connection to read with
+    (by default one of its own)."""
     at = now or business_day_end(day)
-    charges, problems = load_charges(runtime, day)
+    charges, problems = load_charges(runtime, day, con)
     accounts = runtime.write(lambda s: open_accounts(s, accounts_needed(charges), now=at))
     pairs = [(charge, ad_spend_transfer(charge, accounts)) for charge in charges]
     created = spent = 0
@@ -122,20 +132,19 @@ def unknown_campaign(event_id: str, campaign_id: int) -> Problem:
     )
 
 
-def load_charges(runtime: Runtime, day: dt.date) -> tuple[list[AdCharge], list[Problem]]:
+def load_charges(
+    runtime: Runtime, day: dt.date, con: duckdb.DuckDBPyConnection | None = None
+) -> tuple[list[AdCharge], list[Problem]]:
     """The day's charged ad rows with their campaigns' advertisers, and the rows naming a
     campaign that does not exist or holding an event id no ledger key can carry (reported,
-    never charged)."""
-    con = runtime.event_log.connect()
-    try:
-        logged = con.execute(
+    never charged); read with ``con`` (see :meth:`~guanghe.events.EventLog.reading`)."""
+    with runtime.event_log.reading(con) as log:
+        logged = log.execute(
             "SELECT event_id, campaign_id, amount_fen FROM events WHERE date = ? "
             "AND type IN ('ad_impression', 'ad_click') AND amount_fen > 0 "
             "AND campaign_id IS NOT NULL ORDER BY event_id",
             [day],
         ).fetchall()
-    finally:
-        con.close()
     unkeyable = [unprocessable_row(str(e)) for e, _, _ in logged]
     rows = [row for row, bad in zip(logged, unkeyable, strict=True) if bad is None]
     with runtime.sessions() as session:

@@ -6,10 +6,13 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from guanghe.errors import InvalidInput
-from guanghe.pipelines.engines import ENGINES, EngineName
 from guanghe.runtime import Runtime
+
+if TYPE_CHECKING:
+    from guanghe.pipelines.engines import EngineName
 
 
 def business_day_end(day: dt.date) -> dt.datetime:
@@ -38,6 +41,8 @@ class CycleContext:
         now: dt.datetime | None = None,
     ) -> CycleContext:
         """The context of ``date``'s cycle; ``now`` defaults to :func:`business_day_end`."""
+        from guanghe.pipelines.engines import ENGINES  # here: the engines import Ibis
+
         if batch_engine not in ENGINES:
             raise InvalidInput(
                 f"unknown batch engine {batch_engine!r}; expected one of {', '.join(ENGINES)}"

@@ -57,7 +57,8 @@ def run(ctx: CycleContext) -> StepReport:
     """Cycle step: settle, oldest first, every day up to the cycle's date not settled yet and
     the date itself (see :func:`~guanghe.pipelines.settled_days.days_to_settle`)."""
     days = days_to_settle(ctx.runtime, ctx.date)
-    results = [settle_day(ctx.runtime, day, now=ctx.now) for day in days]
+    with ctx.runtime.event_log.reading() as con:
+        results = [settle_day(ctx.runtime, day, now=ctx.now, con=con) for day in days]
     return StepReport(
         "settlement",
         {
@@ -80,17 +81,24 @@ def settle_day(
     *,
     rules: SettlementRules | None = None,
     now: dt.datetime | None = None,
+    con: duckdb.DuckDBPyConnection | None = None,
 ) -> SettlementResult:
     """Post every transfer the day's revenue events owe, then record the day as settled.
-    Writes carry ``now`` (by default the end of ``day``)."""
+    Writes carry ``now`` (by default the end of ``day``); ``con``, an event log connection to
+    read with (by default one of its own)."""
     at = now or business_day_end(day)
-    result = pay_day(runtime, day, rules or configured_rules(runtime), now=at)
+    result = pay_day(runtime, day, rules or configured_rules(runtime), now=at, con=con)
     runtime.write(lambda s: mark_settled(s, result, now=at))
     return result
 
 
 def pay_day(
-    runtime: Runtime, day: dt.date, rules: SettlementRules, *, now: dt.datetime
+    runtime: Runtime,
+    day: dt.date,
+    rules: SettlementRules,
+    *,
+    now: dt.datetime,
+    con: duckdb.DuckDBPyConnection | None = None,
 ) -> SettlementResult:
     """Post the day's transfers in batches of linked chains (idempotent).
 
@@ -98,9 +106,10 @@ def pay_day(
     ``ad_spend`` step's transfer, ``exists`` once that step ran): a row whose charge is refused,
     or that names no campaign, pays nobody and is reported.
     """
-    events = load_day_events(runtime, day, rules)
+    with runtime.event_log.reading(con) as log:
+        events = load_day_events(runtime, day, rules, log)
+        charges, _ = ad_spend_step.load_charges(runtime, day, log)
     skipped = drop_unprocessable(events)
-    charges, _ = ad_spend_step.load_charges(runtime, day)
     needed = list(dict.fromkeys([*accounts_needed(events), *spend_accounts(charges)]))
     accounts = runtime.write(lambda s: open_accounts(s, needed, now=now))
     events.ad_charges = {c.event_id: ad_spend_transfer(c, accounts) for c in charges}
@@ -175,12 +184,14 @@ def mark_settled(session: Session, result: SettlementResult, *, now: dt.datetime
         record.settled_at = now
 
 
-def load_day_events(runtime: Runtime, day: dt.date, rules: SettlementRules) -> DayEvents:
-    """The revenue events settling ``day`` concerns, with the splits of the contracts in force:
-    ad income split by the contract splitting ``ads`` on ``day``, commissions by the one
-    splitting ``commerce`` on the order's day."""
+def load_day_events(
+    runtime: Runtime, day: dt.date, rules: SettlementRules, con: duckdb.DuckDBPyConnection
+) -> DayEvents:
+    """The revenue events settling ``day`` concerns (read with ``con``, an event log
+    connection), with the splits of the contracts in force: ad income split by the contract
+    splitting ``ads`` on ``day``, commissions by the one splitting ``commerce`` on the order's
+    day."""
     closing_day = day - dt.timedelta(days=rules.return_window_days)
-    con = runtime.event_log.connect()
     ads = _revenues(
         con,
         "SELECT event_id, creator_id, amount_fen FROM events WHERE date = ? "
