@@ -32,6 +32,7 @@ from guanghe.originality.fingerprint import (
     text_signature,
     text_similarity,
 )
+from guanghe.originality.keypoints import stored_keypoints
 from guanghe.originality.matches import Segment, sync_match
 from guanghe.originality.registry import FingerprintIndex
 from guanghe.store import (
@@ -94,8 +95,9 @@ def check_originality(
     pictures = [(cover, True), *((frame, False) for frame in frames)]
     for picture, with_grid in pictures:
         codes = query_codes(picture, with_grid=with_grid)
-        found = matching.candidates(searched, codes)
-        for match in matching.check_candidates(picture, codes, found, picture_of):
+        for match in matching.find_matches(
+            picture, codes, searched, picture_of, by_keypoints=with_grid
+        ):
             held = best.get(match.candidate.work_id)
             if held is None or _strength(match) > _strength(held):
                 best[match.candidate.work_id] = match
@@ -226,7 +228,9 @@ def record_fingerprints(
     frames: Iterable[Image.Image] = (),
     text: str = "",
 ) -> None:
-    """Store the hashes of a work's cover and frames and its text signature."""
+    """Store the hashes of a work's cover and frames, the cover's keypoints (their tags keep
+    their positions, see :class:`~guanghe.originality.keypoints.Keypoints`) and its text
+    signature."""
     rows = []
     for source, pictures in (("cover", [cover]), ("frame", list(frames))):
         for picture in pictures:
@@ -240,6 +244,14 @@ def record_fingerprints(
                         quality=fingerprint.quality,
                     )
                 )
+    keypoints = stored_keypoints(cover)
+    cover_quality = rows[0].quality
+    rows.extend(
+        WorkFingerprint(
+            work_id=work_id, tag=int(tag), pdq=descriptor.tobytes(), quality=cover_quality
+        )
+        for descriptor, tag in zip(keypoints.descriptors, keypoints.tags, strict=True)
+    )
     session.add_all(rows)
     signature = text_signature(text)
     if signature is not None:
