@@ -16,7 +16,7 @@ from guanghe.errors import Unavailable
 from guanghe.originality.registry import FingerprintIndex
 from guanghe.runtime import Runtime
 from tests.originality.conftest import Publish
-from tests.originality.pictures import edits, encode, picture, png_header, video
+from tests.originality.pictures import edits, encode, hard_edits, picture, png_header, video
 
 
 def assert_problem(response: object, status: int, code: str) -> str:
@@ -51,6 +51,19 @@ def test_first_publisher_is_original_and_copies_are_linked(
     assert again["originality"]["original_work_id"] == body["id"]
     with runtime.sessions() as session:
         assert originality.duplicate_work_ids(session) == {copy.json()["id"], again["id"]}
+
+
+@pytest.mark.parametrize("edit", ["cropped-20-offset", "several"])
+def test_a_copy_no_hashed_window_lines_up_with_is_found_by_its_keypoints(
+    publish: Publish, edit: str
+) -> None:
+    """Issue 22: the published cover's keypoints are stored with it, and an offset crop (or
+    several edits at once) of it is a duplicate, explained as a keypoint match."""
+    first = publish(1, picture(3)).json()
+    verdict = publish(2, hard_edits(picture(3))[edit]).json()["originality"]
+    assert verdict["verdict"] == "duplicate"
+    assert verdict["original_work_id"] == first["id"]
+    assert "keypoints~keypoints" in verdict["evidence"]
 
 
 def test_own_repost_is_not_a_duplicate(publish: Publish) -> None:
