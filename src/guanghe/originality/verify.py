@@ -177,9 +177,6 @@ def aligned_agreement(query: Image.Image, candidate: Image.Image) -> PixelAgreem
 
 #: The overlap of a located copy with the stored picture must cover this share of either.
 MIN_OVERLAP_SHARE: Final = 0.3
-#: Inliers enough to locate a copy whose overlap is then compared pixel for pixel (fewer than
-#: :data:`MIN_INLIERS`: the overlap's pixels are the evidence, the keypoints only place it).
-OVERLAP_MIN_INLIERS: Final = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,8 +192,7 @@ class OverlapMatch:
     @property
     def confirmed(self) -> bool:
         return (
-            self.local.inliers >= OVERLAP_MIN_INLIERS
-            and self.local.inliers >= MIN_INLIER_SHARE * self.local.matches
+            self.local.confirmed
             and self.pixels is not None
             and self.overlap >= MIN_OVERLAP_SHARE
             and self.pixels.confirmed
