@@ -1,7 +1,7 @@
 """Re-upload detection: recall of edited copies, false matches, index latency and build rate.
 
 ``uv run --group bench python -m bench originality [--originals N] [--distinct N] [--fresh N]
-[--works N] [--seed S]``
+[--works N] [--keypoint-works N] [--seed S]``
 
 Quality: ``--originals`` generated pictures (random gradients, shapes and words; a generator of
 its own, not the tests') and ``--distinct`` unrelated pictures are indexed. Each original is
@@ -11,7 +11,8 @@ turned 2-4 degrees, a caption band across the middle, a screen recording and sev
 and ``--fresh`` unrelated pictures are queried too. A
 variant is recalled when its own original is declared a match; a false match is any declared
 match with a different picture. The product (Guanghe's fingerprints, index and check) is
-printed beside ``imagehash`` pHash at its own best threshold (most recall with at most 0.1 %
+printed with and without its keypoint retrieval (the PDQ windows alone are the approach before
+it) beside ``imagehash`` pHash at its own best threshold (most recall with at most 0.1 %
 of unrelated queries matched), found by brute force over every pair; each false match of the
 product is listed with its evidence. Every picture is drawn
 from its own seed and drawn again when the check needs it, so a large ``--distinct`` costs
@@ -19,7 +20,13 @@ time, not memory; the indexed pictures are drawn and fingerprinted by one proces
 
 Speed: an index of ``--works`` works (random 256-bit codes, as many as a cover stores),
 built in one go and by increments; then the p50 / p99 latency of a full query (every code an
-upload is searched with, each searched as the product searches it).
+upload is searched with, each searched as the product searches it). And a keypoint index of
+``--keypoint-works`` covers, built in increments of 1,000: each cover is the stored keypoints
+of an indexed picture with every bit flipped with probability 1/4 (64 bits on average: no
+longer a copy of it, beyond the match distance, while the positions and part of ORB's uneven
+bit statistics stay); the p50 / p99 latency of the keypoint search
+and geometry check (:func:`~guanghe.originality.matching.keypoint_candidates`) of the
+benchmark's edited uploads. The check against the stored pictures is in the check time above.
 """
 
 from __future__ import annotations
@@ -221,51 +228,77 @@ def _pictures(spec: tuple[int, int, int, int]) -> Pictures:
 
 def _hash_indexed(
     spec: tuple[int, int, int, int], work_id: int
-) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.bool_], float]:
-    """In a worker: indexed picture ``work_id``'s stored codes, its pHash and the seconds the
-    product's fingerprint took."""
+) -> tuple[npt.NDArray[np.uint8], Any, npt.NDArray[np.bool_], float, float]:
+    """In a worker: indexed picture ``work_id``'s stored codes and keypoints, its pHash and the
+    seconds the product's fingerprint and keypoints took."""
     from guanghe.originality.fingerprint import fingerprint_image
+    from guanghe.originality.keypoints import stored_keypoints
 
     picture = _pictures(spec).indexed(work_id)
     started = time.perf_counter()
     codes = fingerprint_image(picture).codes
-    return codes, _phash_bits(picture), time.perf_counter() - started
+    hashed = time.perf_counter()
+    keypoints = stored_keypoints(picture)
+    done = time.perf_counter()
+    return codes, keypoints, _phash_bits(picture), hashed - started, done - hashed
 
 
-def _run(pictures: Pictures) -> dict[str, dict[str, Any]]:
+def _run(pictures: Pictures) -> tuple[dict[str, dict[str, Any]], list[Any]]:
     """Index every picture (fingerprinted by one process per CPU), query every query; the
-    product and pHash side by side."""
+    product with and without keypoints, and pHash, side by side. Also returns the indexed
+    pictures' keypoints (for the keypoint latency)."""
     from guanghe.originality import matching
     from guanghe.originality.fingerprint import INDEXED, query_codes
     from guanghe.originality.index import HammingIndex
+    from guanghe.originality.keypoints import KeypointIndex, query_keypoints
 
-    index = HammingIndex()
+    index = matching.PictureIndex(HammingIndex(), KeypointIndex())
     stored = np.zeros((pictures.n_indexed, 64), dtype=bool)
-    fingerprint_s = 0.0
+    fingerprint_s = keypoints_s = 0.0
+    all_keypoints = []
     tags = np.array([matching.tag_of("cover", r) for r in range(len(INDEXED))], np.int16)
     with multiprocessing.get_context("spawn").Pool(os.cpu_count()) as pool:
         hash_one = functools.partial(_hash_indexed, pictures.spec)
         hashed = pool.imap(hash_one, range(pictures.n_indexed), chunksize=64)
-        for work_id, (stored_codes, stored_bits, seconds) in enumerate(hashed):
-            index.add(stored_codes, np.full(len(stored_codes), work_id, np.int64), tags)
-            stored[work_id] = stored_bits
+        for work_id, (stored_codes, keypoints, bits, seconds, kp_seconds) in enumerate(hashed):
+            labels = np.full(len(stored_codes), work_id, np.int64)
+            index.codes.add(stored_codes, labels, tags)
+            labels = np.full(len(keypoints.descriptors), work_id, np.int64)
+            index.keypoints.add(keypoints.descriptors, labels, keypoints.tags)
+            all_keypoints.append(keypoints)
+            stored[work_id] = bits
             fingerprint_s += seconds
-    index.fold()
+            keypoints_s += kp_seconds
+    index.codes.fold()
     cached = functools.lru_cache(maxsize=256)(pictures.indexed)
     edits: list[str] = []
+    before: list[tuple[bool, bool]] = []
     product: list[tuple[bool, bool]] = []
     own, other = [], []
-    timings = []
+    timings, before_timings, keypoint_cpu = [], [], []
     wrong: list[str] = []
     for edit, picture, truth in pictures.queries():
         edits.append(edit)
         started = time.perf_counter()
         codes = query_codes(picture)
-        found = matching.candidates(index, codes)
-        matches = matching.check_candidates(picture, codes, found, cached)
+        matches = matching.find_matches(picture, codes, index, cached, by_keypoints=False)
+        windows_done = time.perf_counter()
+        cpu = time.process_time()
+        # The rest of find_matches(..., by_keypoints=True), timed apart.
+        verified = {m.candidate.work_id for m in matches if m.evidence == "verified"}
+        found = [
+            c
+            for c in matching.keypoint_candidates(index.keypoints, query_keypoints(picture))
+            if c.work_id not in verified
+        ]
+        matches_before = list(matches)
+        matches += matching.check_keypoint_candidates(picture, found, cached)
+        keypoint_cpu.append(time.process_time() - cpu)
         timings.append(time.perf_counter() - started)
-        declared = {m.candidate.work_id for m in matches}
-        product.append((truth in declared, bool(declared - {truth})))
+        before_timings.append(windows_done - started)
+        for outcome, declared_by in ((before, matches_before), (product, matches)):
+            declared = {m.candidate.work_id for m in declared_by}
+            outcome.append((truth in declared, bool(declared - {truth})))
         wrong.extend(_describe(m) for m in matches if m.candidate.work_id != truth)
         distance = (stored != _phash_bits(picture)).sum(axis=1)
         own.append(int(distance[truth]) if truth >= 0 else 65)
@@ -280,14 +313,71 @@ def _run(pictures: Pictures) -> dict[str, dict[str, Any]]:
             best = threshold
     phash = [(o <= best, w <= best) for o, w in zip(own_d, other_d, strict=True)]
     return {
-        "Guanghe (PDQ regions + check)": _score(edits, product)
+        "Guanghe before (PDQ windows)": _score(edits, before)
+        | {
+            "check_ms": float(np.median(before_timings) * 1e3),
+            "threshold": "product rule",
+        },
+        PRODUCT: _score(edits, product)
         | {
             "fingerprint_ms": fingerprint_s / pictures.n_indexed * 1e3,
+            "keypoints_ms": keypoints_s / pictures.n_indexed * 1e3,
             "check_ms": float(np.median(timings) * 1e3),
+            "check_p99_ms": float(np.percentile(timings, 99) * 1e3),
+            "keypoint_cpu_ms": float(np.median(keypoint_cpu) * 1e3),
             "threshold": "product rule",
             "wrong": wrong,
         },
         "imagehash pHash": _score(edits, phash) | {"threshold": f"<= {best} of 64 bits"},
+    }, all_keypoints
+
+
+PRODUCT = "Guanghe (PDQ windows + keypoints)"
+
+
+def _keypoint_latency(
+    pictures: Pictures, stored: list[Any], works: int, seed: int
+) -> dict[str, float]:
+    """A keypoint index of ``works`` covers drawn from the ``stored`` keypoints (bits flipped
+    with probability 1/4), built in increments of 1,000; the latency of the keypoint search of
+    edited uploads."""
+    from guanghe.originality import matching
+    from guanghe.originality.keypoints import KeypointIndex, query_keypoints
+
+    rng = np.random.default_rng([seed, 7])
+    index = KeypointIndex()
+    build_s = 0.0
+    step = 1_000
+    for at in range(0, works, step):
+        covers = [stored[k] for k in rng.integers(0, len(stored), min(step, works - at))]
+        descriptors = np.concatenate([c.descriptors for c in covers])
+        flips = np.packbits(rng.random((len(descriptors), 256)) < 1 / 4, axis=1)
+        labels = np.repeat(
+            np.arange(at, at + len(covers), dtype=np.int64), [len(c.descriptors) for c in covers]
+        )
+        tags = np.concatenate([c.tags for c in covers])
+        started = time.perf_counter()
+        index.add(descriptors ^ flips, labels, tags)
+        build_s += time.perf_counter() - started
+    timings = []
+    for k, (edit, picture, _) in enumerate(pictures.queries()):
+        if not edit or k % 3:
+            continue
+        query = query_keypoints(picture)
+        started = time.perf_counter()
+        matching.keypoint_candidates(index, query)
+        timings.append(time.perf_counter() - started)
+    return {
+        "descriptors": float(index.size),
+        "bytes": float(
+            index.words_.itemsize * 4 * index.size
+            + (index.labels_.itemsize + index.tags_.itemsize) * index.size
+            + sum(run.keys.nbytes + run.rows.nbytes for run in index._runs)
+        ),
+        "incremental_works_per_s": works / build_s,
+        "p50_ms": float(np.percentile(timings, 50) * 1e3),
+        "p99_ms": float(np.percentile(timings, 99) * 1e3),
+        "queries": float(len(timings)),
     }
 
 
@@ -380,12 +470,13 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--distinct", type=int, default=10_000)
     parser.add_argument("--fresh", type=int, default=2_000)
     parser.add_argument("--works", type=int, default=1_000_000)
+    parser.add_argument("--keypoint-works", type=int, default=50_000)
     parser.add_argument("--seed", type=int, default=11)
     args = parser.parse_args(argv)
 
     started = time.perf_counter()
     pictures = Pictures(args.seed, args.originals, args.distinct, args.fresh)
-    results = _run(pictures)
+    results, keypoints = _run(pictures)
     print(f"indexed and queried in {time.perf_counter() - started:.0f} s")
     edits = list(EDITS)
     print(
@@ -401,12 +492,23 @@ def main(argv: list[str]) -> int:
             f"{result['fresh_false']:15.4%} {result['false_any']:12.4%}  {result['threshold']}"
             f" ({result['fresh_false_count']} of {args.fresh:,} unrelated queries matched)"
         )
-    product = results["Guanghe (PDQ regions + check)"]
+    product = results[PRODUCT]
     for line in product["wrong"]:
         print(f"  false match: {line}")
     print(
-        f"\nproduct: fingerprint {product['fingerprint_ms']:.1f} ms per picture, "
-        f"check {product['check_ms']:.1f} ms per upload (median, includes hashing)"
+        f"\nproduct: fingerprint {product['fingerprint_ms']:.1f} ms + keypoints "
+        f"{product['keypoints_ms']:.1f} ms per picture; check per upload (includes hashing) "
+        f"median {product['check_ms']:.1f} ms, p99 {product['check_p99_ms']:.1f} ms "
+        f"(without keypoints: median {results['Guanghe before (PDQ windows)']['check_ms']:.1f} "
+        f"ms); the keypoint part's CPU median {product['keypoint_cpu_ms']:.1f} ms"
+    )
+    kp = _keypoint_latency(pictures, keypoints, args.keypoint_works, args.seed)
+    print(
+        f"\nkeypoint index of {args.keypoint_works:,} covers ({kp['descriptors']:,.0f} "
+        f"descriptors, {kp['bytes'] / 2**20:,.0f} MiB): built at "
+        f"{kp['incremental_works_per_s']:,.0f} covers/s in increments of 1,000; search + "
+        f"geometry of {kp['queries']:.0f} edited uploads p50 {kp['p50_ms']:.2f} ms, "
+        f"p99 {kp['p99_ms']:.2f} ms"
     )
     speed = _latency(args.works, args.seed)
     print(

@@ -16,7 +16,7 @@ from guanghe.errors import Unavailable
 from guanghe.originality.registry import FingerprintIndex
 from guanghe.runtime import Runtime
 from tests.originality.conftest import Publish
-from tests.originality.pictures import edits, encode, picture, png_header, video
+from tests.originality.pictures import edits, encode, hard_edits, picture, png_header, video
 
 
 def assert_problem(response: object, status: int, code: str) -> str:
@@ -51,6 +51,19 @@ def test_first_publisher_is_original_and_copies_are_linked(
     assert again["originality"]["original_work_id"] == body["id"]
     with runtime.sessions() as session:
         assert originality.duplicate_work_ids(session) == {copy.json()["id"], again["id"]}
+
+
+@pytest.mark.parametrize("edit", ["cropped-20-offset", "several"])
+def test_a_copy_no_hashed_window_lines_up_with_is_found_by_its_keypoints(
+    publish: Publish, edit: str
+) -> None:
+    """Issue 22: the published cover's keypoints are stored with it, and an offset crop (or
+    several edits at once) of it is a duplicate, explained as a keypoint match."""
+    first = publish(1, picture(3)).json()
+    verdict = publish(2, hard_edits(picture(3))[edit]).json()["originality"]
+    assert verdict["verdict"] == "duplicate"
+    assert verdict["original_work_id"] == first["id"]
+    assert "keypoints~keypoints" in verdict["evidence"]
 
 
 def test_own_repost_is_not_a_duplicate(publish: Publish) -> None:
@@ -222,9 +235,13 @@ def test_index_is_persisted_rebuilt_and_caught_up(publish: Publish, runtime: Run
     fresh = FingerprintIndex(saved)
     with runtime.sessions() as session:
         index = fresh.synced(session)
-    assert {first["id"], second["id"]} <= set(index.labels_[: index.size].tolist())
+    assert {first["id"], second["id"]} <= set(index.codes.labels_[: index.codes.size].tolist())
+    assert {first["id"], second["id"]} <= set(
+        index.keypoints.labels_[: index.keypoints.size].tolist()
+    )
     # a missing file is rebuilt from the store
     saved.unlink()
     rebuilt = FingerprintIndex(Path(saved))
     with runtime.sessions() as session:
-        assert rebuilt.synced(session).size == index.size
+        again = rebuilt.synced(session)
+    assert (again.codes.size, again.keypoints.size) == (index.codes.size, index.keypoints.size)

@@ -32,6 +32,7 @@ from guanghe.originality.fingerprint import (
     text_signature,
     text_similarity,
 )
+from guanghe.originality.keypoints import stored_keypoints
 from guanghe.originality.matches import Segment, sync_match
 from guanghe.originality.registry import FingerprintIndex
 from guanghe.store import (
@@ -94,8 +95,9 @@ def check_originality(
     pictures = [(cover, True), *((frame, False) for frame in frames)]
     for picture, with_grid in pictures:
         codes = query_codes(picture, with_grid=with_grid)
-        found = matching.candidates(searched, codes)
-        for match in matching.check_candidates(picture, codes, found, picture_of):
+        for match in matching.find_matches(
+            picture, codes, searched, picture_of, by_keypoints=with_grid
+        ):
             held = best.get(match.candidate.work_id)
             if held is None or _strength(match) > _strength(held):
                 best[match.candidate.work_id] = match
@@ -247,6 +249,12 @@ def fingerprint_values(
                         "quality": fingerprint.quality,
                     }
                 )
+    keypoints = stored_keypoints(cover)
+    cover_quality = rows[0]["quality"]
+    rows.extend(
+        {"work_id": work_id, "tag": int(tag), "pdq": descriptor.tobytes(), "quality": cover_quality}
+        for descriptor, tag in zip(keypoints.descriptors, keypoints.tags, strict=True)
+    )
     signature = text_signature(text)
     return FingerprintValues(
         rows,
@@ -262,7 +270,9 @@ def record_fingerprints(
     frames: Iterable[Image.Image] = (),
     text: str = "",
 ) -> None:
-    """Store the hashes of a work's cover and frames and its text signature."""
+    """Store the hashes of a work's cover and frames, the cover's keypoints (their tags keep
+    their positions, see :class:`~guanghe.originality.keypoints.Keypoints`) and its text
+    signature."""
     values = fingerprint_values(work_id, cover=cover, frames=frames, text=text)
     session.add_all(WorkFingerprint(**row) for row in values.fingerprints)
     if values.signature is not None:

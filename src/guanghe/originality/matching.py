@@ -10,7 +10,10 @@ Evidence levels, strongest first:
     checks confirm them. Further apart, each check alone also passes unrelated pictures that
     merely share a layout, a palette or a font (among 100,000 generated pictures, unrelated
     windows agreed pixel for pixel at 36 to 46 bits, and both checks passed one pair at 48
-    and one at 62), so nothing further is a match.
+    and one at 62), so nothing further is a match. A cover found by its keypoints
+    (:func:`keypoint_candidates`: a crop at an arbitrary offset, several edits at once, which
+    no hashed window lines up with) is verified when the upload, located in it by ORB, agrees
+    with it pixel for pixel over their overlap.
 ``close``
     The hashes are within :data:`CLOSE_DISTANCE` bits of a detailed picture and the pictures
     could not be compared (a video frame, a missing file) or are alike without being
@@ -41,7 +44,14 @@ from guanghe.originality.fingerprint import (
     trim_border,
 )
 from guanghe.originality.index import HammingIndex
-from guanghe.originality.verify import LocalMatch, PixelAgreement, aligned_agreement, local_match
+from guanghe.originality.keypoints import KeypointIndex, Keypoints, locate, query_keypoints
+from guanghe.originality.verify import (
+    LocalMatch,
+    PixelAgreement,
+    aligned_agreement,
+    local_match,
+    overlap_match,
+)
 
 #: Hash distance within which one check of the pictures verifies a candidate ...
 CLOSE_DISTANCE: Final = 31
@@ -70,6 +80,9 @@ CORRESPONDING: Final = frozenset(
     | {("full", "inner"), ("inner", "full"), ("mirror", "full"), ("mirror", "inner")}
     | {(turned.name, "inner") for turned in TURNED}
 )
+
+#: The region name of a candidate found by its keypoints (on both sides).
+KEYPOINTS: Final = "keypoints"
 
 #: Which picture of a work a code comes from: see :func:`tag_of`.
 SOURCES: Final = ("cover", "frame")
@@ -121,6 +134,66 @@ class Match:
     candidate: Candidate
     evidence: Evidence
     agreement: PixelAgreement | None
+
+
+@dataclass(frozen=True, slots=True)
+class PictureIndex:
+    """What pictures are searched in: the PDQ window codes and the covers' keypoints."""
+
+    codes: HammingIndex
+    keypoints: KeypointIndex
+
+
+def find_matches(
+    picture: Image.Image,
+    query: QueryCodes,
+    index: PictureIndex,
+    picture_of: PictureSource,
+    *,
+    by_keypoints: bool = True,
+) -> list[Match]:
+    """Every match of ``picture`` (whose hashes are ``query``): the PDQ candidates checked by
+    :func:`check_candidates`, then (``by_keypoints``) the works found by their keypoints and
+    not verified already, checked by :func:`check_keypoint_candidates`."""
+    matches = check_candidates(picture, query, candidates(index.codes, query), picture_of)
+    if not by_keypoints:
+        return matches
+    verified = {m.candidate.work_id for m in matches if m.evidence == "verified"}
+    found = [
+        c
+        for c in keypoint_candidates(index.keypoints, query_keypoints(picture))
+        if c.work_id not in verified
+    ]
+    return matches + check_keypoint_candidates(picture, found, picture_of)
+
+
+def keypoint_candidates(index: KeypointIndex, query: Keypoints) -> list[Candidate]:
+    """The :data:`CHECKED_CANDIDATES` covers whose keypoints agree best with the upload's
+    (:func:`~guanghe.originality.keypoints.locate`); ``distance`` is the median of the
+    matched descriptors' distances (of 256 bits)."""
+    return [
+        Candidate(found.work_id, found.distance, KEYPOINTS, KEYPOINTS, "cover")
+        for found in locate(index.search(query.descriptors), query, CHECKED_CANDIDATES)
+    ]
+
+
+def check_keypoint_candidates(
+    picture: Image.Image, found: list[Candidate], picture_of: PictureSource
+) -> list[Match]:
+    """The candidates found by keypoints that the stored cover confirms: the upload located in
+    it by ORB + RANSAC and the overlap's pixels agreeing
+    (:func:`~guanghe.originality.verify.overlap_match`). There is no "close" evidence here:
+    unrelated pictures share keypoints (a font, a shape) and nothing else."""
+    trimmed = trim_border(picture)
+    matches = []
+    for candidate in found:
+        stored = picture_of(candidate.work_id)
+        if stored is None:
+            continue
+        located = overlap_match(trimmed, trim_border(stored))
+        if located.confirmed:
+            matches.append(Match(candidate, "verified", located.pixels))
+    return matches
 
 
 def candidates(index: HammingIndex, query: QueryCodes) -> list[Candidate]:

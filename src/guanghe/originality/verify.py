@@ -40,7 +40,8 @@ class LocalMatch:
         return self.inliers >= MIN_INLIERS and self.inliers >= MIN_INLIER_SHARE * self.matches
 
 
-def _gray(image: Image.Image) -> npt.NDArray[np.uint8]:
+def gray_for_features(image: Image.Image) -> npt.NDArray[np.uint8]:
+    """``image`` in grey at :data:`VERIFY_SIDE` longest side (never enlarged)."""
     if max(image.size) > VERIFY_SIDE:
         scale = VERIFY_SIDE / max(image.size)
         size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
@@ -58,31 +59,40 @@ def _features(detector: cv2.ORB, gray: npt.NDArray[np.uint8]) -> Features:
 
 
 def _agreement(query: Features, candidate: Features) -> tuple[int, int]:
+    inliers, matches, _ = _transform(query, candidate)
+    return inliers, matches
+
+
+def _transform(
+    query: Features, candidate: Features
+) -> tuple[int, int, npt.NDArray[np.float64] | None]:
+    """Inliers and ratio-tested matches of the best similarity transform from the query's
+    points to the candidate's, and the transform (``2 x 3``; None when there is none)."""
     (q_points, q_desc), (c_points, c_desc) = query, candidate
     if q_desc is None or c_desc is None or len(q_desc) < 2 or len(c_desc) < 2:
-        return 0, 0
+        return 0, 0, None
     pairs = cv2.BFMatcher(cv2.NORM_HAMMING).knnMatch(q_desc, c_desc, k=2)
     good = [p[0] for p in pairs if len(p) == 2 and p[0].distance < RATIO * p[1].distance]
     if len(good) < 3:
-        return 0, len(good)
+        return 0, len(good), None
     src = q_points[[m.queryIdx for m in good]]
     dst = c_points[[m.trainIdx for m in good]]
     transform, mask = cv2.estimateAffinePartial2D(
         src, dst, method=cv2.RANSAC, ransacReprojThreshold=4.0
     )
     if transform is None or mask is None:
-        return 0, len(good)
+        return 0, len(good), None
     scale = float(np.hypot(transform[0, 0], transform[1, 0]))
     if not 1 / MAX_SCALE <= scale <= MAX_SCALE:
-        return 0, len(good)
-    return int(mask.sum()), len(good)
+        return 0, len(good), None
+    return int(mask.sum()), len(good), np.asarray(transform, dtype=np.float64)
 
 
 def local_match(query: Image.Image, candidate: Image.Image) -> LocalMatch:
     """Whether ``query`` is (a crop, resize, overlay, mirror … of) ``candidate``."""
     detector = cv2.ORB.create(nfeatures=FEATURES)
-    q_gray = _gray(query)
-    c_features = _features(detector, _gray(candidate))
+    q_gray = gray_for_features(query)
+    c_features = _features(detector, gray_for_features(candidate))
     inliers, matches = _agreement(_features(detector, q_gray), c_features)
     mirrored = False
     if inliers < MIN_INLIERS:
@@ -163,3 +173,73 @@ def aligned_agreement(query: Image.Image, candidate: Image.Image) -> PixelAgreem
         return PixelAgreement(float(correlation), 0.0)
     agree = np.abs(window - inner)[structured] < PIXEL_TOLERANCE
     return PixelAgreement(float(correlation), float(agree.mean()))
+
+
+#: The overlap of a located copy with the stored picture must cover this share of either.
+MIN_OVERLAP_SHARE: Final = 0.3
+
+
+@dataclass(frozen=True, slots=True)
+class OverlapMatch:
+    """A copy located in a stored picture by ORB (:attr:`local`) and the pixels of the
+    overlap compared once the copy is laid over it (:attr:`pixels`, None when the transform
+    or the overlap is missing)."""
+
+    local: LocalMatch
+    pixels: PixelAgreement | None
+    overlap: float
+
+    @property
+    def confirmed(self) -> bool:
+        return (
+            self.local.confirmed
+            and self.pixels is not None
+            and self.overlap >= MIN_OVERLAP_SHARE
+            and self.pixels.confirmed
+        )
+
+
+def overlap_match(query: Image.Image, candidate: Image.Image) -> OverlapMatch:
+    """Whether ``query`` shows part of ``candidate`` wherever it lies in it (a crop at any
+    offset, mirrored or not, resized): ORB + RANSAC find the similarity transform from the
+    query (or its mirror image) to the candidate; the query is warped onto the candidate and
+    the overlap compared pixel by pixel (:func:`aligned_agreement`). Agreeing keypoints alone
+    are not enough: unrelated pictures that share a word in one font agree on its letters,
+    not on the rest of the overlap."""
+    detector = cv2.ORB.create(nfeatures=FEATURES)
+    q_gray, c_gray = gray_for_features(query), gray_for_features(candidate)
+    c_features = _features(detector, c_gray)
+    best: tuple[int, int, npt.NDArray[np.float64] | None, npt.NDArray[np.uint8], bool] = (
+        0,
+        0,
+        None,
+        q_gray,
+        False,
+    )
+    for mirrored, gray in ((False, q_gray), (True, np.ascontiguousarray(q_gray[:, ::-1]))):
+        inliers, matches, transform = _transform(_features(detector, gray), c_features)
+        if inliers > best[0]:
+            best = (inliers, matches, transform, gray, mirrored)
+        if inliers >= MIN_INLIERS:
+            break
+    inliers, matches, transform, gray, mirrored = best
+    local = LocalMatch(inliers, matches, mirrored)
+    if transform is None:
+        return OverlapMatch(local, None, 0.0)
+    height, width = c_gray.shape
+    warped = cv2.warpAffine(gray, transform, (width, height), flags=cv2.INTER_LINEAR)
+    footprint = cv2.warpAffine(
+        np.full(gray.shape, 255, np.uint8), transform, (width, height), flags=cv2.INTER_NEAREST
+    )
+    inside = footprint > 0
+    if not inside.any():
+        return OverlapMatch(local, None, 0.0)
+    rows, cols = np.flatnonzero(inside.any(axis=1)), np.flatnonzero(inside.any(axis=0))
+    top, bottom, left, right = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
+    overlap = float(inside.sum()) / min(c_gray.size, gray.size)
+    stored = np.where(inside, c_gray, 0)[top:bottom, left:right]
+    shown = np.where(inside, warped, 0)[top:bottom, left:right]
+    if min(stored.shape) < 2 * SHIFT_PX + 2:
+        return OverlapMatch(local, None, overlap)
+    pixels = aligned_agreement(Image.fromarray(shown), Image.fromarray(stored))
+    return OverlapMatch(local, pixels, min(overlap, 1.0))

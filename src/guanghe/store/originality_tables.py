@@ -28,8 +28,9 @@ CASE_STATUSES = ("open", "upheld", "rejected")
 
 
 class WorkFingerprint(Base):
-    """One 256-bit PDQ hash of one window of one picture of a work (``tag`` encodes which);
-    the search index is built from these rows, in ``id`` order."""
+    """One 256-bit PDQ hash of one window of one picture of a work (``tag`` encodes which),
+    or, with a negative ``tag`` (which keeps its position), the 256-bit ORB descriptor of one
+    keypoint of the cover; the search indexes are built from these rows, in ``id`` order."""
 
     __tablename__ = "work_fingerprints"
 

@@ -1,0 +1,362 @@
+"""``KeypointIndex``: candidate retrieval by local features, for copies no hashed window lines
+up with (a crop at an arbitrary offset, several edits at once).
+
+A published cover stores the ORB descriptors of its :data:`STORED_KEYPOINTS` strongest
+keypoints (256 bits each, like a PDQ hash). An upload's :data:`QUERY_KEYPOINTS` descriptors,
+of the picture and of its mirror image, are looked up by multi-index hashing: descriptor bits
+``[20 t, 20 t + 20)`` are the key of table ``t`` (:data:`TABLES` of them), a bucket hit counts
+when the whole descriptors are within :data:`MATCH_DISTANCE` bits, and each upload keypoint
+votes at most once per work, and not at all when it hits many works (a letter of a common font).
+The works with most votes are fitted a similarity transform from the stored keypoint positions
+(kept in each row's tag) to the upload's (:func:`locate`), and those with most inliers are
+checked against the stored picture (ORB + RANSAC transform and the pixels of the overlap,
+:func:`~guanghe.originality.verify.overlap_match`). Both sets of keypoints are spread over a
+grid, so that a large overlay or a caption does not take all of them. A keypoint's
+descriptor survives a crop, a resize, an overlay elsewhere and a re-encode because it depends
+only on the pixels around it; no window has to line up.
+
+The tables are sorted runs (a log-structured merge): each :meth:`KeypointIndex.add` sorts its
+rows into a new run and merges the newest runs while the older is at most twice the newer, so
+adding is amortised ``O(log n)`` a row and a search probes ``O(log n)`` runs by binary search.
+A bucket holding more than :data:`MAX_BUCKET` rows (a descriptor shared by many pictures: flat
+edges, a common font) is skipped, so the cost of a search stays bounded. Memory: 32 bytes a
+descriptor, a label and a tag (42 bytes) plus 8 bytes a table (96): 17.7 KB per cover.
+
+Reference: Rublee et al., "ORB: an efficient alternative to SIFT or SURF" (ICCV 2011);
+Norouzi et al., "Fast search in Hamming space with multi-index hashing" (CVPR 2012).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+from PIL import Image
+
+from guanghe.originality.fingerprint import trim_border
+from guanghe.originality.index import CODE_BYTES, append_codes, load_codes, save_codes
+from guanghe.originality.verify import gray_for_features
+
+#: Descriptors a cover stores, and an upload is searched with (its mirror image as many again).
+STORED_KEYPOINTS: Final = 128
+QUERY_KEYPOINTS: Final = 400
+KEY_BITS: Final = 20
+TABLES: Final = 12
+#: Descriptors this close are a hit (of 256 bits; ORB's usual match threshold is 64).
+MATCH_DISTANCE: Final = 40
+#: Upload keypoints matching one work that make it a candidate.
+MIN_VOTES: Final = 4
+#: An upload keypoint with hits in more works than this casts no vote.
+MAX_WORKS_PER_KEYPOINT: Final = 6
+#: Works with most votes whose geometry is checked, and the RANSAC tolerance (in position
+#: steps: 1/128 of the longest side).
+RERANKED: Final = 32
+REPROJECTION_STEPS: Final = 2.0
+#: Buckets holding more rows than this are not probed.
+MAX_BUCKET: Final = 2048
+#: Keypoint positions are kept to 1/128 of the picture's longest side, in the row's tag.
+POSITION_STEPS: Final = 128
+#: A stored picture's keypoints are picked from this many times as many found ...
+CANDIDATE_FACTOR: Final = 4
+#: ... at most this share of them in one cell of a CELLS x CELLS grid.
+CELLS: Final = 4
+CELL_SHARE: Final = 0.125
+
+Descriptors = npt.NDArray[np.uint8]
+
+
+@dataclass(frozen=True, slots=True)
+class Keypoints:
+    """ORB ``descriptors`` ``(k, 32)`` and ``positions`` ``(k, 2)`` (x, y in units of
+    1/:data:`POSITION_STEPS` of the picture's longest side); ``mirrored`` ``(k,)`` says which
+    were taken from the mirror image (their positions are in it)."""
+
+    descriptors: Descriptors
+    positions: npt.NDArray[np.float32]
+    mirrored: npt.NDArray[np.bool_]
+
+    @property
+    def tags(self) -> npt.NDArray[np.int16]:
+        """Index tags keeping each position: ``-1 - (x * POSITION_STEPS + y)`` (negative, so
+        apart from the PDQ windows' tags)."""
+        cells = np.clip(self.positions.astype(np.int64), 0, POSITION_STEPS - 1)
+        flat: npt.NDArray[np.int64] = cells[:, 0] * POSITION_STEPS + cells[:, 1]
+        return np.asarray(-1 - flat, dtype=np.int16)
+
+
+def keypoint_tag_position(tags: npt.NDArray[np.int16]) -> npt.NDArray[np.float32]:
+    """``(k, 2)`` positions kept in keypoint ``tags`` (cell centres); the inverse of
+    :attr:`Keypoints.tags`."""
+    cell = -1 - tags.astype(np.int64)
+    x, y = np.divmod(cell, POSITION_STEPS)
+    return np.stack([x, y], axis=1).astype(np.float32) + 0.5
+
+
+def is_keypoint_tag(tags: npt.NDArray[np.int16]) -> npt.NDArray[np.bool_]:
+    """Which ``work_fingerprints`` tags are keypoints (negative) rather than PDQ windows."""
+    return np.asarray(tags < 0)
+
+
+def stored_keypoints(image: Image.Image) -> Keypoints:
+    """What a cover stores: its :data:`STORED_KEYPOINTS` strongest keypoints (border trimmed,
+    at the local check's size), at most :data:`CELL_SHARE` of them in any cell of a
+    :data:`CELLS` x :data:`CELLS` grid, so that a crop keeps many and a caption few."""
+    gray = gray_for_features(trim_border(image))
+    return _keypoints(gray, STORED_KEYPOINTS, mirrored=False, spread=True)
+
+
+def query_keypoints(image: Image.Image) -> Keypoints:
+    """The keypoints an upload is searched with: :data:`QUERY_KEYPOINTS` of the picture and as
+    many of its mirror image, spread like :func:`stored_keypoints`."""
+    gray = gray_for_features(trim_border(image))
+    plain = _keypoints(gray, QUERY_KEYPOINTS, mirrored=False, spread=True)
+    flipped = _keypoints(
+        np.ascontiguousarray(gray[:, ::-1]), QUERY_KEYPOINTS, mirrored=True, spread=True
+    )
+    return Keypoints(
+        np.concatenate([plain.descriptors, flipped.descriptors]),
+        np.concatenate([plain.positions, flipped.positions]),
+        np.concatenate([plain.mirrored, flipped.mirrored]),
+    )
+
+
+def _keypoints(
+    gray: npt.NDArray[np.uint8], count: int, *, mirrored: bool, spread: bool
+) -> Keypoints:
+    detector = cv2.ORB.create(nfeatures=count * CANDIDATE_FACTOR if spread else count)
+    found, descriptors = detector.detectAndCompute(gray, None)
+    if descriptors is None or not found:
+        return Keypoints(
+            np.zeros((0, CODE_BYTES), np.uint8), np.zeros((0, 2), np.float32), np.zeros(0, bool)
+        )
+    points = np.array([k.pt for k in found], dtype=np.float32).reshape(-1, 2)
+    order = np.argsort([-k.response for k in found], kind="stable")
+    if spread:
+        height, width = gray.shape
+        cell = (
+            np.minimum(points[:, 0] * CELLS // width, CELLS - 1) * CELLS
+            + np.minimum(points[:, 1] * CELLS // height, CELLS - 1)
+        ).astype(np.int64)
+        cap = max(1, round(count * CELL_SHARE))
+        taken = np.zeros(CELLS * CELLS, dtype=np.int64)
+        kept = []
+        for k in order.tolist():
+            if taken[cell[k]] < cap:
+                taken[cell[k]] += 1
+                kept.append(k)
+        order = np.array(kept, dtype=np.int64)
+    order = order[:count]
+    scale = POSITION_STEPS / max(gray.shape)
+    return Keypoints(
+        np.ascontiguousarray(descriptors[order], dtype=np.uint8),
+        points[order] * np.float32(scale),
+        np.full(order.size, mirrored),
+    )
+
+
+def _keys(codes: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint32]:
+    """``(TABLES, k)`` table keys: bits ``[KEY_BITS t, KEY_BITS (t + 1))`` of each code (bit
+    ``i`` is bit ``i % 64`` of its ``i // 64``-th little-endian 64-bit word)."""
+    words = np.ascontiguousarray(codes).view("<u8").reshape(-1, 4)
+    keys = np.empty((TABLES, words.shape[0]), dtype=np.uint32)
+    mask = np.uint64((1 << KEY_BITS) - 1)
+    for t in range(TABLES):
+        word, offset = divmod(t * KEY_BITS, 64)
+        key = words[:, word] >> np.uint64(offset)
+        if offset + KEY_BITS > 64:
+            key |= words[:, word + 1] << np.uint64(64 - offset)
+        keys[t] = key & mask
+    return keys
+
+
+@dataclass(frozen=True, slots=True)
+class _Run:
+    """Rows ``[start, stop)`` sorted by each table's key: ``keys[t]`` ascending, ``rows[t]``
+    the row (from ``start``) of each."""
+
+    start: int
+    stop: int
+    keys: npt.NDArray[np.uint32]
+    rows: npt.NDArray[np.int32]
+
+
+def _run(words: npt.NDArray[np.uint64], start: int, stop: int) -> _Run:
+    keys = _keys(words[start:stop].view(np.uint8).reshape(-1, CODE_BYTES))
+    order = np.argsort(keys, axis=1, kind="stable").astype(np.int32)
+    return _Run(start, stop, np.take_along_axis(keys, order, axis=1), order)
+
+
+def _merge(older: _Run, newer: _Run) -> _Run:
+    """One run of two adjacent ones (``older`` first): a stable sort of two sorted runs is a
+    linear merge (timsort finds them)."""
+    keys = np.concatenate([older.keys, newer.keys], axis=1)
+    rows = np.concatenate([older.rows, newer.rows + np.int32(newer.start - older.start)], axis=1)
+    order = np.argsort(keys, axis=1, kind="stable")
+    return _Run(
+        older.start,
+        newer.stop,
+        np.take_along_axis(keys, order, axis=1),
+        np.take_along_axis(rows, order, axis=1),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Votes:
+    """One vote per (upload keypoint, work) with a hit: ``query`` (the upload keypoint),
+    ``label`` (the work), ``tag`` (the stored keypoint's, holding its position) and
+    ``distance`` (bits between the two descriptors, the nearest hit's)."""
+
+    query: npt.NDArray[np.int64]
+    label: npt.NDArray[np.int64]
+    tag: npt.NDArray[np.int16]
+    distance: npt.NDArray[np.int64]
+
+
+@dataclass(frozen=True, slots=True)
+class Located:
+    """A work whose keypoints agree with the upload's: ``inliers`` votes fit one similarity
+    transform (of the upload or of its mirror image) out of ``votes``; ``distance`` is the
+    median of their descriptor distances."""
+
+    work_id: int
+    inliers: int
+    votes: int
+    distance: int
+
+
+def locate(votes: Votes, query: Keypoints, limit: int) -> list[Located]:
+    """The works with :data:`MIN_VOTES` votes, checked for geometry: the :data:`RERANKED` with
+    most votes are fitted a similarity transform (RANSAC) from the upload's keypoint positions
+    to the stored ones, mirrored votes apart; the ``limit`` with most inliers (at least
+    :data:`MIN_VOTES`) are returned, most first. Unrelated pictures that share a font or a
+    shape get votes; only a copy gets many that agree on where the upload lies in it."""
+    works, counts = np.unique(votes.label, return_counts=True)
+    enough = counts >= MIN_VOTES
+    works, counts = works[enough], counts[enough]
+    ranked = works[np.argsort(-counts, kind="stable")][:RERANKED]
+    stored = keypoint_tag_position(votes.tag)
+    found: list[Located] = []
+    for work in ranked.tolist():
+        own = votes.label == work
+        best = 0
+        for mirrored in (False, True):
+            rows = np.flatnonzero(own & (query.mirrored[votes.query] == mirrored))
+            if rows.size < MIN_VOTES:
+                continue
+            _, mask = cv2.estimateAffinePartial2D(
+                query.positions[votes.query[rows]],
+                stored[rows],
+                method=cv2.RANSAC,
+                ransacReprojThreshold=REPROJECTION_STEPS,
+            )
+            if mask is not None:
+                best = max(best, int(mask.sum()))
+        if best >= MIN_VOTES:
+            distance = int(np.median(votes.distance[own]))
+            found.append(Located(work, best, int(own.sum()), distance))
+    found.sort(key=lambda w: (-w.inliers, w.distance, w.work_id))
+    return found[:limit]
+
+
+_NO_VOTES: Final = Votes(
+    np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int16), np.zeros(0, np.int64)
+)
+
+
+class KeypointIndex:
+    """Multi-index hashing over ORB descriptors with a label (work id) and tag each.
+
+    Attributes
+    ----------
+    words_
+        ``(capacity, 4)`` uint64 descriptors; rows ``[0, size)`` are in use.
+    labels_, tags_
+        ``(capacity,)`` label and tag of each descriptor.
+    size
+        Descriptors held.
+    """
+
+    def __init__(self) -> None:
+        self.words_ = np.zeros((0, 4), dtype=np.uint64)
+        self.labels_ = np.zeros(0, dtype=np.int64)
+        self.tags_ = np.zeros(0, dtype=np.int16)
+        self.size = 0
+        self._runs: list[_Run] = []
+
+    def add(
+        self,
+        codes: npt.NDArray[np.uint8],
+        labels: npt.NDArray[np.int64],
+        tags: npt.NDArray[np.int16],
+    ) -> None:
+        """Append descriptors ``codes`` ``(k, 32)`` with their ``labels`` and ``tags``."""
+        start = self.size
+        append_codes(self, codes, labels, tags)
+        if self.size == start:
+            return
+        self._runs.append(_run(self.words_, start, self.size))
+        while len(self._runs) >= 2:
+            older, newer = self._runs[-2], self._runs[-1]
+            if older.stop - older.start > 2 * (newer.stop - newer.start):
+                break
+            self._runs[-2:] = [_merge(older, newer)]
+
+    def search(self, queries: npt.NDArray[np.uint8]) -> Votes:
+        """The votes of ``queries`` ``(q, 32)``: stored descriptors within
+        :data:`MATCH_DISTANCE` bits found through one exact table key, nearest per work."""
+        queries = np.ascontiguousarray(queries, dtype=np.uint8).reshape(-1, CODE_BYTES)
+        if queries.shape[0] == 0 or self.size == 0:
+            return _NO_VOTES
+        query_keys = _keys(queries)
+        found_q, found_row = [], []
+        for run in self._runs:
+            for t in range(TABLES):
+                lo = np.searchsorted(run.keys[t], query_keys[t], side="left")
+                hi = np.searchsorted(run.keys[t], query_keys[t], side="right")
+                sizes = np.where(hi - lo <= MAX_BUCKET, hi - lo, 0)
+                total = int(sizes.sum())
+                if total == 0:
+                    continue
+                firsts = np.repeat(lo - np.cumsum(sizes) + sizes, sizes)
+                found_q.append(np.repeat(np.arange(queries.shape[0]), sizes))
+                found_row.append(run.start + run.rows[t][firsts + np.arange(total)])
+        if not found_q:
+            return _NO_VOTES
+        q = np.concatenate(found_q)
+        row = np.concatenate(found_row).astype(np.int64)
+        query_words = queries.view("<u8").reshape(-1, 4)
+        distance = np.bitwise_count(self.words_[row] ^ query_words[q]).sum(axis=1, dtype=np.int64)
+        near = distance <= MATCH_DISTANCE
+        q, row, distance = q[near], row[near], distance[near]
+        label = self.labels_[row]
+        # One vote per (upload keypoint, work): its nearest hit.
+        order = np.lexsort((distance, label, q))
+        q, row, label, distance = q[order], row[order], label[order], distance[order]
+        first = np.ones(q.size, dtype=bool)
+        first[1:] = (q[1:] != q[:-1]) | (label[1:] != label[:-1])
+        q, row, label, distance = q[first], row[first], label[first], distance[first]
+        # An upload keypoint found in many works (a letter of a common font, a corner of a
+        # common shape) says nothing about which one is copied.
+        distinctive = np.bincount(q, minlength=queries.shape[0])[q] <= MAX_WORKS_PER_KEYPOINT
+        return Votes(
+            q[distinctive], label[distinctive], self.tags_[row[distinctive]], distance[distinctive]
+        )
+
+    def save(self, path: Path, *, watermark: int) -> None:
+        """Write the descriptors to ``path`` atomically, with ``watermark``."""
+        save_codes(path, self, watermark=watermark)
+
+    @classmethod
+    def load(cls, path: Path) -> tuple[KeypointIndex, int]:
+        """The index saved at ``path`` and its watermark; :class:`InvalidInput` if unreadable."""
+        loaded = cls()
+        watermark = load_codes(path, loaded, what="keypoint index")
+        rebuilt = cls()
+        rebuilt.add(
+            loaded.words_.view(np.uint8).reshape(-1, CODE_BYTES), loaded.labels_, loaded.tags_
+        )
+        return rebuilt, watermark

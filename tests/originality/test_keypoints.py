@@ -1,0 +1,126 @@
+"""The keypoint index: votes found through table keys, built incrementally, saved, and the
+geometry check that ranks candidates."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from guanghe.originality import keypoints as kp
+from guanghe.originality.keypoints import KeypointIndex, Keypoints
+
+
+def random_codes(rng: np.random.Generator, n: int) -> np.ndarray:
+    return rng.integers(0, 256, (n, 32), dtype=np.uint8)
+
+
+def flip_bits(codes: np.ndarray, rng: np.random.Generator, bits: int) -> np.ndarray:
+    flipped = codes.copy()
+    for row in flipped:
+        for bit in rng.choice(256, bits, replace=False):
+            row[bit // 8] ^= np.uint8(1 << (bit % 8))
+    return flipped
+
+
+def test_tags_keep_positions_and_stay_apart_from_pdq_tags() -> None:
+    positions = np.array([[0.2, 0.7], [127.9, 3.1], [64.0, 127.0]], dtype=np.float32)
+    keypoints = Keypoints(np.zeros((3, 32), np.uint8), positions, np.zeros(3, bool))
+    tags = keypoints.tags
+    assert kp.is_keypoint_tag(tags).all()
+    assert not kp.is_keypoint_tag(np.arange(10, dtype=np.int16)).any()
+    assert np.array_equal(kp.keypoint_tag_position(tags), np.floor(positions) + 0.5)
+
+
+def test_a_query_finds_its_near_descriptors_and_only_theirs() -> None:
+    rng = np.random.default_rng(1)
+    stored = random_codes(rng, 3000)
+    index = KeypointIndex()
+    index.add(stored, np.repeat(np.arange(30, dtype=np.int64), 100), np.full(3000, -1, np.int16))
+    # 10 bits off: a 20-bit key of one of 12 tables is intact (12 keys, 10 flips)
+    queries = flip_bits(stored[500:520], rng, 10)
+    votes = index.search(queries)
+    assert np.array_equal(np.sort(votes.query), np.arange(20))
+    assert (votes.label == 5).all()
+    assert (votes.distance == 10).all()
+    assert index.search(random_codes(rng, 50)).query.size == 0
+
+
+def test_adding_in_increments_finds_what_adding_at_once_does() -> None:
+    rng = np.random.default_rng(2)
+    stored = random_codes(rng, 5000)
+    labels = rng.integers(0, 400, 5000).astype(np.int64)
+    tags = np.full(5000, -7, np.int16)
+    once, steps = KeypointIndex(), KeypointIndex()
+    once.add(stored, labels, tags)
+    for at in range(0, 5000, 128):
+        steps.add(stored[at : at + 128], labels[at : at + 128], tags[at : at + 128])
+    assert len(steps._runs) < 13  # merged as it grows, not one run per increment
+    queries = flip_bits(stored[rng.integers(0, 5000, 200)], rng, 12)
+    a, b = once.search(queries), steps.search(queries)
+    assert a.query.size > 100
+    assert sorted(zip(a.query.tolist(), a.label.tolist(), a.distance.tolist(), strict=True)) == (
+        sorted(zip(b.query.tolist(), b.label.tolist(), b.distance.tolist(), strict=True))
+    )
+
+
+def test_a_descriptor_found_in_many_works_casts_no_vote() -> None:
+    rng = np.random.default_rng(3)
+    common = random_codes(rng, 1)
+    crowd = kp.MAX_WORKS_PER_KEYPOINT + 1
+    index = KeypointIndex()
+    index.add(
+        np.repeat(common, crowd, axis=0),
+        np.arange(crowd, dtype=np.int64),
+        np.full(crowd, -1, np.int16),
+    )
+    assert index.search(common).query.size == 0
+    few = KeypointIndex()
+    few.add(np.repeat(common, 2, axis=0), np.arange(2, dtype=np.int64), np.full(2, -1, np.int16))
+    assert sorted(few.search(common).label.tolist()) == [0, 1]
+
+
+def test_saved_index_loads_back(tmp_path: Path) -> None:
+    rng = np.random.default_rng(4)
+    stored = random_codes(rng, 700)
+    index = KeypointIndex()
+    index.add(stored, np.arange(700, dtype=np.int64) // 7, np.full(700, -3, np.int16))
+    index.save(tmp_path / "k.npz", watermark=41)
+    loaded, watermark = KeypointIndex.load(tmp_path / "k.npz")
+    assert watermark == 41
+    assert loaded.size == 700
+    votes = loaded.search(stored[:7])
+    assert (votes.label == 0).all()
+    assert votes.query.size == 7
+    assert (votes.tag == -3).all()
+
+
+@pytest.mark.parametrize("mirrored", [False, True])
+def test_votes_that_agree_on_where_the_upload_lies_rank_first(mirrored: bool) -> None:
+    """Work 1 gets more votes, scattered; work 2 fewer, all fitting one shift and scale of the
+    upload (of its mirror image when ``mirrored``): work 2 is located first."""
+    rng = np.random.default_rng(5)
+    n = 12
+    upload = rng.uniform(10, 100, (n + 20, 2)).astype(np.float32)
+    stored_2 = upload[:n] * 1.1 + np.float32(7.0)
+    stored_1 = rng.uniform(0, 127, (n + 20, 2)).astype(np.float32)
+    query = Keypoints(
+        np.zeros((n + 20, 32), np.uint8), upload, np.full(n + 20, mirrored, dtype=bool)
+    )
+
+    def tags(points: np.ndarray) -> np.ndarray:
+        return Keypoints(
+            np.zeros((len(points), 32), np.uint8), points, np.zeros(len(points), bool)
+        ).tags
+
+    votes = kp.Votes(
+        np.concatenate([np.arange(n + 20), np.arange(n)]).astype(np.int64),
+        np.concatenate([np.full(n + 20, 1), np.full(n, 2)]).astype(np.int64),
+        np.concatenate([tags(stored_1), tags(stored_2)]),
+        np.full(2 * n + 20, 20, np.int64),
+    )
+    located = kp.locate(votes, query, 4)
+    assert located[0].work_id == 2
+    assert located[0].inliers >= n - 1
+    assert all(found.inliers < n // 2 for found in located[1:])
