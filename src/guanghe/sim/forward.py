@@ -56,7 +56,7 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from guanghe.errors import InvalidInput, NotFound
@@ -719,13 +719,23 @@ def _profile_traffic(
     return pa.table(columns, schema=EVENT_SCHEMA), ad_day
 
 
+#: One compiled ``UPDATE`` executed over all the rows (the ORM's bulk update by primary key
+#: costs 0.15 to 0.37 s CPU for 20,000 rows, this 0.06 s).
+_CREATORS_TABLE = Creator.metadata.tables[Creator.__tablename__]
+_SET_FOLLOWERS = (
+    update(_CREATORS_TABLE)
+    .where(_CREATORS_TABLE.c.id == bindparam("creator"))
+    .values(follower_count=bindparam("followers"))
+)
+
+
 def _update_followers(session: Session, creator_id: Ints, followers: Ints) -> int:
     rows = [
-        {"id": c, "follower_count": f}
+        {"creator": c, "followers": f}
         for c, f in zip(creator_id.tolist(), followers.tolist(), strict=True)
     ]
     if rows:
-        session.execute(update(Creator), rows)
+        session.execute(_SET_FOLLOWERS, rows)
     return len(rows)
 
 
