@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from guanghe.errors import InvalidInput, NotFound
+from guanghe.monetize.slots import MAX_PRODUCTS, decide_profile_slot, preview_profile_slots
 from guanghe.pipelines import CYCLE_STEPS
 from guanghe.runtime import Runtime
 from guanghe.settings import Settings
@@ -337,6 +338,33 @@ def test_orders_come_only_from_products_the_profile_slot_shows(
         assert pairs <= set(shown)
         assert not set(orders["creator_id"]) & hidden
         assert (orders["amount_fen"] > 0).all()
+
+
+def test_previewed_slots_in_bulk_are_the_single_preview_decisions(
+    generated: Path, tmp_path: Path
+) -> None:
+    """The advanced days' profile visits decide every visited creator's slot in a few reads
+    (``preview_profile_slots``): each is exactly what one preview ``decide_profile_slot`` of
+    that creator shows, ads, products and their order included, whatever the product limit."""
+    matched = tuple(s for s in CYCLE_STEPS if s.name in {*(t.name for t in STEPS), "matching"})
+    with copied(generated, tmp_path, "slots") as runtime:
+        result = advance(runtime, 1, seed=6, steps=matched)  # the matching step places products
+        now = dt.datetime.combine(result.last_day, dt.time(12), tzinfo=dt.UTC)
+        ids = [int(c) for c in result.creator_id[::-1]]  # any order, aligned with the input
+        with runtime.sessions() as session:
+            for limit in (MAX_PRODUCTS, 2):
+                bulk = preview_profile_slots(session, ids, now=now, product_limit=limit)
+                single = [
+                    decide_profile_slot(session, c, now=now, preview=True, product_limit=limit)
+                    for c in ids
+                ]
+                assert bulk == single
+            assert sum(slot.ad is not None for slot in bulk) >= 10
+            assert sum(len(slot.products) == 2 for slot in bulk) >= 10
+            with pytest.raises(NotFound, match="creator 999999 does not exist"):
+                preview_profile_slots(session, [1, 999_999], now=now)
+            with pytest.raises(InvalidInput, match="product_limit"):
+                preview_profile_slots(session, [1], now=now, product_limit=0)
 
 
 def test_the_ad_the_profile_slot_shows_is_seen_clicked_and_charged(

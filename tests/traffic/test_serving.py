@@ -173,6 +173,36 @@ def test_a_work_published_after_the_service_started_is_known_at_the_next_reload(
     assert service.weights(np.array([1]), np.array([500]))[0] > 0
 
 
+def test_works_published_between_reloads_are_all_known(
+    runtime: Runtime, seed_platform: SeedPlatform
+) -> None:
+    """Each reload reads the works published since the last one, however the owner array has
+    grown (before the fix, a reload after the array doubled read from its new length and never
+    learnt the works numbered below it: their creators got no boost)."""
+    write_plan(runtime, {1: 1_000, 2: 1_000})
+    service = make_service(runtime, InProcessCounters())
+    with runtime.sessions() as session:
+        top = session.scalar(select(func.max(Work.id))) or 0
+    for k, creator in enumerate((1, 2, 1, 2), start=1):
+        with transaction(runtime.sessions) as session:
+            session.add(
+                Work(
+                    id=top + k,
+                    creator_id=creator,
+                    published_at=NOON,
+                    title="New",
+                    caption="new",
+                    hashtags=[],
+                    vertical_id=1,
+                    duration_s=30,
+                )
+            )
+        service._checked = -np.inf  # the reload interval has passed
+        weights = service.weights(np.array([creator, 3 - creator]), np.array([top + k] * 2))
+        assert weights[0] > 0, f"work {top + k} of creator {creator} unknown after reload {k}"
+        assert weights[1] == 0.0
+
+
 def test_a_plan_past_its_day_boosts_nothing_and_deliveries_keep_their_own_day(
     runtime: Runtime, seed_platform: SeedPlatform, counters: Callable[[], QuotaCounters]
 ) -> None:

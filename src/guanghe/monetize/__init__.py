@@ -45,7 +45,13 @@ from guanghe.monetize.products import (
     product_sales,
     update_product,
 )
-from guanghe.monetize.slots import AdPlacement, ProductCard, ProfileSlot, decide_profile_slot
+from guanghe.monetize.slots import (
+    AdPlacement,
+    ProductCard,
+    ProfileSlot,
+    decide_profile_slot,
+    preview_profile_slots,
+)
 
 __all__ = [
     "AdPlacement",
@@ -84,6 +90,7 @@ __all__ = [
     "list_parties",
     "list_products",
     "monetization_totals",
+    "preview_profile_slots",
     "product_sales",
     "rank_bids",
     "register_party",

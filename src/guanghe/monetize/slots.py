@@ -136,6 +136,35 @@ _PRODUCTS = (
     .limit(bindparam("limit"))
 )
 
+# The same reads for many creators at once (``preview_profile_slots``).
+_CREATORS = (
+    select(Creator.id, Creator.vertical_id, Creator.stage, Creator.follower_count)
+    .add_columns(_cm.profile_ads, _cm.product_display)
+    .outerjoin(_cm, _cm.creator_id == Creator.id)
+    .where(Creator.id.in_(bindparam("creator_ids", expanding=True)))
+)
+_CREATORS_PRODUCTS = (
+    select(
+        ProductPlacement.creator_id,
+        ProductPlacement.rank,
+        ProductPlacement.score,
+        Product.id,
+        Product.title,
+        Product.category,
+        Product.price_fen,
+        Product.commission_bp,
+    )
+    .join(Product, Product.id == ProductPlacement.product_id)
+    .where(
+        ProductPlacement.creator_id.in_(bindparam("creator_ids", expanding=True)),
+        Product.active.is_(True),
+        Product.stock > 0,
+    )
+    .order_by(ProductPlacement.creator_id, ProductPlacement.rank)
+)
+#: Creators per statement of :func:`preview_profile_slots` (bound parameters stay few).
+_PREVIEW_CHUNK: Final = 2_000
+
 
 class CampaignCache:
     """The campaigns that may serve (active, not ended, budget left), read from the store at
@@ -246,6 +275,57 @@ def decide_profile_slot(
         audience = (int(creator.vertical_id), str(creator.stage), int(creator.follower_count))
         ad = _choose_ad(session, servable, creator_id, audience, now, preview, floor_ecpm_fen)
     return ProfileSlot(creator_id, now, ads_on, products_on, ad, products, preview)
+
+
+def preview_profile_slots(
+    session: Session,
+    creator_ids: Sequence[int],
+    *,
+    now: dt.datetime,
+    product_limit: int = MAX_PRODUCTS,
+    floor_ecpm_fen: int = FLOOR_ECPM_FEN,
+) -> list[ProfileSlot]:
+    """Preview decisions (committing nothing) of one view of each creator's profile at
+    ``now``, aligned with ``creator_ids``: each is what
+    ``decide_profile_slot(session, creator_id, now=now, preview=True)`` returns, with the
+    creators, their products and the servable campaigns read in a few statements for all of
+    them (recent works only for creators whose candidate campaigns exclude keywords).
+
+    Raises :class:`InvalidInput` for a ``product_limit`` outside ``1..MAX_PRODUCTS`` and
+    :class:`NotFound` when a creator does not exist.
+    """
+    if not 1 <= product_limit <= MAX_PRODUCTS:
+        raise InvalidInput(f"product_limit must be between 1 and {MAX_PRODUCTS}")
+    wanted = list(dict.fromkeys(creator_ids))
+    creators: dict[int, Row[Any]] = {}
+    cards: dict[int, list[ProductCard]] = {}
+    for at in range(0, len(wanted), _PREVIEW_CHUNK):
+        chunk = {"creator_ids": wanted[at : at + _PREVIEW_CHUNK]}
+        creators.update((row.id, row) for row in session.execute(_CREATORS, chunk))
+        for creator_id, _, score, pid, title, category, price, commission in session.execute(
+            _CREATORS_PRODUCTS, chunk
+        ):
+            shown = cards.setdefault(creator_id, [])
+            if len(shown) < product_limit:
+                rank = len(shown) + 1
+                why = product_why(rank, category, price, commission, float(score))
+                shown.append(ProductCard(rank, pid, title, category, price, commission, why))
+    if missing := [c for c in wanted if c not in creators]:
+        raise NotFound(f"creator {missing[0]} does not exist")
+    servable: Sequence[Row[Any]] | None = None
+    slots: list[ProfileSlot] = []
+    for creator_id in creator_ids:
+        creator = creators[creator_id]
+        ads_on, products_on = bool(creator.profile_ads), bool(creator.product_display)
+        products = tuple(cards.get(creator_id, ())) if products_on else ()
+        ad = None
+        if ads_on:
+            if servable is None:
+                servable = session.execute(_SERVABLE, {"now": now}).all()
+            audience = (int(creator.vertical_id), str(creator.stage), int(creator.follower_count))
+            ad = _choose_ad(session, servable, creator_id, audience, now, True, floor_ecpm_fen)
+        slots.append(ProfileSlot(creator_id, now, ads_on, products_on, ad, products, True))
+    return slots
 
 
 def _choose_ad(

@@ -56,18 +56,18 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from guanghe.errors import InvalidInput, NotFound
 from guanghe.events.schema import EVENT_SCHEMA
-from guanghe.monetize.slots import AdPlacement, decide_profile_slot
+from guanghe.monetize.slots import preview_profile_slots
 from guanghe.originality import duplicate_work_ids
 from guanghe.pipelines import CYCLE_STEPS, CycleRun, CycleStep, run_cycle
 from guanghe.runtime import Runtime
 from guanghe.sim.audience import ACTIVE_DAYS, AGE_DECAY, VERTICAL_REACH
 from guanghe.sim.content import write_texts
-from guanghe.sim.monetize import AFFINITY_FILE, MARKET_FILE, purchase_probability
+from guanghe.sim.monetize import AFFINITY_FILE, MARKET_FILE, pair_purchase_probability
 from guanghe.sim.population import VERTICAL_POPULARITY
 from guanghe.sim.truth import PLATFORM_FILE, WORKS_FILE, load_ground_truth, load_work_truth
 from guanghe.sim.uptake import (
@@ -649,52 +649,42 @@ def _profile_traffic(
     plays: Ints,
 ) -> tuple[pa.Table, AdDay]:
     """Profile visits (3 % of plays, as the generator draws them) see what the profile slot
-    decides to show (:func:`~guanghe.monetize.slots.decide_profile_slot`, a preview: one
-    decision per visited creator and day, committing nothing): the products, each bought
-    ``Poisson(visits x p)`` times, ``p`` the hidden purchase probability
-    (:func:`~guanghe.sim.monetize.purchase_probability`: the vertical's affinity for the
-    product's category, its appeal, its price), one ``order`` event per order; and the ad,
-    which every visit sees (:func:`~guanghe.sim.uptake.profile_ads`: impressions, clicks at the
-    hidden click probability, charges within the campaign's budget and pacing). A creator whose
-    slot shows no product gets no order from it, one whose slot shows no ad no ad event."""
+    decides to show (:func:`~guanghe.monetize.slots.preview_profile_slots`: one preview
+    decision per visited creator and day, committing nothing, read in a few statements for all
+    of them): the products, each bought ``Poisson(visits x p)`` times, ``p`` the hidden
+    purchase probability (:func:`~guanghe.sim.monetize.pair_purchase_probability`: the
+    vertical's affinity for the product's category, its appeal, its price), one ``order``
+    event per order; and the ad, which every visit sees
+    (:func:`~guanghe.sim.uptake.profile_ads`: impressions, clicks at the hidden click
+    probability, charges within the campaign's budget and pacing). A creator whose slot shows
+    no product gets no order from it, one whose slot shows no ad no ad event."""
     p = platform
     visits = rng.binomial(plays, 0.03)
     visited = np.flatnonzero(visits > 0)
     noon = dt.datetime.combine(day, dt.time(12), tzinfo=dt.UTC)
+    with runtime.sessions() as session:
+        slots = preview_profile_slots(session, p.creator_id[visited].tolist(), now=noon)
     creator: list[int] = []
     product: list[int] = []
     price: list[int] = []
     commission: list[int] = []
-    rate: list[float] = []
-    ads: list[AdPlacement | None] = []
-    with runtime.sessions() as session:
-        for i in visited.tolist():
-            slot = decide_profile_slot(session, i + 1, now=noon, preview=True)
-            ads.append(slot.ad)
-            if p.market is None:
-                continue
-            category, appeal, affinity = p.market
+    rate = np.zeros(0)
+    if p.market is not None:
+        category, appeal, affinity = p.market
+        for i, slot in zip(visited.tolist(), slots, strict=True):
             for card in slot.products:
                 if card.product_id > category.shape[0]:
                     continue
-                k = card.product_id - 1
                 creator.append(i)
                 product.append(card.product_id)
                 price.append(card.price_fen)
                 commission.append(card.price_fen * card.commission_bp // 10_000)
-                rate.append(
-                    float(
-                        purchase_probability(
-                            affinity,
-                            appeal[k : k + 1],
-                            category[k : k + 1],
-                            np.array([card.price_fen], np.int64),
-                            p.vertical[i : i + 1],
-                        )[0, 0]
-                    )
-                )
+        k = np.array(product, np.int64) - 1
+        rate = pair_purchase_probability(
+            affinity, appeal[k], category[k], np.array(price, np.int64), p.vertical[creator]
+        )
     shown = np.array(creator, np.int64)
-    orders = rng.poisson(visits[shown] * np.array(rate, np.float64)).astype(np.int64)
+    orders = rng.poisson(visits[shown] * rate).astype(np.int64)
     buyer = np.repeat(shown, orders)
     m = buyer.shape[0]
     day_start = (dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC) - _EPOCH) // dt.timedelta(
@@ -724,18 +714,28 @@ def _profile_traffic(
         p.creator_id[visited],
         p.quality[visited],
         visits[visited],
-        ads,
+        [slot.ad for slot in slots],
     )
     return pa.table(columns, schema=EVENT_SCHEMA), ad_day
 
 
+#: One compiled ``UPDATE`` executed over all the rows (the ORM's bulk update by primary key
+#: costs 0.15 to 0.37 s CPU for 20,000 rows, this 0.06 s).
+_CREATORS_TABLE = Creator.metadata.tables[Creator.__tablename__]
+_SET_FOLLOWERS = (
+    update(_CREATORS_TABLE)
+    .where(_CREATORS_TABLE.c.id == bindparam("creator"))
+    .values(follower_count=bindparam("followers"))
+)
+
+
 def _update_followers(session: Session, creator_id: Ints, followers: Ints) -> int:
     rows = [
-        {"id": c, "follower_count": f}
+        {"creator": c, "followers": f}
         for c, f in zip(creator_id.tolist(), followers.tolist(), strict=True)
     ]
     if rows:
-        session.execute(update(Creator), rows)
+        session.execute(_SET_FOLLOWERS, rows)
     return len(rows)
 
 

@@ -331,3 +331,13 @@ def purchase_probability(
     return np.asarray(
         BASE_CONVERSION * affinity[vertical - 1][:, category] * factor[None, :], dtype=np.float64
     )
+
+
+def pair_purchase_probability(
+    affinity: Floats, appeal: Floats, category: Ints, price_fen: Ints, vertical: Ints
+) -> Floats:
+    """:func:`purchase_probability` of aligned pairs: the chance (k,) that a visitor of a
+    profile in ``vertical[j]`` buys the product ``j`` (``appeal[j]``, ``category[j]``,
+    ``price_fen[j]``) shown there."""
+    factor = appeal * np.sqrt(6_000.0 / price_fen)
+    return np.asarray(BASE_CONVERSION * affinity[vertical - 1, category] * factor, np.float64)

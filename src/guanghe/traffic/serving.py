@@ -379,6 +379,7 @@ class BoostService:
         self._plan_directed = False  # whether the plan holds the day's directed quotas
         self._excluded = np.zeros(0, np.bool_)
         self._owner = np.full(0, -1, np.int64)  # creator of each work id, -1: unknown
+        self._next_work = 0  # the lowest work id not read yet
         self._checked = -np.inf
         self._checked_day: dt.date | None = None
         self._counts_lock = threading.Lock()
@@ -451,18 +452,25 @@ class BoostService:
         self._plan, self._plan_directed = plan, directed
 
     def _load_owners(self, session: Session) -> None:
-        """Add the creator of every work newer than those known (a work keeps its creator)."""
-        known = self._owner.shape[0]
+        """Add the creator of every work newer than those known (a work keeps its creator).
+
+        The owner array grows by doubling, so its length is not the next id to read: that is
+        kept apart (reading from the array's length skipped every work published between
+        the last one read and the end of the grown array)."""
         found = session.execute(
-            select(Work.id, Work.creator_id).where(Work.id >= known).order_by(Work.id)
+            select(Work.id, Work.creator_id).where(Work.id >= self._next_work).order_by(Work.id)
         ).all()
         if not found:
             return
         ids = np.array([r[0] for r in found], np.int64)
-        owner = np.full(max(int(ids[-1]) + 1, 2 * known), -1, np.int64)
-        owner[:known] = self._owner
+        known = self._owner.shape[0]
+        owner = self._owner
+        if int(ids[-1]) >= known:
+            owner = np.full(max(int(ids[-1]) + 1, 2 * known), -1, np.int64)
+            owner[:known] = self._owner
         owner[ids] = np.array([r[1] for r in found], np.int64)
         self._owner = owner
+        self._next_work = int(ids[-1]) + 1
 
     def remaining_fraction(self, plan: DayPlan) -> float:
         """The share of the plan's day still ahead (0 once the day is over)."""
