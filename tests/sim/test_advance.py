@@ -8,17 +8,23 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from sqlalchemy import func, select, update
 
 from guanghe.errors import InvalidInput, NotFound
-from guanghe.monetize.slots import MAX_PRODUCTS, decide_profile_slot, preview_profile_slots
+from guanghe.monetize.slots import (
+    MAX_PRODUCTS,
+    AdPlacement,
+    decide_profile_slot,
+    preview_profile_slots,
+)
 from guanghe.pipelines import CYCLE_STEPS
 from guanghe.runtime import Runtime
 from guanghe.settings import Settings
-from guanghe.sim import AdvanceResult, advance, generate_platform
+from guanghe.sim import AdvanceResult, advance, generate_platform, uptake
 from guanghe.sim.tasks import PROPENSITY_FILE
 from guanghe.sim.truth import load_work_truth
 from guanghe.sim.uptake import INTENTS_FILE
@@ -257,6 +263,11 @@ def test_creators_publish_new_works_that_are_boosted_and_watched(
     # day before.
     day_two = new_ids - day_one
     assert not second["work_id"].isin(day_two).any()
+    # No event names a work before its publication.
+    published = pd.Series({r[0]: _utc(r[2]) for r in new})
+    named = events[events["work_id"].isin(new_ids)]
+    assert len(named) > 0
+    assert (named["ts"].to_numpy() >= published[named["work_id"]].to_numpy()).all()
 
 
 def _utc(moment: dt.datetime) -> dt.datetime:
@@ -519,3 +530,30 @@ def test_offered_creators_certain_to_accept_accept_submit_and_are_checked(
         assert sum(d.tasks_approved for d in result.days) == sum(
             c.status == "approved" for c in claims
         )
+
+
+def test_clicks_of_a_cpc_ad_are_never_charged_past_what_its_impressions_committed(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A CPC campaign with 1 fen left and a click rate above its prediction: the simulated
+    ad server stops charging clicks at what the day's impressions committed (the cycle's
+    ad_spend step would refuse the rest as over budget)."""
+    monkeypatch.setattr(
+        uptake, "_room", lambda runtime, day, campaign: np.full(np.unique(campaign).shape, 1e3)
+    )
+    ad = AdPlacement(7, 1, "cpc", "t", "https://example.com", None, 5, click_price_fen=1)
+    n = 5
+    day = uptake.profile_ads(
+        runtime,
+        np.random.default_rng(0),
+        dt.date(2026, 11, 29),
+        "cpc-",
+        np.arange(1, n + 1, dtype=np.int64),
+        np.ones(n),
+        np.full(n, 100, dtype=np.int64),
+        [ad] * n,
+    )
+    assert day.impressions == 200  # 1 fen of room at 5 milli-fen an impression
+    assert day.charged_fen <= 1
+    clicks = day.events.to_pandas()
+    assert int(clicks.loc[clicks["type"] == "ad_click", "count"].sum()) == day.clicks

@@ -46,7 +46,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 from typing import Final
@@ -251,6 +251,10 @@ class _Platform:
     market: tuple[Ints, Floats, Floats] | None = None
     #: The hidden task propensities; None for a platform generated without a task center.
     tasks: TaskTruth | None = None
+    #: The works published on the day being played (ascending ids) and their moment of
+    #: publication, microseconds into the day: no event names a work before it.
+    today_work: Ints = field(default_factory=lambda: np.zeros(0, np.int64))
+    today_offset: Ints = field(default_factory=lambda: np.zeros(0, np.int64))
 
     @classmethod
     def load(cls, runtime: Runtime) -> _Platform:
@@ -517,6 +521,8 @@ def _add_works(
         runtime.write(lambda session: session.execute(insert(Work), rows))
         _append_work_truth(runtime, work_id, owner + 1, appeal)
     p.next_work_id += w
+    p.today_work = np.concatenate([p.today_work, work_id])
+    p.today_offset = np.concatenate([p.today_offset, offsets.astype(np.int64)])
     np.maximum.at(p.latest_work, owner, work_id)
     total = p.appeal * p.works + np.bincount(owner, weights=appeal, minlength=n)
     p.works = p.works + np.bincount(owner, minlength=n)
@@ -558,6 +564,10 @@ def _answer(
     followers, the work's appeal, the creator's quality, the work's age); engagement, follows
     and churn per creator."""
     p = platform
+    p.today_work, p.today_offset = np.zeros(0, np.int64), np.zeros(0, np.int64)
+    # The day's engagement goes to the work that was the creator's latest as the day began
+    # (a work published today takes it only where it is the creator's first).
+    began_with = p.latest_work.copy()
     published = _publish(runtime, p, rng, day)
     tasks = (
         take_up_tasks(runtime, p.tasks, p.vertical, rng, day)
@@ -588,7 +598,7 @@ def _answer(
     follows = rng.poisson(organic * p.organic_follow_rate + boost_mean).astype(np.int64)
     unfollows = np.minimum(rng.poisson(p.followers * p.churn_rate), p.followers + follows)
     everyone = np.arange(n, dtype=np.int64)
-    latest = p.latest_work
+    latest = np.where(began_with > 0, began_with, p.latest_work)
     none = np.zeros(n, np.int64)
     table = _events(
         rng,
@@ -767,8 +777,15 @@ def _events(
     day_start = (dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC) - _EPOCH) // dt.timedelta(
         microseconds=1
     )
-    ts = day_start + np.asarray(rng.random(m) * _DAY_US, dtype=np.int64)
     work = np.concatenate(works)
+    # A row naming a work published today falls after its publication.
+    after = np.zeros(m, np.int64)
+    if platform.today_work.shape[0]:
+        at = np.minimum(
+            np.searchsorted(platform.today_work, work), platform.today_work.shape[0] - 1
+        )
+        after = np.where(platform.today_work[at] == work, platform.today_offset[at], 0)
+    ts = day_start + after + np.asarray(rng.random(m) * (_DAY_US - after), dtype=np.int64)
     exposure = np.concatenate(is_exposure)
     numbers = pc.cast(pa.array(np.arange(m, dtype=np.int64)), pa.string())
     columns = {

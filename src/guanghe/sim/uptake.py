@@ -113,6 +113,7 @@ def profile_ads(
     fraction = np.minimum(1.0, room / np.maximum(requested, 1.0))
     impressions = np.floor(wanted * fraction[inverse]).astype(np.int64)
     clicks = rng.binomial(impressions, click_probability(quality[index])).astype(np.int64)
+    clicks = _within_committed(clicks, impressions * price, cpc, click_price, inverse, ids)
     impression_fen = np.where(cpc, 0, impressions * price // 1_000)
     click_fen = np.where(cpc, clicks * click_price, 0)
     if ids.shape[0]:
@@ -141,6 +142,26 @@ def profile_ads(
         int(clicks.sum()),
         int(impression_fen.sum() + click_fen.sum()),
     )
+
+
+def _within_committed(
+    clicks: Ints,
+    committed: Ints,
+    cpc: npt.NDArray[np.bool_],
+    click_price: Ints,
+    inverse: Ints,
+    ids: Ints,
+) -> Ints:
+    """Clicks of each CPC campaign scaled down so that they cost no more than its impressions
+    committed (milli-fen), as an ad server stops charging a campaign at its committed spend:
+    clicks drawn above the predicted rate would otherwise be charged past the budget."""
+    if not cpc.any():
+        return clicks
+    n = ids.shape[0]
+    allowed = np.bincount(inverse, weights=np.where(cpc, committed, 0), minlength=n) // 1_000
+    wanted = np.bincount(inverse, weights=np.where(cpc, clicks * click_price, 0), minlength=n)
+    share = np.minimum(1.0, allowed / np.maximum(wanted, 1.0))[inverse]
+    return np.where(cpc, np.floor(clicks * share), clicks).astype(np.int64)
 
 
 def _room(runtime: Runtime, day: dt.date, campaign: Ints) -> Floats:
