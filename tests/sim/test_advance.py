@@ -14,7 +14,7 @@ import pyarrow.parquet as pq
 import pytest
 from sqlalchemy import func, select, update
 
-from guanghe.errors import InvalidInput, NotFound
+from guanghe.errors import Conflict, InvalidInput, NotFound
 from guanghe.monetize.slots import (
     MAX_PRODUCTS,
     AdPlacement,
@@ -172,6 +172,31 @@ def test_bad_input_and_no_platform(generated: Path, tmp_path: Path) -> None:
         pytest.raises(NotFound, match="no generated platform"),
     ):
         advance(runtime, 1, seed=1)
+
+
+def test_a_day_left_part_played_is_refused_not_replayed(
+    generated: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run that stops after a day's works are stored but before its events are logged
+    leaves the day marked: the next run says so instead of publishing its works again."""
+    with copied(generated, tmp_path, "interrupted") as runtime:
+        with runtime.sessions() as session:
+            works_before = session.scalars(select(func.count()).select_from(Work)).one()
+
+        def lost(table: pa.Table) -> int:
+            raise OSError("disk full")
+
+        with monkeypatch.context() as patched:
+            patched.setattr(runtime.event_log, "append", lost)
+            with pytest.raises(OSError, match="disk full"):
+                advance(runtime, 1, seed=4, steps=STEPS)
+        with runtime.sessions() as session:
+            part_played = session.scalars(select(func.count()).select_from(Work)).one()
+        assert part_played > works_before  # the day's works were stored
+        with pytest.raises(Conflict, match="was left part-played by an interrupted"):
+            advance(runtime, 1, seed=4, steps=STEPS)
+        with runtime.sessions() as session:
+            assert session.scalar(select(func.count()).select_from(Work)) == part_played
 
 
 def run_cli(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:

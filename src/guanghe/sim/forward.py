@@ -59,7 +59,7 @@ import pyarrow.parquet as pq
 from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from guanghe.errors import InvalidInput, NotFound
+from guanghe.errors import Conflict, InvalidInput, NotFound
 from guanghe.events.schema import EVENT_SCHEMA
 from guanghe.monetize.slots import preview_profile_slots
 from guanghe.originality import duplicate_work_ids
@@ -145,6 +145,11 @@ class AdvanceResult:
         return self.days[-1].day
 
 
+#: Present while a day is being played (it holds the day): a run that stopped part-way leaves
+#: it, and the next run refuses to replay that day on top of what it stored.
+PLAYING_FILE: Final = "advance_in_progress.txt"
+
+
 def advance(
     runtime: Runtime,
     days: int,
@@ -158,14 +163,22 @@ def advance(
 
     ``steps`` are the cycle steps run after each day (all of them by default; a benchmark may
     run only those its decisions need). Raises :class:`InvalidInput` for ``days`` outside
-    ``1..366`` or a negative seed and :class:`NotFound` when the data directory holds no
-    generated platform (no ground truth or no events).
+    ``1..366`` or a negative seed, :class:`NotFound` when the data directory holds no
+    generated platform (no ground truth or no events) and :class:`Conflict` when an earlier
+    run stopped part-way through a day (see :data:`PLAYING_FILE`).
     """
     check_arguments(days, seed, rounds)
     report: Progress = progress or (lambda stage, done, total: None)
     runtime.init()
     platform = _Platform.load(runtime)
     last = platform.last_day
+    marker = runtime.settings.ground_truth_dir / PLAYING_FILE
+    if marker.exists():
+        raise Conflict(
+            f"{marker.read_text().strip()} was left part-played by an interrupted `sim advance` "
+            "(its works, task reviews or ad reservations may be stored without its events); "
+            "restore the data directory and the store from before that run"
+        )
     if not snapshot_path(
         runtime.settings.snapshots_dir, _PLAN, last + dt.timedelta(days=1)
     ).exists():
@@ -178,9 +191,11 @@ def advance(
         day = last + dt.timedelta(days=k + 1)
         rng = np.random.default_rng(np.random.SeedSequence([seed, day.toordinal()]))
         started, started_cpu = time.perf_counter(), time.process_time()
+        marker.write_text(day.isoformat())  # removed once the day's answer is all stored
         boosted, boosted_work, calls = _deliver_boosts(runtime, feed, platform, day, seed, rounds)
         delivered, delivered_cpu = time.perf_counter(), time.process_time()
         outcome, follows = _answer(runtime, platform, rng, day, seed, boosted, boosted_work, calls)
+        marker.unlink()
         answered, answered_cpu = time.perf_counter(), time.process_time()
         run = run_cycle(runtime, day, steps=steps, progress=_cycle_progress(report))
         outcomes.append(

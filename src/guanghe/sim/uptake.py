@@ -107,27 +107,25 @@ def profile_ads(
     cpc = np.array([a.billing == "cpc" for a in placed if a is not None], np.bool_)
     click_price = np.array([a.click_price_fen or 0 for a in placed if a is not None], np.int64)
     wanted = visits[index].astype(np.int64)
-    room = _room(runtime, day, campaign)
     ids, inverse = np.unique(campaign, return_inverse=True)
-    requested = np.bincount(inverse, weights=wanted * price, minlength=ids.shape[0])
-    fraction = np.minimum(1.0, room / np.maximum(requested, 1.0))
-    impressions = np.floor(wanted * fraction[inverse]).astype(np.int64)
+
+    def reserve(session: Session) -> Ints:
+        # The room is read and taken in one writer transaction (campaign rows locked), so a
+        # profile view served meanwhile cannot push a reservation past the budget.
+        room = _room(session, day, ids)
+        requested = np.bincount(inverse, weights=wanted * price, minlength=ids.shape[0])
+        fraction = np.minimum(1.0, room / np.maximum(requested, 1.0))
+        served = np.floor(wanted * fraction[inverse]).astype(np.int64)
+        _add_to_campaigns(session, ids, inverse, reserved=served * price, impressions=served)
+        return served
+
+    impressions = runtime.write(reserve) if ids.shape[0] else np.zeros(0, np.int64)
     clicks = rng.binomial(impressions, click_probability(quality[index])).astype(np.int64)
     clicks = _within_committed(clicks, impressions * price, cpc, click_price, inverse, ids)
     impression_fen = np.where(cpc, 0, impressions * price // 1_000)
     click_fen = np.where(cpc, clicks * click_price, 0)
     if ids.shape[0]:
-        rows = [
-            {"cid": int(c), "dr": int(r), "di": int(i), "dc": int(k)}
-            for c, r, i, k in zip(
-                ids.tolist(),
-                np.bincount(inverse, weights=impressions * price).astype(np.int64).tolist(),
-                np.bincount(inverse, weights=impressions).astype(np.int64).tolist(),
-                np.bincount(inverse, weights=clicks).astype(np.int64).tolist(),
-                strict=True,
-            )
-        ]
-        runtime.write(lambda s: _commit_served(s, rows))
+        runtime.write(lambda s: _add_to_campaigns(s, ids, inverse, clicks=clicks))
     table = _ad_events(
         rng,
         day,
@@ -164,24 +162,26 @@ def _within_committed(
     return np.where(cpc, np.floor(clicks * share), clicks).astype(np.int64)
 
 
-def _room(runtime: Runtime, day: dt.date, campaign: Ints) -> Floats:
-    """Per distinct campaign (sorted ids), the milli-fen it may still commit by the day's end."""
-    ids = np.unique(campaign)
+def _room(session: Session, day: dt.date, ids: Ints) -> Floats:
+    """Per campaign of ``ids`` (sorted), the milli-fen it may still commit by the day's end;
+    the campaigns' rows are locked until the transaction ends."""
     end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
-    with runtime.sessions() as session:
-        rows = {
-            int(r.id): r
-            for r in session.execute(
-                select(
-                    Campaign.id,
-                    Campaign.budget_fen,
-                    Campaign.reserved_millifen,
-                    Campaign.starts_at,
-                    Campaign.ends_at,
-                    Campaign.pacing,
-                ).where(Campaign.id.in_(ids.tolist()))
+    rows = {
+        int(r.id): r
+        for r in session.execute(
+            select(
+                Campaign.id,
+                Campaign.budget_fen,
+                Campaign.reserved_millifen,
+                Campaign.starts_at,
+                Campaign.ends_at,
+                Campaign.pacing,
             )
-        }
+            .where(Campaign.id.in_(ids.tolist()))
+            .order_by(Campaign.id)
+            .with_for_update()
+        )
+    }
     room = np.zeros(ids.shape[0])
     for k, c in enumerate(ids.tolist()):
         r = rows.get(c)
@@ -194,8 +194,35 @@ def _room(runtime: Runtime, day: dt.date, campaign: Ints) -> Floats:
     return room
 
 
-def _commit_served(session: Session, rows: list[dict[str, int]]) -> None:
+def _add_to_campaigns(
+    session: Session,
+    ids: Ints,
+    inverse: Ints,
+    *,
+    reserved: Ints | None = None,
+    impressions: Ints | None = None,
+    clicks: Ints | None = None,
+) -> None:
+    """Add each placement's reserved milli-fen, impressions and clicks to its campaign's
+    counters (``inverse`` maps placements to ``ids``)."""
     table = cast(Table, Campaign.__table__)
+
+    def per_campaign(values: Ints | None) -> list[int]:
+        if values is None:
+            return [0] * ids.shape[0]
+        sums = np.bincount(inverse, weights=values, minlength=ids.shape[0]).astype(np.int64)
+        return [int(v) for v in sums]
+
+    rows = [
+        {"cid": int(c), "dr": r, "di": i, "dc": k}
+        for c, r, i, k in zip(
+            ids.tolist(),
+            per_campaign(reserved),
+            per_campaign(impressions),
+            per_campaign(clicks),
+            strict=True,
+        )
+    ]
     statement = (
         update(table)
         .where(table.c.id == bindparam("cid"))
