@@ -12,7 +12,8 @@ SQLite store), then run ``guanghe cycle`` twice in child processes, as a deploym
 
 Each step's duration comes from the run's kept report (``GET /v1/cycle/runs/{date}``); peak
 memory is the child's ``ru_maxrss``. Prints one table per run with each step's share, so the
-slowest step is known, and the generation time beside it.
+slowest step is known, and the generation time beside it, then the problems the steps
+reported, counted by step, object kind and reason.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +62,9 @@ def _cycle(data_dir: Path, day: dt.date, engine: str, master: str) -> dict[str, 
         "peak_rss_mb": max(peak, before) / 1024,  # the largest child so far: this one or earlier
         "steps": [(r.step, r.duration_s, dict(r.counts)) for r in run.reports],
         "problems": len(run.problems),
+        "problem_kinds": Counter(
+            (r.step, p.kind, p.reason, p.affects_money) for r in run.reports for p in r.problems
+        ),
     }
 
 
@@ -73,6 +78,8 @@ def _print_run(title: str, run: dict[str, Any]) -> None:
     for step, seconds, counts in run["steps"]:
         shown = ", ".join(f"{k}={v:,}" for k, v in counts.items())
         print(f"{step:<14}{seconds:>10.2f}{seconds / total:>8.1%}  {shown}")
+    for (step, kind, reason, money), count in run["problem_kinds"].most_common():
+        print(f"  problem x{count:,}: {step}, {kind}: {reason}{' (money)' if money else ''}")
 
 
 def main(argv: list[str]) -> int:
