@@ -116,22 +116,21 @@ _COMMIT = (
     )
 )
 _ASYNC_COMMIT = text("SET LOCAL synchronous_commit TO OFF")
+#: A placed product's columns, and what makes it showable (active, in stock).
+_PRODUCT_COLUMNS = (
+    ProductPlacement.rank,
+    ProductPlacement.score,
+    Product.id,
+    Product.title,
+    Product.category,
+    Product.price_fen,
+    Product.commission_bp,
+)
+_SHOWABLE = (Product.active.is_(True), Product.stock > 0)
 _PRODUCTS = (
-    select(
-        ProductPlacement.rank,
-        ProductPlacement.score,
-        Product.id,
-        Product.title,
-        Product.category,
-        Product.price_fen,
-        Product.commission_bp,
-    )
+    select(*_PRODUCT_COLUMNS)
     .join(Product, Product.id == ProductPlacement.product_id)
-    .where(
-        ProductPlacement.creator_id == bindparam("creator_id"),
-        Product.active.is_(True),
-        Product.stock > 0,
-    )
+    .where(ProductPlacement.creator_id == bindparam("creator_id"), *_SHOWABLE)
     .order_by(ProductPlacement.rank)
     .limit(bindparam("limit"))
 )
@@ -144,22 +143,9 @@ _CREATORS = (
     .where(Creator.id.in_(bindparam("creator_ids", expanding=True)))
 )
 _CREATORS_PRODUCTS = (
-    select(
-        ProductPlacement.creator_id,
-        ProductPlacement.rank,
-        ProductPlacement.score,
-        Product.id,
-        Product.title,
-        Product.category,
-        Product.price_fen,
-        Product.commission_bp,
-    )
+    select(ProductPlacement.creator_id, *_PRODUCT_COLUMNS)
     .join(Product, Product.id == ProductPlacement.product_id)
-    .where(
-        ProductPlacement.creator_id.in_(bindparam("creator_ids", expanding=True)),
-        Product.active.is_(True),
-        Product.stock > 0,
-    )
+    .where(ProductPlacement.creator_id.in_(bindparam("creator_ids", expanding=True)), *_SHOWABLE)
     .order_by(ProductPlacement.creator_id, ProductPlacement.rank)
 )
 #: Creators per statement of :func:`preview_profile_slots` (bound parameters stay few).
