@@ -24,7 +24,7 @@ from guanghe.monetize.slots import (
 from guanghe.pipelines import CYCLE_STEPS
 from guanghe.runtime import Runtime
 from guanghe.settings import Settings
-from guanghe.sim import AdvanceResult, advance, generate_platform, uptake
+from guanghe.sim import AdvanceResult, advance, generate_platform, revenue, uptake
 from guanghe.sim.tasks import PROPENSITY_FILE
 from guanghe.sim.truth import load_work_truth
 from guanghe.sim.uptake import INTENTS_FILE
@@ -34,6 +34,7 @@ from guanghe.store import (
     Campaign,
     Creator,
     CreatorMonetization,
+    LedgerTransfer,
     ProductPlacement,
     Task,
     TaskClaim,
@@ -459,6 +460,69 @@ def test_the_ad_the_profile_slot_shows_is_seen_clicked_and_charged(
             == sum(d.ad_impressions for d in second.days)
             > 0
         )
+
+
+def test_a_campaign_ending_during_the_day_is_served_only_until_its_end(
+    generated: Path, tmp_path: Path
+) -> None:
+    """Every campaign ends at 13:00 of the advanced day: its ad is still chosen by the slot
+    (decided at noon), seen only by the visits before its end, and charged for those."""
+    charged = tuple(s for s in CYCLE_STEPS if s.name in {*(t.name for t in STEPS), "ad_spend"})
+    with copied(generated, tmp_path, "ending") as runtime:
+        first = dt.date.fromisoformat(runtime.event_log.dates()[-1]) + dt.timedelta(days=1)
+        ends = dt.datetime.combine(first, dt.time(13), tzinfo=dt.UTC)
+        runtime.write(
+            lambda s: s.execute(
+                update(Campaign).where(Campaign.ends_at > ends).values(ends_at=ends)
+            )
+        )
+        (day,) = advance(runtime, 1, seed=6, steps=charged).days
+        events = advanced_events(runtime, first).to_pandas()
+        ads = events[events["type"].isin(["ad_impression", "ad_click"])]
+        assert len(ads) >= 10
+        assert int(ads.loc[ads["type"] == "ad_impression", "count"].sum()) == day.ad_impressions
+        assert (ads["ts"] < pd.Timestamp(ends)).all()
+        assert day.cycle is not None
+        spend = next(r for r in day.cycle.reports if r.step == "ad_spend")
+        assert spend.counts["spent_fen"] == day.ad_charged_fen > 0
+
+
+def test_orders_of_advanced_days_are_refunded_and_their_commission_voided(
+    generated: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Orders of advanced days are drawn for refund as the generator draws them (here every
+    one, the next day), kept for their day across runs, refunded by a ``refund`` event naming
+    the order, and the settlement step voids the order's pending commission."""
+    monkeypatch.setattr(revenue, "REFUND_RATE", 1.0)
+    monkeypatch.setattr(revenue, "REFUND_DELAY_DAYS", (1, 2))
+    settled = tuple(
+        s
+        for s in CYCLE_STEPS
+        if s.name in {*(t.name for t in STEPS), "matching", "ad_spend", "settlement"}
+    )
+    with copied(generated, tmp_path, "refunds") as runtime:
+        days = [*advance(runtime, 2, seed=6, steps=settled).days]
+        days += advance(runtime, 1, seed=6, steps=settled).days
+        events = advanced_events(runtime, days[0].day).to_pandas()
+        events["day"] = events["ts"].dt.date
+        orders = events[events["type"] == "order"].set_index("event_id")
+        refunds = events[events["type"] == "refund"]
+        assert [d.refunds for d in days] == [0, days[0].orders, days[1].orders]
+        assert days[0].orders > 0
+        assert sorted(refunds["ref_event_id"]) == sorted(orders.index[orders["day"] < days[2].day])
+        refunded = orders.loc[refunds["ref_event_id"]]
+        for column in ("creator_id", "amount_fen", "product_id"):
+            assert list(refunds[column]) == list(refunded[column])
+        assert (refunds["day"].to_numpy() == refunded["day"].to_numpy() + dt.timedelta(1)).all()
+        with runtime.sessions() as session:
+            voided = set(
+                session.scalars(
+                    select(LedgerTransfer.key).where(LedgerTransfer.code == "commission_void")
+                )
+            )
+        owed = refunded[refunded["commission_fen"] > 0].index
+        assert len(owed) > 0
+        assert {f"commission-void:{e}" for e in owed} <= voided
 
 
 def _propensity_one(runtime: Runtime) -> None:

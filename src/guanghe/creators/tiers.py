@@ -5,13 +5,17 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import cast
 
 import pyarrow as pa
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import Table, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from guanghe.notifications import NoticeDraft, notify_many
 from guanghe.store import Creator, CreatorTierHistory
+
+#: Rows are inserted through the table (Core executemany), not the ORM's bulk insert.
+_TIER_HISTORY = cast(Table, CreatorTierHistory.__table__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +68,7 @@ def record_assessment(
         if cid in current and before.get(cid) != tier
     ]
     if rows:
-        session.execute(insert(CreatorTierHistory), rows)
+        session.connection().execute(insert(_TIER_HISTORY), rows)
     _notify_tier_changes(session, date, rows, before, now=now)
     return AssessmentWrite(stages_changed=len(stage_updates), tiers_changed=len(rows))
 

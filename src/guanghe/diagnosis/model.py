@@ -15,6 +15,7 @@ import datetime as dt
 import os
 import pickle
 import uuid
+from bisect import insort
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
@@ -138,13 +139,12 @@ def training_set(session: Session, events: EventLog, as_of: dt.date) -> Training
     plays = _plays(events, [(r.id, r.published_at) for r in rows])
     y = np.log1p(np.array([plays.get(r.id, 0) for r in rows], dtype=np.float64))
     global_prior = float(np.median(y)) if y.size else 0.0
-    history: dict[int, list[float]] = {}
+    history: dict[int, list[float]] = {}  # each creator's earlier outcomes, kept sorted
     x = []
     for r, outcome in zip(rows, y.tolist(), strict=True):
         past = history.setdefault(r.creator_id, [])
-        prior = float(np.median(past)) if past else None
-        x.append(_features(r, prior).row(global_prior))
-        past.append(outcome)
+        x.append(_features(r, median_of_sorted(past) if past else None).row(global_prior))
+        insort(past, outcome)
     return TrainingSet(
         np.array([r.id for r in rows], dtype=np.int64),
         np.array([r.creator_id for r in rows], dtype=np.int64),
@@ -152,6 +152,14 @@ def training_set(session: Session, events: EventLog, as_of: dt.date) -> Training
         np.array(x, dtype=np.float64).reshape(-1, len(FEATURES)),
         y,
     )
+
+
+def median_of_sorted(values: list[float]) -> float:
+    """``np.median`` of the ascending, non-empty ``values`` (the middle one, or the mean of
+    the two middle ones: the same float) without a sort or an array per call."""
+    n = len(values)
+    mid = n // 2
+    return values[mid] if n % 2 else (values[mid - 1] + values[mid]) / 2
 
 
 def _features(row: object, prior: float | None) -> WorkFeatures:
@@ -219,7 +227,7 @@ def fit_model(data: TrainingSet, as_of: dt.date, *, seed: int = 0) -> Performanc
         trained_on=as_of,
         works=int(data.y.size),
         global_prior=float(np.median(data.y)),
-        creator_priors={c: float(np.median(v)) for c, v in priors.items()},
+        creator_priors={c: median_of_sorted(sorted(v)) for c, v in priors.items()},
         outcomes_by_vertical=by_vertical,
     )
 

@@ -14,11 +14,11 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Final
+from typing import Final, cast
 
 import pyarrow as pa
 import pyarrow.compute as pc
-from sqlalchemy import delete, insert, select
+from sqlalchemy import Table, delete, insert, select
 from sqlalchemy.orm import Session
 
 from guanghe.creators import works_published, works_with_ids
@@ -32,6 +32,8 @@ ENGAGEMENT_TYPES: Final = ("like", "comment", "share")
 TOTAL: Final = ""
 HOUR: Final = dt.timedelta(hours=1)
 _INSERT_CHUNK: Final = 5_000
+#: Rows are inserted through the table (Core executemany), not the ORM's bulk insert.
+_COUNTS = cast(Table, TopicHourlyCount.__table__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,7 +109,7 @@ def recount_hours(session: Session, log: EventLog, hours: Iterable[dt.datetime])
         for (v, t, h), c in counts.items()
     ]
     for i in range(0, len(rows), _INSERT_CHUNK):
-        session.execute(insert(TopicHourlyCount), rows[i : i + _INSERT_CHUNK])
+        session.connection().execute(insert(_COUNTS), rows[i : i + _INSERT_CHUNK])
     return RecountSummary(len(wanted), len(rows), len(published), actions)
 
 

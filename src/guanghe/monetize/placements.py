@@ -7,16 +7,20 @@ Lock requirement: inside a writer transaction.
 from __future__ import annotations
 
 import datetime as dt
+from typing import cast
 
 import numpy as np
 import numpy.typing as npt
-from sqlalchemy import delete, insert
+from sqlalchemy import Table, delete, insert
 from sqlalchemy.orm import Session
 
 from guanghe.monetize.estimates import EstimateResult
 from guanghe.store import EarningsEstimate, ProductPlacement
 
 _CHUNK = 10_000
+#: Rows are inserted through the table (Core executemany), not the ORM's bulk insert.
+_PLACEMENTS = cast(Table, ProductPlacement.__table__)
+_ESTIMATES = cast(Table, EarningsEstimate.__table__)
 
 
 def replace_placements(
@@ -37,7 +41,7 @@ def replace_placements(
         )
     ]
     for start in range(0, len(rows), _CHUNK):
-        session.execute(insert(ProductPlacement), rows[start : start + _CHUNK])
+        session.connection().execute(insert(_PLACEMENTS), rows[start : start + _CHUNK])
     return len(rows)
 
 
@@ -68,4 +72,4 @@ def replace_estimates(
         )
     ]
     for start in range(0, len(rows), _CHUNK):
-        session.execute(insert(EarningsEstimate), rows[start : start + _CHUNK])
+        session.connection().execute(insert(_ESTIMATES), rows[start : start + _CHUNK])

@@ -69,6 +69,7 @@ from guanghe.sim.audience import ACTIVE_DAYS, AGE_DECAY, VERTICAL_REACH
 from guanghe.sim.content import write_texts
 from guanghe.sim.monetize import AFFINITY_FILE, MARKET_FILE, pair_purchase_probability
 from guanghe.sim.population import VERTICAL_POPULARITY
+from guanghe.sim.revenue import RefundSchedule
 from guanghe.sim.truth import PLATFORM_FILE, WORKS_FILE, load_ground_truth, load_work_truth
 from guanghe.sim.uptake import (
     AdDay,
@@ -115,6 +116,7 @@ class DayOutcome:
     response_s: float  # wall time of drawing and writing the audience's answer
     works_published: int = 0
     orders: int = 0  # orders of products the profile slots showed
+    refunds: int = 0  # refunds of earlier advanced days' orders
     delivery_cpu_s: float = 0.0  # CPU time (this process) of the boost calls and deliveries
     response_cpu_s: float = 0.0  # … of the audience's answer
     cycle_cpu_s: float = 0.0  # … of the cycle run after the day
@@ -144,6 +146,14 @@ class AdvanceResult:
     def last_day(self) -> dt.date:
         return self.days[-1].day
 
+
+#: The advanced days' orders drawn for refund (as the generator draws them:
+#: :class:`~guanghe.sim.revenue.RefundSchedule`), with the ordinal of the day each is refunded
+#: on; kept in the ground-truth directory between runs.
+REFUNDS_FILE: Final = "refunds_due.parquet"
+_REFUND_COLUMNS: Final = pa.schema(
+    [EVENT_SCHEMA.field(n) for n in ("event_id", "creator_id", "amount_fen", "product_id")]
+)
 
 #: Present while a day is being played (it holds the day): a run that stopped part-way leaves
 #: it, and the next run refuses to replay that day on top of what it stored.
@@ -631,10 +641,16 @@ def _answer(
             ("unfollow", everyone, none, unfollows, None),
         ],
     )
-    orders, ads = _profile_traffic(
-        runtime, p, rng, day, f"adv-{seed}-{day.strftime('%Y%m%d')}-", plays
+    prefix = f"adv-{seed}-{day.strftime('%Y%m%d')}-"
+    orders, ads = _profile_traffic(runtime, p, rng, day, prefix, plays)
+    refunds = load_refunds(runtime.settings.ground_truth_dir)
+    day_start = (dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC) - _EPOCH) // dt.timedelta(
+        microseconds=1
     )
-    events = runtime.event_log.append(pa.concat_tables([table, orders, ads.events]))
+    refunded = refunds.refunds_on(rng, day.toordinal(), day_start, prefix)
+    refunds.schedule(rng, day.toordinal(), orders)
+    events = runtime.event_log.append(pa.concat_tables([table, orders, ads.events, refunded]))
+    save_refunds(runtime.settings.ground_truth_dir, refunds)
     p.followers = p.followers + follows - unfollows
     changed = np.flatnonzero((follows - unfollows) != 0)
     runtime.write(lambda s: _update_followers(s, p.creator_id[changed], p.followers[changed]))
@@ -654,6 +670,7 @@ def _answer(
         response_s=0.0,
         works_published=published + int(task_works.shape[0]),
         orders=orders.num_rows,
+        refunds=refunded.num_rows,
         ad_impressions=ads.impressions,
         ad_clicks=ads.clicks,
         ad_charged_fen=ads.charged_fen,
@@ -663,6 +680,34 @@ def _answer(
         tasks_submitted=submitted,
     )
     return outcome, follows
+
+
+def load_refunds(directory: Path) -> RefundSchedule:
+    """The advanced days' orders drawn for refund and not refunded yet (:data:`REFUNDS_FILE`),
+    by the ordinal of the day their refund happens."""
+    schedule = RefundSchedule()
+    path = directory / REFUNDS_FILE
+    if not path.exists():
+        return schedule
+    table = pq.read_table(path)
+    for due in np.unique(table["due"].to_numpy()).tolist():
+        picked = table.filter(pc.equal(table["due"], due)).drop_columns(["due"])
+        schedule.due[int(due)] = [picked]
+    return schedule
+
+
+def save_refunds(directory: Path, schedule: RefundSchedule) -> None:
+    """Keep ``schedule`` as :data:`REFUNDS_FILE` (see :func:`load_refunds`)."""
+    parts = [
+        part.cast(_REFUND_COLUMNS).append_column(
+            "due", pa.array(np.full(part.num_rows, due, np.int64))
+        )
+        for due, parts in sorted(schedule.due.items())
+        for part in parts
+    ]
+    schema = _REFUND_COLUMNS.append(pa.field("due", pa.int64()))
+    table = pa.concat_tables(parts) if parts else schema.empty_table()
+    pq.write_table(table, directory / REFUNDS_FILE)
 
 
 def _profile_traffic(

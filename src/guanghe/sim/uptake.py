@@ -108,6 +108,13 @@ def profile_ads(
     click_price = np.array([a.click_price_fen or 0 for a in placed if a is not None], np.int64)
     wanted = visits[index].astype(np.int64)
     ids, inverse = np.unique(campaign, return_inverse=True)
+    with runtime.sessions() as session:
+        live_from, live_for = _live_hours(session, day, ids)
+    part = live_for[inverse] < _DAY_US
+    if part.any():
+        # Visits fall uniformly over the day: a campaign live for part of it (one ending
+        # during the day) is seen only by the visits of that part.
+        wanted[part] = rng.binomial(wanted[part], live_for[inverse][part] / _DAY_US)
 
     def reserve(session: Session) -> Ints:
         # The room is read and taken in one writer transaction (campaign rows locked), so a
@@ -133,6 +140,8 @@ def profile_ads(
         creator_id[index],
         campaign,
         [("ad_impression", impressions, impression_fen), ("ad_click", clicks, click_fen)],
+        live_from[inverse],
+        live_for[inverse],
     )
     return AdDay(
         table,
@@ -160,6 +169,30 @@ def _within_committed(
     wanted = np.bincount(inverse, weights=np.where(cpc, clicks * click_price, 0), minlength=n)
     share = np.minimum(1.0, allowed / np.maximum(wanted, 1.0))[inverse]
     return np.where(cpc, np.floor(clicks * share), clicks).astype(np.int64)
+
+
+def _live_hours(session: Session, day: dt.date, ids: Ints) -> tuple[Ints, Ints]:
+    """Per campaign of ``ids``, when it is live on ``day``: the start (microseconds into the
+    day) and the length of the part of the day between its start and its end (the whole day
+    for a campaign not stored)."""
+    start = dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC)
+    end = start + dt.timedelta(days=1)
+    live_from = np.zeros(ids.shape[0], np.int64)
+    live_for = np.full(ids.shape[0], _DAY_US, np.int64)
+    if not ids.shape[0]:
+        return live_from, live_for
+    rows = session.execute(
+        select(Campaign.id, Campaign.starts_at, Campaign.ends_at).where(
+            Campaign.id.in_(ids.tolist())
+        )
+    )
+    position = {c: k for k, c in enumerate(ids.tolist())}
+    for campaign_id, starts_at, ends_at in rows:
+        k = position[int(campaign_id)]
+        since, until = max(_utc(starts_at), start), min(_utc(ends_at), end)
+        live_from[k] = (since - start) // dt.timedelta(microseconds=1)
+        live_for[k] = max((until - since) // dt.timedelta(microseconds=1), 0)
+    return live_from, live_for
 
 
 def _room(session: Session, day: dt.date, ids: Ints) -> Floats:
@@ -242,10 +275,14 @@ def _ad_events(
     creator_id: Ints,
     campaign: Ints,
     blocks: list[tuple[str, Ints, Ints]],
+    live_from: Ints,
+    live_for: Ints,
 ) -> pa.Table:
-    """One row per block and creator with a positive count (``amount_fen`` null when 0)."""
+    """One row per block and creator with a positive count (``amount_fen`` null when 0), at
+    a moment of the part of the day its campaign is live (``live_from``, ``live_for``:
+    microseconds into the day, per placement)."""
     kinds: list[str] = []
-    creators, campaigns, counts, amounts = [], [], [], []
+    creators, campaigns, counts, amounts, since, span = [], [], [], [], [], []
     for kind, count, amount in blocks:
         keep = np.flatnonzero(count > 0)
         kinds += [kind] * keep.shape[0]
@@ -253,11 +290,14 @@ def _ad_events(
         campaigns.append(campaign[keep])
         counts.append(count[keep])
         amounts.append(amount[keep])
+        since.append(live_from[keep])
+        span.append(live_for[keep])
     m = len(kinds)
     start = (dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC) - _EPOCH) // dt.timedelta(
         microseconds=1
     )
-    ts = start + np.asarray(rng.random(m) * _DAY_US, dtype=np.int64)
+    offset = np.asarray(rng.random(m) * np.concatenate(span), dtype=np.int64)
+    ts = start + np.concatenate(since) + offset
     amount = np.concatenate(amounts).astype(np.int64)
     numbers = pc.cast(pa.array(np.arange(m, dtype=np.int64)), pa.string())
     columns = {

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, cast
 
 import numpy as np
 import pyarrow as pa
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import Table, delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from guanghe.access import Principal
@@ -24,6 +24,8 @@ from guanghe.tasks.recommend import CreatorFrame, Offers, TaskFrame
 from guanghe.vocabulary import STAGES
 
 _NO_MAX = np.iinfo(np.int64).max
+#: Rows are inserted through the table (Core executemany), not the ORM's bulk insert.
+_OFFERS = cast(Table, TaskOffer.__table__)
 
 
 def _ints(values: list[int]) -> np.ndarray[Any, np.dtype[np.int64]]:
@@ -208,7 +210,7 @@ def replace_offers(
         for n in range(len(offers))
     ]
     for start in range(0, len(rows), 5_000):
-        session.execute(insert(TaskOffer), rows[start : start + 5_000])
+        session.connection().execute(insert(_OFFERS), rows[start : start + 5_000])
     _notify_best_offers(session, day, offers, now=now, policy=notices or TaskNoticePolicy())
     return len(rows)
 
