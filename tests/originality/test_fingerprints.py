@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from datasketch import MinHash
 from PIL import Image
 
 from guanghe.originality import matching
 from guanghe.originality.fingerprint import (
     INDEXED,
+    MINHASH_PERMUTATIONS,
     REGIONS,
     QueryCodes,
     fingerprint_image,
     hamming,
     query_codes,
+    text_shingles,
     text_signature,
     text_similarity,
     trim_border,
@@ -144,6 +147,29 @@ def test_text_signatures_estimate_overlap() -> None:
     assert text_similarity(a, b) > 0.6
     assert text_similarity(a, c) < 0.2
     assert text_signature("  ") is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "abc",
+        "Street noodles in Chengdu at midnight #food #chengdu",
+        "Top 5 cozy soups you must try. Honestly? Soup never gets old. Follow for more #food",
+        "成都街头的深夜面条 #美食 #成都",
+        "aaaa aaaa aaaa",
+        "x" * 500,
+    ],
+)
+def test_text_signature_is_the_minhash_of_the_whole_shingle_set(text: str) -> None:
+    """Built from cached one-shingle signatures, it is datasketch's MinHash of the set."""
+    minhash = MinHash(num_perm=MINHASH_PERMUTATIONS, seed=1)
+    minhash.update_batch([s.encode("utf-8") for s in sorted(text_shingles(text))])
+    for _ in range(2):  # cold cache, then warm
+        signature = text_signature(text)
+        assert signature is not None
+        assert signature.dtype == np.uint32
+        assert np.array_equal(signature, minhash.hashvalues)
+        signature[0] = 0  # the caller's own copy: the cache is untouched
 
 
 @pytest.mark.parametrize(

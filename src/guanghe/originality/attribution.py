@@ -31,6 +31,7 @@ from guanghe.originality.fingerprint import (
     query_codes,
     text_signature,
     text_similarity,
+    trim_border,
 )
 from guanghe.originality.keypoints import stored_keypoints
 from guanghe.originality.matches import Segment, sync_match
@@ -237,9 +238,10 @@ def fingerprint_values(
 ) -> FingerprintValues:
     """The rows :func:`record_fingerprints` stores, as column values (for a bulk insert)."""
     rows = []
-    for source, pictures in (("cover", [cover]), ("frame", list(frames))):
+    trimmed_cover = trim_border(cover)  # once, for its hashes and its keypoints
+    for source, pictures in (("cover", [trimmed_cover]), ("frame", list(frames))):
         for picture in pictures:
-            fingerprint = fingerprint_image(picture)
+            fingerprint = fingerprint_image(picture, trimmed=source == "cover")
             for region, code in enumerate(fingerprint.codes):
                 rows.append(
                     {
@@ -249,7 +251,7 @@ def fingerprint_values(
                         "quality": fingerprint.quality,
                     }
                 )
-    keypoints = stored_keypoints(cover)
+    keypoints = stored_keypoints(trimmed_cover, trimmed=True)
     cover_quality = rows[0]["quality"]
     rows.extend(
         {"work_id": work_id, "tag": int(tag), "pdq": descriptor.tobytes(), "quality": cover_quality}

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Final
 
 import numpy as np
@@ -48,6 +49,8 @@ GRID_SCALE: Final = 0.8 / 0.9
 CAPTION_BAND: Final = (0.4, 0.6)
 MINHASH_PERMUTATIONS: Final = 128
 SHINGLE_CHARS: Final = 3
+#: Shingles whose one-shingle signatures are kept (512 bytes each: 32 MiB at most).
+SHINGLE_CACHE: Final = 1 << 16
 #: A border is trimmed while its rows (columns) stay within this of the edge colour.
 _BORDER_TOLERANCE: Final = 6
 #: … and ends where the next line differs from it by this much on average.
@@ -58,8 +61,12 @@ _DARK: Final = 32
 _BORDER_SHARE: Final = 0.97
 #: The edge may be softened (resampled, re-encoded) over this many lines.
 _EDGE_LINES: Final = 3
+#: Lines first checked for a border (then twice as many, and so on).
+_BORDER_BLOCK: Final = 8
 
 Codes = npt.NDArray[np.uint8]
+#: An empty MinHash with the signatures' permutations, copied rather than drawn again.
+_MINHASH_TEMPLATE: Final = MinHash(num_perm=MINHASH_PERMUTATIONS, seed=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,20 +132,32 @@ def _border_depth(lines: npt.NDArray[np.int16], limit: int) -> int:
     progress bar or a logo and its edge softened by the recording: there, nearly every pixel of
     a line (:data:`_BORDER_SHARE`) is enough, and the edge may come within :data:`_EDGE_LINES`
     lines."""
-    colour = int(np.median(lines[0]))
+    colour = _median(lines[0])
     dark = colour <= _DARK
-    close = np.abs(lines[:limit] - colour) <= _BORDER_TOLERANCE
-    border: npt.NDArray[np.bool_] = np.asarray(
-        close.mean(axis=1) >= _BORDER_SHARE if dark else close.all(axis=1)
-    )
-    depth = 0
-    while depth < limit and border[depth]:
-        depth += 1
+    depth, block = 0, _BORDER_BLOCK
+    while depth < limit:  # a block of lines at a time: most pictures have no border
+        stop = min(limit, depth + block)
+        close = np.abs(lines[depth:stop] - colour) <= _BORDER_TOLERANCE
+        border = close.mean(axis=1) >= _BORDER_SHARE if dark else close.all(axis=1)
+        ended = np.flatnonzero(~border)
+        if ended.size:
+            depth += int(ended[0])
+            break
+        depth, block = stop, 2 * block
     if depth == 0 or depth >= limit:
         return 0
     ahead = lines[depth : depth + (_EDGE_LINES if dark else 1)].astype(np.float32)
     step = float(np.abs(ahead - colour).mean(axis=1).max())
     return depth if step > _BORDER_EDGE else 0
+
+
+def _median(line: npt.NDArray[np.int16]) -> int:
+    """``int(np.median(line))``, without ``np.median``'s overhead (a line is short)."""
+    ordered = np.sort(line)
+    half = ordered.shape[0] // 2
+    if ordered.shape[0] % 2:
+        return int(ordered[half])
+    return int((int(ordered[half - 1]) + int(ordered[half])) / 2)
 
 
 def trim_border(image: Image.Image) -> Image.Image:
@@ -247,9 +266,10 @@ ALIGNED: Final = frozenset(r.name for r in GRID)
 REGIONS: Final = {r.name: r for r in (*INDEXED, MIRROR, *TURNED, *GRID)}
 
 
-def fingerprint_image(image: Image.Image) -> ImageFingerprint:
-    """The stored hashes of a picture: one per :data:`INDEXED` region."""
-    hashed = _hash_regions(trim_border(image), INDEXED)
+def fingerprint_image(image: Image.Image, *, trimmed: bool = False) -> ImageFingerprint:
+    """The stored hashes of a picture: one per :data:`INDEXED` region (of ``image`` as it is
+    when ``trimmed`` says its border is already removed by :func:`trim_border`)."""
+    hashed = _hash_regions(image if trimmed else trim_border(image), INDEXED)
     return ImageFingerprint(np.stack([code for code, _ in hashed]), hashed[0][1])
 
 
@@ -279,13 +299,27 @@ def text_shingles(text: str) -> set[str]:
 
 
 def text_signature(text: str) -> npt.NDArray[np.uint32] | None:
-    """MinHash signature ``(MINHASH_PERMUTATIONS,)`` of ``text``'s shingles (None if none)."""
+    """MinHash signature ``(MINHASH_PERMUTATIONS,)`` of ``text``'s shingles (None if none).
+
+    A MinHash is the element-wise minimum of its shingles' permuted hashes, so it is computed
+    as the minimum of each shingle's own signature (the ``datasketch`` MinHash of that one
+    shingle, kept in a bounded cache: texts share most of their shingles), which is the
+    signature ``datasketch`` gives the whole set, to the bit."""
     shingles = text_shingles(text)
     if not shingles:
         return None
-    minhash = MinHash(num_perm=MINHASH_PERMUTATIONS, seed=1)
-    minhash.update_batch([s.encode("utf-8") for s in sorted(shingles)])
-    return np.asarray(minhash.hashvalues, dtype=np.uint32)
+    signature: npt.NDArray[np.uint32] = np.minimum.reduce([_shingle_signature(s) for s in shingles])
+    return signature
+
+
+@lru_cache(maxsize=SHINGLE_CACHE)
+def _shingle_signature(shingle: str) -> npt.NDArray[np.uint32]:
+    """The MinHash signature of the one-shingle set ``{shingle}`` (read-only)."""
+    minhash = _MINHASH_TEMPLATE.copy()
+    minhash.update_batch([shingle.encode("utf-8")])
+    signature = np.asarray(minhash.hashvalues, dtype=np.uint32)
+    signature.flags.writeable = False
+    return signature
 
 
 def text_similarity(a: npt.NDArray[np.uint32], b: npt.NDArray[np.uint32]) -> float:

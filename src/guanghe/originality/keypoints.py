@@ -101,11 +101,12 @@ def is_keypoint_tag(tags: npt.NDArray[np.int16]) -> npt.NDArray[np.bool_]:
     return np.asarray(tags < 0)
 
 
-def stored_keypoints(image: Image.Image) -> Keypoints:
+def stored_keypoints(image: Image.Image, *, trimmed: bool = False) -> Keypoints:
     """What a cover stores: its :data:`STORED_KEYPOINTS` strongest keypoints (border trimmed,
-    at the local check's size), at most :data:`CELL_SHARE` of them in any cell of a
-    :data:`CELLS` x :data:`CELLS` grid, so that a crop keeps many and a caption few."""
-    gray = gray_for_features(trim_border(image))
+    unless ``trimmed`` says :func:`trim_border` already did; at the local check's size), at
+    most :data:`CELL_SHARE` of them in any cell of a :data:`CELLS` x :data:`CELLS` grid, so
+    that a crop keeps many and a caption few."""
+    gray = gray_for_features(image if trimmed else trim_border(image))
     return _keypoints(gray, STORED_KEYPOINTS, mirrored=False, spread=True)
 
 

@@ -6,7 +6,8 @@ hidden truth is read back only by the simulator itself, benchmarks and tests, th
 :mod:`guanghe.sim.truth`.
 
 The generator is imported on first use (PEP 562), so the cover worker processes, which import
-only :mod:`guanghe.sim.covers`, start without the store and event-log dependencies.
+only :mod:`guanghe.sim.covers` (and, at their first job, the originality fingerprints), start
+without the generator's own dependencies (the event log, the cycle's domains).
 """
 
 from __future__ import annotations

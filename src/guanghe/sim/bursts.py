@@ -14,7 +14,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final
+from typing import Final, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -52,6 +52,7 @@ APPEAL_BOOST: Final = 2.0
 _HOUR_US: Final = 3_600_000_000
 _DAY_US: Final = 86_400_000_000
 Ints = npt.NDArray[np.int64]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,10 +160,15 @@ def _with_works(
         duration_s=np.concatenate([works.duration_s, duration.astype(np.int64)])[order],
         appeal=np.concatenate([works.appeal, appeal])[order],
         day_start=np.searchsorted(day, np.arange(days + 1)).astype(np.int64),
-        title=[(works.title + titles)[i] for i in order.tolist()],
-        caption=[(works.caption + captions)[i] for i in order.tolist()],
-        hashtags=[(works.hashtags + tags)[i] for i in order.tolist()],
+        title=_reordered(works.title + titles, order),
+        caption=_reordered(works.caption + captions, order),
+        hashtags=_reordered(works.hashtags + tags, order),
     )
+
+
+def _reordered(items: list[T], order: Ints) -> list[T]:
+    """``items`` taken in ``order`` (the list joined once, not once per item)."""
+    return [items[i] for i in order.tolist()]
 
 
 def write_bursts(directory: Path, bursts: list[Burst]) -> Path:

@@ -3,7 +3,9 @@
 Parameters are drawn for all works at once in the parent process; rendering is a pure
 function of them, so chunks can be drawn in worker processes in any order with identical
 bytes. Covers are 8-bit palette PNGs (135x240, portrait), written to
-``<covers_dir>/<work_id // 1000>/<work_id>.png``.
+``<covers_dir>/<work_id // 1000>/<work_id>.png``. The worker that draws a cover also
+fingerprints it (:class:`CoverFingerprints`), from the picture in memory: the pixels the PNG
+decodes to, without reading it back.
 """
 
 from __future__ import annotations
@@ -152,20 +154,68 @@ def render_covers(params: CoverParams) -> list[Image.Image]:
     return images
 
 
-def write_cover_chunk(root: str, params: CoverParams) -> int:
-    """Render and write the covers of ``params`` under ``root``; returns how many.
+@dataclass(frozen=True, slots=True)
+class CoverFingerprints:
+    """The ``work_fingerprints`` rows of ``k`` covers, as
+    :func:`~guanghe.originality.attribution.fingerprint_values` gives them, in compact arrays
+    (a chunk's rows are held until the works are in the store).
+
+    Attributes
+    ----------
+    work_id
+        ``(k,)`` ids of the works.
+    counts
+        ``(k,)`` rows of each work; its rows follow the previous works' rows, in order.
+    codes, tags, quality
+        ``(rows, 32)`` codes, ``(rows,)`` tags and ``(rows,)`` qualities of the rows.
+    """
+
+    work_id: Ints
+    counts: Ints
+    codes: Bytes
+    tags: npt.NDArray[np.int16]
+    quality: npt.NDArray[np.int16]
+
+    @property
+    def count(self) -> int:
+        """Number of covers."""
+        return int(self.work_id.shape[0])
+
+
+def write_cover_chunk(root: str, params: CoverParams) -> CoverFingerprints:
+    """Render and write the covers of ``params`` under ``root``; their fingerprint rows.
 
     Runs in worker processes, so it takes plain picklable arguments.
     """
+    from guanghe.originality.attribution import fingerprint_values
+    from guanghe.originality.index import CODE_BYTES
+
     base = Path(root)
     for folder in np.unique(params.work_id // COVERS_PER_FOLDER).tolist():
         (base / str(folder)).mkdir(parents=True, exist_ok=True)
+    counts: list[int] = []
+    codes: list[bytes] = []
+    tags: list[int] = []
+    quality: list[int] = []
     for work_id, image in zip(params.work_id.tolist(), render_covers(params), strict=True):
         image.save(f"{root}/{cover_relpath(work_id)}", format="PNG", compress_level=1)
-    return int(params.work_id.shape[0])
+        rows = fingerprint_values(work_id, cover=image.convert("RGB")).fingerprints
+        counts.append(len(rows))
+        codes.extend(row["pdq"] for row in rows)
+        tags.extend(row["tag"] for row in rows)
+        quality.extend(row["quality"] for row in rows)
+    return CoverFingerprints(
+        work_id=params.work_id.copy(),
+        counts=np.array(counts, dtype=np.int64),
+        codes=np.frombuffer(b"".join(codes), dtype=np.uint8).reshape(-1, CODE_BYTES),
+        tags=np.array(tags, dtype=np.int16),
+        quality=np.array(quality, dtype=np.int16),
+    )
 
 
-def submit_covers(executor: Executor, root: Path, params: CoverParams) -> list[Future[int]]:
+def submit_covers(
+    executor: Executor, root: Path, params: CoverParams
+) -> list[Future[CoverFingerprints]]:
     """Queue one job per cover folder (1,000 works) on ``executor``."""
     ids = params.work_id
     if ids.shape[0] == 0:

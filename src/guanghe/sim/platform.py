@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import multiprocessing
+from collections import deque
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
@@ -29,13 +30,19 @@ from typing import Any, Final
 import numpy as np
 import pyarrow as pa
 from sqlalchemy import Connection, Table, func, insert, select
+from sqlalchemy.orm import Session
 
 from guanghe.errors import Conflict, InvalidInput
 from guanghe.runtime import Runtime
 from guanghe.sim.audience import AudienceState, day_table, simulate_day
 from guanghe.sim.bursts import draw_bursts, inject_bursts, write_bursts
 from guanghe.sim.content import WorkPlan, plan_works, publishing_traits
-from guanghe.sim.covers import cover_relpath, draw_cover_params, submit_covers
+from guanghe.sim.covers import (
+    CoverFingerprints,
+    cover_relpath,
+    draw_cover_params,
+    submit_covers,
+)
 from guanghe.sim.monetize import draw_market, market_rows, write_market, write_market_truth
 from guanghe.sim.population import (
     STAGE_NAMES,
@@ -48,7 +55,15 @@ from guanghe.sim.population import (
 from guanghe.sim.revenue import RefundSchedule, contract_rows
 from guanghe.sim.tasks import draw_truth, write_task_truth, write_tasks
 from guanghe.sim.truth import write_ground_truth
-from guanghe.store import ContractSplit, InstitutionContract, sync_id_sequences
+from guanghe.store import (
+    ContractSplit,
+    InstitutionContract,
+    OriginalityDecision,
+    WorkFingerprint,
+    WorkOriginality,
+    WorkTextSignature,
+    sync_id_sequences,
+)
 from guanghe.store.models import Creator, Institution, Work
 
 Progress = Callable[[str, int, int], None]
@@ -57,7 +72,6 @@ DEFAULT_END_DATE: Final = dt.date(2026, 11, 28)
 MAX_DAYS: Final = 3650
 COVER_WORKERS: Final = 2
 _INSERT_CHUNK: Final = 10_000
-_INDEX_CHUNK: Final = 1_000
 _EPOCH: Final = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
@@ -155,14 +169,13 @@ def generate_platform(
             )
             events += runtime.event_log.append(table)
             report("events", day + 1, days)
-            _report_covers(report, jobs, works.size, final=False)
+            _report_covers(report, jobs, works.size)
         contracts = contract_rows(revenue_rng, population, institutions, first_date)
         _write_store(runtime, population, institutions, works, state, contracts, first_date, report)
         write_market(runtime, market_rows(market, population, first_date), market)
         write_tasks(runtime, task_rng, population, works, task_truth, first_date, last_date)
         sync_id_sequences(runtime.engine)
-        _report_covers(report, jobs, works.size, final=True)
-        _index_works(runtime, works.size, report)
+        _index_works(runtime, jobs, works, report)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
 
@@ -220,32 +233,65 @@ def _check_empty(runtime: Runtime) -> None:
         )
 
 
-def _report_covers(report: Progress, jobs: list[Future[int]], total: int, *, final: bool) -> None:
-    if final:
-        done = 0
-        for job in jobs:
-            done += job.result()
-            report("covers", done, total)
-        if not jobs:
-            report("covers", 0, 0)
-        return
-    report("covers", sum(job.result() for job in jobs if job.done()), total)
+def _report_covers(report: Progress, jobs: list[Future[CoverFingerprints]], total: int) -> None:
+    report("covers", sum(job.result().count for job in jobs if job.done()), total)
 
 
-def _index_works(runtime: Runtime, count: int, report: Progress) -> None:
-    """Fingerprint works ``1..count`` as originals, a chunk per transaction."""
-    from guanghe.originality import register_works
+def _index_works(
+    runtime: Runtime, jobs: list[Future[CoverFingerprints]], works: WorkPlan, report: Progress
+) -> None:
+    """Put every work in the originality index as the original it is, at its publication
+    time, a cover folder's works (1,000) per transaction in work order: what
+    :func:`~guanghe.originality.register_works` stores for works new to the index (the store
+    is new), with the fingerprint rows the cover workers computed."""
+    done = 0
+    pending = deque(jobs)
+    jobs.clear()  # a chunk's rows are not held past their insertion
+    while pending:
+        chunk = pending.popleft().result()
+        runtime.write(partial(_register_chunk, chunk=chunk, works=works))
+        done += chunk.count
+        report("covers", done, works.size)
+        report("fingerprints", done, works.size)
+    if not done:
+        report("covers", 0, 0)
+        report("fingerprints", 0, 0)
 
-    for start in range(0, count, _INDEX_CHUNK):
-        stop = min(start + _INDEX_CHUNK, count)
-        runtime.write(
-            partial(
-                register_works,
-                covers_dir=runtime.settings.covers_dir,
-                work_ids=list(range(start + 1, stop + 1)),
-            )
+
+def _register_chunk(session: Session, *, chunk: CoverFingerprints, works: WorkPlan) -> None:
+    """Insert a chunk's fingerprint, text signature, verdict and decision rows (one
+    executemany per table, in work order)."""
+    from guanghe.originality.attribution import OriginalityCheck, verdict_values
+    from guanghe.originality.fingerprint import text_signature
+
+    check = OriginalityCheck("original", None, None, None, None, "registered from the catalogue")
+    work_ids = chunk.work_id.tolist()
+    owner = np.repeat(chunk.work_id, chunk.counts).tolist()
+    fingerprints = [
+        {"work_id": w, "tag": t, "pdq": code.tobytes(), "quality": q}
+        for w, t, code, q in zip(
+            owner, chunk.tags.tolist(), chunk.codes, chunk.quality.tolist(), strict=True
         )
-        report("fingerprints", stop, count)
+    ]
+    signatures, verdicts, decisions = [], [], []
+    for work_id in work_ids:
+        i = work_id - 1
+        text = " ".join((works.title[i], works.caption[i], *works.hashtags[i]))
+        signature = text_signature(text)
+        if signature is not None:
+            signatures.append({"work_id": work_id, "minhash": signature.tobytes()})
+        published_at = _EPOCH + dt.timedelta(microseconds=int(works.published_us[i]))
+        verdict, decision = verdict_values(work_id, check, now=published_at, context="registered")
+        verdicts.append(verdict)
+        decisions.append(decision)
+    for model, rows in (
+        (WorkFingerprint, fingerprints),
+        (WorkTextSignature, signatures),
+        (WorkOriginality, verdicts),
+        (OriginalityDecision, decisions),
+    ):
+        if rows:
+            session.execute(insert(_table(model)), rows)
 
 
 def _write_store(
