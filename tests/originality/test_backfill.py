@@ -7,7 +7,8 @@ import datetime as dt
 from functools import partial
 
 import pytest
-from sqlalchemy import select
+from PIL import Image
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from guanghe import originality
@@ -163,3 +164,64 @@ def test_register_works_attributes_originals_and_ends_a_match_in_force(
         assert match.ended_by_decision_id == decisions[-1].id
         assert match.ended_at is not None
     assert runtime.write(partial(originality.register_works, covers_dir=covers, work_ids=ids)) == 0
+
+
+def keypoint_rows(runtime: Runtime, work_id: int) -> list[tuple[int, bytes, int]]:
+    with runtime.sessions() as session:
+        rows = session.execute(
+            select(WorkFingerprint.tag, WorkFingerprint.pdq, WorkFingerprint.quality)
+            .where(WorkFingerprint.work_id == work_id, WorkFingerprint.tag < 0)
+            .order_by(WorkFingerprint.id)
+        ).all()
+    return [(int(tag), bytes(pdq), int(quality)) for tag, pdq, quality in rows]
+
+
+def test_backfill_adds_the_cover_keypoints_of_works_indexed_before_keypoints(
+    runtime: Runtime, seed_platform: SeedPlatform
+) -> None:
+    """Works fingerprinted before covers kept keypoints have PDQ rows and a verdict but no
+    keypoint rows; the backfill adds the rows publishing stores now (resumably, a batch at a
+    time, with progress), leaves works that have them alone and reports a cover with none."""
+    from guanghe.pipelines import originality_step
+
+    a, b, c = seed_platform.creator_ids[:3]
+    old = [imported_work(runtime, a, encode(picture(93 + k)), T0) for k in range(3)]
+    flat = imported_work(runtime, b, encode(Image.new("RGB", (120, 90), (90, 90, 90))), T0)
+    recent = imported_work(runtime, c, encode(picture(97)), T0)
+    now = T0 + dt.timedelta(days=1)
+    originality_step.backfill(runtime, now=now)
+    published = {work_id: keypoint_rows(runtime, work_id) for work_id in [*old, recent]}
+    assert all(published.values())
+    assert keypoint_rows(runtime, flat) == []
+
+    def forget_keypoints(session: Session) -> None:  # as stored before keypoints existed
+        session.execute(
+            delete(WorkFingerprint).where(WorkFingerprint.work_id.in_(old), WorkFingerprint.tag < 0)
+        )
+
+    runtime.write(forget_keypoints)
+    with runtime.sessions() as session:
+        missing = originality.count_missing_keypoints(session)
+    assert missing >= len(old) + 1  # the flat cover has none either
+
+    # one work a batch: each batch is committed, and the next starts after it
+    batch = runtime.write(
+        partial(originality.backfill_keypoints, covers_dir=runtime.settings.covers_dir, limit=1)
+    )
+    assert batch.after is not None
+    with runtime.sessions() as session:
+        assert originality.count_missing_keypoints(session) == missing - batch.filled
+
+    stages: list[tuple[str, int, int]] = []
+    summary = originality_step.backfill(
+        runtime, now=now, progress=lambda *stage: stages.append(stage)
+    )
+    assert summary.checked == 0
+    assert summary.keypoints_filled == len(old) - batch.filled
+    assert flat in summary.without_keypoints
+    assert {work_id: keypoint_rows(runtime, work_id) for work_id in [*old, recent]} == published
+    keypoint_stages = [s for s in stages if s[0] == originality_step.KEYPOINTS_STAGE]
+    assert keypoint_stages[0][1] == 0
+    assert keypoint_stages[-1][1] == keypoint_stages[-1][2]
+    with runtime.sessions() as session:
+        assert originality.count_missing_keypoints(session) == len(summary.without_keypoints)

@@ -16,20 +16,30 @@ app = typer.Typer(
 
 @app.command("backfill")
 def backfill() -> None:
-    """Check and index every work with a cover that is not in the fingerprint index yet
-    (resumable: a batch is committed at a time)."""
+    """Check and index every work with a cover that is not in the fingerprint index yet, then
+    add the cover keypoints of works indexed before covers kept them (resumable: a batch is
+    committed at a time)."""
     from guanghe.pipelines.originality_step import backfill as run_backfill
 
     with open_runtime() as runtime, stage_progress() as progress:
         summary = run_backfill(
             runtime,
             now=dt.datetime.now(dt.UTC),
-            progress=lambda done, total: progress("works indexed", done, total),
+            progress=progress,
         )
     typer.echo(
         f"indexed {summary.checked} works: {summary.duplicates} duplicates, "
         f"{summary.suspects} suspects"
     )
+    typer.echo(
+        f"added cover keypoints to {summary.keypoints_filled} works ({summary.keypoint_rows} rows)"
+    )
+    if summary.without_keypoints:
+        shown = ", ".join(map(str, summary.without_keypoints[:20]))
+        more = " …" if len(summary.without_keypoints) > 20 else ""
+        typer.echo(
+            f"{len(summary.without_keypoints)} covers have no keypoints to store: {shown}{more}"
+        )
     if summary.unreadable:
         shown = ", ".join(map(str, summary.unreadable[:20]))
         more = " …" if len(summary.unreadable) > 20 else ""

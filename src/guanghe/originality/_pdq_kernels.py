@@ -206,3 +206,51 @@ def pdq_hash_luma(window: NDArray[np.float32]) -> tuple[NDArray[np.uint8], int]:
     code = np.empty(32, dtype=np.uint8)
     quality = _pdq(window, _DCT, code)
     return code, int(quality)
+
+
+@njit(cache=True, error_model="numpy")
+def _coefficient_bits(flat: NDArray[np.float32], code: NDArray[np.uint8]) -> None:
+    """One bit per coefficient of ``flat`` (256) above their median, packed as in :func:`_pdq`."""
+    code[:] = 0
+    median = np.sort(flat)[127]
+    for bit in range(256):
+        if flat[255 - bit] > median:
+            code[bit >> 3] |= np.uint8(1 << (7 - (bit & 7)))
+
+
+@njit(cache=True, error_model="numpy")
+def _pdq_and_mirror(
+    luma: NDArray[np.float32],
+    dct: NDArray[np.float32],
+    code: NDArray[np.uint8],
+    mirror: NDArray[np.uint8],
+) -> int:
+    """:func:`_pdq` into ``code``, and into ``mirror`` the hash of the left-right mirror image
+    as the reference's dihedral hashing derives it: the same coefficients with the sign of the
+    odd horizontal frequencies (even column indices of the 16 x 16 corner) flipped."""
+    code[:] = 0
+    mirror[:] = 0
+    rows, cols = luma.shape
+    if rows < MIN_HASHABLE_SIDE or cols < MIN_HASHABLE_SIDE:
+        return 0
+    small = _downsample(luma)
+    quality = _quality(small)
+    corner = _dct16(small, dct)
+    _coefficient_bits(corner.ravel(), code)
+    for i in range(16):
+        for j in range(0, 16, 2):
+            corner[i, j] = -corner[i, j]
+    _coefficient_bits(corner.ravel(), mirror)
+    return quality
+
+
+def pdq_hash_and_mirror(
+    rgb: NDArray[np.uint8],
+) -> tuple[NDArray[np.uint8], NDArray[np.uint8], int]:
+    """The packed PDQ hash of an ``(H, W, 3)`` RGB picture, that of its left-right mirror image
+    and the quality: ``np.packbits`` of ``pdqhash.compute_dihedral``'s hashes 0 and 5 and its
+    quality, to the bit."""
+    code = np.empty(32, dtype=np.uint8)
+    mirror = np.empty(32, dtype=np.uint8)
+    quality = _pdq_and_mirror(luma(rgb), _DCT, code, mirror)
+    return code, mirror, int(quality)

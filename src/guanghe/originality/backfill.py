@@ -10,6 +10,11 @@ done):
   the check) are checked against every work published before them, then fingerprinted; a copy
   is attributed to its original as at publication, a suspect opens a review case.
 
+Works indexed before covers kept keypoints (rows with a negative tag) have their cover's
+keypoint rows added by :func:`backfill_keypoints`, in work order, also idempotently (a work
+with a keypoint row is done); a cover in which ORB finds no keypoint has none to add (as at
+publication) and is reported.
+
 A work whose cover cannot be read is not indexed and is reported, never skipped in silence.
 """
 
@@ -71,6 +76,68 @@ def count_unindexed(session: Session) -> int:
         )
     )
     return int(session.scalar(query) or 0)
+
+
+def _missing_keypoints() -> Any:
+    """Indexed works with a cover and no keypoint row (fingerprinted before keypoints were)."""
+    return (
+        select(Work.id, Work.cover_path)
+        .where(
+            Work.cover_path.is_not(None),
+            select(WorkOriginality.work_id).where(WorkOriginality.work_id == Work.id).exists(),
+            ~select(WorkFingerprint.id)
+            .where(WorkFingerprint.work_id == Work.id, WorkFingerprint.tag < 0)
+            .exists(),
+        )
+        .order_by(Work.id)
+    )
+
+
+def count_missing_keypoints(session: Session) -> int:
+    """Indexed works with a cover and no keypoint rows."""
+    query = select(func.count()).select_from(_missing_keypoints().order_by(None).subquery())
+    return int(session.scalar(query) or 0)
+
+
+@dataclass(frozen=True, slots=True)
+class KeypointBatch:
+    """What one :func:`backfill_keypoints` call did: works given keypoint rows, rows added,
+    covers with no keypoint found and unreadable covers; ``after`` is the work id the next
+    batch starts after (None when none is left past it)."""
+
+    filled: int
+    rows: int
+    without_keypoints: tuple[int, ...]
+    unreadable: tuple[int, ...]
+    after: int | None
+
+
+def backfill_keypoints(
+    session: Session, covers_dir: Path, *, after: int | None = None, limit: int = BACKFILL_BATCH
+) -> KeypointBatch:
+    """Add the cover keypoint rows (those :func:`fingerprint_values` makes at publication) of
+    up to ``limit`` indexed works without any, with ids above ``after``; the caller
+    commits. The keypoint index picks the rows up as it catches up with the table."""
+    query = _missing_keypoints()
+    if after is not None:
+        query = query.where(Work.id > after)
+    rows = session.execute(query.limit(limit)).all()
+    filled, added, without, unreadable = 0, 0, [], []
+    for work_id, relpath in rows:
+        cover = _load_cover(covers_dir, work_id, str(relpath))
+        if cover is None:
+            unreadable.append(int(work_id))
+            continue
+        values = fingerprint_values(work_id, cover=cover).fingerprints
+        keypoints = [row for row in values if row["tag"] < 0]
+        if not keypoints:
+            without.append(int(work_id))
+            continue
+        session.execute(insert(WorkFingerprint), keypoints)
+        filled += 1
+        added += len(keypoints)
+    last = int(rows[-1].id) if len(rows) == limit else None
+    return KeypointBatch(filled, added, tuple(without), tuple(unreadable), last)
 
 
 def _load_cover(covers_dir: Path, work_id: int, relpath: str) -> Image.Image | None:

@@ -40,8 +40,7 @@ from guanghe.originality.video import (
     VideoQuery,
     check_video_header,
     decode_video,
-    fingerprint_video,
-    query_video,
+    fingerprint_and_query,
     time_of_tag,
 )
 from guanghe.store import AudioFingerprintRow, SharedMusic, VideoFingerprintRow
@@ -82,9 +81,8 @@ def fingerprint_upload(data: bytes, slots: DecodeSlots, field: str = "video") ->
 
 def fingerprint_media(decoded: DecodedVideo) -> MediaFingerprint:
     """The stored fingerprint, the query codes and the sound items of a decoded video."""
-    return MediaFingerprint(
-        fingerprint_video(decoded), query_video(decoded), fingerprint_audio(decoded.audio)
-    )
+    stored, query = fingerprint_and_query(decoded)
+    return MediaFingerprint(stored, query, fingerprint_audio(decoded.audio))
 
 
 @dataclass

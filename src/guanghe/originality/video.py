@@ -28,17 +28,17 @@ frame) with windows and a mirror added for the edits re-uploaders make.
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final
 
 import av
 import numpy as np
 import numpy.typing as npt
-import pdqhash
 from PIL import Image
 
 from guanghe.errors import InvalidInput, TooLarge
-from guanghe.originality._pdq_kernels import pdq_hash
+from guanghe.originality._pdq_kernels import pdq_hash_and_mirror
 from guanghe.originality.fingerprint import MIN_QUALITY, trim_border
 
 MAX_VIDEO_BYTES: Final = 200 * 1024 * 1024
@@ -71,12 +71,12 @@ _STILL: Final = 8.0
 _GAP: Final = 2
 _MIN_BOX_FRAMES: Final = 8
 _MIN_BOX_SHARE: Final = 0.2
-#: ``pdqhash.compute_dihedral``'s list of eight: the original and the left-right mirror.
-_ORIGINAL, _MIRROR = 0, 5
 #: Stored windows, in tag order (``tag = decisecond * len(WINDOWS) + window``).
 WINDOWS: Final = ("full", "square")
 
 Codes = npt.NDArray[np.uint8]
+#: A window's PDQ code, the code of its mirror image and its quality.
+WindowHash = tuple[Codes, Codes, int]
 
 
 @dataclass(frozen=True, slots=True)
@@ -293,43 +293,64 @@ def _hash_input(picture: Image.Image) -> npt.NDArray[np.uint8]:
     return np.asarray(resized, dtype=np.uint8)
 
 
-def _dihedral(picture: Image.Image) -> tuple[Codes, Codes, int]:
-    """PDQ of ``picture`` and of its mirror image, and the quality."""
-    hashes, quality = pdqhash.compute_dihedral(_hash_input(picture))
-    original = np.packbits(np.asarray(hashes[_ORIGINAL]).astype(np.uint8))
-    mirror = np.packbits(np.asarray(hashes[_MIRROR]).astype(np.uint8))
-    return original, mirror, int(quality)
-
-
-def _pdq(picture: Image.Image) -> tuple[Codes, int]:
-    return pdq_hash(_hash_input(picture))
+def _dihedral(picture: Image.Image) -> WindowHash:
+    """PDQ of ``picture`` and of its mirror image, and the quality (one DCT for both)."""
+    return pdq_hash_and_mirror(_hash_input(picture))
 
 
 def _distance(a: Codes, b: Codes) -> int:
     return int(np.unpackbits(np.bitwise_xor(a, b)).sum())
 
 
+def _frame_hashes(
+    video: DecodedVideo, box: tuple[int, int, int, int] | None, index: int
+) -> tuple[WindowHash, WindowHash]:
+    """The :func:`_dihedral` of both windows (:data:`WINDOWS`) of sampled frame ``index``."""
+    full, square = _windows(video.frames[index][1], box)
+    return _dihedral(full), _dihedral(square)
+
+
 def fingerprint_video(video: DecodedVideo) -> VideoFingerprint:
     """The stored fingerprint of a decoded video (see the module docstring)."""
+    box = content_box(video.frames)
+    return _stored(video, lambda index: _frame_hashes(video, box, index))
+
+
+def query_video(video: DecodedVideo) -> VideoQuery:
+    """The codes an upload is searched with: every sampled frame's windows and their mirrors."""
+    box = content_box(video.frames)
+    return _query(video, [_frame_hashes(video, box, i) for i in range(len(video.frames))])
+
+
+def fingerprint_and_query(video: DecodedVideo) -> tuple[VideoFingerprint, VideoQuery]:
+    """:func:`fingerprint_video` and :func:`query_video` of ``video``, each frame's windows
+    cut and hashed once for both (the stored codes are the query's unmirrored ones)."""
+    box = content_box(video.frames)
+    hashes = [_frame_hashes(video, box, i) for i in range(len(video.frames))]
+    return _stored(video, hashes.__getitem__), _query(video, hashes)
+
+
+def _stored(
+    video: DecodedVideo, hashes: Callable[[int], tuple[WindowHash, WindowHash]]
+) -> VideoFingerprint:
+    """The stored fingerprint from the window hashes of the sampled frames (``hashes(i)`` of
+    frame ``i``, asked only for the frames kept every :func:`index_interval`)."""
     every = index_interval(video.duration_s)
     codes: list[Codes] = []
     times: list[float] = []
     windows: list[int] = []
     next_t = 0.0
     previous: Codes | None = None
-    box = content_box(video.frames)
-    for t, picture in video.frames:
+    for i, (t, _) in enumerate(video.frames):
         if t + 1e-6 < next_t:
             continue
         next_t = t + every
-        full, square = _windows(picture, box)
-        full_code, full_quality = _pdq(full)
+        (full_code, _, full_quality), (square_code, _, square_quality) = hashes(i)
         if full_quality < MIN_QUALITY:
             continue
         if previous is not None and _distance(previous, full_code) <= REPEAT_DISTANCE:
             continue
         previous = full_code
-        square_code, square_quality = _pdq(square)
         for window, code, quality in (
             (0, full_code, full_quality),
             (1, square_code, square_quality),
@@ -347,16 +368,14 @@ def fingerprint_video(video: DecodedVideo) -> VideoFingerprint:
     )
 
 
-def query_video(video: DecodedVideo) -> VideoQuery:
-    """The codes an upload is searched with: every sampled frame's windows and their mirrors."""
+def _query(video: DecodedVideo, hashes: list[tuple[WindowHash, WindowHash]]) -> VideoQuery:
+    """The query from the window hashes of every sampled frame."""
     codes: list[Codes] = []
     times: list[float] = []
     windows: list[int] = []
     mirrored: list[bool] = []
-    box = content_box(video.frames)
-    for t, picture in video.frames:
-        for window, part in enumerate(_windows(picture, box)):
-            original, mirror, quality = _dihedral(part)
+    for (t, _), frame_hashes in zip(video.frames, hashes, strict=True):
+        for window, (original, mirror, quality) in enumerate(frame_hashes):
             if quality < MIN_QUALITY:
                 continue
             codes.extend((original, mirror))

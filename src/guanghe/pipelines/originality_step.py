@@ -1,6 +1,7 @@
 """The cycle's ``originality`` step, and ``guanghe originality backfill``: every work with a
-cover that is not yet in the fingerprint index is checked and indexed, a batch per
-transaction (so an interrupted run resumes where it stopped), oldest first."""
+cover that is not yet in the fingerprint index is checked and indexed, oldest first, then
+every indexed work stored before covers kept keypoints gets its cover's keypoint rows; a
+batch per transaction, so an interrupted run resumes where it stopped."""
 
 from __future__ import annotations
 
@@ -13,25 +14,34 @@ from guanghe.pipelines.context import CycleContext
 from guanghe.pipelines.reports import Problem, StepReport
 from guanghe.runtime import Runtime
 
+#: The stages ``progress`` is called with.
+WORKS_STAGE = "works indexed"
+KEYPOINTS_STAGE = "works given cover keypoints"
+
 
 @dataclass(frozen=True, slots=True)
 class BackfillSummary:
-    """What a backfill did: works checked, how many were copies or suspects, and the works
-    whose cover could not be read (left unindexed)."""
+    """What a backfill did: works checked, how many were copies or suspects, works given
+    keypoint rows (and the rows), covers in which none was found, and the works whose cover
+    could not be read (left unindexed or without keypoints)."""
 
     checked: int
     duplicates: int
     suspects: int
     unreadable: tuple[int, ...]
+    keypoints_filled: int = 0
+    keypoint_rows: int = 0
+    without_keypoints: tuple[int, ...] = ()
 
 
 def backfill(
     runtime: Runtime,
     *,
     now: dt.datetime,
-    progress: Callable[[int, int], None] | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
 ) -> BackfillSummary:
-    """Index every unindexed work; ``progress(done, total)`` after each batch."""
+    """Index every unindexed work, then add the keypoint rows of indexed works without any;
+    ``progress(stage, done, total)`` after each batch."""
     from guanghe import originality
 
     index = runtime.fingerprint_index
@@ -41,7 +51,7 @@ def backfill(
     unreadable: list[int] = []
     after: tuple[dt.datetime, int] | None = None
     if progress is not None:
-        progress(0, total)
+        progress(WORKS_STAGE, 0, total)
     while total:
         batch = partial(
             originality.backfill_works,
@@ -56,13 +66,51 @@ def backfill(
         suspects += done.suspects
         unreadable.extend(done.unreadable)
         if progress is not None:
-            progress(checked + len(unreadable), total)
+            progress(WORKS_STAGE, checked + len(unreadable), total)
         if done.after is None:
             break
         after = done.after
-    if checked:
+    filled, rows, without = _backfill_keypoints(runtime, unreadable, progress)
+    if checked or rows:
         runtime.fingerprint_index.save()
-    return BackfillSummary(checked, duplicates, suspects, tuple(unreadable))
+    return BackfillSummary(
+        checked, duplicates, suspects, tuple(unreadable), filled, rows, tuple(without)
+    )
+
+
+def _backfill_keypoints(
+    runtime: Runtime,
+    unreadable: list[int],
+    progress: Callable[[str, int, int], None] | None,
+) -> tuple[int, int, list[int]]:
+    """Add the keypoint rows of every indexed work without any (unreadable covers appended
+    to ``unreadable``): works filled, rows added, covers without keypoints."""
+    from guanghe import originality
+
+    with runtime.sessions() as session:
+        total = originality.count_missing_keypoints(session)
+    filled, rows, done = 0, 0, 0
+    without: list[int] = []
+    after: int | None = None
+    if progress is not None and total:
+        progress(KEYPOINTS_STAGE, 0, total)
+    while total:
+        batch = runtime.write(
+            partial(
+                originality.backfill_keypoints, covers_dir=runtime.settings.covers_dir, after=after
+            )
+        )
+        filled += batch.filled
+        rows += batch.rows
+        without.extend(batch.without_keypoints)
+        unreadable.extend(batch.unreadable)
+        done += batch.filled + len(batch.without_keypoints) + len(batch.unreadable)
+        if progress is not None:
+            progress(KEYPOINTS_STAGE, done, total)
+        if batch.after is None:
+            break
+        after = batch.after
+    return filled, rows, without
 
 
 def run(ctx: CycleContext) -> StepReport:
@@ -75,6 +123,7 @@ def run(ctx: CycleContext) -> StepReport:
             "works_indexed": summary.checked,
             "duplicates": summary.duplicates,
             "suspects": summary.suspects,
+            "keypoints_filled": summary.keypoints_filled,
         },
         tuple(
             Problem("work", str(work_id), "its cover cannot be read; not fingerprinted")
