@@ -8,7 +8,7 @@ import struct
 import zlib
 
 import numpy as np
-from PIL import Image, ImageDraw, ImageEnhance
+from PIL import Image, ImageDraw, ImageEnhance, ImageFont
 
 
 def picture(seed: int, size: tuple[int, int] = (360, 640)) -> Image.Image:
@@ -122,3 +122,22 @@ def png_header(width: int, height: int) -> bytes:
     return (
         b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
     )
+
+
+def soft_picture(seed: int, size: tuple[int, int] = (360, 640)) -> Image.Image:
+    """A cover with few corners: a vertical two-colour gradient, three discs and two words."""
+    rng = np.random.default_rng(seed)
+    width, height = size
+    shade = np.linspace(0.0, 1.0, height, dtype=np.float32)[:, None, None]
+    top, bottom = rng.integers(0, 256, (2, 3)).astype(np.float32)
+    pixels = np.broadcast_to(top + shade * (bottom - top), (height, width, 3))
+    image = Image.fromarray(pixels.astype(np.uint8))
+    draw = ImageDraw.Draw(image)
+    for _ in range(3):
+        x, y, r = rng.uniform(0, width), rng.uniform(0, height), rng.uniform(30, 90)
+        colour = tuple(int(v) for v in rng.integers(0, 256, 3))
+        draw.ellipse((x - r, y - r, x + r, y + r), fill=colour)
+    colour = tuple(int(v) for v in rng.integers(0, 256, 3))
+    at = (width * 0.1, height * rng.uniform(0.1, 0.8))
+    draw.text(at, "city day", font=ImageFont.load_default(size=28), fill=colour)
+    return image

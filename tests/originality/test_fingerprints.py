@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from datasketch import MinHash
-from PIL import Image
+from PIL import Image, ImageDraw, ImageFont
 
 from guanghe.originality import matching
 from guanghe.originality.fingerprint import (
@@ -23,16 +23,16 @@ from guanghe.originality.fingerprint import (
 )
 from guanghe.originality.index import HammingIndex
 from guanghe.originality.keypoints import KeypointIndex, stored_keypoints
-from guanghe.originality.verify import LocalMatch, PixelAgreement
-from tests.originality.pictures import edits, hard_edits, picture
+from guanghe.originality.verify import LocalMatch, PixelAgreement, overlap_match
+from tests.originality.pictures import edits, hard_edits, picture, soft_picture
 
 ORIGINALS = [picture(seed) for seed in range(6)]
 
 
-@pytest.fixture(scope="module")
-def index() -> matching.PictureIndex:
+def index_of(pictures: list[Image.Image]) -> matching.PictureIndex:
+    """The PDQ windows and keypoints of ``pictures`` (work ids their positions)."""
     built = matching.PictureIndex(HammingIndex(), KeypointIndex())
-    for work_id, image in enumerate(ORIGINALS):
+    for work_id, image in enumerate(pictures):
         codes = fingerprint_image(image).codes
         tags = np.array([matching.tag_of("cover", r) for r in range(len(codes))], np.int16)
         built.codes.add(codes, np.full(len(codes), work_id, np.int64), tags)
@@ -40,6 +40,11 @@ def index() -> matching.PictureIndex:
         labels = np.full(len(keypoints.descriptors), work_id, np.int64)
         built.keypoints.add(keypoints.descriptors, labels, keypoints.tags)
     return built
+
+
+@pytest.fixture(scope="module")
+def index() -> matching.PictureIndex:
+    return index_of(ORIGINALS)
 
 
 def declared(
@@ -93,6 +98,104 @@ def test_crops_at_an_arbitrary_offset_are_found_by_keypoints(
     edited = hard_edits(ORIGINALS[seed])[edit]
     assert declared(index, edited, by_keypoints=False) == set()
     assert declared(index, edited) == {seed}
+
+
+def _overlaid_text(image: Image.Image, text: str, at: tuple[float, float]) -> Image.Image:
+    """``image`` with ``text`` in large white letters outlined in black at ``at`` (shares of
+    the width and height), as phone editors write them."""
+    image = image.copy()
+    font = ImageFont.load_default(size=max(16, image.width // 10))
+    ImageDraw.Draw(image).text(
+        (image.width * at[0], image.height * at[1]),
+        text,
+        font=font,
+        fill=(255, 255, 255),
+        stroke_width=3,
+        stroke_fill=(0, 0, 0),
+    )
+    return image
+
+
+@pytest.mark.parametrize("seed", [0, 3, 5])
+@pytest.mark.parametrize("offset", [(0.0, 1.0), (0.8, 0.2)])
+def test_a_crop_at_an_offset_under_large_letters_is_found(
+    index: matching.PictureIndex, seed: int, offset: tuple[float, float]
+) -> None:
+    """80 % kept at an offset, then large outlined letters written over it: the letters have
+    the strongest corners of the upload, so the overlap check takes its keypoints over a grid
+    (not all from the letters) and leaves the blocks that disagree most out of its pixels."""
+    width, height = ORIGINALS[seed].size
+    w, h = round(width * 0.8), round(height * 0.8)
+    x, y = round((width - w) * offset[0]), round((height - h) * offset[1])
+    cropped = ORIGINALS[seed].crop((x, y, x + w, y + h))
+    edited = _overlaid_text(cropped, "WOW 512!!", (0.05, 0.4))
+    assert declared(index, edited) == {seed}
+
+
+@pytest.mark.parametrize("seed", [2, 4])
+def test_the_overlap_check_locates_a_lettered_crop_of_a_cover_with_few_corners(seed: int) -> None:
+    """A cover of a gradient and three discs has a few dozen corners at ORB's default
+    threshold, and large letters written over a crop of it take most of the upload's: the
+    check found too few inliers (or an overlap the letters spoiled) and rejected these two.
+    Keypoints found at a low threshold and spread over a grid, and the overlay's blocks left
+    out of the pixels, confirm them."""
+    original = soft_picture(seed)
+    w, h = round(original.width * 0.8), round(original.height * 0.8)
+    x, y = round((original.width - w) * 0.8), round((original.height - h) * 0.2)
+    edited = _overlaid_text(original.crop((x, y, x + w, y + h)), "WOW 512!!", (0.05, 0.4))
+    assert overlap_match(trim_border(edited), trim_border(original)).confirmed
+    assert not overlap_match(trim_border(edited), trim_border(soft_picture(seed + 1))).confirmed
+
+
+def _shared_region(seed: int, other: int, box: tuple[float, float, float, float]) -> Image.Image:
+    """Picture ``other`` with the ``box`` (shares of the sides) of picture ``seed`` pasted at
+    the same place: two distinct pictures with one large identical region."""
+    image, source = picture(other), picture(seed)
+    left, top = round(box[0] * image.width), round(box[1] * image.height)
+    right, bottom = round(box[2] * image.width), round(box[3] * image.height)
+    image.paste(source.crop((left, top, right, bottom)), (left, top))
+    return image
+
+
+@pytest.mark.parametrize(
+    "box",
+    [(0.0, 0.0, 1.0, 0.3), (0.0, 0.35, 1.0, 0.65), (0.2, 0.2, 0.75, 0.75)],
+    ids=["top-band", "middle-band", "square"],
+)
+def test_distinct_pictures_sharing_a_large_region_are_no_match(
+    index: matching.PictureIndex, box: tuple[float, float, float, float]
+) -> None:
+    """A third of a cover (a band or a square, its letters and shapes) pasted into another
+    picture at the same place: its keypoints locate the upload exactly, and the overlap,
+    the whole picture, agrees there, and nowhere else: no match."""
+    for seed, other in ((0, 140), (3, 141), (5, 142)):
+        image = _shared_region(seed, other, box)
+        codes = query_codes(image)
+        assert matching.find_matches(image, codes, index, ORIGINALS.__getitem__) == []
+
+
+def test_distinct_pictures_with_one_large_logo_are_no_match() -> None:
+    """Two distinct covers carrying the same large logo (a panel with a name in large letters,
+    a quarter of the picture) at the same place are no match."""
+    covers = [_logo(picture(seed)) for seed in range(150, 156)]
+    built = index_of(covers[:3])
+    for image in covers[3:]:
+        codes = query_codes(image)
+        assert matching.find_matches(image, codes, built, covers.__getitem__) == []
+
+
+def _logo(image: Image.Image) -> Image.Image:
+    """``image`` with a studio's logo: a white panel across a quarter of it, a dark disc and
+    the studio's name in large letters."""
+    image = image.copy()
+    draw = ImageDraw.Draw(image)
+    width, height = image.size
+    draw.rectangle((0, height * 0.05, width, height * 0.3), fill=(245, 245, 240))
+    draw.ellipse((width * 0.05, height * 0.08, width * 0.3, height * 0.22), fill=(30, 60, 120))
+    font = ImageFont.load_default(size=width // 8)
+    draw.text((width * 0.35, height * 0.1), "STUDIO", font=font, fill=(20, 20, 20))
+    draw.text((width * 0.35, height * 0.2), "GH 88", font=font, fill=(200, 30, 30))
+    return image
 
 
 def test_unrelated_pictures_match_nothing_even_when_edited(index: matching.PictureIndex) -> None:

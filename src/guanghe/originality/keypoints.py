@@ -39,7 +39,7 @@ from PIL import Image
 
 from guanghe.originality.fingerprint import trim_border
 from guanghe.originality.index import CODE_BYTES, append_codes, load_codes, save_codes
-from guanghe.originality.verify import gray_for_features
+from guanghe.originality.verify import CANDIDATE_FACTOR, gray_for_features, spread_order
 
 #: Descriptors a cover stores, and an upload is searched with (its mirror image as many again).
 STORED_KEYPOINTS: Final = 128
@@ -60,11 +60,6 @@ REPROJECTION_STEPS: Final = 2.0
 MAX_BUCKET: Final = 2048
 #: Keypoint positions are kept to 1/128 of the picture's longest side, in the row's tag.
 POSITION_STEPS: Final = 128
-#: A stored picture's keypoints are picked from this many times as many found ...
-CANDIDATE_FACTOR: Final = 4
-#: ... at most this share of them in one cell of a CELLS x CELLS grid.
-CELLS: Final = 4
-CELL_SHARE: Final = 0.125
 
 Descriptors = npt.NDArray[np.uint8]
 
@@ -103,9 +98,9 @@ def is_keypoint_tag(tags: npt.NDArray[np.int16]) -> npt.NDArray[np.bool_]:
 
 def stored_keypoints(image: Image.Image, *, trimmed: bool = False) -> Keypoints:
     """What a cover stores: its :data:`STORED_KEYPOINTS` strongest keypoints (border trimmed,
-    unless ``trimmed`` says :func:`trim_border` already did; at the local check's size), at
-    most :data:`CELL_SHARE` of them in any cell of a :data:`CELLS` x :data:`CELLS` grid, so
-    that a crop keeps many and a caption few."""
+    unless ``trimmed`` says :func:`trim_border` already did; at the local check's size),
+    spread over a grid (:func:`~guanghe.originality.verify.spread_order`), so that a crop
+    keeps many and a caption few."""
     gray = gray_for_features(image if trimmed else trim_border(image))
     return _keypoints(gray, STORED_KEYPOINTS, mirrored=False, spread=True)
 
@@ -135,22 +130,11 @@ def _keypoints(
             np.zeros((0, CODE_BYTES), np.uint8), np.zeros((0, 2), np.float32), np.zeros(0, bool)
         )
     points = np.array([k.pt for k in found], dtype=np.float32).reshape(-1, 2)
-    order = np.argsort([-k.response for k in found], kind="stable")
     if spread:
-        height, width = gray.shape
-        cell = (
-            np.minimum(points[:, 0] * CELLS // width, CELLS - 1) * CELLS
-            + np.minimum(points[:, 1] * CELLS // height, CELLS - 1)
-        ).astype(np.int64)
-        cap = max(1, round(count * CELL_SHARE))
-        taken = np.zeros(CELLS * CELLS, dtype=np.int64)
-        kept = []
-        for k in order.tolist():
-            if taken[cell[k]] < cap:
-                taken[cell[k]] += 1
-                kept.append(k)
-        order = np.array(kept, dtype=np.int64)
-    order = order[:count]
+        responses = np.array([k.response for k in found], dtype=np.float32)
+        order = spread_order(points, responses, gray.shape, count)
+    else:
+        order = np.argsort([-k.response for k in found], kind="stable")[:count]
     scale = POSITION_STEPS / max(gray.shape)
     return Keypoints(
         np.ascontiguousarray(descriptors[order], dtype=np.uint8),

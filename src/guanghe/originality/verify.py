@@ -51,11 +51,63 @@ def gray_for_features(image: Image.Image) -> npt.NDArray[np.uint8]:
 
 Features = tuple[npt.NDArray[np.float32], npt.NDArray[Any] | None]
 
+#: A spread set of keypoints is picked from this many times as many found ...
+CANDIDATE_FACTOR: Final = 4
+#: ... at most this share of them in one cell of a CELLS x CELLS grid.
+CELLS: Final = 4
+CELL_SHARE: Final = 0.125
+
+
+def spread_order(
+    points: npt.NDArray[np.float32],
+    responses: npt.NDArray[np.float32],
+    shape: tuple[int, ...],
+    count: int,
+) -> npt.NDArray[np.int64]:
+    """Indices of the ``count`` strongest keypoints (by ``responses``) at ``points`` (x, y in a
+    picture of ``shape``), at most :data:`CELL_SHARE` of ``count`` in any cell of a
+    :data:`CELLS` x :data:`CELLS` grid: an overlay's or a caption's letters, which have the
+    strongest corners, take one cell's share and leave the picture's own keypoints elsewhere."""
+    order = np.argsort(-responses, kind="stable")
+    height, width = shape[:2]
+    cell = (
+        np.minimum(points[:, 0] * CELLS // width, CELLS - 1) * CELLS
+        + np.minimum(points[:, 1] * CELLS // height, CELLS - 1)
+    ).astype(np.int64)
+    cap = max(1, round(count * CELL_SHARE))
+    taken = np.zeros(CELLS * CELLS, dtype=np.int64)
+    kept = []
+    for k in order.tolist():
+        if taken[cell[k]] < cap:
+            taken[cell[k]] += 1
+            kept.append(k)
+    return np.array(kept[:count], dtype=np.int64)
+
 
 def _features(detector: cv2.ORB, gray: npt.NDArray[np.uint8]) -> Features:
     keypoints, descriptors = detector.detectAndCompute(gray, None)
     points = np.array([k.pt for k in keypoints], dtype=np.float32).reshape(-1, 2)
     return points, None if descriptors is None else np.asarray(descriptors)
+
+
+#: FAST corner threshold of the overlap check's keypoints (OpenCV's default is 20): covers are
+#: often gradients and flat shapes with a few dozen corners at 20, too few to locate a crop.
+SPREAD_FAST_THRESHOLD: Final = 5
+
+
+def spread_features(gray: npt.NDArray[np.uint8]) -> Features:
+    """:data:`FEATURES` ORB keypoints of ``gray`` spread over the grid (:func:`spread_order`),
+    picked from :data:`CANDIDATE_FACTOR` times as many found at a low corner threshold."""
+    detector = cv2.ORB.create(
+        nfeatures=FEATURES * CANDIDATE_FACTOR, fastThreshold=SPREAD_FAST_THRESHOLD
+    )
+    keypoints, descriptors = detector.detectAndCompute(gray, None)
+    if descriptors is None or not keypoints:
+        return np.zeros((0, 2), np.float32), None
+    points = np.array([k.pt for k in keypoints], dtype=np.float32).reshape(-1, 2)
+    responses = np.array([k.response for k in keypoints], dtype=np.float32)
+    order = spread_order(points, responses, gray.shape, FEATURES)
+    return points[order], np.asarray(descriptors)[order]
 
 
 def _agreement(query: Features, candidate: Features) -> tuple[int, int]:
@@ -153,13 +205,21 @@ def _thumb(image: Image.Image) -> npt.NDArray[np.float32]:
     return (blurred - float(blurred.mean())) / (std if std > 1.0 else 1.0)
 
 
-def aligned_agreement(query: Image.Image, candidate: Image.Image) -> PixelAgreement:
+def aligned_agreement(
+    query: Image.Image, candidate: Image.Image, *, trim: float = 0.0
+) -> PixelAgreement:
     """Compare two pictures said to show the same window.
 
     Both are shrunk to grey 64 x 64 thumbnails normalised for brightness and contrast; the
     query's centre is slid up to :data:`SHIFT_PX` pixels to absorb a small misalignment. Flat
     areas agree between any two pictures, so agreement is counted on structured pixels only;
     an overlay or a local edit lowers it only by the share of structure it covers.
+
+    With ``trim`` above 0, the :data:`BLOCK_PX`-pixel blocks that agree least, holding at most
+    that share of the structured pixels, are left out of both figures (the correlation is then
+    over the other blocks' pixels): an overlay's letters are structure the stored picture
+    lacks, and are discounted; a picture that shares only a logo or a caption with another
+    still disagrees on the rest.
     """
     q, c = _thumb(query), _thumb(candidate)
     inner = q[SHIFT_PX:-SHIFT_PX, SHIFT_PX:-SHIFT_PX]
@@ -171,12 +231,61 @@ def aligned_agreement(query: Image.Image, candidate: Image.Image) -> PixelAgreem
     )
     if structured.mean() < MIN_STRUCTURE_SHARE:
         return PixelAgreement(float(correlation), 0.0)
-    agree = np.abs(window - inner)[structured] < PIXEL_TOLERANCE
-    return PixelAgreement(float(correlation), float(agree.mean()))
+    agree = np.abs(window - inner) < PIXEL_TOLERANCE
+    if trim <= 0.0:
+        return PixelAgreement(float(correlation), float(agree[structured].mean()))
+    kept = _agreeing_blocks(structured, agree & structured, trim)
+    kept_inner, kept_window = inner[kept], window[kept]
+    spread = float(kept_inner.std() * kept_window.std())
+    trimmed_correlation = (
+        float(((kept_inner - kept_inner.mean()) * (kept_window - kept_window.mean())).mean())
+        / spread
+        if spread > 0.0
+        else 0.0
+    )
+    return PixelAgreement(trimmed_correlation, float(agree[kept & structured].mean()))
 
 
-#: The overlap of a located copy with the stored picture must cover this share of either.
-MIN_OVERLAP_SHARE: Final = 0.3
+#: Side of the blocks :func:`aligned_agreement` may leave out (in thumbnail pixels).
+BLOCK_PX: Final = 8
+
+
+def _agreeing_blocks(
+    structured: npt.NDArray[np.bool_], agree: npt.NDArray[np.bool_], trim: float
+) -> npt.NDArray[np.bool_]:
+    """Pixel mask of the blocks kept: all but the least agreeing ones (share of their
+    structured pixels that agree), which hold at most ``trim`` of the structured pixels."""
+    rows, cols = structured.shape[0] // BLOCK_PX, structured.shape[1] // BLOCK_PX
+
+    def per_block(mask: npt.NDArray[np.bool_]) -> npt.NDArray[np.int64]:
+        cut = mask[: rows * BLOCK_PX, : cols * BLOCK_PX]
+        sums = cut.reshape(rows, BLOCK_PX, cols, BLOCK_PX).sum(axis=(1, 3), dtype=np.int64)
+        return np.asarray(sums, dtype=np.int64).reshape(-1)
+
+    counts, agreeing = per_block(structured), per_block(agree)
+    order = np.argsort(agreeing / np.maximum(counts, 1) + (counts == 0), kind="stable")
+    left_out = np.cumsum(counts[order]) <= trim * counts.sum()
+    keep = np.ones(rows * cols, dtype=bool)
+    keep[order[left_out & (counts[order] > 0)]] = False
+    mask = np.zeros(structured.shape, dtype=bool)
+    mask[: rows * BLOCK_PX, : cols * BLOCK_PX] = np.repeat(
+        np.repeat(keep.reshape(rows, cols), BLOCK_PX, axis=0), BLOCK_PX, axis=1
+    )
+    return mask
+
+
+#: The overlap of a located copy with the stored picture must cover this share of either
+#: (a crop lies wholly in the stored picture; unrelated covers that share a word in one font
+#: were placed over 0.16-0.42 of each other).
+MIN_OVERLAP_SHARE: Final = 0.5
+#: Share of the overlap's structured pixels (the least agreeing blocks) left out of its
+#: comparison: an overlay or a caption on the copy ...
+OVERLAP_TRIM: Final = 0.25
+#: ... and the agreement the rest must reach (:class:`PixelAgreement` for a whole window).
+#: Unrelated covers that share a word on plain backgrounds agree at up to 0.96-0.99 over such
+#: a trimmed overlap (placed over at most 0.42 of either), copies mostly at 0.99-1.
+OVERLAP_CORRELATION: Final = 0.85
+OVERLAP_STRUCTURE_AGREEMENT: Final = 0.9
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,37 +304,43 @@ class OverlapMatch:
             self.local.confirmed
             and self.pixels is not None
             and self.overlap >= MIN_OVERLAP_SHARE
-            and self.pixels.confirmed
+            and self.pixels.correlation >= OVERLAP_CORRELATION
+            and self.pixels.structure_agreement >= OVERLAP_STRUCTURE_AGREEMENT
         )
 
 
 def overlap_match(query: Image.Image, candidate: Image.Image) -> OverlapMatch:
     """Whether ``query`` shows part of ``candidate`` wherever it lies in it (a crop at any
     offset, mirrored or not, resized): ORB + RANSAC find the similarity transform from the
-    query (or its mirror image) to the candidate; the query is warped onto the candidate and
-    the overlap compared pixel by pixel (:func:`aligned_agreement`). Agreeing keypoints alone
-    are not enough: unrelated pictures that share a word in one font agree on its letters,
-    not on the rest of the overlap."""
-    detector = cv2.ORB.create(nfeatures=FEATURES)
+    query (and, unless that confirms, its mirror image) to the candidate; the query is warped
+    onto the candidate and the overlap compared pixel by pixel (:func:`aligned_agreement`,
+    the least agreeing :data:`OVERLAP_TRIM` of its structure left out: an overlay). Agreeing
+    keypoints alone are not enough: unrelated pictures that share a word in one font agree
+    on its letters, not on the rest of the overlap. Of two unconfirmed placements, the one
+    with more inliers is returned."""
     q_gray, c_gray = gray_for_features(query), gray_for_features(candidate)
-    c_features = _features(detector, c_gray)
-    best: tuple[int, int, npt.NDArray[np.float64] | None, npt.NDArray[np.uint8], bool] = (
-        0,
-        0,
-        None,
-        q_gray,
-        False,
-    )
+    c_features = spread_features(c_gray)
+    best = OverlapMatch(LocalMatch(0, 0, False), None, 0.0)
     for mirrored, gray in ((False, q_gray), (True, np.ascontiguousarray(q_gray[:, ::-1]))):
-        inliers, matches, transform = _transform(_features(detector, gray), c_features)
-        if inliers > best[0]:
-            best = (inliers, matches, transform, gray, mirrored)
-        if inliers >= MIN_INLIERS:
-            break
-    inliers, matches, transform, gray, mirrored = best
-    local = LocalMatch(inliers, matches, mirrored)
-    if transform is None:
-        return OverlapMatch(local, None, 0.0)
+        inliers, matches, transform = _transform(spread_features(gray), c_features)
+        local = LocalMatch(inliers, matches, mirrored)
+        if transform is None:
+            located = OverlapMatch(local, None, 0.0)
+        else:
+            pixels, overlap = compare_overlap(gray, transform, c_gray)
+            located = OverlapMatch(local, pixels, overlap)
+        if located.confirmed:
+            return located
+        if inliers > best.local.inliers:
+            best = located
+    return best
+
+
+def warp_overlap(
+    gray: npt.NDArray[np.uint8], transform: npt.NDArray[np.float64], c_gray: npt.NDArray[np.uint8]
+) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.uint8], float] | None:
+    """``gray`` warped by ``transform`` onto ``c_gray``: the bounding boxes of the overlap in
+    both (outside it black), and its share of the smaller picture (None: no overlap)."""
     height, width = c_gray.shape
     warped = cv2.warpAffine(gray, transform, (width, height), flags=cv2.INTER_LINEAR)
     footprint = cv2.warpAffine(
@@ -233,13 +348,25 @@ def overlap_match(query: Image.Image, candidate: Image.Image) -> OverlapMatch:
     )
     inside = footprint > 0
     if not inside.any():
-        return OverlapMatch(local, None, 0.0)
+        return None
     rows, cols = np.flatnonzero(inside.any(axis=1)), np.flatnonzero(inside.any(axis=0))
     top, bottom, left, right = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
-    overlap = float(inside.sum()) / min(c_gray.size, gray.size)
+    overlap = min(float(inside.sum()) / min(c_gray.size, gray.size), 1.0)
     stored = np.where(inside, c_gray, 0)[top:bottom, left:right]
     shown = np.where(inside, warped, 0)[top:bottom, left:right]
+    return shown, stored, overlap
+
+
+def compare_overlap(
+    gray: npt.NDArray[np.uint8], transform: npt.NDArray[np.float64], c_gray: npt.NDArray[np.uint8]
+) -> tuple[PixelAgreement | None, float]:
+    """The pixel agreement of ``gray`` laid over ``c_gray`` by ``transform`` and the overlap's
+    share (:func:`warp_overlap`); no agreement when the overlap is missing or too small."""
+    warped = warp_overlap(gray, transform, c_gray)
+    if warped is None:
+        return None, 0.0
+    shown, stored, overlap = warped
     if min(stored.shape) < 2 * SHIFT_PX + 2:
-        return OverlapMatch(local, None, overlap)
-    pixels = aligned_agreement(Image.fromarray(shown), Image.fromarray(stored))
-    return OverlapMatch(local, pixels, min(overlap, 1.0))
+        return None, overlap
+    pixels = aligned_agreement(Image.fromarray(shown), Image.fromarray(stored), trim=OVERLAP_TRIM)
+    return pixels, overlap
