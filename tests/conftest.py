@@ -271,9 +271,29 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark every test that uses the ``spark`` fixture ``spark`` (``make test-fast`` leaves
     them out), so that no new one can forget it; and put every Spark test in one xdist group,
     so that under ``pytest -n`` one worker starts the JVMs (a local session is 2 GB and
-    seconds to start) and the other runs everything else meanwhile."""
+    seconds to start) and the other runs everything else meanwhile.
+
+    Every other module whose tests use a module-scoped fixture of the suite's own (a generated
+    platform, a video index, a live server) is an xdist group of its own: the workers take
+    tests one at a time, so a module's tests would be spread over both and each would build
+    the fixture (the demo platform: about 15 s of CPU) once."""
     for item in items:
         if "spark" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.spark)
         if item.get_closest_marker("spark") is not None:
             item.add_marker(pytest.mark.xdist_group("spark"))
+        elif item.get_closest_marker("xdist_group") is None and _uses_a_module_fixture(item):
+            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::", 1)[0]))
+
+
+def _uses_a_module_fixture(item: pytest.Item) -> bool:
+    """Whether ``item`` uses a module- (or package-) scoped fixture defined in the suite (a
+    plugin's fixtures have no base id)."""
+    info = getattr(item, "_fixtureinfo", None)
+    if info is None:
+        return False
+    return any(
+        definition.scope in ("module", "package") and definition.baseid
+        for definitions in info.name2fixturedefs.values()
+        for definition in definitions
+    )
