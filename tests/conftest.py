@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from _pytest.nodeid import coerce_node_id
 from hypothesis import settings
 
 from guanghe.access import create_token
@@ -32,6 +33,12 @@ from tests.seed import SeedPlatform
 settings.register_profile("repeatable", derandomize=True, database=None, deadline=None)
 settings.register_profile("explore", deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
+
+# Every JVM the tests start (the local Spark session, the standalone cluster's master, worker
+# and executors, a `guanghe cycle --engine spark` child) lives seconds to minutes on small data:
+# the C1 compiler alone and the serial collector halve their CPU (the Spark tests: 67 -> 31 s
+# of JVM CPU) and change no result. An explicit JAVA_TOOL_OPTIONS wins.
+os.environ.setdefault("JAVA_TOOL_OPTIONS", "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC")
 
 POSTGRES_URL = os.environ.get(
     "GUANGHE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -266,14 +273,48 @@ def insert_seed_platform(runtime: Runtime) -> SeedPlatform:
     )
 
 
-@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups off the items
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+@pytest.hookimpl(wrapper=True)  # around pytest-xdist's reading of the groups
+def pytest_collection_modifyitems(
+    config: pytest.Config, items: list[pytest.Item]
+) -> Iterator[None]:
     """Mark every test that uses the ``spark`` fixture ``spark`` (``make test-fast`` leaves
     them out), so that no new one can forget it; and put every Spark test in one xdist group,
     so that under ``pytest -n`` one worker starts the JVMs (a local session is 2 GB and
-    seconds to start) and the other runs everything else meanwhile."""
+    seconds to start) and the other runs everything else meanwhile.
+
+    Every other module whose tests use a module-scoped fixture of the suite's own (a generated
+    platform, a video index, a live server) is an xdist group of its own: the workers take
+    tests one at a time, so a module's tests would be spread over both and each would build
+    the fixture (the demo platform: about 13 s of CPU) once.
+
+    ``--dist loadgroup`` reads a test's group off its id (``…@group``), which pytest-xdist 3.8
+    appends by setting ``item._nodeid``; pytest 9.2 keeps the id in ``item._id`` and ignores
+    that, so every group was silently spread over both workers (both started Spark). After
+    pytest-xdist's hook, a grouped test whose id still lacks the suffix gets it here."""
     for item in items:
         if "spark" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.spark)
         if item.get_closest_marker("spark") is not None:
             item.add_marker(pytest.mark.xdist_group("spark"))
+        elif item.get_closest_marker("xdist_group") is None and _uses_a_module_fixture(item):
+            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::", 1)[0]))
+    yield
+    if not config.getvalue("loadgroup") or "PYTEST_XDIST_WORKER" not in os.environ:
+        return
+    for item in items:
+        groups = sorted({str(m.args[0]) for m in item.iter_markers("xdist_group") if m.args})
+        if groups and "@" not in item.nodeid.rpartition("::")[2].rpartition("]")[2]:
+            item._id = coerce_node_id(f"{item.nodeid}@{'_'.join(groups)}")
+
+
+def _uses_a_module_fixture(item: pytest.Item) -> bool:
+    """Whether ``item`` uses a module- (or package-) scoped fixture defined in the suite (a
+    plugin's fixtures have no base id)."""
+    info = getattr(item, "_fixtureinfo", None)
+    if info is None:
+        return False
+    return any(
+        definition.scope in ("module", "package") and definition.baseid
+        for definitions in info.name2fixturedefs.values()
+        for definition in definitions
+    )

@@ -7,6 +7,7 @@ from the PySpark distribution; the features and the period's allocation must be 
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import shutil
 import subprocess
@@ -16,13 +17,16 @@ from pathlib import Path
 
 import pytest
 
+from guanghe.pipelines import run_cycle
+from guanghe.runtime import Runtime
 from guanghe.settings import Settings
+from guanghe.sim import generate_platform
 from guanghe.snapshots import read_snapshot, snapshot_dates
 from tests.spark_cluster import Cluster, standalone_cluster
 
 pytestmark = pytest.mark.spark
 
-DAY = "2026-11-20"
+DAY = dt.date(2026, 11, 20)
 
 
 @pytest.fixture(scope="module")
@@ -47,14 +51,19 @@ def guanghe(data_dir: Path, *args: str, **env: str) -> str:
 
 def test_spark_cycle_on_a_cluster_equals_the_duckdb_cycle(cluster: Cluster, tmp_path: Path) -> None:
     on_duckdb, on_spark = tmp_path / "duckdb", tmp_path / "spark"
-    guanghe(on_duckdb, "init")
-    guanghe(on_duckdb, "sim", "generate", "--creators", "300", "--days", "14", "--seed", "5",
-            "--end-date", DAY)  # fmt: skip
+    # The platform and the DuckDB cycle are made in this process (what `guanghe init`, `sim
+    # generate` and `cycle` call, less an interpreter and its imports each); the Spark cycle is
+    # the command, in a process of its own, as it must reach the cluster, not this session.
+    with Runtime(Settings(data_dir=on_duckdb, database_url="")) as runtime:
+        runtime.init()
+        generate_platform(runtime, creators=300, days=14, seed=5, end_date=DAY)
     shutil.copytree(on_duckdb, on_spark)
 
-    guanghe(on_duckdb, "cycle", "--date", DAY)
+    with Runtime(Settings(data_dir=on_duckdb, database_url="")) as runtime:
+        runtime.init()
+        assert not run_cycle(runtime, DAY).money_problems
     apps = cluster.completed_apps()
-    guanghe(on_spark, "cycle", "--date", DAY, "--engine", "spark",
+    guanghe(on_spark, "cycle", "--date", DAY.isoformat(), "--engine", "spark",
             GUANGHE_SPARK_MASTER=cluster.master_url)  # fmt: skip
     assert cluster.completed_apps() > apps, "the Spark cycle did not run on the cluster"
 
