@@ -289,8 +289,9 @@ def pytest_collection_modifyitems(
 
     ``--dist loadgroup`` reads a test's group off its id (``…@group``), which pytest-xdist 3.8
     appends by setting ``item._nodeid``; pytest 9.2 keeps the id in ``item._id`` and ignores
-    that, so every group was silently spread over both workers (both started Spark). After
-    pytest-xdist's hook, a grouped test whose id still lacks the suffix gets it here."""
+    that, so every group was silently spread over both workers (both started Spark;
+    pytest-dev/pytest-xdist#1386, fix pending in #1388). After pytest-xdist's hook, a grouped
+    test whose id still lacks the suffix gets it here."""
     for item in items:
         if "spark" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.spark)
