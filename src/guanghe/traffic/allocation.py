@@ -56,11 +56,15 @@ class TrafficAllocator:
     Solves ``max sum_i w_i a_i (1 - exp(-x_i / s_i))`` subject to pool budgets, group caps and
     ``floor <= x <= cap``. The Lagrangian separates over creators; with pool and group prices
     ``lambda, mu`` each creator takes ``clip(s ln(w a / (s q)), floor, cap)`` at
-    ``q = lambda_pool + mu_group``. The dual (one variable per pool and capped group) is solved
-    by a safeguarded projected Newton method whose every step is one fused pass over the
-    creators; it is solved first on a sample of each cell (at most one creator in
-    :data:`SAMPLE_EVERY`), so that from there a few passes over all creators finish it
-    (typically 4 to 8). Then one O(n) rounding. Memory is about 12 arrays of ``n`` floats.
+    ``q = lambda_pool + mu_group``. Each cell's impressions are piecewise linear in its log
+    price, so the dual (one variable per pool and capped group) is solved exactly on per-cell
+    curves gathered in one pass (:mod:`.curves`; on large problems only near each cell's
+    price, bracketed on a sample), then one exact pass checks the prices (polishing them
+    where the curves' rounding left a constraint off by more than ``tol``) and recovers the
+    primal: 2 to 4 passes over the creators whatever their distributions. Where that does
+    not reach ``tol``, a safeguarded projected Newton method whose every step is one fused
+    pass (:func:`.dual.solve_dual`, first solved on a sample of each cell) solves it. Then
+    one O(n) rounding. Memory is about 12 arrays of ``n`` floats.
 
     Parameters
     ----------
@@ -68,7 +72,7 @@ class TrafficAllocator:
         Stop when every constraint's projected dual gradient is below ``tol`` times its
         right-hand side.
     max_iter : int
-        Most Newton iterations per phase.
+        Most Newton iterations per phase of the projected Newton fallback.
     """
 
     def __init__(self, *, tol: float = 1e-12, max_iter: int = 100) -> None:
