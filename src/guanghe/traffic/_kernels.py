@@ -155,6 +155,54 @@ def recover(
 
 
 @njit(cache=True, nogil=True)
+def recover_with_sums(
+    cell: IntArray,
+    lc: FloatArray,
+    scale: FloatArray,
+    lo: FloatArray,
+    hi: FloatArray,
+    wa: FloatArray,
+    f_lo: FloatArray,
+    f_hi: FloatArray,
+    price: FloatArray,
+    log_price: FloatArray,
+) -> tuple[FloatArray, float, FloatArray, FloatArray, FloatArray]:
+    """:func:`recover` and :func:`cell_sums` in one pass, at the cells' prices and log prices
+    (a log price far below the smallest double still moves creators that a price of 0 would
+    send to their caps)."""
+    n = lc.shape[0]
+    m = price.shape[0]
+    x = np.empty(n)
+    total = np.zeros(m)
+    slope = np.zeros(m)
+    conj = np.zeros(m)
+    objective = 0.0
+    for i in range(n):
+        k = cell[i]
+        q = price[k]
+        if wa[i] <= 0:
+            x[i] = lo[i]
+            conj[k] += f_lo[i] - q * lo[i]
+        else:
+            t = scale[i] * (lc[i] - log_price[k])
+            if t >= hi[i]:
+                x[i] = hi[i]
+                objective += f_hi[i]
+                conj[k] += f_hi[i] - q * hi[i]
+            elif t <= lo[i]:
+                x[i] = lo[i]
+                objective += f_lo[i]
+                conj[k] += f_lo[i] - q * lo[i]
+            else:
+                x[i] = t
+                slope[k] += scale[i]
+                objective += -wa[i] * math.expm1(-t / scale[i])
+                conj[k] += wa[i] - q * (scale[i] + t)
+        total[k] += x[i]
+    return x, objective, total, slope, conj
+
+
+@njit(cache=True, nogil=True)
 def sample_rows(cell: IntArray, every: IntArray) -> IntArray:
     """Indices ``i`` (ascending) with ``i % every[cell[i]] == 0``, in two passes."""
     n = cell.shape[0]

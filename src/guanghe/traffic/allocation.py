@@ -11,6 +11,7 @@ from numpy.typing import NDArray
 
 from guanghe.errors import InvalidInput
 from guanghe.traffic import _kernels
+from guanghe.traffic.curves import dual_on_curves
 from guanghe.traffic.dual import CellLayout, CellOracle, solve_dual
 from guanghe.traffic.problem import AllocationProblem
 from guanghe.traffic.rounding import round_allocation, whole_bounds, whole_limits
@@ -21,6 +22,8 @@ IntArray = NDArray[np.int64]
 SAMPLE_EVERY = 16
 #: ... and at least this many of each cell.
 MIN_SAMPLED = 48
+#: The curves' sample only brackets each cell's log price: at most one creator in this many.
+CURVES_SAMPLE_EVERY = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,11 +56,15 @@ class TrafficAllocator:
     Solves ``max sum_i w_i a_i (1 - exp(-x_i / s_i))`` subject to pool budgets, group caps and
     ``floor <= x <= cap``. The Lagrangian separates over creators; with pool and group prices
     ``lambda, mu`` each creator takes ``clip(s ln(w a / (s q)), floor, cap)`` at
-    ``q = lambda_pool + mu_group``. The dual (one variable per pool and capped group) is solved
-    by a safeguarded projected Newton method whose every step is one fused pass over the
-    creators; it is solved first on a sample of each cell (at most one creator in
-    :data:`SAMPLE_EVERY`), so that from there a few passes over all creators finish it
-    (typically 4 to 8). Then one O(n) rounding. Memory is about 12 arrays of ``n`` floats.
+    ``q = lambda_pool + mu_group``. Each cell's impressions are piecewise linear in its log
+    price, so the dual (one variable per pool and capped group) is solved exactly on per-cell
+    curves gathered in one pass (:mod:`.curves`; on large problems only near each cell's
+    price, bracketed on a sample), then one exact pass checks the prices (polishing them
+    where the curves' rounding left a constraint off by more than ``tol``) and recovers the
+    primal: 2 to 4 passes over the creators whatever their distributions. Where that does
+    not reach ``tol``, a safeguarded projected Newton method whose every step is one fused
+    pass (:func:`.dual.solve_dual`, first solved on a sample of each cell) solves it. Then
+    one O(n) rounding. Memory is about 12 arrays of ``n`` floats.
 
     Parameters
     ----------
@@ -65,7 +72,7 @@ class TrafficAllocator:
         Stop when every constraint's projected dual gradient is below ``tol`` times its
         right-hand side.
     max_iter : int
-        Most Newton iterations per phase.
+        Most Newton iterations per phase of the projected Newton fallback.
     """
 
     def __init__(self, *, tol: float = 1e-12, max_iter: int = 100) -> None:
@@ -98,17 +105,29 @@ class TrafficAllocator:
         cell = p.pool * layout.n_groups + p.group
         lc, wa, f_lo, f_hi = _kernels.prepare(p.weight, p.saturation, p.scale, p.floor, p.cap)
         columns = (lc, p.scale, p.floor, p.cap, wa, f_lo, f_hi)
-        dual = solve_dual(
-            cell_oracle(cell, columns),
+        start = _kernels.pool_log_gains(p.pool, lc, layout.n_pools)
+        exact = dual_on_curves(
+            cell,
+            columns,
             layout,
-            start_log_price=_kernels.pool_log_gains(p.pool, lc, layout.n_pools),
+            start_log_price=start,
             tol=self.tol,
-            max_iter=self.max_iter,
-            model=sampled_oracle(cell, columns, layout),
+            sample=sample_of(cell, layout, CURVES_SAMPLE_EVERY),
         )
-        x, objective = _kernels.recover(
-            cell, lc, p.scale, p.floor, p.cap, wa, f_lo, f_hi, dual.cell_price
-        )
+        if exact is not None:
+            dual, x, objective = exact
+        else:
+            dual = solve_dual(
+                cell_oracle(cell, columns),
+                layout,
+                start_log_price=start,
+                tol=self.tol,
+                max_iter=self.max_iter,
+                model=sampled_oracle(cell, columns, layout),
+            )
+            x, objective = _kernels.recover(
+                cell, lc, p.scale, p.floor, p.cap, wa, f_lo, f_hi, dual.cell_price
+            )
         impressions = whole_impressions(p, x, wa)
         rounded = _kernels.whole_objective(impressions, wa, p.scale)
         gap = (dual.dual_objective - objective) / max(abs(dual.dual_objective), 1e-300)
@@ -297,22 +316,31 @@ def cell_oracle(cell: IntArray, columns: tuple[FloatArray, ...]) -> CellOracle:
     return oracle
 
 
-def sampled_oracle(
-    cell: IntArray, columns: tuple[FloatArray, ...], layout: CellLayout
-) -> CellOracle | None:
-    """The cell sums over a sample of the creators, scaled up per cell to its full count.
-
-    A cell keeps every k-th of its creators, k up to :data:`SAMPLE_EVERY` while at least
-    :data:`MIN_SAMPLED` remain; None when that would keep more than half of all creators.
-    """
+def sample_of(
+    cell: IntArray, layout: CellLayout, most: int = SAMPLE_EVERY
+) -> tuple[IntArray, FloatArray] | None:
+    """Rows of a sample of each cell and the cell's count over its sampled count: every k-th
+    of a cell's creators, k up to ``most`` while at least :data:`MIN_SAMPLED` remain; None
+    when that would keep more than half of all creators."""
     count = np.bincount(cell, minlength=layout.n_cells)
-    every = np.clip(count // MIN_SAMPLED, 1, SAMPLE_EVERY)
+    every = np.clip(count // MIN_SAMPLED, 1, most)
     take = _kernels.sample_rows(cell, every)
     if 2 * take.size > cell.size:
         return None
-    sub_cell = cell[take]
-    ratio = count / np.maximum(np.bincount(sub_cell, minlength=layout.n_cells), 1)
-    sample = cell_oracle(sub_cell, tuple(column[take] for column in columns))
+    ratio = count / np.maximum(np.bincount(cell[take], minlength=layout.n_cells), 1)
+    return take, ratio
+
+
+def sampled_oracle(
+    cell: IntArray, columns: tuple[FloatArray, ...], layout: CellLayout
+) -> CellOracle | None:
+    """The cell sums over a sample of the creators (:func:`sample_of`), scaled up per cell
+    to its full count; None without a sample."""
+    sampled = sample_of(cell, layout)
+    if sampled is None:
+        return None
+    take, ratio = sampled
+    sample = cell_oracle(cell[take], tuple(column[take] for column in columns))
 
     def model(price: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
         total, slope, conj = sample(price)
