@@ -300,7 +300,7 @@ def pytest_collection_modifyitems(
         elif item.get_closest_marker("xdist_group") is None and _uses_a_module_fixture(item):
             item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::", 1)[0]))
     yield
-    if not config.getvalue("loadgroup") or "PYTEST_XDIST_WORKER" not in os.environ:
+    if "PYTEST_XDIST_WORKER" not in os.environ or not getattr(config.option, "loadgroup", False):
         return
     for item in items:
         groups = sorted({str(m.args[0]) for m in item.iter_markers("xdist_group") if m.args})
