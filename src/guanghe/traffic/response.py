@@ -99,7 +99,8 @@ class DailyActivity:
 
 
 def daily_activity(log: EventLog, first: dt.date, last: dt.date) -> DailyActivity:
-    """Roll the event log's exposures and follows up to creator-days in ``[first, last]``."""
+    """Roll the event log's exposures and follows up to creator-days in ``[first, last]`` (rows
+    in no set order)."""
     empty = DailyActivity(np.zeros(0, np.int64), np.zeros(0), np.zeros(0), np.zeros(0))
     if not log.files():
         return empty
@@ -143,6 +144,7 @@ def fit_response(
 ) -> ResponseCurves:
     """Fit a curve for every creator of ``creator_id`` (its cell codes ``cell``, e.g. vertical
     and stage combined, aligned) from ``activity``; creators absent from it get their prior.
+    The curves do not depend on the order of ``activity``'s rows, to the last bit.
 
     ``covariates`` (shape ``(n, k)``, aligned) are creator traits that move the prior's mean,
     such as the quality score; the organic follow rate always is one.
@@ -161,6 +163,16 @@ def fit_response(
     organic = activity.organic[known]
     boosted = activity.boosted[known]
     follows = activity.follows[known]
+    # Every per-creator sum below adds floats in row order, and a query's rows come in no set
+    # order (DuckDB's parallel GROUP BY): put the rows in one order fixed by their values, so
+    # the same rows give bit-identical curves however they arrive.
+    rows_in_order = np.lexsort((follows, boosted, organic, row_creator))
+    row_creator, organic, boosted, follows = (
+        row_creator[rows_in_order],
+        organic[rows_in_order],
+        boosted[rows_in_order],
+        follows[rows_in_order],
+    )
     cells = int(cell.max()) + 1
 
     rate = _organic_rates(row_creator, organic, follows, boosted > 0, cell, n, cells)
