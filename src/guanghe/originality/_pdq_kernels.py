@@ -249,7 +249,8 @@ def pdq_hash_and_mirror(
 ) -> tuple[NDArray[np.uint8], NDArray[np.uint8], int]:
     """The packed PDQ hash of an ``(H, W, 3)`` RGB picture, that of its left-right mirror image
     and the quality: ``np.packbits`` of ``pdqhash.compute_dihedral``'s hashes 0 and 5 and its
-    quality, to the bit."""
+    quality (to the bit on the tests' arrays; a mirror bit on a near-tie of its median can
+    differ, as the two reach the flipped coefficients by different float operations)."""
     code = np.empty(32, dtype=np.uint8)
     mirror = np.empty(32, dtype=np.uint8)
     quality = _pdq_and_mirror(luma(rgb), _DCT, code, mirror)
