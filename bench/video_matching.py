@@ -16,7 +16,8 @@ new pictures over its sound; ``--fresh`` unrelated videos, the other half of the
 videos and every distinct video (against all the others) are queried too. A copy is recalled
 when its original is matched (picture, or sound for the sound-only copy); a false match is a
 match with any other video (rates with their one-sided 95 % Clopper-Pearson bound, per query
-and per (query, video) pair). ``--unrelated-side`` draws the distinct and fresh videos that
+and per (query, video) pair; each also by what matched: picture, sound or both).
+``--unrelated-side`` draws the distinct and fresh videos that
 many pixels on their longest side (the same scenes scaled down; 256 by default, as the
 originals): a cheaper way to the goal's 20,000, since the fingerprint works on 64 x 64 windows
 whatever the size. Beside Guanghe: plain
@@ -225,6 +226,26 @@ def _phash_needed(
     return needed
 
 
+#: What a false match was found by: the picture, the sound, or both.
+MATCH_KINDS = ("picture", "sound", "both")
+
+
+def _kind_of(kinds: set[str]) -> str:
+    """``picture``, ``sound`` or ``both`` for a set of :data:`MATCH_KINDS` or match kinds."""
+    pictures = bool(kinds & {"video", "picture", "both"})
+    sounds = bool(kinds & {"audio", "sound", "both"})
+    return "both" if pictures and sounds else "picture" if pictures else "sound"
+
+
+def _kinds_by_video(found: list[Any], key: int) -> dict[int, str]:
+    """What matched each video of ``found`` other than ``key`` (one of :data:`MATCH_KINDS`)."""
+    kinds: dict[int, set[str]] = {}
+    for match in found:
+        if match.work_id != key:
+            kinds.setdefault(match.work_id, set()).add(match.kind)
+    return {work_id: _kind_of(seen) for work_id, seen in kinds.items()}
+
+
 def _upper_bound(found: int, trials: int) -> float:
     """One-sided 95 % Clopper-Pearson upper bound of a rate seen ``found`` times in ``trials``."""
     from scipy.stats import beta
@@ -319,6 +340,9 @@ def quality(args: argparse.Namespace) -> None:
     check_cpu: list[float] = []
     ours: dict[str, list[bool]] = {}
     ours_false: dict[str, int] = {}
+    # wrong (query, video) pairs and falsely matched unrelated queries by what matched
+    false_pairs = dict.fromkeys(MATCH_KINDS, 0)
+    false_queries = dict.fromkeys(MATCH_KINDS, 0)
     found_self = 0
     began = time.perf_counter()
     for done, (role, key, printed) in enumerate(queries, 1):
@@ -333,6 +357,11 @@ def quality(args: argparse.Namespace) -> None:
         else:
             ours.setdefault(role, []).append(key in matched)
         ours_false[role] = ours_false.get(role, 0) + len(matched - {key})
+        wrong_kinds = _kinds_by_video(found, key)
+        for kind in wrong_kinds.values():
+            false_pairs[kind] += 1
+        if role in unrelated_roles and wrong_kinds:
+            false_queries[_kind_of(set(wrong_kinds.values()))] += 1
         if done % max(200, len(queries) // 20) == 0:
             spent = time.perf_counter() - began
             print(f"  {done:,} of {len(queries):,} checks in {spent:.0f} s", flush=True)
@@ -395,6 +424,12 @@ def quality(args: argparse.Namespace) -> None:
         f"{_upper_bound(wrong, pairs):.2e} a pair); pHash "
         f"{int(flagged_other[unrelated].sum()):,}/{unrelated_n:,} unrelated queries, "
         f"{phash_wrong:,} wrong pairs"
+    )
+    print(
+        "by what matched (picture, sound, both): unrelated queries "
+        + ", ".join(f"{kind} {n:,}" for kind, n in false_queries.items())
+        + "; wrong pairs "
+        + ", ".join(f"{kind} {n:,}" for kind, n in false_pairs.items())
     )
     pair_bound = _upper_bound(wrong, pairs)
     print(

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from guanghe.errors import InvalidInput, TooLarge
+from guanghe.originality import audio
 from guanghe.originality import video as video_module
 from guanghe.originality.media import (
     MediaFingerprint,
@@ -123,6 +124,30 @@ def test_new_pictures_over_the_original_sound_is_a_sound_match(
     assert found[0].upload_share > 0.8
     assert found[0].original_start_s == pytest.approx(0.0, abs=0.2)
     assert "sound" in found[0].describe()
+
+
+def test_melodies_sharing_a_short_motif_and_a_silence_are_no_sound_match() -> None:
+    """Two distinct melodies, the second playing 1.5 s of the first's notes and each with a
+    second of silence, are no match (one of these 40 pairs matched before the rule bounded
+    the stretch's mean bit error rate); a trimmed, quieter copy of each still is."""
+    rate = videos.SOUND_RATE
+
+    def items(sound: videos.Sound) -> audio.Items:
+        downsampled = sound[:: rate // video_module.AUDIO_RATE]
+        return audio.fingerprint_audio((np.clip(downsampled, -1, 1) * 32767).astype(np.int16))
+
+    for seed in range(40):
+        first = videos.backing_track(seed, SECONDS)
+        second = videos.backing_track(seed + 1_000, SECONDS)
+        second[3 * rate : int(4.5 * rate)] = first[2 * rate : int(3.5 * rate)]
+        first[int(4.5 * rate) : int(5.5 * rate)] = 0
+        second[rate // 2 : int(1.5 * rate)] = 0
+        index = audio.AudioIndex()
+        index.add(1, items(first))
+        assert index.search(items(second)) == [], seed
+        # its passage from 1 s on, half as loud, still is
+        trimmed = index.search(items((first[rate:] / 2).astype(np.float32)))
+        assert [segment.work_id for segment in trimmed] == [1], seed
 
 
 def test_shared_music_is_no_copy() -> None:

@@ -9,7 +9,15 @@ once it grows, as in :class:`~guanghe.originality.index.HammingIndex`). A query 
 of its items, votes for ``(work, offset)`` pairs and checks the best offsets of each work item
 by item: the aligned items' bit error rate, smoothed over :data:`SMOOTHING` items, stays under
 :data:`MAX_BIT_ERRORS` over a matched stretch (unrelated sound sits near 0.5). The longest
-such stretch of at least :data:`MIN_ITEMS` items is the matched segment.
+such stretch of at least :data:`MIN_ITEMS` items is the matched segment, if its mean bit error
+rate is at most :data:`MAX_MEAN_BIT_ERRORS`.
+
+Both bounds come from measured scores (docs/benchmarks.md, 2026-12-06, audio-false): an item
+sums 2.7 s of sound, so a dozen neighbouring items are far from independent evidence, and two
+unrelated melodies that happen to play the same notes for a moment agree on a short run of
+items whose errors rise on both sides of it (mean 0.14 to 0.28 over the run, up to 0.30
+smoothed at its ends). A copy agrees all along: re-encoded sound within 0.001, a trimmed copy
+(its items up to half an item's step off the original's) within 0.12.
 """
 
 from __future__ import annotations
@@ -32,7 +40,10 @@ ITEM_SPAN_S: Final = (19 * 4096 / 3 + 4096) / AUDIO_RATE
 #: Shortest matched stretch: 12 items, 1.5 s apart at the ends (about 4 s of sound).
 MIN_ITEMS: Final = 12
 SMOOTHING: Final = 8
-MAX_BIT_ERRORS: Final = 0.3
+#: Highest smoothed bit error rate inside a matched stretch.
+MAX_BIT_ERRORS: Final = 0.2
+#: Highest mean bit error rate of a matched stretch.
+MAX_MEAN_BIT_ERRORS: Final = 0.13
 #: Keys held by more entries than this (silence, hum) are not looked up.
 MAX_BUCKET: Final = 2_000
 #: Offsets checked per candidate work, most voted first.
@@ -159,7 +170,8 @@ def _popcount(values: npt.NDArray[np.uint32]) -> npt.NDArray[np.int64]:
 
 def aligned_stretch(query: Items, indexed: Items, offset: int, work_id: int) -> AudioSegment | None:
     """The longest stretch where ``query[i]`` and ``indexed[i + offset]`` agree (see the
-    module docstring), or None when shorter than :data:`MIN_ITEMS`."""
+    module docstring), or None when shorter than :data:`MIN_ITEMS` or with a mean bit error
+    rate above :data:`MAX_MEAN_BIT_ERRORS`."""
     start = max(0, -offset)
     end = min(query.size, indexed.size - offset)
     if end - start < MIN_ITEMS:
@@ -179,5 +191,7 @@ def aligned_stretch(query: Items, indexed: Items, offset: int, work_id: int) -> 
     if best_len < MIN_ITEMS:
         return None
     stretch = errors[best_start : best_start + best_len]
+    if stretch.mean() > MAX_MEAN_BIT_ERRORS:
+        return None
     q0 = start + best_start
     return AudioSegment(work_id, q0, q0 + best_len, q0 + offset, float(stretch.mean()))
