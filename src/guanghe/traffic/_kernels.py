@@ -251,33 +251,41 @@ def usage(
 
 
 @njit(cache=True, nogil=True)
-def whole_bounds(
+def whole_start(
+    x: FloatArray,
     floor: FloatArray,
     cap: FloatArray,
     pool: IntArray,
     group: IntArray,
     n_pools: int,
     n_groups: int,
-) -> tuple[IntArray, IntArray, IntArray, IntArray, int]:
-    """Whole floors ``ceil(floor)`` and caps ``floor(cap)``, the whole floors' sum per pool and
-    group, and the first creator whose whole floor exceeds its whole cap (``-1``: none); one
-    pass."""
+) -> tuple[IntArray, IntArray, IntArray, IntArray, IntArray, IntArray, IntArray, int]:
+    """Whole floors ``ceil(floor)`` and caps ``floor(cap)``, the rounding's start ``z`` (as
+    :func:`floor_start`), the whole floors' and ``z``'s sums per pool and group, and the first
+    creator whose whole floor exceeds its whole cap (``-1``: none); one pass."""
     n = floor.shape[0]
     low = np.empty(n, np.int64)
     high = np.empty(n, np.int64)
+    z = np.empty(n, np.int64)
     need_pool = np.zeros(n_pools, np.int64)
     need_group = np.zeros(n_groups, np.int64)
+    used_pool = np.zeros(n_pools, np.int64)
+    used_group = np.zeros(n_groups, np.int64)
     bad = -1
     for i in range(n):
         lo = np.int64(math.ceil(floor[i]))
         hi = np.int64(math.floor(cap[i]))
+        v = min(max(np.int64(math.floor(x[i] + 1e-9)), lo), hi)
         low[i] = lo
         high[i] = hi
+        z[i] = v
         need_pool[pool[i]] += lo
         need_group[group[i]] += lo
+        used_pool[pool[i]] += v
+        used_group[group[i]] += v
         if lo > hi and bad < 0:
             bad = i
-    return low, high, need_pool, need_group, bad
+    return low, high, z, need_pool, need_group, used_pool, used_group, bad
 
 
 @njit(cache=True, nogil=True)
@@ -326,6 +334,9 @@ GAIN_LEVELS = 1 << 16
 #: The hand-out orders at first the candidates of the best levels that hold this many times
 #: the units left to hand out (more levels follow while units are left).
 HAND_OUT_MARGIN = 1.5
+#: Each further span's margin is this many times the last one's, so that a hand-out whose
+#: groups fill early scans the creators a few times, not once per span of the same size.
+HAND_OUT_GROWTH = 4.0
 
 
 @njit(cache=True, nogil=True)
@@ -346,10 +357,12 @@ def hand_out(
     logarithm ``ln(w a (1 - exp(-1 / s))) - z / s`` (none when ``w a = 0``). The order is a
     counting sort of the log gains bucketed into up to :data:`GAIN_LEVELS` levels over their
     range (ties by index). Only the levels that can still matter are sorted and walked: the
-    best ones holding :data:`HAND_OUT_MARGIN` times the units left, then the next such span
-    while units are left (the same order, a span at a time); each entry carries its pool and
-    group, so the walk reads memory in order. Updates ``z``, ``left_pool`` and ``left_group``
-    in place; returns the units given. O(n + levels) plus the spans sorted.
+    best ones holding :data:`HAND_OUT_MARGIN` times the units left, then the next span, its
+    margin :data:`HAND_OUT_GROWTH` times larger, while units are left (the same order, a span
+    at a time; creators whose pool or group filled in an earlier span are left out of the
+    later ones, which would pass them by); each entry carries its pool and group, so the walk
+    reads memory in order. Updates ``z``, ``left_pool`` and ``left_group`` in place; returns
+    the units given. O(n + levels) per span plus the spans sorted.
     """
     n = z.shape[0]
     n_groups = left_group.shape[0]
@@ -384,8 +397,10 @@ def hand_out(
         units += max(left_pool[p], 0)
     given = 0
     first_level = 0
+    margin = HAND_OUT_MARGIN
     while first_level < levels and units > given:
-        want = HAND_OUT_MARGIN * (units - given)
+        want = margin * (units - given)
+        margin *= HAND_OUT_GROWTH
         last = first_level
         span = 0
         while last < levels and (span < want or span == 0):
@@ -395,15 +410,18 @@ def hand_out(
         for b in range(first_level, last):
             start[b - first_level + 1] = start[b - first_level] + count[b]
         order = np.empty(span, np.int32)
-        order_cell = np.empty(span, np.int32)
+        order_cell = np.full(span, -1, np.int32)
         for i in range(n):
             b = level[i]
             if first_level <= b < last:
                 at = start[b - first_level]
-                order[at] = i
-                order_cell[at] = pool[i] * n_groups + group[i]
                 start[b - first_level] = at + 1
+                if left_pool[pool[i]] > 0 and left_group[group[i]] > 0:
+                    order[at] = i
+                    order_cell[at] = pool[i] * n_groups + group[i]
         for j in range(span):
+            if order_cell[j] < 0:  # its pool or group filled in an earlier span
+                continue
             p = order_cell[j] // n_groups
             g_ = order_cell[j] - p * n_groups
             if left_pool[p] > 0 and left_group[g_] > 0:

@@ -14,7 +14,7 @@ from guanghe.traffic import _kernels
 from guanghe.traffic.curves import dual_on_curves
 from guanghe.traffic.dual import CellLayout, CellOracle, solve_dual
 from guanghe.traffic.problem import AllocationProblem
-from guanghe.traffic.rounding import round_allocation, whole_bounds, whole_limits
+from guanghe.traffic.rounding import round_whole, whole_limits
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -283,8 +283,8 @@ def whole_impressions(problem: AllocationProblem, x: FloatArray, wa: FloatArray)
     p = problem
     limits = whole_limits(p.pool_budgets, p.group_caps)
     names = (p.pool_names, p.group_names)
-    low, high = whole_bounds(p.floor, p.cap, p.creator_id, (p.pool, p.group), limits, names)
-    return round_allocation(x, p.pool, p.group, (low, high), limits, (wa, p.scale))
+    membership = (p.pool, p.group)
+    return round_whole(x, p.floor, p.cap, p.creator_id, membership, limits, names, (wa, p.scale))
 
 
 def max_violation(problem: AllocationProblem, x: FloatArray) -> float:

@@ -11,6 +11,8 @@ from guanghe.traffic import _kernels
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
 NO_CAP = np.int64(2**62)
+#: Rounds of the hand-out at most (each gives a creator at most one unit).
+HAND_OUT_ROUNDS = 4
 
 
 def whole_limits(budgets: FloatArray, caps: FloatArray) -> tuple[IntArray, IntArray]:
@@ -27,7 +29,7 @@ def round_allocation(
     bounds: tuple[IntArray, IntArray],
     limits: tuple[IntArray, IntArray],
     gain: tuple[FloatArray, FloatArray],
-    rounds: int = 4,
+    rounds: int = HAND_OUT_ROUNDS,
 ) -> IntArray:
     """Floor ``x`` into ``bounds``, then hand out leftover units by largest marginal gain.
 
@@ -43,13 +45,57 @@ def round_allocation(
     O(n) per round. The floors and their usage come from one pass
     (:func:`~guanghe.traffic._kernels.floor_start`).
     """
+    _check_size(x)
+    z, used_p, used_g = _kernels.floor_start(
+        x, bounds[0], bounds[1], pool, group, limits[0].size, limits[1].size
+    )
+    return _mend_and_hand_out(z, (used_p, used_g), (pool, group), bounds, limits, gain, rounds)
+
+
+def round_whole(
+    x: FloatArray,
+    floor: FloatArray,
+    cap: FloatArray,
+    creator_id: IntArray,
+    membership: tuple[IntArray, IntArray],
+    limits: tuple[IntArray, IntArray],
+    names: tuple[tuple[str, ...], tuple[str, ...]],
+    gain: tuple[FloatArray, FloatArray],
+) -> IntArray:
+    """:func:`round_allocation` within the whole floors ``ceil(floor)`` and caps
+    ``floor(cap)``, checked as :func:`check_whole_feasible` does; the bounds, their check and
+    the start come from one pass (:func:`~guanghe.traffic._kernels.whole_start`)."""
+    _check_size(x)
+    pool, group = membership
+    low, high, z, need_p, need_g, used_p, used_g, bad = _kernels.whole_start(
+        x, floor, cap, pool, group, limits[0].size, limits[1].size
+    )
+    _check_needs(bad, creator_id, (need_p, need_g), limits, names)
+    return _mend_and_hand_out(
+        z, (used_p, used_g), membership, (low, high), limits, gain, HAND_OUT_ROUNDS
+    )
+
+
+def _check_size(x: FloatArray) -> None:
     if x.size >= 2**31:  # the hand-out's order holds creator indices as int32
         raise InvalidInput("at most 2**31 - 1 creators can be rounded at once")
+
+
+def _mend_and_hand_out(
+    z: IntArray,
+    used: tuple[IntArray, IntArray],
+    membership: tuple[IntArray, IntArray],
+    bounds: tuple[IntArray, IntArray],
+    limits: tuple[IntArray, IntArray],
+    gain: tuple[FloatArray, FloatArray],
+    rounds: int,
+) -> IntArray:
+    """Take back units over a limit, then hand out the units left (see
+    :func:`round_allocation`); updates and returns ``z``."""
+    used_p, used_g = used
+    pool, group = membership
     low, high = bounds
     wa, scale = gain
-    z, used_p, used_g = _kernels.floor_start(
-        x, low, high, pool, group, limits[0].size, limits[1].size
-    )
     while True:  # each round mends every broken limit; a second round is rare
         over_p = np.maximum(used_p - limits[0], 0)
         over_g = np.maximum(used_g - limits[1], 0)
@@ -73,6 +119,8 @@ def round_allocation(
     left_p = limits[0] - used_p
     left_g = limits[1] - used_g
     for _ in range(rounds):
+        if not (left_p > 0).any() or not (left_g > 0).any():
+            break  # no creator has room: a round would only find that out, in a pass over all
         if _kernels.hand_out(z, high, wa, scale, pool, group, left_p, left_g) == 0:
             break
     return z
@@ -93,22 +141,6 @@ def check_whole_feasible(
         np.bincount(membership[1], low, limits[1].size),
     )
     _check_needs(int(bad[0]) if bad.size else -1, creator_id, needs, limits, names)
-
-
-def whole_bounds(
-    floor: FloatArray,
-    cap: FloatArray,
-    creator_id: IntArray,
-    membership: tuple[IntArray, IntArray],
-    limits: tuple[IntArray, IntArray],
-    names: tuple[tuple[str, ...], tuple[str, ...]],
-) -> tuple[IntArray, IntArray]:
-    """Whole floors and caps in one pass, checked as :func:`check_whole_feasible` does."""
-    low, high, need_pool, need_group, bad = _kernels.whole_bounds(
-        floor, cap, membership[0], membership[1], limits[0].size, limits[1].size
-    )
-    _check_needs(bad, creator_id, (need_pool, need_group), limits, names)
-    return low, high
 
 
 def _check_needs(
