@@ -144,9 +144,11 @@ def encode(clip: Clip, *, bit_rate: int | None = None) -> bytes:
     with av.open(out, mode="w", format="mp4") as container:
         video = container.add_stream("libx264", rate=round(clip.fps))
         video.width, video.height, video.pix_fmt = width, height, "yuv420p"
-        # One encoder thread: x264's rate control with frame threads made the low-bitrate copy
-        # differ from run to run on a busy machine (a test's copy went unmatched).
-        options: dict[str, object] = {"threads": "1"}
+        # One encoder thread, and no macroblock tree: x264's MB-tree rate control gave other
+        # bytes for the same frames from one call to the next in a process (even on one
+        # thread), so a test's edited copies changed from run to run; without it they are the
+        # same every time.
+        options: dict[str, object] = {"threads": "1", "x264-params": "mbtree=0"}
         if bit_rate is not None:
             video.bit_rate = bit_rate
         else:
