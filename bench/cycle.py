@@ -1,7 +1,7 @@
 """The daily cycle end to end: every step's time from its report, with peak memory.
 
 ``python -m bench cycle [--creators 100000 1000000] [--days 60] [--engine duckdb|spark]
-[--spark-master URL] [--seed S]``
+[--spark-master URL] [--seed S] [--data-dir DIR]``
 
 For each size: generate a synthetic platform into a fresh temporary data directory (embedded
 SQLite store), then run ``guanghe cycle`` twice in child processes, as a deployment does:
@@ -14,6 +14,10 @@ Each step's duration comes from the run's kept report (``GET /v1/cycle/runs/{dat
 memory is the child's ``ru_maxrss``. Prints one table per run with each step's share, so the
 slowest step is known, and the generation time beside it, then the problems the steps
 reported, counted by step, object kind and reason.
+
+``--data-dir`` (one size only) keeps the platform: it is generated there, or, where the directory
+already holds a platform that was never cycled (``guanghe sim generate`` run beforehand, which
+can take an hour at 1,000,000 creators), cycled as it is.
 """
 
 from __future__ import annotations
@@ -31,8 +35,10 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from guanghe.pipelines.reports import load_run
+from guanghe.pipelines.reports import list_runs, load_run
+from guanghe.runtime import Runtime
 from guanghe.settings import Settings
+from guanghe.sim.truth import PLATFORM_FILE
 
 
 def _cycle(data_dir: Path, day: dt.date, engine: str, master: str) -> dict[str, Any]:
@@ -82,6 +88,31 @@ def _print_run(title: str, run: dict[str, Any]) -> None:
         print(f"  problem x{count:,}: {step}, {kind}: {reason}{' (money)' if money else ''}")
 
 
+def _platform(data_dir: Path, creators: int, days: int, seed: int) -> dt.date:
+    """Generate the platform into ``data_dir`` unless it holds one already; its last day."""
+    settings = Settings(data_dir=data_dir, database_url="")
+    with Runtime(settings) as runtime:
+        if (settings.ground_truth_dir / PLATFORM_FILE).exists():
+            dates = runtime.event_log.dates()
+            if not dates:
+                raise SystemExit(f"the platform in {data_dir} has no events")
+            if list_runs(settings.snapshots_dir, limit=1).items:
+                raise SystemExit(f"the platform in {data_dir} was cycled already: copy a fresh one")
+            print(f"\n== the platform already in {data_dir}: {dates[0]} to {dates[-1]}")
+            return dt.date.fromisoformat(dates[-1])
+        from guanghe.sim import generate_platform
+
+        runtime.init()
+        started = time.perf_counter()
+        summary = generate_platform(runtime, creators=creators, days=days, seed=seed)
+    took = time.perf_counter() - started
+    print(
+        f"\n== {creators:,} creators x {days} days: generated in {took:.0f} s "
+        f"({summary.works:,} works, {summary.events:,} events)"
+    )
+    return summary.last_date
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench cycle")
     parser.add_argument("--creators", type=int, nargs="+", default=[100_000, 1_000_000])
@@ -89,10 +120,10 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--engine", choices=("duckdb", "spark"), default="duckdb")
     parser.add_argument("--spark-master", default="local[*]")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--data-dir", type=Path, help="keep the platform here (one size)")
     args = parser.parse_args(argv)
-
-    from guanghe.runtime import Runtime
-    from guanghe.sim import generate_platform
+    if args.data_dir is not None and len(args.creators) != 1:
+        parser.error("--data-dir takes one --creators size")
 
     print(
         f"bench cycle on {platform.node()} ({os.cpu_count()} CPUs), {dt.date.today()}, "
@@ -100,19 +131,8 @@ def main(argv: list[str]) -> int:
     )
     for creators in args.creators:
         with tempfile.TemporaryDirectory(prefix="guanghe-bench-cycle-") as tmp:
-            data_dir = Path(tmp)
-            started = time.perf_counter()
-            with Runtime(Settings(data_dir=data_dir, database_url="")) as runtime:
-                runtime.init()
-                summary = generate_platform(
-                    runtime, creators=creators, days=args.days, seed=args.seed
-                )
-            generated_s = time.perf_counter() - started
-            print(
-                f"\n== {creators:,} creators x {args.days} days: generated in {generated_s:.0f} s "
-                f"({summary.works:,} works, {summary.events:,} events)"
-            )
-            last = summary.last_date
+            data_dir = args.data_dir or Path(tmp)
+            last = _platform(data_dir, creators, args.days, args.seed)
             catch_up = _cycle(data_dir, last - dt.timedelta(days=1), args.engine, args.spark_master)
             _print_run(f"catch-up cycle for {last - dt.timedelta(days=1)}", catch_up)
             daily = _cycle(data_dir, last, args.engine, args.spark_master)
