@@ -3,6 +3,7 @@ and each institution is told which metrics keep it from the next level."""
 
 from __future__ import annotations
 
+import numpy as np
 import pyarrow as pa
 import pytest
 
@@ -57,6 +58,32 @@ def test_metrics_and_levels_with_shortfalls() -> None:
         "retention",
         "earnings_fen",
     }
+
+
+def test_metrics_do_not_depend_on_the_facts_order() -> None:
+    """Enough rows for DuckDB to aggregate on several threads: the same facts in another
+    order give the same floats, bit for bit."""
+    rng = np.random.default_rng(3)
+    n = 1_000_000
+    columns = {
+        "institution_id": rng.integers(1, 21, n),
+        "creator_id": np.arange(1, n + 1),
+        "contracted_at_start": rng.random(n) < 0.9,
+        "contracted_at_end": rng.random(n) < 0.9,
+        "works": rng.integers(0, 30, n),
+        "duplicates": rng.integers(0, 3, n),
+        "net_follows": rng.integers(-50, 500, n),
+        "followers": rng.integers(1_000, 100_000, n),
+        "quality": rng.random(n) * 100,
+        "earnings_fen": rng.integers(0, 100_000, n),
+    }
+    runs = []
+    for seed in range(4):
+        order = np.random.default_rng(seed).permutation(n)
+        table = pa.table({name: values[order] for name, values in columns.items()})
+        runs.append(institution_metrics(table))
+    for run in runs[1:]:
+        assert run.equals(runs[0])
 
 
 @pytest.mark.parametrize(

@@ -152,7 +152,9 @@ def parse_level_rules(text: str, source: str = "<levels>") -> LevelRules:
 
 def institution_metrics(facts: pa.Table) -> pa.Table:
     """One row per institution with :data:`METRICS`, from per-(institution, creator) facts
-    with :data:`FACT_COLUMNS` (booleans for ``contracted_*``)."""
+    with :data:`FACT_COLUMNS` (booleans for ``contracted_*``). The one float sum (quality) is
+    taken in creator order: DuckDB's parallel aggregation would otherwise add in a different
+    order each run, and a level could flip on the last bit."""
     missing = [c for c in FACT_COLUMNS if c not in facts.column_names]
     if missing:
         raise InvalidInput(f"level facts lack column {missing[0]!r}")
@@ -166,7 +168,8 @@ def institution_metrics(facts: pa.Table) -> pa.Table:
                 coalesce(sum(net_follows) FILTER (WHERE contracted_at_end), 0)
                     / greatest(coalesce(sum(followers - net_follows)
                         FILTER (WHERE contracted_at_end), 0), 1) AS follower_growth,
-                coalesce(avg(quality) FILTER (WHERE contracted_at_end), 0) AS quality,
+                coalesce(avg(quality ORDER BY creator_id) FILTER (WHERE contracted_at_end), 0)
+                    AS quality,
                 1 - coalesce(sum(duplicates) FILTER (WHERE contracted_at_end), 0)
                     / greatest(coalesce(sum(works) FILTER (WHERE contracted_at_end), 0), 1)
                     AS originality,
