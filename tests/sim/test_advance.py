@@ -462,15 +462,17 @@ def test_the_ad_the_profile_slot_shows_is_seen_clicked_and_charged(
         )
 
 
+@pytest.mark.parametrize("hour", [13, 10])
 def test_a_campaign_ending_during_the_day_is_served_only_until_its_end(
-    generated: Path, tmp_path: Path
+    generated: Path, tmp_path: Path, hour: int
 ) -> None:
-    """Every campaign ends at 13:00 of the advanced day: its ad is still chosen by the slot
-    (decided at noon), seen only by the visits before its end, and charged for those."""
+    """Every campaign ends at ``hour`` of the advanced day: its ad is still chosen by the slot
+    (decided at noon; by the slot decided at the day's start for a campaign ending by noon),
+    seen only by the visits before its end, and charged for those."""
     charged = tuple(s for s in CYCLE_STEPS if s.name in {*(t.name for t in STEPS), "ad_spend"})
     with copied(generated, tmp_path, "ending") as runtime:
         first = dt.date.fromisoformat(runtime.event_log.dates()[-1]) + dt.timedelta(days=1)
-        ends = dt.datetime.combine(first, dt.time(13), tzinfo=dt.UTC)
+        ends = dt.datetime.combine(first, dt.time(hour), tzinfo=dt.UTC)
         runtime.write(
             lambda s: s.execute(
                 update(Campaign).where(Campaign.ends_at > ends).values(ends_at=ends)
@@ -501,6 +503,8 @@ def test_orders_of_advanced_days_are_refunded_and_their_commission_voided(
         if s.name in {*(t.name for t in STEPS), "matching", "ad_spend", "settlement"}
     )
     with copied(generated, tmp_path, "refunds") as runtime:
+        # Without the generated history's refunds (their own test is below).
+        (runtime.settings.ground_truth_dir / revenue.REFUNDS_FILE).unlink()
         days = [*advance(runtime, 2, seed=6, steps=settled).days]
         days += advance(runtime, 1, seed=6, steps=settled).days
         events = advanced_events(runtime, days[0].day).to_pandas()
@@ -523,6 +527,38 @@ def test_orders_of_advanced_days_are_refunded_and_their_commission_voided(
         owed = refunded[refunded["commission_fen"] > 0].index
         assert len(owed) > 0
         assert {f"commission-void:{e}" for e in owed} <= voided
+
+
+def test_orders_of_the_history_refunded_after_its_last_day_are_refunded_when_advanced(
+    generated: Path, tmp_path: Path
+) -> None:
+    """The generator keeps its history's orders whose refund falls after its last day in the
+    refunds file ``sim advance`` reads, with the day of their refund; advancing to that day
+    refunds them (a ``refund`` event naming each order, its creator, amount and product)."""
+    with copied(generated, tmp_path, "history-refunds") as runtime:
+        last = dt.date.fromisoformat(runtime.event_log.dates()[-1])
+        due = pq.read_table(runtime.settings.ground_truth_dir / revenue.REFUNDS_FILE).to_pandas()
+        latest = last.toordinal() + revenue.REFUND_DELAY_DAYS[1] - 1
+        assert due["due"].between(last.toordinal() + 1, latest).all()
+        with runtime.event_log.connect() as con:
+            history = con.sql(
+                "SELECT event_id, type, creator_id, amount_fen, product_id, ref_event_id "
+                "FROM events"
+            ).to_df()
+        orders = history[history["type"] == "order"].set_index("event_id")
+        assert set(due["event_id"]) <= set(orders.index)
+        assert not set(due["event_id"]) & set(history["ref_event_id"].dropna())
+        first = last + dt.timedelta(days=1)
+        today = due[due["due"] == first.toordinal()].set_index("event_id")
+        assert len(today) > 0
+        advance(runtime, 1, seed=6, steps=())
+        events = advanced_events(runtime, first).to_pandas()
+        refunds = events[events["type"] == "refund"].set_index("ref_event_id")
+        assert set(today.index) <= set(refunds.index)
+        for column in ("creator_id", "amount_fen", "product_id"):
+            assert list(refunds.loc[today.index, column]) == list(today[column])
+        left = pq.read_table(runtime.settings.ground_truth_dir / revenue.REFUNDS_FILE)
+        assert not set(today.index) & set(left["event_id"].to_pylist())
 
 
 def _propensity_one(runtime: Runtime) -> None:

@@ -49,7 +49,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
-from typing import Final
+from typing import Final, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -61,7 +61,7 @@ from sqlalchemy.orm import Session
 
 from guanghe.errors import Conflict, InvalidInput, NotFound
 from guanghe.events.schema import EVENT_SCHEMA
-from guanghe.monetize.slots import preview_profile_slots
+from guanghe.monetize.slots import AdPlacement, ProfileSlot, preview_profile_slots
 from guanghe.originality import duplicate_work_ids
 from guanghe.pipelines import CYCLE_STEPS, CycleRun, CycleStep, run_cycle
 from guanghe.runtime import Runtime
@@ -69,7 +69,7 @@ from guanghe.sim.audience import ACTIVE_DAYS, AGE_DECAY, VERTICAL_REACH
 from guanghe.sim.content import write_texts
 from guanghe.sim.monetize import AFFINITY_FILE, MARKET_FILE, pair_purchase_probability
 from guanghe.sim.population import VERTICAL_POPULARITY
-from guanghe.sim.revenue import RefundSchedule
+from guanghe.sim.revenue import load_refunds, save_refunds
 from guanghe.sim.truth import PLATFORM_FILE, WORKS_FILE, load_ground_truth, load_work_truth
 from guanghe.sim.uptake import (
     AdDay,
@@ -81,7 +81,7 @@ from guanghe.sim.uptake import (
     take_up_tasks,
 )
 from guanghe.snapshots import snapshot_path
-from guanghe.store import Creator, Work
+from guanghe.store import Campaign, Creator, Work
 from guanghe.traffic.serving import MAX_CANDIDATES, BoostService, InProcessCounters
 
 Ints = npt.NDArray[np.int64]
@@ -146,14 +146,6 @@ class AdvanceResult:
     def last_day(self) -> dt.date:
         return self.days[-1].day
 
-
-#: The advanced days' orders drawn for refund (as the generator draws them:
-#: :class:`~guanghe.sim.revenue.RefundSchedule`), with the ordinal of the day each is refunded
-#: on; kept in the ground-truth directory between runs.
-REFUNDS_FILE: Final = "refunds_due.parquet"
-_REFUND_COLUMNS: Final = pa.schema(
-    [EVENT_SCHEMA.field(n) for n in ("event_id", "creator_id", "amount_fen", "product_id")]
-)
 
 #: Present while a day is being played (it holds the day): a run that stopped part-way leaves
 #: it, and the next run refuses to replay that day on top of what it stored.
@@ -682,34 +674,6 @@ def _answer(
     return outcome, follows
 
 
-def load_refunds(directory: Path) -> RefundSchedule:
-    """The advanced days' orders drawn for refund and not refunded yet (:data:`REFUNDS_FILE`),
-    by the ordinal of the day their refund happens."""
-    schedule = RefundSchedule()
-    path = directory / REFUNDS_FILE
-    if not path.exists():
-        return schedule
-    table = pq.read_table(path)
-    for due in np.unique(table["due"].to_numpy()).tolist():
-        picked = table.filter(pc.equal(table["due"], due)).drop_columns(["due"])
-        schedule.due[int(due)] = [picked]
-    return schedule
-
-
-def save_refunds(directory: Path, schedule: RefundSchedule) -> None:
-    """Keep ``schedule`` as :data:`REFUNDS_FILE` (see :func:`load_refunds`)."""
-    parts = [
-        part.cast(_REFUND_COLUMNS).append_column(
-            "due", pa.array(np.full(part.num_rows, due, np.int64))
-        )
-        for due, parts in sorted(schedule.due.items())
-        for part in parts
-    ]
-    schema = _REFUND_COLUMNS.append(pa.field("due", pa.int64()))
-    table = pa.concat_tables(parts) if parts else schema.empty_table()
-    pq.write_table(table, directory / REFUNDS_FILE)
-
-
 def _profile_traffic(
     runtime: Runtime,
     platform: _Platform,
@@ -776,17 +740,76 @@ def _profile_traffic(
         "commission_fen": pa.array(np.repeat(np.array(commission, np.int64), orders)),
         "ref_event_id": pa.nulls(m, pa.string()),
     }
+    at, seen, ads, shown_for = _ad_placements(
+        runtime, rng, day, p.creator_id, visited, visits, slots
+    )
     ad_day = profile_ads(
-        runtime,
-        rng,
-        day,
-        prefix,
-        p.creator_id[visited],
-        p.quality[visited],
-        visits[visited],
-        [slot.ad for slot in slots],
+        runtime, rng, day, prefix, p.creator_id[at], p.quality[at], seen, ads, shown_for
     )
     return pa.table(columns, schema=EVENT_SCHEMA), ad_day
+
+
+def _ad_placements(
+    runtime: Runtime,
+    rng: np.random.Generator,
+    day: dt.date,
+    creator_id: Ints,
+    visited: Ints,
+    visits: Ints,
+    slots: list[ProfileSlot],
+) -> tuple[Ints, Ints, list[AdPlacement | None], tuple[Ints, Ints] | None]:
+    """The ads the visited creators' profile slots show through the day, as (creator
+    position, visits, ad, part of the day shown: start and length in microseconds or ``None``
+    for the whole day) per placement: the noon decision's ad all day, except where the slot
+    decided at the day's start shows a campaign ending by noon (which the noon decision cannot
+    see): that ad until the campaign's end, then the noon decision's, the creator's visits
+    split between the two parts (``Binomial(visits, share of the day before the end)``)."""
+    at, seen, ads = visited, visits[visited], [slot.ad for slot in slots]
+    start = dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC)
+    with runtime.sessions() as session:
+        ending = dict(
+            session.execute(
+                select(Campaign.id, Campaign.ends_at).where(
+                    Campaign.starts_at <= start,
+                    Campaign.ends_at > start,
+                    Campaign.ends_at <= start + dt.timedelta(hours=12),
+                )
+            ).all()
+        )
+        early = (
+            preview_profile_slots(session, creator_id[visited].tolist(), now=start)
+            if ending
+            else []
+        )
+    split = [
+        k for k, slot in enumerate(early) if slot.ad is not None and slot.ad.campaign_id in ending
+    ]
+    if not split:
+        return at, seen, ads, None
+    ends_us = np.array(
+        [
+            (_as_utc(ending[cast(AdPlacement, early[k].ad).campaign_id]) - start)
+            // dt.timedelta(microseconds=1)
+            for k in split
+        ],
+        np.int64,
+    )
+    k = np.array(split, np.int64)
+    morning = rng.binomial(seen[k], ends_us / _DAY_US)
+    seen = seen.copy()
+    seen[k] -= morning
+    window_from = np.zeros(at.shape[0], np.int64)
+    window_from[k] = ends_us
+    window_for = _DAY_US - window_from
+    return (
+        np.concatenate([at, at[k]]),
+        np.concatenate([seen, morning]),
+        [*ads, *(early[i].ad for i in split)],
+        (
+            np.concatenate([window_from, np.zeros(k.shape[0], np.int64)]),
+            np.concatenate([window_for, ends_us]),
+        ),
+    )
 
 
 #: One compiled ``UPDATE`` executed over all the rows (the ORM's bulk update by primary key

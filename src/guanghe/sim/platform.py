@@ -52,7 +52,7 @@ from guanghe.sim.population import (
     draw_population,
     stage_of,
 )
-from guanghe.sim.revenue import RefundSchedule, contract_rows
+from guanghe.sim.revenue import RefundSchedule, contract_rows, save_refunds
 from guanghe.sim.tasks import draw_truth, write_task_truth, write_tasks
 from guanghe.sim.truth import write_ground_truth
 from guanghe.store import (
@@ -191,6 +191,11 @@ def generate_platform(
     write_market_truth(runtime.settings.ground_truth_dir, market)
     write_bursts(runtime.settings.ground_truth_dir, bursts)
     write_task_truth(runtime.settings.ground_truth_dir, task_truth)
+    # The history's orders refunded after its last day, by the ordinal of their refund's day:
+    # ``sim advance`` refunds them on that day.
+    first = first_date.toordinal()
+    later = {first + day: parts for day, parts in refunds.due.items()}
+    save_refunds(runtime.settings.ground_truth_dir, RefundSchedule(later))
     return PlatformSummary(
         creators=creators,
         institutions=len(institutions.name),

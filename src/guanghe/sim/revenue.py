@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Final
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from guanghe.events import EVENT_SCHEMA
 from guanghe.sim.population import Institutions, Population
@@ -23,6 +25,13 @@ SPLITS_BP: Final = np.array([1_000, 1_500, 2_000, 2_500, 3_000], dtype=np.int64)
 #: Contracts taking this split or more are exclusive.
 EXCLUSIVE_FROM_BP: Final = 2_500
 _DAY_US: Final = 86_400_000_000
+#: Orders drawn for refund and not refunded yet (:class:`RefundSchedule`), with the ordinal of
+#: the day each is refunded on: written by the generator (its history's orders refunded after
+#: its last day) and kept by ``sim advance`` in the ground-truth directory between runs.
+REFUNDS_FILE: Final = "refunds_due.parquet"
+_REFUND_COLUMNS: Final = pa.schema(
+    [EVENT_SCHEMA.field(n) for n in ("event_id", "creator_id", "amount_fen", "product_id")]
+)
 
 
 @dataclass(slots=True)
@@ -66,6 +75,34 @@ class RefundSchedule:
         for name in EVENT_SCHEMA.names:
             columns.setdefault(name, pa.nulls(m, EVENT_SCHEMA.field(name).type))
         return pa.table({n: columns[n] for n in EVENT_SCHEMA.names}, schema=EVENT_SCHEMA)
+
+
+def load_refunds(directory: Path) -> RefundSchedule:
+    """The orders drawn for refund and not refunded yet (:data:`REFUNDS_FILE`),
+    by the ordinal of the day their refund happens."""
+    schedule = RefundSchedule()
+    path = directory / REFUNDS_FILE
+    if not path.exists():
+        return schedule
+    table = pq.read_table(path)
+    for due in np.unique(table["due"].to_numpy()).tolist():
+        picked = table.filter(pc.equal(table["due"], due)).drop_columns(["due"])
+        schedule.due[int(due)] = [picked]
+    return schedule
+
+
+def save_refunds(directory: Path, schedule: RefundSchedule) -> None:
+    """Keep ``schedule`` as :data:`REFUNDS_FILE` (see :func:`load_refunds`)."""
+    parts = [
+        part.cast(_REFUND_COLUMNS).append_column(
+            "due", pa.array(np.full(part.num_rows, due, np.int64))
+        )
+        for due, parts in sorted(schedule.due.items())
+        for part in parts
+    ]
+    schema = _REFUND_COLUMNS.append(pa.field("due", pa.int64()))
+    table = pa.concat_tables(parts) if parts else schema.empty_table()
+    pq.write_table(table, directory / REFUNDS_FILE)
 
 
 def contract_rows(

@@ -36,6 +36,9 @@ Written by `guanghe.sim.generate_platform`: the hidden parameters the simulator 
   hours, strength, works it tagged); see `guanghe.sim.bursts`.
 - `task_propensity.parquet`: one row per creator and task kind, the chance to accept an
   in-vertical task offer and to complete an accepted task (`guanghe.sim.tasks`).
+- `refunds_due.parquet`: orders drawn for refund that are not refunded yet (the history's
+  whose refund falls after its last day, then `sim advance`'s), with the ordinal of the day
+  of their refund (`guanghe.sim.revenue.load_refunds`).
 
 Engines must never read this directory. Only benchmarks and tests do, through
 `guanghe.sim.truth.load_ground_truth`, to score what the engines estimate.

@@ -95,12 +95,21 @@ def profile_ads(
     quality: Floats,
     visits: Ints,
     ads: list[AdPlacement | None],
+    shown_for: tuple[Ints, Ints] | None = None,
 ) -> AdDay:
     """Impressions and clicks of the ad each visited creator's slot shows (``ads`` aligned
-    with ``creator_id``, ``visits`` and ``quality``), bounded by what each campaign can still
-    commit; the campaigns' rows are updated and the events returned (see the module)."""
+    with ``creator_id``, ``visits`` and ``quality``; a creator may have several placements),
+    bounded by what each campaign can still commit; the campaigns' rows are updated and the
+    events returned (see the module). ``shown_for`` is, per placement, the part of the day
+    the slot shows it (start and length, microseconds into the day; the whole day when
+    omitted), in which its ``visits`` fall."""
     shown = np.array([a is not None for a in ads], np.bool_)
     index = np.flatnonzero(shown & (visits > 0))
+    window_from, window_for = (
+        (shown_for[0][index], shown_for[1][index])
+        if shown_for is not None
+        else (np.zeros(index.shape[0], np.int64), np.full(index.shape[0], _DAY_US, np.int64))
+    )
     placed = [ads[i] for i in index.tolist()]
     campaign = np.array([a.campaign_id for a in placed if a is not None], np.int64)
     price = np.array([a.price_millifen for a in placed if a is not None], np.int64)
@@ -110,11 +119,14 @@ def profile_ads(
     ids, inverse = np.unique(campaign, return_inverse=True)
     with runtime.sessions() as session:
         live_from, live_for = _live_hours(session, day, ids)
-    part = live_for[inverse] < _DAY_US
+    since = np.maximum(live_from[inverse], window_from)
+    until = np.minimum(live_from[inverse] + live_for[inverse], window_from + window_for)
+    seen_for = np.maximum(until - since, 0)
+    part = seen_for < window_for
     if part.any():
-        # Visits fall uniformly over the day: a campaign live for part of it (one ending
-        # during the day) is seen only by the visits of that part.
-        wanted[part] = rng.binomial(wanted[part], live_for[inverse][part] / _DAY_US)
+        # Visits fall uniformly over the day: a campaign live for part of the time the slot
+        # shows it (one ending during the day) is seen only by the visits of that part.
+        wanted[part] = rng.binomial(wanted[part], seen_for[part] / window_for[part])
 
     def reserve(session: Session) -> Ints:
         # The room is read and taken in one writer transaction (campaign rows locked), so a
@@ -140,8 +152,8 @@ def profile_ads(
         creator_id[index],
         campaign,
         [("ad_impression", impressions, impression_fen), ("ad_click", clicks, click_fen)],
-        live_from[inverse],
-        live_for[inverse],
+        since,
+        seen_for,
     )
     return AdDay(
         table,

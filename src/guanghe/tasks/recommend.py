@@ -112,6 +112,9 @@ def eligible_pairs(
     """(creator position, task position) of every pair that may be offered."""
     ci: list[IntArray] = []
     tj: list[IntArray] = []
+    taken_by_task: dict[int, list[int]] = {}
+    for creator_id, task_id in taken:
+        taken_by_task.setdefault(task_id, []).append(creator_id)
     for j in range(tasks.ids.shape[0]):
         ok = (creators.followers >= tasks.min_followers[j]) & (
             creators.followers <= tasks.max_followers[j]
@@ -123,9 +126,9 @@ def eligible_pairs(
         if tasks.in_priority[j]:
             ok &= creators.priority
         rows = np.flatnonzero(ok)
-        task_id = int(tasks.ids[j])
-        if taken:
-            rows = rows[[(int(creators.ids[r]), task_id) not in taken for r in rows]]
+        taken_creators = taken_by_task.get(int(tasks.ids[j]))
+        if taken_creators:
+            rows = rows[~np.isin(creators.ids[rows], taken_creators)]
         ci.append(rows.astype(np.int64))
         tj.append(np.full(rows.shape[0], j, dtype=np.int64))
     if not ci:
@@ -137,17 +140,10 @@ def pair_features(
     creators: CreatorFrame, tasks: TaskFrame, ci: IntArray, tj: IntArray
 ) -> FloatArray:
     """The propensity features of each pair."""
-    match = np.array(
-        [
-            not tasks.verticals[j] or int(creators.vertical[i]) in tasks.verticals[j]
-            for i, j in zip(ci.tolist(), tj.tolist(), strict=True)
-        ],
-        dtype=bool,
-    )
     return feature_rows(
         stage=creators.stage[ci],
         kind=tasks.kind[tj],
-        vertical_match=match,
+        vertical_match=_vertical_match(creators, tasks, ci, tj),
         followers=creators.followers[ci],
         quality=creators.quality[ci],
         works_28d=creators.works_28d[ci],
@@ -155,6 +151,21 @@ def pair_features(
         reward_impressions=tasks.reward_impressions[tj],
         min_plays=tasks.min_plays[tj],
     )
+
+
+def _vertical_match(
+    creators: CreatorFrame, tasks: TaskFrame, ci: IntArray, tj: IntArray
+) -> BoolArray:
+    """Whether each pair's creator is in one of its task's verticals (any, for a task naming
+    none): a lookup in a (task, vertical) table."""
+    named = [v for verticals in tasks.verticals for v in verticals]
+    width = max([int(creators.vertical.max(initial=0)), *named]) + 1
+    allowed = np.ones((len(tasks.verticals), width), dtype=bool)
+    for j, verticals in enumerate(tasks.verticals):
+        if verticals:
+            allowed[j] = False
+            allowed[j, list(verticals)] = True
+    return allowed[tj, creators.vertical[ci]]
 
 
 def recommend(
