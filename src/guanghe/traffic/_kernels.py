@@ -9,9 +9,11 @@ A creator with price ``q`` takes ``x(q) = clip(s * (ln c - ln q), lo, hi)`` wher
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import numpy as np
-from numba import njit
+from numba import njit, types
+from numba.extending import overload
 from numpy.typing import NDArray
 
 FloatArray = NDArray[np.float64]
@@ -20,25 +22,55 @@ IntArray = NDArray[np.int64]
 
 @njit(cache=True, nogil=True)
 def prepare(
-    weight: FloatArray, saturation: FloatArray, scale: FloatArray, lo: FloatArray, hi: FloatArray
-) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
-    """``(ln c, w * a, f(lo), f(hi))`` per creator in one pass; ``ln c = -inf`` where ``c = 0``.
-
-    ``f`` at no impressions is 0 and at more than :data:`SATURATED` scales is ``w * a`` (the
-    value ``expm1`` rounds to there), both without calling ``expm1``.
-    """
+    weight: FloatArray,
+    saturation: FloatArray,
+    scale: FloatArray,
+    pool: IntArray,
+    group: IntArray,
+    n_pools: int,
+    n_groups: int,
+) -> tuple[IntArray, FloatArray, FloatArray, FloatArray]:
+    """``(cell, ln c, w * a)`` per creator and per pool the mean of its creators' finite
+    ``ln c`` (0 where none: the dual's first log price), in one pass; ``ln c = -inf`` where
+    ``c = 0``, a creator's cell is ``pool * n_groups + group``."""
     n = weight.shape[0]
+    cell = np.empty(n, np.int64)
     lc = np.empty(n)
     wa = np.empty(n)
+    count = np.zeros(n_pools)
+    total = np.zeros(n_pools)
+    for i in range(n):
+        cell[i] = pool[i] * n_groups + group[i]
+        gain = weight[i] * saturation[i]
+        wa[i] = gain
+        if gain > 0:
+            lc[i] = math.log(gain / scale[i])
+            if lc[i] > -math.inf:
+                count[pool[i]] += 1.0
+                total[pool[i]] += lc[i]
+        else:
+            lc[i] = -math.inf
+    mean = np.zeros(n_pools)
+    for k in range(n_pools):
+        if count[k] > 0:
+            mean[k] = total[k] / count[k]
+    return cell, lc, wa, mean
+
+
+@njit(cache=True, nogil=True)
+def bound_gains(
+    wa: FloatArray, scale: FloatArray, lo: FloatArray, hi: FloatArray
+) -> tuple[FloatArray, FloatArray]:
+    """``(f(lo), f(hi))`` per creator in one pass (:func:`_gain`): the gains at its floor and
+    cap that :func:`cell_sums` takes (:func:`recover_with_sums` computes them where it needs
+    them)."""
+    n = wa.shape[0]
     f_lo = np.empty(n)
     f_hi = np.empty(n)
     for i in range(n):
-        gain = weight[i] * saturation[i]
-        wa[i] = gain
-        lc[i] = math.log(gain / scale[i]) if gain > 0 else -math.inf
-        f_lo[i] = _gain(gain, lo[i] / scale[i])
-        f_hi[i] = _gain(gain, hi[i] / scale[i])
-    return lc, wa, f_lo, f_hi
+        f_lo[i] = _gain(wa[i], lo[i] / scale[i])
+        f_hi[i] = _gain(wa[i], hi[i] / scale[i])
+    return f_lo, f_hi
 
 
 #: Scales of impressions past which ``1 - exp(-x / s)`` is 1 in double precision
@@ -56,121 +88,78 @@ def _gain(gain: float, units: float) -> float:
     return -gain * math.expm1(-units)
 
 
+class Creators(NamedTuple):
+    """What the passes over the creators read of each, as one record the kernels take whole:
+    its cell, ``ln c``, scale ``s``, floor ``lo``, cap ``hi`` and ``w * a``."""
+
+    cell: IntArray
+    lc: FloatArray
+    scale: FloatArray
+    lo: FloatArray
+    hi: FloatArray
+    wa: FloatArray
+
+    def take(self, rows: IntArray) -> Creators:
+        """The record of the creators ``rows``."""
+        cell, lc, scale, lo, hi, wa = self
+        return Creators(cell[rows], lc[rows], scale[rows], lo[rows], hi[rows], wa[rows])
+
+
 @njit(cache=True, nogil=True)
-def pool_log_gains(pool: IntArray, lc: FloatArray, n_pools: int) -> FloatArray:
-    """Per pool the mean of its creators' finite ``ln c`` (0 where none), in one pass."""
-    count = np.zeros(n_pools)
-    total = np.zeros(n_pools)
-    for i in range(lc.shape[0]):
-        if lc[i] > -math.inf:
-            count[pool[i]] += 1.0
-            total[pool[i]] += lc[i]
-    mean = np.zeros(n_pools)
-    for k in range(n_pools):
-        if count[k] > 0:
-            mean[k] = total[k] / count[k]
-    return mean
+def log_prices(price: FloatArray) -> FloatArray:
+    """``ln q`` per cell, ``-inf`` at a zero price."""
+    log_price = np.empty(price.shape[0])
+    for k in range(price.shape[0]):
+        log_price[k] = math.log(price[k]) if price[k] > 0 else -math.inf
+    return log_price
 
 
 @njit(cache=True, nogil=True)
 def cell_sums(
-    cell: IntArray,
-    lc: FloatArray,
-    scale: FloatArray,
-    lo: FloatArray,
-    hi: FloatArray,
-    wa: FloatArray,
-    f_lo: FloatArray,
-    f_hi: FloatArray,
-    price: FloatArray,
+    c: Creators, bound_gain: tuple[FloatArray, FloatArray], price: FloatArray
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
-    """Per cell at its price: impressions ``X``, ``-dX/d ln q`` and ``sum max_x f(x) - q x``.
+    """Per cell at its price: impressions ``X``, ``-dX/d ln q`` and ``sum max_x f(x) - q x``,
+    with the gains at floors and caps ``bound_gain`` (:func:`bound_gains`).
 
     One pass, O(n); ``price`` has shape ``(n_cells,)``.
     """
+    f_lo, f_hi = bound_gain
     m = price.shape[0]
     total = np.zeros(m)
     slope = np.zeros(m)
     conj = np.zeros(m)
-    log_price = np.empty(m)
-    for k in range(m):
-        log_price[k] = math.log(price[k]) if price[k] > 0 else -math.inf
-    for i in range(lc.shape[0]):
-        k = cell[i]
+    log_price = log_prices(price)
+    for i in range(c.lc.shape[0]):
+        k = c.cell[i]
         q = price[k]
-        if wa[i] <= 0:
-            x = lo[i]
+        if c.wa[i] <= 0:
+            x = c.lo[i]
             conj[k] += f_lo[i] - q * x
         else:
-            t = scale[i] * (lc[i] - log_price[k])
-            if t >= hi[i]:
-                x = hi[i]
+            t = c.scale[i] * (c.lc[i] - log_price[k])
+            if t >= c.hi[i]:
+                x = c.hi[i]
                 conj[k] += f_hi[i] - q * x
-            elif t <= lo[i]:
-                x = lo[i]
+            elif t <= c.lo[i]:
+                x = c.lo[i]
                 conj[k] += f_lo[i] - q * x
             else:
                 x = t
-                slope[k] += scale[i]
-                conj[k] += wa[i] - q * (scale[i] + t)
+                slope[k] += c.scale[i]
+                conj[k] += c.wa[i] - q * (c.scale[i] + t)
         total[k] += x
     return total, slope, conj
 
 
 @njit(cache=True, nogil=True)
-def recover(
-    cell: IntArray,
-    lc: FloatArray,
-    scale: FloatArray,
-    lo: FloatArray,
-    hi: FloatArray,
-    wa: FloatArray,
-    f_lo: FloatArray,
-    f_hi: FloatArray,
-    price: FloatArray,
-) -> tuple[FloatArray, float]:
-    """The primal ``x`` at the cells' prices and its objective, in one pass (a creator at its
-    floor or cap gains ``f_lo`` or ``f_hi``, computed once by :func:`prepare`)."""
-    n = lc.shape[0]
-    x = np.empty(n)
-    log_price = np.empty(price.shape[0])
-    for k in range(price.shape[0]):
-        log_price[k] = math.log(price[k]) if price[k] > 0 else -math.inf
-    objective = 0.0
-    for i in range(n):
-        if wa[i] <= 0:
-            x[i] = lo[i]
-            continue
-        t = scale[i] * (lc[i] - log_price[cell[i]])
-        if t >= hi[i]:
-            x[i] = hi[i]
-            objective += f_hi[i]
-        elif t <= lo[i]:
-            x[i] = lo[i]
-            objective += f_lo[i]
-        else:
-            x[i] = t
-            objective += -wa[i] * math.expm1(-t / scale[i])
-    return x, objective
-
-
-@njit(cache=True, nogil=True)
 def recover_with_sums(
-    cell: IntArray,
-    lc: FloatArray,
-    scale: FloatArray,
-    lo: FloatArray,
-    hi: FloatArray,
-    wa: FloatArray,
-    f_lo: FloatArray,
-    f_hi: FloatArray,
-    price: FloatArray,
-    log_price: FloatArray,
+    c: Creators, price: FloatArray, log_price: FloatArray
 ) -> tuple[FloatArray, float, FloatArray, FloatArray, FloatArray]:
-    """:func:`recover` and :func:`cell_sums` in one pass, at the cells' prices and log prices
-    (a log price far below the smallest double still moves creators that a price of 0 would
-    send to their caps)."""
-    n = lc.shape[0]
+    """The primal ``x`` at the cells' prices and log prices, its objective and
+    :func:`cell_sums`'s sums, in one pass (a log price far below the smallest double still
+    moves creators that a price of 0 would send to their caps; the gains at floors and caps
+    are computed here, :func:`_gain`)."""
+    n = c.lc.shape[0]
     m = price.shape[0]
     x = np.empty(n)
     total = np.zeros(m)
@@ -178,26 +167,29 @@ def recover_with_sums(
     conj = np.zeros(m)
     objective = 0.0
     for i in range(n):
-        k = cell[i]
+        k = c.cell[i]
         q = price[k]
-        if wa[i] <= 0:
-            x[i] = lo[i]
-            conj[k] += f_lo[i] - q * lo[i]
+        wa, scale, lo, hi = c.wa[i], c.scale[i], c.lo[i], c.hi[i]
+        if wa <= 0:
+            x[i] = lo
+            conj[k] += _gain(wa, lo / scale) - q * lo
         else:
-            t = scale[i] * (lc[i] - log_price[k])
-            if t >= hi[i]:
-                x[i] = hi[i]
-                objective += f_hi[i]
-                conj[k] += f_hi[i] - q * hi[i]
-            elif t <= lo[i]:
-                x[i] = lo[i]
-                objective += f_lo[i]
-                conj[k] += f_lo[i] - q * lo[i]
+            t = scale * (c.lc[i] - log_price[k])
+            if t >= hi:
+                x[i] = hi
+                f = _gain(wa, hi / scale)
+                objective += f
+                conj[k] += f - q * hi
+            elif t <= lo:
+                x[i] = lo
+                f = _gain(wa, lo / scale)
+                objective += f
+                conj[k] += f - q * lo
             else:
                 x[i] = t
-                slope[k] += scale[i]
-                objective += -wa[i] * math.expm1(-t / scale[i])
-                conj[k] += wa[i] - q * (scale[i] + t)
+                slope[k] += scale
+                objective += -wa * math.expm1(-t / scale)
+                conj[k] += wa - q * (scale + t)
         total[k] += x[i]
     return x, objective, total, slope, conj
 
@@ -259,13 +251,12 @@ def whole_start(
     group: IntArray,
     n_pools: int,
     n_groups: int,
-) -> tuple[IntArray, IntArray, IntArray, IntArray, IntArray, IntArray, IntArray, int]:
-    """Whole floors ``ceil(floor)`` and caps ``floor(cap)``, the rounding's start ``z`` (as
-    :func:`floor_start`), the whole floors' and ``z``'s sums per pool and group, and the first
-    creator whose whole floor exceeds its whole cap (``-1``: none); one pass."""
+) -> tuple[IntArray, IntArray, IntArray, IntArray, IntArray, int]:
+    """The rounding's start ``z`` (as :func:`floor_start`, within the whole floors
+    ``ceil(floor)`` and caps ``floor(cap)``), the whole floors' and ``z``'s sums per pool and
+    group, and the first creator whose whole floor exceeds its whole cap (``-1``: none); one
+    pass that keeps no whole bound (:func:`hand_out` reads the caps as they are)."""
     n = floor.shape[0]
-    low = np.empty(n, np.int64)
-    high = np.empty(n, np.int64)
     z = np.empty(n, np.int64)
     need_pool = np.zeros(n_pools, np.int64)
     need_group = np.zeros(n_groups, np.int64)
@@ -276,8 +267,6 @@ def whole_start(
         lo = np.int64(math.ceil(floor[i]))
         hi = np.int64(math.floor(cap[i]))
         v = min(max(np.int64(math.floor(x[i] + 1e-9)), lo), hi)
-        low[i] = lo
-        high[i] = hi
         z[i] = v
         need_pool[pool[i]] += lo
         need_group[group[i]] += lo
@@ -285,7 +274,19 @@ def whole_start(
         used_group[group[i]] += v
         if lo > hi and bad < 0:
             bad = i
-    return low, high, z, need_pool, need_group, used_pool, used_group, bad
+    return z, need_pool, need_group, used_pool, used_group, bad
+
+
+def whole_cap(cap: float) -> int:
+    """A creator's whole cap, ``floor(cap)``; an integer cap as it is (compiled only)."""
+    raise NotImplementedError("whole_cap runs compiled, inside a kernel")
+
+
+@overload(whole_cap, inline="always")
+def _whole_cap(cap):  # type: ignore[no-untyped-def]  # numba matches the names, untyped
+    if isinstance(cap, types.Integer):
+        return lambda cap: cap
+    return lambda cap: np.int64(math.floor(cap))
 
 
 @njit(cache=True, nogil=True)
@@ -342,7 +343,7 @@ HAND_OUT_GROWTH = 4.0
 @njit(cache=True, nogil=True)
 def hand_out(
     z: IntArray,
-    high: IntArray,
+    high: IntArray | FloatArray,
     wa: FloatArray,
     scale: FloatArray,
     pool: IntArray,
@@ -352,6 +353,7 @@ def hand_out(
 ) -> int:
     """One round of the hand-out: every creator below its cap whose pool and group have room
     gets one unit, in order of the gain of that unit, while its pool and group still have room.
+    The caps ``high`` are whole, or the creators' own (:func:`whole_cap`).
 
     The gain of a creator's next unit is ``w a exp(-z / s) (1 - exp(-1 / s))``, ordered by its
     logarithm ``ln(w a (1 - exp(-1 / s))) - z / s`` (none when ``w a = 0``). The order is a
@@ -372,7 +374,7 @@ def hand_out(
     worst = math.inf
     for i in range(n):
         gain[i] = -math.inf
-        if left_pool[pool[i]] > 0 and left_group[group[i]] > 0 and z[i] < high[i]:
+        if left_pool[pool[i]] > 0 and left_group[group[i]] > 0 and z[i] < whole_cap(high[i]):
             first = wa[i] * -math.expm1(-1.0 / scale[i])
             if first > 0:
                 g = math.log(first) - z[i] / scale[i]

@@ -11,6 +11,7 @@ from numpy.typing import NDArray
 
 from guanghe.errors import InvalidInput
 from guanghe.traffic import _kernels
+from guanghe.traffic._kernels import Creators
 from guanghe.traffic.curves import dual_on_curves
 from guanghe.traffic.dual import CellLayout, CellOracle, solve_dual
 from guanghe.traffic.problem import AllocationProblem
@@ -102,13 +103,12 @@ class TrafficAllocator:
     def _solve_block(self, problem: AllocationProblem) -> Allocation:
         p = problem
         layout = CellLayout(len(p.pool_names), len(p.group_names), p.pool_budgets, p.group_caps)
-        cell = p.pool * layout.n_groups + p.group
-        lc, wa, f_lo, f_hi = _kernels.prepare(p.weight, p.saturation, p.scale, p.floor, p.cap)
-        columns = (lc, p.scale, p.floor, p.cap, wa, f_lo, f_hi)
-        start = _kernels.pool_log_gains(p.pool, lc, layout.n_pools)
+        cell, lc, wa, start = _kernels.prepare(
+            p.weight, p.saturation, p.scale, p.pool, p.group, layout.n_pools, layout.n_groups
+        )
+        creators = Creators(cell, lc, p.scale, p.floor, p.cap, wa)
         exact = dual_on_curves(
-            cell,
-            columns,
+            creators,
             layout,
             start_log_price=start,
             tol=self.tol,
@@ -117,16 +117,18 @@ class TrafficAllocator:
         if exact is not None:
             dual, x, objective = exact
         else:
+            gains = _kernels.bound_gains(wa, p.scale, p.floor, p.cap)
             dual = solve_dual(
-                cell_oracle(cell, columns),
+                cell_oracle(creators, gains),
                 layout,
                 start_log_price=start,
                 tol=self.tol,
                 max_iter=self.max_iter,
-                model=sampled_oracle(cell, columns, layout),
+                model=sampled_oracle(creators, gains, layout),
             )
-            x, objective = _kernels.recover(
-                cell, lc, p.scale, p.floor, p.cap, wa, f_lo, f_hi, dual.cell_price
+            price = dual.cell_price
+            x, objective, *_ = _kernels.recover_with_sums(
+                creators, price, _kernels.log_prices(price)
             )
         impressions = whole_impressions(p, x, wa)
         rounded = _kernels.whole_objective(impressions, wa, p.scale)
@@ -300,16 +302,13 @@ def max_violation(problem: AllocationProblem, x: FloatArray) -> float:
     return float(worst)
 
 
-def cell_oracle(cell: IntArray, columns: tuple[FloatArray, ...]) -> CellOracle:
-    """The dual sums per cell at given cell prices, one fused pass over the creators.
-
-    ``columns`` are ``(ln c, s, floor, cap, w a, f(floor), f(cap))`` per creator.
-    """
-    lc, scale, lo, hi, wa, f_lo, f_hi = columns
+def cell_oracle(creators: Creators, gains: tuple[FloatArray, FloatArray]) -> CellOracle:
+    """The dual sums per cell at given cell prices, one fused pass over the creators
+    (:func:`~guanghe.traffic._kernels.cell_sums`, ``gains`` at their floors and caps)."""
 
     def oracle(price: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
         result: tuple[FloatArray, FloatArray, FloatArray] = _kernels.cell_sums(
-            cell, lc, scale, lo, hi, wa, f_lo, f_hi, price
+            creators, gains, price
         )
         return result
 
@@ -332,15 +331,15 @@ def sample_of(
 
 
 def sampled_oracle(
-    cell: IntArray, columns: tuple[FloatArray, ...], layout: CellLayout
+    creators: Creators, gains: tuple[FloatArray, FloatArray], layout: CellLayout
 ) -> CellOracle | None:
     """The cell sums over a sample of the creators (:func:`sample_of`), scaled up per cell
     to its full count; None without a sample."""
-    sampled = sample_of(cell, layout)
+    sampled = sample_of(creators.cell, layout)
     if sampled is None:
         return None
     take, ratio = sampled
-    sample = cell_oracle(cell[take], tuple(column[take] for column in columns))
+    sample = cell_oracle(creators.take(take), (gains[0][take], gains[1][take]))
 
     def model(price: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
         total, slope, conj = sample(price)

@@ -23,13 +23,14 @@ easy as any other; a price at zero is ``-inf``, no singular Newton direction is 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 from numba import njit
 from numpy.typing import NDArray
 
 from guanghe.traffic import _kernels
+from guanghe.traffic._kernels import Creators
 from guanghe.traffic.dual import CellLayout, DualSolution
 
 FloatArray = NDArray[np.float64]
@@ -56,14 +57,14 @@ POLISH_PASSES = 4
 MAX_LOG_STEP = 64.0
 
 
-@dataclass(frozen=True, slots=True)
-class Curves:
+class Curves(NamedTuple):
     """Per cell ``k`` the sorted breakpoints of ``X(t)`` on its bracket ``[low[k], high[k]]``
     (``start[k]:start[k + 1]`` in ``at``; a finite end of the bracket is a breakpoint too),
     ``X`` at each (``level``), ``-dX/dt`` just after each (``slope``) and just before the
     first (``below``), and the least and most the cell can use (``bottom``: every creator at
     its floor, ``top``: at its cap). Outside its bracket a cell's ``X`` goes on along the
-    slope at the nearer end (within ``bottom`` and ``top``): a guess, which the solve checks."""
+    slope at the nearer end (within ``bottom`` and ``top``): a guess, which the solve checks.
+    The compiled kernels take the record whole."""
 
     start: IntArray
     at: FloatArray
@@ -75,64 +76,34 @@ class Curves:
     low: FloatArray
     high: FloatArray
 
-    def arrays(
-        self,
-    ) -> tuple[
-        IntArray, FloatArray, FloatArray, FloatArray, FloatArray, FloatArray, FloatArray, FloatArray
-    ]:
-        """The arrays :func:`solve_on_curves` takes, in its order."""
-        return (
-            self.start,
-            self.at,
-            self.level,
-            self.slope,
-            self.below,
-            self.top,
-            self.bottom,
-            self.high,
-        )
-
     def scaled(self, ratio: FloatArray) -> Curves:
         """The curves of a sample of the creators scaled up per cell by ``ratio``."""
         per_event = np.repeat(ratio, np.diff(self.start))
-        return Curves(
-            self.start,
-            self.at,
-            self.level * per_event,
-            self.slope * per_event,
-            self.below * ratio,
-            self.top * ratio,
-            self.bottom * ratio,
-            self.low,
-            self.high,
+        return self._replace(
+            level=self.level * per_event,
+            slope=self.slope * per_event,
+            below=self.below * ratio,
+            top=self.top * ratio,
+            bottom=self.bottom * ratio,
         )
 
 
-def curves_of(
-    cell: IntArray, columns: tuple[FloatArray, ...], low: FloatArray, high: FloatArray
-) -> Curves | None:
+def curves_of(creators: Creators, low: FloatArray, high: FloatArray) -> Curves | None:
     """The cells' curves on the brackets ``[low, high]`` (``-inf``, ``inf``: the whole line)
     from one pass and a sort of the breakpoints inside per cell; None where a breakpoint is
     not finite (a scale so small that ``hi / s`` overflows)."""
-    lc, scale, lo, hi, wa = columns[:5]
-    built = gather_curves(cell, lc, scale, lo, hi, wa, low, high)
+    built = gather_curves(creators, low, high)
     return None if built is None else Curves(*built, low, high)
 
 
 @njit(cache=True, nogil=True)
 def gather_curves(
-    cell: IntArray,
-    lc: FloatArray,
-    scale: FloatArray,
-    lo: FloatArray,
-    hi: FloatArray,
-    wa: FloatArray,
-    low: FloatArray,
-    high: FloatArray,
+    creators: Creators, low: FloatArray, high: FloatArray
 ) -> tuple[IntArray, FloatArray, FloatArray, FloatArray, FloatArray, FloatArray, FloatArray] | None:
     """See :class:`Curves`: one pass sums each cell's ``X`` and slope at ``low`` and keeps the
     breakpoints inside ``(low, high]`` (a creator that cannot move, of zero gain or floor =
     cap, has none), then a sort per cell and the levels by a running sum from ``low``."""
+    cell, lc, scale, lo, hi, wa = creators
     n_cells = low.shape[0]
     count = np.zeros(n_cells + 1, np.int64)
     top = np.zeros(n_cells)
@@ -221,30 +192,19 @@ def gather_curves(
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _cell_at(
-    k: int,
-    t: float,
-    start: IntArray,
-    at: FloatArray,
-    level: FloatArray,
-    slope: FloatArray,
-    below: FloatArray,
-    top: FloatArray,
-    bottom: FloatArray,
-    high: FloatArray,
-) -> tuple[float, float]:
+def _cell_at(k: int, t: float, c: Curves) -> tuple[float, float]:
     """``X(t)`` and ``-dX/dt`` of cell ``k``."""
-    a, b = start[k], start[k + 1]
+    a, b = c.start[k], c.start[k + 1]
     if a == b:
-        return top[k], 0.0
-    if t <= at[a]:
-        if below[k] == 0.0:
-            return level[a], 0.0
-        return min(level[a] + below[k] * (at[a] - t), top[k]), below[k]
-    if t > at[b - 1] and high[k] == math.inf:
-        return bottom[k], 0.0
-    j = a + np.searchsorted(at[a:b], t) - 1  # at[j] < t <= at[j + 1], or j = b - 1
-    return max(level[j] - slope[j] * (t - at[j]), bottom[k]), slope[j]
+        return c.top[k], 0.0
+    if t <= c.at[a]:
+        if c.below[k] == 0.0:
+            return c.level[a], 0.0
+        return min(c.level[a] + c.below[k] * (c.at[a] - t), c.top[k]), c.below[k]
+    if t > c.at[b - 1] and c.high[k] == math.inf:
+        return c.bottom[k], 0.0
+    j = a + np.searchsorted(c.at[a:b], t) - 1  # at[j] < t <= at[j + 1], or j = b - 1
+    return max(c.level[j] - c.slope[j] * (t - c.at[j]), c.bottom[k]), c.slope[j]
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -305,23 +265,14 @@ def _group_log_price(
     tau: FloatArray,
     guess: float,
     tol: float,
-    start: IntArray,
-    at: FloatArray,
-    level: FloatArray,
-    slope: FloatArray,
-    below: FloatArray,
-    top: FloatArray,
-    bottom: FloatArray,
-    high: FloatArray,
+    c: Curves,
 ) -> float:
     """Log price of capped group ``g`` given the pools' log prices ``tau``: ``-inf`` where the
     group is within its cap at price zero, else the root of ``usage = cap`` (on the feasible
     side where the arithmetic cannot meet it exactly)."""
     used = 0.0
     for p in range(n_pools):
-        used += _cell_at(
-            p * n_groups + g, tau[p], start, at, level, slope, below, top, bottom, high
-        )[0]
+        used += _cell_at(p * n_groups + g, tau[p], c)[0]
     if used <= cap:
         return -math.inf
     v = guess
@@ -334,7 +285,7 @@ def _group_log_price(
         deriv = 0.0
         for p in range(n_pools):
             t = _log_add(tau[p], v)
-            x, s = _cell_at(p * n_groups + g, t, start, at, level, slope, below, top, bottom, high)
+            x, s = _cell_at(p * n_groups + g, t, c)
             used += x
             deriv -= s * _share(v, tau[p])
         over = used - cap
@@ -357,14 +308,7 @@ def _groups(
     nu: FloatArray,
     caps: FloatArray,
     tol: float,
-    start: IntArray,
-    at: FloatArray,
-    level: FloatArray,
-    slope: FloatArray,
-    below: FloatArray,
-    top: FloatArray,
-    bottom: FloatArray,
-    high: FloatArray,
+    c: Curves,
 ) -> None:
     """Every capped group's log price given the pools' (``nu`` updated in place)."""
     n_pools, n_groups = tau.shape[0], caps.shape[0]
@@ -378,14 +322,7 @@ def _groups(
                 tau,
                 nu[g],
                 tol,
-                start,
-                at,
-                level,
-                slope,
-                below,
-                top,
-                bottom,
-                high,
+                c,
             )
 
 
@@ -394,14 +331,7 @@ def _pool_state(
     tau: FloatArray,
     nu: FloatArray,
     caps: FloatArray,
-    start: IntArray,
-    at: FloatArray,
-    level: FloatArray,
-    slope: FloatArray,
-    below: FloatArray,
-    top: FloatArray,
-    bottom: FloatArray,
-    high: FloatArray,
+    c: Curves,
 ) -> tuple[FloatArray, FloatArray]:
     """Per pool its usage, and ``d usage / d tau`` (pools by pools) with every capped group
     whose price is positive held at its cap (the Schur complement of the groups' block)."""
@@ -414,7 +344,7 @@ def _pool_state(
         total = 0.0
         for p in range(n_pools):
             t = _log_add(tau[p], nu[g])
-            x, s = _cell_at(p * n_groups + g, t, start, at, level, slope, below, top, bottom, high)
+            x, s = _cell_at(p * n_groups + g, t, c)
             used[p] += x
             a = _share(tau[p], nu[g])
             own[p] = s * a
@@ -449,14 +379,7 @@ def _pool_log_price(
     budgets: FloatArray,
     caps: FloatArray,
     tol: float,
-    start: IntArray,
-    at: FloatArray,
-    level: FloatArray,
-    slope: FloatArray,
-    below: FloatArray,
-    top: FloatArray,
-    bottom: FloatArray,
-    high: FloatArray,
+    c: Curves,
 ) -> None:
     """Pool ``p``'s log price alone (the other pools held, the groups re-solved at each
     trial): ``-inf`` where it is within budget at price zero, else the root of
@@ -464,8 +387,8 @@ def _pool_log_price(
     inner = tol * 1e-2
     v = tau[p]
     tau[p] = -math.inf
-    _groups(tau, nu, caps, inner, start, at, level, slope, below, top, bottom, high)
-    used, _ = _pool_state(tau, nu, caps, start, at, level, slope, below, top, bottom, high)
+    _groups(tau, nu, caps, inner, c)
+    used, _ = _pool_state(tau, nu, caps, c)
     if used[p] <= budgets[p]:
         return
     if not math.isfinite(v):
@@ -475,8 +398,8 @@ def _pool_log_price(
     best_nu = nu.copy()
     for _ in range(MAX_ROOT):
         tau[p] = v
-        _groups(tau, nu, caps, inner, start, at, level, slope, below, top, bottom, high)
-        used, jac = _pool_state(tau, nu, caps, start, at, level, slope, below, top, bottom, high)
+        _groups(tau, nu, caps, inner, c)
+        used, jac = _pool_state(tau, nu, caps, c)
         over = used[p] - budgets[p]
         if over > 0:
             left = v
@@ -500,14 +423,7 @@ def solve_on_curves(
     caps: FloatArray,
     tau: FloatArray,
     tol: float,
-    start: IntArray,
-    at: FloatArray,
-    level: FloatArray,
-    slope: FloatArray,
-    below: FloatArray,
-    top: FloatArray,
-    bottom: FloatArray,
-    high: FloatArray,
+    c: Curves,
 ) -> tuple[FloatArray, FloatArray, float]:
     """Pools' and groups' log prices on the curves from the pools' first guess ``tau``, and
     the worst pool residual reached (:func:`_residual`; the groups are solved exactly)."""
@@ -518,11 +434,9 @@ def solve_on_curves(
     for p in range(n_pools):
         tau[p] = -math.inf
     for p in range(n_pools):  # a first sweep from price zero
-        _pool_log_price(
-            p, tau, nu, budgets, caps, tol, start, at, level, slope, below, top, bottom, high
-        )
-    _groups(tau, nu, caps, inner, start, at, level, slope, below, top, bottom, high)
-    used, jac = _pool_state(tau, nu, caps, start, at, level, slope, below, top, bottom, high)
+        _pool_log_price(p, tau, nu, budgets, caps, tol, c)
+    _groups(tau, nu, caps, inner, c)
+    used, jac = _pool_state(tau, nu, caps, c)
     r = _residual(tau, used, budgets)
     worst = np.abs(r).max()
     for _ in range(MAX_OUTER):
@@ -543,12 +457,8 @@ def solve_on_curves(
                 for i in range(free.shape[0]):
                     trial[free[i]] += min(max(step[i], -MAX_LOG_STEP), MAX_LOG_STEP)
                 trial_nu = nu.copy()
-                _groups(
-                    trial, trial_nu, caps, inner, start, at, level, slope, below, top, bottom, high
-                )
-                t_used, t_jac = _pool_state(
-                    trial, trial_nu, caps, start, at, level, slope, below, top, bottom, high
-                )
+                _groups(trial, trial_nu, caps, inner, c)
+                t_used, t_jac = _pool_state(trial, trial_nu, caps, c)
                 t_r = _residual(trial, t_used, budgets)
                 t_worst = np.abs(t_r).max()
                 if t_worst < 0.5 * worst:
@@ -563,19 +473,10 @@ def solve_on_curves(
                     budgets,
                     caps,
                     tol,
-                    start,
-                    at,
-                    level,
-                    slope,
-                    below,
-                    top,
-                    bottom,
-                    high,
+                    c,
                 )
-            _groups(tau, nu, caps, inner, start, at, level, slope, below, top, bottom, high)
-            used, jac = _pool_state(
-                tau, nu, caps, start, at, level, slope, below, top, bottom, high
-            )
+            _groups(tau, nu, caps, inner, c)
+            used, jac = _pool_state(tau, nu, caps, c)
             r = _residual(tau, used, budgets)
             worst = np.abs(r).max()
             if n_pools == 1:  # its sweep is exact: nothing more to gain
@@ -584,8 +485,7 @@ def solve_on_curves(
 
 
 def dual_on_curves(
-    cell: IntArray,
-    columns: tuple[FloatArray, ...],
+    creators: Creators,
     layout: CellLayout,
     *,
     start_log_price: FloatArray,
@@ -595,8 +495,7 @@ def dual_on_curves(
     """The dual solved on the cells' curves, checked by an exact pass over the creators that
     also recovers the primal: the solution, the relaxed allocation and its objective; or None
     where the curves cannot be built or do not lead to prices that the exact pass finds
-    within ``tol`` (the caller then solves it with :func:`.dual.solve_dual`). ``columns``
-    as :func:`.allocation.cell_oracle`'s.
+    within ``tol`` (the caller then solves it with :func:`.dual.solve_dual`).
 
     Without a ``sample`` the curves span every breakpoint (a sort of two per creator). With
     one (rows of a sample and each cell's count over its sampled count), the dual is first
@@ -611,7 +510,6 @@ def dual_on_curves(
     prices with the exact pass's slopes (:func:`_polish`, one pass each) finish it.
     ``iterations`` counts the passes: those that gather breakpoints and the exact ones.
     """
-    lc, scale, lo, hi, wa, f_lo, f_hi = columns
     n_cells = layout.n_cells
     whole = np.full(n_cells, -math.inf), np.full(n_cells, math.inf)
     passes = 0
@@ -619,7 +517,7 @@ def dual_on_curves(
         low, high = whole
     else:
         rows, ratio = sample
-        model = curves_of(cell[rows], tuple(c[rows] for c in columns), *whole)
+        model = curves_of(creators.take(rows), *whole)
         if model is None:
             return None
         tau, nu, _ = solve_on_curves(
@@ -627,17 +525,17 @@ def dual_on_curves(
             layout.group_caps,
             start_log_price,
             MODEL_TOL,
-            *model.scaled(ratio).arrays(),
+            model.scaled(ratio),
         )
         low, high = _brackets(model, np.logaddexp.outer(tau, nu).ravel(), BRACKET)
         passes += 1  # the sample's rows
     for attempt in range(MAX_BRACKETS):
-        curves = curves_of(cell, columns, low, high)
+        curves = curves_of(creators, low, high)
         passes += 1
         if curves is None:
             return None
         tau, nu, _ = solve_on_curves(
-            layout.budgets, layout.group_caps, start_log_price, tol, *curves.arrays()
+            layout.budgets, layout.group_caps, start_log_price, tol, curves
         )
         t = np.logaddexp.outer(tau, nu).ravel()
         outside = (t < low) | (t > high)
@@ -656,9 +554,7 @@ def dual_on_curves(
     for _ in range(POLISH_PASSES):
         log_price = np.logaddexp.outer(tau, nu).ravel()
         price = np.exp(log_price)
-        x, objective, total, slope, conj = _kernels.recover_with_sums(
-            cell, lc, scale, lo, hi, wa, f_lo, f_hi, price, log_price
-        )
+        x, objective, total, slope, conj = _kernels.recover_with_sums(creators, price, log_price)
         passes += 1
         by_cell = total.reshape(layout.n_pools, layout.n_groups)
         over = np.concatenate([by_cell.sum(axis=1), by_cell.sum(axis=0)[capped]]) - np.concatenate(
@@ -668,7 +564,7 @@ def dual_on_curves(
         limits = np.concatenate([layout.budgets, layout.group_caps[capped]])
         off = np.where(np.isfinite(level), np.abs(over), np.maximum(over, 0.0))
         # a sum of n impressions is itself only exact to about sqrt(n) roundings
-        noise = ROUNDING * math.sqrt(cell.shape[0]) * np.abs(over + limits)
+        noise = ROUNDING * math.sqrt(creators.cell.shape[0]) * np.abs(over + limits)
         if (off <= np.maximum(tol * np.maximum(limits, 1.0), noise)).all():
             break
         if (np.isinf(level) & (off > 0)).any():

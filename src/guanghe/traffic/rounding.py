@@ -67,12 +67,12 @@ def round_whole(
     the start come from one pass (:func:`~guanghe.traffic._kernels.whole_start`)."""
     _check_size(x)
     pool, group = membership
-    low, high, z, need_p, need_g, used_p, used_g, bad = _kernels.whole_start(
+    z, need_p, need_g, used_p, used_g, bad = _kernels.whole_start(
         x, floor, cap, pool, group, limits[0].size, limits[1].size
     )
     _check_needs(bad, creator_id, (need_p, need_g), limits, names)
     return _mend_and_hand_out(
-        z, (used_p, used_g), membership, (low, high), limits, gain, HAND_OUT_ROUNDS
+        z, (used_p, used_g), membership, (floor, cap), limits, gain, HAND_OUT_ROUNDS
     )
 
 
@@ -85,13 +85,14 @@ def _mend_and_hand_out(
     z: IntArray,
     used: tuple[IntArray, IntArray],
     membership: tuple[IntArray, IntArray],
-    bounds: tuple[IntArray, IntArray],
+    bounds: tuple[IntArray, IntArray] | tuple[FloatArray, FloatArray],
     limits: tuple[IntArray, IntArray],
     gain: tuple[FloatArray, FloatArray],
     rounds: int,
 ) -> IntArray:
     """Take back units over a limit, then hand out the units left (see
-    :func:`round_allocation`); updates and returns ``z``."""
+    :func:`round_allocation`); updates and returns ``z``. ``bounds`` are whole, or the
+    creators' own floors and caps (their whole ones, ``ceil`` and ``floor``, are meant)."""
     used_p, used_g = used
     pool, group = membership
     low, high = bounds
@@ -101,6 +102,7 @@ def _mend_and_hand_out(
         over_g = np.maximum(used_g - limits[1], 0)
         if not (over_p.any() or over_g.any()):
             break
+        low = _whole_floors(low)  # only where units are taken back
         cand = np.flatnonzero((z > low) & ((over_p[pool] > 0) | (over_g[group] > 0)))
         if cand.size == 0:
             raise InvalidInput("whole floors do not fit a budget or group cap")
@@ -124,6 +126,13 @@ def _mend_and_hand_out(
         if _kernels.hand_out(z, high, wa, scale, pool, group, left_p, left_g) == 0:
             break
     return z
+
+
+def _whole_floors(low: IntArray | FloatArray) -> IntArray:
+    """Whole floors: ``ceil`` of the creators' own, whole ones as they are."""
+    if low.dtype.kind == "f":
+        return np.ceil(low).astype(np.int64)
+    return low.astype(np.int64, copy=False)
 
 
 def check_whole_feasible(

@@ -245,8 +245,11 @@ def _prepare_batch(
     lo = np.where(ok, floats["floor"], 0.0)
     hi = np.where(ok, floats["cap"], 0.0)
     weight = np.where(ok, floats["weight"], 0.0)
-    lc, wa, f_lo, f_hi = _kernels.prepare(weight, floats["saturation"], scale, lo, hi)
-    cell = np.maximum(pool, 0) * n_groups + np.maximum(group, 0)
+    known = (np.maximum(pool, 0), np.maximum(group, 0))
+    cell, lc, wa, _ = _kernels.prepare(
+        weight, floats["saturation"], scale, *known, len(pool_index), n_groups
+    )
+    f_lo, f_hi = _kernels.bound_gains(wa, scale, lo, hi)
     columns = [ids, pool, group, cell, lc, wa, scale, lo, hi, f_lo, f_hi, bad]
     names = [f.split()[0] for f in _PREPARED.split(", ")]
     return pa.RecordBatch.from_arrays([pa.array(c) for c in columns], names=names)
@@ -309,23 +312,18 @@ def _columns(batches: Iterator[pa.RecordBatch]) -> pa.Table | None:
     return pa.concat_tables(tables).combine_chunks() if tables else None
 
 
+def _creators(c: dict[str, Any]) -> _kernels.Creators:
+    """A batch's prepared columns as the kernels take them."""
+    return _kernels.Creators(c["cell"], c["lc"], c["scale"], c["lo"], c["hi"], c["wa"])
+
+
 def _sums_fn(price: FloatArray) -> Any:
     def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         m = price.shape[0]
         total, slope, conj = np.zeros(m), np.zeros(m), np.zeros(m)
         for b in batches:
             c = {name: b.column(name).to_numpy() for name in b.schema.names}
-            t, s, j = _kernels.cell_sums(
-                c["cell"],
-                c["lc"],
-                c["scale"],
-                c["lo"],
-                c["hi"],
-                c["wa"],
-                c["f_lo"],
-                c["f_hi"],
-                price,
-            )
+            t, s, j = _kernels.cell_sums(_creators(c), (c["f_lo"], c["f_hi"]), price)
             total += t
             slope += s
             conj += j
@@ -343,6 +341,8 @@ def _sums_fn(price: FloatArray) -> Any:
 
 
 def _recover_fn(price: FloatArray) -> Any:
+    log_price = _kernels.log_prices(price)
+
     def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         from pyspark import TaskContext
 
@@ -350,17 +350,7 @@ def _recover_fn(price: FloatArray) -> Any:
         part = context.partitionId() if context is not None else 0
         for b in batches:
             c = {name: b.column(name).to_numpy() for name in b.schema.names}
-            x, _ = _kernels.recover(
-                c["cell"],
-                c["lc"],
-                c["scale"],
-                c["lo"],
-                c["hi"],
-                c["wa"],
-                c["f_lo"],
-                c["f_hi"],
-                price,
-            )
+            x = _kernels.recover_with_sums(_creators(c), price, log_price)[0]
             columns = [
                 np.full(b.num_rows, part, dtype=np.int64),
                 c["creator_id"],
