@@ -13,7 +13,7 @@ done):
 Works indexed before covers kept keypoints (rows with a negative tag) have their cover's
 keypoint rows added by :func:`backfill_keypoints`, in work order, also idempotently (a work
 with a keypoint row is done); a cover in which ORB finds no keypoint has none to add (as at
-publication) and is reported.
+publication), is reported, and is recorded as scanned so that no later backfill reads it again.
 
 A work whose cover cannot be read is not indexed and is reported, never skipped in silence.
 """
@@ -41,6 +41,7 @@ from guanghe.originality.attribution import (
 from guanghe.originality.registry import FingerprintIndex
 from guanghe.store import (
     CopyMatch,
+    CoverKeypointScan,
     OriginalityDecision,
     Work,
     WorkFingerprint,
@@ -79,22 +80,24 @@ def count_unindexed(session: Session) -> int:
 
 
 def _missing_keypoints() -> Any:
-    """Indexed works with a cover and no keypoint row (fingerprinted before keypoints were)."""
+    """Indexed works with a cover and no keypoint row (fingerprinted before keypoints were),
+    except covers already scanned and found to have none."""
     return (
         select(Work.id, Work.cover_path)
         .where(
             Work.cover_path.is_not(None),
             select(WorkOriginality.work_id).where(WorkOriginality.work_id == Work.id).exists(),
-            ~select(WorkFingerprint.id)
+            ~select(WorkFingerprint.work_id)
             .where(WorkFingerprint.work_id == Work.id, WorkFingerprint.tag < 0)
             .exists(),
+            ~select(CoverKeypointScan.work_id).where(CoverKeypointScan.work_id == Work.id).exists(),
         )
         .order_by(Work.id)
     )
 
 
 def count_missing_keypoints(session: Session) -> int:
-    """Indexed works with a cover and no keypoint rows."""
+    """Indexed works with a cover and no keypoint rows, not yet scanned."""
     query = select(func.count()).select_from(_missing_keypoints().order_by(None).subquery())
     return int(session.scalar(query) or 0)
 
@@ -113,11 +116,17 @@ class KeypointBatch:
 
 
 def backfill_keypoints(
-    session: Session, covers_dir: Path, *, after: int | None = None, limit: int = BACKFILL_BATCH
+    session: Session,
+    covers_dir: Path,
+    *,
+    now: dt.datetime,
+    after: int | None = None,
+    limit: int = BACKFILL_BATCH,
 ) -> KeypointBatch:
     """Add the cover keypoint rows (those :func:`fingerprint_values` makes at publication) of
-    up to ``limit`` indexed works without any, with ids above ``after``; the caller
-    commits. The keypoint index picks the rows up as it catches up with the table."""
+    up to ``limit`` indexed works without any, with ids above ``after``; a cover with none is
+    recorded as scanned at ``now``. The caller commits; the keypoint index picks the rows up
+    as it catches up with the table."""
     query = _missing_keypoints()
     if after is not None:
         query = query.where(Work.id > after)
@@ -136,6 +145,10 @@ def backfill_keypoints(
         session.execute(insert(WorkFingerprint), keypoints)
         filled += 1
         added += len(keypoints)
+    if without:
+        session.execute(
+            insert(CoverKeypointScan), [{"work_id": w, "scanned_at": now} for w in without]
+        )
     last = int(rows[-1].id) if len(rows) == limit else None
     return KeypointBatch(filled, added, tuple(without), tuple(unreadable), last)
 

@@ -70,7 +70,7 @@ def backfill(
         if done.after is None:
             break
         after = done.after
-    filled, rows, without = _backfill_keypoints(runtime, unreadable, progress)
+    filled, rows, without = _backfill_keypoints(runtime, now, unreadable, progress)
     if checked or rows:
         runtime.fingerprint_index.save()
     return BackfillSummary(
@@ -80,11 +80,13 @@ def backfill(
 
 def _backfill_keypoints(
     runtime: Runtime,
+    now: dt.datetime,
     unreadable: list[int],
     progress: Callable[[str, int, int], None] | None,
 ) -> tuple[int, int, list[int]]:
     """Add the keypoint rows of every indexed work without any (unreadable covers appended
-    to ``unreadable``): works filled, rows added, covers without keypoints."""
+    to ``unreadable``): works filled, rows added, covers without keypoints (recorded as
+    scanned at ``now``, so read once)."""
     from guanghe import originality
 
     with runtime.sessions() as session:
@@ -97,7 +99,10 @@ def _backfill_keypoints(
     while total:
         batch = runtime.write(
             partial(
-                originality.backfill_keypoints, covers_dir=runtime.settings.covers_dir, after=after
+                originality.backfill_keypoints,
+                covers_dir=runtime.settings.covers_dir,
+                now=now,
+                after=after,
             )
         )
         filled += batch.filled

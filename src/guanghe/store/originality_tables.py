@@ -33,12 +33,24 @@ class WorkFingerprint(Base):
     keypoint of the cover; the search indexes are built from these rows, in ``id`` order."""
 
     __tablename__ = "work_fingerprints"
+    #: (work, tag): a work's rows, and whether it has keypoint rows, read from the index alone
+    __table_args__ = (Index("ix_work_fingerprints_work_id_tag", "work_id", "tag"),)
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
-    work_id: Mapped[int] = mapped_column(ForeignKey("works.id"), index=True)
+    work_id: Mapped[int] = mapped_column(ForeignKey("works.id"))
     tag: Mapped[int] = mapped_column(SmallInteger)
     pdq: Mapped[bytes] = mapped_column(LargeBinary(32))
     quality: Mapped[int] = mapped_column(SmallInteger)
+
+
+class CoverKeypointScan(Base):
+    """An indexed work whose cover the keypoint backfill read and found no keypoint in: it is
+    not read again by later backfills."""
+
+    __tablename__ = "cover_keypoint_scans"
+
+    work_id: Mapped[int] = mapped_column(ForeignKey("works.id"), primary_key=True)
+    scanned_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
 
 
 class WorkTextSignature(Base):
