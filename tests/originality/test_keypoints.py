@@ -141,7 +141,9 @@ def test_a_copy_is_located_through_keypoints_common_to_many_works() -> None:
     votes = index.search(queries)
     assert np.bincount(votes.query).min() > kp.MIN_VOTES  # common to many covers
 
-    crop = Keypoints(queries, (stored - np.float32([20.0, 5.0])) / 0.8, np.zeros(n, bool))
+    crop = Keypoints(
+        queries, (stored - np.array([20.0, 5.0], np.float32)) / np.float32(0.8), np.zeros(n, bool)
+    )
     located = kp.locate(votes, crop, 4)
     assert located[0].work_id == 0
     assert located[0].inliers >= n - 4
