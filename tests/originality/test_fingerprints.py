@@ -22,7 +22,7 @@ from guanghe.originality.fingerprint import (
     trim_border,
 )
 from guanghe.originality.index import HammingIndex
-from guanghe.originality.keypoints import KeypointIndex, stored_keypoints
+from guanghe.originality.keypoints import KeypointIndex, query_keypoints, stored_keypoints
 from guanghe.originality.verify import LocalMatch, PixelAgreement, overlap_match
 from tests.originality.pictures import edits, hard_edits, picture, soft_picture
 
@@ -327,3 +327,33 @@ def test_a_close_hash_stands_only_where_the_pictures_cannot_be_compared(
     )
     assert codes.quality >= 50
     assert [m.evidence for m in found] == evidence
+
+
+@pytest.fixture(scope="module")
+def crowded() -> tuple[KeypointIndex, list[Image.Image]]:
+    """The keypoints of 60 covers of colour blocks, whose corners (block junctions, bar ends)
+    are common to many of them."""
+    covers = [picture(seed) for seed in range(1000, 1060)]
+    built = KeypointIndex()
+    for work_id, cover in enumerate(covers):
+        keypoints = stored_keypoints(cover)
+        labels = np.full(len(keypoints.descriptors), work_id, np.int64)
+        built.add(keypoints.descriptors, labels, keypoints.tags)
+    return built, covers
+
+
+@pytest.mark.parametrize(("work", "edit"), [(0, "cropped-20"), (0, "several"), (1, "several")])
+def test_a_copy_is_found_among_covers_sharing_its_corners(
+    crowded: tuple[KeypointIndex, list[Image.Image]], work: int, edit: str
+) -> None:
+    """Issue 22: among 60 covers whose corners are common to many of them, a keypoint found in
+    more than 6 covers cast no vote, and these copies were not candidates; the votes'
+    agreement on one scale and shift finds them, and the overlap check confirms them."""
+    index, covers = crowded
+    cover = covers[work]
+    w, h = round(cover.width * 0.8), round(cover.height * 0.8)
+    x, y = round((cover.width - w) * 0.8), round((cover.height - h) * 0.2)
+    edited = cover.crop((x, y, x + w, y + h)) if edit == "cropped-20" else hard_edits(cover)[edit]
+    found = matching.keypoint_candidates(index, query_keypoints(edited))
+    matches = matching.check_keypoint_candidates(edited, found, covers.__getitem__)
+    assert [m.candidate.work_id for m in matches] == [work]

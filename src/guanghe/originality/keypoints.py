@@ -6,9 +6,10 @@ keypoints (256 bits each, like a PDQ hash). An upload's :data:`QUERY_KEYPOINTS` 
 of the picture and of its mirror image, are looked up by multi-index hashing: descriptor bits
 ``[20 t, 20 t + 20)`` are the key of table ``t`` (:data:`TABLES` of them), a bucket hit counts
 when the whole descriptors are within :data:`MATCH_DISTANCE` bits, and each upload keypoint
-votes at most once per work, and not at all when it hits many works (a letter of a common font).
-The works with most votes are fitted a similarity transform from the stored keypoint positions
-(kept in each row's tag) to the upload's (:func:`locate`), and those with most inliers are
+votes at most once per work, and not at all when it hits many works (a flat corner, a letter of
+a common font). Each vote names, at each of a range of scales, the shift that would lay the
+upload over the stored picture (the stored keypoint positions are kept in each row's tag); the
+works with most distinct keypoints agreeing on one scale and shift (:func:`locate`) are
 checked against the stored picture (ORB + RANSAC transform and the pixels of the overlap,
 :func:`~guanghe.originality.verify.overlap_match`). Both sets of keypoints are spread over a
 grid, so that a large overlay or a caption does not take all of them. A keypoint's
@@ -23,7 +24,9 @@ edges, a common font) is skipped, so the cost of a search stays bounded. Memory:
 descriptor, a label and a tag (42 bytes) plus 8 bytes a table (96): 17.7 KB per cover.
 
 Reference: Rublee et al., "ORB: an efficient alternative to SIFT or SURF" (ICCV 2011);
-Norouzi et al., "Fast search in Hamming space with multi-index hashing" (CVPR 2012).
+Norouzi et al., "Fast search in Hamming space with multi-index hashing" (CVPR 2012);
+Ballard, "Generalizing the Hough transform to detect arbitrary shapes" (Pattern Recognition,
+1981); Lowe, "Distinctive image features from scale-invariant keypoints" (IJCV 2004), 7.3.
 """
 
 from __future__ import annotations
@@ -39,7 +42,12 @@ from PIL import Image
 
 from guanghe.originality.fingerprint import trim_border
 from guanghe.originality.index import CODE_BYTES, append_codes, load_codes, save_codes
-from guanghe.originality.verify import CANDIDATE_FACTOR, gray_for_features, spread_order
+from guanghe.originality.verify import (
+    CANDIDATE_FACTOR,
+    SPREAD_FAST_THRESHOLD,
+    gray_for_features,
+    spread_order,
+)
 
 #: Descriptors a cover stores, and an upload is searched with (its mirror image as many again).
 STORED_KEYPOINTS: Final = 128
@@ -50,16 +58,24 @@ TABLES: Final = 12
 MATCH_DISTANCE: Final = 40
 #: Upload keypoints matching one work that make it a candidate.
 MIN_VOTES: Final = 4
-#: An upload keypoint with hits in more works than this casts no vote.
-MAX_WORKS_PER_KEYPOINT: Final = 6
-#: Works with most votes whose geometry is checked, and the RANSAC tolerance (in position
-#: steps: 1/128 of the longest side).
-RERANKED: Final = 32
-REPROJECTION_STEPS: Final = 2.0
+#: An upload keypoint with hits in more works than this casts no vote (a flat corner or a
+#: letter of a common font; it bounds the votes of a search at 100 per upload keypoint).
+MAX_WORKS_PER_KEYPOINT: Final = 100
+#: Scales (a stored picture's longest side over the upload's part of it) at which votes are
+#: binned by the shift they imply (:func:`locate`): a crop keeping half of the longest side
+#: to an upload framed in 60 % more; neighbouring scales are 8 % apart ...
+MIN_SCALE: Final = 0.5
+MAX_SCALE: Final = 1.6
+SCALE_STEPS: Final = 16
+SCALES: Final = np.geomspace(MIN_SCALE, MAX_SCALE, SCALE_STEPS)
+#: ... and the side of a shift bin (in position steps).
+SHIFT_BIN: Final = 6.0
+_SHIFT_BINS: Final = 128
 #: Buckets holding more rows than this are not probed.
 MAX_BUCKET: Final = 2048
 #: Keypoint positions are kept to 1/128 of the picture's longest side, in the row's tag.
 POSITION_STEPS: Final = 128
+_CELLS: Final = POSITION_STEPS * POSITION_STEPS
 
 Descriptors = npt.NDArray[np.uint8]
 
@@ -99,8 +115,10 @@ def is_keypoint_tag(tags: npt.NDArray[np.int16]) -> npt.NDArray[np.bool_]:
 def stored_keypoints(image: Image.Image, *, trimmed: bool = False) -> Keypoints:
     """What a cover stores: its :data:`STORED_KEYPOINTS` strongest keypoints (border trimmed,
     unless ``trimmed`` says :func:`trim_border` already did; at the local check's size),
-    spread over a grid (:func:`~guanghe.originality.verify.spread_order`), so that a crop
-    keeps many and a caption few."""
+    found at the overlap check's low corner threshold (a cover of gradients and flat shapes
+    has a few dozen corners at ORB's default) and spread over a grid
+    (:func:`~guanghe.originality.verify.spread_order`), so that a crop keeps many and a
+    caption few."""
     gray = gray_for_features(image if trimmed else trim_border(image))
     return _keypoints(gray, STORED_KEYPOINTS, mirrored=False, spread=True)
 
@@ -111,7 +129,10 @@ def query_keypoints(image: Image.Image) -> Keypoints:
     gray = gray_for_features(trim_border(image))
     plain = _keypoints(gray, QUERY_KEYPOINTS, mirrored=False, spread=True)
     flipped = _keypoints(
-        np.ascontiguousarray(gray[:, ::-1]), QUERY_KEYPOINTS, mirrored=True, spread=True
+        np.ascontiguousarray(gray[:, ::-1]),
+        QUERY_KEYPOINTS,
+        mirrored=True,
+        spread=True,
     )
     return Keypoints(
         np.concatenate([plain.descriptors, flipped.descriptors]),
@@ -123,7 +144,10 @@ def query_keypoints(image: Image.Image) -> Keypoints:
 def _keypoints(
     gray: npt.NDArray[np.uint8], count: int, *, mirrored: bool, spread: bool
 ) -> Keypoints:
-    detector = cv2.ORB.create(nfeatures=count * CANDIDATE_FACTOR if spread else count)
+    detector = cv2.ORB.create(
+        nfeatures=count * CANDIDATE_FACTOR if spread else count,
+        fastThreshold=SPREAD_FAST_THRESHOLD,
+    )
     found, descriptors = detector.detectAndCompute(gray, None)
     if descriptors is None or not found:
         return Keypoints(
@@ -203,9 +227,9 @@ class Votes:
 
 @dataclass(frozen=True, slots=True)
 class Located:
-    """A work whose keypoints agree with the upload's: ``inliers`` votes fit one similarity
-    transform (of the upload or of its mirror image) out of ``votes``; ``distance`` is the
-    median of their descriptor distances."""
+    """A work whose keypoints agree with the upload's: ``inliers`` distinct stored keypoints
+    agree on one scale and shift (of the upload or of its mirror image) out of ``votes``;
+    ``distance`` is the mean of the votes' descriptor distances (bits, rounded)."""
 
     work_id: int
     inliers: int
@@ -214,37 +238,47 @@ class Located:
 
 
 def locate(votes: Votes, query: Keypoints, limit: int) -> list[Located]:
-    """The works with :data:`MIN_VOTES` votes, checked for geometry: the :data:`RERANKED` with
-    most votes are fitted a similarity transform (RANSAC) from the upload's keypoint positions
-    to the stored ones, mirrored votes apart; the ``limit`` with most inliers (at least
-    :data:`MIN_VOTES`) are returned, most first. Unrelated pictures that share a font or a
-    shape get votes; only a copy gets many that agree on where the upload lies in it."""
+    """The ``limit`` works whose votes agree best on where the upload lies in them, most
+    inliers first (at least :data:`MIN_VOTES`; then the nearer descriptors, the lower id).
+
+    A generalised Hough transform: a vote pairs an upload position ``u`` with a stored one
+    ``p``; at each of :data:`SCALE_STEPS` scales ``s`` (log-spaced over
+    [:data:`MIN_SCALE`, :data:`MAX_SCALE`], stored over upload) it names the shift
+    ``p - s u``, binned to :data:`SHIFT_BIN` position steps. A work's inliers are the most
+    distinct stored keypoints that one bin of one scale holds, mirrored votes apart. Unrelated
+    pictures that share corners, a font or shapes get many votes but scattered shifts; only a
+    copy gets many that agree. Only works with :data:`MIN_VOTES` votes are binned."""
     works, counts = np.unique(votes.label, return_counts=True)
-    enough = counts >= MIN_VOTES
-    works, counts = works[enough], counts[enough]
-    ranked = works[np.argsort(-counts, kind="stable")][:RERANKED]
-    stored = keypoint_tag_position(votes.tag)
-    found: list[Located] = []
-    for work in ranked.tolist():
-        own = votes.label == work
-        best = 0
-        for mirrored in (False, True):
-            rows = np.flatnonzero(own & (query.mirrored[votes.query] == mirrored))
-            if rows.size < MIN_VOTES:
-                continue
-            _, mask = cv2.estimateAffinePartial2D(
-                query.positions[votes.query[rows]],
-                stored[rows],
-                method=cv2.RANSAC,
-                ransacReprojThreshold=REPROJECTION_STEPS,
-            )
-            if mask is not None:
-                best = max(best, int(mask.sum()))
-        if best >= MIN_VOTES:
-            distance = int(np.median(votes.distance[own]))
-            found.append(Located(work, best, int(own.sum()), distance))
-    found.sort(key=lambda w: (-w.inliers, w.distance, w.work_id))
-    return found[:limit]
+    kept = np.flatnonzero(np.isin(votes.label, works[counts >= MIN_VOTES]))
+    if kept.size == 0:
+        return []
+    label, q = votes.label[kept], votes.query[kept]
+    group_of, group = np.unique(label * 2 + query.mirrored[q], return_inverse=True)
+    upload = query.positions[q] - np.float32(POSITION_STEPS / 2)
+    stored = keypoint_tag_position(votes.tag[kept])
+    cell = -1 - votes.tag[kept].astype(np.int64)
+    inliers = np.zeros(group_of.size, dtype=np.int64)
+    for scale in SCALES:
+        shift = np.floor((stored - np.float32(scale) * upload) / SHIFT_BIN).astype(np.int64)
+        shift = np.clip(shift + _SHIFT_BINS // 2, 0, _SHIFT_BINS - 1)
+        bins = (group * _SHIFT_BINS + shift[:, 0]) * _SHIFT_BINS + shift[:, 1]
+        # Distinct stored keypoints per bin: ORB finds one corner at several scales.
+        held = np.unique(bins * _CELLS + cell) // _CELLS
+        starts = np.flatnonzero(np.r_[True, held[1:] != held[:-1]])
+        sizes = np.diff(np.r_[starts, held.size])
+        np.maximum.at(inliers, held[starts] // _SHIFT_BINS**2, sizes)
+    work = group_of // 2
+    best = np.zeros(work.max() + 1, dtype=np.int64)
+    np.maximum.at(best, work, inliers)
+    found = np.flatnonzero(best >= MIN_VOTES)
+    own = np.bincount(label, minlength=best.size)
+    distance = np.bincount(label, weights=votes.distance[kept], minlength=best.size)
+    mean = np.round(distance[found] / own[found]).astype(np.int64)
+    order = np.lexsort((found, mean, -best[found]))[:limit]
+    return [
+        Located(int(found[k]), int(best[found[k]]), int(own[found[k]]), int(mean[k]))
+        for k in order.tolist()
+    ]
 
 
 _NO_VOTES: Final = Votes(

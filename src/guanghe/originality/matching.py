@@ -169,8 +169,8 @@ def find_matches(
 
 def keypoint_candidates(index: KeypointIndex, query: Keypoints) -> list[Candidate]:
     """The :data:`CHECKED_CANDIDATES` covers whose keypoints agree best with the upload's
-    (:func:`~guanghe.originality.keypoints.locate`); ``distance`` is the median of the
-    matched descriptors' distances (of 256 bits)."""
+    (:func:`~guanghe.originality.keypoints.locate`); ``distance`` is the mean of the
+    matched descriptors' distances (of 256 bits, rounded)."""
     return [
         Candidate(found.work_id, found.distance, KEYPOINTS, KEYPOINTS, "cover")
         for found in locate(index.search(query.descriptors), query, CHECKED_CANDIDATES)
