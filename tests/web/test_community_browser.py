@@ -7,10 +7,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 from sqlalchemy.orm import Session
 
 from guanghe import community
@@ -24,7 +23,6 @@ from tests.live import serve
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
 OPERATOR = Principal(user_id=1, role="operator", subject_id=None)
 SCRIPT_POST = (
     "**Steam** shows best against a dark wall.\n\n"
@@ -78,18 +76,6 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     with serve(create_app(runtime)) as base:
         yield Site(base, board_id, thread_id, tokens)
     runtime.engine.dispose()
-
-
-@pytest.fixture
-def browser() -> Iterator[Browser]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"the browser tests need Chromium at {CHROMIUM} (apt-get install chromium)")
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"]
-        )
-        yield launched
-        launched.close()
 
 
 def signed_in(browser: Browser, site: Site, who: str) -> Page:

@@ -7,10 +7,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from guanghe import community
 from guanghe.access import Principal, create_token
@@ -25,7 +24,6 @@ from tests.web.growth_sample import write_growth_snapshot
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
 OPERATOR = Principal(user_id=1, role="operator", subject_id=None)
 RANKS = {
     "engagement_rate": 0.7,
@@ -68,18 +66,6 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     with serve(create_app(runtime)) as url:
         yield Site(url, tokens, upcoming.id, question.id)
     runtime.engine.dispose()
-
-
-@pytest.fixture
-def browser() -> Iterator[Browser]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"the browser tests need Chromium at {CHROMIUM} (apt-get install chromium)")
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"]
-        )
-        yield launched
-        launched.close()
 
 
 def _signed_in(browser: Browser, site: Site, creator_id: int) -> Page:

@@ -278,8 +278,9 @@ def whole_start(
 
 
 def whole_cap(cap: float) -> int:
-    """A creator's whole cap, ``floor(cap)``; an integer cap as it is (compiled only)."""
-    raise NotImplementedError("whole_cap runs compiled, inside a kernel")
+    """A creator's whole cap, ``floor(cap)``; an integer cap as it is. Kernels use the
+    compiled overload below, which keeps an integer cap's type."""
+    return math.floor(cap)
 
 
 @overload(whole_cap, inline="always")
