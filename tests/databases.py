@@ -50,8 +50,9 @@ WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
 
 
 def schema_url(server_url: str, schema: str) -> str:
-    """``server_url`` with ``schema`` alone on the search path."""
-    return f"{server_url}?options=-csearch_path%3D{schema}"
+    """``server_url`` with ``schema`` alone on the search path, committing without waiting for
+    the WAL flush (see ``PGOPTIONS`` in ``tests/conftest.py``)."""
+    return f"{server_url}?options=-csynchronous_commit%3Doff%20-csearch_path%3D{schema}"
 
 
 def schema_of(url: str) -> str:

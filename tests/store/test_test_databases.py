@@ -17,7 +17,7 @@ from guanghe.runtime import Runtime
 from guanghe.settings import Settings
 from guanghe.store import make_engine, transaction, upgrade_schema
 from tests.conftest import POSTGRES_URL, CycledStore, insert_seed_platform
-from tests.databases import PostgresSchemas, schema_url
+from tests.databases import PostgresSchemas, schema_of, schema_url
 from tests.seed import SeedPlatform
 
 
@@ -137,3 +137,16 @@ def test_a_cycled_copy_equals_the_cycled_store_and_keeps_its_writes_to_itself(
     runtime.close()
     assert state(url) != built
     assert state(store_url) == built
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_postgres_test_connections_commit_without_waiting_for_the_wal_flush(
+    runtime: Runtime, postgres_server: sa.Engine
+) -> None:
+    with runtime.engine.connect() as connection:
+        assert connection.exec_driver_sql("SHOW synchronous_commit").scalar() == "off"
+        assert connection.exec_driver_sql("SELECT current_schema()").scalar() == schema_of(
+            runtime.settings.database_url
+        )
+    with postgres_server.connect() as connection:
+        assert connection.exec_driver_sql("SHOW synchronous_commit").scalar() == "off"
