@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 
 import numpy as np
@@ -11,7 +12,7 @@ from hypothesis import strategies as st
 from scipy.optimize import Bounds, LinearConstraint, minimize
 
 from guanghe.errors import InvalidInput
-from guanghe.traffic import Allocation, AllocationProblem, TrafficAllocator
+from guanghe.traffic import Allocation, AllocationProblem, TrafficAllocator, _kernels
 from guanghe.traffic.problem import _repeated_id
 from guanghe.traffic.rounding import round_allocation
 from tests.traffic.strategies import objective, problems, shaped_problems
@@ -97,6 +98,73 @@ def test_whole_impressions_mend_a_relaxed_solution_far_over_its_limits() -> None
     assert z[group == 0].sum() <= 5_000
     assert (z >= low).all()
     assert (z <= high).all()
+
+
+def exact_hand_out(
+    z: np.ndarray,
+    cap: np.ndarray,
+    gain: tuple[np.ndarray, np.ndarray],
+    membership: tuple[np.ndarray, np.ndarray],
+    left: tuple[np.ndarray, np.ndarray],
+) -> np.ndarray:
+    """One hand-out round as its docstring says, every log gain computed exactly (``math``'s
+    ``log`` and ``expm1``, as the kernel's own): the levels over their range, ties by index."""
+    wa, scale = gain
+    pool, group = membership
+    left_pool, left_group = left[0].copy(), left[1].copy()
+    z = z.copy()
+    rows, logs = [], []
+    for i in range(z.size):
+        room = left_pool[pool[i]] > 0 and left_group[group[i]] > 0
+        first = wa[i] * -math.expm1(-1.0 / scale[i])
+        if room and z[i] < math.floor(cap[i]) and first > 0:
+            rows.append(i)
+            logs.append(math.log(first) - z[i] / scale[i])
+    best, worst = max(logs), min(logs)
+    levels = min(_kernels.GAIN_LEVELS, max(1024, 4 * len(rows)))
+    width = (best - worst) / (levels - 1) if best > worst else 1.0
+    level = [min(int((best - g) / width), levels - 1) for g in logs]
+    for _, i in sorted(zip(level, rows, strict=True)):
+        if left_pool[pool[i]] > 0 and left_group[group[i]] > 0:
+            z[i] += 1
+            left_pool[pool[i]] -= 1
+            left_group[group[i]] -= 1
+    return z
+
+
+@pytest.mark.parametrize("case", ["spread", "ties", "narrow", "small scales", "edges"])
+def test_the_hand_out_estimates_give_the_exact_order(case: str) -> None:
+    """The hand-out estimates each unit's log gain from ``ln c`` (no ``log`` or ``expm1``)
+    and computes the exact one only where the level could differ: the units go to the same
+    creators as with every log gain exact, over ties, a range of gains narrower than the
+    estimates' error, gains on the levels' edges, scales below the series' range and creators
+    of no gain."""
+    n = 30_000  # 4 n candidates or more: the most levels, 65,536
+    rng = np.random.default_rng(11)
+    pool, group = rng.integers(0, 3, n), rng.integers(0, 5, n)
+    wa = np.where(rng.random(n) < 0.02, 0.0, rng.pareto(1.5, n) * 100 + 1)
+    scale = rng.lognormal(6, 1.5, n)
+    z = np.where(rng.random(n) < 0.5, 0, rng.integers(0, 5_000, n)).astype(np.int64)
+    if case == "ties":  # a few curves and starts shared by many creators
+        kind = rng.integers(0, 4, n)
+        wa, scale, z = np.array([1.0, 2.0, 2.0, 0.0])[kind], np.full(n, 50.0), z % 3
+    elif case == "narrow":  # gains within 1e-13 of each other: one level is ~1e-18 wide
+        wa, scale, z = 1.0 + rng.uniform(0, 1e-13, n), np.full(n, 400.0), np.zeros(n, np.int64)
+    elif case == "small scales":
+        scale = rng.uniform(0.2, 8.0, n)
+    elif case == "edges":  # log gains L - z / 64 over z in 0..65535: each on a level's edge
+        wa, scale = np.full(n, 10.0), np.full(n, 64.0)
+        z = np.r_[0, 65_535, rng.integers(0, 65_536, n - 2)].astype(np.int64)
+    cap = np.where(rng.random(n) < 0.1, z + 0.5, 1e6)  # a tenth with no whole unit of room
+    left = (np.array([900, 400, 5_000], np.int64), np.array([300, 2_000, 0, 800, 10**9]))
+    with np.errstate(divide="ignore"):
+        lc = np.log(wa / scale)
+    expected = exact_hand_out(z, cap, (wa, scale), (pool, group), left)
+    got = z.copy()
+    left_pool, left_group = left[0].copy(), left[1].copy()
+    given = _kernels.hand_out(got, cap, wa, scale, lc, pool, group, left_pool, left_group)
+    assert np.array_equal(got, expected)
+    assert given == (expected - z).sum() > 0
 
 
 def test_a_price_many_orders_of_magnitude_small_is_found() -> None:

@@ -29,18 +29,20 @@ def prepare(
     group: IntArray,
     n_pools: int,
     n_groups: int,
-) -> tuple[IntArray, FloatArray, FloatArray, FloatArray]:
-    """``(cell, ln c, w * a)`` per creator and per pool the mean of its creators' finite
-    ``ln c`` (0 where none: the dual's first log price), in one pass; ``ln c = -inf`` where
-    ``c = 0``, a creator's cell is ``pool * n_groups + group``."""
+) -> tuple[IntArray, FloatArray, FloatArray, FloatArray, IntArray]:
+    """``(cell, ln c, w * a)`` per creator, per pool the mean of its creators' finite
+    ``ln c`` (0 where none: the dual's first log price) and the creators of each cell, in one
+    pass; ``ln c = -inf`` where ``c = 0``, a creator's cell is ``pool * n_groups + group``."""
     n = weight.shape[0]
     cell = np.empty(n, np.int64)
     lc = np.empty(n)
     wa = np.empty(n)
     count = np.zeros(n_pools)
     total = np.zeros(n_pools)
+    per_cell = np.zeros(n_pools * n_groups, np.int64)
     for i in range(n):
         cell[i] = pool[i] * n_groups + group[i]
+        per_cell[cell[i]] += 1
         gain = weight[i] * saturation[i]
         wa[i] = gain
         if gain > 0:
@@ -54,7 +56,7 @@ def prepare(
     for k in range(n_pools):
         if count[k] > 0:
             mean[k] = total[k] / count[k]
-    return cell, lc, wa, mean
+    return cell, lc, wa, mean, per_cell
 
 
 @njit(cache=True, nogil=True)
@@ -196,8 +198,12 @@ def recover_with_sums(
 
 @njit(cache=True, nogil=True)
 def sample_rows(cell: IntArray, every: IntArray) -> IntArray:
-    """Indices ``i`` (ascending) with ``i % every[cell[i]] == 0``, in two passes."""
+    """Indices ``i`` (ascending) with ``i % every[cell[i]] == 0``, in two passes (where
+    every ``every`` is a power of two, by a mask: no division per creator)."""
     n = cell.shape[0]
+    mask = every - 1
+    if np.all((every & mask) == 0):
+        return _sample_rows_masked(cell, mask)
     m = 0
     for i in range(n):
         if i % every[cell[i]] == 0:
@@ -212,34 +218,43 @@ def sample_rows(cell: IntArray, every: IntArray) -> IntArray:
 
 
 @njit(cache=True, nogil=True)
+def _sample_rows_masked(cell: IntArray, mask: IntArray) -> IntArray:
+    """:func:`sample_rows` where ``every = mask + 1`` are powers of two."""
+    n = cell.shape[0]
+    m = 0
+    for i in range(n):
+        if i & mask[cell[i]] == 0:
+            m += 1
+    take = np.empty(m, np.int64)
+    m = 0
+    for i in range(n):
+        if i & mask[cell[i]] == 0:
+            take[m] = i
+            m += 1
+    return take
+
+
+@njit(cache=True, nogil=True)
+def floor_sums(
+    floor: FloatArray, pool: IntArray, group: IntArray, n_pools: int, n_groups: int
+) -> tuple[FloatArray, FloatArray]:
+    """Per pool and per group the sum of its creators' floors, in one pass (summed in the
+    creators' order, as ``np.bincount`` sums them)."""
+    need_pool = np.zeros(n_pools)
+    need_group = np.zeros(n_groups)
+    for i in range(floor.shape[0]):
+        need_pool[pool[i]] += floor[i]
+        need_group[group[i]] += floor[i]
+    return need_pool, need_group
+
+
+@njit(cache=True, nogil=True)
 def whole_objective(z: IntArray, wa: FloatArray, scale: FloatArray) -> float:
     """``sum w a (1 - exp(-z / s))`` of whole impressions ``z``, in one pass."""
     total = 0.0
     for i in range(z.shape[0]):
         total += -wa[i] * math.expm1(-z[i] / scale[i])
     return total
-
-
-@njit(cache=True, nogil=True)
-def usage(
-    x: FloatArray,
-    lo: FloatArray,
-    hi: FloatArray,
-    pool: IntArray,
-    group: IntArray,
-    n_pools: int,
-    n_groups: int,
-) -> tuple[FloatArray, FloatArray, float]:
-    """Per pool and group the impressions ``x`` uses, and the largest excess of ``x`` over its
-    creator's floor or cap relative to the cap (at least 1), in one pass."""
-    used_pool = np.zeros(n_pools)
-    used_group = np.zeros(n_groups)
-    worst = 0.0
-    for i in range(x.shape[0]):
-        used_pool[pool[i]] += x[i]
-        used_group[group[i]] += x[i]
-        worst = max(worst, max(lo[i] - x[i], x[i] - hi[i]) / max(hi[i], 1.0))
-    return used_pool, used_group, worst
 
 
 @njit(cache=True, nogil=True)
@@ -251,17 +266,25 @@ def whole_start(
     group: IntArray,
     n_pools: int,
     n_groups: int,
-) -> tuple[IntArray, IntArray, IntArray, IntArray, IntArray, int]:
+) -> tuple[
+    IntArray, IntArray, IntArray, IntArray, IntArray, int, tuple[FloatArray, FloatArray, float]
+]:
     """The rounding's start ``z`` (as :func:`floor_start`, within the whole floors
     ``ceil(floor)`` and caps ``floor(cap)``), the whole floors' and ``z``'s sums per pool and
     group, and the first creator whose whole floor exceeds its whole cap (``-1``: none); one
-    pass that keeps no whole bound (:func:`hand_out` reads the caps as they are)."""
+    pass that keeps no whole bound (:func:`hand_out` reads the caps as they are). The same
+    pass measures ``x`` itself, as it reads all that takes: per pool and group the
+    impressions ``x`` uses, and the largest excess of ``x`` over its creator's floor or cap
+    relative to the cap (at least 1)."""
     n = floor.shape[0]
     z = np.empty(n, np.int64)
     need_pool = np.zeros(n_pools, np.int64)
     need_group = np.zeros(n_groups, np.int64)
     used_pool = np.zeros(n_pools, np.int64)
     used_group = np.zeros(n_groups, np.int64)
+    x_pool = np.zeros(n_pools)
+    x_group = np.zeros(n_groups)
+    worst = 0.0
     bad = -1
     for i in range(n):
         lo = np.int64(math.ceil(floor[i]))
@@ -274,7 +297,10 @@ def whole_start(
         used_group[group[i]] += v
         if lo > hi and bad < 0:
             bad = i
-    return z, need_pool, need_group, used_pool, used_group, bad
+        x_pool[pool[i]] += x[i]
+        x_group[group[i]] += x[i]
+        worst = max(worst, max(floor[i] - x[i], x[i] - cap[i]) / max(cap[i], 1.0))
+    return z, need_pool, need_group, used_pool, used_group, bad, (x_pool, x_group, worst)
 
 
 def whole_cap(cap: float) -> int:
@@ -301,10 +327,6 @@ def first_repeat(ids: IntArray, low: int, span: int) -> int:
             return i
         seen[k] = True
     return -1
-
-
-#: Levels the log gain of a unit is bucketed into for the hand-out order.
-GAIN_LEVELS = 1 << 16
 
 
 @njit(cache=True, nogil=True)
@@ -339,6 +361,36 @@ HAND_OUT_MARGIN = 1.5
 #: Each further span's margin is this many times the last one's, so that a hand-out whose
 #: groups fill early scans the creators a few times, not once per span of the same size.
 HAND_OUT_GROWTH = 4.0
+#: The low 32 bits of a hand-out entry: the creator's cell.
+CELL_BITS = (1 << 32) - 1
+#: From this scale up the hand-out estimates a unit's log gain from ``ln c`` by a series
+#: (:func:`_unit_log_gain_estimate`) ...
+SERIES_SCALE = 4.0
+#: ... within this much times ``1 + |ln c| + z / s`` of the exact one (the arithmetic's own
+#: error is some 1e-15 times that; the series' is under 2e-15 at ``s = 4``).
+ESTIMATE_ERROR = 1e-12
+#: ``ln c`` below which the estimate is not used (the gain of a unit is near underflow).
+SERIES_LOWEST = -600.0
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _unit_log_gain(wa: float, scale: float, z: float) -> float:
+    """``ln(w a (1 - exp(-1 / s))) - z / s``, the log gain of a creator's next unit at ``z``
+    impressions; ``-inf`` where that unit gains nothing."""
+    first = wa * -math.expm1(-1.0 / scale)
+    if first > 0:
+        return math.log(first) - z / scale
+    return -math.inf
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _unit_log_gain_estimate(lc: float, u: float, z: float) -> float:
+    """:func:`_unit_log_gain` from ``ln c = ln(w a / s)`` and ``u = 1 / s`` without a ``log``
+    or ``expm1``, for ``s >= SERIES_SCALE``: ``ln(w a (1 - e^-u)) = ln c + ln((1 - e^-u) / u)``,
+    the second term by its series to ``u^8`` (the next term is ``u^10 / 479001600``)."""
+    v = u * u
+    series = -0.5 * u + v * (1.0 / 24 + v * (-1.0 / 2880 + v * (1.0 / 181440 - v / 9676800)))
+    return lc + series - z * u
 
 
 @njit(cache=True, nogil=True)
@@ -347,6 +399,7 @@ def hand_out(
     high: IntArray | FloatArray,
     wa: FloatArray,
     scale: FloatArray,
+    lc: FloatArray,
     pool: IntArray,
     group: IntArray,
     left_pool: IntArray,
@@ -354,12 +407,19 @@ def hand_out(
 ) -> int:
     """One round of the hand-out: every creator below its cap whose pool and group have room
     gets one unit, in order of the gain of that unit, while its pool and group still have room.
-    The caps ``high`` are whole, or the creators' own (:func:`whole_cap`).
+    The caps ``high`` are whole, or the creators' own (:func:`whole_cap`); ``lc`` is each
+    creator's ``ln(w a / s)``, to within some 1e-15 of it.
 
     The gain of a creator's next unit is ``w a exp(-z / s) (1 - exp(-1 / s))``, ordered by its
-    logarithm ``ln(w a (1 - exp(-1 / s))) - z / s`` (none when ``w a = 0``). The order is a
-    counting sort of the log gains bucketed into up to :data:`GAIN_LEVELS` levels over their
-    range (ties by index). Only the levels that can still matter are sorted and walked: the
+    logarithm ``ln(w a (1 - exp(-1 / s))) - z / s`` (none when ``w a = 0``,
+    :func:`_unit_log_gain`). The order is a counting sort of the log gains bucketed into up to
+    :data:`GAIN_LEVELS` levels over their range (ties by index). The level of a log gain is
+    that of the exact one, but the exact one (a ``log`` and an ``expm1``) is computed only
+    where it can matter: each creator's is first estimated within a known error
+    (:func:`_unit_log_gain_estimate`, where ``s >= SERIES_SCALE``), computed exactly where the
+    estimate could be the best or worst of all, and again wherever the estimate lies so close
+    to the edge of a level that the exact one might lie in the next. Only the levels that can
+    still matter are sorted and walked: the
     best ones holding :data:`HAND_OUT_MARGIN` times the units left, then the next span, its
     margin :data:`HAND_OUT_GROWTH` times larger, while units are left (the same order, a span
     at a time; creators whose pool or group filled in an earlier span are left out of the
@@ -371,14 +431,31 @@ def hand_out(
     n_groups = left_group.shape[0]
     gain = np.empty(n)
     m = 0
-    best = -math.inf
+    best = -math.inf  # the exact best and worst log gains of those computed exactly
     worst = math.inf
+    best_below = -math.inf  # the best and worst estimates less and plus their error
+    worst_above = math.inf
+    slack = 0.0  # the largest error of an estimate kept
     for i in range(n):
         gain[i] = -math.inf
         if left_pool[pool[i]] > 0 and left_group[group[i]] > 0 and z[i] < whole_cap(high[i]):
-            first = wa[i] * -math.expm1(-1.0 / scale[i])
-            if first > 0:
-                g = math.log(first) - z[i] / scale[i]
+            if scale[i] >= SERIES_SCALE and wa[i] > 0 and lc[i] > SERIES_LOWEST:
+                u = 1.0 / scale[i]
+                guess = _unit_log_gain_estimate(lc[i], u, z[i])
+                error = ESTIMATE_ERROR * (1.0 + abs(lc[i]) + z[i] * u)
+                # one before it gains at least max(best_below, best) (worst likewise): if this
+                # gains surely less, it is not the best
+                below_best = guess + error < max(best_below, best)
+                above_worst = guess - error > min(worst_above, worst)
+                best_below = max(best_below, guess - error)
+                worst_above = min(worst_above, guess + error)
+                if below_best and above_worst:
+                    gain[i] = guess
+                    slack = max(slack, error)
+                    m += 1
+                    continue
+            g = _unit_log_gain(wa[i], scale[i], z[i])
+            if g > -math.inf:
                 gain[i] = g
                 m += 1
                 best = max(best, g)
@@ -387,17 +464,26 @@ def hand_out(
         return 0
     levels = min(GAIN_LEVELS, max(1024, 4 * m))
     width = (best - worst) / (levels - 1) if best > worst else 1.0
+    # an estimate within this of a level's edge (in levels) may be in the next one
+    near = slack / width + 1e-9
     count = np.zeros(levels, np.int64)
     level = np.empty(n, np.int32)
     for i in range(n):
         b = -1
         if gain[i] > -math.inf:
-            b = min(int((best - gain[i]) / width), levels - 1)
+            at = (best - gain[i]) / width
+            b = int(at)
+            if slack > 0 and not near < at - b < 1.0 - near:  # an estimate near an edge
+                b = int((best - _unit_log_gain(wa[i], scale[i], z[i])) / width)
+            b = min(b, levels - 1)
             count[b] += 1
         level[i] = b
     units = 0
     for p in range(left_pool.shape[0]):
         units += max(left_pool[p], 0)
+    cells = np.arange(left_pool.shape[0] * n_groups)
+    cell_pool = cells // n_groups  # the walk looks them up: a division per unit is slow
+    cell_group = cells % n_groups
     given = 0
     first_level = 0
     margin = HAND_OUT_MARGIN
@@ -412,23 +498,23 @@ def hand_out(
         start = np.zeros(last - first_level + 1, np.int64)
         for b in range(first_level, last):
             start[b - first_level + 1] = start[b - first_level] + count[b]
-        order = np.empty(span, np.int32)
-        order_cell = np.full(span, -1, np.int32)
+        # each entry is a creator's index and cell, (i << 32) | cell (both below 2**31)
+        order = np.full(span, -1, np.int64)
         for i in range(n):
             b = level[i]
             if first_level <= b < last:
                 at = start[b - first_level]
                 start[b - first_level] = at + 1
                 if left_pool[pool[i]] > 0 and left_group[group[i]] > 0:
-                    order[at] = i
-                    order_cell[at] = pool[i] * n_groups + group[i]
+                    order[at] = (np.int64(i) << 32) | (pool[i] * n_groups + group[i])
         for j in range(span):
-            if order_cell[j] < 0:  # its pool or group filled in an earlier span
+            if order[j] < 0:  # its pool or group filled in an earlier span
                 continue
-            p = order_cell[j] // n_groups
-            g_ = order_cell[j] - p * n_groups
+            cell = order[j] & CELL_BITS
+            p = cell_pool[cell]
+            g_ = cell_group[cell]
             if left_pool[p] > 0 and left_group[g_] > 0:
-                z[order[j]] += 1
+                z[order[j] >> 32] += 1
                 left_pool[p] -= 1
                 left_group[g_] -= 1
                 given += 1

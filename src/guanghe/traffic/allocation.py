@@ -103,7 +103,7 @@ class TrafficAllocator:
     def _solve_block(self, problem: AllocationProblem) -> Allocation:
         p = problem
         layout = CellLayout(len(p.pool_names), len(p.group_names), p.pool_budgets, p.group_caps)
-        cell, lc, wa, start = _kernels.prepare(
+        cell, lc, wa, start, count = _kernels.prepare(
             p.weight, p.saturation, p.scale, p.pool, p.group, layout.n_pools, layout.n_groups
         )
         creators = Creators(cell, lc, p.scale, p.floor, p.cap, wa)
@@ -112,7 +112,7 @@ class TrafficAllocator:
             layout,
             start_log_price=start,
             tol=self.tol,
-            sample=sample_of(cell, layout, CURVES_SAMPLE_EVERY),
+            sample=sample_of(cell, count, layout, CURVES_SAMPLE_EVERY),
         )
         if exact is not None:
             dual, x, objective = exact
@@ -124,13 +124,13 @@ class TrafficAllocator:
                 start_log_price=start,
                 tol=self.tol,
                 max_iter=self.max_iter,
-                model=sampled_oracle(creators, gains, layout),
+                model=sampled_oracle(creators, count, gains, layout),
             )
             price = dual.cell_price
             x, objective, *_ = _kernels.recover_with_sums(
                 creators, price, _kernels.log_prices(price)
             )
-        impressions = whole_impressions(p, x, wa)
+        impressions, used = whole_impressions(p, x, (wa, lc))
         rounded = _kernels.whole_objective(impressions, wa, p.scale)
         gap = (dual.dual_objective - objective) / max(abs(dual.dual_objective), 1e-300)
         return Allocation(
@@ -140,7 +140,7 @@ class TrafficAllocator:
             rounded_objective=rounded,
             dual_objective=dual.dual_objective,
             duality_gap=float(gap),
-            max_violation=max_violation(p, x),
+            max_violation=max_violation(p, used),
             pool_prices=dual.pool_price,
             group_prices=dual.group_price,
             iterations=dual.iterations,
@@ -265,11 +265,11 @@ def load_kernels() -> None:
 def check_feasible(problem: AllocationProblem) -> None:
     """Raise :class:`InvalidInput` naming the first pool or group whose floors exceed it."""
     p = problem
-    for kind, codes, limits, names in (
-        ("pool", p.pool, p.pool_budgets, p.pool_names),
-        ("group", p.group, p.group_caps, p.group_names),
+    needs = _kernels.floor_sums(p.floor, p.pool, p.group, p.pool_budgets.size, p.group_caps.size)
+    for kind, need, limits, names in (
+        ("pool", needs[0], p.pool_budgets, p.pool_names),
+        ("group", needs[1], p.group_caps, p.group_names),
     ):
-        need = np.bincount(codes, p.floor, limits.size)
         over = np.flatnonzero(need > limits)
         if over.size:
             k = over[0]
@@ -280,24 +280,31 @@ def check_feasible(problem: AllocationProblem) -> None:
             )
 
 
-def whole_impressions(problem: AllocationProblem, x: FloatArray, wa: FloatArray) -> IntArray:
-    """Round the fractional optimum ``x`` to whole impressions (see :mod:`.rounding`)."""
+def whole_impressions(
+    problem: AllocationProblem, x: FloatArray, gain: tuple[FloatArray, FloatArray]
+) -> tuple[IntArray, tuple[FloatArray, FloatArray, float]]:
+    """Round the fractional optimum ``x`` to whole impressions (see :mod:`.rounding`);
+    ``gain`` is each creator's ``w * a`` and ``ln c`` (:func:`~guanghe.traffic._kernels.prepare`).
+    Returns them and the usage of ``x`` measured on the way (:func:`.rounding.round_whole`)."""
     p = problem
     limits = whole_limits(p.pool_budgets, p.group_caps)
     names = (p.pool_names, p.group_names)
     membership = (p.pool, p.group)
-    return round_whole(x, p.floor, p.cap, p.creator_id, membership, limits, names, (wa, p.scale))
-
-
-def max_violation(problem: AllocationProblem, x: FloatArray) -> float:
-    """Largest excess of ``x`` over a budget, cap, floor or creator cap, relative to it."""
-    p = problem
-    used_pool, used_group, worst = _kernels.usage(
-        x, p.floor, p.cap, p.pool, p.group, p.pool_budgets.size, p.group_caps.size
+    wa, lc = gain
+    return round_whole(
+        x, p.floor, p.cap, p.creator_id, membership, limits, names, (wa, p.scale, lc)
     )
-    for used, limits in ((used_pool, p.pool_budgets), (used_group, p.group_caps)):
+
+
+def max_violation(problem: AllocationProblem, used: tuple[FloatArray, FloatArray, float]) -> float:
+    """Largest excess of an allocation over a budget, cap, floor or creator cap, relative to
+    it, from its ``used`` impressions per pool and group and its largest excess over a
+    creator's floor or cap (:func:`.rounding.round_whole` measures them)."""
+    p = problem
+    used_pool, used_group, worst = used
+    for sums, limits in ((used_pool, p.pool_budgets), (used_group, p.group_caps)):
         finite = np.isfinite(limits)
-        excess = (used[finite] - limits[finite]) / np.maximum(limits[finite], 1.0)
+        excess = (sums[finite] - limits[finite]) / np.maximum(limits[finite], 1.0)
         worst = max(worst, float(excess.max(initial=0.0)))
     return float(worst)
 
@@ -316,12 +323,12 @@ def cell_oracle(creators: Creators, gains: tuple[FloatArray, FloatArray]) -> Cel
 
 
 def sample_of(
-    cell: IntArray, layout: CellLayout, most: int = SAMPLE_EVERY
+    cell: IntArray, count: IntArray, layout: CellLayout, most: int = SAMPLE_EVERY
 ) -> tuple[IntArray, FloatArray] | None:
     """Rows of a sample of each cell and the cell's count over its sampled count: every k-th
     of a cell's creators, k up to ``most`` while at least :data:`MIN_SAMPLED` remain; None
-    when that would keep more than half of all creators."""
-    count = np.bincount(cell, minlength=layout.n_cells)
+    when that would keep more than half of all creators. ``count`` is each cell's creators
+    (:func:`~guanghe.traffic._kernels.prepare` counts them)."""
     every = np.clip(count // MIN_SAMPLED, 1, most)
     take = _kernels.sample_rows(cell, every)
     if 2 * take.size > cell.size:
@@ -331,11 +338,14 @@ def sample_of(
 
 
 def sampled_oracle(
-    creators: Creators, gains: tuple[FloatArray, FloatArray], layout: CellLayout
+    creators: Creators,
+    count: IntArray,
+    gains: tuple[FloatArray, FloatArray],
+    layout: CellLayout,
 ) -> CellOracle | None:
-    """The cell sums over a sample of the creators (:func:`sample_of`), scaled up per cell
-    to its full count; None without a sample."""
-    sampled = sample_of(creators.cell, layout)
+    """The cell sums over a sample of the creators (:func:`sample_of`, ``count`` creators in
+    each cell), scaled up per cell to its full count; None without a sample."""
+    sampled = sample_of(creators.cell, count, layout)
     if sampled is None:
         return None
     take, ratio = sampled

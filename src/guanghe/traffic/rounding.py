@@ -49,7 +49,9 @@ def round_allocation(
     z, used_p, used_g = _kernels.floor_start(
         x, bounds[0], bounds[1], pool, group, limits[0].size, limits[1].size
     )
-    return _mend_and_hand_out(z, (used_p, used_g), (pool, group), bounds, limits, gain, rounds)
+    return _mend_and_hand_out(
+        z, (used_p, used_g), (pool, group), bounds, limits, (*gain, None), rounds
+    )
 
 
 def round_whole(
@@ -60,20 +62,24 @@ def round_whole(
     membership: tuple[IntArray, IntArray],
     limits: tuple[IntArray, IntArray],
     names: tuple[tuple[str, ...], tuple[str, ...]],
-    gain: tuple[FloatArray, FloatArray],
-) -> IntArray:
+    gain: tuple[FloatArray, FloatArray, FloatArray],
+) -> tuple[IntArray, tuple[FloatArray, FloatArray, float]]:
     """:func:`round_allocation` within the whole floors ``ceil(floor)`` and caps
     ``floor(cap)``, checked as :func:`check_whole_feasible` does; the bounds, their check and
-    the start come from one pass (:func:`~guanghe.traffic._kernels.whole_start`)."""
+    the start come from one pass (:func:`~guanghe.traffic._kernels.whole_start`). ``gain`` is
+    the triple ``(w * a, s, ln(w * a / s))``. Returns the whole impressions and what that
+    pass measured of ``x``: per pool and group the impressions it uses, and its largest
+    excess over a creator's floor or cap relative to the cap (at least 1)."""
     _check_size(x)
     pool, group = membership
-    z, need_p, need_g, used_p, used_g, bad = _kernels.whole_start(
+    z, need_p, need_g, used_p, used_g, bad, relaxed = _kernels.whole_start(
         x, floor, cap, pool, group, limits[0].size, limits[1].size
     )
     _check_needs(bad, creator_id, (need_p, need_g), limits, names)
-    return _mend_and_hand_out(
+    z = _mend_and_hand_out(
         z, (used_p, used_g), membership, (floor, cap), limits, gain, HAND_OUT_ROUNDS
     )
+    return z, relaxed
 
 
 def _check_size(x: FloatArray) -> None:
@@ -87,16 +93,17 @@ def _mend_and_hand_out(
     membership: tuple[IntArray, IntArray],
     bounds: tuple[IntArray, IntArray] | tuple[FloatArray, FloatArray],
     limits: tuple[IntArray, IntArray],
-    gain: tuple[FloatArray, FloatArray],
+    gain: tuple[FloatArray, FloatArray, FloatArray | None],
     rounds: int,
 ) -> IntArray:
     """Take back units over a limit, then hand out the units left (see
     :func:`round_allocation`); updates and returns ``z``. ``bounds`` are whole, or the
-    creators' own floors and caps (their whole ones, ``ceil`` and ``floor``, are meant)."""
+    creators' own floors and caps (their whole ones, ``ceil`` and ``floor``, are meant);
+    ``gain`` is ``(w * a, s, ln(w * a / s))``, the last computed here where it is None."""
     used_p, used_g = used
     pool, group = membership
     low, high = bounds
-    wa, scale = gain
+    wa, scale, log_c = gain
     while True:  # each round mends every broken limit; a second round is rare
         over_p = np.maximum(used_p - limits[0], 0)
         over_g = np.maximum(used_g - limits[1], 0)
@@ -123,7 +130,10 @@ def _mend_and_hand_out(
     for _ in range(rounds):
         if not (left_p > 0).any() or not (left_g > 0).any():
             break  # no creator has room: a round would only find that out, in a pass over all
-        if _kernels.hand_out(z, high, wa, scale, pool, group, left_p, left_g) == 0:
+        if log_c is None:
+            with np.errstate(divide="ignore"):
+                log_c = np.log(wa / scale)
+        if _kernels.hand_out(z, high, wa, scale, log_c, pool, group, left_p, left_g) == 0:
             break
     return z
 

@@ -246,7 +246,7 @@ def _prepare_batch(
     hi = np.where(ok, floats["cap"], 0.0)
     weight = np.where(ok, floats["weight"], 0.0)
     known = (np.maximum(pool, 0), np.maximum(group, 0))
-    cell, lc, wa, _ = _kernels.prepare(
+    cell, lc, wa, _, _ = _kernels.prepare(
         weight, floats["saturation"], scale, *known, len(pool_index), n_groups
     )
     f_lo, f_hi = _kernels.bound_gains(wa, scale, lo, hi)
