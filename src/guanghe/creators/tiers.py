@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from guanghe.notifications import NoticeDraft, notify_many
 from guanghe.store import Creator, CreatorTierHistory
+from guanghe.store.bulk import execute_many
 
 #: Rows are inserted through the table (Core executemany), not the ORM's bulk insert.
 _TIER_HISTORY = cast(Table, CreatorTierHistory.__table__)
@@ -68,7 +69,7 @@ def record_assessment(
         if cid in current and before.get(cid) != tier
     ]
     if rows:
-        session.connection().execute(insert(_TIER_HISTORY), rows)
+        execute_many(session.connection(), insert(_TIER_HISTORY), rows)
     _notify_tier_changes(session, date, rows, before, now=now)
     return AssessmentWrite(stages_changed=len(stage_updates), tiers_changed=len(rows))
 

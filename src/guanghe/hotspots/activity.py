@@ -25,6 +25,7 @@ from guanghe.creators import works_published, works_with_ids
 from guanghe.events import EventLog
 from guanghe.hotspots.topics import work_topics
 from guanghe.store import TopicHourlyCount
+from guanghe.store.bulk import execute_many
 
 #: Event types that count as engagement with a work.
 ENGAGEMENT_TYPES: Final = ("like", "comment", "share")
@@ -109,7 +110,7 @@ def recount_hours(session: Session, log: EventLog, hours: Iterable[dt.datetime])
         for (v, t, h), c in counts.items()
     ]
     for i in range(0, len(rows), _INSERT_CHUNK):
-        session.connection().execute(insert(_COUNTS), rows[i : i + _INSERT_CHUNK])
+        execute_many(session.connection(), insert(_COUNTS), rows[i : i + _INSERT_CHUNK])
     return RecountSummary(len(wanted), len(rows), len(published), actions)
 
 

@@ -41,6 +41,7 @@ from guanghe.ledger import (
 from guanghe.ledger.settlement import earnings
 from guanghe.notifications import NoticeDraft, notify_many
 from guanghe.store import IncentiveEnrolment, Work
+from guanghe.store.bulk import execute_many
 from guanghe.traffic.floors import reward_account
 
 _OK = (TransferStatus.CREATED, TransferStatus.EXISTS)
@@ -243,7 +244,7 @@ def enrol_and_update(
                 }
             )
     if changed:
-        session.connection().execute(_SET_PROGRESS, changed)
+        execute_many(session.connection(), _SET_PROGRESS, changed)
     target_works = programme.rules.original_works
     new_rows = []
     for i, creator_id in enumerate(ids.tolist()):
@@ -271,7 +272,7 @@ def enrol_and_update(
             }
         )
     for at in range(0, len(new_rows), _INSERT_CHUNK):
-        session.connection().execute(insert(t), new_rows[at : at + _INSERT_CHUNK])
+        execute_many(session.connection(), insert(t), new_rows[at : at + _INSERT_CHUNK])
     report.enrolled = len(new_rows)
     report.updated = len(stored_rows) + len(new_rows)
     return report

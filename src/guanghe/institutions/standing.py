@@ -22,6 +22,7 @@ from guanghe.store import (
     Work,
     WorkOriginality,
 )
+from guanghe.store.bulk import execute_many
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +78,8 @@ def sync_affiliations(session: Session, day: dt.date) -> int:
             if current != wanted[creator_id]:
                 changes.append({"creator": creator_id, "institution": wanted[creator_id]})
     if changes:  # one executemany by primary key, not an ORM object per creator
-        session.connection().execute(
+        execute_many(
+            session.connection(),
             update(Creator)
             .where(Creator.id == bindparam("creator"))
             .values(institution_id=bindparam("institution")),

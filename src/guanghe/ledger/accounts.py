@@ -111,10 +111,13 @@ class AccountKey:
 def open_accounts(
     session: Session, keys: Sequence[AccountKey], *, now: dt.datetime
 ) -> dict[AccountKey, int]:
-    """Ids of the accounts of ``keys``, creating those that do not exist (in bulk)."""
+    """Ids of the accounts of ``keys``, creating those that do not exist (in bulk). Raises
+    :class:`InvalidInput` if one exists with another limit than its key's."""
     wanted = sorted(set(keys), key=lambda k: (k.owner_kind, k.owner_id, k.purpose, k.unit))
-    if not wanted:
-        return {}
+    found = _account_ids(session, wanted)
+    missing = [k for k in wanted if k not in found]
+    if not missing:  # the usual case: only reads, no insert statement built per key
+        return found
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     session.execute(
@@ -133,9 +136,15 @@ def open_accounts(
                 "credits_posted": 0,
                 "created_at": now,
             }
-            for k in wanted
+            for k in missing
         ],
     )
+    return found | _account_ids(session, missing)
+
+
+def _account_ids(session: Session, wanted: Sequence[AccountKey]) -> dict[AccountKey, int]:
+    """Ids of the accounts of ``wanted`` that exist; :class:`InvalidInput` if one exists with
+    another limit than its key's."""
     found: dict[AccountKey, int] = {}
     by_kind: dict[str, set[int]] = {}
     for k in wanted:

@@ -39,6 +39,7 @@ from sqlalchemy.orm import Session
 
 from guanghe.ledger.accounts import account_from_row, select_accounts
 from guanghe.store import LedgerAccount, LedgerTransfer
+from guanghe.store.bulk import execute_many
 
 if TYPE_CHECKING:
     from psycopg import Copy
@@ -654,7 +655,7 @@ def _transfer_writer(session: Session, labels: _Labels) -> Iterator[Callable[[li
         yield rows.extend
         if rows:
             values = [dict(zip(_COLUMNS, _values(r, stamp), strict=True)) for r in rows]
-            session.connection().execute(insert(LedgerTransfer), values)
+            execute_many(session.connection(), insert(LedgerTransfer), values)
         return
     import psycopg  # the PostgreSQL driver: needed here only
 
@@ -763,7 +764,8 @@ def _write_totals(session: Session, accounts: dict[int, _Totals]) -> None:
             {"changed": json.dumps(changed)},
         )
         return
-    session.connection().execute(
+    execute_many(
+        session.connection(),
         update(LedgerAccount)
         .where(LedgerAccount.id == bindparam("account_id"))
         .values(

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from guanghe.monetize.estimates import EstimateResult
 from guanghe.store import EarningsEstimate, ProductPlacement
+from guanghe.store.bulk import execute_many
 
 _CHUNK = 10_000
 #: Rows are inserted through the table (Core executemany), not the ORM's bulk insert.
@@ -41,7 +42,7 @@ def replace_placements(
         )
     ]
     for start in range(0, len(rows), _CHUNK):
-        session.connection().execute(insert(_PLACEMENTS), rows[start : start + _CHUNK])
+        execute_many(session.connection(), insert(_PLACEMENTS), rows[start : start + _CHUNK])
     return len(rows)
 
 
@@ -72,4 +73,4 @@ def replace_estimates(
         )
     ]
     for start in range(0, len(rows), _CHUNK):
-        session.connection().execute(insert(_ESTIMATES), rows[start : start + _CHUNK])
+        execute_many(session.connection(), insert(_ESTIMATES), rows[start : start + _CHUNK])

@@ -298,7 +298,11 @@ def preview_profile_slots(
                 shown.append(ProductCard(rank, pid, title, category, price, commission, why))
     if missing := [c for c in wanted if c not in creators]:
         raise NotFound(f"creator {missing[0]} does not exist")
-    servable: Sequence[Row[Any]] | None = None
+    live: list[Row[Any]] | None = None
+    # A preview commits nothing, so the auction of one list of candidates is the same for
+    # every creator it is run for: run once per (vertical, stage) filter and candidate list.
+    in_group: dict[tuple[int, str], list[Row[Any]]] = {}
+    auctions: dict[tuple[int, ...], AdPlacement | None] = {}
     slots: list[ProfileSlot] = []
     for creator_id in creator_ids:
         creator = creators[creator_id]
@@ -306,10 +310,23 @@ def preview_profile_slots(
         products = tuple(cards.get(creator_id, ())) if products_on else ()
         ad = None
         if ads_on:
-            if servable is None:
+            if live is None:
                 servable = session.execute(_SERVABLE, {"now": now}).all()
-            audience = (int(creator.vertical_id), str(creator.stage), int(creator.follower_count))
-            ad = _choose_ad(session, servable, creator_id, audience, now, True, floor_ecpm_fen)
+                live = [r for r in servable if r.starts_at <= now < r.ends_at]
+            vertical, stage = int(creator.vertical_id), str(creator.stage)
+            followers = int(creator.follower_count)
+            group = in_group.get((vertical, stage))
+            if group is None:
+                group = in_group[vertical, stage] = [
+                    r for r in live if _targets_group(r, vertical, stage)
+                ]
+            candidates = _without_excluded(
+                session, [r for r in group if _targets_followers(r, followers)], creator_id
+            )
+            key = tuple(r.id for r in candidates)
+            if key not in auctions:
+                auctions[key] = _auction(session, candidates, now, True, floor_ecpm_fen)
+            ad = auctions[key]
         slots.append(ProfileSlot(creator_id, now, ads_on, products_on, ad, products, True))
     return slots
 
@@ -324,9 +341,29 @@ def _choose_ad(
     floor_ecpm_fen: int,
 ) -> AdPlacement | None:
     candidates = [r for r in servable if r.starts_at <= now < r.ends_at and _targets(r, *audience)]
+    candidates = _without_excluded(session, candidates, creator_id)
+    return _auction(session, candidates, now, preview, floor_ecpm_fen)
+
+
+def _without_excluded(
+    session: Session, candidates: list[Row[Any]], creator_id: int
+) -> list[Row[Any]]:
+    """``candidates`` without the campaigns excluding a keyword of the creator's recent works
+    (read only when one of them excludes keywords)."""
     if any(r.excluded_keywords for r in candidates):
         text = _recent_text(session, creator_id)
         candidates = [r for r in candidates if not any(k in text for k in r.excluded_keywords)]
+    return candidates
+
+
+def _auction(
+    session: Session,
+    candidates: list[Row[Any]],
+    now: dt.datetime,
+    preview: bool,
+    floor_ecpm_fen: int,
+) -> AdPlacement | None:
+    """The ad the auction of ``candidates`` places (committed unless ``preview``), if any."""
     if not candidates:
         return None
     ctr = predicted_ctr(
@@ -363,12 +400,22 @@ def _choose_ad(
 
 def _targets(campaign: Row[Any], vertical: int, stage: str, followers: int) -> bool:
     """Whether the campaign's targeting and vertical exclusions admit the creator."""
+    return _targets_group(campaign, vertical, stage) and _targets_followers(campaign, followers)
+
+
+def _targets_group(campaign: Row[Any], vertical: int, stage: str) -> bool:
+    """Whether the campaign's vertical and stage targeting admit a creator of these."""
     return (
         (not campaign.target_verticals or vertical in campaign.target_verticals)
         and vertical not in campaign.excluded_verticals
         and (not campaign.target_stages or stage in campaign.target_stages)
-        and followers >= campaign.min_followers
-        and (campaign.max_followers is None or followers <= campaign.max_followers)
+    )
+
+
+def _targets_followers(campaign: Row[Any], followers: int) -> bool:
+    """Whether the campaign's follower bounds admit a creator with ``followers``."""
+    return followers >= campaign.min_followers and (
+        campaign.max_followers is None or followers <= campaign.max_followers
     )
 
 

@@ -54,6 +54,7 @@ from guanghe.originality import blocked_work_ids
 from guanghe.runtime import Runtime
 from guanghe.sim.tasks import OFF_VERTICAL, PROPENSITY_FILE
 from guanghe.store import Campaign, Task, TaskClaim, TaskOffer
+from guanghe.store.bulk import execute_many
 from guanghe.tasks import accept_task, priority_holder, review_submission, submit_work
 from guanghe.tasks.propensity import KINDS
 
@@ -277,7 +278,7 @@ def _add_to_campaigns(
             clicks=table.c.clicks + bindparam("dc"),
         )
     )
-    session.connection().execute(statement, rows)
+    execute_many(session.connection(), statement, rows)
 
 
 def _ad_events(

@@ -16,6 +16,7 @@ from guanghe.access import Principal
 from guanghe.errors import InvalidInput
 from guanghe.notifications import NoticeDraft, notify_many
 from guanghe.store import Creator, Notice, Task, TaskClaim, TaskOffer
+from guanghe.store.bulk import execute_many
 from guanghe.store.task_tables import HOLDING_STATUSES
 from guanghe.tasks.catalog import TaskView, task_views
 from guanghe.tasks.claims import check_acts_for_creator
@@ -210,7 +211,7 @@ def replace_offers(
         for n in range(len(offers))
     ]
     for start in range(0, len(rows), 5_000):
-        session.connection().execute(insert(_OFFERS), rows[start : start + 5_000])
+        execute_many(session.connection(), insert(_OFFERS), rows[start : start + 5_000])
     _notify_best_offers(session, day, offers, now=now, policy=notices or TaskNoticePolicy())
     return len(rows)
 

@@ -89,10 +89,18 @@ def record_deliveries(
     # thousands of bound parameters cost far more than the insert itself.
     new = set(session.connection().execute(statement, rows).scalars().all())
     old_ids = [d.delivery_id for d in deliveries if d.delivery_id not in new]
-    old = {
-        row.delivery_id: row
-        for row in session.scalars(
-            select(BoostDelivery).where(BoostDelivery.delivery_id.in_(old_ids))
+    # Each id's stored content (day, creator, work, impressions): plain tuples, as building an
+    # ORM object per delivery cost more than the insert itself.
+    content = {
+        delivery_id: (day, creator_id, work_id, impressions)
+        for delivery_id, day, creator_id, work_id, impressions in session.execute(
+            select(
+                BoostDelivery.delivery_id,
+                BoostDelivery.day,
+                BoostDelivery.creator_id,
+                BoostDelivery.work_id,
+                BoostDelivery.impressions,
+            ).where(BoostDelivery.delivery_id.in_(old_ids))
         )
     }
     statuses = []
@@ -100,21 +108,9 @@ def record_deliveries(
         if d.delivery_id in new:
             statuses.append("recorded")
             new.discard(d.delivery_id)  # a repeat inside the batch is a duplicate
-            old[d.delivery_id] = BoostDelivery(
-                delivery_id=d.delivery_id,
-                day=d.day,
-                creator_id=d.creator_id,
-                work_id=d.work_id,
-                impressions=d.impressions,
-            )
+            content[d.delivery_id] = (d.day, d.creator_id, d.work_id, d.impressions)
             continue
-        row = old[d.delivery_id]
-        same = (row.day, row.creator_id, row.work_id, row.impressions) == (
-            d.day,
-            d.creator_id,
-            d.work_id,
-            d.impressions,
-        )
+        same = content[d.delivery_id] == (d.day, d.creator_id, d.work_id, d.impressions)
         statuses.append("duplicate" if same else "conflict")
     return statuses
 
