@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from guanghe.originality import keypoints as kp
+from guanghe.originality import matching
 from guanghe.originality.keypoints import KeypointIndex, Keypoints
 
 
@@ -156,3 +157,32 @@ def tags_at(points: np.ndarray) -> np.ndarray:
     return Keypoints(
         np.zeros((len(points), 32), np.uint8), points, np.zeros(len(points), bool)
     ).tags
+
+
+def test_covers_far_behind_the_first_are_not_checked() -> None:
+    """A copy located by 40 keypoints agreeing on one shift, and three covers by 6-8 each:
+    only the copy is handed to the overlap check (each check costs ORB on the cover); covers
+    with half the first one's agreement or more are all kept."""
+    rng = np.random.default_rng(7)
+    upload = rng.uniform(10, 110, (70, 2)).astype(np.float32)
+    descriptors = random_codes(rng, 70)
+    index = KeypointIndex()
+    index.add(descriptors[:40], np.zeros(40, np.int64), tags_at(upload[:40] * 0.9 + 6))
+    for work, (start, count) in enumerate([(40, 8), (48, 7), (55, 6)], start=1):
+        rows = slice(start, start + count)
+        index.add(
+            descriptors[rows], np.full(count, work, np.int64), tags_at(upload[rows] * 1.1 - 4)
+        )
+    query = Keypoints(descriptors, upload, np.zeros(70, bool))
+    assert [found.work_id for found in kp.locate(index.search(descriptors), query, 4)] == [
+        0,
+        1,
+        2,
+        3,
+    ]
+    assert [c.work_id for c in matching.keypoint_candidates(index, query)] == [0]
+
+    close = KeypointIndex()
+    close.add(descriptors[:12], np.zeros(12, np.int64), tags_at(upload[:12] * 0.9 + 6))
+    close.add(descriptors[40:48], np.ones(8, np.int64), tags_at(upload[40:48] * 1.1 - 4))
+    assert [c.work_id for c in matching.keypoint_candidates(close, query)] == [0, 1]
