@@ -270,40 +270,52 @@ def _print_side_by_side(runs: dict[str, dict[str, dict[str, Any]]]) -> None:
             )
 
 
-def differences(left: Path, right: Path) -> list[str]:
-    """How the :data:`COMPARED` snapshots of two cycled data directories differ (every date
-    either wrote); empty when they are equal."""
+@dataclass(frozen=True)
+class Comparison:
+    """How two cycled data directories' :data:`COMPARED` snapshots differ: ``differences``
+    (every integer, string and feature column must be equal) and ``within_tolerance`` (the
+    allocation's float prices and relaxed values, which the Spark solve sums per partition:
+    equal to :data:`RTOL`, as ``tests/traffic/test_spark.py`` holds them)."""
+
+    differences: list[str]
+    within_tolerance: list[str]
+
+
+#: Relative and absolute tolerance of the allocation's float columns between engines.
+RTOL, ATOL = 1e-7, 1e-12
+
+
+def compare(left: Path, right: Path) -> Comparison:
+    """Compare the :data:`COMPARED` snapshots of every date either directory wrote."""
     roots = [Settings(data_dir=d).snapshots_dir for d in (left, right)]
-    found = []
+    found = Comparison([], [])
     for name in COMPARED:
         dates = [snapshot_dates(root, name) for root in roots]
         if dates[0] != dates[1] or not dates[0]:
             written = [", ".join(map(str, d)) or "none" for d in dates]
-            found.append(f"{name}: written for {written[0]} against {written[1]}")
+            found.differences.append(f"{name}: written for {written[0]} against {written[1]}")
             continue
         for day in dates[0]:
             a, b = (read_snapshot(root, name, day) for root in roots)
-            found.extend(f"{name} of {day}: {d}" for d in _table_differences(a, b))
-    return found
-
-
-def _table_differences(a: pa.Table, b: pa.Table) -> list[str]:
-    if a.schema.names != b.schema.names or a.num_rows != b.num_rows:
-        return [
-            f"{a.num_rows:,} rows of {a.schema.names} against {b.num_rows:,} of {b.schema.names}"
-        ]
-    found = []
-    for name in a.schema.names:
-        x, y = a.column(name), b.column(name)
-        if x.equals(y):
-            continue
-        if pa.types.is_floating(x.type) and pa.types.is_floating(y.type):
-            gap = np.abs(x.to_numpy() - y.to_numpy())
-            found.append(
-                f"{name} differs in {int((gap > 0).sum()):,} rows, by up to {gap.max():.3g}"
-            )
-        else:
-            found.append(f"{name} differs")
+            if a.schema.names != b.schema.names or a.num_rows != b.num_rows:
+                shapes = [f"{t.num_rows:,} rows of {t.schema.names}" for t in (a, b)]
+                found.differences.append(f"{name} of {day}: {' against '.join(shapes)}")
+                continue
+            for column in a.schema.names:
+                x, y = a.column(column), b.column(column)
+                if x.equals(y):
+                    continue
+                where = f"{name} of {day}: {column}"
+                if name == "creator_features" or not pa.types.is_floating(x.type):
+                    found.differences.append(f"{where} differs")
+                    continue
+                xs, ys = x.to_numpy(), y.to_numpy()
+                gap = np.abs(xs - ys)
+                seen = f"{where} differs in {int((gap > 0).sum()):,} rows, by up to {gap.max():.3g}"
+                if np.allclose(xs, ys, rtol=RTOL, atol=ATOL):
+                    found.within_tolerance.append(f"{seen} (within rtol {RTOL:g})")
+                else:
+                    found.differences.append(seen)
     return found
 
 
@@ -401,14 +413,12 @@ def _size(args: argparse.Namespace, creators: int, master: str, cluster: Cluster
         first, *others = args.engine
         equal = True
         for other in others:
-            found = differences(data_dirs[first], data_dirs[other])
-            if found:
-                equal = False
-                print(f"\n{other} against {first}: NOT the same")
-                for difference in found:
-                    print(f"  {difference}")
-            else:
-                print(f"\n{other} against {first}: the same {' and '.join(COMPARED)} snapshots")
+            found = compare(data_dirs[first], data_dirs[other])
+            same = "NOT the same" if found.differences else "the same"
+            print(f"\n{other} against {first}: {same} {' and '.join(COMPARED)} snapshots")
+            for line in found.differences + found.within_tolerance:
+                print(f"  {line}")
+            equal &= not found.differences
         return equal
 
 
