@@ -16,13 +16,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from bench._spark_cluster import Cluster, standalone_cluster
 
 from guanghe.pipelines import run_cycle
 from guanghe.runtime import Runtime
 from guanghe.settings import Settings
 from guanghe.sim import generate_platform
 from guanghe.snapshots import read_snapshot, snapshot_dates
-from tests.spark_cluster import Cluster, standalone_cluster
 
 pytestmark = pytest.mark.spark
 

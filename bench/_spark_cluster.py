@@ -1,5 +1,6 @@
 """A real Spark standalone cluster (one master, one worker on 127.0.0.1) from the PySpark
-distribution, for the tests that run the cycle on a cluster rather than ``local[*]``."""
+distribution, for the tests and ``bench cycle`` that run the cycle on a cluster rather than
+``local[*]``."""
 
 from __future__ import annotations
 
@@ -30,10 +31,12 @@ def _free_port() -> int:
 
 @dataclass(frozen=True, slots=True)
 class Cluster:
-    """A running standalone cluster: its master URL and the master's status page."""
+    """A running standalone cluster: its master URL, the master's status page, and the
+    process ids of its master and worker JVMs (the worker's executors are its children)."""
 
     master_url: str
     web_port: int
+    pids: tuple[int, ...]
 
     def state(self) -> dict[str, object]:
         """The master's JSON status (workers, running and completed applications); empty
@@ -84,7 +87,7 @@ def standalone_cluster(logs: Path, *, cores: int = 2, memory: str = "2g") -> Ite
                     env=env, stdout=out, stderr=subprocess.STDOUT,
                 )
             )  # fmt: skip
-        cluster = Cluster(master_url, web_port)
+        cluster = Cluster(master_url, web_port, tuple(p.pid for p in processes))
         deadline = time.monotonic() + START_TIMEOUT
         while cluster.state().get("aliveworkers", 0) == 0:
             if time.monotonic() > deadline or any(p.poll() is not None for p in processes):
