@@ -150,6 +150,13 @@ def test_a_committing_view_alone_skips_the_wal_flush_on_postgresql(
         slot = decide_profile_slot(session, 1, now=dt.datetime.now(dt.UTC), preview=preview)
         return slot.ad is not None, session.scalar(sa.text("SHOW synchronous_commit"))
 
-    assert runtime.write(view) == (True, "on" if preview else "off")
-    with runtime.sessions() as session:
-        assert session.scalar(sa.text("SHOW synchronous_commit")) == "on"
+    # The suite's connections commit asynchronously (PGOPTIONS, tests/conftest.py): this test
+    # connects with the server's durable default, which the view must change and restore.
+    url = runtime.settings.database_url.replace(
+        "synchronous_commit%3Doff", "synchronous_commit%3Don"
+    )
+    assert url != runtime.settings.database_url
+    with Runtime(runtime.settings.model_copy(update={"database_url": url})) as durable:
+        assert durable.write(view) == (True, "on" if preview else "off")
+        with durable.sessions() as session:
+            assert session.scalar(sa.text("SHOW synchronous_commit")) == "on"
