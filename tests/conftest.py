@@ -8,6 +8,7 @@ import datetime as dt
 import os
 import shutil
 import sqlite3
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ from guanghe.runtime import Runtime
 from guanghe.settings import Settings
 from guanghe.store import Creator, Institution, Work, transaction
 from tests.databases import PostgresSchemas, migrated_sqlite_file, schema_of, schema_url
+from tests.kernels import compile_kernels
 from tests.pipelines.sample import AS_OF, log_sample_events
 from tests.seed import SeedPlatform
 
@@ -45,6 +47,30 @@ os.environ.setdefault("JAVA_TOOL_OPTIONS", "-XX:TieredStopAtLevel=1 -XX:+UseSeri
 # run) a test's wall time is its CPU. Connections naming their own options (``schema_url``) say
 # the same; an explicit PGOPTIONS wins.
 os.environ.setdefault("PGOPTIONS", "-c synchronous_commit=off")
+
+_KERNELS = pytest.StashKey[str]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Under ``pytest -n`` the controller compiles the Numba kernels once (``tests/kernels.py``)
+    before the workers start, so that they load them instead of each compiling them."""
+    if hasattr(config, "workerinput") or not config.getoption("numprocesses", None):
+        return
+    started = time.perf_counter()
+    failed = compile_kernels()
+    config.stash[_KERNELS] = (
+        f"Numba kernels compiled or loaded in {time.perf_counter() - started:.1f} s"
+    )
+    for line in failed:
+        config.issue_config_time_warning(
+            pytest.PytestWarning(f"kernel not compiled before the workers: {line}"), stacklevel=2
+        )
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    """How long the controller's compilation took (a line of the run's header)."""
+    return config.stash.get(_KERNELS, None)
+
 
 POSTGRES_URL = os.environ.get(
     "GUANGHE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
