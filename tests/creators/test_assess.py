@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+import numpy.typing as npt
 import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -71,3 +74,40 @@ def test_quality_is_bounded_and_tiers_are_known(plays: list[int]) -> None:
     quality = np.array(out["quality"])
     assert ((quality >= 0) & (quality <= 100)).all()
     assert set(out["tier"]) <= {t.name for t in RULES.tiers}
+
+
+def test_counts_beyond_their_denominator_read_as_a_full_rate() -> None:
+    """Follows and plays can outnumber the window's exposures (from the profile page, a
+    search, a share) and engagements the plays (a like and a share of one play): such a count
+    reads as one success per trial, exactly as if it equalled its denominator, never as a NaN
+    that ranks the creator anywhere or breaks the prior's fit (the growth step raised
+    LinAlgError on an advanced 100,000-creator platform)."""
+    rng = np.random.default_rng(3)
+    n = 60
+    exposures = rng.integers(2_000, 20_000, n)
+    counts = {"exposures": exposures, "plays": exposures // 2, "follows": exposures // 200}
+    counts["engagements"] = counts["plays"] // 20
+    followers = rng.integers(100, 100_000, n).tolist()
+    window = RULES.quality.window_days
+
+    def assessed(counts: dict[str, npt.NDArray[np.int64]]) -> dict[str, list[Any]]:
+        columns = {f"{name}_{window}d": column.tolist() for name, column in counts.items()}
+        table = assess_creators(features(**columns, follower_count=followers), RULES)
+        out: dict[str, list[Any]] = table.to_pydict()
+        return out
+
+    capped = {name: column.copy() for name, column in counts.items()}
+    capped["follows"][0] = capped["exposures"][0]
+    capped["engagements"][2] = capped["plays"][2]
+    beyond = {name: column.copy() for name, column in capped.items()}
+    beyond["follows"][0] *= 3  # more follows than exposures
+    beyond["engagements"][2] *= 4  # several engagements a play
+    out = assessed(beyond)
+    assert np.isfinite(out["quality"]).all()
+    assert out == assessed(capped)
+
+    beyond["plays"][1] = beyond["exposures"][1] + 50  # more plays than exposures
+    beyond["exposures"][3] = 0  # played and followed from outside the feed only
+    out = assessed(beyond)
+    for column in ("quality", "rank_play_rate", "rank_follow_rate", "rank_engagement_rate"):
+        assert np.isfinite(out[column]).all(), column

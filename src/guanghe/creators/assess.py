@@ -188,7 +188,9 @@ def _posterior(num: Floats, den: Floats, design: Floats) -> Floats:
     seen = den > 0
     if not seen.any():
         return np.zeros(n)
-    p = (num + 0.5) / (den + 1.0)
+    # A count can outnumber its denominator (follows from outside the feed, several
+    # engagements a play): one success per trial at most, so such a rate reads as 1.
+    p = (np.minimum(num, den) + 0.5) / (den + 1.0)
     logit = np.log(p / (1.0 - p))
     noise = np.full(n, np.inf)
     noise[seen] = 1.0 / ((den[seen] + 1.0) * p[seen] * (1.0 - p[seen]))
