@@ -12,8 +12,7 @@ from hypothesis import strategies as st
 from scipy.optimize import Bounds, LinearConstraint, minimize
 
 from guanghe.errors import InvalidInput
-from guanghe.traffic import Allocation, AllocationProblem, TrafficAllocator, _kernels, allocation
-from guanghe.traffic.dual import CellLayout
+from guanghe.traffic import Allocation, AllocationProblem, TrafficAllocator, _kernels
 from guanghe.traffic.problem import _repeated_id
 from guanghe.traffic.rounding import round_allocation
 from tests.traffic.strategies import objective, problems, shaped_problems
@@ -175,44 +174,6 @@ def test_the_hand_out_estimates_give_the_exact_order(case: str) -> None:
     given = _kernels.hand_out(got, cap, wa, scale, lc, pool, group, left_pool, left_group)
     assert np.array_equal(got, expected)
     assert given == (expected - z).sum() > 0
-
-
-@pytest.mark.parametrize("threads", ["1", "2", "3"])
-def test_the_passes_on_threads_give_the_serial_passes_bit_for_bit(
-    threads: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """``prepare`` and the whole objective split over threads in spans (of at least 7 rows
-    here) give the serial kernels' arrays and sums exactly, whatever the threads."""
-    monkeypatch.setenv(allocation.THREADS_VARIABLE, threads)
-    n = 10_001
-    rng = np.random.default_rng(4)
-    p = AllocationProblem(
-        creator_id=np.arange(n),
-        pool=rng.integers(0, 3, n),
-        group=rng.integers(0, 4, n),
-        weight=np.where(rng.random(n) < 0.05, 0.0, rng.uniform(0.5, 2, n)),
-        saturation=rng.pareto(1.5, n) * 100,
-        scale=rng.lognormal(6, 2, n),
-        floor=np.zeros(n),
-        cap=np.full(n, 1e5),
-        pool_names=("a", "b", "c"),
-        pool_budgets=np.full(3, 1e6),
-        group_names=("w", "x", "y", "z"),
-        group_caps=np.full(4, np.inf),
-    )
-    layout = CellLayout(3, 4, p.pool_budgets, p.group_caps)
-    serial = _kernels.prepare(p.weight, p.saturation, p.scale, p.pool, p.group, 3, 4)
-    split = allocation.prepare(p, layout, least=7)
-    assert all(np.array_equal(a, b) for a, b in zip(split, serial, strict=True))
-    z = rng.integers(0, 5_000, n)
-    expected = _kernels.whole_objective(z, serial[2], p.scale)
-    assert allocation.whole_objective(z, serial[2], p.scale, least=7) == expected
-
-
-def test_the_threads_setting_is_checked(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(allocation.THREADS_VARIABLE, "0")
-    with pytest.raises(InvalidInput, match="GUANGHE_TRAFFIC_THREADS"):
-        allocation.spans(10)
 
 
 def test_a_price_many_orders_of_magnitude_small_is_found() -> None:

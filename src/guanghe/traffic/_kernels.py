@@ -60,46 +60,6 @@ def prepare(
 
 
 @njit(cache=True, nogil=True)
-def prepare_rows(
-    weight: FloatArray,
-    saturation: FloatArray,
-    scale: FloatArray,
-    pool: IntArray,
-    group: IntArray,
-    n_groups: int,
-    rows: tuple[int, int],
-    out: tuple[IntArray, FloatArray, FloatArray, IntArray],
-) -> None:
-    """:func:`prepare`'s ``cell``, ``ln c`` and ``w * a`` of the creators ``rows`` (``start,
-    stop``) written into ``out``'s first three, the creators of each cell among them added to
-    its fourth: the same values, so that spans of creators can be prepared on threads."""
-    cell, lc, wa, per_cell = out
-    for i in range(rows[0], rows[1]):
-        cell[i] = pool[i] * n_groups + group[i]
-        per_cell[cell[i]] += 1
-        gain = weight[i] * saturation[i]
-        wa[i] = gain
-        lc[i] = math.log(gain / scale[i]) if gain > 0 else -math.inf
-
-
-@njit(cache=True, nogil=True)
-def pool_mean_log_gains(lc: FloatArray, pool: IntArray, n_pools: int) -> FloatArray:
-    """:func:`prepare`'s mean finite ``ln c`` of each pool (0 where none), summed in the
-    creators' order as it sums them."""
-    count = np.zeros(n_pools)
-    total = np.zeros(n_pools)
-    for i in range(lc.shape[0]):
-        if lc[i] > -math.inf:
-            count[pool[i]] += 1.0
-            total[pool[i]] += lc[i]
-    mean = np.zeros(n_pools)
-    for k in range(n_pools):
-        if count[k] > 0:
-            mean[k] = total[k] / count[k]
-    return mean
-
-
-@njit(cache=True, nogil=True)
 def bound_gains(
     wa: FloatArray, scale: FloatArray, lo: FloatArray, hi: FloatArray
 ) -> tuple[FloatArray, FloatArray]:
@@ -294,24 +254,6 @@ def whole_objective(z: IntArray, wa: FloatArray, scale: FloatArray) -> float:
     total = 0.0
     for i in range(z.shape[0]):
         total += -wa[i] * math.expm1(-z[i] / scale[i])
-    return total
-
-
-@njit(cache=True, nogil=True)
-def whole_objective_terms(
-    z: IntArray, wa: FloatArray, scale: FloatArray, start: int, out: FloatArray
-) -> None:
-    """:func:`whole_objective`'s terms of the creators ``start, start + 1, ...`` into ``out``."""
-    for j in range(out.shape[0]):
-        i = start + j
-        out[j] = -wa[i] * math.expm1(-z[i] / scale[i])
-
-
-@njit(cache=True, nogil=True)
-def sum_after(total: float, terms: FloatArray) -> float:
-    """``total`` plus each of ``terms`` in order (the rest of a running sum)."""
-    for j in range(terms.shape[0]):
-        total += terms[j]
     return total
 
 

@@ -3,13 +3,8 @@
 from __future__ import annotations
 
 import math
-import os
 import time
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
-from functools import cache, partial
-from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -31,10 +26,6 @@ SAMPLE_EVERY = 16
 MIN_SAMPLED = 48
 #: The curves' sample only brackets each cell's log price: at most one creator in this many.
 CURVES_SAMPLE_EVERY = 64
-#: Fewest creators a thread takes in the passes split over threads (:func:`spans`).
-SPAN_ROWS = 500_000
-#: The environment variable that sets the threads of those passes (:func:`threads`).
-THREADS_VARIABLE = "GUANGHE_TRAFFIC_THREADS"
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,7 +104,9 @@ class TrafficAllocator:
     def _solve_block(self, problem: AllocationProblem) -> Allocation:
         p = problem
         layout = CellLayout(len(p.pool_names), len(p.group_names), p.pool_budgets, p.group_caps)
-        cell, lc, wa, start, count = prepare(p, layout)
+        cell, lc, wa, start, count = _kernels.prepare(
+            p.weight, p.saturation, p.scale, p.pool, p.group, layout.n_pools, layout.n_groups
+        )
         creators = Creators(cell, lc, p.scale, p.floor, p.cap, wa)
         exact = dual_on_curves(
             creators,
@@ -139,7 +132,7 @@ class TrafficAllocator:
                 creators, price, _kernels.log_prices(price)
             )
         impressions, used = whole_impressions(p, x, (wa, lc))
-        rounded = whole_objective(impressions, wa, p.scale)
+        rounded = _kernels.whole_objective(impressions, wa, p.scale)
         gap = (dual.dual_objective - objective) / max(abs(dual.dual_objective), 1e-300)
         return Allocation(
             impressions=impressions,
@@ -154,94 +147,6 @@ class TrafficAllocator:
             iterations=dual.iterations,
             seconds=0.0,
         )
-
-
-def threads() -> int:
-    """Threads the passes split over threads use: :data:`THREADS_VARIABLE` where set (1: all
-    on the calling thread, for a machine shared with other work), else the CPUs this process
-    may run on. The results do not depend on it."""
-    chosen = os.environ.get(THREADS_VARIABLE, "")
-    if chosen:
-        if not chosen.isdigit() or int(chosen) < 1:
-            raise InvalidInput(f"{THREADS_VARIABLE} must be a whole number >= 1, not {chosen!r}")
-        return int(chosen)
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-
-
-def spans(n: int, least: int = SPAN_ROWS) -> list[tuple[int, int]]:
-    """``n`` creators in consecutive spans, one a thread (:func:`threads`), each of at least
-    ``least`` (one span below twice that)."""
-    parts = max(1, min(threads(), n // least))
-    bounds = [n * k // parts for k in range(parts + 1)]
-    return list(pairwise(bounds))
-
-
-@cache
-def _thread_pool() -> ThreadPoolExecutor:
-    return ThreadPoolExecutor(max(threads() - 1, 1), thread_name_prefix="traffic-pass")
-
-
-def on_threads(work: list[Callable[[], Any]]) -> list[Any]:
-    """Run each of ``work`` (compiled passes that release the GIL), the first on this thread
-    and the others on a shared pool; their results in order."""
-    others = [_thread_pool().submit(w) for w in work[1:]]
-    first = work[0]()
-    return [first, *(f.result() for f in others)]
-
-
-def prepare(
-    p: AllocationProblem, layout: CellLayout, least: int = SPAN_ROWS
-) -> tuple[IntArray, FloatArray, FloatArray, FloatArray, IntArray]:
-    """:func:`~guanghe.traffic._kernels.prepare` with its per-creator work in spans on
-    threads (:func:`spans`) and the pools' sums in one pass after, in the creators' order:
-    the same arrays, bit for bit, whatever the threads."""
-    n = p.n_creators
-    parts = spans(n, least)
-    if len(parts) == 1:
-        prepared: tuple[IntArray, FloatArray, FloatArray, FloatArray, IntArray]
-        prepared = _kernels.prepare(
-            p.weight, p.saturation, p.scale, p.pool, p.group, layout.n_pools, layout.n_groups
-        )
-        return prepared
-    cell, lc, wa = np.empty(n, np.int64), np.empty(n), np.empty(n)
-    counts = [np.zeros(layout.n_cells, np.int64) for _ in parts]
-    on_threads(
-        [
-            partial(
-                _kernels.prepare_rows,
-                p.weight,
-                p.saturation,
-                p.scale,
-                p.pool,
-                p.group,
-                layout.n_groups,
-                rows,
-                (cell, lc, wa, count),
-            )
-            for rows, count in zip(parts, counts, strict=True)
-        ]
-    )
-    start = _kernels.pool_mean_log_gains(lc, p.pool, layout.n_pools)
-    return cell, lc, wa, start, np.sum(counts, axis=0)
-
-
-def whole_objective(
-    z: IntArray, wa: FloatArray, scale: FloatArray, least: int = SPAN_ROWS
-) -> float:
-    """:func:`~guanghe.traffic._kernels.whole_objective`, its first span summed on this
-    thread while the others' terms are computed on threads, then added in order: the same
-    sum, bit for bit, whatever the threads."""
-    parts = spans(z.shape[0], least)
-    stop = parts[0][1]
-    terms = np.empty(z.shape[0] - stop)
-    work: list[Callable[[], Any]] = [
-        partial(_kernels.whole_objective, z[:stop], wa[:stop], scale[:stop])
-    ]
-    for low, high in parts[1:]:
-        out = terms[low - stop : high - stop]
-        work.append(partial(_kernels.whole_objective_terms, z, wa, scale, low, out))
-    head = on_threads(work)[0]
-    return float(_kernels.sum_after(head, terms))
 
 
 @dataclass(frozen=True, slots=True)
@@ -359,14 +264,10 @@ def load_kernels() -> None:
         group_caps=np.array([6.5, 2.5]),
     )
     TrafficAllocator().solve(tiny)
-    read: dict[str, Any] = {c: _read_only(getattr(tiny, c)) for c in FILE_READ_ONLY}
+    read = {c: _read_only(getattr(tiny, c)) for c in FILE_READ_ONLY}
     joined = np.array([0, 0, 0, 1], np.int64)  # one block: its columns reach the kernels whole
     for columns in ({}, read):
-        problem = replace(tiny, group=joined, **columns)
-        TrafficAllocator().solve(problem)
-        layout = CellLayout(2, 2, problem.pool_budgets, problem.group_caps)
-        wa = prepare(problem, layout, least=1)[2]  # the passes in spans, on threads
-        whole_objective(np.zeros(4, np.int64), wa, problem.scale, least=1)
+        TrafficAllocator().solve(replace(tiny, group=joined, **columns))
 
 
 #: The columns of a problem read from files that come as read-only arrays (pyarrow's).
