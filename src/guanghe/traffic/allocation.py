@@ -264,7 +264,7 @@ def load_kernels() -> None:
         group_caps=np.array([6.5, 2.5]),
     )
     TrafficAllocator().solve(tiny)
-    read = {c: _read_only(getattr(tiny, c)) for c in FILE_READ_ONLY}
+    read: dict[str, Any] = {c: _read_only(getattr(tiny, c)) for c in FILE_READ_ONLY}
     joined = np.array([0, 0, 0, 1], np.int64)  # one block: its columns reach the kernels whole
     for columns in ({}, read):
         TrafficAllocator().solve(replace(tiny, group=joined, **columns))
