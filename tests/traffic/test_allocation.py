@@ -152,9 +152,18 @@ def test_the_hand_out_estimates_give_the_exact_order(case: str) -> None:
         wa, scale, z = 1.0 + rng.uniform(0, 1e-13, n), np.full(n, 400.0), np.zeros(n, np.int64)
     elif case == "small scales":
         scale = rng.uniform(0.2, 8.0, n)
-    elif case == "edges":  # log gains L - z / 64 over z in 0..65535: each on a level's edge
-        wa, scale = np.full(n, 10.0), np.full(n, 64.0)
-        z = np.r_[0, 65_535, rng.integers(0, 65_536, n - 2)].astype(np.int64)
+    elif case == "edges":  # log gains L - k / 64 for whole k: each on a level's edge
+        # the best and worst (wa 10, s 64, z 0 and 65,535) make 65,535 levels of 1 / 64;
+        # the others' curves are drawn to gain L - k / 64 at random s and z, k in 1..64: many
+        # to a level, the cuts inside them; only the exact log gain tells an edge's side
+        z = rng.integers(0, 1_000, n)
+        k = rng.integers(1, 65, n)
+        scale = rng.uniform(8.0, 4_000.0, n)
+        z[:2], k[:2], scale[:2] = (0, 65_535), (0, 65_535), 64.0
+        top = math.log(10.0 * -math.expm1(-1.0 / 64.0))
+        wa = np.exp(top - k / 64.0 + z / scale) / -np.expm1(-1.0 / scale)
+        wa[:2] = 10.0
+        pool[:2], group[:2] = 0, 0
     cap = np.where(rng.random(n) < 0.1, z + 0.5, 1e6)  # a tenth with no whole unit of room
     left = (np.array([900, 400, 5_000], np.int64), np.array([300, 2_000, 0, 800, 10**9]))
     with np.errstate(divide="ignore"):

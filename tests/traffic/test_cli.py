@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -127,3 +129,47 @@ def test_bad_files_get_one_line_and_exit_2(
     assert err.startswith("guanghe: error: ")
     assert re.search(message, err)
     assert not result.exists()
+
+
+LOADED_KERNELS = """
+import sys
+from pathlib import Path
+
+from numba.core.registry import CPUDispatcher
+
+from guanghe.traffic import TrafficAllocator, _kernels, curves
+from guanghe.traffic.allocation import load_kernels
+from guanghe.traffic.files import read_problem
+
+
+def signatures():
+    return {
+        (module.__name__, name, sig)
+        for module in (_kernels, curves)
+        for name, f in vars(module).items()
+        if isinstance(f, CPUDispatcher)
+        for sig in f.signatures
+    }
+
+
+load_kernels()
+loaded = signatures()
+TrafficAllocator().solve(read_problem(Path(sys.argv[1]), Path(sys.argv[2])))
+print(sorted(f"{m}.{n}" for m, n, _ in signatures() - loaded))
+"""
+
+
+def test_load_kernels_loads_those_a_problem_from_files_runs(tmp_path: Path) -> None:
+    """Columns read from Parquet are read-only arrays, for which Numba compiles each kernel
+    apart: ``load_kernels`` loads those too, so the solve phase of ``guanghe traffic solve``
+    loads no kernel (it loaded seven at 10,000,000 creators)."""
+    c, b = tmp_path / "c.parquet", tmp_path / "b.json"
+    pq.write_table(creators_table(20_000), c)
+    pools = {k: v * 400 for k, v in BUDGETS["pools"].items()}
+    b.write_text(json.dumps({"pools": pools, "groups": {"food": 1800 * 400}}))  # one block
+    script = tmp_path / "loaded.py"
+    script.write_text(LOADED_KERNELS)
+    done = subprocess.run(
+        [sys.executable, str(script), str(c), str(b)], capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip() == "[]"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -244,7 +245,10 @@ def load_kernels() -> None:
     """Load every compiled kernel into this process (Numba caches them on disk; a machine's
     first call compiles them) by solving a tiny problem that runs each one, so that a timed
     solve does not pay for it: about 0.5 s, once per process. Its two pools share no capped
-    group, so the split into independent blocks runs too."""
+    group, so the split into independent blocks runs too. Then the same creators as one
+    block (whose rounding hands units out), as built in memory and read-only as
+    :func:`.files.read_columns` gives them (Numba compiles a kernel apart for read-only
+    arrays: else the first solve of a problem read from files loads those)."""
     tiny = AllocationProblem(
         creator_id=np.array([4, 1, 3, 2], np.int64),
         pool=np.array([0, 0, 1, 1], np.int64),
@@ -260,6 +264,20 @@ def load_kernels() -> None:
         group_caps=np.array([6.5, 2.5]),
     )
     TrafficAllocator().solve(tiny)
+    read: dict[str, Any] = {c: _read_only(getattr(tiny, c)) for c in FILE_READ_ONLY}
+    joined = np.array([0, 0, 0, 1], np.int64)  # one block: its columns reach the kernels whole
+    for columns in ({}, read):
+        TrafficAllocator().solve(replace(tiny, group=joined, **columns))
+
+
+#: The columns of a problem read from files that come as read-only arrays (pyarrow's).
+FILE_READ_ONLY = ("creator_id", "weight", "saturation", "scale", "floor", "cap")
+
+
+def _read_only(values: NDArray[Any]) -> NDArray[Any]:
+    view = values.view()
+    view.flags.writeable = False
+    return view
 
 
 def check_feasible(problem: AllocationProblem) -> None:
