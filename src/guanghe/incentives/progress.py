@@ -33,6 +33,7 @@ from guanghe.incentives.targets import (
     personal_targets,
 )
 from guanghe.ledger import (
+    AccountKey,
     TransferRequest,
     TransferStatus,
     open_account_groups,
@@ -333,20 +334,15 @@ def pay_rewards(
     written, ids included, are those of paying the rows one at a time in order."""
     reward = stored.programme.reward
     legs = [
-        (unit, amount, code, account)
-        for unit, amount, code, account in (
-            ("CNY", reward.cash_fen, CASH_CODE, lambda c: earnings("creator", c)),
-            (
-                "IMPRESSION",
-                reward.impressions,
-                TRAFFIC_CODE,
-                lambda c: reward_account(c, "incentive_traffic"),
-            ),
+        (unit, amount, code)
+        for unit, amount, code in (
+            ("CNY", reward.cash_fen, CASH_CODE),
+            ("IMPRESSION", reward.impressions, TRAFFIC_CODE),
         )
         if amount > 0
     ]
     budgets = [budget_account(stored.id, unit) for unit, *_ in legs]
-    creator_keys = [[account(row.creator_id) for *_, account in legs] for row in rows]
+    creator_keys = [[_rewarded_account(unit, row.creator_id) for unit, *_ in legs] for row in rows]
     ids = open_account_groups(session, [budgets + keys for keys in creator_keys], now=now)
     chains = []
     for row, keys in zip(rows, creator_keys, strict=True):
@@ -363,7 +359,7 @@ def pay_rewards(
                     source=("incentive_reward", source),
                     memo=f"{stored.programme.title}: window from {row.window_starts_on}",
                 )
-                for (unit, amount, code, _), budget, creator_key in zip(
+                for (unit, amount, code), budget, creator_key in zip(
                     legs, budgets, keys, strict=True
                 )
             ]
@@ -415,6 +411,14 @@ def pay_rewards(
     session.flush()
     notify_many(session, drafts, now=now)
     return statuses
+
+
+def _rewarded_account(unit: str, creator_id: int) -> AccountKey:
+    """The creator's account a reward's ``unit`` goes to: their earnings (cash) or their
+    incentive-traffic account (impressions)."""
+    if unit == "CNY":
+        return earnings("creator", creator_id)
+    return reward_account(creator_id, "incentive_traffic")
 
 
 def _sum_by(keys: np.ndarray, values: np.ndarray) -> dict[int, int]:
