@@ -25,10 +25,24 @@ from guanghe.incentives import (
     sync_programmes,
     window_activity,
 )
-from guanghe.ledger import AccountKey, find_accounts
+from guanghe.incentives.progress import TRAFFIC_CODE, reward_key
+from guanghe.ledger import (
+    AccountKey,
+    TransferRequest,
+    find_accounts,
+    open_accounts,
+    post_transfers,
+)
 from guanghe.originality import duplicate_work_ids
 from guanghe.runtime import Runtime
-from guanghe.store import IncentiveEnrolment, WorkOriginality, write_transaction
+from guanghe.store import (
+    IncentiveEnrolment,
+    LedgerTransfer,
+    Notice,
+    WorkOriginality,
+    write_transaction,
+)
+from guanghe.traffic.floors import reward_account
 from tests.conftest import NOW
 from tests.incentives.sample import DAY, WINDOW_START, plays_table, programme, seed_candidates
 from tests.seed import SeedPlatform
@@ -219,3 +233,56 @@ def test_concurrent_settlement_never_overspends_the_budget(
     assert account[budget_account(stored.id, "CNY")].balance == 0
     assert paid["CNY"] == 3_000
     assert sum(_earnings(runtime, c) for c in range(1, 7)) == 3_000
+
+
+def test_rewards_paid_in_one_posting_are_those_paid_one_at_a_time(
+    runtime: Runtime, seed_platform: SeedPlatform
+) -> None:
+    """A reward refused after its cash was staged (its traffic's source taken by another
+    transfer) gives its ids back: the next rewards' transfers take the ids that paying one
+    reward at a time gives them, and only the paid get a notice."""
+    stored = _stored(runtime)
+    source = f"{stored.id}:3:{WINDOW_START.isoformat()}"
+
+    def squat(session: Session) -> int:
+        accounts = open_accounts(
+            session,
+            [budget_account(stored.id, "IMPRESSION"), reward_account(3, "incentive_traffic")],
+            now=NOW,
+        )
+        request = TransferRequest(
+            key="squatter",
+            code=TRAFFIC_CODE,
+            debit_account_id=accounts[budget_account(stored.id, "IMPRESSION")],
+            credit_account_id=accounts[reward_account(3, "incentive_traffic")],
+            amount=1,
+            source=("incentive_reward", source),
+        )
+        [result] = post_transfers(session, [request], now=NOW)
+        assert result.transfer_id is not None
+        return result.transfer_id
+
+    squatter = runtime.write(squat)
+    activity = WindowActivity(baseline={}, plays=dict.fromkeys(range(1, 7), 5_000))
+    runtime.write(
+        lambda s: enrol_and_update(s, stored, seed_candidates(), (), activity, DAY, set())
+    )
+    report = runtime.write(lambda s: settle_rewards(s, stored, day=DAY, now=NOW))
+    third = reward_key(stored.programme.name, 3, WINDOW_START)
+    assert (report.paid, report.unpaid) == (5, [(third, "source_already_paid")])
+    with runtime.sessions() as session:
+        written = session.execute(
+            select(LedgerTransfer.id, LedgerTransfer.key)
+            .where(LedgerTransfer.id > squatter)
+            .order_by(LedgerTransfer.id)
+        ).all()
+        notified = session.scalars(select(Notice.creator_id).order_by(Notice.id)).all()
+    paid = [1, 2, 4, 5, 6]
+    keys = [
+        f"{reward_key(stored.programme.name, c, WINDOW_START)}:{unit}"
+        for c in paid
+        for unit in ("CNY", "IMPRESSION")
+    ]
+    assert [tuple(row) for row in written] == list(enumerate(keys, start=squatter + 1))
+    assert list(notified) == paid
+    assert _enrolment(runtime, 3).paid_on is None

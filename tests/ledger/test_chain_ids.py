@@ -8,12 +8,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from guanghe.ledger import TransferRequest, TransferResult, get_account, post_chain_batch, reconcile
+from guanghe.ledger import post_chains as post_chains_in
 from guanghe.ledger import transfers as transfers_module
 from guanghe.runtime import Runtime
-from guanghe.store import LedgerTransfer
+from guanghe.store import LedgerTransfer, write_transaction
 from tests.ledger.conftest import NOW, Books
 
 
@@ -99,3 +100,32 @@ def test_the_id_test_catches_one_id_per_distinct_key(
     assert isinstance(posted.error, StopIteration)  # the ids ran out
     with pytest.raises(AssertionError):
         check_posted(runtime, books, posted)
+
+
+def test_reusing_a_failed_chains_ids_writes_what_posting_chain_by_chain_does(
+    runtime: Runtime, books: Books
+) -> None:
+    with runtime.sessions() as session:
+        top = session.scalar(select(func.max(LedgerTransfer.id)))
+    assert top is not None
+    chains = chains_retrying_a_failed_chain(books)
+    results = write_transaction(
+        runtime.engine, lambda s: post_chains_in(s, chains, now=NOW, reuse_failed_ids=True)
+    )
+    assert [r.status for r in results[0]] == ["linked_event_failed"] * 2 + ["exceeds_credits"]
+    # Posted one chain at a time, each posting's ids start after the largest id stored: the
+    # failed chain's stay free, so the transfers written take the next ids in turn.
+    with runtime.sessions() as session:
+        stored = session.execute(
+            select(LedgerTransfer.id, LedgerTransfer.key)
+            .where(LedgerTransfer.id > top)
+            .order_by(LedgerTransfer.id)
+        ).all()
+    assert [tuple(row) for row in stored] == [
+        (top + 1, "k1"),
+        (top + 2, "k2"),
+        (top + 3, "k3"),
+        (top + 4, "k4"),
+        (top + 5, "k5"),
+    ]
+    assert [r.transfer_id for r in results[0]] == [top + 1, top + 2, top + 3]

@@ -14,7 +14,7 @@ their incentive-traffic account) out of the programme's budget accounts, idempot
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Final, cast
 
@@ -33,10 +33,11 @@ from guanghe.incentives.targets import (
     personal_targets,
 )
 from guanghe.ledger import (
+    AccountKey,
     TransferRequest,
     TransferStatus,
-    open_accounts,
-    post_transfers,
+    open_account_groups,
+    post_chains,
 )
 from guanghe.ledger.settlement import earnings
 from guanghe.notifications import NoticeDraft, notify_many
@@ -298,8 +299,7 @@ def settle_rewards(
         )
         .order_by(IncentiveEnrolment.completed_on, IncentiveEnrolment.creator_id)
     ).all()
-    for row in rows:
-        status = pay_reward(session, stored, row, day=day, now=now)
+    for row, status in zip(rows, pay_rewards(session, stored, rows, day=day, now=now), strict=True):
         if status.ok:
             report.paid += 1
         else:
@@ -318,45 +318,55 @@ def pay_reward(
 ) -> TransferStatus:
     """Pay ``row``'s reward (cash and traffic together or neither) and mark it paid; the
     status of the refusal otherwise (e.g. the budget is spent)."""
+    return pay_rewards(session, stored, [row], day=day, now=now)[0]
+
+
+def pay_rewards(
+    session: Session,
+    stored: StoredProgramme,
+    rows: Sequence[IncentiveEnrolment],
+    *,
+    day: dt.date,
+    now: dt.datetime,
+) -> list[TransferStatus]:
+    """Pay each of ``rows``' rewards in turn as :func:`pay_reward` does, in one posting: per
+    row ``created``, or the status of its refusal. The accounts, transfers and notices
+    written, ids included, are those of paying the rows one at a time in order."""
     reward = stored.programme.reward
-    key = reward_key(stored.programme.name, row.creator_id, row.window_starts_on)
-    source = f"{stored.id}:{row.creator_id}:{row.window_starts_on.isoformat()}"
     legs = [
-        (unit, amount, code, account)
-        for unit, amount, code, account in (
-            ("CNY", reward.cash_fen, CASH_CODE, earnings("creator", row.creator_id)),
-            (
-                "IMPRESSION",
-                reward.impressions,
-                TRAFFIC_CODE,
-                reward_account(row.creator_id, "incentive_traffic"),
-            ),
+        (unit, amount, code)
+        for unit, amount, code in (
+            ("CNY", reward.cash_fen, CASH_CODE),
+            ("IMPRESSION", reward.impressions, TRAFFIC_CODE),
         )
         if amount > 0
     ]
-    keys = [budget_account(stored.id, unit) for unit, *_ in legs] + [leg[3] for leg in legs]
-    ids = open_accounts(session, keys, now=now)
-    requests = [
-        TransferRequest(
-            key=f"{key}:{unit}",
-            code=code,
-            debit_account_id=ids[budget_account(stored.id, unit)],
-            credit_account_id=ids[creator_key],
-            amount=amount,
-            source=("incentive_reward", source),
-            memo=f"{stored.programme.title}: window from {row.window_starts_on}",
+    budgets = [budget_account(stored.id, unit) for unit, *_ in legs]
+    creator_keys = [[_rewarded_account(unit, row.creator_id) for unit, *_ in legs] for row in rows]
+    ids = open_account_groups(session, [budgets + keys for keys in creator_keys], now=now)
+    chains = []
+    for row, keys in zip(rows, creator_keys, strict=True):
+        key = reward_key(stored.programme.name, row.creator_id, row.window_starts_on)
+        source = f"{stored.id}:{row.creator_id}:{row.window_starts_on.isoformat()}"
+        chains.append(
+            [
+                TransferRequest(
+                    key=f"{key}:{unit}",
+                    code=code,
+                    debit_account_id=ids[budget],
+                    credit_account_id=ids[creator_key],
+                    amount=amount,
+                    source=("incentive_reward", source),
+                    memo=f"{stored.programme.title}: window from {row.window_starts_on}",
+                )
+                for (unit, amount, code), budget, creator_key in zip(
+                    legs, budgets, keys, strict=True
+                )
+            ]
         )
-        for unit, amount, code, creator_key in legs
-    ]
-    results = post_transfers(session, requests, linked=True, business_day=day, now=now)
-    failed = next(
-        (r.status for r in results if r.status not in (*_OK, TransferStatus.LINKED_EVENT_FAILED)),
-        None,
-    )
-    if failed is not None:
-        return TransferStatus(failed)
-    row.reward_fen, row.reward_impressions, row.paid_on = reward.cash_fen, reward.impressions, day
-    session.flush()
+    posted = post_chains(session, chains, business_day=day, now=now, reuse_failed_ids=True)
+    statuses: list[TransferStatus] = []
+    drafts: list[NoticeDraft] = []
     paid = " and ".join(
         part
         for part in (
@@ -365,15 +375,31 @@ def pay_reward(
         )
         if part
     )
-    notify_many(
-        session,
-        [
+    for row, results in zip(rows, posted, strict=True):
+        failed = next(
+            (
+                r.status
+                for r in results
+                if r.status not in (*_OK, TransferStatus.LINKED_EVENT_FAILED)
+            ),
+            None,
+        )
+        if failed is not None:
+            statuses.append(TransferStatus(failed))
+            continue
+        statuses.append(TransferStatus.CREATED)
+        row.reward_fen, row.reward_impressions, row.paid_on = (
+            reward.cash_fen,
+            reward.impressions,
+            day,
+        )
+        drafts.append(
             NoticeDraft(
                 row.creator_id,
                 "reward",
                 f"{stored.programme.title}: target reached",
                 f"You reached your target for the window from {row.window_starts_on}: {paid}.",
-                dedupe_key=key,
+                dedupe_key=reward_key(stored.programme.name, row.creator_id, row.window_starts_on),
                 data={
                     "programme": stored.programme.name,
                     "window_starts_on": row.window_starts_on.isoformat(),
@@ -381,10 +407,18 @@ def pay_reward(
                     "impressions": reward.impressions,
                 },
             )
-        ],
-        now=now,
-    )
-    return TransferStatus.CREATED
+        )
+    session.flush()
+    notify_many(session, drafts, now=now)
+    return statuses
+
+
+def _rewarded_account(unit: str, creator_id: int) -> AccountKey:
+    """The creator's account a reward's ``unit`` goes to: their earnings (cash) or their
+    incentive-traffic account (impressions)."""
+    if unit == "CNY":
+        return earnings("creator", creator_id)
+    return reward_account(creator_id, "incentive_traffic")
 
 
 def _sum_by(keys: np.ndarray, values: np.ndarray) -> dict[int, int]:

@@ -12,6 +12,7 @@ from guanghe.ledger.accounts import (
     list_accounts,
     lock_accounts,
     open_account,
+    open_account_groups,
     open_accounts,
 )
 from guanghe.ledger.adjustments import post_adjustment
@@ -89,6 +90,7 @@ __all__ = [
     "lock_accounts",
     "monthly_statement",
     "open_account",
+    "open_account_groups",
     "open_accounts",
     "owner_filter",
     "paid_sources",

@@ -113,7 +113,16 @@ def open_accounts(
 ) -> dict[AccountKey, int]:
     """Ids of the accounts of ``keys``, creating those that do not exist (in bulk). Raises
     :class:`InvalidInput` if one exists with another limit than its key's."""
-    wanted = sorted(set(keys), key=lambda k: (k.owner_kind, k.owner_id, k.purpose, k.unit))
+    return open_account_groups(session, [keys], now=now)
+
+
+def open_account_groups(
+    session: Session, groups: Sequence[Sequence[AccountKey]], *, now: dt.datetime
+) -> dict[AccountKey, int]:
+    """Ids of the accounts of every group's keys, those missing created as calling
+    :func:`open_accounts` on each group in turn creates them (in the same order, so with the
+    same ids), with one lookup and one insert for all."""
+    wanted = list(dict.fromkeys(k for group in groups for k in sorted(set(group), key=_order)))
     found = _account_ids(session, wanted)
     missing = [k for k in wanted if k not in found]
     if not missing:  # the usual case: only reads, no insert statement built per key
@@ -140,6 +149,10 @@ def open_accounts(
         ],
     )
     return found | _account_ids(session, missing)
+
+
+def _order(key: AccountKey) -> tuple[str, int, str, str]:
+    return key.owner_kind, key.owner_id, key.purpose, key.unit
 
 
 def _account_ids(session: Session, wanted: Sequence[AccountKey]) -> dict[AccountKey, int]:

@@ -192,16 +192,21 @@ def post_chains(
     batch: str | None = None,
     business_day: dt.date | None = None,
     now: dt.datetime,
+    reuse_failed_ids: bool = False,
 ) -> list[list[TransferResult]]:
     """Post linked chains in one transaction: each chain all or nothing, chains independent.
 
     Returns the results chain by chain. In a chain that fails, the failing request reports
     its error and the others ``linked_event_failed``; nothing of it is written. ``batch``
-    and ``business_day`` label the transfers as in :func:`post_transfers`.
+    and ``business_day`` label the transfers as in :func:`post_transfers`. A failed chain's
+    rows leave a gap in the ids, unless ``reuse_failed_ids``: then the next rows take them,
+    and on SQLite the transfers are those (ids included) that posting each chain with
+    :func:`post_transfers` in turn writes.
     """
     requests = [r for chain in chains for r in chain]
     ends = list(accumulate(len(chain) for chain in chains))
-    results = _post(session, requests, ends, _Labels(batch, business_day, now))
+    labels = _Labels(batch, business_day, now)
+    results = _post(session, requests, ends, labels, reuse_failed_ids=reuse_failed_ids)
     return [results[start:end] for start, end in pairwise([0, *ends])]
 
 
@@ -223,11 +228,14 @@ def _post(
     requests: Sequence[TransferRequest],
     ends: Iterable[int],
     labels: _Labels,
+    *,
+    reuse_failed_ids: bool = False,
 ) -> list[TransferResult]:
     """Post ``requests``, each chain (from the previous end to the next in ``ends``) all or
     nothing; one result per request. Flat lists throughout: a batch of unlinked transfers
     allocates no per-transfer list, which would otherwise cost more in garbage collection
-    than the checks themselves."""
+    than the checks themselves. With ``reuse_failed_ids``, the ids a failed chain's rows took
+    go to the next rows staged."""
     referenced = _transfers_by_key(
         session, {k for r in requests for k in (r.pending_key, r.reverses_key) if k}
     )
@@ -237,9 +245,10 @@ def _post(
     sources = _sources_taken(session, requests)
     # An id for every request whose key is not yet posted (at most one row each), taken as its
     # row is staged, so that later requests can name it and each chain's rows stream into the
-    # store while the next are checked. A request rejected, or undone with its chain, leaves
-    # a gap in the ids.
+    # store while the next are checked. A request rejected takes none; one undone with its
+    # chain leaves a gap in the ids (unless ``reuse_failed_ids``).
     new_ids = iter(_allocate_ids(session, sum(r.key not in existing for r in requests)))
+    given_back: list[int] = []  # ids of failed chains' rows to take again, smallest last
 
     staged: dict[str, _Row] = {}
     statuses: list[TransferStatus] = []
@@ -256,7 +265,7 @@ def _post(
                 if row is None:
                     failed = failed or status not in _OK
                     continue
-                row.id = next(new_ids)
+                row.id = given_back.pop() if given_back else next(new_ids)
                 chain_rows.append(row)
                 staged[request.key] = row
                 _apply(row, accounts)
@@ -266,6 +275,8 @@ def _post(
                     sources.add((row.source_kind, str(row.source_id), row.code))
             if failed:
                 _undo(chain_rows, accounts, staged, resolved, sources)
+                if reuse_failed_ids:
+                    given_back.extend(cast(int, row.id) for row in reversed(chain_rows))
                 statuses[start:end] = [
                     TransferStatus.LINKED_EVENT_FAILED if s in _OK else s
                     for s in statuses[start:end]

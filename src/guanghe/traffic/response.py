@@ -34,6 +34,7 @@ import pyarrow as pa
 from numpy.typing import NDArray
 
 from guanghe.events import EventLog
+from guanghe.traffic._response_kernels import newton_sums
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -366,22 +367,11 @@ def _mode_of_log_a(
     log_a = prior.mean_a.copy()
     precision = 1.0 / prior.spread_a**2
     for _ in range(_NEWTON_STEPS):
-        a = np.exp(log_a)
-        boost = a[rows.creator] * shape
-        mu = rows.baseline + boost
-        ratio = rows.follows / np.maximum(mu, 1e-12)
-        # d/d(log a) of sum(y log mu - mu) = sum((y/mu - 1) * boost)
-        grad = _per_creator(rows.creator, (ratio - 1.0) * boost, n)
-        # Fisher information (expected Hessian): sum(boost^2 / mu), always positive.
-        info = _per_creator(rows.creator, boost * boost / np.maximum(mu, 1e-12), n)
+        # d/d(log a) of sum(y log mu - mu) = sum((y/mu - 1) * boost), and the Fisher
+        # information (expected Hessian) sum(boost^2 / mu), always positive.
+        grad, info = newton_sums(rows.creator, np.exp(log_a), shape, rows.baseline, rows.follows, n)
         grad -= (log_a - prior.mean_a) * precision
         info += precision
         log_a = log_a + np.clip(grad / info, -2.0, 2.0)
-    boost = np.exp(log_a)[rows.creator] * shape
-    info = _per_creator(rows.creator, boost * boost / np.maximum(rows.baseline + boost, 1e-12), n)
+    _, info = newton_sums(rows.creator, np.exp(log_a), shape, rows.baseline, rows.follows, n)
     return log_a, info + precision
-
-
-def _per_creator(creator: IntArray, weights: FloatArray, n: int) -> FloatArray:
-    """Sum of ``weights`` per creator index (length ``n``)."""
-    return np.asarray(np.bincount(creator, weights=weights, minlength=n), dtype=np.float64)
