@@ -328,11 +328,17 @@ class BlockAgreement:
 
 def _plane_residuals(blocks: npt.NDArray[np.float32], side: int) -> npt.NDArray[np.float32]:
     """Each row of ``blocks`` (a ``side`` x ``side`` block, flattened) less its least-squares
-    plane: what is left is its detail, not its gradient or its brightness."""
-    rows, cols = np.mgrid[0:side, 0:side].astype(np.float64)
-    design = np.stack([np.ones(side * side), cols.ravel(), rows.ravel()], axis=1)
-    projection = np.eye(side * side) - design @ np.linalg.pinv(design)
-    return np.asarray(blocks @ projection.astype(np.float32), dtype=np.float32)
+    plane: what is left is its detail, not its gradient or its brightness. On a square grid
+    with centred coordinates the plane's three terms are independent (the mean and one slope
+    each way)."""
+    centred = np.arange(side, dtype=np.float32) - np.float32((side - 1) / 2)
+    cols = np.tile(centred, side)
+    rows = np.repeat(centred, side)
+    norm = np.float32(side * float((centred**2).sum()))
+    left = blocks - blocks.mean(axis=1, keepdims=True)
+    left -= np.outer(left @ cols / norm, cols)
+    left -= np.outer(left @ rows / norm, rows)
+    return np.asarray(left, dtype=np.float32)
 
 
 def block_agreement(shown: npt.NDArray[np.uint8], stored: npt.NDArray[np.uint8]) -> BlockAgreement:
