@@ -467,7 +467,8 @@ def hand_out(
     # an estimate within this of a level's edge (in levels) may be in the next one
     near = slack / width + 1e-9
     count = np.zeros(levels, np.int64)
-    level = np.empty(n, np.int32)
+    # the levels overwrite the gains already read (level i lies in gain i // 2): no fresh array
+    level = gain.view(np.int32)
     for i in range(n):
         b = -1
         if gain[i] > -math.inf:
@@ -487,6 +488,9 @@ def hand_out(
     given = 0
     first_level = 0
     margin = HAND_OUT_MARGIN
+    # one array for the spans' orders (each at most the m creators with a gain), so that a
+    # later span reuses the pages an earlier one touched
+    order_space = np.empty(m, np.int64)
     while first_level < levels and units > given:
         want = margin * (units - given)
         margin *= HAND_OUT_GROWTH
@@ -499,7 +503,8 @@ def hand_out(
         for b in range(first_level, last):
             start[b - first_level + 1] = start[b - first_level] + count[b]
         # each entry is a creator's index and cell, (i << 32) | cell (both below 2**31)
-        order = np.full(span, -1, np.int64)
+        order = order_space[:span]
+        order[:] = -1
         for i in range(n):
             b = level[i]
             if first_level <= b < last:
