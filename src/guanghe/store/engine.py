@@ -23,6 +23,11 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 #: waiting for a connection can never starve the threads that finish requests and return theirs.
 POOL_SIZE: Final = 20
 MAX_OVERFLOW: Final = 40
+#: Page cache of each SQLite connection (SQLite's default is 2 MiB). Filled only as pages are
+#: read, so a small store never uses it; at 6.7 million ledger transfers (100,000 creators
+#: advanced 38 days) a day's 150,000 key lookups and inserts into the transfers table and its
+#: six indexes took 3.4-3.8 s of CPU with it against 4.5-4.8 s with the default.
+SQLITE_CACHE_MIB: Final = 64
 
 
 def make_engine(url: str) -> Engine:
@@ -46,6 +51,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_MIB * 1024}")
     cursor.close()
 
 
