@@ -34,7 +34,7 @@ def wide_problem(n: int, seed: int) -> AllocationProblem:
         floor=floor,
         cap=cap,
         pool_names=("a", "b", "c", "d"),
-        pool_budgets=np.bincount(pool, floor, 4) + 300.0 * n / 4,
+        pool_budgets=np.bincount(pool, floor, 4).astype(np.float64) + 300.0 * n / 4,
         group_names=tuple(f"g{k}" for k in range(20)),
         group_caps=np.where(np.arange(20) % 2 == 0, need + 10.0 * n / 20, np.inf),
     )
@@ -100,8 +100,8 @@ def test_each_pass_in_spans_sums_what_one_pass_sums() -> None:
             assert np.allclose(r[k], s[k], rtol=1e-12)
         x = s[0]
         u, v = (passes.whole_start(x, floor, p.cap, membership, q) for q in (split, whole))
-        for k in range(5):
-            assert np.array_equal(u[k], v[k])
+        for got, want in zip(u[:5], v[:5], strict=True):
+            assert np.array_equal(got, want)
         assert u[5] == v[5] == 1_000
         assert np.allclose(u[6][0], v[6][0], rtol=1e-12)
         assert u[6][2] == v[6][2]

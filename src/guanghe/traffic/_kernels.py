@@ -408,6 +408,7 @@ def hand_out(
     group: IntArray,
     left_pool: IntArray,
     left_group: IntArray,
+    space: tuple[FloatArray, IntArray],
 ) -> int:
     """One round of the hand-out: every creator below its cap whose pool and group have room
     gets one unit, in order of the gain of that unit, while its pool and group still have room.
@@ -429,11 +430,14 @@ def hand_out(
     at a time; creators whose pool or group filled in an earlier span are left out of the
     later ones, which would pass them by); each entry carries its pool and group, so the walk
     reads memory in order. Updates ``z``, ``left_pool`` and ``left_group`` in place; returns
-    the units given. O(n + levels) per span plus the spans sorted.
+    the units given. O(n + levels) per span plus the spans sorted. ``space`` is its working
+    memory, two arrays of at least ``n`` floats and integers, allocated by the caller (NumPy
+    backs large arrays with huge pages, where a kernel's own are faulted in 4 KiB at a time)
+    and reused by its rounds.
     """
     n = z.shape[0]
     n_groups = left_group.shape[0]
-    gain = np.empty(n)
+    gain = space[0][:n]
     m = 0
     best = -math.inf  # the exact best and worst log gains of those computed exactly
     worst = math.inf
@@ -494,7 +498,7 @@ def hand_out(
     margin = HAND_OUT_MARGIN
     # one array for the spans' orders (each at most the m creators with a gain), so that a
     # later span reuses the pages an earlier one touched
-    order_space = np.empty(m, np.int64)
+    order_space = space[1]
     while first_level < levels and units > given:
         want = margin * (units - given)
         margin *= HAND_OUT_GROWTH

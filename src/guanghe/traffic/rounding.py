@@ -129,13 +129,14 @@ def _mend_and_hand_out(
         used_g = np.bincount(group, z, limits[1].size).astype(np.int64)
     left_p = limits[0] - used_p
     left_g = limits[1] - used_g
+    space = np.empty(z.size), np.empty(z.size, np.int64)  # the hand-out's, reused by its rounds
     for _ in range(rounds):
         if not (left_p > 0).any() or not (left_g > 0).any():
             break  # no creator has room: a round would only find that out, in a pass over all
         if log_c is None:
             with np.errstate(divide="ignore"):
                 log_c = np.log(wa / scale)
-        if _kernels.hand_out(z, high, wa, scale, log_c, pool, group, left_p, left_g) == 0:
+        if _kernels.hand_out(z, high, wa, scale, log_c, pool, group, left_p, left_g, space) == 0:
             break
     return z
 
