@@ -55,6 +55,19 @@ def prepare_span(
 
 
 @njit(cache=True, nogil=True)
+def empty_floats(n: int) -> FloatArray:
+    """An uninitialised array of ``n`` floats from the compiled side's allocator (see
+    :func:`guanghe.traffic.passes.fresh`)."""
+    return np.empty(n)
+
+
+@njit(cache=True, nogil=True)
+def empty_ints(n: int) -> IntArray:
+    """An uninitialised array of ``n`` int64 from the compiled side's allocator."""
+    return np.empty(n, np.int64)
+
+
+@njit(cache=True, nogil=True)
 def bound_gains(
     wa: FloatArray, scale: FloatArray, lo: FloatArray, hi: FloatArray
 ) -> tuple[FloatArray, FloatArray]:
@@ -431,9 +444,8 @@ def hand_out(
     later ones, which would pass them by); each entry carries its pool and group, so the walk
     reads memory in order. Updates ``z``, ``left_pool`` and ``left_group`` in place; returns
     the units given. O(n + levels) per span plus the spans sorted. ``space`` is its working
-    memory, two arrays of at least ``n`` floats and integers, allocated by the caller (NumPy
-    backs large arrays with huge pages, where a kernel's own are faulted in 4 KiB at a time)
-    and reused by its rounds.
+    memory, two arrays of at least ``n`` floats and integers, allocated once by the caller for
+    all its rounds.
     """
     n = z.shape[0]
     n_groups = left_group.shape[0]

@@ -7,7 +7,7 @@ from numpy.typing import NDArray
 
 from guanghe.errors import InvalidInput
 from guanghe.traffic import _kernels
-from guanghe.traffic.passes import SERIAL, Passes, whole_start
+from guanghe.traffic.passes import SERIAL, Passes, fresh, whole_start
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -129,7 +129,7 @@ def _mend_and_hand_out(
         used_g = np.bincount(group, z, limits[1].size).astype(np.int64)
     left_p = limits[0] - used_p
     left_g = limits[1] - used_g
-    space = np.empty(z.size), np.empty(z.size, np.int64)  # the hand-out's, reused by its rounds
+    space = fresh(z.size, np.float64), fresh(z.size, np.int64)  # the hand-out's, for every round
     for _ in range(rounds):
         if not (left_p > 0).any() or not (left_g > 0).any():
             break  # no creator has room: a round would only find that out, in a pass over all
