@@ -228,15 +228,25 @@ def build_curves(
             continue
         first = a + (1 if low[k] > -math.inf else 0)
         last = b - (1 if high[k] < math.inf else 0)
-        order = np.argsort(at[first:last])
-        at[first:last] = at[first:last][order]
-        slope[first:last] = slope[first:last][order]
+        if not _ordered(at, first, last):  # creators alike share a breakpoint: no sort
+            order = np.argsort(at[first:last])
+            at[first:last] = at[first:last][order]
+            slope[first:last] = slope[first:last][order]
         level[a] = level_low[k]
         slope[a] = max(below[k] + slope[a], 0.0)
         for j in range(a + 1, b):
             level[j] = level[j - 1] - slope[j - 1] * (at[j] - at[j - 1])
             slope[j] = max(slope[j - 1] + slope[j], 0.0)
     return start, at, level, slope, below
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _ordered(values: FloatArray, first: int, last: int) -> bool:
+    """Whether ``values[first:last]`` is already in order (one pass)."""
+    j = first + 1
+    while j < last and values[j] >= values[j - 1]:
+        j += 1
+    return j >= last
 
 
 @njit(cache=True, nogil=True, inline="always")
