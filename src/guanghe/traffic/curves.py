@@ -99,16 +99,17 @@ def curves_of(
     spans = passes.run(partial(gather_span, creators, low, high), creators.cell.shape[0])
     if not all(span[0] for span in spans):
         return None
-    _, count, top, bottom, level_low, below, kept_cell, kept_at, kept_rate = spans[0]
+    first = spans[0]
+    count, top, bottom, level_low, below, rate_low, rate_high = first[1:8]
+    kept_cell, kept_at, kept_rate = first[8:]
     if len(spans) > 1:
-        count, top, bottom, level_low, below = (
-            in_order([span[k] for span in spans]) for k in range(1, 6)
+        count, top, bottom, level_low, below, rate_low, rate_high = (
+            in_order([span[k] for span in spans]) for k in range(1, 8)
         )
-        kept_cell, kept_at, kept_rate = (
-            np.concatenate([span[k] for span in spans]) for k in range(6, 9)
-        )
+        kept_cell = np.concatenate([span[8] for span in spans])
+        kept_at, kept_rate = (np.concatenate([span[k] for span in spans]) for k in (9, 10))
     start, at, level, slope, below = build_curves(
-        low, high, count, (level_low, below), (kept_cell, kept_at, kept_rate)
+        low, high, count, (level_low, below, rate_low, rate_high), (kept_cell, kept_at, kept_rate)
     )
     return Curves(start, at, level, slope, below, top, bottom, low, high)
 
@@ -117,13 +118,26 @@ def curves_of(
 def gather_span(
     creators: Creators, low: FloatArray, high: FloatArray, first: int, stop: int
 ) -> tuple[
-    bool, IntArray, FloatArray, FloatArray, FloatArray, FloatArray, IntArray, FloatArray, FloatArray
+    bool,
+    IntArray,
+    FloatArray,
+    FloatArray,
+    FloatArray,
+    FloatArray,
+    FloatArray,
+    FloatArray,
+    IntArray,
+    FloatArray,
+    FloatArray,
 ]:
     """One pass over the creators ``first:stop``: per cell their ``X`` and slope at ``low``,
     their sums at caps (``top``) and floors (``bottom``), and the breakpoints inside
-    ``(low, high]`` (a creator that cannot move, of zero gain or floor = cap, has none) with
-    each cell's count of them; False first where a breakpoint is not finite. Returns ``(ok,
-    count, top, bottom, level_low, below, kept_cell, kept_at, kept_rate)``."""
+    ``(low, high)`` (a creator that cannot move, of zero gain or floor = cap, has none) with
+    each cell's count of them; False first where a breakpoint is not finite. A breakpoint on
+    a bracket's end (creators alike share one: all of them may) is not kept: its rate is added
+    to the end's (``rate_low``, ``rate_high``), as if it were sorted next to it. Returns ``(ok,
+    count, top, bottom, level_low, below, rate_low, rate_high, kept_cell, kept_at,
+    kept_rate)``."""
     cell, lc, scale, lo, hi, wa = creators
     n_cells = low.shape[0]
     count = np.zeros(n_cells, np.int64)
@@ -131,6 +145,8 @@ def gather_span(
     bottom = np.zeros(n_cells)
     level_low = np.zeros(n_cells)
     below = np.zeros(n_cells)
+    rate_low = np.zeros(n_cells)
+    rate_high = np.zeros(n_cells)
     capacity = 1024
     kept_cell = np.empty(capacity, np.int64)
     kept_at = np.empty(capacity)
@@ -168,23 +184,20 @@ def gather_span(
             if keep:
                 p = lc[i] - bound / scale[i]
                 if not math.isfinite(p):
-                    return (
-                        False,
-                        count,
-                        top,
-                        bottom,
-                        level_low,
-                        below,
-                        kept_cell[:m],
-                        kept_at[:m],
-                        kept_rate[:m],
-                    )
-                kept_cell[m] = k
-                kept_at[m] = min(max(p, low[k]), high[k])
-                kept_rate[m] = rate
-                m += 1
-                count[k] += 1
-    return True, count, top, bottom, level_low, below, kept_cell[:m], kept_at[:m], kept_rate[:m]
+                    return (False, count, top, bottom, level_low, below, rate_low, rate_high,
+                            kept_cell[:m], kept_at[:m], kept_rate[:m])  # fmt: skip
+                if p <= low[k]:
+                    rate_low[k] += rate
+                elif p >= high[k]:
+                    rate_high[k] += rate
+                else:
+                    kept_cell[m] = k
+                    kept_at[m] = p
+                    kept_rate[m] = rate
+                    m += 1
+                    count[k] += 1
+    return (True, count, top, bottom, level_low, below, rate_low, rate_high,
+            kept_cell[:m], kept_at[:m], kept_rate[:m])  # fmt: skip
 
 
 @njit(cache=True, nogil=True)
@@ -192,13 +205,14 @@ def build_curves(
     low: FloatArray,
     high: FloatArray,
     count: IntArray,
-    at_low: tuple[FloatArray, FloatArray],
+    sums: tuple[FloatArray, FloatArray, FloatArray, FloatArray],
     kept: tuple[IntArray, FloatArray, FloatArray],
 ) -> tuple[IntArray, FloatArray, FloatArray, FloatArray, FloatArray]:
     """See :class:`Curves`: from the gathered breakpoints (:func:`gather_span`, in the
-    creators' order) and each cell's ``X`` and slope at ``low``, a sort per cell and the
-    levels by a running sum from ``low``. Returns ``(start, at, level, slope, below)``."""
-    level_low, below = at_low
+    creators' order), each cell's ``X`` and slope at ``low`` and the rates of the breakpoints
+    on its bracket's ends (``sums``), a sort per cell and the levels by a running sum from
+    ``low``. Returns ``(start, at, level, slope, below)``."""
+    level_low, below, rate_low, rate_high = sums
     kept_cell, kept_at, kept_rate = kept
     n_cells = low.shape[0]
     start = np.zeros(n_cells + 1, np.int64)
@@ -211,7 +225,7 @@ def build_curves(
     for k in range(n_cells):
         if low[k] > -math.inf:
             at[fill[k]] = low[k]
-            slope[fill[k]] = 0.0
+            slope[fill[k]] = rate_low[k]
             fill[k] += 1
     for j in range(kept_cell.shape[0]):
         k = kept_cell[j]
@@ -223,7 +237,7 @@ def build_curves(
         a, b = start[k], start[k + 1]
         if high[k] < math.inf:
             at[b - 1] = high[k]
-            slope[b - 1] = 0.0
+            slope[b - 1] = rate_high[k]
         if a == b:
             continue
         first = a + (1 if low[k] > -math.inf else 0)
