@@ -171,7 +171,8 @@ def test_the_hand_out_estimates_give_the_exact_order(case: str) -> None:
     expected = exact_hand_out(z, cap, (wa, scale), (pool, group), left)
     got = z.copy()
     left_pool, left_group = left[0].copy(), left[1].copy()
-    given = _kernels.hand_out(got, cap, wa, scale, lc, pool, group, left_pool, left_group)
+    space = np.empty(got.size), np.empty(got.size, np.int64)
+    given = _kernels.hand_out(got, cap, wa, scale, lc, pool, group, left_pool, left_group, space)
     assert np.array_equal(got, expected)
     assert given == (expected - z).sum() > 0
 

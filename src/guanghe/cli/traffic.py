@@ -16,6 +16,14 @@ def solve(
     creators: Annotated[Path, typer.Option(help="Creators Parquet file.")],
     budgets: Annotated[Path, typer.Option(help='Budgets JSON: {"pools": …, "groups": …}.')],
     out: Annotated[Path, typer.Option(help="Where to write creator_id, impressions.")],
+    threads: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="Threads of the passes over the creators, from 2**18 of them on "
+            "(default: the CPUs this process may run on); the result does not depend on it.",
+        ),
+    ] = None,
 ) -> None:
     """Allocate the budgets to creators; print a JSON summary line.
 
@@ -42,7 +50,7 @@ def solve(
     phases["read"] = lap()
     problem = AllocationProblem(**columns)
     phases["validate"] = lap()
-    result = TrafficAllocator().solve(problem)
+    result = TrafficAllocator(threads=threads).solve(problem)
     phases["solve"] = lap()
     write_impressions(out, problem.creator_id, result.impressions)
     phases["write"] = lap()

@@ -21,26 +21,25 @@ IntArray = NDArray[np.int64]
 
 
 @njit(cache=True, nogil=True)
-def prepare(
+def prepare_span(
     weight: FloatArray,
     saturation: FloatArray,
     scale: FloatArray,
-    pool: IntArray,
-    group: IntArray,
-    n_pools: int,
-    n_groups: int,
-) -> tuple[IntArray, FloatArray, FloatArray, FloatArray, IntArray]:
-    """``(cell, ln c, w * a)`` per creator, per pool the mean of its creators' finite
-    ``ln c`` (0 where none: the dual's first log price) and the creators of each cell, in one
-    pass; ``ln c = -inf`` where ``c = 0``, a creator's cell is ``pool * n_groups + group``."""
-    n = weight.shape[0]
-    cell = np.empty(n, np.int64)
-    lc = np.empty(n)
-    wa = np.empty(n)
+    membership: tuple[IntArray, IntArray, int, int],
+    out: tuple[IntArray, FloatArray, FloatArray],
+    start: int,
+    stop: int,
+) -> tuple[FloatArray, FloatArray, IntArray]:
+    """``(cell, ln c, w * a)`` of the creators ``start:stop`` written into ``out``; their
+    count and sum of finite ``ln c`` per pool and their count per cell. ``membership`` is
+    ``(pool, group, n_pools, n_groups)``; ``ln c = -inf`` where ``c = 0``, a creator's cell is
+    ``pool * n_groups + group`` (:func:`guanghe.traffic.passes.prepare`)."""
+    pool, group, n_pools, n_groups = membership
+    cell, lc, wa = out
     count = np.zeros(n_pools)
     total = np.zeros(n_pools)
     per_cell = np.zeros(n_pools * n_groups, np.int64)
-    for i in range(n):
+    for i in range(start, stop):
         cell[i] = pool[i] * n_groups + group[i]
         per_cell[cell[i]] += 1
         gain = weight[i] * saturation[i]
@@ -52,11 +51,20 @@ def prepare(
                 total[pool[i]] += lc[i]
         else:
             lc[i] = -math.inf
-    mean = np.zeros(n_pools)
-    for k in range(n_pools):
-        if count[k] > 0:
-            mean[k] = total[k] / count[k]
-    return cell, lc, wa, mean, per_cell
+    return count, total, per_cell
+
+
+@njit(cache=True, nogil=True)
+def empty_floats(n: int) -> FloatArray:
+    """An uninitialised array of ``n`` floats from the compiled side's allocator (see
+    :func:`guanghe.traffic.passes.fresh`)."""
+    return np.empty(n)
+
+
+@njit(cache=True, nogil=True)
+def empty_ints(n: int) -> IntArray:
+    """An uninitialised array of ``n`` int64 from the compiled side's allocator."""
+    return np.empty(n, np.int64)
 
 
 @njit(cache=True, nogil=True)
@@ -158,17 +166,26 @@ def recover_with_sums(
     c: Creators, price: FloatArray, log_price: FloatArray
 ) -> tuple[FloatArray, float, FloatArray, FloatArray, FloatArray]:
     """The primal ``x`` at the cells' prices and log prices, its objective and
-    :func:`cell_sums`'s sums, in one pass (a log price far below the smallest double still
-    moves creators that a price of 0 would send to their caps; the gains at floors and caps
-    are computed here, :func:`_gain`)."""
-    n = c.lc.shape[0]
+    :func:`cell_sums`'s sums, in one pass (:func:`recover_span` over every creator)."""
+    x = np.empty(c.lc.shape[0])
+    objective, total, slope, conj = recover_span(c, price, log_price, x, 0, x.shape[0])
+    return x, objective, total, slope, conj
+
+
+@njit(cache=True, nogil=True)
+def recover_span(
+    c: Creators, price: FloatArray, log_price: FloatArray, x: FloatArray, start: int, stop: int
+) -> tuple[float, FloatArray, FloatArray, FloatArray]:
+    """The primal of the creators ``start:stop`` at the cells' prices and log prices written
+    into ``x``, and their objective and :func:`cell_sums`'s sums (a log price far below the
+    smallest double still moves creators that a price of 0 would send to their caps; the
+    gains at floors and caps are computed here, :func:`_gain`)."""
     m = price.shape[0]
-    x = np.empty(n)
     total = np.zeros(m)
     slope = np.zeros(m)
     conj = np.zeros(m)
     objective = 0.0
-    for i in range(n):
+    for i in range(start, stop):
         k = c.cell[i]
         q = price[k]
         wa, scale, lo, hi = c.wa[i], c.scale[i], c.lo[i], c.hi[i]
@@ -193,7 +210,7 @@ def recover_with_sums(
                 objective += -wa * math.expm1(-t / scale)
                 conj[k] += wa - q * (scale + t)
         total[k] += x[i]
-    return x, objective, total, slope, conj
+    return objective, total, slope, conj
 
 
 @njit(cache=True, nogil=True)
@@ -249,35 +266,35 @@ def floor_sums(
 
 
 @njit(cache=True, nogil=True)
-def whole_objective(z: IntArray, wa: FloatArray, scale: FloatArray) -> float:
-    """``sum w a (1 - exp(-z / s))`` of whole impressions ``z``, in one pass."""
+def whole_objective_span(
+    z: IntArray, wa: FloatArray, scale: FloatArray, start: int, stop: int
+) -> float:
+    """``sum w a (1 - exp(-z / s))`` of the whole impressions ``z`` of creators ``start:stop``."""
     total = 0.0
-    for i in range(z.shape[0]):
+    for i in range(start, stop):
         total += -wa[i] * math.expm1(-z[i] / scale[i])
     return total
 
 
 @njit(cache=True, nogil=True)
-def whole_start(
+def whole_start_span(
     x: FloatArray,
     floor: FloatArray,
     cap: FloatArray,
-    pool: IntArray,
-    group: IntArray,
-    n_pools: int,
-    n_groups: int,
-) -> tuple[
-    IntArray, IntArray, IntArray, IntArray, IntArray, int, tuple[FloatArray, FloatArray, float]
-]:
-    """The rounding's start ``z`` (as :func:`floor_start`, within the whole floors
-    ``ceil(floor)`` and caps ``floor(cap)``), the whole floors' and ``z``'s sums per pool and
-    group, and the first creator whose whole floor exceeds its whole cap (``-1``: none); one
-    pass that keeps no whole bound (:func:`hand_out` reads the caps as they are). The same
-    pass measures ``x`` itself, as it reads all that takes: per pool and group the
-    impressions ``x`` uses, and the largest excess of ``x`` over its creator's floor or cap
-    relative to the cap (at least 1)."""
-    n = floor.shape[0]
-    z = np.empty(n, np.int64)
+    membership: tuple[IntArray, IntArray, int, int],
+    z: IntArray,
+    start: int,
+    stop: int,
+) -> tuple[IntArray, IntArray, IntArray, IntArray, int, FloatArray, FloatArray, float]:
+    """The rounding's start of the creators ``start:stop`` written into ``z`` (as
+    :func:`floor_start`, within the whole floors ``ceil(floor)`` and caps ``floor(cap)``);
+    their whole floors' and ``z``'s sums per pool and group, and the first of them whose whole
+    floor exceeds its whole cap (``-1``: none); one pass that keeps no whole bound
+    (:func:`hand_out` reads the caps as they are). ``membership`` is ``(pool, group, n_pools,
+    n_groups)``. The same pass measures ``x`` itself, as it reads all that takes: per pool
+    and group the impressions ``x`` uses, and the largest excess of ``x`` over its creator's
+    floor or cap relative to the cap (at least 1)."""
+    pool, group, n_pools, n_groups = membership
     need_pool = np.zeros(n_pools, np.int64)
     need_group = np.zeros(n_groups, np.int64)
     used_pool = np.zeros(n_pools, np.int64)
@@ -286,7 +303,7 @@ def whole_start(
     x_group = np.zeros(n_groups)
     worst = 0.0
     bad = -1
-    for i in range(n):
+    for i in range(start, stop):
         lo = np.int64(math.ceil(floor[i]))
         hi = np.int64(math.floor(cap[i]))
         v = min(max(np.int64(math.floor(x[i] + 1e-9)), lo), hi)
@@ -300,7 +317,7 @@ def whole_start(
         x_pool[pool[i]] += x[i]
         x_group[group[i]] += x[i]
         worst = max(worst, max(floor[i] - x[i], x[i] - cap[i]) / max(cap[i], 1.0))
-    return z, need_pool, need_group, used_pool, used_group, bad, (x_pool, x_group, worst)
+    return need_pool, need_group, used_pool, used_group, bad, x_pool, x_group, worst
 
 
 def whole_cap(cap: float) -> int:
@@ -404,6 +421,7 @@ def hand_out(
     group: IntArray,
     left_pool: IntArray,
     left_group: IntArray,
+    space: tuple[FloatArray, IntArray],
 ) -> int:
     """One round of the hand-out: every creator below its cap whose pool and group have room
     gets one unit, in order of the gain of that unit, while its pool and group still have room.
@@ -425,11 +443,13 @@ def hand_out(
     at a time; creators whose pool or group filled in an earlier span are left out of the
     later ones, which would pass them by); each entry carries its pool and group, so the walk
     reads memory in order. Updates ``z``, ``left_pool`` and ``left_group`` in place; returns
-    the units given. O(n + levels) per span plus the spans sorted.
+    the units given. O(n + levels) per span plus the spans sorted. ``space`` is its working
+    memory, two arrays of at least ``n`` floats and integers, allocated once by the caller for
+    all its rounds.
     """
     n = z.shape[0]
     n_groups = left_group.shape[0]
-    gain = np.empty(n)
+    gain = space[0][:n]
     m = 0
     best = -math.inf  # the exact best and worst log gains of those computed exactly
     worst = math.inf
@@ -490,7 +510,7 @@ def hand_out(
     margin = HAND_OUT_MARGIN
     # one array for the spans' orders (each at most the m creators with a gain), so that a
     # later span reuses the pages an earlier one touched
-    order_space = np.empty(m, np.int64)
+    order_space = space[1]
     while first_level < levels and units > given:
         want = margin * (units - given)
         margin *= HAND_OUT_GROWTH

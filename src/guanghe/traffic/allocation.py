@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 import time
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -15,6 +17,8 @@ from guanghe.traffic import _kernels
 from guanghe.traffic._kernels import Creators
 from guanghe.traffic.curves import dual_on_curves
 from guanghe.traffic.dual import CellLayout, CellOracle, solve_dual
+from guanghe.traffic.passes import SERIAL, Passes, available_threads, prepare, recover
+from guanghe.traffic.passes import whole_objective as passes_whole_objective
 from guanghe.traffic.problem import AllocationProblem
 from guanghe.traffic.rounding import round_whole, whole_limits
 
@@ -66,7 +70,9 @@ class TrafficAllocator:
     primal: 2 to 4 passes over the creators whatever their distributions. Where that does
     not reach ``tol``, a safeguarded projected Newton method whose every step is one fused
     pass (:func:`.dual.solve_dual`, first solved on a sample of each cell) solves it. Then
-    one O(n) rounding. Memory is about 12 arrays of ``n`` floats.
+    one O(n) rounding. Memory is about 12 arrays of ``n`` floats. The passes over all the
+    creators run span by span on ``threads`` threads (:mod:`.passes`): the same answer
+    whatever their number.
 
     Parameters
     ----------
@@ -75,11 +81,17 @@ class TrafficAllocator:
         right-hand side.
     max_iter : int
         Most Newton iterations per phase of the projected Newton fallback.
+    threads : int or None
+        Threads the passes over the creators use where a problem has more than one span of
+        them (:data:`.passes.SPAN_ROWS`); None: the CPUs this process may run on.
     """
 
-    def __init__(self, *, tol: float = 1e-12, max_iter: int = 100) -> None:
+    def __init__(
+        self, *, tol: float = 1e-12, max_iter: int = 100, threads: int | None = None
+    ) -> None:
         self.tol = tol
         self.max_iter = max_iter
+        self.threads = threads
 
     def solve(self, problem: AllocationProblem) -> Allocation:
         """Solve ``problem``; :class:`~guanghe.errors.InvalidInput` if it is infeasible.
@@ -92,20 +104,34 @@ class TrafficAllocator:
         """
         if not (0 < self.tol < 1) or self.max_iter < 1:
             raise InvalidInput("tol must lie in (0, 1) and max_iter be at least 1")
+        threads = available_threads() if self.threads is None else self.threads
+        if threads < 1:
+            raise InvalidInput("threads must be at least 1")
         started = time.perf_counter()
         check_feasible(problem)
-        blocks = independent_blocks(problem)
-        if blocks is None:
-            solved = self._solve_block(problem)
-        else:
-            solved = _join(problem, [(block, self._solve_block(block.problem)) for block in blocks])
+        spans = threads > 1 and problem.n_creators > Passes().rows  # more than one span
+        executor = ThreadPoolExecutor(threads, thread_name_prefix="traffic-pass") if spans else None
+        with executor or nullcontext():
+            passes = Passes(executor)
+            blocks = independent_blocks(problem)
+            if blocks is None:
+                solved = self._solve_block(problem, passes)
+            else:
+                solved = _join(
+                    problem,
+                    [(block, self._solve_block(block.problem, passes)) for block in blocks],
+                )
         return replace(solved, seconds=time.perf_counter() - started)
 
-    def _solve_block(self, problem: AllocationProblem) -> Allocation:
+    def _solve_block(self, problem: AllocationProblem, passes: Passes) -> Allocation:
         p = problem
         layout = CellLayout(len(p.pool_names), len(p.group_names), p.pool_budgets, p.group_caps)
-        cell, lc, wa, start, count = _kernels.prepare(
-            p.weight, p.saturation, p.scale, p.pool, p.group, layout.n_pools, layout.n_groups
+        cell, lc, wa, start, count = prepare(
+            p.weight,
+            p.saturation,
+            p.scale,
+            (p.pool, p.group, layout.n_pools, layout.n_groups),
+            passes,
         )
         creators = Creators(cell, lc, p.scale, p.floor, p.cap, wa)
         exact = dual_on_curves(
@@ -114,6 +140,7 @@ class TrafficAllocator:
             start_log_price=start,
             tol=self.tol,
             sample=sample_of(cell, count, layout, CURVES_SAMPLE_EVERY),
+            passes=passes,
         )
         if exact is not None:
             dual, x, objective = exact
@@ -128,11 +155,9 @@ class TrafficAllocator:
                 model=sampled_oracle(creators, count, gains, layout),
             )
             price = dual.cell_price
-            x, objective, *_ = _kernels.recover_with_sums(
-                creators, price, _kernels.log_prices(price)
-            )
-        impressions, used = whole_impressions(p, x, (wa, lc))
-        rounded = _kernels.whole_objective(impressions, wa, p.scale)
+            x, objective, *_ = recover(creators, price, _kernels.log_prices(price), passes)
+        impressions, used = whole_impressions(p, x, (wa, lc), passes)
+        rounded = passes_whole_objective(impressions, wa, p.scale, passes)
         gap = (dual.dual_objective - objective) / max(abs(dual.dual_objective), 1e-300)
         return Allocation(
             impressions=impressions,
@@ -299,10 +324,13 @@ def check_feasible(problem: AllocationProblem) -> None:
 
 
 def whole_impressions(
-    problem: AllocationProblem, x: FloatArray, gain: tuple[FloatArray, FloatArray]
+    problem: AllocationProblem,
+    x: FloatArray,
+    gain: tuple[FloatArray, FloatArray],
+    passes: Passes = SERIAL,
 ) -> tuple[IntArray, tuple[FloatArray, FloatArray, float]]:
     """Round the fractional optimum ``x`` to whole impressions (see :mod:`.rounding`);
-    ``gain`` is each creator's ``w * a`` and ``ln c`` (:func:`~guanghe.traffic._kernels.prepare`).
+    ``gain`` is each creator's ``w * a`` and ``ln c`` (:func:`.passes.prepare`).
     Returns them and the usage of ``x`` measured on the way (:func:`.rounding.round_whole`)."""
     p = problem
     limits = whole_limits(p.pool_budgets, p.group_caps)
@@ -310,7 +338,7 @@ def whole_impressions(
     membership = (p.pool, p.group)
     wa, lc = gain
     return round_whole(
-        x, p.floor, p.cap, p.creator_id, membership, limits, names, (wa, p.scale, lc)
+        x, p.floor, p.cap, p.creator_id, membership, limits, names, (wa, p.scale, lc), passes
     )
 
 
@@ -346,7 +374,7 @@ def sample_of(
     """Rows of a sample of each cell and the cell's count over its sampled count: every k-th
     of a cell's creators, k up to ``most`` while at least :data:`MIN_SAMPLED` remain; None
     when that would keep more than half of all creators. ``count`` is each cell's creators
-    (:func:`~guanghe.traffic._kernels.prepare` counts them)."""
+    (:func:`.passes.prepare` counts them)."""
     every = np.clip(count // MIN_SAMPLED, 1, most)
     take = _kernels.sample_rows(cell, every)
     if 2 * take.size > cell.size:

@@ -23,15 +23,16 @@ easy as any other; a price at zero is ``-inf``, no singular Newton direction is 
 from __future__ import annotations
 
 import math
+from functools import partial
 from typing import NamedTuple
 
 import numpy as np
 from numba import njit
 from numpy.typing import NDArray
 
-from guanghe.traffic import _kernels
 from guanghe.traffic._kernels import Creators
 from guanghe.traffic.dual import CellLayout, DualSolution
+from guanghe.traffic.passes import SERIAL, Passes, in_order, recover
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -88,34 +89,70 @@ class Curves(NamedTuple):
         )
 
 
-def curves_of(creators: Creators, low: FloatArray, high: FloatArray) -> Curves | None:
+def curves_of(
+    creators: Creators, low: FloatArray, high: FloatArray, passes: Passes = SERIAL
+) -> Curves | None:
     """The cells' curves on the brackets ``[low, high]`` (``-inf``, ``inf``: the whole line)
-    from one pass and a sort of the breakpoints inside per cell; None where a breakpoint is
-    not finite (a scale so small that ``hi / s`` overflows)."""
-    built = gather_curves(creators, low, high)
-    return None if built is None else Curves(*built, low, high)
+    from one pass (span by span, :mod:`.passes`) and a sort of the breakpoints inside per
+    cell; None where a breakpoint is not finite (a scale so small that ``hi / s``
+    overflows)."""
+    spans = passes.run(partial(gather_span, creators, low, high), creators.cell.shape[0])
+    if not all(span[0] for span in spans):
+        return None
+    first = spans[0]
+    count, top, bottom, level_low, below, rate_low, rate_high = first[1:8]
+    kept_cell, kept_at, kept_rate = first[8:]
+    if len(spans) > 1:
+        count, top, bottom, level_low, below, rate_low, rate_high = (
+            in_order([span[k] for span in spans]) for k in range(1, 8)
+        )
+        kept_cell = np.concatenate([span[8] for span in spans])
+        kept_at, kept_rate = (np.concatenate([span[k] for span in spans]) for k in (9, 10))
+    start, at, level, slope, below = build_curves(
+        low, high, count, (level_low, below, rate_low, rate_high), (kept_cell, kept_at, kept_rate)
+    )
+    return Curves(start, at, level, slope, below, top, bottom, low, high)
 
 
 @njit(cache=True, nogil=True)
-def gather_curves(
-    creators: Creators, low: FloatArray, high: FloatArray
-) -> tuple[IntArray, FloatArray, FloatArray, FloatArray, FloatArray, FloatArray, FloatArray] | None:
-    """See :class:`Curves`: one pass sums each cell's ``X`` and slope at ``low`` and keeps the
-    breakpoints inside ``(low, high]`` (a creator that cannot move, of zero gain or floor =
-    cap, has none), then a sort per cell and the levels by a running sum from ``low``."""
+def gather_span(
+    creators: Creators, low: FloatArray, high: FloatArray, first: int, stop: int
+) -> tuple[
+    bool,
+    IntArray,
+    FloatArray,
+    FloatArray,
+    FloatArray,
+    FloatArray,
+    FloatArray,
+    FloatArray,
+    IntArray,
+    FloatArray,
+    FloatArray,
+]:
+    """One pass over the creators ``first:stop``: per cell their ``X`` and slope at ``low``,
+    their sums at caps (``top``) and floors (``bottom``), and the breakpoints inside
+    ``(low, high)`` (a creator that cannot move, of zero gain or floor = cap, has none) with
+    each cell's count of them; False first where a breakpoint is not finite. A breakpoint on
+    a bracket's end (creators alike share one: all of them may) is not kept: its rate is added
+    to the end's (``rate_low``, ``rate_high``), as if it were sorted next to it. Returns ``(ok,
+    count, top, bottom, level_low, below, rate_low, rate_high, kept_cell, kept_at,
+    kept_rate)``."""
     cell, lc, scale, lo, hi, wa = creators
     n_cells = low.shape[0]
-    count = np.zeros(n_cells + 1, np.int64)
+    count = np.zeros(n_cells, np.int64)
     top = np.zeros(n_cells)
     bottom = np.zeros(n_cells)
     level_low = np.zeros(n_cells)
     below = np.zeros(n_cells)
+    rate_low = np.zeros(n_cells)
+    rate_high = np.zeros(n_cells)
     capacity = 1024
     kept_cell = np.empty(capacity, np.int64)
     kept_at = np.empty(capacity)
     kept_rate = np.empty(capacity)
     m = 0
-    for i in range(cell.shape[0]):
+    for i in range(first, stop):
         k = cell[i]
         bottom[k] += lo[i]
         if not (wa[i] > 0 and hi[i] > lo[i]):
@@ -147,25 +184,50 @@ def gather_curves(
             if keep:
                 p = lc[i] - bound / scale[i]
                 if not math.isfinite(p):
-                    return None
-                kept_cell[m] = k
-                kept_at[m] = min(max(p, low[k]), high[k])
-                kept_rate[m] = rate
-                m += 1
-                count[k + 1] += 1
+                    return (False, count, top, bottom, level_low, below, rate_low, rate_high,
+                            kept_cell[:m], kept_at[:m], kept_rate[:m])  # fmt: skip
+                if p <= low[k]:
+                    rate_low[k] += rate
+                elif p >= high[k]:
+                    rate_high[k] += rate
+                else:
+                    kept_cell[m] = k
+                    kept_at[m] = p
+                    kept_rate[m] = rate
+                    m += 1
+                    count[k] += 1
+    return (True, count, top, bottom, level_low, below, rate_low, rate_high,
+            kept_cell[:m], kept_at[:m], kept_rate[:m])  # fmt: skip
+
+
+@njit(cache=True, nogil=True)
+def build_curves(
+    low: FloatArray,
+    high: FloatArray,
+    count: IntArray,
+    sums: tuple[FloatArray, FloatArray, FloatArray, FloatArray],
+    kept: tuple[IntArray, FloatArray, FloatArray],
+) -> tuple[IntArray, FloatArray, FloatArray, FloatArray, FloatArray]:
+    """See :class:`Curves`: from the gathered breakpoints (:func:`gather_span`, in the
+    creators' order), each cell's ``X`` and slope at ``low`` and the rates of the breakpoints
+    on its bracket's ends (``sums``), a sort per cell and the levels by a running sum from
+    ``low``. Returns ``(start, at, level, slope, below)``."""
+    level_low, below, rate_low, rate_high = sums
+    kept_cell, kept_at, kept_rate = kept
+    n_cells = low.shape[0]
+    start = np.zeros(n_cells + 1, np.int64)
     for k in range(n_cells):
-        count[k + 1] += count[k] + (1 if low[k] > -math.inf else 0)
-        count[k + 1] += 1 if high[k] < math.inf else 0
-    start = count
+        start[k + 1] = start[k] + count[k] + (1 if low[k] > -math.inf else 0)
+        start[k + 1] += 1 if high[k] < math.inf else 0
     at = np.empty(start[n_cells])
     slope = np.empty(start[n_cells])
     fill = start[:n_cells].copy()
     for k in range(n_cells):
         if low[k] > -math.inf:
             at[fill[k]] = low[k]
-            slope[fill[k]] = 0.0
+            slope[fill[k]] = rate_low[k]
             fill[k] += 1
-    for j in range(m):
+    for j in range(kept_cell.shape[0]):
         k = kept_cell[j]
         at[fill[k]] = kept_at[j]
         slope[fill[k]] = kept_rate[j]
@@ -175,20 +237,30 @@ def gather_curves(
         a, b = start[k], start[k + 1]
         if high[k] < math.inf:
             at[b - 1] = high[k]
-            slope[b - 1] = 0.0
+            slope[b - 1] = rate_high[k]
         if a == b:
             continue
         first = a + (1 if low[k] > -math.inf else 0)
         last = b - (1 if high[k] < math.inf else 0)
-        order = np.argsort(at[first:last])
-        at[first:last] = at[first:last][order]
-        slope[first:last] = slope[first:last][order]
+        if not _ordered(at, first, last):  # creators alike share a breakpoint: no sort
+            order = np.argsort(at[first:last])
+            at[first:last] = at[first:last][order]
+            slope[first:last] = slope[first:last][order]
         level[a] = level_low[k]
         slope[a] = max(below[k] + slope[a], 0.0)
         for j in range(a + 1, b):
             level[j] = level[j - 1] - slope[j - 1] * (at[j] - at[j - 1])
             slope[j] = max(slope[j - 1] + slope[j], 0.0)
-    return start, at, level, slope, below, top, bottom
+    return start, at, level, slope, below
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _ordered(values: FloatArray, first: int, last: int) -> bool:
+    """Whether ``values[first:last]`` is already in order (one pass)."""
+    j = first + 1
+    while j < last and values[j] >= values[j - 1]:
+        j += 1
+    return j >= last
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -491,6 +563,7 @@ def dual_on_curves(
     start_log_price: FloatArray,
     tol: float,
     sample: tuple[IntArray, FloatArray] | None = None,
+    passes: Passes = SERIAL,
 ) -> tuple[DualSolution, FloatArray, float] | None:
     """The dual solved on the cells' curves, checked by an exact pass over the creators that
     also recovers the primal: the solution, the relaxed allocation and its objective; or None
@@ -508,11 +581,12 @@ def dual_on_curves(
     at caps of 1e6 starts from a sum of caps far above its usage), so the exact pass may find
     a binding constraint off by some 1e-11 of it: then Newton steps on the positive log
     prices with the exact pass's slopes (:func:`_polish`, one pass each) finish it.
-    ``iterations`` counts the passes: those that gather breakpoints and the exact ones.
+    ``iterations`` counts the passes: those that gather breakpoints and the exact ones. The
+    passes over all the creators run on ``passes``'s threads.
     """
     n_cells = layout.n_cells
     whole = np.full(n_cells, -math.inf), np.full(n_cells, math.inf)
-    passes = 0
+    pass_count = 0
     if sample is None:
         low, high = whole
     else:
@@ -528,10 +602,10 @@ def dual_on_curves(
             model.scaled(ratio),
         )
         low, high = _brackets(model, np.logaddexp.outer(tau, nu).ravel(), BRACKET)
-        passes += 1  # the sample's rows
+        pass_count += 1  # the sample's rows
     for attempt in range(MAX_BRACKETS):
-        curves = curves_of(creators, low, high)
-        passes += 1
+        curves = curves_of(creators, low, high, passes)
+        pass_count += 1
         if curves is None:
             return None
         tau, nu, _ = solve_on_curves(
@@ -554,8 +628,8 @@ def dual_on_curves(
     for _ in range(POLISH_PASSES):
         log_price = np.logaddexp.outer(tau, nu).ravel()
         price = np.exp(log_price)
-        x, objective, total, slope, conj = _kernels.recover_with_sums(creators, price, log_price)
-        passes += 1
+        x, objective, total, slope, conj = recover(creators, price, log_price, passes)
+        pass_count += 1
         by_cell = total.reshape(layout.n_pools, layout.n_groups)
         over = np.concatenate([by_cell.sum(axis=1), by_cell.sum(axis=0)[capped]]) - np.concatenate(
             [layout.budgets, layout.group_caps[capped]]
@@ -586,7 +660,7 @@ def dual_on_curves(
         group_price=group_price,
         cell_price=price,
         dual_objective=dual_objective,
-        iterations=passes,
+        iterations=pass_count,
     )
     return solution, x, float(objective)
 

@@ -7,6 +7,7 @@ from numpy.typing import NDArray
 
 from guanghe.errors import InvalidInput
 from guanghe.traffic import _kernels
+from guanghe.traffic.passes import SERIAL, Passes, fresh, whole_start
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -63,17 +64,18 @@ def round_whole(
     limits: tuple[IntArray, IntArray],
     names: tuple[tuple[str, ...], tuple[str, ...]],
     gain: tuple[FloatArray, FloatArray, FloatArray],
+    passes: Passes = SERIAL,
 ) -> tuple[IntArray, tuple[FloatArray, FloatArray, float]]:
     """:func:`round_allocation` within the whole floors ``ceil(floor)`` and caps
     ``floor(cap)``, checked as :func:`check_whole_feasible` does; the bounds, their check and
-    the start come from one pass (:func:`~guanghe.traffic._kernels.whole_start`). ``gain`` is
+    the start come from one pass (:func:`.passes.whole_start`, on ``passes``'s threads). ``gain`` is
     the triple ``(w * a, s, ln(w * a / s))``. Returns the whole impressions and what that
     pass measured of ``x``: per pool and group the impressions it uses, and its largest
     excess over a creator's floor or cap relative to the cap (at least 1)."""
     _check_size(x)
     pool, group = membership
-    z, need_p, need_g, used_p, used_g, bad, relaxed = _kernels.whole_start(
-        x, floor, cap, pool, group, limits[0].size, limits[1].size
+    z, need_p, need_g, used_p, used_g, bad, relaxed = whole_start(
+        x, floor, cap, (pool, group, limits[0].size, limits[1].size), passes
     )
     _check_needs(bad, creator_id, (need_p, need_g), limits, names)
     z = _mend_and_hand_out(
@@ -127,13 +129,14 @@ def _mend_and_hand_out(
         used_g = np.bincount(group, z, limits[1].size).astype(np.int64)
     left_p = limits[0] - used_p
     left_g = limits[1] - used_g
+    space = fresh(z.size, np.float64), fresh(z.size, np.int64)  # the hand-out's, for every round
     for _ in range(rounds):
         if not (left_p > 0).any() or not (left_g > 0).any():
             break  # no creator has room: a round would only find that out, in a pass over all
         if log_c is None:
             with np.errstate(divide="ignore"):
                 log_c = np.log(wa / scale)
-        if _kernels.hand_out(z, high, wa, scale, log_c, pool, group, left_p, left_g) == 0:
+        if _kernels.hand_out(z, high, wa, scale, log_c, pool, group, left_p, left_g, space) == 0:
             break
     return z
 

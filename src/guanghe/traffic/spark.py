@@ -38,7 +38,7 @@ import pyarrow.parquet as pq
 from numpy.typing import NDArray
 
 from guanghe.errors import InvalidInput
-from guanghe.traffic import _kernels
+from guanghe.traffic import _kernels, passes
 from guanghe.traffic.allocation import Allocation
 from guanghe.traffic.dual import CellLayout, solve_dual
 from guanghe.traffic.problem import AllocationProblem
@@ -246,8 +246,8 @@ def _prepare_batch(
     hi = np.where(ok, floats["cap"], 0.0)
     weight = np.where(ok, floats["weight"], 0.0)
     known = (np.maximum(pool, 0), np.maximum(group, 0))
-    cell, lc, wa, _, _ = _kernels.prepare(
-        weight, floats["saturation"], scale, *known, len(pool_index), n_groups
+    cell, lc, wa, _, _ = passes.prepare(
+        weight, floats["saturation"], scale, (*known, len(pool_index), n_groups)
     )
     f_lo, f_hi = _kernels.bound_gains(wa, scale, lo, hi)
     columns = [ids, pool, group, cell, lc, wa, scale, lo, hi, f_lo, f_hi, bad]
