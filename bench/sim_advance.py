@@ -10,14 +10,16 @@ answer (drawn, appended to the event log, follower counts updated) and each cycl
 ``--steps traffic`` only the steps the traffic decisions need run (features, growth,
 originality, traffic); ``all`` runs the whole cycle. Prints the median of each phase over the
 days (wall and CPU time of this process) and the whole-run projection ``first cycle + 56 x
-median day``, with the peak resident memory; then each day's CPU and the wall seconds of its
-costliest cycle steps, which show how a day's cost grows with the platform's age.
+median day``, with the peak resident memory; then each day's CPU and the CPU seconds of its
+costliest cycle steps (this process's, so a busy machine's other work does not count), which
+show how a day's cost grows with the platform's age.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import datetime as dt
 import resource
 import shutil
 import statistics
@@ -28,6 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from guanghe.pipelines import CycleContext, StepReport
     from guanghe.sim import DayOutcome
 
 
@@ -52,13 +55,28 @@ def main(argv: list[str]) -> int:
     )
     args = parser.parse_args(argv)
 
-    from guanghe.pipelines import CYCLE_STEPS
+    from guanghe.pipelines import CYCLE_STEPS, CycleStep
     from guanghe.runtime import Runtime
     from guanghe.settings import Settings
     from guanghe.sim import advance, generate_platform
 
     names = ("features", "growth", "originality", "traffic")
-    steps = CYCLE_STEPS if args.steps == "all" else tuple(s for s in CYCLE_STEPS if s.name in names)
+    chosen = (
+        CYCLE_STEPS if args.steps == "all" else tuple(s for s in CYCLE_STEPS if s.name in names)
+    )
+    step_cpu: dict[tuple[dt.date, str], float] = {}
+
+    def timed(step: CycleStep) -> CycleStep:
+        def run(ctx: CycleContext) -> StepReport:
+            started = time.process_time()
+            try:
+                return step.run(ctx)
+            finally:
+                step_cpu[ctx.date, step.name] = time.process_time() - started
+
+        return CycleStep(step.name, run)
+
+    steps = tuple(timed(s) for s in chosen)
     with _data_dir(args.keep) as data_dir:
         if args.platform is not None:
             shutil.copytree(args.platform, data_dir, dirs_exist_ok=True)
@@ -117,7 +135,7 @@ def main(argv: list[str]) -> int:
         f"{peak_mib:,.0f} MiB; 56 days projected {first_cycle + 56 * median_day:,.0f} s wall, "
         f"{first_cpu + 56 * statistics.median(cpu_days):,.0f} s CPU"
     )
-    _print_days(result.days)
+    _print_days(result.days, step_cpu)
     return 0
 
 
@@ -135,16 +153,16 @@ def _data_dir(keep: Path | None) -> Iterator[str]:
 _DAY_STEPS = ("traffic", "incentives", "settlement", "features", "diagnosis")
 
 
-def _print_days(days: Sequence[DayOutcome]) -> None:
-    """One row per advanced day: its CPU, its cycle's wall seconds and those of the costliest
-    steps (the rest summed as ``other``)."""
+def _print_days(days: Sequence[DayOutcome], step_cpu: dict[tuple[dt.date, str], float]) -> None:
+    """One row per advanced day: its CPU, its cycle's CPU and that of the costliest steps (the
+    rest summed as ``other``), all in seconds."""
     names = " | ".join(_DAY_STEPS)
-    print(f"\n| day | date | day CPU s | cycle s | {names} | other |")
+    print(f"\n| day | date | day CPU s | cycle CPU s | {names} | other |")
     print("|---:|---|---:|---:|" + "---:|" * (len(_DAY_STEPS) + 1))
     for number, day in enumerate(days, 1):
         assert day.cycle is not None
-        spent = {r.step: r.duration_s for r in day.cycle.reports}
-        cycle = sum(spent.values())
+        spent = {r.step: step_cpu.get((day.day, r.step), 0.0) for r in day.cycle.reports}
+        cycle = day.cycle_cpu_s
         shown = [spent.get(name, 0.0) for name in _DAY_STEPS]
         cpu = day.delivery_cpu_s + day.response_cpu_s + day.cycle_cpu_s
         cells = " | ".join(f"{value:.1f}" for value in shown)
