@@ -25,12 +25,14 @@ the curvature of the profile posterior across the grid), which exploration sampl
 The first pass (nearly flat prior) only serves to learn the prior, so it fits the data-rich
 creators alone. A daily refit can start the second pass from the day before
 (:func:`refit_response` with the previous :class:`FitStart`): each creator's grid search then
-covers only the :data:`WARM_REACH` scales either side of their previous best one, and a
-creator whose best scale lands on the edge of that stretch (or who has no previous one) is
-searched over the whole grid. Every grid point is computed as in a search of the whole grid,
-so wherever the profile has one peak the curves are those of a fit from scratch, to the last
-bit. (The first pass always searches the whole grid: under its flat prior a creator's profile
-can have several peaks, and one creator's jump between them moves the learned prior.)
+covers only the :data:`WARM_REACH` scales either side of their previous best one and a probe
+of every :data:`WARM_PROBE_EVERY`-th scale, and a creator whose best scale lands on the edge of
+that stretch, whose probe finds a better one elsewhere (a profile with two peaks), or who has
+no previous one is searched over the whole grid. Every grid point is computed as in a search
+of the whole grid, so the curves are those of a fit from scratch, to the last bit, unless a
+profile has a higher peak that falls between the probes. (The first pass always searches the
+whole grid: under its flat prior a creator's profile can have several peaks, and one
+creator's jump between them moves the learned prior.)
 """
 
 from __future__ import annotations
@@ -58,8 +60,10 @@ MIN_SPREAD: Final = 0.15
 #: A cell needs this many data-rich creators before its own mean is trusted over the global one.
 CELL_WEIGHT: Final = 10.0
 _NEWTON_STEPS: Final = 12
-#: A warm start searches this many grid scales either side of the previous day's mode.
+#: A warm start searches this many grid scales either side of the previous day's mode…
 WARM_REACH: Final = 2
+#: … and probes every this many of the whole grid for a better peak elsewhere.
+WARM_PROBE_EVERY: Final = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -494,8 +498,9 @@ def _search_near(
 ) -> tuple[_Search, NDArray[np.bool_]]:
     """Each creator's best point among the ``2 * WARM_REACH + 1`` grid scales around
     ``start_k`` (shifted to stay on the grid), each computed as :func:`_search_grid` computes
-    it; also whether the best is at an end of that stretch that is not the grid's (the whole
-    grid's best may lie beyond)."""
+    it; also whether the whole grid's best may lie elsewhere: the best is at an end of that
+    stretch that is not the grid's, or a probe of every :data:`WARM_PROBE_EVERY`-th scale
+    scores better."""
     grid = np.log(SCALE_GRID)
     scales = np.array([np.exp(log_s) for log_s in grid])  # as _search_grid computes each
     last = grid.shape[0] - 1
@@ -521,6 +526,10 @@ def _search_near(
     left = scores[np.maximum(best_j - 1, 0), idx]
     right = scores[np.minimum(best_j + 1, width - 1), idx]
     escaped = ((best_j == 0) & (best_k > 0)) | ((best_j == width - 1) & (best_k < last))
+    for k in range(0, last + 1, WARM_PROBE_EVERY):
+        shape = -np.expm1(-rows.boosted / scales[k])
+        log_a, _ = _mode_of_log_a(rows, shape, prior, n)
+        escaped |= _score(rows, shape, log_a, grid[k], prior, n) > best
     found = _Search(best_k, best, left, right, modes_a[best_j, idx], infos[best_j, idx])
     return found, escaped
 
