@@ -132,6 +132,58 @@ def test_a_duplicate_work_never_completes_an_incentive(
     assert _enrolment(runtime, 1).completed_on == DAY
 
 
+def test_every_enrolment_is_brought_up_to_the_day_whether_or_not_it_moved(
+    runtime: Runtime, seed_platform: SeedPlatform
+) -> None:
+    """Only the enrolments whose counts changed are rewritten row by row; every other one of
+    the window is dated to the day all the same, and those of other windows are left alone."""
+    stored = _stored(runtime)
+    next_day = DAY + dt.timedelta(days=1)
+
+    def update(plays: list[tuple[int, int | None, dt.date, int]], day: dt.date) -> None:
+        activity = window_activity(plays_table(plays), WINDOW_START, day, set())
+        runtime.write(
+            lambda s: enrol_and_update(s, stored, seed_candidates(), (), activity, day, set())
+        )
+
+    update([(1, 100, DAY, 60)], DAY)
+    runtime.write(
+        lambda s: s.add(
+            IncentiveEnrolment(
+                program_id=stored.id,
+                creator_id=1,
+                window_starts_on=WINDOW_START - dt.timedelta(days=14),
+                window_ends_on=WINDOW_START - dt.timedelta(days=1),
+                vertical_id=1,
+                stage="growing",
+                baseline_plays=0,
+                target_plays=1,
+                target_works=1,
+                enrolled_on=BEFORE,
+                progress_on=BEFORE,
+            )
+        )
+    )
+    update([(1, 100, DAY, 60), (1, 100, next_day, 15)], next_day)
+    with runtime.sessions() as session:
+        rows = session.execute(
+            select(
+                IncentiveEnrolment.creator_id,
+                IncentiveEnrolment.window_starts_on,
+                IncentiveEnrolment.plays,
+                IncentiveEnrolment.progress_on,
+            )
+        ).all()
+    current = {
+        r.creator_id: (r.plays, r.progress_on) for r in rows if r.window_starts_on == WINDOW_START
+    }
+    assert current[1] == (75, next_day)
+    assert len(current) == 6
+    assert all(on == next_day for _, on in current.values())
+    (earlier,) = [r for r in rows if r.window_starts_on != WINDOW_START]
+    assert earlier.progress_on == BEFORE
+
+
 def test_a_completed_window_is_paid_once_cash_and_traffic_together(
     runtime: Runtime, seed_platform: SeedPlatform
 ) -> None:

@@ -13,7 +13,15 @@ from guanghe.runtime import Runtime
 from guanghe.settings import Settings
 from guanghe.sim import generate_platform
 from guanghe.sim.truth import load_ground_truth
-from guanghe.traffic.response import DailyActivity, ResponseCurves, daily_activity, fit_response
+from guanghe.traffic.response import (
+    WARM_REACH,
+    DailyActivity,
+    FitStart,
+    ResponseCurves,
+    daily_activity,
+    fit_response,
+    refit_response,
+)
 from guanghe.vocabulary import STAGES
 from tests.pipelines.conftest import events
 
@@ -153,3 +161,82 @@ def test_curves_fitted_twice_on_one_event_log_are_identical(runtime: Runtime) ->
     for again in fitted[1:]:
         for field in ResponseCurves.__slots__:
             assert np.array_equal(getattr(again, field), getattr(fitted[0], field)), field
+
+
+def sliding_windows(days: int, window_days: int, n: int, seed: int) -> list[DailyActivity]:
+    """``days - window_days + 1`` consecutive windows of a simulated platform's days, as a
+    daily refit sees them (each a day later than the one before)."""
+    rng = np.random.default_rng(seed)
+    a = np.exp(rng.normal(np.log(20), 0.5, n))
+    s = np.exp(rng.normal(np.log(6_000), 0.6, n))
+    activity = simulated_activity(a, s, np.full(n, 0.002), days=days, seed=seed + 1)
+    day = np.tile(np.arange(days), n)
+    return [
+        DailyActivity(
+            *(
+                getattr(activity, field)[(day >= first) & (day < first + window_days)]
+                for field in DailyActivity.__slots__
+            )
+        )
+        for first in range(days - window_days + 1)
+    ]
+
+
+def test_a_fit_started_from_the_day_before_is_the_fit_from_scratch() -> None:
+    """Refitting day after day, each from the previous day's start, gives the curves of a fit
+    from scratch to the last bit (the profiles here have one peak)."""
+    n = 800
+    rng = np.random.default_rng(8)
+    cell, quality = rng.integers(0, 6, n), rng.random((n, 1))
+    ids = np.arange(1, n + 1)
+    windows = sliding_windows(days=36, window_days=30, n=n, seed=9)
+    _, start = refit_response(windows[0], ids, cell, covariates=quality)
+    moved = 0
+    for window in windows[1:]:
+        scratch, scratch_start = refit_response(window, ids, cell, covariates=quality)
+        warm, next_start = refit_response(window, ids, cell, covariates=quality, start=start)
+        for field in ResponseCurves.__slots__:
+            assert np.array_equal(getattr(warm, field), getattr(scratch, field)), field
+        for field in FitStart.__slots__:
+            assert np.array_equal(getattr(next_start, field), getattr(scratch_start, field))
+        moved += int((next_start.k != start.k).sum())
+        start = next_start
+    assert moved > 0  # some creators' best scale moved from one day to the next
+
+
+def test_a_start_far_from_the_mode_falls_back_to_the_whole_grid() -> None:
+    """A creator whose best scale lands at the edge of the searched stretch is searched over
+    the whole grid: a start at the grid's first scale still finds the best far above it."""
+    n = 300
+    cell = np.random.default_rng(10).integers(0, 3, n)
+    ids = np.arange(1, n + 1)
+    window = sliding_windows(days=30, window_days=30, n=n, seed=11)[0]
+    scratch, scratch_start = refit_response(window, ids, cell)
+    assert (scratch_start.k > 2 * WARM_REACH).mean() > 0.9
+    first = np.zeros(n, np.int64)
+    warm, warm_start = refit_response(window, ids, cell, start=FitStart(ids, first))
+    for field in ResponseCurves.__slots__:
+        assert np.array_equal(getattr(warm, field), getattr(scratch, field)), field
+    assert np.array_equal(warm_start.k, scratch_start.k)
+
+
+def test_creators_new_to_a_start_are_fitted_from_scratch() -> None:
+    n = 300
+    cell = np.random.default_rng(12).integers(0, 3, n)
+    ids = np.arange(1, n + 1)
+    window = sliding_windows(days=30, window_days=30, n=n, seed=13)[0]
+    _, start = refit_response(window, ids[:100], cell[:100])
+    scratch, _ = refit_response(window, ids, cell)
+    warm, _ = refit_response(window, ids, cell, start=start)
+    for field in ResponseCurves.__slots__:
+        assert np.array_equal(getattr(warm, field), getattr(scratch, field)), field
+
+
+def test_a_fit_start_round_trips_through_arrow() -> None:
+    n = 200
+    window = sliding_windows(days=20, window_days=20, n=n, seed=14)[0]
+    _, start = refit_response(window, np.arange(1, n + 1), np.zeros(n, np.int64))
+    again = FitStart.from_arrow(start.to_arrow())
+    for field in FitStart.__slots__:
+        assert np.array_equal(getattr(again, field), getattr(start, field)), field
+    assert (start.k >= 0).all()

@@ -157,6 +157,16 @@ _SET_PROGRESS: Final = (
         completed_on=bindparam("new_completed_on"),
     )
 )
+#: The date of every other enrolment of a window, whose counts stood still, in one statement.
+_MARK_PROGRESS: Final = (
+    update(_ENROLMENTS)
+    .where(
+        _ENROLMENTS.c.program_id == bindparam("stored_program_id"),
+        _ENROLMENTS.c.window_starts_on == bindparam("stored_window_starts_on"),
+        _ENROLMENTS.c.progress_on != bindparam("new_progress_on"),
+    )
+    .values(progress_on=bindparam("new_progress_on"))
+)
 _INSERT_CHUNK: Final = 5_000
 
 
@@ -173,7 +183,8 @@ def enrol_and_update(
     every enrolment of that window up to date (completed when both rules are met).
 
     Set-based: the window's enrolments are read as rows, the new ones inserted with their
-    progress, and only the rows whose progress changed are written back."""
+    progress, only the rows whose counts or completion changed written back, and the others'
+    ``progress_on`` moved to ``day`` in one statement."""
     programme, report = stored.programme, ProgressReport()
     window = programme.window_of(day)
     if window is None:
@@ -229,12 +240,7 @@ def enrol_and_update(
         plays, made, completed_on = progress(
             r.creator_id, r.target_plays, r.target_works, r.completed_on, r.paid_on
         )
-        if (plays, made, day, completed_on) != (
-            r.plays,
-            r.original_works,
-            r.progress_on,
-            r.completed_on,
-        ):
+        if (plays, made, completed_on) != (r.plays, r.original_works, r.completed_on):
             changed.append(
                 {
                     "row_id": r.id,
@@ -246,6 +252,14 @@ def enrol_and_update(
             )
     if changed:
         execute_many(session.connection(), _SET_PROGRESS, changed)
+    session.execute(
+        _MARK_PROGRESS,
+        {
+            "stored_program_id": stored.id,
+            "stored_window_starts_on": window[0],
+            "new_progress_on": day,
+        },
+    )
     target_works = programme.rules.original_works
     new_rows = []
     for i, creator_id in enumerate(ids.tolist()):

@@ -7,7 +7,9 @@ For cycle date ``D`` and the next day ``N = D + 1``:
    quota that came from an institution's Torch pool, the directed plan of ``D``, from that
    pool's account);
 2. every creator's response curve is fitted on the last :data:`HISTORY_DAYS` days of events
-   (snapshot ``response_curves`` of ``D``);
+   (snapshot ``response_curves`` of ``D``), the fit starting from where the previous day's
+   ended (snapshot ``response_fit_start`` of ``D - 1``, when there is one; see
+   :func:`guanghe.traffic.response.refit_response`), and where it ended kept for ``D + 1``;
 3. the budgets of the period covering ``N`` are read (the programme's defaults are set when
    operators set none) and funded in the ledger;
 4. the period's allocation is solved once, on the first cycle that plans a day of it (snapshot
@@ -71,12 +73,13 @@ from guanghe.traffic.planning import (
     solve_period,
 )
 from guanghe.traffic.programs import Programs, load_programs, programs_path
-from guanghe.traffic.response import ResponseCurves, daily_activity, fit_response
+from guanghe.traffic.response import FitStart, ResponseCurves, daily_activity, refit_response
 from guanghe.vocabulary import STAGES
 
 CURVES: Final = "response_curves"
 ALLOCATION: Final = "traffic_allocation"
 PLAN: Final = "traffic_plan"
+FIT_START: Final = "response_fit_start"
 HISTORY_DAYS: Final = 56
 
 
@@ -97,8 +100,9 @@ def run(ctx: CycleContext) -> StepReport:
     )
 
     members = load_members(runtime, date)
-    curves = fit_curves(runtime, members, date)
+    curves, start = fit_curves(runtime, members, date)
     write_snapshot(root, CURVES, date, curves.to_arrow())
+    write_snapshot(root, FIT_START, date, start.to_arrow())
 
     member_pools = assign_pools(programs, members)
     boostable = members.boostable_mask()
@@ -287,13 +291,21 @@ def boostable_creators(session: Session) -> np.ndarray:
     return np.array(sorted(ids.all()), dtype=np.int64)
 
 
-def fit_curves(runtime: Runtime, members: Members, date: dt.date) -> ResponseCurves:
-    """Response curves of ``members`` from the last :data:`HISTORY_DAYS` days up to ``date``."""
+def fit_curves(
+    runtime: Runtime, members: Members, date: dt.date
+) -> tuple[ResponseCurves, FitStart]:
+    """Response curves of ``members`` from the last :data:`HISTORY_DAYS` days up to ``date``,
+    started from the previous day's fit when it was kept, and where the next day's starts."""
     first = date - dt.timedelta(days=HISTORY_DAYS - 1)
     activity = daily_activity(runtime.event_log, first, date)
     stage_code = np.array([STAGES.index(s) for s in members.stage.tolist()], dtype=np.int64)
     cell = members.vertical_id * len(STAGES) + stage_code
-    return fit_response(activity, members.creator_id, cell, covariates=members.quality[:, None])
+    root, before = runtime.settings.snapshots_dir, date - dt.timedelta(days=1)
+    kept = snapshot_path(root, FIT_START, before).exists()
+    start = FitStart.from_arrow(read_snapshot(root, FIT_START, before)) if kept else None
+    return refit_response(
+        activity, members.creator_id, cell, covariates=members.quality[:, None], start=start
+    )
 
 
 def day_plan(

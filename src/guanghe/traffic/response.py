@@ -21,6 +21,18 @@ Each curve also carries the spread of its posterior (a Laplace approximation at 
 ``log a`` from the Newton step's Fisher information plus the prior's precision, ``log s`` from
 the curvature of the profile posterior across the grid), which exploration samples from
 (:mod:`guanghe.traffic.exploration`).
+
+The first pass (nearly flat prior) only serves to learn the prior, so it fits the data-rich
+creators alone. A daily refit can start the second pass from the day before
+(:func:`refit_response` with the previous :class:`FitStart`): each creator's grid search then
+covers only the :data:`WARM_REACH` scales either side of their previous best one and a probe
+of every :data:`WARM_PROBE_EVERY`-th scale, and a creator whose best scale lands on the edge of
+that stretch, whose probe finds a better one elsewhere (a profile with two peaks), or who has
+no previous one is searched over the whole grid. Every grid point is computed as in a search
+of the whole grid, so the curves are those of a fit from scratch, to the last bit, unless a
+profile has a higher peak that falls between the probes. (The first pass always searches the
+whole grid: under its flat prior a creator's profile can have several peaks, and one
+creator's jump between them moves the learned prior.)
 """
 
 from __future__ import annotations
@@ -48,6 +60,10 @@ MIN_SPREAD: Final = 0.15
 #: A cell needs this many data-rich creators before its own mean is trusted over the global one.
 CELL_WEIGHT: Final = 10.0
 _NEWTON_STEPS: Final = 12
+#: A warm start searches this many grid scales either side of the previous day's mode…
+WARM_REACH: Final = 2
+#: … and probes every this many of the whole grid for a better peak elsewhere.
+WARM_PROBE_EVERY: Final = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +103,24 @@ class ResponseCurves:
             columns["saturation_spread"] = self.saturation_spread
             columns["scale_spread"] = self.scale_spread
         return pa.table(columns)
+
+
+@dataclass(frozen=True, slots=True)
+class FitStart:
+    """Where the next day's fit starts: each creator's best grid index of the scale in the
+    final pass (``k``, aligned with ``creator_id``; -1 where it had none)."""
+
+    creator_id: IntArray
+    k: IntArray
+
+    def to_arrow(self) -> pa.Table:
+        """The start as a table, one row per creator."""
+        return pa.table({name: getattr(self, name) for name in FitStart.__slots__})
+
+    @classmethod
+    def from_arrow(cls, table: pa.Table) -> FitStart:
+        """The start :meth:`to_arrow` wrote."""
+        return cls(**{name: table[name].to_numpy().astype(np.int64) for name in cls.__slots__})
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,10 +187,28 @@ def fit_response(
     maximum-likelihood curve under a nearly flat prior) or ``complete`` (the prior's mean for
     everyone, ignoring each creator's own boosted days).
     """
+    curves, _ = refit_response(activity, creator_id, cell, covariates=covariates, pooling=pooling)
+    return curves
+
+
+def refit_response(
+    activity: DailyActivity,
+    creator_id: IntArray,
+    cell: IntArray,
+    *,
+    covariates: FloatArray | None = None,
+    pooling: Literal["partial", "none", "complete"] = "partial",
+    start: FitStart | None = None,
+) -> tuple[ResponseCurves, FitStart]:
+    """:func:`fit_response`, its final pass started from ``start`` (the previous day's, see
+    the module; unused unless ``pooling`` is ``partial``) when given, with where the next
+    day's fit starts."""
     n = creator_id.shape[0]
     if n == 0:
         none = np.zeros(0)
-        return ResponseCurves(creator_id.astype(np.int64), none, none, none, none.astype(np.int64))
+        ints = np.zeros(0, np.int64)
+        curves = ResponseCurves(creator_id.astype(np.int64), none, none, none, ints)
+        return curves, FitStart(ints, ints)
     order = np.argsort(creator_id, kind="stable")
     pos = np.minimum(np.searchsorted(creator_id, activity.creator_id, sorter=order), n - 1)
     known = creator_id[order[pos]] == activity.creator_id
@@ -185,6 +237,7 @@ def fit_response(
         follows=follows[on],
     )
     days = np.bincount(rows.creator, minlength=n).astype(np.int64)
+    rich = days >= RICH_DAYS
     log_rate = np.log(rate)
     everyone = np.ones(n, bool)
     z = np.column_stack(
@@ -194,11 +247,13 @@ def fit_response(
         ]
     )
 
-    # Pass 1: nearly flat prior, to learn the prior from the data-rich creators.
+    # Pass 1: nearly flat prior, to learn the prior from the data-rich creators (only theirs
+    # count, and each creator's mode depends on their own rows alone).
     flat = _Prior(np.full(n, np.log(5.0)), np.full(n, np.log(5_000.0)), 3.0, 3.0)
-    mode = _posterior_mode(rows, flat, n)
+    fitted = everyone if pooling == "none" else rich
+    mode, final_at = _posterior_mode(rows, flat, n, None, fitted)
     if pooling != "none":
-        prior = _learn_prior(mode.log_a, mode.log_s, z, cell, cells, days >= RICH_DAYS)
+        prior = _learn_prior(mode.log_a, mode.log_s, z, cell, cells, rich)
         if pooling == "complete":
             mode = _Mode(
                 prior.mean_a,
@@ -206,9 +261,11 @@ def fit_response(
                 np.full(n, prior.spread_a),
                 np.full(n, prior.spread_s),
             )
+            final_at = np.full(n, -1, np.int64)
         else:
-            mode = _posterior_mode(rows, prior, n)
-    return ResponseCurves(
+            known = _aligned_start(start, creator_id)
+            mode, final_at = _posterior_mode(rows, prior, n, known, everyone)
+    curves = ResponseCurves(
         creator_id=creator_id.astype(np.int64),
         saturation=np.exp(mode.log_a),
         scale=np.exp(mode.log_s),
@@ -217,6 +274,7 @@ def fit_response(
         saturation_spread=mode.spread_a,
         scale_spread=mode.spread_s,
     )
+    return curves, FitStart(creator_id.astype(np.int64), final_at)
 
 
 @dataclass(frozen=True, slots=True)
@@ -308,40 +366,70 @@ def _learn_prior(
     return _Prior(mean_a, mean_s, spread_a, spread_s)
 
 
-def _posterior_mode(rows: _BoostRows, prior: _Prior, n: int) -> _Mode:
-    """Per creator, the mode of the posterior of ``(log a, log s)``: at each grid scale a few
-    Newton steps on ``log a``; the best grid point, refined by a parabola through its
+def _aligned_start(start: FitStart | None, creator_id: IntArray) -> IntArray | None:
+    """``start``'s grid indices aligned with ``creator_id`` (-1 for the creators it lacks)."""
+    if start is None or start.creator_id.shape[0] == 0:
+        return None
+    order = np.argsort(start.creator_id, kind="stable")
+    pos = np.minimum(np.searchsorted(start.creator_id, creator_id, sorter=order), order.size - 1)
+    row = order[pos]
+    found = start.creator_id[row] == creator_id
+    return np.where(found, start.k[row], -1)
+
+
+@dataclass(frozen=True, slots=True)
+class _Search:
+    """A grid search's outcome per creator: the best grid index, the profile posterior's score
+    there and at its two neighbours, and ``log a``'s mode and information there."""
+
+    k: IntArray
+    score: FloatArray
+    left: FloatArray
+    right: FloatArray
+    log_a: FloatArray
+    info: FloatArray
+
+
+def _posterior_mode(
+    rows: _BoostRows,
+    prior: _Prior,
+    n: int,
+    start: IntArray | None,
+    fitted: NDArray[np.bool_],
+) -> tuple[_Mode, IntArray]:
+    """Per ``fitted`` creator, the mode of the posterior of ``(log a, log s)``: the best grid
+    scale, found by a few Newton steps on ``log a`` at each, refined by a parabola through its
     neighbours. The spreads: ``log a``'s from its information at the best grid point,
     ``log s``'s from the parabola's curvature (the prior's spread where the profile is flat
-    or the mode is at the grid's edge)."""
+    or the mode is at the grid's edge). Creators with a ``start`` (a grid index) search near
+    it (:func:`_search_near`), the others (and those whose best lands at the edge of that
+    stretch) the whole grid; creators not ``fitted`` keep the prior. Also returns each
+    creator's best grid index (-1: not fitted), where the next day's search starts."""
+    warm = fitted & (start >= 0) if start is not None else np.zeros(n, bool)
+    cold = fitted & ~warm
+    k = np.full(n, -1, np.int64)
+    score, left, right = np.zeros(n), np.zeros(n), np.zeros(n)
+    log_a, info = prior.mean_a.copy(), np.full(n, 1.0 / prior.spread_a**2)
+    searches = []
+    if start is not None and warm.any():
+        near, escaped = _search_near(*_subset(rows, prior, warm), start[warm])
+        keep = ~escaped
+        searches.append((np.flatnonzero(warm)[keep], near, keep))
+        cold[np.flatnonzero(warm)[escaped]] = True
+    if cold.any():
+        whole = _search_grid(*_subset(rows, prior, cold))
+        searches.append((np.flatnonzero(cold), whole, np.ones(int(cold.sum()), bool)))
+    for at, found, keep in searches:
+        k[at], score[at], left[at], right[at] = (
+            found.k[keep],
+            found.score[keep],
+            found.left[keep],
+            found.right[keep],
+        )
+        log_a[at], info[at] = found.log_a[keep], found.info[keep]
     grid = np.log(SCALE_GRID)
-    best = np.full(n, -np.inf)
-    best_k = np.zeros(n, np.int64)
-    modes_a = np.empty((grid.shape[0], n))
-    infos = np.empty((grid.shape[0], n))
-    scores = np.empty((grid.shape[0], n))
-    for k, log_s in enumerate(grid):
-        shape = -np.expm1(-rows.boosted / np.exp(log_s))
-        log_a, infos[k] = _mode_of_log_a(rows, shape, prior, n)
-        mu = rows.baseline + np.exp(log_a[rows.creator]) * shape
-        fit = np.bincount(
-            rows.creator, weights=rows.follows * np.log(np.maximum(mu, 1e-12)) - mu, minlength=n
-        )
-        score = (
-            fit
-            - 0.5 * ((log_a - prior.mean_a) / prior.spread_a) ** 2
-            - 0.5 * ((log_s - prior.mean_s) / prior.spread_s) ** 2
-        )
-        modes_a[k] = log_a
-        scores[k] = score
-        better = score > best
-        best[better] = score[better]
-        best_k[better] = k
-    idx = np.arange(n)
-    inner = (best_k > 0) & (best_k < grid.shape[0] - 1)
-    left = scores[np.maximum(best_k - 1, 0), idx]
-    right = scores[np.minimum(best_k + 1, grid.shape[0] - 1), idx]
-    curvature = left - 2.0 * best + right
+    inner = (k > 0) & (k < grid.shape[0] - 1)
+    curvature = left - 2.0 * score + right
     step = np.where(
         inner & (curvature < 0),
         0.5 * (left - right) / np.where(curvature < 0, curvature, -1.0),
@@ -354,9 +442,117 @@ def _posterior_mode(rows: _BoostRows, prior: _Prior, n: int) -> _Mode:
     variance_s = np.where(
         inner & (curvature < 0), spacing**2 / np.where(curvature < 0, -curvature, 1.0), np.inf
     )
-    spread_s = np.minimum(np.sqrt(variance_s), prior.spread_s)
-    spread_a = 1.0 / np.sqrt(infos[best_k, idx])
-    return _Mode(modes_a[best_k, idx], grid[best_k] + step * spacing, spread_a, spread_s)
+    spread_s = np.where(fitted, np.minimum(np.sqrt(variance_s), prior.spread_s), prior.spread_s)
+    log_s = np.where(fitted, grid[np.maximum(k, 0)] + step * spacing, prior.mean_s)
+    mode = _Mode(log_a, log_s, 1.0 / np.sqrt(info), spread_s)
+    return mode, k
+
+
+def _subset(
+    rows: _BoostRows, prior: _Prior, members: NDArray[np.bool_]
+) -> tuple[_BoostRows, _Prior, int]:
+    """The rows and prior of the ``members`` creators alone, renumbered ``0 .. m - 1`` in
+    order (each creator's rows stay in their order, so their sums are unchanged)."""
+    if members.all():
+        return rows, prior, members.shape[0]
+    index = np.full(members.shape[0], -1, np.int64)
+    index[members] = np.arange(int(members.sum()))
+    mine = members[rows.creator]
+    part = _BoostRows(
+        creator=index[rows.creator[mine]],
+        baseline=rows.baseline[mine],
+        boosted=rows.boosted[mine],
+        follows=rows.follows[mine],
+    )
+    part_prior = _Prior(
+        prior.mean_a[members], prior.mean_s[members], prior.spread_a, prior.spread_s
+    )
+    return part, part_prior, int(members.sum())
+
+
+def _search_grid(rows: _BoostRows, prior: _Prior, n: int) -> _Search:
+    """Every creator's best point of the whole scale grid."""
+    grid = np.log(SCALE_GRID)
+    best = np.full(n, -np.inf)
+    best_k = np.zeros(n, np.int64)
+    modes_a = np.empty((grid.shape[0], n))
+    infos = np.empty((grid.shape[0], n))
+    scores = np.empty((grid.shape[0], n))
+    for k, log_s in enumerate(grid):
+        shape = -np.expm1(-rows.boosted / np.exp(log_s))
+        log_a, infos[k] = _mode_of_log_a(rows, shape, prior, n)
+        score = _score(rows, shape, log_a, log_s, prior, n)
+        modes_a[k] = log_a
+        scores[k] = score
+        better = score > best
+        best[better] = score[better]
+        best_k[better] = k
+    idx = np.arange(n)
+    left = scores[np.maximum(best_k - 1, 0), idx]
+    right = scores[np.minimum(best_k + 1, grid.shape[0] - 1), idx]
+    return _Search(best_k, best, left, right, modes_a[best_k, idx], infos[best_k, idx])
+
+
+def _search_near(
+    rows: _BoostRows, prior: _Prior, n: int, start_k: IntArray
+) -> tuple[_Search, NDArray[np.bool_]]:
+    """Each creator's best point among the ``2 * WARM_REACH + 1`` grid scales around
+    ``start_k`` (shifted to stay on the grid), each computed as :func:`_search_grid` computes
+    it; also whether the whole grid's best may lie elsewhere: the best is at an end of that
+    stretch that is not the grid's, or a probe of every :data:`WARM_PROBE_EVERY`-th scale
+    scores better."""
+    grid = np.log(SCALE_GRID)
+    scales = np.array([np.exp(log_s) for log_s in grid])  # as _search_grid computes each
+    last = grid.shape[0] - 1
+    width = 2 * WARM_REACH + 1
+    low = np.clip(start_k - WARM_REACH, 0, last + 1 - width)
+    best = np.full(n, -np.inf)
+    best_j = np.zeros(n, np.int64)
+    modes_a = np.empty((width, n))
+    infos = np.empty((width, n))
+    scores = np.empty((width, n))
+    for j in range(width):
+        log_s = grid[low + j]
+        shape = -np.expm1(-rows.boosted / scales[low + j][rows.creator])
+        log_a, infos[j] = _mode_of_log_a(rows, shape, prior, n)
+        score = _score(rows, shape, log_a, log_s, prior, n)
+        modes_a[j] = log_a
+        scores[j] = score
+        better = score > best
+        best[better] = score[better]
+        best_j[better] = j
+    idx = np.arange(n)
+    best_k = low + best_j
+    left = scores[np.maximum(best_j - 1, 0), idx]
+    right = scores[np.minimum(best_j + 1, width - 1), idx]
+    escaped = ((best_j == 0) & (best_k > 0)) | ((best_j == width - 1) & (best_k < last))
+    for k in range(0, last + 1, WARM_PROBE_EVERY):
+        shape = -np.expm1(-rows.boosted / scales[k])
+        log_a, _ = _mode_of_log_a(rows, shape, prior, n)
+        escaped |= _score(rows, shape, log_a, grid[k], prior, n) > best
+    found = _Search(best_k, best, left, right, modes_a[best_j, idx], infos[best_j, idx])
+    return found, escaped
+
+
+def _score(
+    rows: _BoostRows,
+    shape: FloatArray,
+    log_a: FloatArray,
+    log_s: FloatArray | float,
+    prior: _Prior,
+    n: int,
+) -> FloatArray:
+    """Per creator, the log posterior (up to a constant) at ``(log_a, log_s)``."""
+    mu = rows.baseline + np.exp(log_a[rows.creator]) * shape
+    fit = np.bincount(
+        rows.creator, weights=rows.follows * np.log(np.maximum(mu, 1e-12)) - mu, minlength=n
+    )
+    score: FloatArray = (
+        fit
+        - 0.5 * ((log_a - prior.mean_a) / prior.spread_a) ** 2
+        - 0.5 * ((log_s - prior.mean_s) / prior.spread_s) ** 2
+    )
+    return score
 
 
 def _mode_of_log_a(
