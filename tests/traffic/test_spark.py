@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from guanghe.errors import InvalidInput
 from guanghe.traffic import AllocationProblem, TrafficAllocator
+from guanghe.traffic import spark as spark_module
 from guanghe.traffic.rounding import NO_CAP
 from guanghe.traffic.spark import SparkTrafficAllocator, _quotas, solve_on_spark, to_arrow
 
@@ -69,6 +70,21 @@ def test_spark_matches_in_process(spark: Any, tmp_path: Path) -> None:
     assert r.rounded_objective == pytest.approx(local.rounded_objective, rel=1e-12)
     rows = to_arrow(r.frame.orderBy("creator_id").select("impressions"))
     assert rows.column("impressions").to_pylist() == local.impressions.tolist()
+
+
+@pytest.mark.parametrize("model_rows", [100_000, 120])
+def test_the_dual_is_solved_on_the_driver_before_the_cluster_steps(
+    spark: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, model_rows: int
+) -> None:
+    """Every creator, or a sample of 120 of 400, solved on the driver first: the cluster's
+    passes only finish it (each pass is a Spark job; from the pools' guess they were dozens)."""
+    monkeypatch.setattr(spark_module, "MODEL_ROWS", model_rows)
+    table = creators(400, seed=8)
+    _, local = in_process(table)
+    r = SparkTrafficAllocator().solve(spark_frame(spark, tmp_path, table, 3), POOLS, GROUPS)
+    assert r.objective == pytest.approx(local.objective, rel=1e-9)
+    np.testing.assert_allclose(r.pool_prices, local.pool_prices, rtol=1e-7, atol=1e-12)
+    assert r.iterations <= (3 if model_rows > 400 else 8), r.iterations
 
 
 def test_distributed_rounding_breaks_no_budget(spark: Any, tmp_path: Path) -> None:

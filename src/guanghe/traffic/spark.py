@@ -5,7 +5,9 @@ creators Parquet file (``creator_id, pool, group, weight, saturation, scale, flo
 :mod:`.files`). Every dual step is one Spark job: each partition runs the same fused Numba pass
 as the in-process solver (:func:`._kernels.cell_sums`) and sends back one row per
 (pool, group) cell; the driver adds the partial sums and takes the step of
-:func:`.dual.solve_dual`. The primal is recovered per partition at the final prices.
+:func:`.dual.solve_dual`, which first solves the dual on the driver over a sample of the
+creators (every one of them on a small problem, :func:`_model`), so that the cluster's steps
+start near the prices. The primal is recovered per partition at the final prices.
 
 Whole impressions: when the creators fit on the driver (``driver_limit``), the relaxed optimum
 is collected and rounded exactly as in process (:func:`.rounding.round_allocation`, ties in
@@ -39,8 +41,8 @@ from numpy.typing import NDArray
 
 from guanghe.errors import InvalidInput
 from guanghe.traffic import _kernels, passes
-from guanghe.traffic.allocation import Allocation
-from guanghe.traffic.dual import CellLayout, solve_dual
+from guanghe.traffic.allocation import Allocation, cell_oracle
+from guanghe.traffic.dual import CellLayout, CellOracle, solve_dual
 from guanghe.traffic.problem import AllocationProblem
 from guanghe.traffic.rounding import (
     NO_CAP,
@@ -53,6 +55,8 @@ FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
 
 _FLOATS = ("weight", "saturation", "scale", "floor", "cap")
+#: Most creators the driver solves the dual on before the cluster's passes (:func:`_model`).
+MODEL_ROWS = 200_000
 _PREPARED = (
     "creator_id long, pool long, group long, cell long, lc double, wa double, scale double, "
     "lo double, hi double, f_lo double, f_hi double, bad long"
@@ -133,7 +137,7 @@ class SparkTrafficAllocator:
             _prepare_fn(pool_index, group_index, layout.n_groups), _PREPARED
         ).persist()
         try:
-            start = _check(prepared, layout, names)
+            start, counts = _check(prepared, layout, names)
 
             def oracle(price: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
                 sums = to_arrow(prepared.mapInArrow(_sums_fn(price), _SUMS))
@@ -145,7 +149,12 @@ class SparkTrafficAllocator:
                 return total, slope, conj
 
             dual = solve_dual(
-                oracle, layout, start_log_price=start, tol=self.tol, max_iter=self.max_iter
+                oracle,
+                layout,
+                start_log_price=start,
+                tol=self.tol,
+                max_iter=self.max_iter,
+                model=_model(prepared, counts, layout),
             )
             relaxed = prepared.mapInArrow(_recover_fn(dual.cell_price), _RELAXED).persist()
             objective, violation, n = _relaxed_stats(relaxed, layout)
@@ -263,10 +272,13 @@ def _code(values: pa.Array, index: dict[str, int]) -> IntArray:
     )
 
 
-def _check(prepared: Any, layout: CellLayout, names: tuple[tuple[str, ...], ...]) -> FloatArray:
+def _check(
+    prepared: Any, layout: CellLayout, names: tuple[tuple[str, ...], ...]
+) -> tuple[FloatArray, IntArray]:
     """Raise :class:`InvalidInput` on a bad row, a repeated id or floors above a limit.
 
-    Returns the first log price per pool, as the in-process solver's ``_start``.
+    Returns the first log price per pool, as the in-process solver's, and each cell's
+    creators.
     """
     from pyspark.sql import functions as f
 
@@ -283,12 +295,13 @@ def _check(prepared: Any, layout: CellLayout, names: tuple[tuple[str, ...], ...]
             f.sum("lo").alias("lo"),
             f.sum(f.when(finite, f.col("lc")).otherwise(0.0)).alias("lc"),
             f.sum(f.when(finite, 1).otherwise(0)).alias("finite"),
+            f.count(f.lit(1)).alias("creators"),
         )
     )
     cell = per_cell.column("cell").to_numpy()
     sums = {
         c: np.bincount(cell, per_cell.column(c).to_numpy(), layout.n_cells)
-        for c in ("lo", "lc", "finite")
+        for c in ("lo", "lc", "finite", "creators")
     }
     for kind, axis, limits in (("pool", 1, layout.budgets), ("group", 0, layout.group_caps)):
         need = sums["lo"].reshape(layout.n_pools, layout.n_groups).sum(axis=axis)
@@ -304,7 +317,30 @@ def _check(prepared: Any, layout: CellLayout, names: tuple[tuple[str, ...], ...]
     counts = sums["finite"].reshape(layout.n_pools, layout.n_groups).sum(axis=1)
     total = sums["lc"].reshape(layout.n_pools, layout.n_groups).sum(axis=1)
     start: FloatArray = np.where(counts > 0, total / np.maximum(counts, 1), 0.0)
-    return start
+    return start, sums["creators"].astype(np.int64)
+
+
+def _model(prepared: Any, counts: IntArray, layout: CellLayout) -> CellOracle | None:
+    """The dual sums over a sample of the creators on the driver, scaled up per cell to its
+    count (``counts``): :func:`.dual.solve_dual` solves it first, so that the cluster's passes
+    start from its prices (a few jobs instead of one per Newton step from the pools' guess).
+    Every creator up to :data:`MODEL_ROWS`, else a sample of about that many; None where a
+    cell with creators has none in it."""
+    n = int(counts.sum())
+    frame = prepared if n <= MODEL_ROWS else prepared.sample(fraction=MODEL_ROWS / n, seed=0)
+    table = to_arrow(frame.select("cell", "lc", "scale", "lo", "hi", "wa", "f_lo", "f_hi"))
+    c = {name: table.column(name).to_numpy() for name in table.column_names}
+    sampled = np.bincount(c["cell"], minlength=layout.n_cells)
+    if ((counts > 0) & (sampled == 0)).any():
+        return None
+    ratio = counts / np.maximum(sampled, 1)
+    sample = cell_oracle(_creators(c), (c["f_lo"], c["f_hi"]))
+
+    def model(price: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
+        total, slope, conj = sample(price)
+        return total * ratio, slope * ratio, conj * ratio
+
+    return model
 
 
 def _columns(batches: Iterator[pa.RecordBatch]) -> pa.Table | None:
