@@ -9,7 +9,7 @@ import pytest
 from datasketch import MinHash
 from PIL import Image, ImageDraw, ImageEnhance, ImageFont
 
-from guanghe.originality import matching
+from guanghe.originality import matching, verify
 from guanghe.originality.fingerprint import (
     INDEXED,
     MINHASH_PERMUTATIONS,
@@ -235,6 +235,26 @@ def test_several_edits_placed_by_few_matches_are_confirmed_by_keypoints_matched_
     assert located.confirmed
     for other in (seed + 1, seed + 2):
         assert not overlap_match(trim_border(edited), trim_border(sloped_picture(other))).confirmed
+
+
+def test_matches_collapsing_on_one_stored_keypoint_are_taken_one_each() -> None:
+    """On a gradient many of an upload's keypoints match one stored keypoint (their
+    descriptors all alike); RANSAC fits them a transform that shrinks the upload to that
+    point, which is refused, and a copy of the benchmark's softest covers had no placement
+    at all. Taken one per stored keypoint, the matches leave the copy's own 10, which place
+    it (scale 0.9, shifted by 15 px)."""
+    rng = np.random.default_rng(9)
+    stored = rng.uniform(20, 400, (40, 2)).astype(np.float32)
+    descriptors = rng.integers(0, 256, (40, 32), dtype=np.uint8)
+    alike = np.repeat(descriptors[39:], 30, axis=0)
+    alike[np.arange(30), rng.integers(0, 32, 30)] ^= np.uint8(1)
+    upload = np.concatenate([(stored[:10] - 15) / 0.9, rng.uniform(0, 450, (30, 2))])
+    query = (upload.astype(np.float32), np.concatenate([descriptors[:10], alike]))
+    assert verify._transform(query, (stored, descriptors))[2] is None
+    inliers, _, transform = verify._transform(query, (stored, descriptors), one_to_one=True)
+    assert inliers == 10
+    assert transform is not None
+    assert np.allclose(transform, [[0.9, 0.0, 15.0], [0.0, 0.9, 15.0]], atol=1e-3)
 
 
 def _shared_region(seed: int, other: int, box: tuple[float, float, float, float]) -> Image.Image:

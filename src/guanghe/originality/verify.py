@@ -467,7 +467,9 @@ def block_agreement(shown: npt.NDArray[np.uint8], stored: npt.NDArray[np.uint8])
 class OverlapMatch:
     """A copy located in a stored picture by ORB (:attr:`local`) and the pixels of the
     overlap compared once the copy is laid over it, as thumbnails (:attr:`pixels`) and block
-    by block (:attr:`blocks`); both None when the transform or the overlap is missing."""
+    by block (:attr:`blocks`); both None when the transform or the overlap is missing.
+    :attr:`guided` counts the keypoints matched again along the transform (:func:`_guided`;
+    0 when not tried), and the pixels are then those along the refitted transform."""
 
     local: LocalMatch
     pixels: PixelAgreement | None
@@ -526,9 +528,13 @@ def overlap_match(query: Image.Image | UploadFeatures, candidate: Image.Image) -
     onto the candidate and the overlap compared pixel by pixel (:func:`aligned_agreement`,
     the least agreeing :data:`OVERLAP_TRIM` of its structure left out: an overlay). Agreeing
     keypoints alone are not enough: unrelated pictures that share a word in one font agree
-    on its letters, not on the rest of the overlap. Of two unconfirmed placements, the one
-    with more inliers is returned. ``query`` may be its :func:`upload_features`, found once
-    for several candidates."""
+    on its letters, not on the rest of the overlap. When the ratio-tested matches collapse
+    on one stored keypoint (a gradient), they are taken one per stored keypoint. A placement
+    whose large overlap already agrees but which is not confirmed has its keypoints matched
+    again along the transform (:func:`_guided`), which confirms it with
+    :data:`GUIDED_INLIERS` pairs, agreeing blocks and a strong placement's pixels. Of two
+    unconfirmed placements, the one with more inliers is returned. ``query`` may be its
+    :func:`upload_features`, found once for several candidates."""
     upload = query if isinstance(query, UploadFeatures) else upload_features(query)
     c_gray = gray_for_features(candidate)
     c_features = spread_features(c_gray)
