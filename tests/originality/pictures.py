@@ -141,3 +141,29 @@ def soft_picture(seed: int, size: tuple[int, int] = (360, 640)) -> Image.Image:
     at = (width * 0.1, height * rng.uniform(0.1, 0.8))
     draw.text(at, "city day", font=ImageFont.load_default(size=28), fill=colour)
     return image
+
+
+def sloped_picture(seed: int, size: tuple[int, int] = (480, 640)) -> Image.Image:
+    """A cover with few corners and a slope across it: a two-colour gradient from side to side,
+    a few ellipses, a thin wedge and two small words. Its mirror image is lit the other way,
+    so most of its keypoints (on the gradient) look alike everywhere."""
+    rng = np.random.default_rng(seed)
+    width, height = size
+    shade = np.linspace(0.0, 1.0, width, dtype=np.float32)[None, :, None]
+    left, right = rng.integers(0, 256, (2, 3)).astype(np.float32)
+    pixels = np.broadcast_to(left + shade * (right - left), (height, width, 3))
+    image = Image.fromarray(pixels.astype(np.uint8))
+    draw = ImageDraw.Draw(image)
+    for _ in range(4):
+        x, y = rng.uniform(0, width), rng.uniform(0, height)
+        rx, ry = rng.uniform(10, 70), rng.uniform(15, 90)
+        colour = tuple(int(v) for v in rng.integers(0, 256, 3))
+        draw.ellipse((x - rx, y - ry, x + rx, y + ry), fill=colour)
+    x, y = rng.uniform(0.2, 0.8) * width, rng.uniform(0.2, 0.8) * height
+    colour = tuple(int(v) for v in rng.integers(0, 256, 3))
+    draw.polygon([(x, y), (x + 160, y + 120), (x + 100, y + 125), (x + 150, y + 170)], fill=colour)
+    colour = tuple(int(v) for v in rng.integers(0, 256, 3))
+    at = (width * rng.uniform(0.0, 0.3), height * rng.uniform(0.2, 0.8))
+    draw.text(at, "wow hot", font=ImageFont.load_default(size=24), fill=colour)
+    draw.text((at[0] - 20, at[1] + 30), "cat go", font=ImageFont.load_default(size=24), fill=colour)
+    return image

@@ -66,17 +66,21 @@ def test_adding_in_increments_finds_what_adding_at_once_does() -> None:
     )
 
 
-def test_a_descriptor_found_in_many_works_casts_no_vote() -> None:
+def test_a_descriptor_found_in_many_works_votes_for_the_nearest_only() -> None:
+    """A keypoint with hits in more works than the cap (an edge of a gradient, a letter of a
+    common font) cast no vote at all, so a copy whose keypoints were mostly such lost its
+    votes; now it votes for the works whose descriptors are nearest its own."""
     rng = np.random.default_rng(3)
     common = random_codes(rng, 1)
     crowd = kp.MAX_WORKS_PER_KEYPOINT + 1
+    nearest = kp.COMMON_KEYPOINT_VOTES
+    # Work w's descriptor is 2 + w bits away (up to 16, so a 20-bit key stays intact).
+    stored = np.concatenate([flip_bits(common, rng, 2 + w % 15) for w in range(crowd)], axis=0)
     index = KeypointIndex()
-    index.add(
-        np.repeat(common, crowd, axis=0),
-        np.arange(crowd, dtype=np.int64),
-        np.full(crowd, -1, np.int16),
-    )
-    assert index.search(common).query.size == 0
+    index.add(stored, np.arange(crowd, dtype=np.int64), np.full(crowd, -1, np.int16))
+    votes = index.search(common)
+    assert votes.query.size == nearest
+    assert sorted(votes.distance.tolist()) == sorted(2 + w % 15 for w in range(crowd))[:nearest]
     few = KeypointIndex()
     few.add(np.repeat(common, 2, axis=0), np.arange(2, dtype=np.int64), np.full(2, -1, np.int16))
     assert sorted(few.search(common).label.tolist()) == [0, 1]
@@ -186,3 +190,21 @@ def test_covers_far_behind_the_first_are_not_checked() -> None:
     close.add(descriptors[:12], np.zeros(12, np.int64), tags_at(upload[:12] * 0.9 + 6))
     close.add(descriptors[40:48], np.ones(8, np.int64), tags_at(upload[40:48] * 1.1 - 4))
     assert [c.work_id for c in matching.keypoint_candidates(close, query)] == [0, 1]
+
+
+def test_a_copy_ranked_behind_four_covers_alike_is_checked() -> None:
+    """A copy whose keypoints changed most agrees on where it lies by about as few keypoints
+    as covers that share its gradients and font: ranked 5th behind four covers located by 12
+    keypoints each, by 10, it was not checked (4 candidates); the 6 first are now."""
+    rng = np.random.default_rng(8)
+    upload = rng.uniform(20, 100, (60, 2)).astype(np.float32)
+    descriptors = random_codes(rng, 60)
+    index = KeypointIndex()
+    for work, start in enumerate(range(0, 60, 12)):
+        rows = slice(start, start + 12 if work < 4 else start + 10)
+        count = rows.stop - rows.start
+        index.add(
+            descriptors[rows], np.full(count, work, np.int64), tags_at(upload[rows] * 0.9 + 6)
+        )
+    query = Keypoints(descriptors, upload, np.zeros(60, bool))
+    assert [c.work_id for c in matching.keypoint_candidates(index, query)] == [0, 1, 2, 3, 4]

@@ -58,9 +58,12 @@ TABLES: Final = 12
 MATCH_DISTANCE: Final = 40
 #: Upload keypoints matching one work that make it a candidate.
 MIN_VOTES: Final = 4
-#: An upload keypoint with hits in more works than this casts no vote (a flat corner or a
-#: letter of a common font; it bounds the votes of a search at 100 per upload keypoint).
+#: An upload keypoint with hits in more works than this (a flat corner, the edge of a
+#: gradient, a letter of a common font) votes only for the :data:`COMMON_KEYPOINT_VOTES`
+#: works whose descriptors are nearest its own: a copy's own keypoint is mostly among them,
+#: and the votes of a search stay bounded at 100 per upload keypoint.
 MAX_WORKS_PER_KEYPOINT: Final = 100
+COMMON_KEYPOINT_VOTES: Final = 10
 #: Scales (a stored picture's longest side over the upload's part of it) at which votes are
 #: binned by the shift they imply (:func:`locate`): a crop keeping half of the longest side
 #: to an upload framed in 60 % more; neighbouring scales are 8 % apart ...
@@ -281,6 +284,22 @@ def locate(votes: Votes, query: Keypoints, limit: int) -> list[Located]:
     ]
 
 
+def _nearest_votes(
+    query: npt.NDArray[np.int64], distance: npt.NDArray[np.int64], queries: int
+) -> npt.NDArray[np.bool_]:
+    """Which votes (one per upload keypoint ``query`` and work, ``distance`` bits apart) are
+    kept: all of a keypoint with hits in at most :data:`MAX_WORKS_PER_KEYPOINT` works, the
+    :data:`COMMON_KEYPOINT_VOTES` nearest of one with more (ties by the order given)."""
+    order = np.lexsort((distance, query))
+    sorted_query = query[order]
+    starts = np.flatnonzero(np.r_[True, sorted_query[1:] != sorted_query[:-1]])
+    sizes = np.diff(np.r_[starts, order.size])
+    rank = np.empty(order.size, dtype=np.int64)
+    rank[order] = np.arange(order.size) - np.repeat(starts, sizes)
+    hits = np.bincount(query, minlength=queries)[query]
+    return np.asarray((hits <= MAX_WORKS_PER_KEYPOINT) | (rank < COMMON_KEYPOINT_VOTES))
+
+
 _NO_VOTES: Final = Votes(
     np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int16), np.zeros(0, np.int64)
 )
@@ -359,11 +378,9 @@ class KeypointIndex:
         first[1:] = (q[1:] != q[:-1]) | (label[1:] != label[:-1])
         q, row, label, distance = q[first], row[first], label[first], distance[first]
         # An upload keypoint found in many works (a letter of a common font, a corner of a
-        # common shape) says nothing about which one is copied.
-        distinctive = np.bincount(q, minlength=queries.shape[0])[q] <= MAX_WORKS_PER_KEYPOINT
-        return Votes(
-            q[distinctive], label[distinctive], self.tags_[row[distinctive]], distance[distinctive]
-        )
+        # common shape) votes for its nearest few only.
+        kept = _nearest_votes(q, distance, queries.shape[0])
+        return Votes(q[kept], label[kept], self.tags_[row[kept]], distance[kept])
 
     def save(self, path: Path, *, watermark: int) -> None:
         """Write the descriptors to ``path`` atomically, with ``watermark``."""
