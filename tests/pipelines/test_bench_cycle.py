@@ -25,6 +25,7 @@ DAY = dt.date(2026, 11, 20)
         ["--engine", "spark", "--standalone", "--worker-cores", "0"],
         ["--creators", "100", "200", "--data-dir", "/tmp/x"],
         ["--concurrently"],  # one engine
+        ["--catch-up-engine", "sqlite"],
     ],
 )
 def test_options_that_contradict_each_other_are_refused(
@@ -42,6 +43,12 @@ def test_both_engines_on_a_standalone_cluster() -> None:
     assert args.standalone
     assert args.spark_master is None
     assert parse_args([]).engine == ["duckdb"]
+    assert parse_args([]).catch_up_engine is None
+
+
+def test_a_cluster_for_the_catch_up_alone() -> None:
+    args = parse_args(["--engine", "duckdb", "--catch-up-engine", "spark", "--standalone"])
+    assert (args.engine, args.catch_up_engine, args.standalone) == (["duckdb"], "spark", True)
 
 
 def _cycled(data_dir: Path, features: pa.Table, allocation: pa.Table) -> Path:
