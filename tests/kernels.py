@@ -82,6 +82,15 @@ def _video() -> None:
     pdq_hash_and_mirror(np.zeros((64, 64, 3), dtype=np.uint8))
 
 
+def _response_curves() -> None:
+    from guanghe.traffic.response import DailyActivity, fit_response
+
+    creator = np.repeat(np.arange(1, 11, dtype=np.int64), 10)
+    boosted = np.tile(np.linspace(0.0, 5_000.0, 10), 10)
+    activity = DailyActivity(creator, np.full(100, 300.0), boosted, np.ones(100))
+    fit_response(activity, np.arange(1, 11, dtype=np.int64), np.zeros(10, dtype=np.int64))
+
+
 def _hotspots() -> None:
     from guanghe.hotspots.detector import HotspotDetector, TopicCounts
 
@@ -104,6 +113,7 @@ PATHS: dict[str, Callable[[], None]] = {
     "code indexes": _indexes,
     "video frame hashes": _video,
     "hotspot scan": _hotspots,
+    "response curves": _response_curves,
 }
 
 

@@ -11,14 +11,16 @@ Per creator ``i`` and day ``d`` the follows are modelled as
    plus a linear term in the creator's centred traits — ``log r_i`` and any covariates given,
    such as the quality score (quality moves the response too) — and whose spread is estimated
    from the creators with plenty of boosted days;
-3. each creator's posterior mode is found on a grid of ``log s`` with Newton steps on
-   ``log a`` at every grid point, all creators at once.
+3. each creator's posterior mode is found on a grid of ``log s``, with ``log a``'s mode at
+   every grid point found by Newton's method to convergence from two starts (the posterior
+   in ``log a`` can have two peaks), creator by creator on every core
+   (:mod:`guanghe.traffic._response_kernels`).
 
 Creators without boosted days get the prior's mean: their cell's curve, moved by their own
 organic rate.
 
 Each curve also carries the spread of its posterior (a Laplace approximation at the mode:
-``log a`` from the Newton step's Fisher information plus the prior's precision, ``log s`` from
+``log a`` from the Fisher information at the mode plus the prior's precision, ``log s`` from
 the curvature of the profile posterior across the grid), which exploration samples from
 (:mod:`guanghe.traffic.exploration`).
 
@@ -46,7 +48,7 @@ import pyarrow as pa
 from numpy.typing import NDArray
 
 from guanghe.events import EventLog
-from guanghe.traffic._response_kernels import newton_sums
+from guanghe.traffic._response_kernels import grid_points
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -59,7 +61,8 @@ RICH_DAYS: Final = 8
 MIN_SPREAD: Final = 0.15
 #: A cell needs this many data-rich creators before its own mean is trusted over the global one.
 CELL_WEIGHT: Final = 10.0
-_NEWTON_STEPS: Final = 12
+_LOG_GRID: Final = np.log(SCALE_GRID)
+_SCALES: Final = np.exp(_LOG_GRID)
 #: A warm start searches this many grid scales either side of the previous day's mode…
 WARM_REACH: Final = 2
 #: … and probes every this many of the whole grid for a better peak elsewhere.
@@ -398,7 +401,7 @@ def _posterior_mode(
     fitted: NDArray[np.bool_],
 ) -> tuple[_Mode, IntArray]:
     """Per ``fitted`` creator, the mode of the posterior of ``(log a, log s)``: the best grid
-    scale, found by a few Newton steps on ``log a`` at each, refined by a parabola through its
+    scale, with ``log a``'s mode at each, refined by a parabola through its
     neighbours. The spreads: ``log a``'s from its information at the best grid point,
     ``log s``'s from the parabola's curvature (the prior's spread where the profile is flat
     or the mode is at the grid's edge). Creators with a ``start`` (a grid index) search near
@@ -427,7 +430,7 @@ def _posterior_mode(
             found.right[keep],
         )
         log_a[at], info[at] = found.log_a[keep], found.info[keep]
-    grid = np.log(SCALE_GRID)
+    grid = _LOG_GRID
     inner = (k > 0) & (k < grid.shape[0] - 1)
     curvature = left - 2.0 * score + right
     step = np.where(
@@ -470,27 +473,55 @@ def _subset(
     return part, part_prior, int(members.sum())
 
 
+def _offsets(rows: _BoostRows, n: int) -> IntArray:
+    """Where each creator's rows start (and the last ends): rows come grouped by creator."""
+    offsets = np.zeros(n + 1, np.int64)
+    np.cumsum(np.bincount(rows.creator, minlength=n), out=offsets[1:])
+    return offsets
+
+
+def _grid_points(
+    rows: _BoostRows, prior: _Prior, n: int, ks: IntArray
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """:func:`grid_points` over ``rows``: each creator's ``log a`` mode, information and
+    score at the grid indices of its row of ``ks`` (one row: the same for all)."""
+    log_a, info, score = grid_points(
+        _offsets(rows, n),
+        rows.baseline,
+        rows.boosted,
+        rows.follows,
+        prior.mean_a,
+        prior.mean_s,
+        prior.spread_a,
+        prior.spread_s,
+        _LOG_GRID,
+        _SCALES,
+        np.ascontiguousarray(ks, dtype=np.int64),
+    )
+    return log_a, info, score
+
+
+def _best(scores: FloatArray) -> tuple[FloatArray, IntArray]:
+    """Each row's best score and its first column (a NaN never counts as better)."""
+    n = scores.shape[0]
+    best = np.full(n, -np.inf)
+    best_j = np.zeros(n, np.int64)
+    for j in range(scores.shape[1]):
+        better = scores[:, j] > best
+        best[better] = scores[better, j]
+        best_j[better] = j
+    return best, best_j
+
+
 def _search_grid(rows: _BoostRows, prior: _Prior, n: int) -> _Search:
     """Every creator's best point of the whole scale grid."""
-    grid = np.log(SCALE_GRID)
-    best = np.full(n, -np.inf)
-    best_k = np.zeros(n, np.int64)
-    modes_a = np.empty((grid.shape[0], n))
-    infos = np.empty((grid.shape[0], n))
-    scores = np.empty((grid.shape[0], n))
-    for k, log_s in enumerate(grid):
-        shape = -np.expm1(-rows.boosted / np.exp(log_s))
-        log_a, infos[k] = _mode_of_log_a(rows, shape, prior, n)
-        score = _score(rows, shape, log_a, log_s, prior, n)
-        modes_a[k] = log_a
-        scores[k] = score
-        better = score > best
-        best[better] = score[better]
-        best_k[better] = k
+    last = _LOG_GRID.shape[0] - 1
+    modes_a, infos, scores = _grid_points(rows, prior, n, np.arange(last + 1)[None, :])
+    best, best_k = _best(scores)
     idx = np.arange(n)
-    left = scores[np.maximum(best_k - 1, 0), idx]
-    right = scores[np.minimum(best_k + 1, grid.shape[0] - 1), idx]
-    return _Search(best_k, best, left, right, modes_a[best_k, idx], infos[best_k, idx])
+    left = scores[idx, np.maximum(best_k - 1, 0)]
+    right = scores[idx, np.minimum(best_k + 1, last)]
+    return _Search(best_k, best, left, right, modes_a[idx, best_k], infos[idx, best_k])
 
 
 def _search_near(
@@ -501,73 +532,18 @@ def _search_near(
     it; also whether the whole grid's best may lie elsewhere: the best is at an end of that
     stretch that is not the grid's, or a probe of every :data:`WARM_PROBE_EVERY`-th scale
     scores better."""
-    grid = np.log(SCALE_GRID)
-    scales = np.array([np.exp(log_s) for log_s in grid])  # as _search_grid computes each
-    last = grid.shape[0] - 1
+    last = _LOG_GRID.shape[0] - 1
     width = 2 * WARM_REACH + 1
     low = np.clip(start_k - WARM_REACH, 0, last + 1 - width)
-    best = np.full(n, -np.inf)
-    best_j = np.zeros(n, np.int64)
-    modes_a = np.empty((width, n))
-    infos = np.empty((width, n))
-    scores = np.empty((width, n))
-    for j in range(width):
-        log_s = grid[low + j]
-        shape = -np.expm1(-rows.boosted / scales[low + j][rows.creator])
-        log_a, infos[j] = _mode_of_log_a(rows, shape, prior, n)
-        score = _score(rows, shape, log_a, log_s, prior, n)
-        modes_a[j] = log_a
-        scores[j] = score
-        better = score > best
-        best[better] = score[better]
-        best_j[better] = j
+    probes = np.arange(0, last + 1, WARM_PROBE_EVERY)
+    ks = np.hstack([low[:, None] + np.arange(width), np.broadcast_to(probes, (n, probes.size))])
+    modes_a, infos, scores = _grid_points(rows, prior, n, ks)
+    best, best_j = _best(scores[:, :width])
     idx = np.arange(n)
     best_k = low + best_j
-    left = scores[np.maximum(best_j - 1, 0), idx]
-    right = scores[np.minimum(best_j + 1, width - 1), idx]
+    left = scores[idx, np.maximum(best_j - 1, 0)]
+    right = scores[idx, np.minimum(best_j + 1, width - 1)]
     escaped = ((best_j == 0) & (best_k > 0)) | ((best_j == width - 1) & (best_k < last))
-    for k in range(0, last + 1, WARM_PROBE_EVERY):
-        shape = -np.expm1(-rows.boosted / scales[k])
-        log_a, _ = _mode_of_log_a(rows, shape, prior, n)
-        escaped |= _score(rows, shape, log_a, grid[k], prior, n) > best
-    found = _Search(best_k, best, left, right, modes_a[best_j, idx], infos[best_j, idx])
+    escaped |= (scores[:, width:] > best[:, None]).any(axis=1)
+    found = _Search(best_k, best, left, right, modes_a[idx, best_j], infos[idx, best_j])
     return found, escaped
-
-
-def _score(
-    rows: _BoostRows,
-    shape: FloatArray,
-    log_a: FloatArray,
-    log_s: FloatArray | float,
-    prior: _Prior,
-    n: int,
-) -> FloatArray:
-    """Per creator, the log posterior (up to a constant) at ``(log_a, log_s)``."""
-    mu = rows.baseline + np.exp(log_a[rows.creator]) * shape
-    fit = np.bincount(
-        rows.creator, weights=rows.follows * np.log(np.maximum(mu, 1e-12)) - mu, minlength=n
-    )
-    score: FloatArray = (
-        fit
-        - 0.5 * ((log_a - prior.mean_a) / prior.spread_a) ** 2
-        - 0.5 * ((log_s - prior.mean_s) / prior.spread_s) ** 2
-    )
-    return score
-
-
-def _mode_of_log_a(
-    rows: _BoostRows, shape: FloatArray, prior: _Prior, n: int
-) -> tuple[FloatArray, FloatArray]:
-    """Newton's method on ``log a`` per creator, at a fixed scale (``shape`` = 1 - exp(-x/s));
-    returns the mode and the posterior precision (information) there."""
-    log_a = prior.mean_a.copy()
-    precision = 1.0 / prior.spread_a**2
-    for _ in range(_NEWTON_STEPS):
-        # d/d(log a) of sum(y log mu - mu) = sum((y/mu - 1) * boost), and the Fisher
-        # information (expected Hessian) sum(boost^2 / mu), always positive.
-        grad, info = newton_sums(rows.creator, np.exp(log_a), shape, rows.baseline, rows.follows, n)
-        grad -= (log_a - prior.mean_a) * precision
-        info += precision
-        log_a = log_a + np.clip(grad / info, -2.0, 2.0)
-    _, info = newton_sums(rows.creator, np.exp(log_a), shape, rows.baseline, rows.follows, n)
-    return log_a, info + precision
