@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from guanghe.traffic.exploration import explore_and_exploit
 from guanghe.traffic.planning import (
     ArmPolicy,
     Arms,
@@ -104,3 +105,28 @@ def test_why_names_the_limit_that_bound() -> None:
     creator_view = allocation_why(rows[0], DAYS, "General", operator=False)
     assert creator_view.weight is None
     assert "General pool" in creator_view.sentence or "General" in creator_view.sentence
+
+
+def test_why_takes_the_marginal_at_the_exploiting_part_of_an_explored_period() -> None:
+    # Exploration adds impressions on a Thompson draw beyond the exploiting solve's optimum;
+    # the prices are that solve's, so the marginal that meets them is at its part alone.
+    m, c = members(N), curves(N)
+    _, budgets = _setup(ArmPolicy("aa", {}, {}, 0.0))
+    problem = period_problem(PROGRAMS, m, c, budgets, DAYS)
+    solved = explore_and_exploit(problem, c, 0.1, np.random.default_rng(5), days=DAYS)
+    rows = allocation_table(problem, m, solved.allocation, solved.explored).to_pylist()
+    assert sum(row["explored"] for row in rows) == solved.explored.sum() > 0
+    interior_explored = 0
+    for row in rows:
+        why = allocation_why(row, DAYS, row["pool"], operator=True)
+        assert why.explored_per_day * DAYS == pytest.approx(row["explored"])
+        assert why.allocated_per_day * DAYS == pytest.approx(row["impressions"])
+        if why.bound in ("pool budget", "vertical cap"):
+            price = why.pool_price_per_1000 + why.vertical_price_per_1000
+            assert row["weight"] * why.marginal_follows_per_1000 == pytest.approx(price, rel=1e-3)
+            if row["explored"] > 0:
+                interior_explored += 1
+                assert "exploring" in why.sentence
+        if why.bound == "explored":
+            assert row["impressions"] == row["explored"] > 0
+    assert interior_explored > 0

@@ -59,7 +59,7 @@ from guanghe.traffic.deliveries import (
     directed_by_creator,
     settle_deliveries,
 )
-from guanghe.traffic.exploration import explore_and_exploit
+from guanghe.traffic.exploration import ExploredAllocation, explore_and_exploit
 from guanghe.traffic.floors import RewardFloors, claim_reward_floors, claimed_floors, with_claims
 from guanghe.traffic.planning import (
     ArmPolicy,
@@ -136,9 +136,12 @@ def run(ctx: CycleContext) -> StepReport:
             floors.by_creator,
             traffic_arms(experiments),
         )
-        allocation = solve_allocation(ctx, problem, curves, programs, period)
+        solved_period = solve_allocation(ctx, problem, curves, programs, period)
         write_snapshot(
-            root, ALLOCATION, period.starts_on, allocation_table(problem, members, allocation)
+            root,
+            ALLOCATION,
+            period.starts_on,
+            allocation_table(problem, members, solved_period.allocation, solved_period.explored),
         )
     allocated = read_snapshot(root, ALLOCATION, period.starts_on)
     with runtime.sessions() as session:
@@ -232,32 +235,28 @@ def solve_allocation(
     curves: ResponseCurves,
     programs: Programs,
     period: Period,
-) -> Allocation:
+) -> ExploredAllocation:
     """The period's allocation with the programme's ``exploration_share`` spent on a Thompson
-    draw of the curves (seeded with the period's first day): each solve in process, or with
-    ``--engine spark`` on the Spark cluster of ``GUANGHE_SPARK_MASTER`` (the creators travel
-    as Parquet under the scratch directory)."""
+    draw of the curves (seeded with the period's first day), and the explored part: each solve
+    in process, or with ``--engine spark`` on the Spark cluster of ``GUANGHE_SPARK_MASTER``
+    (the creators travel as Parquet under the scratch directory)."""
     share = programs.period.exploration_share
     rng = np.random.default_rng(period.starts_on.toordinal())
-    if ctx.batch_engine != "spark":
-        if share == 0.0:
-            return solve_period(problem)
-        return explore_and_exploit(problem, curves, share, rng, days=period.days).allocation
     settings = ctx.runtime.settings
-    session = spark_session(settings.spark_master)
+    session = spark_session(settings.spark_master) if ctx.batch_engine == "spark" else None
+
+    def solve(part: AllocationProblem) -> Allocation:
+        if session is None:
+            return solve_period(part)
+        return solve_on_spark(part, session, settings.scratch_dir)
+
     try:
-
-        def on_spark(part: AllocationProblem) -> Allocation:
-            return solve_on_spark(part, session, settings.scratch_dir)
-
         if share == 0.0:
-            return on_spark(problem)
-        explored = explore_and_exploit(
-            problem, curves, share, rng, days=period.days, solve=on_spark
-        )
-        return explored.allocation
+            return ExploredAllocation.unexplored(solve(problem))
+        return explore_and_exploit(problem, curves, share, rng, days=period.days, solve=solve)
     finally:
-        session.stop()
+        if session is not None:
+            session.stop()
 
 
 def load_members(runtime: Runtime, date: dt.date) -> Members:

@@ -43,6 +43,11 @@ class ExploredAllocation:
     allocation: Allocation
     explored: NDArray[np.int64]
 
+    @classmethod
+    def unexplored(cls, allocation: Allocation) -> ExploredAllocation:
+        """A plain solve's allocation: nothing explored."""
+        return cls(allocation, np.zeros_like(allocation.impressions))
+
 
 def thompson_draw(
     curves: ResponseCurves, rng: np.random.Generator
@@ -101,7 +106,7 @@ def explore_and_exploit(
     )
     x = exploit.impressions.astype(np.float64)
     if share == 0.0:
-        return ExploredAllocation(exploit, np.zeros_like(exploit.impressions))
+        return ExploredAllocation.unexplored(exploit)
     saturation, scale = thompson_draw(curves, rng)
     days_factor = float(days)
     spent = np.bincount(problem.pool, weights=x, minlength=n_pools)

@@ -255,13 +255,17 @@ def solve_period(problem: AllocationProblem) -> Allocation:
 
 
 def allocation_table(
-    problem: AllocationProblem, members: Members, allocation: Allocation
+    problem: AllocationProblem,
+    members: Members,
+    allocation: Allocation,
+    explored: IntArray | None = None,
 ) -> pa.Table:
     """One row per creator: pool, experiment arm (``""``: none), vertical, stage, whether the
-    creator has a boostable work (``boostable``), impressions and expected follows, and what
-    explains them: the period curve (``saturation``, ``scale``), the follow's ``weight``,
-    ``floor`` and ``cap``, and the prices of the creator's pool (``pool_price``) and vertical
-    cap (``group_price``) at the optimum.
+    creator has a boostable work (``boostable``), impressions, of them those spent exploring
+    (``explored``, :mod:`~guanghe.traffic.exploration`; none by default), and expected follows,
+    and what explains them: the period curve (``saturation``, ``scale``), the follow's
+    ``weight``, ``floor`` and ``cap``, and the prices of the creator's pool (``pool_price``) and
+    vertical cap (``group_price``) at the optimum of the exploiting part.
 
     The metadata hold the solve's figures and ``unplannable``: JSON ``{pool: impressions}`` of
     the budget of every pool that has one and no member (:func:`unplannable_budgets`).
@@ -284,6 +288,7 @@ def allocation_table(
             "stage": pa.array(members.stage.tolist(), pa.string()),
             "boostable": members.boostable_mask(),
             "impressions": allocation.impressions,
+            "explored": (np.zeros_like(allocation.impressions) if explored is None else explored),
             "expected_follows": expected,
             "saturation": problem.saturation,
             "scale": problem.scale,

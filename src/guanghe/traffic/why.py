@@ -6,6 +6,11 @@ until the weighted marginal follow of one more impression, ``w a/s exp(-x/s)``, 
 cell's price ``q = lambda_pool + mu_vertical`` (:class:`~guanghe.traffic.TrafficAllocator`).
 So the price is what an impression is worth elsewhere in the pool, and the comparison of the
 two says which limit set the figure.
+
+Where the period explores (:mod:`~guanghe.traffic.exploration`), a creator's impressions are
+the exploiting solve's plus those a Thompson draw of their curve won; the prices are the
+exploiting solve's, so the marginal is taken at the exploiting part and the explored part is
+stated beside it.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ Bound = Literal[
     "pool budget",
     "curve saturated",
     "priced out",
+    "explored",
     "no boostable work",
 ]
 #: Relative slack under which an allocation counts as at its floor or cap.
@@ -32,13 +38,16 @@ class AllocationWhy:
     """The figures behind a creator's allocation, per day of the period.
 
     ``saturation_follows`` and ``scale_impressions`` are the estimated daily curve
-    ``a (1 - exp(-x / s))``; marginal follows and prices are per 1,000 impressions; the price
-    is in weighted follows (``weight`` is the value of one follow of this creator in the
-    pool, given only to operators); the sentence states prices in the creator's own follows.
+    ``a (1 - exp(-x / s))``; ``allocated_per_day`` includes ``explored_per_day``, the
+    impressions spent learning the curve; marginal follows (at the allocation less the explored
+    part) and prices are per 1,000 impressions; the price is in weighted follows (``weight``
+    is the value of one follow of this creator in the pool, given only to operators); the
+    sentence states prices in the creator's own follows.
     """
 
     sentence: str
     allocated_per_day: float
+    explored_per_day: float
     saturation_follows: float
     scale_impressions: float
     expected_follows_per_day: float
@@ -57,8 +66,10 @@ def allocation_why(
     """The why of one ``traffic_allocation`` row of a period of ``days`` days."""
     k = max(days, 1)
     impressions = float(row["impressions"])
+    explored = float(row.get("explored") or 0.0) / k
     a, s = float(row["saturation"]) / k, float(row["scale"]) / k
-    x = impressions / k
+    allocated = impressions / k
+    x = allocated - explored  # the exploiting solve's, where its prices hold
     weight = float(row["weight"])
     marginal = a / s * math.exp(-x / s) * 1000.0 if s > 0 else 0.0
     pool_price = float(row["pool_price"]) * 1000.0
@@ -79,18 +90,24 @@ def allocation_why(
     elif at_cap:
         bound = "cap"
     elif x <= 0:
-        bound = "priced out"
+        bound = "explored" if explored > 0 else "priced out"
     elif price <= 0:
         bound = "curve saturated"
     else:
         bound = "vertical cap" if vertical_price > 0 else "pool budget"
-    expected = a * -math.expm1(-x / s) if s > 0 else 0.0
-    figures = f"{x:,.0f} boosted impressions a day from the {pool_title} pool"
+    expected = a * -math.expm1(-allocated / s) if s > 0 else 0.0
+    figures = f"{allocated:,.0f} boosted impressions a day from the {pool_title} pool"
     value = f"1,000 more would bring about {marginal:.2f} follows"
+    if explored > 0:
+        figures += (
+            f", {explored:,.0f} of them exploring (the pool spends a share of its budget "
+            "where a boost teaches it most about a creator's curve)"
+        )
+        value = f"beyond the {x:,.0f} a day planned on your estimated curve, {value}"
     sentence = {
         "floor": (
-            f"You get the pool's guaranteed minimum, {figures}: its floor binds (at your "
-            f"curve {value}, less than the {threshold:.2f} the pool's traffic earns elsewhere)."
+            f"You get the pool's guaranteed minimum, {figures}: its floor binds ({value}, "
+            f"less than the {threshold:.2f} the pool's traffic earns elsewhere)."
         ),
         "cap": (
             f"You get the most the pool gives one creator, {figures}: its cap binds ({value}, "
@@ -113,6 +130,11 @@ def allocation_why(
             f"first 1,000 would bring about {marginal:.2f} follows, less than the pool's price "
             f"of {threshold:.2f} per 1,000."
         ),
+        "explored": (
+            f"You get {figures}: on your estimated curve the first 1,000 would bring about "
+            f"{marginal:.2f} follows, less than the pool's price of {threshold:.2f} per 1,000, "
+            "but the curve is uncertain enough that boosting you now teaches the pool most."
+        ),
         "no boostable work": (
             f"You get no boosted impressions from the {pool_title} pool this period: you have "
             "no work the feed can boost (none published, or all judged duplicates), so the "
@@ -122,7 +144,8 @@ def allocation_why(
     }[bound]
     return AllocationWhy(
         sentence=sentence,
-        allocated_per_day=x,
+        allocated_per_day=allocated,
+        explored_per_day=explored,
         saturation_follows=a,
         scale_impressions=s,
         expected_follows_per_day=expected,

@@ -250,18 +250,23 @@ def get_plan(
 class AllocationWhyOut(BaseModel):
     sentence: str
     allocated_per_day: float
+    explored_per_day: float = Field(
+        description="Of the allocation, the impressions spent learning the creator's curve"
+    )
     saturation_follows: float = Field(description="Estimated curve: follows a day at most")
     scale_impressions: float = Field(description="Estimated curve: impressions scale")
     expected_follows_per_day: float
-    marginal_follows_per_1000: float = Field(description="At the allocation")
+    marginal_follows_per_1000: float = Field(
+        description="At the allocation less the explored impressions"
+    )
     pool_price_per_1000: float = Field(description="The pool's dual price, in weighted follows")
     vertical_price_per_1000: float = Field(description="The vertical cap's dual price")
     floor_per_day: float
     cap_per_day: float
     bound: str = Field(
         description=(
-            "floor, cap, vertical cap, pool budget, curve saturated, priced out or no "
-            "boostable work"
+            "floor, cap, vertical cap, pool budget, curve saturated, priced out, explored or "
+            "no boostable work"
         )
     )
     weight: float | None = Field(description="Operators: the value of one follow in the pool")
