@@ -115,6 +115,12 @@ def paid_sources(
     if id_prefix:
         escaped = id_prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         query = query.where(t.source_id.like(f"{escaped}%", escape="\\"))
+        if session.get_bind().dialect.name == "sqlite" and id_prefix[-1] < chr(0x10FFFF):
+            # SQLite's LIKE never reads an index; under its binary order the ids starting
+            # with the prefix are exactly those in this range, which the source's index reads.
+            # (Elsewhere the collation's order need not be the code points'.)
+            after = id_prefix[:-1] + chr(ord(id_prefix[-1]) + 1)
+            query = query.where(t.source_id >= id_prefix, t.source_id < after)
     return {str(s) for s in session.scalars(query) if s is not None}
 
 

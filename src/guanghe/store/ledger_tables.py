@@ -104,6 +104,7 @@ class LedgerTransfer(Base):
         UniqueConstraint("source_kind", "source_id", "code", name="one_per_source_and_code"),
         Index("ix_ledger_transfers_debit_account_id_id", "debit_account_id", "id"),
         Index("ix_ledger_transfers_credit_account_id_id", "credit_account_id", "id"),
+        Index("ix_ledger_transfers_code_business_day", "code", "business_day"),
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)

@@ -142,20 +142,24 @@ def daily_activity(log: EventLog, first: dt.date, last: dt.date) -> DailyActivit
     empty = DailyActivity(np.zeros(0, np.int64), np.zeros(0), np.zeros(0), np.zeros(0))
     if not log.files():
         return empty
+    # ``date`` (the log's partition, the UTC day of ``ts``) leaves the other days' files
+    # unread; the sums are exact in float64 (DuckDB's are 128-bit integers, which Arrow would
+    # hand over as Python decimals).
     with log.connect() as con:
         table = con.sql(
             """
             SELECT creator_id,
-                   sum(count) FILTER (type = 'exposure' AND NOT coalesce(boosted, false))
-                       AS organic,
-                   sum(count) FILTER (type = 'exposure' AND boosted) AS boosted,
-                   sum(count) FILTER (type = 'follow') AS follows
+                   CAST(sum(count) FILTER (type = 'exposure' AND NOT coalesce(boosted, false))
+                       AS DOUBLE) AS organic,
+                   CAST(sum(count) FILTER (type = 'exposure' AND boosted) AS DOUBLE) AS boosted,
+                   CAST(sum(count) FILTER (type = 'follow') AS DOUBLE) AS follows
             FROM events
             WHERE type IN ('exposure', 'follow')
-              AND CAST(ts AS DATE) BETWEEN ? AND ?
+              AND date BETWEEN $first AND $last
+              AND CAST(ts AS DATE) BETWEEN $first AND $last
             GROUP BY creator_id, CAST(ts AS DATE)
             """,
-            params=[first, last],
+            params={"first": first, "last": last},
         ).to_arrow_table()
     if table.num_rows == 0:
         return empty
