@@ -24,7 +24,7 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 from sklearn.ensemble import HistGradientBoostingRegressor
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from guanghe.errors import NotFound
@@ -124,9 +124,9 @@ def training_set(session: Session, events: EventLog, as_of: dt.date) -> Training
             Work.creator_id,
             Work.vertical_id,
             Work.duration_s,
-            Work.title,
-            Work.caption,
-            Work.hashtags,
+            func.length(Work.title),  # the texts' lengths only: the texts stay in the store
+            func.length(func.coalesce(Work.caption, "")),
+            func.coalesce(func.json_array_length(Work.hashtags), 0),
             Work.published_at,
             Creator.follower_count,
         )
@@ -135,21 +135,38 @@ def training_set(session: Session, events: EventLog, as_of: dt.date) -> Training
         .order_by(Work.published_at.desc(), Work.id.desc())
         .limit(MAX_TRAINING_WORKS)
     ).all()
-    rows = list(reversed(newest_first))
-    plays = _plays(events, [(r.id, r.published_at) for r in rows])
-    y = np.log1p(np.array([plays.get(r.id, 0) for r in rows], dtype=np.float64))
-    global_prior = float(np.median(y)) if y.size else 0.0
+    if not newest_first:
+        empty = np.zeros(0, dtype=np.int64)
+        return TrainingSet(empty, empty, empty, np.zeros((0, len(FEATURES))), np.zeros(0))
+    work_id, creator_id, vertical_id, duration, title, caption, tags, published, followers = (
+        list(column) for column in zip(*reversed(newest_first), strict=True)
+    )
+    plays = _plays(events, list(zip(work_id, published, strict=True)))
+    y = np.log1p(np.array([plays.get(w, 0) for w in work_id], dtype=np.float64))
+    global_prior = float(np.median(y))
     history: dict[int, list[float]] = {}  # each creator's earlier outcomes, kept sorted
-    x = []
-    for r, outcome in zip(rows, y.tolist(), strict=True):
-        past = history.setdefault(r.creator_id, [])
-        x.append(_features(r, median_of_sorted(past) if past else None).row(global_prior))
+    prior = np.empty(y.size)
+    for i, (creator, outcome) in enumerate(zip(creator_id, y.tolist(), strict=True)):
+        past = history.setdefault(creator, [])
+        prior[i] = median_of_sorted(past) if past else global_prior
         insort(past, outcome)
+    x = np.column_stack(
+        [
+            np.array(vertical_id, dtype=np.float64),
+            np.array(duration, dtype=np.float64),
+            np.array(title, dtype=np.float64),
+            np.array(caption, dtype=np.float64),
+            np.array(tags, dtype=np.float64),
+            np.array([p.hour for p in published], dtype=np.float64),
+            np.log1p(np.array(followers, dtype=np.float64)),
+            prior,
+        ]
+    )
     return TrainingSet(
-        np.array([r.id for r in rows], dtype=np.int64),
-        np.array([r.creator_id for r in rows], dtype=np.int64),
-        np.array([r.vertical_id for r in rows], dtype=np.int64),
-        np.array(x, dtype=np.float64).reshape(-1, len(FEATURES)),
+        np.array(work_id, dtype=np.int64),
+        np.array(creator_id, dtype=np.int64),
+        np.array(vertical_id, dtype=np.int64),
+        x,
         y,
     )
 
@@ -160,19 +177,6 @@ def median_of_sorted(values: list[float]) -> float:
     n = len(values)
     mid = n // 2
     return values[mid] if n % 2 else (values[mid - 1] + values[mid]) / 2
-
-
-def _features(row: object, prior: float | None) -> WorkFeatures:
-    return WorkFeatures(
-        vertical_id=row.vertical_id,  # type: ignore[attr-defined]
-        duration_s=row.duration_s,  # type: ignore[attr-defined]
-        title_chars=len(row.title),  # type: ignore[attr-defined]
-        caption_chars=len(row.caption or ""),  # type: ignore[attr-defined]
-        hashtags=len(row.hashtags or []),  # type: ignore[attr-defined]
-        hour=row.published_at.hour,  # type: ignore[attr-defined]
-        followers=row.follower_count,  # type: ignore[attr-defined]
-        creator_prior=prior,
-    )
 
 
 def _plays(events: EventLog, works: list[tuple[int, dt.datetime]]) -> dict[int, int]:
