@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
 from guanghe.errors import InvalidInput
+from guanghe.events import EVENT_SCHEMA
 from guanghe.pipelines import run_cycle
 from guanghe.pipelines.engines import DuckDBEngine, SparkEngine
-from guanghe.pipelines.feature_step import compute_features
+from guanghe.pipelines.feature_step import DAYS_DIR, compute_features
 from guanghe.runtime import Runtime
 from guanghe.settings import Settings
 from guanghe.snapshots import read_snapshot, snapshot_path
@@ -80,3 +83,31 @@ def test_cycle_writes_snapshots_and_rerun_is_identical(
 def test_unknown_engine_is_rejected(sqlite_runtime: Runtime) -> None:
     with pytest.raises(InvalidInput, match="unknown batch engine 'flink'"):
         run_cycle(sqlite_runtime, AS_OF, engine="flink")
+
+
+def test_kept_days_are_read_back_and_a_day_with_late_events_is_rolled_up_again(
+    sqlite_runtime: Runtime,
+) -> None:
+    engine = DuckDBEngine()
+    kept_dir = sqlite_runtime.settings.scratch_dir / DAYS_DIR / "duckdb"
+    compute_features(sqlite_runtime, AS_OF, engine)
+    kept = {p.parent.name: p for p in kept_dir.glob("date=*/*.parquet")}
+    assert len(kept) == 14  # every third day of the 40 with events
+    late_day = AS_OF - dt.timedelta(days=3)
+    late = {
+        "event_id": "late-exposure",
+        "type": "exposure",
+        "creator_id": 2,
+        "count": 5,
+        "boosted": False,
+        "ts": dt.datetime.combine(late_day, dt.time(23), tzinfo=dt.UTC),
+    }
+    sqlite_runtime.event_log.append(pa.Table.from_pylist([late], schema=EVENT_SCHEMA))
+
+    again = compute_features(sqlite_runtime, AS_OF, engine)
+    two = next(r for r in again.to_pylist() if r["creator_id"] == 2)
+    assert two["exposures_organic_7d"] == 3 * 200 + 5
+    now_kept = {p.parent.name: p for p in kept_dir.glob("date=*/*.parquet")}
+    assert {day for day in kept if now_kept[day] != kept[day]} == {f"date={late_day}"}
+    shutil.rmtree(kept_dir)
+    assert compute_features(sqlite_runtime, AS_OF, engine).equals(again)

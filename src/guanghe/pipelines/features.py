@@ -9,9 +9,10 @@ Three inputs, all Parquet:
 - creators (``creator_id``, ``vertical_id``, ``joined_on``, ``follower_count``): every creator
   gets a row, with zeros where nothing happened.
 
-``daily_activity`` rolls events and works up to one row per creator and UTC day (the
-:data:`DAILY_METRICS`); ``window_features`` turns those days into per-creator window sums and
-rates as of a date; ``creator_features`` assembles the snapshot. See ``docs/features.md``.
+``daily_events`` rolls events up to one row per creator and UTC day, ``daily_activity`` adds
+the works (the :data:`DAILY_METRICS`); ``window_features`` turns those days into per-creator
+window sums and rates as of a date; ``creator_features`` assembles the snapshot. See
+``docs/features.md``.
 """
 
 from __future__ import annotations
@@ -54,8 +55,9 @@ RATES: Final = {
 }
 
 
-def daily_activity(events: Table, works: Table, first: dt.date, last: dt.date) -> Table:
-    """One row per creator and UTC day in ``[first, last]`` with the :data:`DAILY_METRICS`."""
+def daily_events(events: Table, first: dt.date, last: dt.date) -> Table:
+    """The events' part of :func:`daily_activity`: one row per creator and UTC day in
+    ``[first, last]`` that has events, with the :data:`DAILY_METRICS` (``works`` zero)."""
     day = events.ts.date()
     events = events.filter(day >= first, day <= last).mutate(day=day)
     n = events["count"]
@@ -65,7 +67,7 @@ def daily_activity(events: Table, works: Table, first: dt.date, last: dt.date) -
         amount = n if value is None else value
         return ibis.ifelse(condition, amount, 0).sum().cast("int64")
 
-    from_events = events.group_by(["creator_id", "day"]).aggregate(
+    return events.group_by(["creator_id", "day"]).aggregate(
         works=ibis.literal(0, "int64"),
         exposures_organic=total((kind == "exposure") & ~events.boosted.fill_null(False)),
         exposures_boosted=total((kind == "exposure") & events.boosted.fill_null(False)),
@@ -78,6 +80,13 @@ def daily_activity(events: Table, works: Table, first: dt.date, last: dt.date) -
         ad_impressions=total(kind == "ad_impression"),
         ad_clicks=total(kind == "ad_click"),
     )
+
+
+def daily_activity(by_day: Table, works: Table, first: dt.date, last: dt.date) -> Table:
+    """One row per creator and UTC day in ``[first, last]`` with the :data:`DAILY_METRICS`:
+    the events' days ``by_day`` (:func:`daily_events`, of these days or more) and the works
+    published."""
+    from_events = by_day.filter(by_day.day >= first, by_day.day <= last)
     published = works.published_at.date()
     works = works.filter(published >= first, published <= last).mutate(day=published)
     zero = ibis.literal(0, "int64")
@@ -85,7 +94,9 @@ def daily_activity(events: Table, works: Table, first: dt.date, last: dt.date) -
         works=works.count().cast("int64"),
         **{name: zero for name in DAILY_METRICS if name != "works"},
     )
-    both = from_events.union(from_works.select(from_events.columns))
+    both = from_events.select("creator_id", "day", *DAILY_METRICS).union(
+        from_works.select("creator_id", "day", *DAILY_METRICS)
+    )
     return both.group_by(["creator_id", "day"]).aggregate(
         **{name: both[name].sum().cast("int64") for name in DAILY_METRICS}
     )
