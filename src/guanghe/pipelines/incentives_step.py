@@ -40,8 +40,9 @@ from guanghe.pipelines.growth_step import SNAPSHOT as GROWTH
 from guanghe.pipelines.reports import Problem, StepReport
 from guanghe.snapshots import read_snapshot
 
+#: The sum as BIGINT: DuckDB's own (128-bit) would reach NumPy as Python decimals.
 PLAYS_SQL: Final = """
-    SELECT creator_id, work_id, date, sum(count) AS plays
+    SELECT creator_id, work_id, date, CAST(sum(count) AS BIGINT) AS plays
     FROM events
     WHERE type = 'play' AND date BETWEEN ? AND ?
     GROUP BY creator_id, work_id, date
