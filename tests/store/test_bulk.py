@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from guanghe.runtime import Runtime
-from guanghe.store.bulk import execute_many
+from guanghe.store.bulk import execute_many, execute_many_tuples
 from guanghe.store.models import UtcDateTime
 
 
@@ -90,4 +90,25 @@ def test_execute_many_leaves_column_defaults_to_sqlalchemy(runtime: Runtime) -> 
         assert {r[-1] for r in stored} == {False}
         execute_many(connection, sa.insert(direct), [])  # nothing to do
         assert len(_stored(connection, direct)) == len(ROWS)
+        metadata.drop_all(connection)
+
+
+def test_rows_sharing_dates_and_times_store_what_sqlalchemy_stores(runtime: Runtime) -> None:
+    # A batch's rows often share a day and a time, converted once each; equal instants in two
+    # time zones are still converted apart.
+    beijing = dt.timezone(dt.timedelta(hours=8))
+    noon = dt.datetime(2026, 11, 1, 12, tzinfo=dt.UTC)
+    shared = [noon, noon.astimezone(beijing), noon, dt.datetime(2026, 11, 1, 4, tzinfo=dt.UTC)]
+    names = ("id", "day", "at", "score", "note", "flag")
+    rows = [
+        (i, dt.date(2026, 11, 1 + i % 2), shared[i % 4], i / 7, None, i % 2 == 0)
+        for i in range(1, 30)
+    ]
+    metadata = sa.MetaData()
+    direct, reference = _tables(metadata)
+    with runtime.engine.begin() as connection:
+        metadata.create_all(connection)
+        execute_many_tuples(connection, sa.insert(direct), names, rows)
+        connection.execute(sa.insert(reference), [dict(zip(names, r, strict=True)) for r in rows])
+        assert _stored(connection, direct) == _stored(connection, reference)
         metadata.drop_all(connection)

@@ -39,7 +39,7 @@ from sqlalchemy.orm import Session
 
 from guanghe.ledger.accounts import account_from_row, select_accounts
 from guanghe.store import LedgerAccount, LedgerTransfer
-from guanghe.store.bulk import execute_many
+from guanghe.store.bulk import execute_many, execute_many_tuples
 
 if TYPE_CHECKING:
     from psycopg import Copy
@@ -665,8 +665,8 @@ def _transfer_writer(session: Session, labels: _Labels) -> Iterator[Callable[[li
         rows: list[_Row] = []
         yield rows.extend
         if rows:
-            values = [dict(zip(_COLUMNS, _values(r, stamp), strict=True)) for r in rows]
-            execute_many(session.connection(), insert(LedgerTransfer), values)
+            values = [_values(r, stamp) for r in rows]
+            execute_many_tuples(session.connection(), insert(LedgerTransfer), _COLUMNS, values)
         return
     import psycopg  # the PostgreSQL driver: needed here only
 

@@ -9,7 +9,8 @@ tuples, converting only the values whose type needs it (dates and times on SQLit
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import datetime as dt
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Connection
@@ -27,7 +28,21 @@ def execute_many(
     if not rows:
         return
     names = list(rows[0])
-    compiled = statement.compile(dialect=connection.dialect, column_keys=names)
+    execute_many_tuples(connection, statement, names, [tuple(row.values()) for row in rows])
+
+
+def execute_many_tuples(
+    connection: Connection,
+    statement: UpdateBase,
+    names: Sequence[str],
+    rows: Sequence[tuple[Any, ...]],
+) -> None:
+    """:func:`execute_many` with each row the tuple of the values of ``names``, in that order
+    (no dictionary per row). A date or time the driver cannot take as it is (SQLite's) is
+    converted once per distinct value, as a batch's rows often share them."""
+    if not rows:
+        return
+    compiled = statement.compile(dialect=connection.dialect, column_keys=list(names))
     assert isinstance(compiled, SQLCompiler)
     order = compiled.positiontup
     if (
@@ -38,14 +53,33 @@ def execute_many(
         or compiled.literal_execute_params
         or compiled.post_compile_params
     ):
-        connection.execute(statement, list(rows))
+        connection.execute(statement, [dict(zip(names, row, strict=True)) for row in rows])
         return
     dialect = connection.dialect
+    position = {name: i for i, name in enumerate(names)}
     convert = [
-        (name, compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect))
+        (position[name], compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect))
         for name in order
     ]
-    parameters = [
-        tuple(row[name] if f is None else f(row[name]) for name, f in convert) for row in rows
-    ]
+    if all(f is None for _, f in convert) and [i for i, _ in convert] == list(range(len(names))):
+        parameters: Sequence[tuple[Any, ...]] = rows
+    else:
+        steps = [(i, None if f is None else _once_per_value(f)) for i, f in convert]
+        parameters = [tuple(row[i] if f is None else f(row[i]) for i, f in steps) for row in rows]
     connection.exec_driver_sql(compiled.string, parameters)
+
+
+def _once_per_value(convert: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """``convert``, computed once per distinct date or time (of one type and time zone: equal
+    instants in two zones are converted apart); other values every time."""
+    done: dict[tuple[type, Any, Any], Any] = {}
+
+    def converted(value: Any) -> Any:
+        if not isinstance(value, dt.date | dt.time):
+            return convert(value)
+        key = (type(value), value, getattr(value, "tzinfo", None))
+        if key not in done:
+            done[key] = convert(value)
+        return done[key]
+
+    return converted
