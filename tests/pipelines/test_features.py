@@ -16,9 +16,11 @@ from guanghe.events import EVENT_SCHEMA
 from guanghe.pipelines import run_cycle
 from guanghe.pipelines.engines import DuckDBEngine, SparkEngine
 from guanghe.pipelines.feature_step import DAYS_DIR, compute_features
+from guanghe.pipelines.traffic_step import recent_activity
 from guanghe.runtime import Runtime
 from guanghe.settings import Settings
 from guanghe.snapshots import read_snapshot, snapshot_path
+from guanghe.traffic.response import DailyActivity, daily_activity
 from tests.conftest import insert_seed_platform
 from tests.pipelines.sample import AS_OF, log_sample_events
 from tests.seed import SeedPlatform
@@ -111,3 +113,21 @@ def test_kept_days_are_read_back_and_a_day_with_late_events_is_rolled_up_again(
     assert {day for day in kept if now_kept[day] != kept[day]} == {f"date={late_day}"}
     shutil.rmtree(kept_dir)
     assert compute_features(sqlite_runtime, AS_OF, engine).equals(again)
+
+
+def test_the_traffic_steps_activity_from_the_kept_days_is_the_event_logs(
+    sqlite_runtime: Runtime,
+) -> None:
+    # A creator-day with a play only has a kept row but no exposure or follow to fit on.
+    play = {"event_id": "play-only", "type": "play", "creator_id": 3, "count": 4}
+    play["ts"] = dt.datetime.combine(AS_OF - dt.timedelta(days=1), dt.time(9), tzinfo=dt.UTC)
+    sqlite_runtime.event_log.append(pa.Table.from_pylist([play], schema=EVENT_SCHEMA))
+    first = AS_OF - dt.timedelta(days=55)
+
+    def rows(activity: DailyActivity) -> list[tuple[float, ...]]:
+        columns = (activity.creator_id, activity.organic, activity.boosted, activity.follows)
+        return sorted(zip(*(c.tolist() for c in columns), strict=True))
+
+    expected = rows(daily_activity(sqlite_runtime.event_log, first, AS_OF))
+    assert rows(recent_activity(sqlite_runtime, first, AS_OF)) == expected
+    assert len(expected) == 6 * 14  # the play-only day is not among them

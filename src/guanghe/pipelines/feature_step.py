@@ -131,6 +131,20 @@ def events_by_day(
     return [empty]
 
 
+def kept_events_by_day(
+    runtime: Runtime, first: dt.date, last: dt.date, columns: list[str]
+) -> pa.Table:
+    """``columns`` of :func:`daily_events` for the days ``[first, last]``, as kept (the days
+    not kept yet rolled up on DuckDB)."""
+    runtime.settings.scratch_dir.mkdir(parents=True, exist_ok=True)
+    with (
+        open_engine("duckdb") as engine,
+        tempfile.TemporaryDirectory(prefix="days-", dir=runtime.settings.scratch_dir) as tmp,
+    ):
+        paths = events_by_day(runtime, engine, first, last, Path(tmp))
+        return pa.concat_tables(pq.read_table(p, columns=columns) for p in paths)
+
+
 def _day_name(files: list[Path], tombstones: list[Path]) -> str:
     """The kept day's file name: a digest of its event files (names and sizes: a batch is
     written once, under a new name) and of the tombstones."""

@@ -45,6 +45,7 @@ from guanghe.incentives import claim_traffic_floors
 from guanghe.institutions.support import pool_account
 from guanghe.pipelines.context import CycleContext
 from guanghe.pipelines.engines import spark_session
+from guanghe.pipelines.feature_step import kept_events_by_day
 from guanghe.pipelines.growth_step import SNAPSHOT as GROWTH
 from guanghe.pipelines.reports import Problem, StepReport
 from guanghe.runtime import Runtime
@@ -73,7 +74,7 @@ from guanghe.traffic.planning import (
     solve_period,
 )
 from guanghe.traffic.programs import Programs, load_programs, programs_path
-from guanghe.traffic.response import FitStart, ResponseCurves, daily_activity, refit_response
+from guanghe.traffic.response import DailyActivity, FitStart, ResponseCurves, refit_response
 from guanghe.vocabulary import STAGES
 
 CURVES: Final = "response_curves"
@@ -296,7 +297,7 @@ def fit_curves(
     """Response curves of ``members`` from the last :data:`HISTORY_DAYS` days up to ``date``,
     started from the previous day's fit when it was kept, and where the next day's starts."""
     first = date - dt.timedelta(days=HISTORY_DAYS - 1)
-    activity = daily_activity(runtime.event_log, first, date)
+    activity = recent_activity(runtime, first, date)
     stage_code = np.array([STAGES.index(s) for s in members.stage.tolist()], dtype=np.int64)
     cell = members.vertical_id * len(STAGES) + stage_code
     root, before = runtime.settings.snapshots_dir, date - dt.timedelta(days=1)
@@ -305,6 +306,27 @@ def fit_curves(
     return refit_response(
         activity, members.creator_id, cell, covariates=members.quality[:, None], start=start
     )
+
+
+def recent_activity(runtime: Runtime, first: dt.date, last: dt.date) -> DailyActivity:
+    """:func:`~guanghe.traffic.response.daily_activity` of ``[first, last]``, from the events'
+    days the features step keeps (:func:`~guanghe.pipelines.feature_step.kept_events_by_day`)
+    rather than the raw events: its creator-days with an exposure or a follow (each event
+    counts at least one)."""
+    days = kept_events_by_day(
+        runtime, first, last, ["creator_id", "exposures_organic", "exposures_boosted", "follows"]
+    )
+
+    def column(name: str) -> np.ndarray:
+        values: np.ndarray = days[name].to_numpy().astype(np.float64)
+        return values
+
+    organic, boosted, follows = (
+        column(n) for n in ("exposures_organic", "exposures_boosted", "follows")
+    )
+    seen = (organic > 0) | (boosted > 0) | (follows > 0)
+    creator_id = days["creator_id"].to_numpy().astype(np.int64)
+    return DailyActivity(creator_id[seen], organic[seen], boosted[seen], follows[seen])
 
 
 def day_plan(
