@@ -242,28 +242,31 @@ def _estimate(runtime: Runtime, date: dt.date) -> tuple[Ints, EstimateResult]:
     try:
         sums = con.execute(
             "SELECT creator_id, "
-            "sum(CASE WHEN type = 'play' THEN count ELSE 0 END), "
-            "sum(CASE WHEN type = 'ad_impression' THEN count ELSE 0 END), "
-            "sum(CASE WHEN type IN ('ad_impression', 'ad_click') THEN coalesce(amount_fen, 0) "
-            "ELSE 0 END), "
-            "sum(CASE WHEN type = 'order' THEN coalesce(commission_fen, 0) ELSE 0 END) "
+            "CAST(sum(CASE WHEN type = 'play' THEN count ELSE 0 END) AS BIGINT) AS plays, "
+            "CAST(sum(CASE WHEN type = 'ad_impression' THEN count ELSE 0 END) AS BIGINT) "
+            "AS ad_impressions, "
+            "CAST(sum(CASE WHEN type IN ('ad_impression', 'ad_click') "
+            "THEN coalesce(amount_fen, 0) ELSE 0 END) AS BIGINT) AS ad_charged_fen, "
+            "CAST(sum(CASE WHEN type = 'order' THEN coalesce(commission_fen, 0) ELSE 0 END) "
+            "AS BIGINT) AS commission_fen "
             "FROM events WHERE date BETWEEN ? AND ? GROUP BY creator_id",
             [first, date],
-        ).fetchall()
+        ).fetchnumpy()
     finally:
         con.close()
-    position = {int(c): i for i, c in enumerate(ids)}
-    table = np.zeros((4, len(ids)), dtype=np.int64)
-    for creator_id, *values in sums:
-        at = position.get(int(creator_id))
-        if at is not None:
-            table[:, at] = [int(v or 0) for v in values]
+    found = np.asarray(sums["creator_id"], dtype=np.int64)
+    at = np.minimum(np.searchsorted(ids, found), max(len(ids) - 1, 0))
+    known = (ids[at] == found) if len(ids) else np.zeros(found.shape, dtype=bool)
+    # Each creator's sums at their row (ids are sorted), zero for those without events.
+    table = {name: np.zeros(len(ids), dtype=np.int64) for name in list(sums)[1:]}
+    for name, column in table.items():
+        column[at[known]] = np.asarray(sums[name], dtype=np.int64)[known]
     inputs = EstimateInputs(
         vertical=np.array([c[1] for c in creators], dtype=np.int64),
-        plays=table[0],
-        ad_impressions=table[1],
-        ad_charged_fen=table[2],
-        commission_fen=table[3],
+        plays=table["plays"],
+        ad_impressions=table["ad_impressions"],
+        ad_charged_fen=table["ad_charged_fen"],
+        commission_fen=table["commission_fen"],
         profile_ads=np.array([bool(c[2]) for c in creators], dtype=bool),
         product_display=np.array([bool(c[3]) for c in creators], dtype=bool),
     )
