@@ -28,7 +28,9 @@ def execute_many(
     if not rows:
         return
     names = list(rows[0])
-    execute_many_tuples(connection, statement, names, [tuple(row.values()) for row in rows])
+    execute_many_tuples(
+        connection, statement, names, [tuple(row[n] for n in names) for row in rows]
+    )
 
 
 def execute_many_tuples(
