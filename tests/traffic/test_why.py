@@ -56,3 +56,15 @@ def test_at_the_floor_the_sentence_says_the_marginal_is_below_the_price() -> Non
     assert why.bound == "floor"
     marginal, price = _figures(why.sentence)
     assert (marginal, price) == pytest.approx((6.0, 8.0), abs=0.01), why.sentence
+
+
+def test_a_creator_priced_out_on_their_curve_but_explored_is_told_so() -> None:
+    # On the curve the first 1,000 impressions bring a/s * 1,000 = 10 follows, below a price
+    # of 20; all 3,000 a day come from the exploration share.
+    row = _row(3_000, weight=1.0, pool_price=0.02) | {"explored": 3_000 * DAYS}
+    why = allocation_why(row, DAYS, "General", operator=False)
+    assert why.bound == "explored"
+    assert (why.allocated_per_day, why.explored_per_day) == (3_000, 3_000)
+    assert "3,000 of them exploring" in why.sentence
+    marginal, price = _figures(why.sentence)
+    assert (marginal, price) == pytest.approx((10.0, 20.0), abs=0.01), why.sentence
