@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from guanghe.batch_gc import batch_collection
 from guanghe.pipelines import (
     ad_spend_step,
     copy_earnings_step,
@@ -69,6 +70,7 @@ CYCLE_STEPS: tuple[CycleStep, ...] = (
 Progress = Callable[[str, int, int], None]
 
 
+@batch_collection()
 def run_cycle(
     runtime: Runtime,
     date: dt.date,

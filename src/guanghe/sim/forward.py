@@ -59,6 +59,7 @@ import pyarrow.parquet as pq
 from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
+from guanghe.batch_gc import batch_collection
 from guanghe.errors import Conflict, InvalidInput, NotFound
 from guanghe.events.schema import EVENT_SCHEMA
 from guanghe.monetize.slots import AdPlacement, ProfileSlot, preview_profile_slots
@@ -152,6 +153,7 @@ class AdvanceResult:
 PLAYING_FILE: Final = "advance_in_progress.txt"
 
 
+@batch_collection()
 def advance(
     runtime: Runtime,
     days: int,
