@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from guanghe.store import Work
+from guanghe.store import Work, select_rows
 
 _CHUNK = 1_000
 
@@ -55,7 +55,7 @@ def works_published(
     query = select(*_COLUMNS).where(Work.published_at >= start, Work.published_at < end)
     if creator_id is not None:
         query = query.where(Work.creator_id == creator_id)
-    rows = session.execute(query.order_by(Work.published_at, Work.id))
+    rows = select_rows(session, query.order_by(Work.published_at, Work.id))
     return [_text(tuple(row)) for row in rows]
 
 
@@ -63,7 +63,7 @@ def works_with_ids(session: Session, work_ids: Sequence[int]) -> list[WorkText]:
     """The works among ``work_ids`` that exist, in id order."""
     found: list[WorkText] = []
     for chunk in _chunks(sorted(set(work_ids))):
-        rows = session.execute(select(*_COLUMNS).where(Work.id.in_(chunk)))
+        rows = select_rows(session, select(*_COLUMNS).where(Work.id.in_(chunk)))
         found.extend(_text(tuple(row)) for row in rows)
     return sorted(found, key=lambda w: w.id)
 

@@ -12,7 +12,7 @@ from sqlalchemy import Table, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from guanghe.notifications import NoticeDraft, notify_many
-from guanghe.store import Creator, CreatorTierHistory
+from guanghe.store import Creator, CreatorTierHistory, select_rows
 from guanghe.store.bulk import execute_many
 
 #: Rows are inserted through the table (Core executemany), not the ORM's bulk insert.
@@ -42,7 +42,7 @@ def record_assessment(
     stages = assessment["stage"].to_pylist()
     tiers = assessment["tier"].to_pylist()
     qualities = assessment["quality"].to_pylist()
-    current: dict[int, str] = dict(session.execute(select(Creator.id, Creator.stage)).all())
+    current: dict[int, str] = dict(select_rows(session, select(Creator.id, Creator.stage)).all())
     stage_updates = [
         {"id": cid, "stage": stage}
         for cid, stage in zip(ids, stages, strict=True)

@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 
 from guanghe.errors import NotFound
 from guanghe.events import EventLog
-from guanghe.store import Creator, Work
+from guanghe.store import Creator, Work, select_rows
 from guanghe.threads import model_threads
 
 MODEL_FILE: Final = "diagnosis/performance_model.pkl"
@@ -118,7 +118,8 @@ def training_set(session: Session, events: EventLog, as_of: dt.date) -> Training
     cutoff = dt.datetime.combine(as_of, dt.time(), tzinfo=dt.UTC) - dt.timedelta(
         days=OUTCOME_DAYS - 1
     )
-    newest_first = session.execute(
+    newest_first = select_rows(
+        session,
         select(
             Work.id,
             Work.creator_id,
@@ -133,7 +134,7 @@ def training_set(session: Session, events: EventLog, as_of: dt.date) -> Training
         .join(Creator, Creator.id == Work.creator_id)
         .where(Work.published_at < cutoff)
         .order_by(Work.published_at.desc(), Work.id.desc())
-        .limit(MAX_TRAINING_WORKS)
+        .limit(MAX_TRAINING_WORKS),
     ).all()
     if not newest_first:
         empty = np.zeros(0, dtype=np.int64)

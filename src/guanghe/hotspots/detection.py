@@ -37,7 +37,7 @@ from guanghe.hotspots.detector import STATES, HotspotDetector, TopicCounts, hour
 from guanghe.hotspots.merging import merge_topics
 from guanghe.hotspots.notices import notify_new_hotspots
 from guanghe.hotspots.topics import topic_key, work_topics
-from guanghe.store import Hotspot, TopicHourlyCount
+from guanghe.store import Hotspot, TopicHourlyCount, select_rows
 
 #: Hours of activity kept as a hotspot's curve.
 CURVE_HOURS: Final = 72
@@ -131,14 +131,15 @@ def detect_after_ingest(
 def _load_counts(
     session: Session, first: dt.datetime, last: dt.datetime, span: int, min_support: int
 ) -> tuple[TopicCounts, list[tuple[int, str]]]:
-    rows = session.execute(
+    rows = select_rows(
+        session,
         select(
             TopicHourlyCount.vertical_id,
             TopicHourlyCount.topic,
             TopicHourlyCount.hour,
             TopicHourlyCount.works,
             TopicHourlyCount.engagement,
-        ).where(TopicHourlyCount.hour >= first, TopicHourlyCount.hour <= last)
+        ).where(TopicHourlyCount.hour >= first, TopicHourlyCount.hour <= last),
     ).all()
     verticals = sorted({int(r[0]) for r in rows})
     group = {v: i for i, v in enumerate(verticals)}

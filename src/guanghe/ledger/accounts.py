@@ -12,7 +12,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from guanghe.errors import InvalidInput, NotFound
-from guanghe.store import OWNER_KINDS, UNITS, LedgerAccount
+from guanghe.store import OWNER_KINDS, UNITS, LedgerAccount, select_rows
 
 #: ``debits`` — the balance (credits − debits) may not go negative: what the owner holds.
 #: ``credits`` — the mirror (debits − credits may not go negative), for liability sources.
@@ -164,10 +164,11 @@ def _account_ids(session: Session, wanted: Sequence[AccountKey]) -> dict[Account
         by_kind.setdefault(k.owner_kind, set()).add(k.owner_id)
     lookup = {(k.owner_kind, k.owner_id, k.purpose, k.unit): k for k in wanted}
     for kind, owners in by_kind.items():
-        rows = session.execute(
+        rows = select_rows(
+            session,
             select_accounts().where(
                 LedgerAccount.owner_kind == kind, LedgerAccount.owner_id.in_(sorted(owners))
-            )
+            ),
         )
         for account in map(account_from_row, rows):
             key = lookup.get((account.owner_kind, account.owner_id, account.purpose, account.unit))
@@ -189,10 +190,11 @@ def find_accounts(session: Session, keys: Sequence[AccountKey]) -> dict[AccountK
     for kind, owner, _, _ in wanted:
         by_kind.setdefault(kind, set()).add(owner)
     for kind, owners in sorted(by_kind.items()):
-        rows = session.execute(
+        rows = select_rows(
+            session,
             select_accounts().where(
                 LedgerAccount.owner_kind == kind, LedgerAccount.owner_id.in_(sorted(owners))
-            )
+            ),
         )
         for account in map(account_from_row, rows):
             named = (account.owner_kind, account.owner_id, account.purpose, account.unit)

@@ -39,6 +39,7 @@ from guanghe.store import (
     Product,
     Vertical,
     Work,
+    select_rows,
 )
 
 Ints = npt.NDArray[np.int64]
@@ -183,10 +184,11 @@ def _creator_texts(session: Session, creator_ids: list[int]) -> dict[int, str]:
     texts: dict[int, list[str]] = defaultdict(list)
     for start in range(0, len(creator_ids), 5_000):
         chunk = creator_ids[start : start + 5_000]
-        rows = session.execute(
+        rows = select_rows(
+            session,
             select(Work.creator_id, Work.title, Work.hashtags)
             .where(Work.creator_id.in_(chunk))
-            .order_by(Work.creator_id, Work.published_at.desc())
+            .order_by(Work.creator_id, Work.published_at.desc()),
         )
         for creator_id, title, tags in rows:
             bucket = texts[int(creator_id)]

@@ -17,6 +17,7 @@ from guanghe.store.creator_tables import CreatorTierHistory
 from guanghe.store.engine import (
     make_engine,
     schema_is_current,
+    select_rows,
     session_factory,
     sync_id_sequences,
     transaction,
@@ -194,6 +195,7 @@ __all__ = [
     "WorkTextSignature",
     "make_engine",
     "schema_is_current",
+    "select_rows",
     "session_factory",
     "sync_id_sequences",
     "transaction",

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from guanghe.access import Principal
 from guanghe.errors import InvalidInput
 from guanghe.notifications import NoticeDraft, notify_many
-from guanghe.store import Creator, Notice, Task, TaskClaim, TaskOffer
+from guanghe.store import Creator, Notice, Task, TaskClaim, TaskOffer, select_rows
 from guanghe.store.bulk import execute_many
 from guanghe.store.task_tables import HOLDING_STATUSES
 from guanghe.tasks.catalog import TaskView, task_views
@@ -125,14 +125,15 @@ def past_outcomes(session: Session, before: dt.date) -> Outcomes:
     the creator accepted, and, for those whose claim is settled, whether it was approved."""
     claims = {
         (int(c), int(t)): str(s)
-        for c, t, s in session.execute(
-            select(TaskClaim.creator_id, TaskClaim.task_id, TaskClaim.status)
+        for c, t, s in select_rows(
+            session, select(TaskClaim.creator_id, TaskClaim.task_id, TaskClaim.status)
         )
     }
-    rows = session.execute(
+    rows = select_rows(
+        session,
         select(TaskOffer.creator_id, TaskOffer.task_id, TaskOffer.why).where(
             TaskOffer.offered_on < before
-        )
+        ),
     ).all()
     seen: set[tuple[int, int]] = set()
     ax, ay, cx, cy = [], [], [], []

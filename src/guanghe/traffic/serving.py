@@ -52,7 +52,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from guanghe.errors import InvalidInput, Unavailable
 from guanghe.snapshots import latest_date, read_snapshot, snapshot_path
-from guanghe.store import BoostDelivery, Work, transaction
+from guanghe.store import BoostDelivery, Work, select_rows, transaction
 from guanghe.traffic.deliveries import DIRECTED_PLAN, Delivery, record_deliveries
 
 _log = logging.getLogger(__name__)
@@ -545,8 +545,9 @@ class BoostService:
         creators = np.array([d[1] for d in deliveries], np.int64)
         rows = plan.rows(creators) if plan is not None else np.full(len(deliveries), -1, np.int32)
         owners = dict(
-            session.execute(
-                select(Work.id, Work.creator_id).where(Work.id.in_({d[2] for d in deliveries}))
+            select_rows(
+                session,
+                select(Work.id, Work.creator_id).where(Work.id.in_({d[2] for d in deliveries})),
             ).all()
         )
         statuses: dict[int, str] = {}
