@@ -12,8 +12,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from sqlalchemy import func, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import func, insert, select
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session, aliased
 
 from guanghe.errors import Conflict
@@ -27,6 +27,7 @@ from guanghe.ledger import (
     post_transfers,
 )
 from guanghe.store import BoostDelivery, LedgerAccount, LedgerTransfer
+from guanghe.store.bulk import execute_many_tuples
 from guanghe.traffic.budgets import ISSUANCE, pool_account
 from guanghe.traffic.planning import IntArray
 from guanghe.traffic.programs import Programs
@@ -66,43 +67,14 @@ def record_deliveries(
     delivery again) or ``conflict`` (its id was recorded with other content)."""
     if not deliveries:
         return []
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = (
-        insert(BoostDelivery)
-        .on_conflict_do_nothing(index_elements=["delivery_id"])
-        .returning(BoostDelivery.delivery_id)
-    )
-    rows = [
-        {
-            "delivery_id": d.delivery_id,
-            "day": d.day,
-            "creator_id": d.creator_id,
-            "work_id": d.work_id,
-            "impressions": d.impressions,
-            "recorded_at": now,
-        }
-        for d in deliveries
-    ]
-    # One statement compiled once and executed over all rows (SQLAlchemy batches them into
-    # multi-row INSERTs with RETURNING, "insertmanyvalues"): building one VALUES clause of
-    # thousands of bound parameters cost far more than the insert itself.
-    new = set(session.connection().execute(statement, rows).scalars().all())
-    old_ids = [d.delivery_id for d in deliveries if d.delivery_id not in new]
-    # Each id's stored content (day, creator, work, impressions): plain tuples, as building an
-    # ORM object per delivery cost more than the insert itself.
-    content = {
-        delivery_id: (day, creator_id, work_id, impressions)
-        for delivery_id, day, creator_id, work_id, impressions in session.execute(
-            select(
-                BoostDelivery.delivery_id,
-                BoostDelivery.day,
-                BoostDelivery.creator_id,
-                BoostDelivery.work_id,
-                BoostDelivery.impressions,
-            ).where(BoostDelivery.delivery_id.in_(old_ids))
-        )
-    }
+    if session.get_bind().dialect.name == "postgresql":
+        new = _insert_returning(session, deliveries, now)
+        content = _stored(session, [d.delivery_id for d in deliveries if d.delivery_id not in new])
+    else:
+        # SQLite's single writer (``BEGIN IMMEDIATE``): what is stored now is all a racing
+        # writer could have stored, so the absent ids are inserted with no conflict to handle.
+        content = _stored(session, [d.delivery_id for d in deliveries])
+        new = _insert_absent(session, deliveries, content, now)
     statuses = []
     for d in deliveries:
         if d.delivery_id in new:
@@ -113,6 +85,67 @@ def record_deliveries(
         same = content[d.delivery_id] == (d.day, d.creator_id, d.work_id, d.impressions)
         statuses.append("duplicate" if same else "conflict")
     return statuses
+
+
+_COLUMNS = ("delivery_id", "day", "creator_id", "work_id", "impressions", "recorded_at")
+
+
+def _row(d: Delivery, now: dt.datetime) -> tuple[str, dt.date, int, int, int, dt.datetime]:
+    return d.delivery_id, d.day, d.creator_id, d.work_id, d.impressions, now
+
+
+def _insert_returning(
+    session: Session, deliveries: Sequence[Delivery], now: dt.datetime
+) -> set[str]:
+    """Insert the deliveries whose id is not stored yet (a racing writer's included); the ids
+    inserted. One statement compiled once over all rows (SQLAlchemy batches them into
+    multi-row INSERTs with RETURNING, "insertmanyvalues")."""
+    statement = (
+        postgresql.insert(BoostDelivery)
+        .on_conflict_do_nothing(index_elements=["delivery_id"])
+        .returning(BoostDelivery.delivery_id)
+    )
+    rows = [dict(zip(_COLUMNS, _row(d, now), strict=True)) for d in deliveries]
+    return set(session.connection().execute(statement, rows).scalars().all())
+
+
+def _insert_absent(
+    session: Session,
+    deliveries: Sequence[Delivery],
+    stored: Mapping[str, tuple[dt.date, int, int, int]],
+    now: dt.datetime,
+) -> set[str]:
+    """Insert the first of each id not in ``stored`` (one executemany); the ids inserted."""
+    new: dict[str, Delivery] = {}
+    for d in deliveries:
+        if d.delivery_id not in stored:
+            new.setdefault(d.delivery_id, d)
+    execute_many_tuples(
+        session.connection(),
+        insert(BoostDelivery),
+        _COLUMNS,
+        [_row(d, now) for d in new.values()],
+    )
+    return set(new)
+
+
+def _stored(session: Session, ids: Sequence[str]) -> dict[str, tuple[dt.date, int, int, int]]:
+    """Each stored id's content (day, creator, work, impressions): plain tuples, as building
+    an ORM object per delivery cost more than the insert itself."""
+    if not ids:
+        return {}
+    return {
+        delivery_id: (day, creator_id, work_id, impressions)
+        for delivery_id, day, creator_id, work_id, impressions in session.execute(
+            select(
+                BoostDelivery.delivery_id,
+                BoostDelivery.day,
+                BoostDelivery.creator_id,
+                BoostDelivery.work_id,
+                BoostDelivery.impressions,
+            ).where(BoostDelivery.delivery_id.in_(ids))
+        )
+    }
 
 
 def delivered_by_creator(
