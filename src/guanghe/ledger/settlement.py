@@ -24,6 +24,7 @@ new, and the store refuses a second transfer for the same source event and code.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -124,6 +125,16 @@ def settlement_transfers(
     An ad row's group starts with the transfer collecting its charge, so its creator and
     institution are paid exactly when (and only if) the charge is collected.
     """
+    earnings_ids: dict[tuple[str, int], int] = {}
+
+    def earnings_of(owner_kind: str, owner_id: int) -> int:
+        """The id of :func:`earnings`' account (looked up once per owner)."""
+        key = (owner_kind, owner_id)
+        if key not in earnings_ids:
+            earnings_ids[key] = accounts[earnings(owner_kind, owner_id)]
+        return earnings_ids[key]
+
+    ad_revenue, commissions = accounts[AD_REVENUE], accounts[COMMISSIONS]
     groups: list[list[TransferRequest]] = []
     for ad in day.ads:
         charge = day.ad_charges.get(ad.event_id)
@@ -133,9 +144,9 @@ def settlement_transfers(
         share = ad.amount_fen * rules.creator_ad_share_bp // 10_000
         if share > 0:
             group.append(
-                _pay(f"ad:{ad.event_id}", "ad_revenue_share", AD_REVENUE, ad, share, accounts)
+                _pay(f"ad:{ad.event_id}", "ad_revenue_share", ad_revenue, ad, share, earnings_of)
             )
-            group.extend(_split(ad, share, day.splits_today.get(ad.creator_id), "ad", accounts))
+            group.extend(_split(ad, share, day.splits_today.get(ad.creator_id), "ad", earnings_of))
         groups.append(group)
     for order in day.orders:
         groups.append(
@@ -143,10 +154,10 @@ def settlement_transfers(
                 _pay(
                     f"commission:{order.event_id}",
                     "commission",
-                    COMMISSIONS,
+                    commissions,
                     order,
                     order.amount_fen,
-                    accounts,
+                    earnings_of,
                     kind="pending",
                 )
             ]
@@ -176,7 +187,7 @@ def settlement_transfers(
             order.amount_fen,
             day.splits_on_order_day.get(order.event_id),
             "commission",
-            accounts,
+            earnings_of,
         )
         groups.append([post, *split])
     return groups
@@ -185,25 +196,29 @@ def settlement_transfers(
 def _pay(
     key: str,
     code: str,
-    source_account: AccountKey,
+    source_account_id: int,
     revenue: Revenue,
     amount: int,
-    accounts: dict[AccountKey, int],
+    earnings_of: Callable[[str, int], int],
     kind: str = "posted",
 ) -> TransferRequest:
     return TransferRequest(
         key,
         code,
         kind=kind,  # type: ignore[arg-type]
-        debit_account_id=accounts[source_account],
-        credit_account_id=accounts[earnings("creator", revenue.creator_id)],
+        debit_account_id=source_account_id,
+        credit_account_id=earnings_of("creator", revenue.creator_id),
         amount=amount,
         source=("event", revenue.event_id),
     )
 
 
 def _split(
-    revenue: Revenue, earned: int, split: Split | None, prefix: str, accounts: dict[AccountKey, int]
+    revenue: Revenue,
+    earned: int,
+    split: Split | None,
+    prefix: str,
+    earnings_of: Callable[[str, int], int],
 ) -> list[TransferRequest]:
     if split is None or earned * split.split_bp // 10_000 == 0:
         return []
@@ -211,8 +226,8 @@ def _split(
         TransferRequest(
             f"{prefix}-split:{revenue.event_id}",
             f"{prefix}_institution_split",
-            debit_account_id=accounts[earnings("creator", revenue.creator_id)],
-            credit_account_id=accounts[earnings("institution", split.institution_id)],
+            debit_account_id=earnings_of("creator", revenue.creator_id),
+            credit_account_id=earnings_of("institution", split.institution_id),
             amount=earned * split.split_bp // 10_000,
             source=("event", revenue.event_id),
         )

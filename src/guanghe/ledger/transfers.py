@@ -38,7 +38,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from guanghe.ledger.accounts import account_from_row, select_accounts
-from guanghe.store import LedgerAccount, LedgerTransfer
+from guanghe.store import LedgerAccount, LedgerTransfer, select_rows
 from guanghe.store.bulk import execute_many, execute_many_tuples
 
 if TYPE_CHECKING:
@@ -518,27 +518,28 @@ def _transfers_by_key(session: Session, keys: Iterable[str]) -> dict[str, _Row]:
     found: dict[str, _Row] = {}
     wanted = sorted(set(keys))
     t = LedgerTransfer
+    # The columns in _Row's field order: each row is built from its tuple (no mapping per row).
+    columns = (
+        t.key,
+        t.kind,
+        t.debit_account_id,
+        t.credit_account_id,
+        t.amount,
+        t.unit,
+        t.code,
+        t.pending_id,
+        t.reversal_of,
+        t.source_kind,
+        t.source_id,
+        t.actor,
+        t.memo,
+        t.id,
+    )
     for start in range(0, len(wanted), _CHUNK):
         chunk = wanted[start : start + _CHUNK]
-        for m in session.execute(
-            select(
-                t.id,
-                t.key,
-                t.kind,
-                t.debit_account_id,
-                t.credit_account_id,
-                t.amount,
-                t.unit,
-                t.code,
-                t.pending_id,
-                t.reversal_of,
-                t.source_kind,
-                t.source_id,
-                t.actor,
-                t.memo,
-            ).where(_member(session, t.key, chunk))
-        ).mappings():
-            found[m["key"]] = _Row(**m)
+        for values in select_rows(session, select(*columns).where(_member(session, t.key, chunk))):
+            row = _Row(*values)
+            found[row.key] = row
     return found
 
 
@@ -619,11 +620,12 @@ def _sources_taken_by_member(
     t = LedgerTransfer
     for start in range(0, len(source_ids), _CHUNK):
         chunk = source_ids[start : start + _CHUNK]
-        rows = session.execute(
+        rows = select_rows(
+            session,
             select(t.source_kind, t.source_id, t.code).where(
                 _member(session, t.source_kind, source_kinds),  # leads the unique index
                 _member(session, t.source_id, chunk),
-            )
+            ),
         )
         found = ((str(k), str(i), str(c)) for k, i, c in rows)
         taken.update(triple for triple in found if triple in wanted)

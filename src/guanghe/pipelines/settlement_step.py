@@ -34,7 +34,8 @@ from guanghe.pipelines.settled_days import days_to_settle
 from guanghe.runtime import Runtime
 from guanghe.store import SettledDay
 
-CHAINS_PER_BATCH = 500
+#: Chains posted per writer transaction (one commit each: fewer commits, each of more rows).
+CHAINS_PER_BATCH = 2_000
 SPEND_KEY_PREFIX = "ad-spend:"
 #: Statuses of a re-run or of a refund racing the window: nothing more to do, nothing wrong.
 _SETTLED = {
