@@ -559,7 +559,7 @@ def _lock_accounts(
             .where(_member(session, LedgerAccount.id, chunk))
             .order_by(LedgerAccount.id)
         )
-        for row in session.execute(query.with_for_update()):
+        for row in select_rows(session, query.with_for_update()):
             account = account_from_row(row)
             accounts[account.id] = _Totals(
                 account.debits_pending,
@@ -581,10 +581,11 @@ def _already_resolved(session: Session, referenced: dict[str, _Row]) -> set[int]
     done: set[int] = set()
     for start in range(0, len(ids), _CHUNK):
         chunk = ids[start : start + _CHUNK]
-        for pending_id, reversal_of in session.execute(
+        for pending_id, reversal_of in select_rows(
+            session,
             select(t.pending_id, t.reversal_of).where(
                 _member(session, t.pending_id, chunk) | _member(session, t.reversal_of, chunk)
-            )
+            ),
         ):
             done.update(i for i in (pending_id, reversal_of) if i is not None)
     return done

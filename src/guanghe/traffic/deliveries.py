@@ -26,7 +26,7 @@ from guanghe.ledger import (
     paid_sources,
     post_transfers,
 )
-from guanghe.store import BoostDelivery, LedgerAccount, LedgerTransfer
+from guanghe.store import BoostDelivery, LedgerAccount, LedgerTransfer, select_rows
 from guanghe.store.bulk import execute_many_tuples
 from guanghe.traffic.budgets import ISSUANCE, pool_account
 from guanghe.traffic.planning import IntArray
@@ -130,20 +130,20 @@ def _insert_absent(
 
 
 def _stored(session: Session, ids: Sequence[str]) -> dict[str, tuple[dt.date, int, int, int]]:
-    """Each stored id's content (day, creator, work, impressions): plain tuples, as building
-    an ORM object per delivery cost more than the insert itself."""
+    """Each stored id's content (day, creator, work, impressions)."""
     if not ids:
         return {}
     return {
         delivery_id: (day, creator_id, work_id, impressions)
-        for delivery_id, day, creator_id, work_id, impressions in session.execute(
+        for delivery_id, day, creator_id, work_id, impressions in select_rows(
+            session,
             select(
                 BoostDelivery.delivery_id,
                 BoostDelivery.day,
                 BoostDelivery.creator_id,
                 BoostDelivery.work_id,
                 BoostDelivery.impressions,
-            ).where(BoostDelivery.delivery_id.in_(ids))
+            ).where(BoostDelivery.delivery_id.in_(ids)),
         )
     }
 
@@ -152,11 +152,12 @@ def delivered_by_creator(
     session: Session, first: dt.date, last: dt.date
 ) -> tuple[IntArray, IntArray]:
     """Creator ids and their delivered impressions over ``first..last`` (sorted by id)."""
-    rows = session.execute(
+    rows = select_rows(
+        session,
         select(BoostDelivery.creator_id, func.sum(BoostDelivery.impressions))
         .where(BoostDelivery.day >= first, BoostDelivery.day <= last)
         .group_by(BoostDelivery.creator_id)
-        .order_by(BoostDelivery.creator_id)
+        .order_by(BoostDelivery.creator_id),
     ).all()
     ids = np.array([r[0] for r in rows], dtype=np.int64)
     amounts = np.array([int(r[1]) for r in rows], dtype=np.int64)
