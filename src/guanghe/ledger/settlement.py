@@ -123,7 +123,8 @@ def settlement_transfers(
     """The day's transfers as linked groups (each group posts all or nothing).
 
     An ad row's group starts with the transfer collecting its charge, so its creator and
-    institution are paid exactly when (and only if) the charge is collected.
+    institution are paid exactly when (and only if) the charge is collected. ``accounts`` maps
+    every key of :func:`accounts_needed` to its account id.
     """
     earnings_ids: dict[tuple[str, int], int] = {}
 
