@@ -162,7 +162,13 @@ CONTRACT_OBJECT = {
     "other": CREATORS_OTHER,
     "missing": "404 404 404 403 403 403 404",
 }
-TODAY = dt.datetime.now(dt.UTC).date()
+
+
+def _today() -> dt.date:
+    """Today's UTC date, read when a request is built (a run may cross midnight)."""
+    return dt.datetime.now(dt.UTC).date()
+
+
 ICS = (
     b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//matrix//EN\r\nBEGIN:VEVENT\r\n"
     b"UID:matrix-import\r\nSUMMARY:Matrix fair\r\nDTSTART;VALUE=DATE:20270301\r\n"
@@ -172,8 +178,8 @@ ICS = (
 
 def _budgets(ids: dict[str, int], n: int) -> dict[str, Any]:
     return {
-        "starts_on": (TODAY - dt.timedelta(days=1)).isoformat(),
-        "ends_on": (TODAY + dt.timedelta(days=30)).isoformat(),
+        "starts_on": (_today() - dt.timedelta(days=1)).isoformat(),
+        "ends_on": (_today() + dt.timedelta(days=30)).isoformat(),
         "budgets": [
             {"institution_id": i, "cash_fen": 100_000, "traffic_impressions": 10_000}
             for i in (ids["institution"], ids["other_institution"])
@@ -572,7 +578,7 @@ MATRIX: list[Row] = [
         json=lambda ids, n: {
             "creator_id": ids["creator"],
             "splits": {"commerce": 1_000},
-            "valid_from": TODAY.isoformat(),
+            "valid_from": _today().isoformat(),
         },
         **INSTITUTION_OBJECT
         | {"own": "201 403 201 403 403 403 403", "other": "201 403 403 403 403 403 403"},
@@ -606,7 +612,7 @@ MATRIX: list[Row] = [
         "/v1/institutions/{institution}/nominations",
         json=lambda ids, n: {
             "creator_id": ids["creator"],
-            "starts_on": (TODAY + dt.timedelta(days=n)).isoformat(),
+            "starts_on": (_today() + dt.timedelta(days=n)).isoformat(),
         },
         **INSTITUTION_OBJECT
         | {"own": "201 403 201 403 403 403 403", "other": "201 403 403 403 403 403 403"},
@@ -1238,7 +1244,7 @@ def _seed_torch(client: TestClient, operator: dict[str, str]) -> list[dict[str, 
             proposal = {
                 "creator_id": creator,
                 "splits": {source: 2_000},
-                "valid_from": TODAY.isoformat(),
+                "valid_from": _today().isoformat(),
             }
             url = f"/v1/institutions/{institution}/contracts"
             proposed = client.post(url, json=proposal, headers=operator)

@@ -15,8 +15,15 @@ from guanghe.runtime import Runtime
 from tests.seed import SeedPlatform
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-TODAY = dt.datetime.now(dt.UTC).date()
-TERMS = {"splits": {"ads": 2_000, "commerce": 1_000}, "valid_from": TODAY.isoformat()}
+
+
+def _today() -> dt.date:
+    """Today's UTC date, read when a request is built (a run may cross midnight)."""
+    return dt.datetime.now(dt.UTC).date()
+
+
+def _terms() -> dict[str, object]:
+    return {"splits": {"ads": 2_000, "commerce": 1_000}, "valid_from": _today().isoformat()}
 
 
 @pytest.fixture
@@ -42,7 +49,7 @@ def test_contract_flow_and_its_access(
 ) -> None:
     proposed = client.post(
         "/v1/institutions/2/contracts",
-        json={"creator_id": 4, "exclusive": True, **TERMS},
+        json={"creator_id": 4, "exclusive": True, **_terms()},
         headers=auth("institution", 2),
     )
     assert proposed.status_code == 201, proposed.text
@@ -53,7 +60,7 @@ def test_contract_flow_and_its_access(
     # exists and is another's); a ranker has no contracts at all
     other = client.post(
         "/v1/institutions/2/contracts",
-        json={"creator_id": 4, **TERMS},
+        json={"creator_id": 4, **_terms()},
         headers=auth("institution", 1),
     )
     assert other.status_code == 403
@@ -71,7 +78,7 @@ def test_contract_flow_and_its_access(
     assert accepted.json()["status"] == "active"
     clash = client.post(
         "/v1/institutions/1/contracts",
-        json={"creator_id": 4, **TERMS},
+        json={"creator_id": 4, **_terms()},
         headers=auth("institution", 1),
     )
     assert clash.status_code == 409
@@ -87,7 +94,7 @@ def test_contract_flow_and_its_access(
     history = client.get(f"/v1/contracts/{cid}", headers=auth("creator", 4)).json()["history"]
     assert [h["action"] for h in history] == ["proposed", "accepted", "ended"]
     declined = client.post(
-        "/v1/institutions/1/contracts", json={"creator_id": 6, **TERMS}, headers=auth("operator")
+        "/v1/institutions/1/contracts", json={"creator_id": 6, **_terms()}, headers=auth("operator")
     ).json()
     assert (
         client.post(f"/v1/contracts/{declined['id']}/decline", headers=auth("creator", 6)).json()[
@@ -100,11 +107,11 @@ def test_contract_flow_and_its_access(
 @pytest.mark.parametrize(
     "body",
     [
-        {"creator_id": 4, "splits": {"ads": 10_001}, "valid_from": TODAY.isoformat()},
-        {"creator_id": "4", **TERMS},
+        {"creator_id": 4, "splits": {"ads": 10_001}, "valid_from": _today().isoformat()},
+        {"creator_id": "4", **_terms()},
         {"creator_id": 4, "splits": {"ads": 1}, "valid_from": "tomorrow"},
-        {"creator_id": 2**63, **TERMS},
-        {"creator_id": 4, **TERMS, "exclusive": 1},
+        {"creator_id": 2**63, **_terms()},
+        {"creator_id": 4, **_terms(), "exclusive": 1},
     ],
 )
 def test_nonsense_contracts_are_422(
@@ -135,7 +142,10 @@ def test_institutions_see_only_themselves(
 def test_budgets_preferences_rewards_and_support(
     client: TestClient, auth: Callable[..., dict[str, str]], runtime: Runtime
 ) -> None:
-    period = {"starts_on": TODAY.isoformat(), "ends_on": (TODAY + dt.timedelta(days=6)).isoformat()}
+    period = {
+        "starts_on": _today().isoformat(),
+        "ends_on": (_today() + dt.timedelta(days=6)).isoformat(),
+    }
     budgets = {
         **period,
         "budgets": [{"institution_id": 1, "cash_fen": 1_000, "traffic_impressions": 50_000}],
@@ -180,7 +190,7 @@ def test_budgets_preferences_rewards_and_support(
     assert "6.00 CNY" in told[0]["subject"]
     nominated = client.post(
         "/v1/institutions/1/nominations",
-        json={"creator_id": 2, "starts_on": TODAY.isoformat()},
+        json={"creator_id": 2, "starts_on": _today().isoformat()},
         headers=auth("institution", 1),
     )
     assert nominated.status_code == 201
@@ -191,8 +201,8 @@ def test_budgets_preferences_rewards_and_support(
     )
     assert decision.json()["status"] == "approved"
     with runtime.sessions() as session:  # the badge in the creator's growth rights
-        assert is_influential_author(session, 2, TODAY)
-        assert not is_influential_author(session, 1, TODAY)
+        assert is_influential_author(session, 2, _today())
+        assert not is_influential_author(session, 1, _today())
     seen = client.get("/v1/institutions/1/support", headers=auth("agent", 1)).json()
     assert seen["cash_spent_fen"] == 600
     assert seen["budget"]["traffic_impressions"] == 50_000
