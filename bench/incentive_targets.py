@@ -48,6 +48,7 @@ def main(argv: list[str]) -> int:
     from guanghe.creators import vertical_ids
     from guanghe.incentives import (
         DEFAULT_PROGRAMMES,
+        DailyPlays,
         fixed_target,
         load_programmes,
         personal_targets,
@@ -73,9 +74,11 @@ def main(argv: list[str]) -> int:
             growth_step.run(ctx)
             candidates = incentives_step.load_candidates(ctx)
             with runtime.event_log.connect() as con:
-                plays = con.sql(
-                    incentives_step.PLAYS_SQL, params=[summary.first_date, summary.last_date]
-                ).to_arrow_table()
+                plays = DailyPlays.from_arrow(
+                    con.sql(
+                        incentives_step.PLAYS_SQL, params=[summary.first_date, summary.last_date]
+                    ).to_arrow_table()
+                )
             activity = window_activity(plays, window_start, summary.last_date, set())
             truth = load_ground_truth(settings).to_pandas().set_index("creator_id")
             programmes = load_programmes(DEFAULT_PROGRAMMES)

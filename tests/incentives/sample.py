@@ -7,7 +7,7 @@ import datetime as dt
 import numpy as np
 import pyarrow as pa
 
-from guanghe.incentives import Candidates, Programme, parse_programmes
+from guanghe.incentives import Candidates, DailyPlays, Programme, parse_programmes
 
 WINDOW_START = dt.date(2026, 11, 19)
 DAY = dt.date(2026, 11, 28)
@@ -64,9 +64,9 @@ def seed_candidates() -> Candidates:
     )
 
 
-def plays_table(rows: list[tuple[int, int | None, dt.date, int]]) -> pa.Table:
+def plays_table(rows: list[tuple[int, int | None, dt.date, int]]) -> DailyPlays:
     """Plays by creator, work and day, as the step reads them from the event log."""
-    return pa.table(
+    table = pa.table(
         {
             "creator_id": pa.array([r[0] for r in rows], pa.int64()),
             "work_id": pa.array([r[1] for r in rows], pa.int64()),
@@ -74,3 +74,4 @@ def plays_table(rows: list[tuple[int, int | None, dt.date, int]]) -> pa.Table:
             "plays": pa.array([r[3] for r in rows], pa.int64()),
         }
     )
+    return DailyPlays.from_arrow(table)

@@ -8,7 +8,7 @@ import threading
 
 import numpy as np
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from guanghe.errors import Conflict
@@ -37,6 +37,7 @@ from guanghe.originality import duplicate_work_ids
 from guanghe.runtime import Runtime
 from guanghe.store import (
     IncentiveEnrolment,
+    LedgerAccount,
     LedgerTransfer,
     Notice,
     WorkOriginality,
@@ -211,17 +212,29 @@ def test_a_spent_budget_pays_nobody_more_and_says_why(
     runtime: Runtime, seed_platform: SeedPlatform
 ) -> None:
     stored = _stored(runtime, cash=2_500, impressions=50_000)  # two rewards' worth of cash
-    activity = WindowActivity(baseline={}, plays=dict.fromkeys(range(1, 7), 5_000))
+    first_three = WindowActivity(baseline={}, plays=dict.fromkeys(range(1, 4), 5_000))
     runtime.write(
-        lambda s: enrol_and_update(s, stored, seed_candidates(), (), activity, DAY, set())
+        lambda s: enrol_and_update(s, stored, seed_candidates(), (), first_three, DAY, set())
     )
     report = runtime.write(lambda s: settle_rewards(s, stored, day=DAY, now=NOW))
-    assert report.paid == 2
-    assert {status for _, status in report.unpaid} == {"exceeds_credits"}
-    assert len(report.unpaid) == 4
+    refused = reward_key(stored.programme.name, 3, WINDOW_START)
+    assert (report.paid, report.unpaid) == (2, [(refused, "exceeds_credits")])
     with runtime.sessions() as session:
         _, paid = budget_used(session, stored.id)
     assert paid == {"CNY": 2_000, "IMPRESSION": 1_000}  # no traffic paid without the cash
+    # Three more complete with the budget spent (500 fen left, a reward is 1,000): all four
+    # are refused as the ledger refuses, nothing posted, no account opened for the three.
+    everyone = WindowActivity(baseline={}, plays=dict.fromkeys(range(1, 7), 5_000))
+    runtime.write(
+        lambda s: enrol_and_update(s, stored, seed_candidates(), (), everyone, DAY, set())
+    )
+    with runtime.sessions() as session:
+        accounts_before = session.scalar(select(func.count()).select_from(LedgerAccount))
+    retried = runtime.write(lambda s: settle_rewards(s, stored, day=DAY, now=NOW))
+    assert (retried.paid, len(retried.unpaid)) == (0, 4)
+    assert {status for _, status in retried.unpaid} == {"exceeds_credits"}
+    with runtime.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(LedgerAccount)) == accounts_before
     # Lowering the budget under what was paid is refused; raising it pays the rest.
     lowered = programme(cash=1_000)
     with pytest.raises(Conflict):

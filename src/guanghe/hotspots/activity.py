@@ -11,20 +11,23 @@ logged in the hour on works carrying the topic, whatever the hour the work was p
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Final, cast
+from functools import lru_cache
+from typing import Final
+from typing import cast as type_cast
 
 import pyarrow as pa
 import pyarrow.compute as pc
-from sqlalchemy import Table, delete, insert, select
+from sqlalchemy import Table, Text, cast, delete, insert, select
 from sqlalchemy.orm import Session
 
-from guanghe.creators import works_published, works_with_ids
+from guanghe.creators import works_published
 from guanghe.events import EventLog
 from guanghe.hotspots.topics import work_topics
-from guanghe.store import TopicHourlyCount
+from guanghe.store import TopicHourlyCount, Work, select_rows
 from guanghe.store.bulk import execute_many
 
 #: Event types that count as engagement with a work.
@@ -33,8 +36,10 @@ ENGAGEMENT_TYPES: Final = ("like", "comment", "share")
 TOTAL: Final = ""
 HOUR: Final = dt.timedelta(hours=1)
 _INSERT_CHUNK: Final = 5_000
+#: Works read per statement (a bound parameter each).
+_READ_CHUNK: Final = 1_000
 #: Rows are inserted through the table (Core executemany), not the ORM's bulk insert.
-_COUNTS = cast(Table, TopicHourlyCount.__table__)
+_COUNTS = type_cast(Table, TopicHourlyCount.__table__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,19 +96,14 @@ def recount_hours(session: Session, log: EventLog, hours: Iterable[dt.datetime])
         for topic in (TOTAL, *work_topics(work.title, work.hashtags)):
             counts[work.vertical_id, topic, hour][0] += 1
     engaged = engagement_by_work_hour(log, start, end)
-    texts = {w.id: w for w in works_with_ids(session, list(engaged))}
     actions = 0
-    for work_id, per_hour in engaged.items():
-        text = texts.get(work_id)
-        if text is None:
-            continue
-        topics = (TOTAL, *work_topics(text.title, text.hashtags))
-        for hour, count in per_hour.items():
+    for work_id, vertical_id, topics in _topics_of_works(session, list(engaged)):
+        for hour, count in engaged[work_id].items():
             if hour not in keep:
                 continue
             actions += count
-            for topic in topics:
-                counts[text.vertical_id, topic, hour][1] += count
+            for topic in (TOTAL, *topics):
+                counts[vertical_id, topic, hour][1] += count
     session.execute(delete(TopicHourlyCount).where(TopicHourlyCount.hour.in_(wanted)))
     rows = [
         {"vertical_id": v, "topic": t[:80], "hour": h, "works": c[0], "engagement": c[1]}
@@ -122,7 +122,8 @@ def engagement_by_work_hour(
     try:
         rows = con.execute(
             """
-            SELECT work_id, date_trunc('hour', ts) AS hour, sum("count") AS actions
+            SELECT work_id, epoch_us(ts) // 3600000000 AS hour,
+                   CAST(sum("count") AS BIGINT) AS actions
             FROM events
             WHERE type IN ('like', 'comment', 'share') AND work_id IS NOT NULL
               AND date BETWEEN ?::DATE AND ?::DATE AND ts >= ? AND ts < ?
@@ -132,10 +133,39 @@ def engagement_by_work_hour(
         ).fetchall()
     finally:
         con.close()
+    hours: dict[int, dt.datetime] = {}  # each hour's datetime made once, not once per row
     found: dict[int, dict[dt.datetime, int]] = defaultdict(dict)
     for work_id, hour, actions in rows:
-        found[int(work_id)][floor_hour(hour)] = int(actions)
+        at = hours.get(hour)
+        if at is None:
+            at = hours[hour] = dt.datetime.fromtimestamp(hour * 3600, dt.UTC)
+        found[work_id][at] = actions
     return found
+
+
+def _topics_of_works(
+    session: Session, work_ids: Sequence[int]
+) -> Iterator[tuple[int, int, tuple[str, ...]]]:
+    """``(work id, vertical id, topics)`` of each of ``work_ids`` in the store (a day's
+    engaged works: the same works day after day, so a work's topics come from a cache keyed
+    by its title and hashtags as stored)."""
+    ids = sorted(set(work_ids))
+    for at in range(0, len(ids), _READ_CHUNK):
+        rows = select_rows(
+            session,
+            select(Work.id, Work.vertical_id, Work.title, cast(Work.hashtags, Text)).where(
+                Work.id.in_(ids[at : at + _READ_CHUNK])
+            ),
+        )
+        for work_id, vertical_id, title, hashtags in rows:
+            yield work_id, vertical_id, _stored_work_topics(title, hashtags)
+
+
+@lru_cache(maxsize=262_144)
+def _stored_work_topics(title: str, hashtags: str | None) -> tuple[str, ...]:
+    """:func:`work_topics` of a work's title and its hashtags as stored (JSON text)."""
+    tags = json.loads(hashtags) if hashtags else []
+    return work_topics(title, [str(t) for t in tags] if isinstance(tags, list) else [])
 
 
 def touched_hours(events: pa.Table) -> list[dt.datetime]:

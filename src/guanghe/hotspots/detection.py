@@ -21,7 +21,7 @@ from typing import Final
 
 import numpy as np
 import pyarrow as pa
-from sqlalchemy import func, select
+from sqlalchemy import DateTime, func, select, type_coerce
 from sqlalchemy.orm import Session
 
 from guanghe.creators import works_published
@@ -136,11 +136,23 @@ def _load_counts(
         select(
             TopicHourlyCount.vertical_id,
             TopicHourlyCount.topic,
-            TopicHourlyCount.hour,
+            # As the driver gives it: a span's few hundred hours are made UTC hours once
+            # each below, not once per row.
+            type_coerce(TopicHourlyCount.hour, DateTime(timezone=True)),
             TopicHourlyCount.works,
             TopicHourlyCount.engagement,
         ).where(TopicHourlyCount.hour >= first, TopicHourlyCount.hour <= last),
     ).all()
+    offsets: dict[dt.datetime, int] = {}
+
+    def offset(stored: dt.datetime) -> int:
+        """Hours from ``first`` to the stored hour (naive on SQLite: UTC)."""
+        at = offsets.get(stored)
+        if at is None:
+            utc = stored.replace(tzinfo=dt.UTC) if stored.tzinfo is None else stored
+            at = offsets[stored] = (floor_hour(utc) - first) // HOUR
+        return at
+
     verticals = sorted({int(r[0]) for r in rows})
     group = {v: i for i, v in enumerate(verticals)}
     totals = [r for r in rows if r[1] == TOTAL]
@@ -154,8 +166,8 @@ def _load_counts(
 
     key_of = np.array([index[int(r[0]), str(r[1])] for r in topic_rows], dtype=np.int64)
     group_of = np.array([group[int(r[0])] for r in totals], dtype=np.int64)
-    at = np.array([(floor_hour(r[2]) - first) // HOUR for r in topic_rows], dtype=np.int64)
-    total_at = np.array([(floor_hour(r[2]) - first) // HOUR for r in totals], dtype=np.int64)
+    at = np.array([offset(r[2]) for r in topic_rows], dtype=np.int64)
+    total_at = np.array([offset(r[2]) for r in totals], dtype=np.int64)
     works = np.array([r[3] for r in topic_rows], dtype=np.float64)
     engaged = np.array([r[4] for r in topic_rows], dtype=np.float64)
     counts = TopicCounts(

@@ -21,6 +21,7 @@ from guanghe.incentives.programmes import (
     programmes_path,
 )
 from guanghe.incentives.progress import (
+    DailyPlays,
     ProgressReport,
     WindowActivity,
     baseline_window,
@@ -65,6 +66,7 @@ __all__ = [
     "Candidates",
     "CompletionRow",
     "CreatorIncentive",
+    "DailyPlays",
     "Eligibility",
     "Programme",
     "ProgrammeView",

@@ -20,12 +20,14 @@ from typing import Final, cast
 
 import numpy as np
 import pyarrow as pa
+from numpy.typing import NDArray
 from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from guanghe.incentives.programmes import BASELINE_DAYS, Programme
 from guanghe.incentives.registry import StoredProgramme, budget_account
 from guanghe.incentives.targets import (
+    BoolArray,
     Candidates,
     IntArray,
     eligible,
@@ -36,18 +38,20 @@ from guanghe.ledger import (
     AccountKey,
     TransferRequest,
     TransferStatus,
+    find_accounts,
     open_account_groups,
     post_chains,
 )
 from guanghe.ledger.settlement import earnings
 from guanghe.notifications import NoticeDraft, notify_many
-from guanghe.store import IncentiveEnrolment, Work
-from guanghe.store.bulk import execute_many
+from guanghe.store import IncentiveEnrolment, Work, select_rows
+from guanghe.store.bulk import execute_many, execute_many_tuples
 from guanghe.traffic.floors import reward_account
 
 _OK = (TransferStatus.CREATED, TransferStatus.EXISTS)
 CASH_CODE = "incentive_cash"
 TRAFFIC_CODE = "incentive_traffic"
+DayArray = NDArray[np.datetime64]
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,17 +95,35 @@ def baseline_window(window_starts_on: dt.date) -> tuple[dt.date, dt.date]:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class DailyPlays:
+    """The event log's plays by creator, work (0: none) and day, as arrays (converted once
+    for all of a cycle's programmes)."""
+
+    creator_id: IntArray
+    work_id: IntArray
+    day: DayArray
+    plays: IntArray
+
+    @classmethod
+    def from_arrow(cls, table: pa.Table) -> DailyPlays:
+        """From a table of columns ``creator_id``, ``work_id`` (nullable), ``date`` and
+        ``plays``."""
+        work = table["work_id"].to_numpy(zero_copy_only=False)
+        return cls(
+            creator_id=table["creator_id"].to_numpy().astype(np.int64),
+            work_id=np.nan_to_num(work.astype(np.float64), nan=0).astype(np.int64),
+            day=table["date"].to_numpy(zero_copy_only=False).astype("datetime64[D]"),
+            plays=table["plays"].to_numpy(zero_copy_only=False).astype(np.int64),
+        )
+
+
 def window_activity(
-    plays: pa.Table, window_starts_on: dt.date, day: dt.date, duplicates: Collection[int]
+    plays: DailyPlays, window_starts_on: dt.date, day: dt.date, duplicates: Collection[int]
 ) -> WindowActivity:
-    """Baseline and window plays per creator from ``plays`` (columns ``creator_id``,
-    ``work_id`` (nullable), ``date``, ``plays``: the event log's plays by creator, work and
-    day); plays of ``duplicates`` never count."""
-    creator = plays["creator_id"].to_numpy().astype(np.int64)
-    work = plays["work_id"].to_numpy(zero_copy_only=False)
-    work = np.nan_to_num(work.astype(np.float64), nan=0).astype(np.int64)
-    day_of = plays["date"].to_numpy(zero_copy_only=False).astype("datetime64[D]")
-    count = plays["plays"].to_numpy(zero_copy_only=False).astype(np.int64)
+    """Baseline and window plays per creator from ``plays``; plays of ``duplicates`` never
+    count."""
+    creator, work, day_of, count = plays.creator_id, plays.work_id, plays.day, plays.plays
     first, last = baseline_window(window_starts_on)
     original = ~np.isin(work, np.fromiter(duplicates, np.int64, len(duplicates)))
     before = (day_of >= np.datetime64(first)) & (day_of <= np.datetime64(last))
@@ -168,6 +190,8 @@ _MARK_PROGRESS: Final = (
     .values(progress_on=bindparam("new_progress_on"))
 )
 _INSERT_CHUNK: Final = 5_000
+#: A completion day that is not there (a window not completed).
+_NOT_DONE: Final = np.datetime64("NaT", "D")
 
 
 def enrol_and_update(
@@ -190,7 +214,8 @@ def enrol_and_update(
     if window is None:
         return report
     t = _ENROLMENTS
-    stored_rows = session.execute(
+    enrolments = select_rows(
+        session,
         select(
             t.c.id,
             t.c.creator_id,
@@ -199,12 +224,16 @@ def enrol_and_update(
             t.c.target_works,
             t.c.plays,
             t.c.original_works,
-            t.c.progress_on,
             t.c.completed_on,
             t.c.paid_on,
-        ).where(t.c.program_id == stored.id, t.c.window_starts_on == window[0])
+        ).where(t.c.program_id == stored.id, t.c.window_starts_on == window[0]),
     ).all()
-    enrolled = np.fromiter((r.creator_id for r in stored_rows), np.int64, len(stored_rows))
+    columns = list(zip(*enrolments, strict=True)) or [()] * 9
+    row_id, enrolled, _, target_plays, target_works, old_plays, old_works = (
+        np.array(c, np.int64) for c in columns[:7]
+    )
+    completed_on = np.array(columns[7], "datetime64[D]")
+    unpaid = np.isnat(np.array(columns[8], "datetime64[D]"))
     joining = eligible(programme.eligibility, candidates, tuple(vertical_ids))
     joining &= ~np.isin(candidates.creator_id, enrolled)
     ids = candidates.creator_id[joining]
@@ -215,43 +244,50 @@ def enrol_and_update(
     )
     verticals = candidates.vertical_id[joining].tolist()
     stages = candidates.stage[joining].tolist()
-    creators = {int(r.creator_id): int(r.vertical_id) for r in stored_rows}
+    creators = dict(zip(columns[1], columns[2], strict=True))
     creators.update(zip(ids.tolist(), verticals, strict=True))
     works = original_works(session, programme, vertical_ids, creators, (window[0], day), duplicates)
+    today = np.datetime64(day, "D")
 
     def progress(
-        creator_id: int,
-        target_plays: int,
-        target_works: int,
-        completed_on: dt.date | None,
-        paid_on: dt.date | None,
-    ) -> tuple[int, int, dt.date | None]:
-        plays, made = activity.plays.get(creator_id, 0), works.get(creator_id, 0)
-        met = plays >= target_plays and made >= target_works
-        if met and (completed_on is None or day < completed_on):
-            completed_on = day
-            report.completed += 1
-        elif not met and paid_on is None:
-            completed_on = None
-        return plays, made, completed_on
+        creator_id: IntArray,
+        target_plays: IntArray,
+        target_works: IntArray,
+        completed_on: DayArray,
+        unpaid: BoolArray,
+    ) -> tuple[IntArray, IntArray, DayArray]:
+        """Plays, works and completion day (NaT: not complete) of each enrolment as of
+        ``day``: completed on the first day both rules are met, no longer once they are not
+        (unless the reward is paid)."""
+        plays, made = _values_of(activity.plays, creator_id), _values_of(works, creator_id)
+        met = (plays >= target_plays) & (made >= target_works)
+        newly = met & (np.isnat(completed_on) | (today < completed_on))
+        report.completed += int(newly.sum())
+        cleared = ~met & unpaid
+        return plays, made, np.where(newly, today, np.where(cleared, _NOT_DONE, completed_on))
 
-    changed = []
-    for r in stored_rows:
-        plays, made, completed_on = progress(
-            r.creator_id, r.target_plays, r.target_works, r.completed_on, r.paid_on
+    plays, made, completed = progress(enrolled, target_plays, target_works, completed_on, unpaid)
+    moved = (
+        (plays != old_plays)
+        | (made != old_works)
+        | ((completed != completed_on) & ~(np.isnat(completed) & np.isnat(completed_on)))
+    )
+    if moved.any():
+        execute_many_tuples(
+            session.connection(),
+            _SET_PROGRESS,
+            ("row_id", "new_plays", "new_works", "new_progress_on", "new_completed_on"),
+            [
+                (row, p, w, day, c)
+                for row, p, w, c in zip(
+                    row_id[moved].tolist(),
+                    plays[moved].tolist(),
+                    made[moved].tolist(),
+                    completed[moved].astype(object).tolist(),
+                    strict=True,
+                )
+            ],
         )
-        if (plays, made, completed_on) != (r.plays, r.original_works, r.completed_on):
-            changed.append(
-                {
-                    "row_id": r.id,
-                    "new_plays": plays,
-                    "new_works": made,
-                    "new_progress_on": day,
-                    "new_completed_on": completed_on,
-                }
-            )
-    if changed:
-        execute_many(session.connection(), _SET_PROGRESS, changed)
     session.execute(
         _MARK_PROGRESS,
         {
@@ -260,36 +296,50 @@ def enrol_and_update(
             "new_progress_on": day,
         },
     )
-    target_works = programme.rules.original_works
-    new_rows = []
-    for i, creator_id in enumerate(ids.tolist()):
-        plays, made, completed_on = progress(creator_id, int(targets[i]), target_works, None, None)
-        new_rows.append(
-            {
-                "program_id": stored.id,
-                "creator_id": creator_id,
-                "window_starts_on": window[0],
-                "window_ends_on": window[1],
-                "vertical_id": int(verticals[i]),
-                "stage": str(stages[i]),
-                "baseline_plays": int(baseline[i]),
-                "target_plays": int(targets[i]),
-                "target_works": target_works,
-                "enrolled_on": day,
-                "progress_on": day,
-                "plays": plays,
-                "original_works": made,
-                "completed_on": completed_on,
-                "reward_fen": 0,
-                "reward_impressions": 0,
-                "paid_on": None,
-                "floor_period_starts_on": None,
-            }
+    works_needed = programme.rules.original_works
+    n = ids.shape[0]
+    plays, made, completed = progress(
+        ids,
+        targets.astype(np.int64),
+        np.full(n, works_needed, np.int64),
+        np.full(n, _NOT_DONE),
+        np.ones(n, bool),
+    )
+    new_rows = [
+        {
+            "program_id": stored.id,
+            "creator_id": creator_id,
+            "window_starts_on": window[0],
+            "window_ends_on": window[1],
+            "vertical_id": int(verticals[i]),
+            "stage": str(stages[i]),
+            "baseline_plays": int(baseline[i]),
+            "target_plays": int(targets[i]),
+            "target_works": works_needed,
+            "enrolled_on": day,
+            "progress_on": day,
+            "plays": p,
+            "original_works": w,
+            "completed_on": c,
+            "reward_fen": 0,
+            "reward_impressions": 0,
+            "paid_on": None,
+            "floor_period_starts_on": None,
+        }
+        for i, (creator_id, p, w, c) in enumerate(
+            zip(
+                ids.tolist(),
+                plays.tolist(),
+                made.tolist(),
+                completed.astype(object).tolist(),
+                strict=True,
+            )
         )
+    ]
     for at in range(0, len(new_rows), _INSERT_CHUNK):
         execute_many(session.connection(), insert(t), new_rows[at : at + _INSERT_CHUNK])
     report.enrolled = len(new_rows)
-    report.updated = len(stored_rows) + len(new_rows)
+    report.updated = len(enrolments) + len(new_rows)
     return report
 
 
@@ -345,7 +395,9 @@ def pay_rewards(
 ) -> list[TransferStatus]:
     """Pay each of ``rows``' rewards in turn as :func:`pay_reward` does, in one posting: per
     row ``created``, or the status of its refusal. The accounts, transfers and notices
-    written, ids included, are those of paying the rows one at a time in order."""
+    written, ids included, are those of paying the rows one at a time in order; except that
+    when a budget cannot pay one more reward, every row is refused (``exceeds_credits``, as
+    the ledger would) without opening the creators' accounts or posting."""
     reward = stored.programme.reward
     legs = [
         (unit, amount, code)
@@ -356,6 +408,8 @@ def pay_rewards(
         if amount > 0
     ]
     budgets = [budget_account(stored.id, unit) for unit, *_ in legs]
+    if rows and _spent(session, budgets, [amount for _, amount, _ in legs]):
+        return [TransferStatus.EXCEEDS_CREDITS] * len(rows)
     creator_keys = [[_rewarded_account(unit, row.creator_id) for unit, *_ in legs] for row in rows]
     ids = open_account_groups(session, [budgets + keys for keys in creator_keys], now=now)
     chains = []
@@ -427,6 +481,17 @@ def pay_rewards(
     return statuses
 
 
+def _spent(session: Session, budgets: Sequence[AccountKey], amounts: Sequence[int]) -> bool:
+    """Whether one of ``budgets`` (opened already) has less left than its reward ``amounts``:
+    the ledger would refuse every reward (read without a lock: a budget topped up meanwhile
+    pays on the next cycle, one spent meanwhile is refused by the ledger)."""
+    found = find_accounts(session, budgets)
+    return any(
+        (account := found.get(budget)) is not None and account.available < amount
+        for budget, amount in zip(budgets, amounts, strict=True)
+    )
+
+
 def _rewarded_account(unit: str, creator_id: int) -> AccountKey:
     """The creator's account a reward's ``unit`` goes to: their earnings (cash) or their
     incentive-traffic account (impressions)."""
@@ -451,3 +516,9 @@ def _days_by(keys: np.ndarray, days: np.ndarray, values: np.ndarray) -> dict[int
     grid = np.zeros((unique.shape[0], BASELINE_DAYS), np.int64)
     np.add.at(grid, (inverse, days), values.astype(np.int64))
     return {int(k): grid[i] for i, k in enumerate(unique.tolist())}
+
+
+def _values_of(counts: Mapping[int, int], keys: IntArray) -> IntArray:
+    """``counts`` of each of ``keys`` (0 for a key it lacks)."""
+    get = counts.get
+    return np.fromiter((get(k, 0) for k in keys.tolist()), np.int64, keys.shape[0])

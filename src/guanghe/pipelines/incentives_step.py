@@ -12,16 +12,17 @@ the programme's rule), and is tried again on the next cycle.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 from typing import Final
 
 import numpy as np
-import pyarrow as pa
 from sqlalchemy.orm import Session
 
 from guanghe.creators import vertical_ids
 from guanghe.events import EventLog
 from guanghe.incentives import (
     Candidates,
+    DailyPlays,
     ProgressReport,
     StoredProgramme,
     baseline_window,
@@ -62,6 +63,7 @@ def run(ctx: CycleContext) -> StepReport:
     candidates = load_candidates(ctx)
     plays = daily_plays(runtime.event_log, running, day)
     with runtime.sessions() as session:
+        duplicates = blocked_work_ids(session)
         verticals = {
             p.id: vertical_ids(
                 session, p.programme.eligibility.verticals, field=f"{p.programme.name}.verticals"
@@ -69,7 +71,9 @@ def run(ctx: CycleContext) -> StepReport:
             for p in running
         }
     for programme in running:
-        progress, paid = run_programme(ctx, programme, candidates, verticals[programme.id], plays)
+        progress, paid = run_programme(
+            ctx, programme, candidates, verticals[programme.id], plays, duplicates
+        )
         counts["enrolled"] += progress.enrolled
         counts["updated"] += progress.updated
         counts["completed"] += progress.completed
@@ -93,14 +97,14 @@ def run_programme(
     programme: StoredProgramme,
     candidates: Candidates,
     verticals: tuple[int, ...],
-    plays: pa.Table,
+    plays: DailyPlays,
+    duplicates: Collection[int],
 ) -> tuple[ProgressReport, ProgressReport]:
-    """One running programme's day: enrolments and progress, then the rewards it pays."""
+    """One running programme's day: enrolments and progress, then the rewards it pays
+    (``duplicates``: the works judged copies, whose plays and publications never count)."""
     day, now = ctx.date, ctx.now
     window = programme.programme.window_of(day)
     assert window is not None
-    with ctx.runtime.sessions() as session:
-        duplicates = blocked_work_ids(session)
     activity = window_activity(plays, window[0], day, duplicates)
 
     def update(session: Session) -> ProgressReport:
@@ -132,10 +136,10 @@ def load_candidates(ctx: CycleContext) -> Candidates:
     )
 
 
-def daily_plays(log: EventLog, running: list[StoredProgramme], day: dt.date) -> pa.Table:
+def daily_plays(log: EventLog, running: list[StoredProgramme], day: dt.date) -> DailyPlays:
     """Plays by creator, work and day from the earliest baseline of the ``running``
     programmes' windows to ``day``."""
     starts = [p.programme.window_of(day) for p in running]
     first = min(baseline_window(w[0])[0] for w in starts if w is not None)
     with log.connect() as con:
-        return con.sql(PLAYS_SQL, params=[first, day]).to_arrow_table()
+        return DailyPlays.from_arrow(con.sql(PLAYS_SQL, params=[first, day]).to_arrow_table())
