@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from sqlalchemy import Row, Select, select
+from sqlalchemy import Select, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -166,16 +166,22 @@ def _account_ids(session: Session, wanted: Sequence[AccountKey]) -> dict[Account
     for kind, owners in by_kind.items():
         rows = select_rows(
             session,
-            select_accounts().where(
-                LedgerAccount.owner_kind == kind, LedgerAccount.owner_id.in_(sorted(owners))
-            ),
+            select(
+                LedgerAccount.id,
+                LedgerAccount.owner_id,
+                LedgerAccount.purpose,
+                LedgerAccount.unit,
+                LedgerAccount.debits_within_credits,
+                LedgerAccount.credits_within_debits,
+            ).where(LedgerAccount.owner_kind == kind, LedgerAccount.owner_id.in_(sorted(owners))),
         )
-        for account in map(account_from_row, rows):
-            key = lookup.get((account.owner_kind, account.owner_id, account.purpose, account.unit))
+        for account_id, owner_id, purpose, unit, debits_limited, credits_limited in rows:
+            key = lookup.get((kind, owner_id, purpose, unit))
             if key is not None:
-                if account.limit != key.limit:
-                    raise InvalidInput(f"account {account.id} exists with limit {account.limit!r}")
-                found[key] = account.id
+                limit = _limit(debits_limited, credits_limited)
+                if limit != key.limit:
+                    raise InvalidInput(f"account {account_id} exists with limit {limit!r}")
+                found[key] = account_id
     return found
 
 
@@ -257,24 +263,35 @@ def select_accounts() -> Select[*tuple[Any, ...]]:
     )
 
 
-def account_from_row(row: Row[tuple[object, ...]]) -> Account:
-    m = row._mapping
-    limit: Limit = (
-        "debits"
-        if m["debits_within_credits"]
-        else "credits"
-        if m["credits_within_debits"]
-        else "none"
-    )
+def account_from_row(row: Sequence[Any]) -> Account:
+    """The account of a row of :func:`select_accounts`' columns (by position: a result row's
+    mapping costs more than the rest of the account)."""
+    (
+        account_id,
+        owner_kind,
+        owner_id,
+        purpose,
+        unit,
+        debits_within_credits,
+        credits_within_debits,
+        debits_pending,
+        debits_posted,
+        credits_pending,
+        credits_posted,
+    ) = row
     return Account(
-        id=int(m["id"]),
-        owner_kind=str(m["owner_kind"]),
-        owner_id=int(m["owner_id"]),
-        purpose=str(m["purpose"]),
-        unit=str(m["unit"]),
-        limit=limit,
-        debits_pending=int(m["debits_pending"]),
-        debits_posted=int(m["debits_posted"]),
-        credits_pending=int(m["credits_pending"]),
-        credits_posted=int(m["credits_posted"]),
+        id=int(account_id),
+        owner_kind=str(owner_kind),
+        owner_id=int(owner_id),
+        purpose=str(purpose),
+        unit=str(unit),
+        limit=_limit(debits_within_credits, credits_within_debits),
+        debits_pending=int(debits_pending),
+        debits_posted=int(debits_posted),
+        credits_pending=int(credits_pending),
+        credits_posted=int(credits_posted),
     )
+
+
+def _limit(debits_within_credits: object, credits_within_debits: object) -> Limit:
+    return "debits" if debits_within_credits else "credits" if credits_within_debits else "none"

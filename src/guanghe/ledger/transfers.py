@@ -742,11 +742,13 @@ def _is_postgres(session: Session) -> bool:
 
 
 def _member(session: Session, column: Any, values: Sequence[Any]) -> ColumnElement[bool]:
-    """``column IN values``: on PostgreSQL ``= ANY`` of an array built from one JSON parameter
-    (cheap to parse and to send at any size; psycopg formats array parameters item by item in
-    Python), an expanding ``IN`` elsewhere."""
+    """``column IN values``, the values sent as one JSON parameter (cheap to parse and to send
+    at any size, where an expanding ``IN`` renders a bound parameter per value for every
+    execution): on PostgreSQL ``= ANY`` of an array built from it (psycopg formats array
+    parameters item by item in Python), on SQLite ``IN`` the rows of its ``json_each``."""
     if not _is_postgres(session):
-        return cast(ColumnElement[bool], column.in_(values))
+        each = func.json_each(bindparam(None, list(values), type_=JSON)).table_valued("value")
+        return cast(ColumnElement[bool], column.in_(select(each.c.value)))
     items = func.json_array_elements_text(bindparam(None, list(values), type_=JSON))
     array = func.array(select(items.cast(column.type)).scalar_subquery())
     return cast(ColumnElement[bool], column == any_(array))

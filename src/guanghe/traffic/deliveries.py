@@ -204,7 +204,8 @@ def settle_deliveries(
     settled = paid_sources(session, "boost_delivery", id_prefix=f"{day}:")
     unsettled = np.array([f"{day}:{c}" not in settled for c in ids.tolist()], dtype=bool)
     ids, amounts = ids[unsettled], amounts[unsettled]
-    pools = sorted({pool_of.get(int(c), programs.pool_names[-1]) for c in ids.tolist()})
+    last_pool = programs.pool_names[-1]  # a creator the plan does not name is paid from it
+    pools = sorted({pool_of.get(int(c), last_pool) for c in ids.tolist()})
     creator_keys = {
         int(c): AccountKey("creator", int(c), "traffic_support", "IMPRESSION") for c in ids.tolist()
     }
@@ -219,16 +220,14 @@ def settle_deliveries(
         ],
         now=now,
     )
-    available = {
-        p: max(get_account(session, accounts[pool_account(programs, p)]).available, 0)
-        for p in pools
-    }
+    pool_ids = {p: accounts[pool_account(programs, p)] for p in pools}
+    available = {p: max(get_account(session, pool_ids[p]).available, 0) for p in pools}
     directed_left = {
         key: max(get_account(session, accounts[key]).available, 0) for key in directed_keys
     }
     requests = []
     for creator, delivered in zip(ids.tolist(), amounts.tolist(), strict=True):
-        pool = pool_of.get(creator, programs.pool_names[-1])
+        pool = pool_of.get(creator, last_pool)
         credit = accounts[creator_keys[creator]]
         source_id = f"{day}:{creator}"
         amount = delivered
@@ -255,7 +254,7 @@ def settle_deliveries(
                 TransferRequest(
                     key=f"boost:{source_id}",
                     code="boost_delivery",
-                    debit_account_id=accounts[pool_account(programs, pool)],
+                    debit_account_id=pool_ids[pool],
                     credit_account_id=credit,
                     amount=covered,
                     source=("boost_delivery", source_id),
