@@ -23,13 +23,14 @@ from typing import Final
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
+import pyarrow.compute as pc
 from sklearn.ensemble import HistGradientBoostingRegressor
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from guanghe.errors import NotFound
 from guanghe.events import EventLog
-from guanghe.store import Creator, Work, select_rows
+from guanghe.store import Creator, Work, as_stored, select_rows
 from guanghe.threads import model_threads
 
 MODEL_FILE: Final = "diagnosis/performance_model.pkl"
@@ -128,7 +129,7 @@ def training_set(session: Session, events: EventLog, as_of: dt.date) -> Training
             func.length(Work.title),  # the texts' lengths only: the texts stay in the store
             func.length(func.coalesce(Work.caption, "")),
             func.coalesce(func.json_array_length(Work.hashtags), 0),
-            Work.published_at,
+            as_stored(Work.published_at),
             Creator.follower_count,
         )
         .join(Creator, Creator.id == Work.creator_id)
@@ -142,7 +143,8 @@ def training_set(session: Session, events: EventLog, as_of: dt.date) -> Training
     work_id, creator_id, vertical_id, duration, title, caption, tags, published, followers = (
         list(column) for column in zip(*reversed(newest_first), strict=True)
     )
-    plays = _plays(events, list(zip(work_id, published, strict=True)))
+    published_at = pa.array(published, pa.timestamp("us", tz="UTC"))
+    plays = _plays(events, work_id, published_at)
     y = np.log1p(np.array([plays.get(w, 0) for w in work_id], dtype=np.float64))
     global_prior = float(np.median(y))
     history: dict[int, list[float]] = {}  # each creator's earlier outcomes, kept sorted
@@ -158,7 +160,7 @@ def training_set(session: Session, events: EventLog, as_of: dt.date) -> Training
             np.array(title, dtype=np.float64),
             np.array(caption, dtype=np.float64),
             np.array(tags, dtype=np.float64),
-            np.array([p.hour for p in published], dtype=np.float64),
+            pc.hour(published_at).to_numpy(zero_copy_only=False).astype(np.float64),
             np.log1p(np.array(followers, dtype=np.float64)),
             prior,
         ]
@@ -180,18 +182,13 @@ def median_of_sorted(values: list[float]) -> float:
     return values[mid] if n % 2 else (values[mid - 1] + values[mid]) / 2
 
 
-def _plays(events: EventLog, works: list[tuple[int, dt.datetime]]) -> dict[int, int]:
+def _plays(events: EventLog, work_ids: list[int], published_at: pa.Array) -> dict[int, int]:
     """Plays of each work within :data:`OUTCOME_DAYS` of its publication (DuckDB)."""
-    if not works:
+    if not work_ids:
         return {}
     con = events.connect()
     try:
-        table = pa.table(
-            {
-                "work_id": pa.array([w for w, _ in works], pa.int64()),
-                "published_at": pa.array([p for _, p in works], pa.timestamp("us", tz="UTC")),
-            }
-        )
+        table = pa.table({"work_id": pa.array(work_ids, pa.int64()), "published_at": published_at})
         con.register("published", table)
         found = con.execute(
             "SELECT p.work_id, sum(e.count) FROM events e JOIN published p USING (work_id) "

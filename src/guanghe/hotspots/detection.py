@@ -21,7 +21,7 @@ from typing import Final
 
 import numpy as np
 import pyarrow as pa
-from sqlalchemy import DateTime, func, select, type_coerce
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from guanghe.creators import works_published
@@ -37,7 +37,7 @@ from guanghe.hotspots.detector import STATES, HotspotDetector, TopicCounts, hour
 from guanghe.hotspots.merging import merge_topics
 from guanghe.hotspots.notices import notify_new_hotspots
 from guanghe.hotspots.topics import topic_key, work_topics
-from guanghe.store import Hotspot, TopicHourlyCount, select_rows
+from guanghe.store import Hotspot, TopicHourlyCount, as_stored, select_rows
 
 #: Hours of activity kept as a hotspot's curve.
 CURVE_HOURS: Final = 72
@@ -136,9 +136,8 @@ def _load_counts(
         select(
             TopicHourlyCount.vertical_id,
             TopicHourlyCount.topic,
-            # As the driver gives it: a span's few hundred hours are made UTC hours once
-            # each below, not once per row.
-            type_coerce(TopicHourlyCount.hour, DateTime(timezone=True)),
+            # A span's few hundred hours are made UTC hours once each below, not once per row.
+            as_stored(TopicHourlyCount.hour),
             TopicHourlyCount.works,
             TopicHourlyCount.engagement,
         ).where(TopicHourlyCount.hour >= first, TopicHourlyCount.hour <= last),

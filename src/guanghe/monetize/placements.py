@@ -7,6 +7,7 @@ Lock requirement: inside a writer transaction.
 from __future__ import annotations
 
 import datetime as dt
+from itertools import repeat
 from typing import cast
 
 import numpy as np
@@ -16,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from guanghe.monetize.estimates import EstimateResult
 from guanghe.store import EarningsEstimate, ProductPlacement
-from guanghe.store.bulk import execute_many
+from guanghe.store.bulk import execute_many_tuples
 
 _CHUNK = 10_000
 #: Rows are inserted through the table (Core executemany), not the ORM's bulk insert.
@@ -35,14 +36,21 @@ def replace_placements(
 ) -> int:
     """Replace every placement with the given rows; returns how many were written."""
     session.execute(delete(ProductPlacement))
-    rows = [
-        {"creator_id": c, "rank": r, "product_id": p, "score": s, "as_of": as_of}
-        for c, r, p, s in zip(
-            creator_id.tolist(), rank.tolist(), product_id.tolist(), score.tolist(), strict=True
+    names = ("creator_id", "rank", "product_id", "score", "as_of")
+    rows = list(
+        zip(
+            creator_id.tolist(),
+            rank.tolist(),
+            product_id.tolist(),
+            score.tolist(),
+            repeat(as_of),
+            strict=False,  # as_of repeats for every row
         )
-    ]
+    )
     for start in range(0, len(rows), _CHUNK):
-        execute_many(session.connection(), insert(_PLACEMENTS), rows[start : start + _CHUNK])
+        execute_many_tuples(
+            session.connection(), insert(_PLACEMENTS), names, rows[start : start + _CHUNK]
+        )
     return len(rows)
 
 
@@ -55,22 +63,26 @@ def replace_estimates(
 ) -> None:
     """Replace every creator's earnings estimate."""
     session.execute(delete(EarningsEstimate))
-    rows = [
-        {
-            "creator_id": c,
-            "as_of": as_of,
-            "profile_views_28d": v,
-            "profile_ads_fen_28d": a,
-            "product_display_fen_28d": p,
-            "basis": result.basis,
-        }
-        for c, v, a, p in zip(
+    names = (
+        "creator_id",
+        "profile_views_28d",
+        "profile_ads_fen_28d",
+        "product_display_fen_28d",
+        "as_of",
+        "basis",
+    )
+    rows = list(
+        zip(
             creator_id.tolist(),
             result.profile_views.tolist(),
             result.profile_ads_fen.tolist(),
             result.product_display_fen.tolist(),
-            strict=True,
+            repeat(as_of),
+            repeat(result.basis),
+            strict=False,  # as_of and basis repeat for every row
         )
-    ]
+    )
     for start in range(0, len(rows), _CHUNK):
-        execute_many(session.connection(), insert(_ESTIMATES), rows[start : start + _CHUNK])
+        execute_many_tuples(
+            session.connection(), insert(_ESTIMATES), names, rows[start : start + _CHUNK]
+        )

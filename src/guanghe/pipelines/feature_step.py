@@ -36,7 +36,7 @@ from guanghe.pipelines.features import (
 from guanghe.pipelines.reports import StepReport
 from guanghe.runtime import Runtime
 from guanghe.snapshots import write_snapshot
-from guanghe.store import Creator, Work
+from guanghe.store import Creator, Work, as_stored
 
 SNAPSHOT: Final = "creator_features"
 #: Where the events' days are kept, under the scratch directory; bump the version when
@@ -180,7 +180,7 @@ def _works(engine: Engine, date: dt.date) -> pa.Table:
     start = dt.date(date.year - (MAX_CONTINUOUS_MONTHS // 12) - 1, date.month, 1)
     since = dt.datetime.combine(start, dt.time(), tzinfo=dt.UTC)
     until = dt.datetime.combine(date + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
-    query = select(Work.creator_id, Work.published_at).where(
+    query = select(Work.creator_id, as_stored(Work.published_at)).where(
         Work.published_at >= since, Work.published_at < until
     )
     with engine.connect() as conn:

@@ -212,14 +212,15 @@ def _orders(runtime: Runtime, date: dt.date, product_ids: Ints) -> tuple[Ints, I
     creator = np.asarray(rows["creator_id"], dtype=np.int64)
     product = np.asarray(rows["product_id"], dtype=np.int64)
     with runtime.sessions() as session:
-        verticals = dict(
-            session.execute(
-                select(Creator.id, Creator.vertical_id).where(
-                    Creator.id.in_(np.unique(creator).tolist())
-                )
-            ).all()
-        )
-    vertical = np.array([verticals.get(int(c), 1) for c in creator], dtype=np.int64)
+        known = select_rows(
+            session, select(Creator.id, Creator.vertical_id).order_by(Creator.id)
+        ).all()
+    vertical = np.ones(creator.shape[0], np.int64)  # a creator not in the store: vertical 1
+    if known:
+        ids = np.array([c for c, _ in known], np.int64)
+        at = np.minimum(np.searchsorted(ids, creator), ids.shape[0] - 1)
+        found = ids[at] == creator
+        vertical[found] = np.array([v for _, v in known], np.int64)[at[found]]
     position = np.minimum(np.searchsorted(product_ids, product), len(product_ids) - 1)
     index = np.where(product_ids[position] == product, position, -1)
     return vertical, index.astype(np.int64)

@@ -77,6 +77,7 @@ from guanghe.store.models import (
     User,
     Vertical,
     Work,
+    as_stored,
 )
 from guanghe.store.monetize_tables import (
     Advertiser,
@@ -193,6 +194,7 @@ __all__ = [
     "WorkFingerprint",
     "WorkOriginality",
     "WorkTextSignature",
+    "as_stored",
     "make_engine",
     "schema_is_current",
     "select_rows",

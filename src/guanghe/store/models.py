@@ -19,9 +19,11 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    type_coerce,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.sql.elements import ColumnElement
 
 #: 64-bit ids everywhere; SQLite only auto-increments an ``INTEGER PRIMARY KEY``.
 Id = BigInteger().with_variant(Integer(), "sqlite")
@@ -45,6 +47,13 @@ class UtcDateTime(TypeDecorator[dt.datetime]):
             return None
         assert isinstance(value, dt.datetime)
         return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+def as_stored(column: Any) -> ColumnElement[dt.datetime]:
+    """A :class:`UtcDateTime` ``column`` as the driver gives it, for bulk reads handed to Arrow
+    (which takes both as UTC): naive UTC on SQLite, aware on PostgreSQL. Skips the per-row
+    conversion to aware UTC, which costs more than the read."""
+    return type_coerce(column, DateTime(timezone=True))
 
 
 NAMING = {
