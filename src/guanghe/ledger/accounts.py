@@ -12,7 +12,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from guanghe.errors import InvalidInput, NotFound
-from guanghe.store import OWNER_KINDS, UNITS, LedgerAccount, select_rows
+from guanghe.store import OWNER_KINDS, UNITS, LedgerAccount, member_of, select_rows
 
 #: ``debits`` — the balance (credits − debits) may not go negative: what the owner holds.
 #: ``credits`` — the mirror (debits − credits may not go negative), for liability sources.
@@ -173,7 +173,10 @@ def _account_ids(session: Session, wanted: Sequence[AccountKey]) -> dict[Account
                 LedgerAccount.unit,
                 LedgerAccount.debits_within_credits,
                 LedgerAccount.credits_within_debits,
-            ).where(LedgerAccount.owner_kind == kind, LedgerAccount.owner_id.in_(sorted(owners))),
+            ).where(
+                LedgerAccount.owner_kind == kind,
+                member_of(session, LedgerAccount.owner_id, sorted(owners)),
+            ),
         )
         for account_id, owner_id, purpose, unit, debits_limited, credits_limited in rows:
             key = lookup.get((kind, owner_id, purpose, unit))
@@ -199,7 +202,8 @@ def find_accounts(session: Session, keys: Sequence[AccountKey]) -> dict[AccountK
         rows = select_rows(
             session,
             select_accounts().where(
-                LedgerAccount.owner_kind == kind, LedgerAccount.owner_id.in_(sorted(owners))
+                LedgerAccount.owner_kind == kind,
+                member_of(session, LedgerAccount.owner_id, sorted(owners)),
             ),
         )
         for account in map(account_from_row, rows):
@@ -219,7 +223,7 @@ def lock_accounts(session: Session, account_ids: Sequence[int]) -> dict[int, Acc
     order, as posting locks them), so that their balances hold until it commits."""
     rows = session.execute(
         select_accounts()
-        .where(LedgerAccount.id.in_(sorted(set(account_ids))))
+        .where(member_of(session, LedgerAccount.id, sorted(set(account_ids))))
         .order_by(LedgerAccount.id)
         .with_for_update()
     )

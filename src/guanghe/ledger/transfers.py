@@ -24,9 +24,6 @@ from itertools import accumulate, pairwise
 from typing import TYPE_CHECKING, Any, Literal, cast
 
 from sqlalchemy import (
-    JSON,
-    ColumnElement,
-    any_,
     bindparam,
     func,
     insert,
@@ -38,7 +35,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from guanghe.ledger.accounts import account_from_row, select_accounts
-from guanghe.store import LedgerAccount, LedgerTransfer, select_rows
+from guanghe.store import LedgerAccount, LedgerTransfer, member_of, select_rows
 from guanghe.store.bulk import execute_many, execute_many_tuples
 
 if TYPE_CHECKING:
@@ -537,7 +534,9 @@ def _transfers_by_key(session: Session, keys: Iterable[str]) -> dict[str, _Row]:
     )
     for start in range(0, len(wanted), _CHUNK):
         chunk = wanted[start : start + _CHUNK]
-        for values in select_rows(session, select(*columns).where(_member(session, t.key, chunk))):
+        for values in select_rows(
+            session, select(*columns).where(member_of(session, t.key, chunk))
+        ):
             row = _Row(*values)
             found[row.key] = row
     return found
@@ -556,7 +555,7 @@ def _lock_accounts(
         chunk = ordered[start : start + _CHUNK]
         query = (
             select_accounts()
-            .where(_member(session, LedgerAccount.id, chunk))
+            .where(member_of(session, LedgerAccount.id, chunk))
             .order_by(LedgerAccount.id)
         )
         for row in select_rows(session, query.with_for_update()):
@@ -584,7 +583,7 @@ def _already_resolved(session: Session, referenced: dict[str, _Row]) -> set[int]
         for pending_id, reversal_of in select_rows(
             session,
             select(t.pending_id, t.reversal_of).where(
-                _member(session, t.pending_id, chunk) | _member(session, t.reversal_of, chunk)
+                member_of(session, t.pending_id, chunk) | member_of(session, t.reversal_of, chunk)
             ),
         ):
             done.update(i for i in (pending_id, reversal_of) if i is not None)
@@ -624,8 +623,8 @@ def _sources_taken_by_member(
         rows = select_rows(
             session,
             select(t.source_kind, t.source_id, t.code).where(
-                _member(session, t.source_kind, source_kinds),  # leads the unique index
-                _member(session, t.source_id, chunk),
+                member_of(session, t.source_kind, source_kinds),  # leads the unique index
+                member_of(session, t.source_id, chunk),
             ),
         )
         found = ((str(k), str(i), str(c)) for k, i, c in rows)
@@ -739,19 +738,6 @@ def _allocate_ids(session: Session, count: int) -> list[int]:
 
 def _is_postgres(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
-
-
-def _member(session: Session, column: Any, values: Sequence[Any]) -> ColumnElement[bool]:
-    """``column IN values``, the values sent as one JSON parameter (cheap to parse and to send
-    at any size, where an expanding ``IN`` renders a bound parameter per value for every
-    execution): on PostgreSQL ``= ANY`` of an array built from it (psycopg formats array
-    parameters item by item in Python), on SQLite ``IN`` the rows of its ``json_each``."""
-    if not _is_postgres(session):
-        each = func.json_each(bindparam(None, list(values), type_=JSON)).table_valued("value")
-        return cast(ColumnElement[bool], column.in_(select(each.c.value)))
-    items = func.json_array_elements_text(bindparam(None, list(values), type_=JSON))
-    array = func.array(select(items.cast(column.type)).scalar_subquery())
-    return cast(ColumnElement[bool], column == any_(array))
 
 
 def _write_totals(session: Session, accounts: dict[int, _Totals]) -> None:

@@ -16,6 +16,7 @@ from guanghe.store.community_tables import (
 from guanghe.store.creator_tables import CreatorTierHistory
 from guanghe.store.engine import (
     make_engine,
+    member_of,
     schema_is_current,
     select_rows,
     session_factory,
@@ -196,6 +197,7 @@ __all__ = [
     "WorkTextSignature",
     "as_stored",
     "make_engine",
+    "member_of",
     "schema_is_current",
     "select_rows",
     "session_factory",

@@ -3,14 +3,28 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Final, TypeVar, TypeVarTuple
+from typing import Any, Final, TypeVar, TypeVarTuple, cast
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, Engine, Result, Select, create_engine, event, inspect
+from sqlalchemy import (
+    JSON,
+    ColumnElement,
+    Connection,
+    Engine,
+    Result,
+    Select,
+    any_,
+    bindparam,
+    create_engine,
+    event,
+    func,
+    inspect,
+    select,
+)
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -177,3 +191,17 @@ def select_rows(session: Session, statement: Select[*_Ts]) -> Result[*_Ts]:
     if session.autoflush:
         session.flush()
     return session.connection().execute(statement)
+
+
+def member_of(session: Session, column: Any, values: Collection[Any]) -> ColumnElement[bool]:
+    """``column IN values``, the values sent as one JSON parameter (cheap to parse and to send
+    at any size, where an expanding ``IN`` renders a bound parameter per value for every
+    execution): on PostgreSQL ``= ANY`` of an array built from it (psycopg formats array
+    parameters item by item in Python), on SQLite ``IN`` the rows of its ``json_each``."""
+    parameter = bindparam(None, list(values), type_=JSON)
+    if session.get_bind().dialect.name != "postgresql":
+        each = func.json_each(parameter).table_valued("value")
+        return cast(ColumnElement[bool], column.in_(select(each.c.value)))
+    items = func.json_array_elements_text(parameter)
+    array = func.array(select(items.cast(column.type)).scalar_subquery())
+    return cast(ColumnElement[bool], column == any_(array))

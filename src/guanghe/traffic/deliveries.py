@@ -26,7 +26,7 @@ from guanghe.ledger import (
     paid_sources,
     post_transfers,
 )
-from guanghe.store import BoostDelivery, LedgerAccount, LedgerTransfer, select_rows
+from guanghe.store import BoostDelivery, LedgerAccount, LedgerTransfer, member_of, select_rows
 from guanghe.store.bulk import execute_many_tuples
 from guanghe.traffic.budgets import ISSUANCE, pool_account
 from guanghe.traffic.planning import IntArray
@@ -143,7 +143,7 @@ def _stored(session: Session, ids: Sequence[str]) -> dict[str, tuple[dt.date, in
                 BoostDelivery.creator_id,
                 BoostDelivery.work_id,
                 BoostDelivery.impressions,
-            ).where(BoostDelivery.delivery_id.in_(ids)),
+            ).where(member_of(session, BoostDelivery.delivery_id, ids)),
         )
     }
 

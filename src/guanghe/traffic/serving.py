@@ -52,7 +52,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from guanghe.errors import InvalidInput, Unavailable
 from guanghe.snapshots import latest_date, read_snapshot, snapshot_path
-from guanghe.store import BoostDelivery, Work, select_rows, transaction
+from guanghe.store import BoostDelivery, Work, member_of, select_rows, transaction
 from guanghe.traffic.deliveries import DIRECTED_PLAN, Delivery, record_deliveries
 
 _log = logging.getLogger(__name__)
@@ -547,7 +547,9 @@ class BoostService:
         owners = dict(
             select_rows(
                 session,
-                select(Work.id, Work.creator_id).where(Work.id.in_({d[2] for d in deliveries})),
+                select(Work.id, Work.creator_id).where(
+                    member_of(session, Work.id, {d[2] for d in deliveries})
+                ),
             ).all()
         )
         statuses: dict[int, str] = {}
