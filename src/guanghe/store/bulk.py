@@ -65,17 +65,9 @@ def execute_many_tuples(
     ]
     if all(f is None for _, f in convert) and [i for i, _ in convert] == list(range(len(names))):
         parameters: Sequence[tuple[Any, ...]] = rows
-    else:  # by column: a generator per row costs more than the conversions
-        columns = list(zip(*rows, strict=True))
-        parameters = list(
-            zip(
-                *(
-                    columns[i] if f is None else list(map(_once_per_value(f), columns[i]))
-                    for i, f in convert
-                ),
-                strict=True,
-            )
-        )
+    else:
+        steps = [(i, None if f is None else _once_per_value(f)) for i, f in convert]
+        parameters = [tuple(row[i] if f is None else f(row[i]) for i, f in steps) for row in rows]
     connection.exec_driver_sql(compiled.string, parameters)
 
 
