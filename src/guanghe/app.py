@@ -62,7 +62,12 @@ from guanghe.web import router as web_router
 def create_app(runtime: Runtime) -> FastAPI:
     """Build the app serving ``runtime``'s stores. Nothing is opened until the first request."""
     settings = runtime.settings
-    limits = RateLimits(settings.rate_limit, settings.anonymous_rate_limit, settings.redis_url)
+    limits = RateLimits(
+        settings.rate_limit,
+        settings.anonymous_rate_limit,
+        settings.redis_url,
+        timeout_s=settings.redis_timeout_ms / 1000,
+    )
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

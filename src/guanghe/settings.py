@@ -25,8 +25,9 @@ class Settings(BaseSettings):
     redis_url
         Optional Redis for shared counters; in-process counters are used when unset.
     redis_timeout_ms
-        The most one call to Redis may take (connecting included) before the request that needs
-        it is answered 503 with ``Retry-After``.
+        The most one call to Redis may take (connecting included): a boost call that needs it
+        is answered 503 with ``Retry-After``; a rate-limit check is let through and counted
+        (``guanghe_rate_limit_unavailable_total``).
     creator_ad_share_bp
         The creator's share of profile-page ad revenue, in basis points (default 50 %).
     rate_limit

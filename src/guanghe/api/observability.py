@@ -10,7 +10,8 @@ callers over their rate with a 429 problem carrying ``Retry-After``.
 Rate limits are counted per credential (a hash of the bearer token or session cookie; the
 client address for requests without one) with the ``limits`` library: in Redis when the
 deployment has one (shared by every worker), in process otherwise. A counter store that does
-not answer within :data:`LIMIT_TIMEOUT_SECONDS` lets the request through and counts the miss
+not answer within the deployment's Redis budget (``redis_timeout_ms``) lets the request through
+and counts the miss
 (``guanghe_rate_limit_unavailable_total``): rate limiting must never take the API down.
 """
 
@@ -36,7 +37,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from guanghe.api.problems import problem
 
 REQUEST_ID_HEADER: Final = "x-request-id"
-LIMIT_TIMEOUT_SECONDS: Final = 0.05
 _SANE_ID: Final = re.compile(r"[A-Za-z0-9._-]{1,64}")
 _request_id: ContextVar[str] = ContextVar("guanghe_request_id", default="-")
 _log = logging.getLogger("guanghe.access_log")
@@ -112,17 +112,21 @@ class ServerMetrics:
 
 
 class RateLimits:
-    """Per-credential limits (``limits`` notation, e.g. ``"50/second;1000/minute"``)."""
+    """Per-credential limits (``limits`` notation, e.g. ``"50/second;1000/minute"``), counted
+    in Redis when ``redis_url`` is set (each check given at most ``timeout_s``)."""
 
-    def __init__(self, per_token: str, anonymous: str, redis_url: str | None) -> None:
+    def __init__(
+        self, per_token: str, anonymous: str, redis_url: str | None, timeout_s: float
+    ) -> None:
+        self.timeout_s = timeout_s
         self.per_token: list[RateLimitItem] = parse_many(per_token)
         self.anonymous: list[RateLimitItem] = parse_many(anonymous)
         self.storage: Storage = (
             RedisStorage(
                 redis_url.replace("redis://", "async+redis://", 1),
                 implementation="redispy",
-                socket_timeout=LIMIT_TIMEOUT_SECONDS,
-                socket_connect_timeout=LIMIT_TIMEOUT_SECONDS,
+                socket_timeout=timeout_s,
+                socket_connect_timeout=timeout_s,
             )
             if redis_url
             else MemoryStorage()
@@ -145,7 +149,7 @@ class RateLimits:
             if credential
             else (f"ip:{client}", self.anonymous)
         )
-        async with asyncio.timeout(LIMIT_TIMEOUT_SECONDS):
+        async with asyncio.timeout(self.timeout_s):
             for item in items:
                 if not await self.limiter.hit(item, key):
                     reset, _ = await self.limiter.get_window_stats(item, key)
@@ -228,7 +232,7 @@ class RequestObserver:
             return await self.limits.refusal(credential, client)
         except (TimeoutError, OSError, RedisError) as exc:
             self.metrics.limit_unavailable.inc()
-            _log.warning("rate-limit counters unavailable: %s", exc or type(exc).__name__)
+            _log.warning("rate-limit counters unavailable: %s", str(exc) or type(exc).__name__)
             return None
 
 
