@@ -84,8 +84,9 @@ def payout(
     minimum_fen: Annotated[int, typer.Option(min=1, help="Smallest payout.")] = 1_000,
 ) -> None:
     """Pay out available earnings of creators and institutions; writes the batch file.
-    Running it again for the same day writes the same batch and pays nothing twice. Payouts
-    the ledger refused are listed with why, and the exit is 1."""
+    What an owner owes back is repaid from their earnings first. Running it again for the
+    same day writes the same batch and pays nothing twice. Payouts the ledger refused are
+    listed with why, and the exit is 1."""
     from guanghe.ledger import pay_out, payouts_csv
 
     with open_runtime() as runtime, step_progress("payout") as progress:
@@ -99,6 +100,12 @@ def payout(
     out.write_text(payouts_csv(batch.payouts))
     total = sum(p.amount_fen for p in batch.payouts)
     typer.echo(f"payout {date.date()}: {len(batch.payouts)} payees, {total} fen -> {out}")
+    if batch.recovered:
+        kept = sum(r.amount_fen for r in batch.recovered)
+        typer.echo(
+            f"kept back {kept} fen from {len(batch.recovered)} accounts to repay what their "
+            "owners owed (commission reversals their earnings could not cover)"
+        )
     for r in batch.refused:
         typer.echo(
             f"not paid: {r.owner_kind} {r.owner_id} (account {r.account_id}), {r.amount_fen} fen: "

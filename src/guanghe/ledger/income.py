@@ -37,9 +37,10 @@ def creator_income(session: Session, days: set[dt.date]) -> dict[int, dict[str, 
     t, account = LedgerTransfer, aliased(LedgerAccount)
     income: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     batches = [batch_name(day) for day in sorted(days)]
-    for codes, side, sign in (
-        (INCOME_CODES, t.credit_account_id, 1),
-        (CLAWBACK_CODES, t.debit_account_id, -1),
+    for codes, side, purposes, sign in (
+        (INCOME_CODES, t.credit_account_id, ("earnings",), 1),
+        # taken back from earnings, or recorded as owed when they could not cover it
+        (CLAWBACK_CODES, t.debit_account_id, ("earnings", "clawback"), -1),
     ):
         rows = session.execute(
             select(account.owner_id, t.code, func.sum(t.amount))
@@ -51,7 +52,7 @@ def creator_income(session: Session, days: set[dt.date]) -> dict[int, dict[str, 
                 ),
                 t.code.in_(list(codes)),
                 account.owner_kind == "creator",
-                account.purpose == "earnings",
+                account.purpose.in_(purposes),
             )
             .group_by(account.owner_id, t.code)
         )
@@ -60,6 +61,8 @@ def creator_income(session: Session, days: set[dt.date]) -> dict[int, dict[str, 
     return {creator: dict(sources) for creator, sources in income.items()}
 
 
+#: The code recording a refunded order's commission as owed (its reversal not covered).
+_OWED_CODE: Final = "commission_clawback"
 #: Income credited to a creator's CNY earnings that can be traced to one work, by code:
 #: the creator's share of an ad event, a posted order commission, a task reward.
 TRACEABLE_INCOME_CODES: Final = ("ad_revenue_share", "commission_post", "task_reward")
@@ -72,7 +75,8 @@ class IncomeLine:
     """One income transfer to a creator's CNY earnings, with what the creator kept of it
     (after the institution's split of the same source) and the business event it pays for
     (``("event", id)`` or ``("task_claim", "<claim id>:CNY")``). ``reversed`` when it was
-    taken back (a commission refunded after the return window)."""
+    taken back (a commission refunded after the return window: reversed, or recorded as
+    owed when the earnings could not cover the reversal)."""
 
     transfer_id: int
     code: str
@@ -97,22 +101,31 @@ def income_lines(
     if not creator_ids:
         return []
     t, account = LedgerTransfer, aliased(LedgerAccount)
-    pending, reversal = aliased(LedgerTransfer), aliased(LedgerTransfer)
+    pending, reversal, owed = (aliased(LedgerTransfer) for _ in range(3))
+    source_kind = func.coalesce(t.source_kind, pending.source_kind)
+    source_id = func.coalesce(t.source_id, pending.source_id)
     rows = session.execute(
         select(
             t.id,
             t.code,
             account.owner_id,
             t.amount,
-            func.coalesce(t.source_kind, pending.source_kind),
-            func.coalesce(t.source_id, pending.source_id),
+            source_kind,
+            source_id,
             t.created_at,
-            reversal.id,
+            func.coalesce(reversal.id, owed.id),
             t.business_day,
         )
         .join(account, account.id == t.credit_account_id)
         .outerjoin(pending, pending.id == t.pending_id)
         .outerjoin(reversal, reversal.reversal_of == t.id)
+        .outerjoin(
+            owed,
+            (owed.code == _OWED_CODE)
+            & (t.code == "commission_post")
+            & (owed.source_kind == source_kind)
+            & (owed.source_id == source_id),
+        )
         .where(
             t.code.in_(sorted(set(codes))),
             account.owner_kind == "creator",
@@ -174,9 +187,22 @@ def source_amounts(session: Session, source_kind: str, code: str) -> dict[str, i
 
 
 def reversed_transfers(session: Session, transfer_ids: Collection[int]) -> set[int]:
-    """Those of ``transfer_ids`` that a reversal took back."""
+    """Those of ``transfer_ids`` taken back: by a reversal, or (a posted commission) recorded
+    as owed because the earnings could not cover its reversal."""
     if not transfer_ids:
         return set()
-    t = LedgerTransfer
-    rows = session.scalars(select(t.reversal_of).where(t.reversal_of.in_(sorted(transfer_ids))))
-    return {int(r) for r in rows if r is not None}
+    t, pending, owed = LedgerTransfer, aliased(LedgerTransfer), aliased(LedgerTransfer)
+    ids = sorted(transfer_ids)
+    rows = session.scalars(select(t.reversal_of).where(t.reversal_of.in_(ids)))
+    owed_rows = session.scalars(
+        select(t.id)
+        .join(pending, pending.id == t.pending_id)
+        .join(
+            owed,
+            (owed.code == _OWED_CODE)
+            & (owed.source_kind == pending.source_kind)
+            & (owed.source_id == pending.source_id),
+        )
+        .where(t.id.in_(ids), t.code == "commission_post")
+    )
+    return {int(r) for r in rows if r is not None} | {int(r) for r in owed_rows}

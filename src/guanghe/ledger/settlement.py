@@ -12,7 +12,10 @@ For day ``D``, in this order:
 2. **Commissions.** Each order with ``commission_fen`` reserves that commission for the creator
    as a *pending* transfer; nothing is spendable yet.
 3. **Refunds.** A refund within the return window voids the order's pending commission; a
-   later one reverses the posted commission and the institution's split.
+   later one reverses the posted commission and the institution's split. When an earnings
+   account cannot cover its part (it was paid out), the reversal is recorded as owed instead
+   (:func:`owed_reversal`): each party's :func:`clawback` account is debited, and payouts
+   recover it from later earnings.
 4. **Window close.** Orders placed ``return_window_days`` before ``D`` and not refunded have
    their commission posted, and the institution takes its ``commerce`` split per the contract
    in force on the order's day.
@@ -51,7 +54,11 @@ REWARD_INCOME_CODES: Final = {
 }
 #: Codes of transfers that pay a creator income, by income source, and of those taking it back.
 INCOME_CODES: Final = {**SETTLEMENT_INCOME_CODES, **REWARD_INCOME_CODES}
-CLAWBACK_CODES: Final = {"commission_reversal": "commission"}
+CLAWBACK_CODES: Final = {"commission_reversal": "commission", "commission_clawback": "commission"}
+#: Key prefixes of a refunded order's commission reversal, and of it recorded as owed (see
+#: :func:`owed_reversal`).
+REVERSAL_KEY_PREFIX: Final = "commission-reversal:"
+OWED_KEY_PREFIX: Final = "commission-owed:"
 
 
 def batch_name(day: dt.date) -> str:
@@ -62,6 +69,12 @@ def batch_name(day: dt.date) -> str:
 def earnings(owner_kind: str, owner_id: int) -> AccountKey:
     """The CNY earnings account of a creator or institution (never negative)."""
     return AccountKey(owner_kind, owner_id, "earnings", "CNY", "debits")
+
+
+def clawback(owner_kind: str, owner_id: int) -> AccountKey:
+    """What a creator or institution owes back (a reversal their earnings could not cover):
+    debited when owed, credited as payouts recover it, never credited past what is owed."""
+    return AccountKey(owner_kind, owner_id, "clawback", "CNY", "credits")
 
 
 @dataclass(frozen=True, slots=True)
@@ -238,7 +251,7 @@ def _split(
 def _reverse_commission(order: Revenue, split: Split | None) -> list[TransferRequest]:
     group = [
         TransferRequest(
-            f"commission-reversal:{order.event_id}",
+            f"{REVERSAL_KEY_PREFIX}{order.event_id}",
             "commission_reversal",
             reverses_key=f"commission-post:{order.event_id}",
         )
@@ -253,6 +266,50 @@ def _reverse_commission(order: Revenue, split: Split | None) -> list[TransferReq
             ),
         )
     return group
+
+
+def owed_reversal(
+    order: Revenue, split: Split | None, accounts: dict[AccountKey, int]
+) -> list[TransferRequest]:
+    """The chain recording a refunded order's commission as owed, for when its reversal was
+    refused: the creator owes the whole commission back (as the reversal would have taken it),
+    the institution its split (which the reversal would have given back to the creator).
+    ``accounts`` maps the :func:`clawback` keys of both and :data:`COMMISSIONS` to ids."""
+    creator = accounts[clawback("creator", order.creator_id)]
+    group = [
+        TransferRequest(
+            f"{OWED_KEY_PREFIX}{order.event_id}",
+            "commission_clawback",
+            debit_account_id=creator,
+            credit_account_id=accounts[COMMISSIONS],
+            amount=order.amount_fen,
+            source=("event", order.event_id),
+        )
+    ]
+    taken = 0 if split is None else order.amount_fen * split.split_bp // 10_000
+    if split is not None and taken > 0:
+        group.append(
+            TransferRequest(
+                f"commission-split-owed:{order.event_id}",
+                "commission_split_clawback",
+                debit_account_id=accounts[clawback("institution", split.institution_id)],
+                credit_account_id=creator,
+                amount=taken,
+                source=("event", order.event_id),
+            )
+        )
+    return group
+
+
+def owed_accounts(orders: list[Revenue], splits: dict[str, Split]) -> list[AccountKey]:
+    """Every account :func:`owed_reversal` of ``orders`` touches."""
+    keys = {COMMISSIONS}
+    for order in orders:
+        keys.add(clawback("creator", order.creator_id))
+        split = splits.get(order.event_id)
+        if split is not None:
+            keys.add(clawback("institution", split.institution_id))
+    return sorted(keys, key=lambda k: (k.owner_kind, k.owner_id, k.purpose))
 
 
 def accounts_needed(day: DayEvents) -> list[AccountKey]:

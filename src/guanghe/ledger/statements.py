@@ -1,4 +1,5 @@
-"""Monthly statements of an account, and payout batches that empty earnings to the bank."""
+"""Monthly statements of an account, and payout batches that empty earnings to the bank
+(first repaying what the owner owes back: see :func:`pay_out`)."""
 
 from __future__ import annotations
 
@@ -27,6 +28,9 @@ from guanghe.store import Creator, LedgerAccount, LedgerTransfer, write_transact
 PAYOUTS = AccountKey("platform", 0, "payouts", "CNY")
 _POSTED = ("posted", "post_pending")
 PAYOUTS_PER_CHUNK = 2_000
+#: The code of a transfer repaying what an owner owes (their ``clawback`` account) out of
+#: earnings about to be paid out.
+RECOVERY_CODE = "clawback_recovery"
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,10 +70,12 @@ class RefusedPayout:
 
 @dataclass(frozen=True, slots=True)
 class PayoutBatch:
-    """A day's payouts (what the bank file pays) and the ones the ledger refused."""
+    """A day's payouts (what the bank file pays), the ones the ledger refused, and what was
+    kept back from earnings to repay what their owners owed (``recovered``)."""
 
     payouts: tuple[Payout, ...]
     refused: tuple[RefusedPayout, ...]
+    recovered: tuple[Payout, ...] = ()
 
 
 def parse_month(text: str) -> dt.date:
@@ -101,9 +107,11 @@ def pay_out(
     progress: Callable[[int, int], None] | None = None,
 ) -> PayoutBatch:
     """Move every creator's, institution's and agent's available earnings of at least
-    ``minimum_fen``
-    to the platform's payouts account, once per account and day; returns the batch (the
-    same batch again when run again for ``day``) and every payout the ledger refused, with why.
+    ``minimum_fen`` to the platform's payouts account, once per account and day; returns the
+    batch (the same batch again when run again for ``day``) and every payout the ledger
+    refused, with why. What an owner owes back (a commission reversal their earnings could
+    not cover, in their ``clawback`` account) is repaid from those earnings first, and only
+    the rest is paid out.
 
     Lock requirement: the earnings accounts are locked (``FOR UPDATE``; SQLite's one writer)
     before their balances are read, and paid in that same transaction, so no transfer can
@@ -129,35 +137,47 @@ def _pay_out(
     progress: Callable[[int, int], None] | None,
 ) -> PayoutBatch:
     batch = f"payout:{day.isoformat()}"
-    accounts = {a.id: a for a in _lock_earnings(session, target)}
-    done = {
-        t.debit_account_id: t
-        for t in session.scalars(select(LedgerTransfer).where(LedgerTransfer.batch == batch))
-    }
-    requests = [
-        TransferRequest(
-            f"{batch}:{a.id}",
-            "payout",
-            debit_account_id=a.id,
-            credit_account_id=target,
-            amount=a.available,
-            source=("payout", f"{day.isoformat()}:{a.id}"),
-        )
-        for a in accounts.values()
-        if a.id not in done and a.available >= minimum_fen
-    ]
-    payouts = [
-        Payout(
-            accounts[t.debit_account_id].owner_kind,
-            accounts[t.debit_account_id].owner_id,
-            t.debit_account_id,
-            t.amount,
-            t.key,
-            t.id,
-        )
-        for t in done.values()
-    ]
-    done_keys = {t.key for t in done.values()}
+    accounts, owed = _lock_earnings(session, target)
+    done = session.scalars(select(LedgerTransfer).where(LedgerTransfer.batch == batch)).all()
+    paid = {t.debit_account_id for t in done if t.code == "payout"}
+    repaid = {t.debit_account_id for t in done if t.code == RECOVERY_CODE}
+    requests = []
+    for a in accounts.values():
+        if a.id in paid:
+            continue
+        source = ("payout", f"{day.isoformat()}:{a.id}")
+        clawback_id, due = owed.get(a.id, (0, 0))
+        repay = 0 if a.id in repaid else min(a.available, due)
+        if repay > 0:
+            requests.append(
+                TransferRequest(
+                    f"{batch}:{a.id}:recovery",
+                    RECOVERY_CODE,
+                    debit_account_id=a.id,
+                    credit_account_id=clawback_id,
+                    amount=repay,
+                    source=source,
+                )
+            )
+        if a.available - repay >= minimum_fen:
+            requests.append(
+                TransferRequest(
+                    f"{batch}:{a.id}",
+                    "payout",
+                    debit_account_id=a.id,
+                    credit_account_id=target,
+                    amount=a.available - repay,
+                    source=source,
+                )
+            )
+
+    def line(t: LedgerTransfer) -> Payout:
+        owner = accounts[t.debit_account_id]
+        return Payout(owner.owner_kind, owner.owner_id, owner.id, t.amount, t.key, t.id)
+
+    payouts = [line(t) for t in done if t.code == "payout"]
+    recovered = [line(t) for t in done if t.code == RECOVERY_CODE]
+    done_keys = {t.key for t in done}
     refused = []
     for start in range(0, len(requests), PAYOUTS_PER_CHUNK):
         if progress is not None:
@@ -171,7 +191,7 @@ def _pay_out(
             account = accounts[request.debit_account_id or 0]
             amount = request.amount or 0
             if result.status is TransferStatus.CREATED:
-                payouts.append(
+                (recovered if request.code == RECOVERY_CODE else payouts).append(
                     Payout(
                         account.owner_kind,
                         account.owner_id,
@@ -198,6 +218,7 @@ def _pay_out(
     return PayoutBatch(
         tuple(sorted(payouts, key=lambda p: p.account_id)),
         tuple(sorted(refused, key=lambda p: p.account_id)),
+        tuple(sorted(recovered, key=lambda p: p.account_id)),
     )
 
 
@@ -235,19 +256,34 @@ def _notify_paid(
     )
 
 
-def _lock_earnings(session: Session, target: int) -> list[Account]:
-    """The creators', institutions' and agents' CNY earnings accounts, locked with the payouts
-    account ``target`` in id order (the order transfers lock accounts in)."""
+def _lock_earnings(
+    session: Session, target: int
+) -> tuple[dict[int, Account], dict[int, tuple[int, int]]]:
+    """The creators', institutions' and agents' CNY earnings accounts by id, and what the
+    owner of each owes (its ``clawback`` account's id and the amount still to repay), all
+    locked with the payouts account ``target`` in id order (the order transfers lock
+    accounts in)."""
     a = LedgerAccount
-    earnings = (
-        a.owner_kind.in_(("creator", "institution", "agent"))
-        & (a.purpose == "earnings")
-        & (a.unit == "CNY")
-    )
+    owners = a.owner_kind.in_(("creator", "institution", "agent")) & (a.unit == "CNY")
     rows = session.execute(
-        select_accounts().where(earnings | (a.id == target)).order_by(a.id).with_for_update()
+        select_accounts()
+        .where((owners & a.purpose.in_(("earnings", "clawback"))) | (a.id == target))
+        .order_by(a.id)
+        .with_for_update()
     )
-    return [account for row in rows if (account := account_from_row(row)).id != target]
+    locked = [account for row in rows if (account := account_from_row(row)).id != target]
+    earnings = {x.id: x for x in locked if x.purpose == "earnings"}
+    owing = {
+        (x.owner_kind, x.owner_id): (x.id, x.debits_posted - x.credits_posted - x.credits_pending)
+        for x in locked
+        if x.purpose == "clawback"
+    }
+    owed = {
+        x.id: owing[x.owner_kind, x.owner_id]
+        for x in earnings.values()
+        if owing.get((x.owner_kind, x.owner_id), (0, 0))[1] > 0
+    }
+    return earnings, owed
 
 
 STATEMENT_COLUMNS = (

@@ -2,8 +2,9 @@
 
 Sources: profile-page ad revenue share (``ad_revenue_share``), commission on orders
 (``commission_post``; reserved while the return window is open), task, incentive and Torch
-rewards (the ledger's reward income codes), less the institution's split and reversals of
-refunded commission.
+rewards (the ledger's reward income codes), less the institution's split and the commission
+of orders refunded after their return window (taken back from earnings, or recorded as owed
+when the earnings had been paid out).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from guanghe.ledger import code_totals, find_account, purpose_totals, top_owner
-from guanghe.ledger.settlement import INCOME_CODES, earnings
+from guanghe.ledger.settlement import INCOME_CODES, clawback, earnings
 from guanghe.store import Campaign, CreatorMonetization, EarningsEstimate, Product
 
 #: Ledger codes of what flows in and out of a creator's earnings, by the source shown.
@@ -25,18 +26,23 @@ DEBIT_SOURCES = {
     "commission_institution_split": "institution_split",
     "commission_reversal": "refunds",
 }
+#: Split back to the creator when a refund takes the commission back (into earnings, or off
+#: what the creator owes).
+SPLIT_RETURNS = ("commission_split_reversal", "commission_split_clawback")
 
 
 @dataclass(frozen=True, slots=True)
 class CreatorEarnings:
     """A creator's earnings by source (fen, posted), commission still in its return window,
-    and the balance of the earnings account."""
+    the balance of the earnings account, and what the creator owes back (refunded commission
+    the earnings could not cover, repaid from the next payouts)."""
 
     creator_id: int
     account_id: int | None
     by_source: dict[str, int]
     pending_commission_fen: int
     balance_fen: int
+    owed_fen: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,15 +78,25 @@ def creator_earnings(session: Session, creator_id: int) -> CreatorEarnings:
     account = find_account(session, earnings("creator", creator_id))
     by_source = dict.fromkeys((*CREDIT_SOURCES.values(), *sorted(set(DEBIT_SOURCES.values()))), 0)
     if account is None:
-        return CreatorEarnings(creator_id, None, by_source, 0, 0)
+        return CreatorEarnings(creator_id, None, by_source, 0, 0, 0)
     credited = code_totals(session, CREDIT_SOURCES, account_id=account.id, side="credit")
     debited = code_totals(session, DEBIT_SOURCES, account_id=account.id, side="debit")
     for code, amount in credited.items():
         by_source[CREDIT_SOURCES[code]] += amount
     for code, amount in debited.items():
         by_source[DEBIT_SOURCES[code]] -= amount
+    owing = find_account(session, clawback("creator", creator_id))
+    accounts = [account.id] if owing is None else [account.id, owing.id]
+    for account_id in accounts:
+        returned = code_totals(session, SPLIT_RETURNS, account_id=account_id, side="credit")
+        by_source["institution_split"] += sum(returned.values())
+    owed = 0
+    if owing is not None:
+        taken = code_totals(session, ["commission_clawback"], account_id=owing.id, side="debit")
+        by_source["refunds"] -= sum(taken.values())
+        owed = -owing.balance
     return CreatorEarnings(
-        creator_id, account.id, by_source, account.credits_pending, account.balance
+        creator_id, account.id, by_source, account.credits_pending, account.balance, owed
     )
 
 

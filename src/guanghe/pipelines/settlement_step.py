@@ -15,14 +15,24 @@ import duckdb
 from sqlalchemy.orm import Session
 
 from guanghe.institutions import ContractBook, contract_book
-from guanghe.ledger import TransferStatus, open_accounts, post_chain_batch
+from guanghe.ledger import (
+    TransferResult,
+    TransferStatus,
+    open_accounts,
+    post_chain_batch,
+    taken_keys,
+)
 from guanghe.ledger.settlement import (
+    OWED_KEY_PREFIX,
+    REVERSAL_KEY_PREFIX,
     DayEvents,
     Revenue,
     SettlementRules,
     Split,
     accounts_needed,
     batch_name,
+    owed_accounts,
+    owed_reversal,
     settlement_transfers,
 )
 from guanghe.monetize.spend import accounts_needed as spend_accounts
@@ -49,9 +59,13 @@ _SETTLED = {
 
 @dataclass(frozen=True, slots=True)
 class SettlementResult:
+    """What settling a day did; ``reversals_owed``: refunded orders whose commission was
+    recorded as owed because an earnings account could not cover the reversal."""
+
     day: dt.date
     transfers_created: int
     problems: tuple[Problem, ...]
+    reversals_owed: int = 0
 
 
 def run(ctx: CycleContext) -> StepReport:
@@ -66,6 +80,7 @@ def run(ctx: CycleContext) -> StepReport:
             "days_settled": len(results),
             "earlier_days_settled": len(results) - 1,
             "transfers_created": sum(r.transfers_created for r in results),
+            "reversals_owed": sum(r.reversals_owed for r in results),
         },
         tuple(p for r in results for p in r.problems),
     )
@@ -105,12 +120,21 @@ def pay_day(
 
     Each ad row's chain starts with the charge collecting it from its campaign's budget (the
     ``ad_spend`` step's transfer, ``exists`` once that step ran): a row whose charge is refused,
-    or that names no campaign, pays nobody and is reported.
+    or that names no campaign, pays nobody and is reported. A commission reversal an earnings
+    account cannot cover is recorded as owed instead (:func:`post_owed`); an order already
+    recorded as owed is not reversed again.
     """
     with runtime.event_log.reading(con) as log:
         events = load_day_events(runtime, day, rules, log)
         charges, _ = ad_spend_step.load_charges(runtime, day, log)
     skipped = drop_unprocessable(events)
+    with runtime.sessions() as session:
+        owed_before = taken_keys(
+            session, [OWED_KEY_PREFIX + o.event_id for o in events.refunded_after_window]
+        )
+    events.refunded_after_window = [
+        o for o in events.refunded_after_window if OWED_KEY_PREFIX + o.event_id not in owed_before
+    ]
     needed = list(dict.fromkeys([*accounts_needed(events), *spend_accounts(charges)]))
     accounts = runtime.write(lambda s: open_accounts(s, needed, now=now))
     events.ad_charges = {c.event_id: ad_spend_transfer(c, accounts) for c in charges}
@@ -125,7 +149,7 @@ def pay_day(
         if ad.event_id not in events.ad_charges
     ]
     chains = settlement_transfers(events, rules, accounts)
-    created = 0
+    created, uncovered = 0, set()
     for at in range(0, len(chains), CHAINS_PER_BATCH):
         batch = post_chain_batch(
             runtime.engine,
@@ -134,11 +158,49 @@ def pay_day(
             business_day=day,
             now=now,
         )
-        for result in (r for chain in batch for r in chain):
-            created += result.status is TransferStatus.CREATED
-            if result.status not in _SETTLED:
-                problems.append(unpaid(result.key, result.status))
-    return SettlementResult(day, created, tuple(problems))
+        for chain in batch:
+            if (event_id := _uncovered_reversal(chain)) is not None:
+                uncovered.add(event_id)
+                continue
+            for result in chain:
+                created += result.status is TransferStatus.CREATED
+                if result.status not in _SETTLED:
+                    problems.append(unpaid(result.key, result.status))
+    owed = [o for o in events.refunded_after_window if o.event_id in uncovered]
+    owed_created, owed_problems = post_owed(runtime, day, owed, events.splits_on_order_day, now=now)
+    return SettlementResult(day, created + owed_created, tuple(problems + owed_problems), len(owed))
+
+
+def _uncovered_reversal(chain: list[TransferResult]) -> str | None:
+    """The order id of a commission reversal chain refused because an earnings account could
+    not cover it, else ``None``."""
+    if not chain[-1].key.startswith(REVERSAL_KEY_PREFIX):
+        return None
+    if not any(r.status is TransferStatus.EXCEEDS_CREDITS for r in chain):
+        return None
+    return chain[-1].key.removeprefix(REVERSAL_KEY_PREFIX)
+
+
+def post_owed(
+    runtime: Runtime,
+    day: dt.date,
+    orders: list[Revenue],
+    splits: dict[str, Split],
+    *,
+    now: dt.datetime,
+) -> tuple[int, list[Problem]]:
+    """Record the commission of ``orders`` (refunded after the window, their reversal not
+    covered) as owed by the creator and the institution; transfers created and problems."""
+    if not orders:
+        return 0, []
+    accounts = runtime.write(lambda s: open_accounts(s, owed_accounts(orders, splits), now=now))
+    chains = [owed_reversal(o, splits.get(o.event_id), accounts) for o in orders]
+    results = post_chain_batch(
+        runtime.engine, chains, batch=batch_name(day), business_day=day, now=now
+    )
+    flat = [r for chain in results for r in chain]
+    problems = [unpaid(r.key, r.status) for r in flat if r.status not in _SETTLED]
+    return sum(r.status is TransferStatus.CREATED for r in flat), problems
 
 
 def drop_unprocessable(events: DayEvents) -> list[Problem]:

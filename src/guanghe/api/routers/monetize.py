@@ -56,6 +56,10 @@ class EarningsOut(BaseModel):
     by_source: dict[str, int] = Field(description="Posted fen by source; splits negative")
     pending_commission_fen: int
     balance_fen: int
+    owed_fen: int = Field(
+        description="Refunded commission the earnings could not cover, repaid from the next "
+        "payouts before anything is paid"
+    )
 
 
 class TotalsOut(BaseModel):
