@@ -3,6 +3,7 @@ PostgreSQL); bad input is one line on stderr and a non-zero exit."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
 
@@ -55,6 +56,14 @@ def test_detect_then_list_shows_the_burst(cli: Run, burst: list[int]) -> None:
     assert f"\tfood\t#{BURST_TOPIC}" in line
     code, out, _ = cli("hotspots", "list", "--vertical", "gaming")
     assert (code, out) == (0, "")
+    code, out, err = cli("hotspots", "list", "--ended")
+    assert (code, out, err.strip()) == (0, "", "no ended hotspots")
+    later = (NOW + dt.timedelta(days=3)).date().isoformat()
+    code, out, _ = cli("hotspots", "detect", "--date", later)  # the burst is over
+    assert "hotspots_ended=1" in out.split()
+    code, out, _ = cli("hotspots", "list", "--ended")
+    (line,) = out.strip().splitlines()
+    assert f"\tfood\t#{BURST_TOPIC}" in line
 
 
 def test_an_unknown_vertical_is_one_line_and_a_non_zero_exit(

@@ -47,6 +47,11 @@ def test_detection_is_idempotent_and_a_burst_that_ends_turns_inactive(
     with transaction(runtime.sessions) as session:
         rows = session.scalars(sa.select(Hotspot)).all()
         assert [(r.topic, r.active) for r in rows] == [(BURST_TOPIC, False)]
+        assert hotspots.list_hotspots(session, OPERATOR) == []
+        (ended,) = hotspots.list_hotspots(session, OPERATOR, ended=True)
+        assert hotspots.list_hotspots(session, OPERATOR, vertical="gaming", ended=True) == []
+    assert (ended.topic, ended.active) == (BURST_TOPIC, False)
+    assert ended.updated_at == NOW + dt.timedelta(days=3)  # when the detection ended it
 
 
 def test_ingested_engagement_is_counted_in_its_hour(runtime: Runtime, burst: list[int]) -> None:

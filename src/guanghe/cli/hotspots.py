@@ -27,13 +27,17 @@ def list_(
     vertical: Annotated[
         str | None, typer.Option(help="Only this vertical's hotspots (its name, e.g. food).")
     ] = None,
+    ended: Annotated[
+        bool, typer.Option("--ended", help="The hotspots that ended, most recent first.")
+    ] = False,
 ) -> None:
-    """The active hotspots, highest score first: one tab-separated line each."""
+    """The active hotspots, highest score first (``--ended``: those that ended, most recent
+    first): one tab-separated line each."""
     from guanghe.hotspots import list_hotspots
     from guanghe.store import transaction
 
     with open_runtime() as runtime, transaction(runtime.sessions) as session:
-        found = list_hotspots(session, _machine_operator(), vertical=vertical)
+        found = list_hotspots(session, _machine_operator(), vertical=vertical, ended=ended)
     for h in found:
         aliases = f" ({', '.join(h.aliases)})" if h.aliases else ""
         typer.echo(
@@ -41,7 +45,7 @@ def list_(
             f"lift {h.lift:.1f}\t{h.recent_works} works\tsince {h.onset_at:%Y-%m-%d %H:%M}"
         )
     if not found:
-        typer.echo("no active hotspots", err=True)
+        typer.echo("no ended hotspots" if ended else "no active hotspots", err=True)
 
 
 @app.command("detect")

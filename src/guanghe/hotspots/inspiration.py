@@ -76,19 +76,33 @@ class InspirationItem:
 
 
 def list_hotspots(
-    session: Session, principal: Principal, *, vertical: str | None = None
+    session: Session,
+    principal: Principal,
+    *,
+    vertical: str | None = None,
+    ended: bool = False,
+    limit: int | None = None,
 ) -> list[HotspotView]:
-    """The active hotspots (of ``vertical`` if given), highest score first."""
+    """The active hotspots (of ``vertical`` if given), highest score first; with ``ended``,
+    those no longer hot instead, the most recently ended first (``updated_at``: when the
+    detection ended it). At most ``limit`` when given."""
     if principal.role not in _ROLES:
         raise Forbidden(f"the {principal.role} role has no access to hotspots")
+    if limit is not None and limit < 1:
+        raise InvalidInput("limit: at least 1")
     slugs = {v.id: v.slug for v in list_verticals(session)}
-    query = select(Hotspot).where(Hotspot.active.is_(True))
+    query = select(Hotspot).where(Hotspot.active.is_(not ended))
     if vertical is not None:
         ids = [vid for vid, slug in slugs.items() if slug == vertical]
         if not ids:
             raise InvalidInput(f"vertical: unknown vertical {vertical!r}")
         query = query.where(Hotspot.vertical_id == ids[0])
-    rows = session.scalars(query.order_by(Hotspot.score.desc(), Hotspot.id)).all()
+    order = (
+        (Hotspot.updated_at.desc(), Hotspot.id.desc())
+        if ended
+        else (Hotspot.score.desc(), Hotspot.id)
+    )
+    rows = session.scalars(query.order_by(*order).limit(limit)).all()
     works = {
         w.id: w for w in works_with_ids(session, [i for r in rows for i in r.example_work_ids])
     }

@@ -18,6 +18,9 @@ from guanghe.web.templating import templates
 
 router = APIRouter()
 
+#: Ended hotspots listed under the active ones.
+RECENTLY_ENDED = 10
+
 VerticalParam = Annotated[str | None, Query(max_length=40, pattern=r"^[a-z0-9-]+$")]
 
 
@@ -25,8 +28,8 @@ VerticalParam = Annotated[str | None, Query(max_length=40, pattern=r"^[a-z0-9-]+
 def hotspots_page(
     request: Request, session: SessionDep, vertical: VerticalParam = None
 ) -> Response:
-    """The hotspots of one vertical (all when none is chosen) and the next two months of
-    events."""
+    """The hotspots of one vertical (all when none is chosen), the last ones to end, and the
+    next two months of events."""
     principal = signed_in(request, session)
     if principal is None:
         return to_login()
@@ -36,6 +39,9 @@ def hotspots_page(
     today = dt.datetime.now(dt.UTC).date()
     try:
         spots = hotspots.list_hotspots(session, principal, vertical=vertical)
+        ended = hotspots.list_hotspots(
+            session, principal, vertical=vertical, ended=True, limit=RECENTLY_ENDED
+        )
         hotspots.check_calendar_reader(principal)
         events = hotspots.events_for_vertical(
             session, vertical, today - dt.timedelta(days=7), today + dt.timedelta(days=60)
@@ -45,6 +51,7 @@ def hotspots_page(
         return templates.TemplateResponse(request, "hotspots.html", context, status_of(exc))
     context |= {
         "hotspots": [(spot, curve_chart(spot)) for spot in spots],
+        "ended": ended,
         "events": events,
     }
     return templates.TemplateResponse(request, "hotspots.html", context)

@@ -109,10 +109,17 @@ def _event(view: hotspots.CalendarEventView) -> EventOut:
 
 @router.get("/v1/hotspots")
 def list_hotspots(
-    session: SessionDep, principal: PrincipalDep, vertical: Slug = None
+    session: SessionDep,
+    principal: PrincipalDep,
+    vertical: Slug = None,
+    ended: Annotated[
+        bool, Query(description="the hotspots no longer hot, most recently ended first")
+    ] = False,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[HotspotOut]:
-    """The active hotspots (of one vertical), highest score first."""
-    views = hotspots.list_hotspots(session, principal, vertical=vertical)
+    """The active hotspots (of one vertical), highest score first; ``ended=true``: those that
+    have ended, the most recent first."""
+    views = hotspots.list_hotspots(session, principal, vertical=vertical, ended=ended, limit=limit)
     return [HotspotOut.model_validate(v, from_attributes=True) for v in views]
 
 
