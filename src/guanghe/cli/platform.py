@@ -101,6 +101,7 @@ def demo(
     from guanghe.monetize import showcase_subjects
     from guanghe.pipelines import business_day_end
     from guanghe.sim import generate_platform
+    from guanghe.sim.calendar import seed_calendar
     from guanghe.sim.community import seed_community
     from guanghe.sim.demo_cycle import run_demo_operations
     from guanghe.sim.demo_experiment import start_demo_experiment
@@ -129,8 +130,15 @@ def demo(
         dates = runtime.event_log.dates()
         day = dt.date.fromisoformat(dates[-1]) if dates else dt.datetime.now(dt.UTC).date()
         runtime.write(lambda s: seed_torch_programme(s, day, now=dt.datetime.now(dt.UTC)))
-        courses, sessions = runtime.write(lambda s: seed_live_room(s, now=dt.datetime.now(dt.UTC)))
-        typer.echo(f"live room: {sessions} sessions, {courses} courses written")
+        now = dt.datetime.now(dt.UTC)
+        events = runtime.write(lambda s: seed_calendar(s, now.date(), now=now))
+        typer.echo(f"calendar: {events} events of the next two months (/dashboard/hotspots)")
+        courses, sessions = runtime.write(lambda s: seed_live_room(s, now=now))
+        typer.echo(
+            f"live room: {sessions} sessions, {courses} courses written"
+            if sessions or courses
+            else "live room: its sessions and courses were written before"
+        )
         first = dt.date.fromisoformat(dates[0]) if dates else day
         experiment = start_demo_experiment(runtime, first, day)  # before the cycles it changes
         if experiment is not None:
@@ -149,10 +157,12 @@ def demo(
                 now=business_day_end(day),
             )
         )
-        typer.echo(
-            f"community: {forum.boards} boards, {forum.threads} threads, {forum.posts} posts "
-            "(/dashboard/community)"
+        written = (
+            f"{forum.boards} boards, {forum.threads} threads, {forum.posts} posts"
+            if forum.boards or forum.threads or forum.posts
+            else "its boards, threads and posts were written before"
         )
+        typer.echo(f"community: {written} (/dashboard/community)")
         paid = operations.paid_creators
         typer.echo(
             f"payout {day}: {len(operations.payouts.payouts)} payees; "
