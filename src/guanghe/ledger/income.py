@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, aliased
 from guanghe.ledger.settlement import (
     CLAWBACK_CODES,
     INCOME_CODES,
+    OWED_CODE,
     REWARD_INCOME_CODES,
     batch_name,
 )
@@ -61,8 +62,6 @@ def creator_income(session: Session, days: set[dt.date]) -> dict[int, dict[str, 
     return {creator: dict(sources) for creator, sources in income.items()}
 
 
-#: The code recording a refunded order's commission as owed (its reversal not covered).
-_OWED_CODE: Final = "commission_clawback"
 #: Income credited to a creator's CNY earnings that can be traced to one work, by code:
 #: the creator's share of an ad event, a posted order commission, a task reward.
 TRACEABLE_INCOME_CODES: Final = ("ad_revenue_share", "commission_post", "task_reward")
@@ -121,7 +120,7 @@ def income_lines(
         .outerjoin(reversal, reversal.reversal_of == t.id)
         .outerjoin(
             owed,
-            (owed.code == _OWED_CODE)
+            (owed.code == OWED_CODE)
             & (t.code == "commission_post")
             & (owed.source_kind == source_kind)
             & (owed.source_id == source_id),
@@ -199,7 +198,7 @@ def reversed_transfers(session: Session, transfer_ids: Collection[int]) -> set[i
         .join(pending, pending.id == t.pending_id)
         .join(
             owed,
-            (owed.code == _OWED_CODE)
+            (owed.code == OWED_CODE)
             & (owed.source_kind == pending.source_kind)
             & (owed.source_id == pending.source_id),
         )

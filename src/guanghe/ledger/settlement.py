@@ -54,9 +54,10 @@ REWARD_INCOME_CODES: Final = {
 }
 #: Codes of transfers that pay a creator income, by income source, and of those taking it back.
 INCOME_CODES: Final = {**SETTLEMENT_INCOME_CODES, **REWARD_INCOME_CODES}
-CLAWBACK_CODES: Final = {"commission_reversal": "commission", "commission_clawback": "commission"}
-#: Key prefixes of a refunded order's commission reversal, and of it recorded as owed (see
-#: :func:`owed_reversal`).
+#: The code recording a refunded order's commission as owed (see :func:`owed_reversal`).
+OWED_CODE: Final = "commission_clawback"
+CLAWBACK_CODES: Final = {"commission_reversal": "commission", OWED_CODE: "commission"}
+#: Key prefixes of a refunded order's commission reversal, and of it recorded as owed.
 REVERSAL_KEY_PREFIX: Final = "commission-reversal:"
 OWED_KEY_PREFIX: Final = "commission-owed:"
 
@@ -279,15 +280,14 @@ def owed_reversal(
     group = [
         TransferRequest(
             f"{OWED_KEY_PREFIX}{order.event_id}",
-            "commission_clawback",
+            OWED_CODE,
             debit_account_id=creator,
             credit_account_id=accounts[COMMISSIONS],
             amount=order.amount_fen,
             source=("event", order.event_id),
         )
     ]
-    taken = 0 if split is None else order.amount_fen * split.split_bp // 10_000
-    if split is not None and taken > 0:
+    if split is not None and (taken := order.amount_fen * split.split_bp // 10_000) > 0:
         group.append(
             TransferRequest(
                 f"commission-split-owed:{order.event_id}",

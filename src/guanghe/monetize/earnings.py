@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from guanghe.ledger import code_totals, find_account, purpose_totals, top_owner
-from guanghe.ledger.settlement import INCOME_CODES, clawback, earnings
+from guanghe.ledger.settlement import INCOME_CODES, OWED_CODE, clawback, earnings
 from guanghe.store import Campaign, CreatorMonetization, EarningsEstimate, Product
 
 #: Ledger codes of what flows in and out of a creator's earnings, by the source shown.
@@ -92,7 +92,7 @@ def creator_earnings(session: Session, creator_id: int) -> CreatorEarnings:
         by_source["institution_split"] += sum(returned.values())
     owed = 0
     if owing is not None:
-        taken = code_totals(session, ["commission_clawback"], account_id=owing.id, side="debit")
+        taken = code_totals(session, [OWED_CODE], account_id=owing.id, side="debit")
         by_source["refunds"] -= sum(taken.values())
         owed = -owing.balance
     return CreatorEarnings(
