@@ -15,7 +15,7 @@ from typing import Literal
 from sqlalchemy import func, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from guanghe.store import LedgerAccount, LedgerTransfer
+from guanghe.store import LedgerAccount, LedgerTransfer, member_of
 
 Side = Literal["debit", "credit"]
 
@@ -126,5 +126,7 @@ def paid_sources(
 
 def taken_keys(session: Session, keys: Collection[str]) -> set[str]:
     """Those of ``keys`` that name a transfer already in the ledger."""
+    if not keys:
+        return set()
     t = LedgerTransfer
-    return set(session.scalars(select(t.key).where(t.key.in_(sorted(keys))))) if keys else set()
+    return set(session.scalars(select(t.key).where(member_of(session, t.key, sorted(keys)))))

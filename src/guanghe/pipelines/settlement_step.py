@@ -166,9 +166,11 @@ def pay_day(
                 created += result.status is TransferStatus.CREATED
                 if result.status not in _SETTLED:
                     problems.append(unpaid(result.key, result.status))
-    owed = [o for o in events.refunded_after_window if o.event_id in uncovered]
-    owed_created, owed_problems = post_owed(runtime, day, owed, events.splits_on_order_day, now=now)
-    return SettlementResult(day, created + owed_created, tuple(problems + owed_problems), len(owed))
+    uncovered_orders = [o for o in events.refunded_after_window if o.event_id in uncovered]
+    owed, owed_created, owed_problems = post_owed(
+        runtime, day, uncovered_orders, events.splits_on_order_day, now=now
+    )
+    return SettlementResult(day, created + owed_created, tuple(problems + owed_problems), owed)
 
 
 def _uncovered_reversal(chain: list[TransferResult]) -> str | None:
@@ -188,11 +190,12 @@ def post_owed(
     splits: dict[str, Split],
     *,
     now: dt.datetime,
-) -> tuple[int, list[Problem]]:
+) -> tuple[int, int, list[Problem]]:
     """Record the commission of ``orders`` (refunded after the window, their reversal not
-    covered) as owed by the creator and the institution; transfers created and problems."""
+    covered) as owed by the creator and the institution; the orders recorded, the transfers
+    created and the problems of those the ledger refused."""
     if not orders:
-        return 0, []
+        return 0, 0, []
     accounts = runtime.write(lambda s: open_accounts(s, owed_accounts(orders, splits), now=now))
     chains = [owed_reversal(o, splits.get(o.event_id), accounts) for o in orders]
     results = post_chain_batch(
@@ -200,7 +203,8 @@ def post_owed(
     )
     flat = [r for chain in results for r in chain]
     problems = [unpaid(r.key, r.status) for r in flat if r.status not in _SETTLED]
-    return sum(r.status is TransferStatus.CREATED for r in flat), problems
+    recorded = sum(all(r.ok for r in chain) for chain in results)
+    return recorded, sum(r.status is TransferStatus.CREATED for r in flat), problems
 
 
 def drop_unprocessable(events: DayEvents) -> list[Problem]:
